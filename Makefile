@@ -1,0 +1,42 @@
+# Two entry points, each doing all set-up on a fresh machine:
+#   make demo   - create .venv, install, fetch MovieLens-100K, run the quick hybrid-vs-pure comparison
+#   make test   - create .venv, install, run the test suite (network tests deselected)
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+CONFIG ?= configs/ml100k-quick.toml
+OUT ?= runs/ml100k-quick
+
+.PHONY: install demo benchmark test test-network lint clean
+
+$(PY):
+	$(PYTHON) -m venv $(VENV)
+
+# torch first, pinned to the local CPU wheel: otherwise pip resolves a multi-GB CUDA build.
+$(STAMP): pyproject.toml | $(PY)
+	$(PY) -m pip install -q --disable-pip-version-check torch==2.13.0
+	$(PY) -m pip install -q --disable-pip-version-check -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+demo: install
+	$(VENV)/bin/hybrid-rec data fetch movielens-100k
+	$(VENV)/bin/hybrid-rec compare --config $(CONFIG) --out $(OUT)
+
+# The full benchmark configuration (bigger grids); results go in benchmarks/README.md.
+benchmark: install
+	$(VENV)/bin/hybrid-rec compare --config configs/ml100k.toml --out runs/ml100k
+
+test: install
+	$(PY) -m pytest -q -m "not network"
+
+test-network: install
+	$(PY) -m pytest -q -m network
+
+lint: install
+	$(VENV)/bin/ruff check hybrid_rec tests benchmarks
+
+clean:
+	rm -rf runs .pytest_cache .ruff_cache

@@ -1,0 +1,111 @@
+"""The ``hybrid-rec`` command line."""
+
+from __future__ import annotations
+
+import functools
+import logging
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import typer
+
+from hybrid_rec.errors import HybridRecError
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+app = typer.Typer(help="Hybrid CF + language-model recommender.", no_args_is_help=True, add_completion=False)
+data_app = typer.Typer(help="Fetch and inspect datasets.", no_args_is_help=True)
+app.add_typer(data_app, name="data")
+
+_state = {"debug": False, "quiet": False}
+
+
+@app.callback()
+def _main(
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Only warnings and errors; no progress bars.")] = False,
+    debug: Annotated[bool, typer.Option("--debug", help="Debug logging and full tracebacks.")] = False,
+) -> None:
+    _state.update(quiet=quiet, debug=debug)
+    level = logging.DEBUG if debug else logging.WARNING if quiet else logging.INFO
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s", force=True)
+    logging.getLogger("hybrid_rec").setLevel(level)
+
+
+def _user_errors(func: F) -> F:
+    """Turn library errors into a one-line message and exit code 2 (a traceback only with --debug)."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except (HybridRecError, FileNotFoundError) as exc:
+            if _state["debug"]:
+                raise
+            typer.echo(f"error: {exc}", err=True)
+            raise typer.Exit(2) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+@data_app.command("fetch")
+@_user_errors
+def data_fetch(
+    name: Annotated[str, typer.Argument(help="Dataset name, e.g. movielens-100k.")],
+    home: Annotated[
+        Path | None, typer.Option(help="Cache root (default $HYBRID_REC_HOME or ~/.cache/hybrid_rec).")
+    ] = None,
+    force: Annotated[bool, typer.Option(help="Download again even if a verified copy is cached.")] = False,
+) -> None:
+    """Download a dataset into the cache, verify it and print where it is."""
+    from hybrid_rec.data.datasets import FETCHERS
+    from hybrid_rec.errors import ConfigError
+
+    if name not in FETCHERS:
+        raise ConfigError(f"unknown dataset {name!r}; known: {sorted(FETCHERS)}")
+    typer.echo(str(FETCHERS[name](home, force=force)))
+
+
+@data_app.command("info")
+@_user_errors
+def data_info(
+    name: Annotated[str, typer.Argument(help="Dataset name, e.g. movielens-100k.")],
+    home: Annotated[Path | None, typer.Option(help="Cache root.")] = None,
+) -> None:
+    """Print the size of a dataset (fetching it first when needed)."""
+    from hybrid_rec.data.datasets import load_dataset
+
+    ds = load_dataset(name, home)
+    inter = ds.interactions
+    typer.echo(f"{ds.name}: {inter.n_users} users, {inter.n_items} items, {len(inter)} interactions")
+    if ds.catalog is not None:
+        typer.echo(f"catalog fields: {', '.join(ds.catalog.fields)}")
+
+
+@app.command()
+@_user_errors
+def compare(
+    config: Annotated[Path, typer.Option("--config", "-c", help="TOML comparison config (see configs/).")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Output directory for report.json/md/png and recs/.")],
+    methods: Annotated[str | None, typer.Option(help="Comma-separated subset of the config's methods.")] = None,
+    home: Annotated[Path | None, typer.Option(help="Dataset cache root.")] = None,
+) -> None:
+    """Tune on validation, refit, evaluate on test and write a report; prints the table."""
+    from hybrid_rec.evaluate.compare import CompareConfig, run_compare
+    from hybrid_rec.evaluate.report import markdown_report
+
+    cfg = CompareConfig.from_toml(config)
+    subset = [m.strip() for m in methods.split(",") if m.strip()] if methods else None
+    report = run_compare(cfg, out, methods=subset, home=home, progress=not _state["quiet"])
+    typer.echo(markdown_report(report))
+    typer.echo(f"wrote {out / 'report.json'}, {out / 'report.md'}, {out / 'report.png'}, {out / 'recs'}/")
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app(prog_name="hybrid-rec")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

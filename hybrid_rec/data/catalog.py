@@ -1,0 +1,74 @@
+"""`ItemCatalog`: item text (title, year, genres, ...) and optional user attributes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from hybrid_rec.data.ids import IdMap
+from hybrid_rec.errors import DataError, UnknownIdError
+
+
+@dataclass(frozen=True, eq=False)
+class ItemCatalog:
+    """Text fields per item, indexed by external item id, and optional user attributes.
+
+    ``items`` has one row per item and string-valued columns; list-valued fields such as
+    genres are stored as tuples of strings. ``users`` (optional) holds attributes such as age,
+    gender and occupation, indexed by external user id.
+    """
+
+    items: pd.DataFrame
+    users: pd.DataFrame | None = None
+
+    def __post_init__(self) -> None:
+        if not self.items.index.is_unique:
+            dup = self.items.index[self.items.index.duplicated()][0]
+            raise DataError(f"ItemCatalog: item {dup!r} appears twice")
+        if self.users is not None and not self.users.index.is_unique:
+            dup = self.users.index[self.users.index.duplicated()][0]
+            raise DataError(f"ItemCatalog: user {dup!r} appears twice in the user attributes")
+
+    @property
+    def fields(self) -> list[str]:
+        return list(self.items.columns)
+
+    def __len__(self) -> int:
+        return len(self.items)
+
+    def item(self, item_id: object) -> dict[str, object]:
+        """The fields of one item."""
+        if item_id not in self.items.index:
+            raise UnknownIdError(f"item {item_id!r} is not in the catalog")
+        return self.items.loc[item_id].to_dict()
+
+    def user(self, user_id: object) -> dict[str, object]:
+        """The attributes of one user ({} when the catalog has none for this user)."""
+        if self.users is None or user_id not in self.users.index:
+            return {}
+        return self.users.loc[user_id].to_dict()
+
+    def describe(self, item_id: object) -> str:
+        """A one-line text of an item, e.g. ``Toy Story (1995); Animation, Comedy``."""
+        fields = self.item(item_id)
+        text = str(fields.get("title", item_id))
+        year = fields.get("year")
+        if year is not None and year != "" and not pd.isna(year):
+            text += f" ({year})"
+        genres = fields.get("genres")
+        if genres:
+            text += "; " + ", ".join(genres)
+        return text
+
+    def check_items(self, items: IdMap, *, source: str = "catalog") -> None:
+        """Raise `DataError` if the catalog names items that the interactions do not know."""
+        known = pd.Index(items.ids)
+        unknown = ~self.items.index.isin(known)
+        if unknown.any():
+            row = int(np.argmax(unknown))
+            raise DataError(
+                f"{source}: row {row} names item {self.items.index[row]!r}, which has no interactions "
+                f"({int(unknown.sum())} such items)"
+            )

@@ -1,0 +1,92 @@
+"""`IdMap`: a bijection between external ids (any hashable scalars) and dense internal ids 0..n-1."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+
+from hybrid_rec.errors import DataError, UnknownIdError
+
+OnUnknown = Literal["raise", "skip", "mask"]
+
+
+class IdMap:
+    """Maps external ids to dense internal indices and back.
+
+    Internal index ``i`` is the position of the external id in `ids`. Maps only grow
+    (`extend`), so an internal index stays valid for the lifetime of a model.
+    """
+
+    __slots__ = ("_index",)
+
+    def __init__(self, ids: Iterable[object] | np.ndarray | pd.Index, *, name: str = "id") -> None:
+        index = pd.Index(ids if not isinstance(ids, pd.Index) else ids.to_numpy(), name=name)
+        if index.hasnans:
+            raise DataError(f"{name}: ids must not be missing (NaN/None)")
+        if not index.is_unique:
+            dup = index[index.duplicated()][0]
+            raise DataError(f"{name}: duplicate id {dup!r} in IdMap")
+        self._index = index
+
+    @property
+    def name(self) -> str:
+        return str(self._index.name)
+
+    @property
+    def ids(self) -> np.ndarray:
+        """External ids, in internal order."""
+        return self._index.to_numpy()
+
+    def __len__(self) -> int:
+        return len(self._index)
+
+    def __contains__(self, external_id: object) -> bool:
+        return external_id in self._index
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, IdMap) and self._index.equals(other._index)
+
+    def __hash__(self) -> int:  # maps are mutable-free but large: hash by identity
+        return id(self)
+
+    def __repr__(self) -> str:
+        return f"IdMap(name={self.name!r}, n={len(self)})"
+
+    def to_internal(self, external: Iterable[object] | np.ndarray, on_unknown: OnUnknown = "raise") -> np.ndarray:
+        """Internal indices of `external` ids.
+
+        on_unknown: ``"raise"`` raises `UnknownIdError`; ``"skip"`` drops unknown ids from the
+        result; ``"mask"`` keeps the positions and returns -1 for them.
+        """
+        values = np.asarray(list(external) if not isinstance(external, np.ndarray) else external)
+        idx = self._index.get_indexer(values).astype(np.int64)
+        unknown = idx < 0
+        if unknown.any():
+            if on_unknown == "raise":
+                bad = values[unknown][:5].tolist()
+                raise UnknownIdError(
+                    f"unknown {self.name}(s) {bad} ({int(unknown.sum())} in all); pass on_unknown='skip' to drop them"
+                )
+            if on_unknown == "skip":
+                idx = idx[~unknown]
+            elif on_unknown != "mask":
+                raise ValueError(f"on_unknown must be 'raise', 'skip' or 'mask', not {on_unknown!r}")
+        return idx
+
+    def to_external(self, internal: Iterable[int] | np.ndarray) -> np.ndarray:
+        """External ids of internal indices (an out-of-range index raises `UnknownIdError`)."""
+        idx = np.asarray(internal, dtype=np.int64)
+        if idx.size and (idx.min() < 0 or idx.max() >= len(self)):
+            raise UnknownIdError(f"internal {self.name} index out of range [0, {len(self)})")
+        return self.ids[idx]
+
+    def extend(self, external: Iterable[object]) -> IdMap:
+        """A new map with the unseen ids of `external` appended (existing indices unchanged)."""
+        new = pd.Index(pd.unique(np.asarray(list(external) if not isinstance(external, np.ndarray) else external)))
+        new = new[~new.isin(self._index)]
+        if len(new) == 0:
+            return self
+        return IdMap(self._index.append(new), name=self.name)

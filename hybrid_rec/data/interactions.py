@@ -1,0 +1,271 @@
+"""`Interactions`: the user-item event table every stage consumes, with external/internal id maps."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+
+from hybrid_rec.config import StrictModel
+from hybrid_rec.data.ids import IdMap
+from hybrid_rec.errors import DataError
+
+
+class ColumnMapping(StrictModel):
+    """Which input columns hold the user, item, timestamp, weight and (optional) event type."""
+
+    user: str = "user_id"
+    item: str = "item_id"
+    timestamp: str = "timestamp"
+    weight: str | None = None
+    event: str | None = None
+
+
+def _where(source: str, column: str, row: int | None = None) -> str:
+    loc = f"{source}: column {column!r}"
+    return loc if row is None else f"{loc}, row {row}"
+
+
+@dataclass(frozen=True, eq=False)
+class Interactions:
+    """Events as parallel arrays of dense internal ids, in input row order.
+
+    ``user``/``item`` index into `users`/`items`; ``timestamp`` is seconds (float64);
+    ``weight`` is float32 (1.0 when the input has none); ``event`` optionally names the event type.
+    Several `Interactions` built from one dataset share the same `IdMap` objects, so their
+    internal ids agree (the splits rely on this).
+    """
+
+    user: np.ndarray
+    item: np.ndarray
+    timestamp: np.ndarray
+    weight: np.ndarray
+    users: IdMap
+    items: IdMap
+    event: np.ndarray | None = None
+    meta: dict[str, object] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        n = len(self.user)
+        arrays = {"item": self.item, "timestamp": self.timestamp, "weight": self.weight}
+        if self.event is not None:
+            arrays["event"] = self.event
+        for name, arr in arrays.items():
+            if len(arr) != n:
+                raise DataError(f"Interactions: {name} has {len(arr)} rows, user has {n}")
+        if n and (self.user.min() < 0 or self.user.max() >= len(self.users)):
+            raise DataError("Interactions: user index out of range of the user IdMap")
+        if n and (self.item.min() < 0 or self.item.max() >= len(self.items)):
+            raise DataError("Interactions: item index out of range of the item IdMap")
+
+    # ------------------------------------------------------------------ construction
+    @classmethod
+    def from_dataframe(
+        cls,
+        df: pd.DataFrame,
+        columns: ColumnMapping | Mapping[str, str | None] | None = None,
+        *,
+        source: str = "<DataFrame>",
+        duplicates: Literal["raise", "drop"] = "raise",
+        users: IdMap | None = None,
+        items: IdMap | None = None,
+        row_offset: int = 0,
+    ) -> Interactions:
+        """Validate and convert a DataFrame.
+
+        Bad input raises `DataError` naming `source`, the column and the row (``row_offset`` is
+        added to 0-based positions, so file readers can report file lines). Rows repeating an
+        earlier (user, item, timestamp) are duplicates: ``duplicates="raise"`` (default) or
+        ``"drop"``. `users`/`items` extend existing id maps instead of starting new ones.
+        """
+        cols = (
+            columns
+            if isinstance(columns, ColumnMapping)
+            else ColumnMapping.from_dict(dict(columns or {}), source="columns")
+        )
+        if len(df) == 0:
+            raise DataError(f"{source}: no interaction rows")
+        needed = [c for c in (cols.user, cols.item, cols.timestamp, cols.weight, cols.event) if c]
+        missing = [c for c in needed if c not in df.columns]
+        if missing:
+            raise DataError(
+                f"{source}: missing column(s) {missing}; found {list(df.columns)}. "
+                "Map your column names with ColumnMapping(user=..., item=..., timestamp=...)"
+            )
+        for name in (cols.user, cols.item):
+            bad = df[name].isna().to_numpy()
+            if bad.any():
+                raise DataError(f"{_where(source, name, int(np.argmax(bad)) + row_offset)}: missing id (NaN)")
+        ts = _numeric(df[cols.timestamp], source, cols.timestamp, row_offset, kind="timestamp")
+        if cols.weight:
+            weight = _numeric(df[cols.weight], source, cols.weight, row_offset, kind="weight")
+            if not np.all(np.isfinite(weight)) or (weight < 0).any():
+                row = int(np.argmax(~np.isfinite(weight) | (weight < 0)))
+                raise DataError(f"{_where(source, cols.weight, row + row_offset)}: weight must be finite and >= 0")
+        else:
+            weight = np.ones(len(df), dtype=np.float64)
+        user_ids = df[cols.user].to_numpy()
+        item_ids = df[cols.item].to_numpy()
+        key = pd.DataFrame({"u": user_ids, "i": item_ids, "t": ts})
+        dup = key.duplicated().to_numpy()
+        keep = np.ones(len(df), dtype=bool)
+        if dup.any():
+            if duplicates == "raise":
+                row = int(np.argmax(dup))
+                raise DataError(
+                    f"{source}: row {row + row_offset} repeats an earlier (user, item, timestamp) "
+                    f"({user_ids[row]!r}, {item_ids[row]!r}, {ts[row]}); pass duplicates='drop' to drop repeats"
+                )
+            keep = ~dup
+        umap = (users or IdMap([], name="user")).extend(pd.unique(user_ids[keep]))
+        imap = (items or IdMap([], name="item")).extend(pd.unique(item_ids[keep]))
+        event = df[cols.event].astype(str).to_numpy(dtype=object)[keep] if cols.event else None
+        return cls(
+            user=umap.to_internal(user_ids[keep]).astype(np.int32),
+            item=imap.to_internal(item_ids[keep]).astype(np.int32),
+            timestamp=ts[keep],
+            weight=weight[keep].astype(np.float32),
+            users=umap,
+            items=imap,
+            event=event,
+            meta={"source": source},
+        )
+
+    @classmethod
+    def from_file(
+        cls,
+        path: str | Path,
+        columns: ColumnMapping | Mapping[str, str | None] | None = None,
+        *,
+        format: Literal["auto", "csv", "tsv", "parquet"] = "auto",
+        sep: str | None = None,
+        duplicates: Literal["raise", "drop"] = "raise",
+    ) -> Interactions:
+        """Read CSV, TSV or Parquet (format from the suffix when ``"auto"``), then `from_dataframe`.
+
+        Rows in errors are reported as 1-based file lines for CSV/TSV (the header is line 1).
+        """
+        path = Path(path)
+        df, row_offset = read_table(path, format=format, sep=sep)
+        return cls.from_dataframe(df, columns, source=str(path), duplicates=duplicates, row_offset=row_offset)
+
+    # ------------------------------------------------------------------ views
+    def __len__(self) -> int:
+        return len(self.user)
+
+    @property
+    def n_users(self) -> int:
+        return len(self.users)
+
+    @property
+    def n_items(self) -> int:
+        return len(self.items)
+
+    def subset(self, mask: np.ndarray) -> Interactions:
+        """Rows where `mask` (bool array or integer positions) selects; id maps are shared."""
+        return Interactions(
+            user=self.user[mask],
+            item=self.item[mask],
+            timestamp=self.timestamp[mask],
+            weight=self.weight[mask],
+            users=self.users,
+            items=self.items,
+            event=None if self.event is None else self.event[mask],
+            meta=dict(self.meta),
+        )
+
+    def concat(self, other: Interactions) -> Interactions:
+        """Rows of self followed by rows of `other` (both must share id maps)."""
+        if other.users is not self.users and other.users != self.users:
+            raise DataError("concat: the two Interactions use different user id maps")
+        if other.items is not self.items and other.items != self.items:
+            raise DataError("concat: the two Interactions use different item id maps")
+        if (self.event is None) != (other.event is None):
+            raise DataError("concat: one Interactions has event types and the other has none")
+        return Interactions(
+            user=np.concatenate([self.user, other.user]),
+            item=np.concatenate([self.item, other.item]),
+            timestamp=np.concatenate([self.timestamp, other.timestamp]),
+            weight=np.concatenate([self.weight, other.weight]),
+            users=self.users,
+            items=self.items,
+            event=None if self.event is None else np.concatenate([self.event, other.event]),
+            meta=dict(self.meta),
+        )
+
+    def to_csr(self, values: Literal["binary", "weight", "count"] = "binary") -> sp.csr_matrix:
+        """users x items matrix over the full id maps; repeated pairs are summed (binary: 1)."""
+        data = self.weight if values == "weight" else np.ones(len(self), np.float32)
+        mat = sp.csr_matrix((data, (self.user, self.item)), shape=(self.n_users, self.n_items), dtype=np.float32)
+        mat.sum_duplicates()
+        if values == "binary":
+            mat.data[:] = 1.0
+        return mat
+
+    def to_dataframe(self) -> pd.DataFrame:
+        """The rows with external ids: user_id, item_id, timestamp, weight (and event)."""
+        df = pd.DataFrame(
+            {
+                "user_id": self.users.to_external(self.user),
+                "item_id": self.items.to_external(self.item),
+                "timestamp": self.timestamp,
+                "weight": self.weight,
+            }
+        )
+        if self.event is not None:
+            df["event"] = self.event
+        return df
+
+    def item_counts(self) -> np.ndarray:
+        """Interactions per item (length n_items)."""
+        return np.bincount(self.item, minlength=self.n_items)
+
+    def user_counts(self) -> np.ndarray:
+        """Interactions per user (length n_users)."""
+        return np.bincount(self.user, minlength=self.n_users)
+
+
+def _numeric(series: pd.Series, source: str, column: str, row_offset: int, *, kind: str) -> np.ndarray:
+    """Column as float64 seconds/values; datetimes become epoch seconds."""
+    if pd.api.types.is_datetime64_any_dtype(series):
+        values = series.to_numpy(dtype="datetime64[ns]")
+        bad = np.isnat(values)
+        out = values.astype("int64").astype(np.float64) / 1e9
+    else:
+        out = pd.to_numeric(series, errors="coerce").to_numpy(dtype=np.float64)
+        bad = np.isnan(out)
+    if bad.any():
+        row = int(np.argmax(bad))
+        raise DataError(f"{_where(source, column, row + row_offset)}: {kind} value {series.iloc[row]!r} is not numeric")
+    return out
+
+
+def read_table(
+    path: Path, *, format: Literal["auto", "csv", "tsv", "parquet"] = "auto", sep: str | None = None
+) -> tuple[pd.DataFrame, int]:
+    """Read a CSV/TSV/Parquet file; returns the frame and the offset from row position to file line."""
+    if not path.exists():
+        raise DataError(f"{path}: file not found")
+    if path.stat().st_size == 0:
+        raise DataError(f"{path}: file is empty")
+    fmt = format
+    if fmt == "auto":
+        suffix = path.suffix.lower()
+        fmt = {".parquet": "parquet", ".pq": "parquet", ".tsv": "tsv", ".tab": "tsv"}.get(suffix, "csv")
+    if fmt == "parquet":
+        try:
+            return pd.read_parquet(path), 0
+        except Exception as exc:  # pyarrow raises many types for a bad file
+            raise DataError(f"{path}: not a readable Parquet file ({exc})") from exc
+    try:
+        df = pd.read_csv(path, sep=sep or ("\t" if fmt == "tsv" else ","))
+    except pd.errors.EmptyDataError as exc:
+        raise DataError(f"{path}: file is empty") from exc
+    except (pd.errors.ParserError, UnicodeDecodeError) as exc:
+        raise DataError(f"{path}: cannot parse as {fmt.upper()} ({exc})") from exc
+    return df, 2  # line 1 is the header; row 0 is line 2

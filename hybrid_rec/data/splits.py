@@ -1,0 +1,145 @@
+"""Leakage-free train/validation/test splits.
+
+Every split returns train, validation and test `Interactions` sharing the dataset's id maps, plus
+``train_valid``: the rows a model is refitted on before the test evaluation. Validation is for
+tuning only; the test rows are never seen by a fit.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+import numpy as np
+
+from hybrid_rec.data.interactions import Interactions
+from hybrid_rec.errors import ConfigError, DataError
+
+Stage = Literal["valid", "test"]
+
+
+@dataclass(frozen=True, eq=False)
+class Split:
+    """A split: ``train`` for tuning fits, ``valid`` for tuning scores, ``train_valid`` for the final
+    fit, ``test`` for the final scores. ``info`` records the kind, cut points and dropped rows."""
+
+    train: Interactions
+    valid: Interactions
+    test: Interactions
+    train_valid: Interactions
+    info: dict[str, object] = field(default_factory=dict)
+
+    def fit_data(self, stage: Stage) -> Interactions:
+        """The rows a model may be fitted on before being scored on `stage`."""
+        return self.train if stage == "valid" else self.train_valid
+
+    def targets(self, stage: Stage) -> Interactions:
+        """The held-out rows scored at `stage`."""
+        return self.valid if stage == "valid" else self.test
+
+
+def leave_last_out(interactions: Interactions, min_interactions: int = 3) -> Split:
+    """Per user by time: the last interaction is test, the second last validation.
+
+    Ties in timestamp are broken by input row order (a later row counts as later). Users with
+    fewer than `min_interactions` interactions stay in train only.
+    """
+    if min_interactions < 3:
+        raise ConfigError(f"min_interactions must be >= 3 (one train, one valid, one test row), got {min_interactions}")
+    n = len(interactions)
+    order = np.lexsort((np.arange(n), interactions.timestamp, interactions.user))
+    counts = interactions.user_counts()
+    sorted_users = interactions.user[order]
+    starts = np.concatenate([[0], np.cumsum(counts)])[sorted_users]
+    rank = np.empty(n, dtype=np.int64)
+    rank[order] = np.arange(n) - starts  # position of each row within its user's timeline
+    from_end = counts[interactions.user] - 1 - rank
+    eligible = counts[interactions.user] >= min_interactions
+    test = eligible & (from_end == 0)
+    valid = eligible & (from_end == 1)
+    train = ~(test | valid)
+    return Split(
+        train=interactions.subset(train),
+        valid=interactions.subset(valid),
+        test=interactions.subset(test),
+        train_valid=interactions.subset(~test),
+        info={
+            "kind": "leave_last_out",
+            "min_interactions": min_interactions,
+            "train_only_users": int(((counts > 0) & (counts < min_interactions)).sum()),
+        },
+    )
+
+
+def _seen_mask(rows: Interactions, seen: Interactions) -> np.ndarray:
+    known_u = np.zeros(rows.n_users, bool)
+    known_i = np.zeros(rows.n_items, bool)
+    known_u[seen.user] = True
+    known_i[seen.item] = True
+    return known_u[rows.user] & known_i[rows.item]
+
+
+def _assemble(interactions: Interactions, stage: np.ndarray, info: dict[str, object]) -> Split:
+    """Build a split from a per-row stage code (0 train, 1 valid, 2 test), dropping held-out rows
+    whose user or item the corresponding fit has never seen."""
+    train = interactions.subset(stage == 0)
+    valid_all = interactions.subset(stage == 1)
+    train_valid = interactions.subset(stage <= 1)
+    test_all = interactions.subset(stage == 2)
+    valid_keep = _seen_mask(valid_all, train)
+    test_keep = _seen_mask(test_all, train_valid)
+    info = {**info, "dropped_valid_rows": int((~valid_keep).sum()), "dropped_test_rows": int((~test_keep).sum())}
+    if len(train) == 0:
+        raise DataError(f"{info['kind']} split: the training part is empty; move the cut later")
+    return Split(train, valid_all.subset(valid_keep), test_all.subset(test_keep), train_valid, info)
+
+
+def temporal_split(
+    interactions: Interactions,
+    *,
+    test_start: float | None = None,
+    valid_start: float | None = None,
+    test_quantile: float | None = None,
+    valid_quantile: float | None = None,
+) -> Split:
+    """Global time cut: rows with timestamp >= the test cut are test, between the validation and
+    test cuts validation, earlier rows train. Cuts are absolute times or quantiles of the
+    timestamps. Held-out rows of users or items unseen by the fit they are scored after (train for
+    validation, train + validation for test) are dropped and counted in ``info``.
+    """
+    ts = interactions.timestamp
+    if (test_start is None) == (test_quantile is None):
+        raise ConfigError("temporal_split: give exactly one of test_start or test_quantile")
+    if valid_start is not None and valid_quantile is not None:
+        raise ConfigError("temporal_split: give at most one of valid_start or valid_quantile")
+    for name, q in (("test_quantile", test_quantile), ("valid_quantile", valid_quantile)):
+        if q is not None and not 0.0 < q < 1.0:
+            raise ConfigError(f"temporal_split: {name} must be in (0, 1), got {q}")
+    t_cut = float(np.quantile(ts, test_quantile)) if test_quantile is not None else float(test_start)  # type: ignore[arg-type]
+    if valid_quantile is not None:
+        v_cut = float(np.quantile(ts, valid_quantile))
+    else:
+        v_cut = float(valid_start) if valid_start is not None else t_cut
+    if v_cut > t_cut:
+        raise ConfigError(f"temporal_split: the validation cut ({v_cut}) is after the test cut ({t_cut})")
+    stage = np.where(ts >= t_cut, 2, np.where(ts >= v_cut, 1, 0))
+    return _assemble(interactions, stage, {"kind": "temporal", "test_start": t_cut, "valid_start": v_cut})
+
+
+def random_holdout(
+    interactions: Interactions, *, test_fraction: float = 0.2, valid_fraction: float = 0.1, seed: int = 0
+) -> Split:
+    """Each row independently goes to test / validation / train with the given probabilities
+    (seeded). Held-out rows of unseen users or items are dropped as in `temporal_split`."""
+    if not (0 < test_fraction < 1 and 0 <= valid_fraction < 1 and test_fraction + valid_fraction < 1):
+        raise ConfigError(
+            "random_holdout: fractions must be in [0, 1) and sum below 1, "
+            f"got test={test_fraction}, valid={valid_fraction}"
+        )
+    draw = np.random.default_rng(seed).random(len(interactions))
+    stage = np.where(draw < test_fraction, 2, np.where(draw < test_fraction + valid_fraction, 1, 0))
+    return _assemble(
+        interactions,
+        stage,
+        {"kind": "random", "test_fraction": test_fraction, "valid_fraction": valid_fraction, "seed": seed},
+    )

@@ -1,0 +1,26 @@
+"""Exception hierarchy: every error the library raises on purpose derives from `HybridRecError`."""
+
+from __future__ import annotations
+
+
+class HybridRecError(Exception):
+    """Base class of all hybrid_rec errors."""
+
+
+class NotFittedError(HybridRecError):
+    """A model was used before `fit` (or `load`)."""
+
+
+class UnknownIdError(HybridRecError, KeyError):
+    """An external user or item id is not known to the model."""
+
+    def __str__(self) -> str:  # KeyError would repr() the message
+        return str(self.args[0]) if self.args else ""
+
+
+class ConfigError(HybridRecError, ValueError):
+    """A configuration value or file is invalid."""
+
+
+class DataError(HybridRecError, ValueError):
+    """Input data is malformed: the message names the file, the column and the row where known."""

@@ -1,0 +1,343 @@
+"""The `compare` harness: tune on validation, refit on train + validation, score on test, report.
+
+Every method sees the same split. Hyper-parameters given as lists in the config form a grid that
+is searched on the validation metric only; the chosen point is refitted on train + validation and
+evaluated once on test, with full ranking over all items and the user's fit items excluded.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import logging
+import time
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+from pydantic import Field, field_validator, model_validator
+from tqdm.auto import tqdm
+
+from hybrid_rec.config import StrictModel
+from hybrid_rec.data.datasets import Dataset, load_dataset
+from hybrid_rec.data.interactions import ColumnMapping, Interactions
+from hybrid_rec.data.recbole import load_recbole
+from hybrid_rec.data.splits import Split, Stage, leave_last_out, random_holdout, temporal_split
+from hybrid_rec.data.synthetic import SyntheticConfig, make_synthetic
+from hybrid_rec.errors import ConfigError
+from hybrid_rec.evaluate.methods import METHODS, Method
+from hybrid_rec.evaluate.metrics import TopK, bootstrap_mean, coverage, paired_bootstrap, ranking_metrics
+
+log = logging.getLogger(__name__)
+
+
+class DatasetConfig(StrictModel):
+    """Where the interactions come from.
+
+    ``name``: a registered dataset (``movielens-100k``), ``synthetic`` (see `synthetic`), ``file``
+    (CSV/TSV/Parquet at `path`, columns mapped by `columns`) or ``recbole`` (atomic files:
+    `path` is the ``.inter`` file, `item_path`/`user_path` optional). ``min_weight`` keeps only rows
+    whose weight is at least this (e.g. ratings >= 4 as positives).
+    """
+
+    name: str = "movielens-100k"
+    path: str | None = None
+    item_path: str | None = None
+    user_path: str | None = None
+    format: Literal["auto", "csv", "tsv", "parquet"] = "auto"
+    columns: ColumnMapping = Field(default_factory=ColumnMapping)
+    synthetic: SyntheticConfig = Field(default_factory=SyntheticConfig)
+    min_weight: float | None = None
+
+    @model_validator(mode="after")
+    def _path_needed(self) -> DatasetConfig:
+        if self.name in ("file", "recbole") and not self.path:
+            raise ValueError(f"dataset.path is required when dataset.name = {self.name!r}")
+        return self
+
+
+class SplitConfig(StrictModel):
+    """How to split; see `hybrid_rec.data.splits` for the exact rules of each kind."""
+
+    kind: Literal["leave_last_out", "temporal", "random"] = "leave_last_out"
+    min_interactions: int = 3
+    test_quantile: float | None = None
+    valid_quantile: float | None = None
+    test_start: float | None = None
+    valid_start: float | None = None
+    test_fraction: float = 0.2
+    valid_fraction: float = 0.1
+    seed: int = 0
+
+
+class EvaluationConfig(StrictModel):
+    """Cut-offs, the tuning metric, the bootstrap and which pairs of methods to compare."""
+
+    k: int = Field(10, gt=0)
+    cutoffs: list[int] = Field(default_factory=lambda: [10, 20, 50])
+    tune_metric: str = "ndcg@10"
+    bootstrap: int = Field(1000, gt=0)
+    seed: int = 0
+    batch_users: int = Field(2048, gt=0)
+    comparisons: list[str] = Field(default_factory=list)
+
+    @field_validator("cutoffs")
+    @classmethod
+    def _positive(cls, v: list[int]) -> list[int]:
+        if not v or min(v) <= 0:
+            raise ValueError("cutoffs must be a non-empty list of positive integers")
+        return sorted(set(v))
+
+    @model_validator(mode="after")
+    def _k_in_cutoffs(self) -> EvaluationConfig:
+        if self.k not in self.cutoffs:
+            self.cutoffs = sorted({*self.cutoffs, self.k})
+        return self
+
+
+class CompareConfig(StrictModel):
+    """A whole comparison: dataset, split, evaluation and the methods (TOML tables under ``methods``).
+
+    Each ``[methods.<name>]`` table holds that method's parameters; a list value is a grid axis.
+    ``type`` picks the registered method when the table name is not one (e.g. two ALS variants).
+    """
+
+    dataset: DatasetConfig = Field(default_factory=DatasetConfig)
+    split: SplitConfig = Field(default_factory=SplitConfig)
+    evaluation: EvaluationConfig = Field(default_factory=EvaluationConfig)
+    methods: dict[str, dict[str, Any]] = Field(default_factory=lambda: {"popularity": {}, "als": {}})
+
+    @model_validator(mode="after")
+    def _check_methods(self) -> CompareConfig:
+        if not self.methods:
+            raise ValueError("methods: name at least one method")
+        for name, params in self.methods.items():
+            expand_grid(name, params)  # raises on unknown types or bad parameters
+        for pair in self.evaluation.comparisons:
+            a, sep, b = pair.partition("_vs_")
+            if not sep or a not in self.methods or b not in self.methods:
+                raise ValueError(f"evaluation.comparisons: {pair!r} must be '<a>_vs_<b>' with a and b in methods")
+        return self
+
+
+def expand_grid(name: str, params: dict[str, Any]) -> tuple[str, list[StrictModel]]:
+    """The method type and the validated config of every grid point (list values are axes)."""
+    params = dict(params)
+    mtype = params.pop("type", name)
+    if mtype not in METHODS:
+        raise ConfigError(f"methods.{name}: unknown method type {mtype!r}; known: {sorted(METHODS)}")
+    axes = {k: v if isinstance(v, list) else [v] for k, v in params.items()}
+    if any(len(v) == 0 for v in axes.values()):
+        raise ConfigError(f"methods.{name}: an empty list gives an empty grid")
+    spec = METHODS[mtype]
+    points = [
+        spec.config.from_dict(dict(zip(axes, values, strict=True)), source=f"methods.{name}")
+        for values in itertools.product(*axes.values())
+    ]
+    return mtype, points
+
+
+def build_dataset(cfg: DatasetConfig, home: str | Path | None = None) -> Dataset:
+    if cfg.name == "synthetic":
+        dataset: Dataset = make_synthetic(cfg.synthetic)
+    elif cfg.name == "file":
+        dataset = Dataset(cfg.path or "", Interactions.from_file(cfg.path or "", cfg.columns, format=cfg.format))
+    elif cfg.name == "recbole":
+        inter, catalog = load_recbole(cfg.path or "", cfg.item_path, cfg.user_path, weight_field=cfg.columns.weight)
+        dataset = Dataset(Path(cfg.path or "").stem, inter, catalog)
+    else:
+        dataset = load_dataset(cfg.name, home)
+    if cfg.min_weight is not None:
+        inter = dataset.interactions
+        dataset = Dataset(dataset.name, inter.subset(inter.weight >= cfg.min_weight), dataset.catalog)
+    return dataset
+
+
+def build_split(cfg: SplitConfig, interactions: Interactions) -> Split:
+    if cfg.kind == "leave_last_out":
+        return leave_last_out(interactions, cfg.min_interactions)
+    if cfg.kind == "temporal":
+        return temporal_split(
+            interactions,
+            test_start=cfg.test_start,
+            valid_start=cfg.valid_start,
+            test_quantile=cfg.test_quantile,
+            valid_quantile=cfg.valid_quantile,
+        )
+    return random_holdout(
+        interactions, test_fraction=cfg.test_fraction, valid_fraction=cfg.valid_fraction, seed=cfg.seed
+    )
+
+
+def recommend_batched(
+    method: Method, fit_data: Interactions, users: np.ndarray, k: int, batch: int, desc: str, progress: bool
+) -> TopK:
+    """Top-k for `users` in batches, excluding each user's rows of `fit_data`."""
+    exclude = fit_data.to_csr("binary")
+    parts = []
+    for start in tqdm(range(0, len(users), batch), desc=desc, disable=not progress, leave=False):
+        chunk = users[start : start + batch]
+        parts.append(method.recommend(chunk, k, exclude[chunk]))
+    return TopK.concat(parts)
+
+
+def evaluate_stage(
+    method: Method, split: Split, stage: Stage, cfg: EvaluationConfig, progress: bool, desc: str = ""
+) -> tuple[np.ndarray, TopK, dict[str, np.ndarray], float]:
+    """Score a fitted method on one stage: evaluated users, their top-K, per-user metrics, seconds."""
+    targets = split.targets(stage)
+    users = np.unique(targets.user)
+    start = time.perf_counter()
+    topk = recommend_batched(method, split.fit_data(stage), users, max(cfg.cutoffs), cfg.batch_users, desc, progress)
+    seconds = time.perf_counter() - start
+    per_user = ranking_metrics(topk.items, targets.to_csr("binary")[users], cfg.cutoffs)
+    return users, topk, per_user, seconds
+
+
+def _summary(per_user: dict[str, np.ndarray], topk: TopK, n_items: int, cutoffs: list[int]) -> dict[str, float]:
+    out = {name: float(np.nanmean(v)) for name, v in per_user.items()}
+    out.update({f"coverage@{k}": coverage(topk.items, n_items, k) for k in cutoffs})
+    return out
+
+
+def run_compare(
+    config: CompareConfig,
+    out: str | Path,
+    *,
+    methods: list[str] | None = None,
+    home: str | Path | None = None,
+    progress: bool = True,
+) -> dict[str, Any]:
+    """Run the comparison and write ``report.json``, ``report.md``, ``report.png``, ``recs/`` and
+    ``test.parquet`` into `out`. Returns the report dict."""
+    from hybrid_rec.evaluate.report import write_reports
+
+    names = methods or list(config.methods)
+    unknown = [m for m in names if m not in config.methods]
+    if unknown:
+        raise ConfigError(f"--methods: {unknown} not in the config's methods {list(config.methods)}")
+    ev = config.evaluation
+    out = Path(out)
+    (out / "recs").mkdir(parents=True, exist_ok=True)
+
+    dataset = build_dataset(config.dataset, home)
+    inter = dataset.interactions
+    split = build_split(config.split, inter)
+    if len(split.valid) == 0 or len(split.test) == 0:
+        raise ConfigError(f"the {config.split.kind} split left no validation or no test rows; adjust [split]")
+    log.info(
+        "%s: %d users, %d items, %d interactions; split %s: train %d, valid %d, test %d",
+        dataset.name,
+        inter.n_users,
+        inter.n_items,
+        len(inter),
+        config.split.kind,
+        len(split.train),
+        len(split.valid),
+        len(split.test),
+    )
+
+    report: dict[str, Any] = {
+        "dataset": {"name": dataset.name, "users": inter.n_users, "items": inter.n_items, "interactions": len(inter)},
+        "protocol": {
+            "split": config.split.kind,
+            "k": ev.k,
+            "seed": ev.seed,
+            "cutoffs": ev.cutoffs,
+            "tune_metric": ev.tune_metric,
+            "full_ranking": True,
+            "train": len(split.train),
+            "valid": len(split.valid),
+            "test": len(split.test),
+            "test_users": len(np.unique(split.test.user)),
+            "split_info": split.info,
+        },
+        "methods": {},
+        "comparisons": {},
+    }
+    per_user_test: dict[str, dict[str, np.ndarray]] = {}
+    for name in names:
+        mtype, grid = expand_grid(name, config.methods[name])
+        best: tuple[float, StrictModel, dict[str, float]] | None = None
+        for point in tqdm(grid, desc=f"tune {name}", disable=not progress or len(grid) == 1, leave=False):
+            method = METHODS[mtype].factory(point).fit(split.train)
+            _, topk, per_user, _ = evaluate_stage(method, split, "valid", ev, progress=False)
+            summary = _summary(per_user, topk, inter.n_items, ev.cutoffs)
+            if ev.tune_metric not in summary:
+                raise ConfigError(f"evaluation.tune_metric {ev.tune_metric!r} is not one of {sorted(summary)}")
+            value = summary[ev.tune_metric]
+            log.debug("%s %s: valid %s = %.4f", name, point.model_dump(), ev.tune_metric, value)
+            if best is None or value > best[0]:
+                best = (value, point, summary)
+        if best is None:  # pragma: no cover - expand_grid never returns an empty grid
+            raise ConfigError(f"methods.{name}: empty grid")
+        _, chosen, valid_summary = best
+
+        method = METHODS[mtype].factory(chosen)
+        start = time.perf_counter()
+        method.fit(split.train_valid)
+        fit_seconds = time.perf_counter() - start
+        users, topk, per_user, rec_seconds = evaluate_stage(method, split, "test", ev, progress, f"recommend {name}")
+        test_summary = _summary(per_user, topk, inter.n_items, ev.cutoffs)
+        per_user_test[name] = per_user
+        ci = {}
+        for metric in (f"ndcg@{ev.k}", f"hr@{ev.k}"):
+            b = bootstrap_mean(per_user[metric], ev.bootstrap, ev.seed)
+            ci[metric] = [b.low, b.high]
+        report["methods"][name] = {
+            "type": mtype,
+            "valid": valid_summary,
+            "test": test_summary,
+            "test_ci95": ci,
+            "fit_seconds": fit_seconds,
+            "recommend_seconds": rec_seconds,
+            "params": chosen.model_dump(mode="json"),
+            "grid_size": len(grid),
+        }
+        _write_recs(out / "recs" / f"{name}.parquet", inter, users, topk)
+        log.info(
+            "%s: valid %s %.4f, test %s %.4f (fit %.1fs)",
+            name,
+            ev.tune_metric,
+            valid_summary[ev.tune_metric],
+            ev.tune_metric,
+            test_summary[ev.tune_metric],
+            fit_seconds,
+        )
+
+    pairs = ev.comparisons or [f"{m}_vs_{names[0]}" for m in names[1:]]
+    metric = ev.tune_metric
+    for pair in pairs:
+        a, _, b = pair.partition("_vs_")
+        if a not in per_user_test or b not in per_user_test:
+            continue  # a --methods subset can leave a configured comparison without one side
+        res = paired_bootstrap(per_user_test[a][metric], per_user_test[b][metric], ev.bootstrap, ev.seed)
+        report["comparisons"][pair] = {"metric": metric, "delta": res.estimate, "ci95": [res.low, res.high]}
+
+    test_df = split.test.to_dataframe()[["user_id", "item_id", "timestamp"]]
+    test_df.to_parquet(out / "test.parquet", index=False)
+    (out / "report.json").write_text(json.dumps(report, indent=2, default=_json_default))
+    write_reports(report, out)
+    return report
+
+
+def _write_recs(path: Path, inter: Interactions, users: np.ndarray, topk: TopK) -> None:
+    k = topk.items.shape[1]
+    valid = topk.items >= 0
+    rows = np.repeat(users, k).reshape(-1, k)
+    frame = pd.DataFrame(
+        {
+            "user_id": inter.users.to_external(rows[valid]),
+            "item_id": inter.items.to_external(topk.items[valid]),
+            "rank": np.tile(np.arange(1, k + 1), (len(users), 1))[valid],
+            "score": topk.scores[valid],
+        }
+    )
+    frame.to_parquet(path, index=False)
+
+
+def _json_default(obj: object) -> object:
+    if isinstance(obj, np.generic):
+        return obj.item()
+    raise TypeError(f"not JSON serialisable: {type(obj).__name__}")

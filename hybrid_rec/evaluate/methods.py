@@ -1,0 +1,92 @@
+"""Methods the `compare` harness can evaluate, behind one small protocol, and their registry."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Literal, Protocol
+
+import numpy as np
+import scipy.sparse as sp
+
+from hybrid_rec.candidates.als import ALSConfig, ALSModel
+from hybrid_rec.config import StrictModel
+from hybrid_rec.data.interactions import Interactions
+from hybrid_rec.errors import NotFittedError
+from hybrid_rec.evaluate.metrics import TopK, topk_from_scores
+
+
+class Method(Protocol):
+    """A recommender under evaluation, working in the dataset's internal ids."""
+
+    def fit(self, train: Interactions) -> Method: ...
+
+    def recommend(self, users: np.ndarray, k: int, exclude: sp.csr_matrix) -> TopK:
+        """Top-k items for `users`; `exclude` (rows aligned with `users`) must not be returned."""
+        ...
+
+
+class ScoringMethod(ABC):
+    """A method that scores every item densely; the top-K comes from `topk_from_scores`."""
+
+    @abstractmethod
+    def fit(self, train: Interactions) -> ScoringMethod: ...
+
+    @abstractmethod
+    def score(self, users: np.ndarray) -> np.ndarray:
+        """Dense scores [len(users), n_items]; NaN marks an item the method cannot score."""
+
+    def recommend(self, users: np.ndarray, k: int, exclude: sp.csr_matrix) -> TopK:
+        return topk_from_scores(self.score(users), k, exclude)
+
+
+class PopularityConfig(StrictModel):
+    """Rank items by how many interactions (or distinct users) they have in the training data."""
+
+    count: Literal["interactions", "users"] = "interactions"
+
+
+class Popularity(ScoringMethod):
+    def __init__(self, config: PopularityConfig) -> None:
+        self.config = config
+        self._counts: np.ndarray | None = None
+
+    def fit(self, train: Interactions) -> Popularity:
+        if self.config.count == "users":
+            self._counts = np.asarray(train.to_csr("binary").sum(axis=0)).ravel()
+        else:
+            self._counts = train.item_counts().astype(np.float64)
+        return self
+
+    def score(self, users: np.ndarray) -> np.ndarray:
+        if self._counts is None:
+            raise NotFittedError("Popularity is not fitted")
+        return np.broadcast_to(self._counts, (len(users), len(self._counts)))
+
+
+class ALSMethod(ScoringMethod):
+    def __init__(self, config: ALSConfig) -> None:
+        self.model = ALSModel(config)
+
+    def fit(self, train: Interactions) -> ALSMethod:
+        self.model.fit(train)
+        return self
+
+    def score(self, users: np.ndarray) -> np.ndarray:
+        return self.model.score(users)
+
+
+@dataclass(frozen=True)
+class MethodSpec:
+    """A registry entry: the method's config model and a factory from a validated config."""
+
+    config: type[StrictModel]
+    factory: Callable[[StrictModel], Method]
+
+
+#: Explicit registry: method type name -> spec. Later stages add entries here.
+METHODS: dict[str, MethodSpec] = {
+    "popularity": MethodSpec(PopularityConfig, Popularity),  # type: ignore[arg-type]
+    "als": MethodSpec(ALSConfig, ALSMethod),  # type: ignore[arg-type]
+}

@@ -1,0 +1,71 @@
+"""Human-readable outputs of `compare`: a Markdown table and a bar chart with CI error bars."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+
+def markdown_report(report: dict[str, Any]) -> str:
+    """The comparison as Markdown: one row per method (test metrics with 95% CIs), then the paired deltas."""
+    ds, proto = report["dataset"], report["protocol"]
+    k = proto["k"]
+    big = max(proto["cutoffs"])
+    lines = [
+        f"# Comparison on {ds['name']}",
+        "",
+        f"{ds['users']} users, {ds['items']} items, {ds['interactions']} interactions. Split: "
+        f"{proto['split']} ({proto['test_users']} test users); full ranking over all items, fit items "
+        f"excluded; tuned on validation {proto['tune_metric']}, refitted on train + validation.",
+        "",
+        f"| method | valid NDCG@{k} | test NDCG@{k} (95% CI) | test HR@{k} (95% CI) | MRR@{k} | Recall@{big} "
+        f"| coverage@{k} | fit s | recommend s |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    for name, m in report["methods"].items():
+        t, ci = m["test"], m["test_ci95"]
+        lines.append(
+            f"| {name} | {m['valid'][f'ndcg@{k}']:.4f} "
+            f"| {t[f'ndcg@{k}']:.4f} [{ci[f'ndcg@{k}'][0]:.4f}, {ci[f'ndcg@{k}'][1]:.4f}] "
+            f"| {t[f'hr@{k}']:.4f} [{ci[f'hr@{k}'][0]:.4f}, {ci[f'hr@{k}'][1]:.4f}] "
+            f"| {t[f'mrr@{k}']:.4f} | {t[f'recall@{big}']:.4f} | {t[f'coverage@{k}']:.3f} "
+            f"| {m['fit_seconds']:.2f} | {m['recommend_seconds']:.2f} |"
+        )
+    if report["comparisons"]:
+        lines += ["", "| comparison | metric | delta | 95% CI (paired bootstrap over users) |", "|---|---|---|---|"]
+        for pair, c in report["comparisons"].items():
+            lines.append(f"| {pair} | {c['metric']} | {c['delta']:+.4f} | [{c['ci95'][0]:+.4f}, {c['ci95'][1]:+.4f}] |")
+    lines += ["", "Chosen parameters:", ""]
+    lines += [f"- {name}: `{m['params']}` (grid of {m['grid_size']})" for name, m in report["methods"].items()]
+    return "\n".join(lines) + "\n"
+
+
+def plot_report(report: dict[str, Any], path: Path) -> None:
+    """Grouped bars of test NDCG@k and HR@k per method, with bootstrap 95% CI error bars."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import numpy as np
+
+    k = report["protocol"]["k"]
+    names = list(report["methods"])
+    x = np.arange(len(names))
+    fig, ax = plt.subplots(figsize=(max(4.0, 1.6 * len(names) + 2), 3.6))
+    for offset, metric in ((-0.2, f"ndcg@{k}"), (0.2, f"hr@{k}")):
+        values = np.array([report["methods"][n]["test"][metric] for n in names])
+        ci = np.array([report["methods"][n]["test_ci95"][metric] for n in names])
+        err = np.vstack([values - ci[:, 0], ci[:, 1] - values])
+        ax.bar(x + offset, values, width=0.4, yerr=err, capsize=4, label=metric.upper().replace("@", "@"))
+    ax.set_xticks(x, names)
+    ax.set_ylabel("test metric")
+    ax.set_title(f"{report['dataset']['name']}: {report['protocol']['split']}, full ranking")
+    ax.legend()
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+
+
+def write_reports(report: dict[str, Any], out: Path) -> None:
+    (out / "report.md").write_text(markdown_report(report))
+    plot_report(report, out / "report.png")
