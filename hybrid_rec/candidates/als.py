@@ -6,6 +6,7 @@ import logging
 from typing import Literal
 
 import numpy as np
+from implicit.cpu.als import AlternatingLeastSquares  # imported eagerly: BLAS limits apply to loaded libraries
 from pydantic import Field
 
 from hybrid_rec._threads import blas_threads
@@ -79,8 +80,6 @@ class ALSModel:
 
                 model = GpuALS(**kwargs)
             else:
-                from implicit.cpu.als import AlternatingLeastSquares
-
                 model = AlternatingLeastSquares(**kwargs, num_threads=cfg.num_threads)
             model.fit(matrix, show_progress=show_progress)
         if self._device() == "cuda":  # pragma: no cover

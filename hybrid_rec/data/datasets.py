@@ -196,13 +196,9 @@ def _pip_download_recbole(dest: Path, timeout: float) -> Path:
     return wheels[0]
 
 
-def _from_recbole(
-    staging: Path,
-    timeout: float,
-    wheel_sha256: str = RECBOLE_WHEEL_SHA256,
-    members: dict[str, str] | None = None,
-) -> None:
-    members = RECBOLE_MEMBERS if members is None else members
+def _from_recbole(staging: Path, timeout: float) -> None:
+    """Extract the MovieLens files from the recbole wheel, checking the wheel's and each file's SHA-256."""
+    wheel_sha256, members = RECBOLE_WHEEL_SHA256, RECBOLE_MEMBERS
     wheel = _pip_download_recbole(staging.parent, timeout)
     if (digest := sha256_file(wheel)) != wheel_sha256:
         raise DataError(f"{wheel.name}: checksum mismatch (sha256 {digest}, expected {wheel_sha256})")

@@ -40,7 +40,7 @@ class TopK:
 def topk_from_scores(scores: np.ndarray, k: int, exclude: sp.csr_matrix | None = None) -> TopK:
     """Top `k` items per row of a dense score matrix, best first.
 
-    NaN scores ("cannot score") and items in `exclude` (rows aligned with `scores`) are never
+    NaN scores ("cannot score") and nonzero entries of `exclude` (rows aligned with `scores`) are never
     returned; rows with fewer than `k` eligible items are padded with -1. Ties are broken by the
     lower item index, so results are deterministic.
     """
@@ -53,7 +53,8 @@ def topk_from_scores(scores: np.ndarray, k: int, exclude: sp.csr_matrix | None =
         if exclude.shape != s.shape:
             raise ValueError(f"exclude has shape {exclude.shape}, scores {s.shape}")
         coo = exclude.tocoo()
-        s[coo.row, coo.col] = -np.inf
+        stored = coo.data != 0  # explicit zeros do not exclude
+        s[coo.row[stored], coo.col[stored]] = -np.inf
     k_eff = min(k, n_items)
     if k_eff < n_items:
         part = np.argpartition(-s, k_eff - 1, axis=1)[:, :k_eff]

@@ -1,0 +1,165 @@
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from hybrid_rec.data.interactions import Interactions
+from hybrid_rec.errors import ConfigError
+from hybrid_rec.evaluate import methods as methods_mod
+from hybrid_rec.evaluate.compare import CompareConfig, run_compare
+from hybrid_rec.evaluate.methods import MethodSpec, Popularity, PopularityConfig
+
+SMALL = {
+    "dataset": {
+        "name": "synthetic",
+        "synthetic": {"n_users": 300, "n_items": 120, "n_clusters": 4, "interactions_per_user": 15, "seed": 7},
+    },
+    "evaluation": {"bootstrap": 200, "comparisons": ["als_vs_popularity"]},
+    "methods": {"popularity": {}, "als": {"factors": [4, 16], "iterations": 5, "regularization": [0.01, 1.0]}},
+}
+
+
+@pytest.fixture(scope="module")
+def report_dir(tmp_path_factory):
+    out = tmp_path_factory.mktemp("compare")
+    report = run_compare(CompareConfig.from_dict(SMALL), out, progress=False)
+    return report, out
+
+
+def test_report_schema(report_dir):
+    report, out = report_dir
+    assert set(report) >= {"dataset", "protocol", "methods", "comparisons"}
+    assert report["dataset"] == {
+        "name": "synthetic",
+        "users": 300,
+        "items": 120,
+        "interactions": report["dataset"]["interactions"],
+    }
+    assert {"split", "k", "seed"} <= set(report["protocol"])
+    for m in report["methods"].values():
+        assert {"valid", "test", "fit_seconds", "recommend_seconds", "params"} <= set(m)
+        assert {"ndcg@10", "hr@10", "mrr@10", "recall@50", "coverage@10"} <= set(m["test"])
+        assert set(m["valid"]) == set(m["test"])
+    comp = report["comparisons"]["als_vs_popularity"]
+    assert comp["metric"] == "ndcg@10" and comp["ci95"][0] <= comp["delta"] <= comp["ci95"][1]
+    on_disk = json.loads((out / "report.json").read_text())
+    assert on_disk["methods"]["als"]["params"] == report["methods"]["als"]["params"]
+    assert (out / "report.md").read_text().count("| als |") == 1
+    assert (out / "report.png").stat().st_size > 1000
+
+
+def test_als_beats_popularity_on_planted_structure(report_dir):
+    report, _ = report_dir
+    assert report["methods"]["als"]["test"]["ndcg@10"] > report["methods"]["popularity"]["test"]["ndcg@10"]
+    assert report["comparisons"]["als_vs_popularity"]["ci95"][0] > 0
+
+
+def test_recs_files_recompute_the_reported_metrics(report_dir):
+    """Anyone can recompute the test metrics from recs/*.parquet and test.parquet alone."""
+    report, out = report_dir
+    test = pd.read_parquet(out / "test.parquet")
+    for name, m in report["methods"].items():
+        recs = pd.read_parquet(out / "recs" / f"{name}.parquet")
+        assert list(recs.columns) == ["user_id", "item_id", "rank", "score"]
+        assert set(recs["user_id"]) == set(test["user_id"])
+        merged = recs.merge(test[["user_id", "item_id"]], on=["user_id", "item_id"])
+        top10 = merged[merged["rank"] <= 10]
+        n_users = test["user_id"].nunique()  # leave-last-out: one test item per user
+        assert len(top10) / n_users == pytest.approx(m["test"]["hr@10"])
+        assert (1 / np.log2(top10["rank"] + 1)).sum() / n_users == pytest.approx(m["test"]["ndcg@10"])
+
+
+def test_tuning_picks_the_best_validation_point(report_dir, tmp_path):
+    report, _ = report_dir
+    chosen = report["methods"]["als"]["valid"]["ndcg@10"]
+    for factors in (4, 16):
+        for reg in (0.01, 1.0):
+            cfg = {
+                **SMALL,
+                "methods": {"als": {"factors": factors, "iterations": 5, "regularization": reg}},
+                "evaluation": {"bootstrap": 10},
+            }
+            single = run_compare(CompareConfig.from_dict(cfg), tmp_path / f"{factors}-{reg}", progress=False)
+            assert single["methods"]["als"]["valid"]["ndcg@10"] <= chosen + 1e-12
+
+
+def test_no_fit_ever_sees_held_out_rows(tmp_path, monkeypatch):
+    """Tuning fits never see validation or test rows; the final fit never sees test rows."""
+    fits: list[Interactions] = []
+
+    class Spy(Popularity):
+        def fit(self, train):
+            fits.append(train)
+            return super().fit(train)
+
+    monkeypatch.setitem(methods_mod.METHODS, "spy", MethodSpec(PopularityConfig, Spy))
+    cfg = {**SMALL, "methods": {"spy": {"count": ["interactions", "users"]}}, "evaluation": {"bootstrap": 10}}
+    run_compare(CompareConfig.from_dict(cfg), tmp_path, progress=False)
+    from hybrid_rec.evaluate.compare import build_dataset, build_split
+
+    c = CompareConfig.from_dict(cfg)
+    split = build_split(c.split, build_dataset(c.dataset).interactions)
+    key = lambda inter: set(zip(inter.user.tolist(), inter.item.tolist(), inter.timestamp.tolist(), strict=True))
+    held_valid, held_test = key(split.valid), key(split.test)
+    assert len(fits) == 3
+    for tune_fit in fits[:2]:
+        assert not key(tune_fit) & (held_valid | held_test)
+    assert not key(fits[2]) & held_test and held_valid <= key(fits[2])
+
+
+def test_methods_subset_and_comparisons_skipped(tmp_path):
+    report = run_compare(CompareConfig.from_dict(SMALL), tmp_path, methods=["popularity"], progress=False)
+    assert list(report["methods"]) == ["popularity"] and report["comparisons"] == {}
+    with pytest.raises(ConfigError, match="bpr"):
+        run_compare(CompareConfig.from_dict(SMALL), tmp_path, methods=["bpr"], progress=False)
+
+
+def test_config_round_trip_and_errors(tmp_path):
+    cfg = CompareConfig.from_dict(SMALL)
+    path = tmp_path / "c.toml"
+    path.write_text(cfg.to_toml())
+    assert CompareConfig.from_toml(path) == cfg
+    with pytest.raises(ConfigError, match="unknown method type 'bpr'"):
+        CompareConfig.from_dict({"methods": {"bpr": {}}})
+    with pytest.raises(ConfigError, match=r"methods.als: factor: unknown key"):
+        CompareConfig.from_dict({"methods": {"als": {"factor": 8}}})
+    with pytest.raises(ConfigError, match=r"evaluation.comparisons"):
+        CompareConfig.from_dict({"evaluation": {"comparisons": ["als_vs_nothing"]}})
+    with pytest.raises(ConfigError, match="dataset.path is required"):
+        CompareConfig.from_dict({"dataset": {"name": "file"}})
+    bad = tmp_path / "bad.toml"
+    bad.write_text("[dataset\n")
+    with pytest.raises(ConfigError, match="invalid TOML"):
+        CompareConfig.from_toml(bad)
+
+
+def test_repo_configs_parse():
+    from pathlib import Path
+
+    for path in sorted(Path(__file__).resolve().parents[2].joinpath("configs").glob("*.toml")):
+        cfg = CompareConfig.from_toml(path)
+        assert cfg.methods, path
+
+
+def test_two_variants_of_one_type_and_file_dataset(tmp_path, synthetic):
+    path = tmp_path / "events.csv"
+    df = synthetic.interactions.to_dataframe().rename(columns={"user_id": "u", "item_id": "i", "timestamp": "t"})
+    df.to_csv(path, index=False)
+    cfg = CompareConfig.from_dict(
+        {
+            "dataset": {"name": "file", "path": str(path), "columns": {"user": "u", "item": "i", "timestamp": "t"}},
+            "split": {"kind": "temporal", "test_quantile": 0.9, "valid_quantile": 0.8},
+            "evaluation": {"bootstrap": 10},
+            "methods": {
+                "als_small": {"type": "als", "factors": 2, "iterations": 2},
+                "als_big": {"type": "als", "factors": 16, "iterations": 5},
+            },
+        }
+    )
+    report = run_compare(cfg, tmp_path / "out", progress=False)
+    assert report["methods"]["als_small"]["type"] == "als"
+    assert "als_big_vs_als_small" in report["comparisons"]
+    assert report["protocol"]["split"] == "temporal"

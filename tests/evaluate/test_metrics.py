@@ -1,0 +1,154 @@
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from hybrid_rec._threads import blas_threads
+from hybrid_rec.errors import ConfigError
+from hybrid_rec.evaluate.metrics import (
+    bootstrap_mean,
+    candidate_recall,
+    coverage,
+    paired_bootstrap,
+    ranking_metrics,
+    topk_from_scores,
+)
+
+
+def targets_csr(rows: list[list[int]], n_items: int) -> sp.csr_matrix:
+    r = [i for i, items in enumerate(rows) for _ in items]
+    c = [j for items in rows for j in items]
+    return sp.csr_matrix((np.ones(len(c)), (r, c)), shape=(len(rows), n_items))
+
+
+def test_hand_computed_case():
+    m = ranking_metrics(np.array([[3, 1, 2, 0]]), targets_csr([[1, 0]], 5), [1, 2, 4])
+    assert m["ndcg@1"][0] == 0 and m["hr@1"][0] == 0 and m["mrr@1"][0] == 0
+    assert m["ndcg@2"][0] == pytest.approx((1 / math.log2(3)) / (1 + 1 / math.log2(3)))
+    assert m["hr@2"][0] == 1 and m["recall@2"][0] == 0.5 and m["mrr@2"][0] == 0.5
+    assert m["ndcg@4"][0] == pytest.approx((1 / math.log2(3) + 1 / math.log2(5)) / (1 + 1 / math.log2(3)))
+    assert m["recall@4"][0] == 1.0
+
+
+def test_padding_never_hits_and_rows_without_targets_are_nan():
+    m = ranking_metrics(np.array([[-1, -1], [0, -1]]), targets_csr([[4], []], 5), [2])
+    assert m["hr@2"][0] == 0
+    assert np.isnan(m["ndcg@2"][1])
+    with pytest.raises(ConfigError):
+        ranking_metrics(np.array([[0]]), targets_csr([[0]], 2), [5])
+
+
+def naive(ranked: list[int], targets: set[int], k: int) -> dict[str, float]:
+    """An independent, loop-based implementation of the documented definitions."""
+    top = ranked[:k]
+    dcg = sum(1 / math.log2(r + 2) for r, i in enumerate(top) if i in targets)
+    idcg = sum(1 / math.log2(r + 2) for r in range(min(len(targets), k)))
+    first = next((r for r, i in enumerate(top) if i in targets), None)
+    return {
+        "ndcg": dcg / idcg,
+        "hr": float(first is not None),
+        "recall": sum(i in targets for i in top) / len(targets),
+        "mrr": 0.0 if first is None else 1 / (first + 1),
+    }
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.data())
+def test_matches_naive_implementation(data):
+    n_items = data.draw(st.integers(2, 30))
+    k = data.draw(st.integers(1, n_items))
+    n_users = data.draw(st.integers(1, 5))
+    lists, targets = [], []
+    for _ in range(n_users):
+        lists.append(data.draw(st.permutations(list(range(n_items))))[:k])
+        targets.append(sorted(data.draw(st.sets(st.integers(0, n_items - 1), min_size=1, max_size=n_items))))
+    cutoffs = sorted({1, k, max(1, k // 2)})
+    got = ranking_metrics(np.array(lists), targets_csr(targets, n_items), cutoffs)
+    for u in range(n_users):
+        for c in cutoffs:
+            want = naive(lists[u], set(targets[u]), c)
+            for name, value in want.items():
+                assert got[f"{name}@{c}"][u] == pytest.approx(value)
+            assert 0 <= got[f"ndcg@{c}"][u] <= 1 + 1e-12
+        recalls = [got[f"recall@{c}"][u] for c in cutoffs]
+        assert recalls == sorted(recalls)
+
+
+def test_perfect_ranking_scores_one():
+    m = ranking_metrics(np.array([[2, 0, 1]]), targets_csr([[0, 2]], 3), [3])
+    assert m["ndcg@3"][0] == pytest.approx(1.0) and m["mrr@3"][0] == 1.0
+
+
+def test_topk_excludes_nan_and_breaks_ties_by_index():
+    scores = np.array([[1.0, 3.0, 3.0, np.nan, 2.0], [0.0, 0.0, 0.0, 0.0, 0.0]])
+    exclude = sp.csr_matrix(np.array([[0, 0, 1, 0, 0], [1, 0, 0, 0, 0]]))
+    top = topk_from_scores(scores, 3, exclude)
+    assert top.items.tolist() == [[1, 4, 0], [1, 2, 3]]
+    assert top.scores[0].tolist() == [3.0, 2.0, 1.0]
+    padded = topk_from_scores(scores[:1], 5, exclude[:1])
+    assert padded.items.tolist() == [[1, 4, 0, -1, -1]] and np.isnan(padded.scores[0, 3:]).all()
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(1, 6), st.integers(1, 12), st.integers(0, 10_000))
+def test_topk_batch_equals_single_rows(n_users, k, seed):
+    rng = np.random.default_rng(seed)
+    scores = rng.integers(0, 4, size=(n_users, 12)).astype(float)  # many ties
+    exclude = sp.random(n_users, 12, density=0.3, random_state=seed, format="csr")
+    batch = topk_from_scores(scores, k, exclude)
+    for r in range(n_users):
+        single = topk_from_scores(scores[r : r + 1], k, exclude[r])
+        assert np.array_equal(single.items[0], batch.items[r])
+        # best first, ties by lower item index, against a full stable sort
+        allowed = [i for i in range(12) if exclude[r, i] == 0]
+        want = sorted(allowed, key=lambda i: (-scores[r, i], i))[:k]
+        assert batch.items[r][: len(want)].tolist() == want
+
+
+def test_agrees_with_implicit_evaluation():
+    """Our NDCG on ALS recommendations equals implicit.evaluation.ndcg_at_k on the same model."""
+    from implicit.cpu.als import AlternatingLeastSquares
+    from implicit.evaluation import ndcg_at_k, train_test_split
+
+    rng = np.random.default_rng(0)
+    dense = (rng.random((60, 40)) < 0.25).astype(np.float32)
+    matrix = sp.csr_matrix(dense)
+    train, test = train_test_split(matrix, train_percentage=0.7, random_state=1)
+    train, test = train.tocsr(), test.tocsr()
+    with blas_threads(1):
+        model = AlternatingLeastSquares(factors=8, iterations=5, random_state=0, num_threads=1)
+        model.fit(train, show_progress=False)
+    users = np.flatnonzero(np.diff(test.indptr))
+    top = topk_from_scores(model.user_factors[users] @ model.item_factors.T, 10, train[users])
+    ours = np.nanmean(ranking_metrics(top.items, test[users], [10])["ndcg@10"])
+    theirs = ndcg_at_k(model, train, test, K=10, show_progress=False)
+    assert ours == pytest.approx(theirs, abs=1e-6)
+
+
+def test_coverage_and_candidate_recall():
+    top = np.array([[0, 1, -1], [1, 2, 3]])
+    assert coverage(top, 10) == 0.4
+    assert coverage(top, 10, k=1) == 0.2
+    rec = candidate_recall(top, targets_csr([[1, 5], [3]], 10), [1, 3])
+    assert rec == {"recall@1": 0.0, "recall@3": pytest.approx((0.5 + 1.0) / 2)}
+
+
+def test_bootstrap():
+    rng = np.random.default_rng(1)
+    a = rng.random(500)
+    same = paired_bootstrap(a, a)
+    assert same.estimate == same.low == same.high == 0.0
+    shifted = paired_bootstrap(a + 0.1, a)
+    assert shifted.low == pytest.approx(0.1) and shifted.high == pytest.approx(0.1)
+    noisy = paired_bootstrap(a, rng.random(500), seed=3)
+    assert noisy.low < noisy.estimate < noisy.high
+    assert paired_bootstrap(a, rng.random(500) * 0 + 0.5, seed=3) == paired_bootstrap(a, np.full(500, 0.5), seed=3)
+    b = bootstrap_mean(a, 2000, seed=0)
+    assert b.low < a.mean() < b.high
+    with pytest.raises(ValueError, match="same users"):
+        paired_bootstrap(a, a[:10])
