@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import logging
+from pathlib import Path
 from typing import Literal
 
 import numpy as np
+import scipy.sparse as sp
 from implicit.cpu.als import AlternatingLeastSquares  # imported eagerly: BLAS limits apply to loaded libraries
 from pydantic import Field
 
@@ -13,7 +16,7 @@ from hybrid_rec._threads import blas_threads
 from hybrid_rec.config import StrictModel
 from hybrid_rec.data.ids import IdMap
 from hybrid_rec.data.interactions import Interactions
-from hybrid_rec.errors import ConfigError, NotFittedError
+from hybrid_rec.errors import ConfigError, DataError, NotFittedError
 
 log = logging.getLogger(__name__)
 
@@ -47,13 +50,18 @@ def _has_cuda() -> bool:
 
 
 class ALSModel:
-    """Fits user and item factors on `Interactions`; scores are dot products."""
+    """Fits user and item factors on `Interactions`; scores are dot products.
+
+    The model keeps the user x item matrix it was fitted on, so that new events can update single
+    users or items incrementally (`partial_fit_users`, `partial_fit_items`, `update`): the id maps
+    grow, and the changed rows are re-solved exactly (Cholesky) against the fixed other side.
+    """
 
     def __init__(self, config: ALSConfig | None = None, **overrides: object) -> None:
         base = config or ALSConfig()
         self.config = ALSConfig.from_dict({**base.model_dump(), **overrides}, source="ALSConfig")
-        self._user_factors: np.ndarray | None = None
-        self._item_factors: np.ndarray | None = None
+        self._model: AlternatingLeastSquares | None = None
+        self._matrix: sp.csr_matrix | None = None
         self.users: IdMap | None = None
         self.items: IdMap | None = None
 
@@ -63,49 +71,202 @@ class ALSModel:
             raise ConfigError("ALSConfig.device='cuda' but implicit was built without CUDA; use 'cpu' or 'auto'")
         return "cuda" if dev == "cuda" or (dev == "auto" and _has_cuda()) else "cpu"
 
-    def fit(self, interactions: Interactions, *, show_progress: bool = False) -> ALSModel:
-        """Fit on all rows of `interactions` (its id maps define the factor rows)."""
+    def _new_model(self) -> AlternatingLeastSquares:
         cfg = self.config
-        matrix = interactions.to_csr("binary" if cfg.confidence == "binary" else "weight")
-        kwargs = dict(
+        return AlternatingLeastSquares(
             factors=cfg.factors,
             regularization=cfg.regularization,
             alpha=cfg.alpha,
             iterations=cfg.iterations,
             random_state=cfg.seed,
+            num_threads=cfg.num_threads,
         )
+
+    def _values(self, interactions: Interactions) -> sp.csr_matrix:
+        return interactions.to_csr("binary" if self.config.confidence == "binary" else "weight")
+
+    def fit(self, interactions: Interactions, *, show_progress: bool = False) -> ALSModel:
+        """Fit on all rows of `interactions` (its id maps define the factor rows)."""
+        cfg = self.config
+        matrix = self._values(interactions)
         with blas_threads(cfg.blas_threads):  # implicit checks the BLAS pool when the model is built
             if self._device() == "cuda":  # pragma: no cover - no GPU in CI
                 from implicit.gpu.als import AlternatingLeastSquares as GpuALS
 
-                model = GpuALS(**kwargs)
+                gpu = GpuALS(
+                    factors=cfg.factors,
+                    regularization=cfg.regularization,
+                    alpha=cfg.alpha,
+                    iterations=cfg.iterations,
+                    random_state=cfg.seed,
+                )
+                gpu.fit(matrix, show_progress=show_progress)
+                model = gpu.to_cpu()
             else:
-                model = AlternatingLeastSquares(**kwargs, num_threads=cfg.num_threads)
-            model.fit(matrix, show_progress=show_progress)
-        if self._device() == "cuda":  # pragma: no cover
-            model = model.to_cpu()
-        self._user_factors = np.ascontiguousarray(model.user_factors, dtype=np.float32)
-        self._item_factors = np.ascontiguousarray(model.item_factors, dtype=np.float32)
+                model = self._new_model()
+                model.fit(matrix, show_progress=show_progress)
+        model.user_factors = np.ascontiguousarray(model.user_factors, dtype=np.float32)
+        model.item_factors = np.ascontiguousarray(model.item_factors, dtype=np.float32)
+        self._model, self._matrix = model, matrix
         self.users, self.items = interactions.users, interactions.items
         return self
 
+    # ------------------------------------------------------------------ state
     @property
     def is_fitted(self) -> bool:
-        return self._user_factors is not None
+        return self._model is not None
+
+    def _fitted(self) -> AlternatingLeastSquares:
+        if self._model is None:
+            raise NotFittedError("ALSModel is not fitted; call fit(interactions) first")
+        return self._model
 
     @property
     def user_factors(self) -> np.ndarray:
-        if self._user_factors is None:
-            raise NotFittedError("ALSModel is not fitted; call fit(interactions) first")
-        return self._user_factors
+        """[n_users, factors] float32, rows in `users` order."""
+        return self._fitted().user_factors
 
     @property
     def item_factors(self) -> np.ndarray:
-        if self._item_factors is None:
-            raise NotFittedError("ALSModel is not fitted; call fit(interactions) first")
-        return self._item_factors
+        """[n_items, factors] float32, rows in `items` order (zero rows for items never fitted)."""
+        return self._fitted().item_factors
+
+    @property
+    def user_items(self) -> sp.csr_matrix:
+        """The user x item matrix the factors were fitted on (grows with updates)."""
+        self._fitted()
+        return self._matrix  # type: ignore[return-value]
+
+    def item_support(self) -> np.ndarray:
+        """Users per item in the fitted matrix: items with 0 have no collaborative signal."""
+        return np.diff(self.user_items.tocsc().indptr)
 
     def score(self, users: np.ndarray) -> np.ndarray:
         """Dense scores [len(users), n_items] for internal user ids."""
         with blas_threads(self.config.blas_threads):
             return self.user_factors[np.asarray(users)] @ self.item_factors.T
+
+    # ------------------------------------------------------------------ incremental updates
+    def _absorb(self, events: Interactions) -> tuple[np.ndarray, np.ndarray]:
+        """Add `events` (any id maps) to the stored matrix, growing maps and factor rows.
+
+        Returns the internal ids of the users and items the events touch.
+        """
+        model = self._fitted()
+        if len(events) == 0:
+            return np.empty(0, np.int64), np.empty(0, np.int64)
+        ext_u = events.users.to_external(events.user)
+        ext_i = events.items.to_external(events.item)
+        self.users = self.users.extend(ext_u)  # type: ignore[union-attr]
+        self.items = self.items.extend(ext_i)  # type: ignore[union-attr]
+        u, i = self.users.to_internal(ext_u), self.items.to_internal(ext_i)
+        shape = (len(self.users), len(self.items))
+        values = np.ones(len(events), np.float32) if self.config.confidence == "binary" else events.weight
+        old = self._matrix.tocoo()  # type: ignore[union-attr]
+        matrix = sp.csr_matrix(
+            (np.concatenate([old.data, values]), (np.concatenate([old.row, u]), np.concatenate([old.col, i]))),
+            shape=shape,
+            dtype=np.float32,
+        )
+        matrix.sum_duplicates()
+        if self.config.confidence == "binary":
+            matrix.data[:] = 1.0
+        self._matrix = matrix
+        model.user_factors = _grow(model.user_factors, shape[0])
+        model.item_factors = _grow(model.item_factors, shape[1])
+        model._XtX = model._YtY = None  # cached Gram matrices are stale once rows change
+        return np.unique(u), np.unique(i)
+
+    def partial_fit_users(self, events: Interactions) -> np.ndarray:
+        """Absorb `events` and re-solve the factors of the users they touch; returns those users' ids."""
+        users, _ = self._absorb(events)
+        self._refit_users(users)
+        return users
+
+    def partial_fit_items(self, events: Interactions) -> np.ndarray:
+        """Absorb `events` and re-solve the factors of the items they touch; returns those items' ids."""
+        _, items = self._absorb(events)
+        self._refit_items(items)
+        return items
+
+    def update(self, events: Interactions) -> tuple[np.ndarray, np.ndarray]:
+        """Absorb `events` once, then re-solve the touched items and then the touched users."""
+        users, items = self._absorb(events)
+        self._refit_items(items)
+        self._refit_users(users)
+        return users, items
+
+    def _refit_users(self, users: np.ndarray) -> None:
+        if len(users):
+            with blas_threads(self.config.blas_threads):
+                self._fitted().partial_fit_users(users, self.user_items[users])
+
+    def _refit_items(self, items: np.ndarray) -> None:
+        if len(items):
+            with blas_threads(self.config.blas_threads):
+                self._fitted().partial_fit_items(items, self.user_items.T.tocsr()[items])
+
+    def recalculate_user(self, item_ids: np.ndarray | list[object], weights: np.ndarray | None = None) -> np.ndarray:
+        """Factors for an ad-hoc history of external item ids (unknown items are ignored).
+
+        Nothing is stored: use this for users the model has not seen.
+        """
+        model = self._fitted()
+        ids = np.asarray(item_ids)
+        idx = self.items.to_internal(ids, on_unknown="mask")  # type: ignore[union-attr]
+        keep = idx >= 0
+        values = (
+            np.ones(int(keep.sum()), np.float32)
+            if weights is None or self.config.confidence == "binary"
+            else np.asarray(weights, np.float32)[keep]
+        )
+        row = sp.csr_matrix((values, (np.zeros(int(keep.sum()), int), idx[keep])), shape=(1, len(self.items)))
+        row.sum_duplicates()
+        if self.config.confidence == "binary":
+            row.data[:] = 1.0
+        with blas_threads(self.config.blas_threads):
+            return np.asarray(model.recalculate_user(0, row), dtype=np.float32)
+
+    # ------------------------------------------------------------------ persistence
+    def save(self, directory: str | Path) -> None:
+        """``config.json`` + ``als.npz`` (factors, fitted matrix, id maps); no pickle."""
+        model = self._fitted()
+        directory = Path(directory)
+        directory.mkdir(parents=True, exist_ok=True)
+        (directory / "config.json").write_text(self.config.model_dump_json(indent=2))
+        m = self.user_items
+        np.savez(
+            directory / "als.npz",
+            user_factors=model.user_factors,
+            item_factors=model.item_factors,
+            data=m.data,
+            indices=m.indices,
+            indptr=m.indptr,
+            shape=np.asarray(m.shape),
+            user_ids=self.users.to_array(),
+            item_ids=self.items.to_array(),  # type: ignore[union-attr]
+        )
+
+    @classmethod
+    def load(cls, directory: str | Path) -> ALSModel:
+        directory = Path(directory)
+        for name in ("config.json", "als.npz"):
+            if not (directory / name).is_file():
+                raise DataError(f"{directory}: missing {name}; not a saved ALSModel")
+        config = ALSConfig.from_dict(json.loads((directory / "config.json").read_text()), source=str(directory))
+        self = cls(config)
+        with np.load(directory / "als.npz", allow_pickle=False) as z:
+            with blas_threads(config.blas_threads):
+                model = self._new_model()
+            model.user_factors, model.item_factors = z["user_factors"], z["item_factors"]
+            self._matrix = sp.csr_matrix((z["data"], z["indices"], z["indptr"]), shape=tuple(z["shape"]))
+            self.users, self.items = IdMap(z["user_ids"], name="user"), IdMap(z["item_ids"], name="item")
+        self._model = model
+        return self
+
+
+def _grow(factors: np.ndarray, rows: int) -> np.ndarray:
+    if factors.shape[0] >= rows:
+        return factors
+    pad = np.zeros((rows - factors.shape[0], factors.shape[1]), dtype=factors.dtype)
+    return np.concatenate([factors, pad])

@@ -83,6 +83,15 @@ class IdMap:
             raise UnknownIdError(f"internal {self.name} index out of range [0, {len(self)})")
         return self.ids[idx]
 
+    def to_array(self) -> np.ndarray:
+        """The ids as a plain numpy array (numbers or unicode) that `np.save` stores without pickle."""
+        ids = self.ids
+        if ids.dtype != object:
+            return ids
+        if all(isinstance(v, str) for v in ids):
+            return ids.astype(str)
+        raise DataError(f"{self.name}: ids of mixed or non-string object types cannot be saved without pickle")
+
     def extend(self, external: Iterable[object]) -> IdMap:
         """A new map with the unseen ids of `external` appended (existing indices unchanged)."""
         new = pd.Index(pd.unique(np.asarray(list(external) if not isinstance(external, np.ndarray) else external)))

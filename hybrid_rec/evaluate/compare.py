@@ -19,6 +19,7 @@ import pandas as pd
 from pydantic import Field, field_validator, model_validator
 from tqdm.auto import tqdm
 
+from hybrid_rec.candidates.generator import CandidateGenerator, CandidatesConfig
 from hybrid_rec.config import StrictModel
 from hybrid_rec.data.datasets import Dataset, load_dataset
 from hybrid_rec.data.interactions import ColumnMapping, Interactions
@@ -27,7 +28,14 @@ from hybrid_rec.data.splits import Split, Stage, leave_last_out, random_holdout,
 from hybrid_rec.data.synthetic import SyntheticConfig, make_synthetic
 from hybrid_rec.errors import ConfigError
 from hybrid_rec.evaluate.methods import METHODS, Method
-from hybrid_rec.evaluate.metrics import TopK, bootstrap_mean, coverage, paired_bootstrap, ranking_metrics
+from hybrid_rec.evaluate.metrics import (
+    TopK,
+    bootstrap_mean,
+    candidate_recall,
+    coverage,
+    paired_bootstrap,
+    ranking_metrics,
+)
 
 log = logging.getLogger(__name__)
 
@@ -81,6 +89,7 @@ class EvaluationConfig(StrictModel):
     seed: int = 0
     batch_users: int = Field(2048, gt=0)
     comparisons: list[str] = Field(default_factory=list)
+    candidate_sizes: list[int] = Field(default_factory=lambda: [20, 50, 100, 200])
 
     @field_validator("cutoffs")
     @classmethod
@@ -101,12 +110,15 @@ class CompareConfig(StrictModel):
 
     Each ``[methods.<name>]`` table holds that method's parameters; a list value is a grid axis.
     ``type`` picks the registered method when the table name is not one (e.g. two ALS variants).
+    With a ``[candidates]`` table, the recall@N of each candidate source and of the blend is
+    measured on test (the ceiling of any reranker).
     """
 
     dataset: DatasetConfig = Field(default_factory=DatasetConfig)
     split: SplitConfig = Field(default_factory=SplitConfig)
     evaluation: EvaluationConfig = Field(default_factory=EvaluationConfig)
     methods: dict[str, dict[str, Any]] = Field(default_factory=lambda: {"popularity": {}, "als": {}})
+    candidates: CandidatesConfig | None = None
 
     @model_validator(mode="after")
     def _check_methods(self) -> CompareConfig:
@@ -315,11 +327,31 @@ def run_compare(
         res = paired_bootstrap(per_user_test[a][metric], per_user_test[b][metric], ev.bootstrap, ev.seed)
         report["comparisons"][pair] = {"metric": metric, "delta": res.estimate, "ci95": [res.low, res.high]}
 
+    if config.candidates is not None:
+        report["candidates"] = candidate_report(config.candidates, split, ev.candidate_sizes, ev.batch_users, progress)
+
     test_df = split.test.to_dataframe()[["user_id", "item_id", "timestamp"]]
     test_df.to_parquet(out / "test.parquet", index=False)
     (out / "report.json").write_text(json.dumps(report, indent=2, default=_json_default))
     write_reports(report, out)
     return report
+
+
+def candidate_report(
+    cfg: CandidatesConfig, split: Split, sizes: list[int], batch: int, progress: bool
+) -> dict[str, dict[str, float]]:
+    """Test recall@N of each candidate source and of the blend (generator fitted on train + validation)."""
+    generator = CandidateGenerator(cfg.model_copy(update={"n": max(sizes)})).fit(split.train_valid)
+    users = np.unique(split.test.user)
+    targets = split.test.to_csr("binary")
+    lists: dict[str, list[np.ndarray]] = {}
+    for start in tqdm(range(0, len(users), batch), desc="candidates", disable=not progress, leave=False):
+        chunk = users[start : start + batch]
+        per_source = generator.source_lists(chunk, max(sizes))
+        per_source["blend"] = generator.generate(chunk, max(sizes)).topk()
+        for name, top in per_source.items():
+            lists.setdefault(name, []).append(top.items)
+    return {name: candidate_recall(np.concatenate(parts), targets[users], sizes) for name, parts in lists.items()}
 
 
 def _write_recs(path: Path, inter: Interactions, users: np.ndarray, topk: TopK) -> None:

@@ -9,12 +9,16 @@ from typing import Literal, Protocol
 
 import numpy as np
 import scipy.sparse as sp
+from pydantic import Field
 
 from hybrid_rec.candidates.als import ALSConfig, ALSModel
+from hybrid_rec.candidates.generator import CandidateGenerator, CandidatesConfig
+from hybrid_rec.candidates.index import ItemIndex
+from hybrid_rec.candidates.sources import ALSRetrieval, ItemKNNConfig
 from hybrid_rec.config import StrictModel
 from hybrid_rec.data.interactions import Interactions
 from hybrid_rec.errors import NotFittedError
-from hybrid_rec.evaluate.metrics import TopK, topk_from_scores
+from hybrid_rec.topk import TopK, topk_from_scores
 
 
 class Method(Protocol):
@@ -65,16 +69,53 @@ class Popularity(ScoringMethod):
         return np.broadcast_to(self._counts, (len(users), len(self._counts)))
 
 
-class ALSMethod(ScoringMethod):
+class ALSMethod:
+    """ALS served through an exact inner-product FAISS index (as the candidate stage serves it).
+
+    Items without training interactions are not in the index, so they are never recommended.
+    """
+
     def __init__(self, config: ALSConfig) -> None:
         self.model = ALSModel(config)
+        self._retrieval: ALSRetrieval | None = None
 
     def fit(self, train: Interactions) -> ALSMethod:
         self.model.fit(train)
+        factors = self.model.item_factors
+        supported = np.flatnonzero(self.model.item_support() > 0)
+        index = ItemIndex(factors.shape[1], kind="flat", metric="ip")
+        index.add(supported, factors[supported])
+        self._retrieval = ALSRetrieval(self.model, index)
         return self
 
-    def score(self, users: np.ndarray) -> np.ndarray:
-        return self.model.score(users)
+    def recommend(self, users: np.ndarray, k: int, exclude: sp.csr_matrix) -> TopK:
+        if self._retrieval is None:
+            raise NotFittedError("ALSMethod is not fitted")
+        return self._retrieval.generate(users, k, exclude)
+
+
+class FaissKNNConfig(ALSConfig):
+    """Item-to-item alone: ALS item vectors, cosine neighbours of the recent history (see ItemKNNConfig)."""
+
+    history: int = Field(20, gt=0)
+    neighbors: int = Field(50, gt=0)
+    decay: float = Field(0.8, gt=0, le=1)
+
+
+class FaissKNNMethod:
+    """The item-to-item candidate source on its own (cold users get popularity)."""
+
+    def __init__(self, config: FaissKNNConfig) -> None:
+        knn = ItemKNNConfig(history=config.history, neighbors=config.neighbors, decay=config.decay)
+        als = ALSConfig.from_dict(config.model_dump(include=set(ALSConfig.model_fields)))
+        self.generator = CandidateGenerator(CandidatesConfig(sources=["item_knn"], als=als, item_knn=knn))
+
+    def fit(self, train: Interactions) -> FaissKNNMethod:
+        self.generator.fit(train)
+        return self
+
+    def recommend(self, users: np.ndarray, k: int, exclude: sp.csr_matrix) -> TopK:
+        return self.generator.generate(users, k, exclude).topk()
 
 
 @dataclass(frozen=True)
@@ -89,4 +130,5 @@ class MethodSpec:
 METHODS: dict[str, MethodSpec] = {
     "popularity": MethodSpec(PopularityConfig, Popularity),  # type: ignore[arg-type]
     "als": MethodSpec(ALSConfig, ALSMethod),  # type: ignore[arg-type]
+    "faiss_knn": MethodSpec(FaissKNNConfig, FaissKNNMethod),  # type: ignore[arg-type]
 }

@@ -35,6 +35,17 @@ def markdown_report(report: dict[str, Any]) -> str:
         lines += ["", "| comparison | metric | delta | 95% CI (paired bootstrap over users) |", "|---|---|---|---|"]
         for pair, c in report["comparisons"].items():
             lines.append(f"| {pair} | {c['metric']} | {c['delta']:+.4f} | [{c['ci95'][0]:+.4f}, {c['ci95'][1]:+.4f}] |")
+    if report.get("candidates"):
+        sizes = list(next(iter(report["candidates"].values())))
+        lines += [
+            "",
+            "Candidate recall on test (the ceiling of any reranker):",
+            "",
+            "| source | " + " | ".join(sizes) + " |",
+            "|---" * (len(sizes) + 1) + "|",
+        ]
+        for name, rec in report["candidates"].items():
+            lines.append(f"| {name} | " + " | ".join(f"{rec[s]:.4f}" for s in sizes) + " |")
     lines += ["", "Chosen parameters:", ""]
     lines += [f"- {name}: `{m['params']}` (grid of {m['grid_size']})" for name, m in report["methods"].items()]
     return "\n".join(lines) + "\n"

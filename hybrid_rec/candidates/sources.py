@@ -1,0 +1,260 @@
+"""Candidate sources and the blender that merges them.
+
+Each source proposes, per user, a ranked list of items (internal ids) it can justify:
+- `ALSRetrieval`: maximum inner product of the user's ALS factors against item factors (FAISS).
+- `ItemKNN`: neighbours (cosine over item factors, FAISS) of the user's most recent items, each
+  neighbour's similarity weighted by ``decay ** position`` (0 = most recent) and summed.
+- `PopularitySource`: most interacted-with items, for cold users and as a filler.
+`blend` merges the lists by weighted reciprocal-rank fusion, keeping every source's own score.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Protocol
+
+import numpy as np
+import scipy.sparse as sp
+from pydantic import Field
+
+from hybrid_rec.candidates.als import ALSModel
+from hybrid_rec.candidates.index import ItemIndex
+from hybrid_rec.config import StrictModel
+from hybrid_rec.data.interactions import Interactions
+from hybrid_rec.errors import ConfigError
+from hybrid_rec.topk import TopK
+
+
+class CandidateSource(Protocol):
+    """Proposes up to `n` items per user, never one in that user's `exclude` row."""
+
+    name: str
+
+    def generate(self, users: np.ndarray, n: int, exclude: sp.csr_matrix) -> TopK: ...
+
+
+@dataclass(frozen=True, eq=False)
+class Candidates:
+    """Blended candidate lists for a batch of users (internal ids).
+
+    ``items`` [n_users, N] (-1 = padding), ``scores`` the blended score, ``source_scores[name]``
+    each source's own score for that item (NaN where the source did not propose it).
+    """
+
+    items: np.ndarray
+    scores: np.ndarray
+    source_scores: dict[str, np.ndarray] = field(default_factory=dict)
+
+    @property
+    def sources(self) -> tuple[str, ...]:
+        return tuple(self.source_scores)
+
+    def labels(self, row: int) -> list[tuple[str, ...]]:
+        """For each candidate of `row`, the sources that proposed it."""
+        return [
+            tuple(s for s, v in self.source_scores.items() if not np.isnan(v[row, j]))
+            for j in range(int((self.items[row] >= 0).sum()))
+        ]
+
+    def topk(self) -> TopK:
+        return TopK(self.items, self.scores)
+
+
+class RecentHistory:
+    """Each user's most recent items, newest first (ties by later input row), at most `length` each."""
+
+    def __init__(self, interactions: Interactions, length: int) -> None:
+        self.length = length
+        self._build(interactions.user, interactions.item, interactions.timestamp, interactions.n_users)
+
+    def _build(self, user: np.ndarray, item: np.ndarray, ts: np.ndarray, n_users: int) -> None:
+        order = np.lexsort((-np.arange(len(user)), -ts, user))  # by user, newest first, later row first
+        u, i = user[order], item[order]
+        counts = np.bincount(u, minlength=n_users)
+        starts = np.concatenate([[0], np.cumsum(counts)])
+        pos = np.arange(len(u)) - starts[u]
+        keep = pos < self.length
+        self._user, self._item, self._ts = u[keep], i[keep], ts[order][keep]
+        kept = np.bincount(self._user, minlength=n_users)
+        self.indptr = np.concatenate([[0], np.cumsum(kept)])
+
+    def add(self, user: np.ndarray, item: np.ndarray, ts: np.ndarray, n_users: int) -> None:
+        """Merge new events (internal ids); `n_users` may have grown."""
+        self._build(
+            np.concatenate([self._user, user]),
+            np.concatenate([self._item, item]),
+            np.concatenate([self._ts, ts]),
+            n_users,
+        )
+
+    def of(self, user: int) -> np.ndarray:
+        if user >= len(self.indptr) - 1:
+            return np.empty(0, np.int64)
+        return self._item[self.indptr[user] : self.indptr[user + 1]]
+
+    def lengths(self, users: np.ndarray) -> np.ndarray:
+        users = np.asarray(users)
+        out = np.zeros(len(users), np.int64)
+        known = users < len(self.indptr) - 1
+        out[known] = self.indptr[users[known] + 1] - self.indptr[users[known]]
+        return out
+
+
+def topk_sparse(scores: sp.csr_matrix, n: int, exclude: sp.csr_matrix | None = None) -> TopK:
+    """Top `n` stored entries per row of a sparse score matrix (ties: lower item id), excluding `exclude`."""
+    scores = sp.csr_matrix(scores)
+    rows = scores.shape[0]
+    items = np.full((rows, n), -1, np.int64)
+    out = np.full((rows, n), np.nan, np.float32)
+    for r in range(rows):
+        cols = scores.indices[scores.indptr[r] : scores.indptr[r + 1]]
+        vals = scores.data[scores.indptr[r] : scores.indptr[r + 1]]
+        if exclude is not None:
+            ok = ~np.isin(cols, exclude.indices[exclude.indptr[r] : exclude.indptr[r + 1]])
+            cols, vals = cols[ok], vals[ok]
+        order = np.lexsort((cols, -vals))[:n]
+        items[r, : len(order)] = cols[order]
+        out[r, : len(order)] = vals[order]
+    return TopK(items, out)
+
+
+class ALSRetrieval:
+    """User factors searched against item factors in an inner-product index."""
+
+    name = "als"
+
+    def __init__(self, als: ALSModel, index: ItemIndex) -> None:
+        self.als, self.index = als, index
+
+    def generate(self, users: np.ndarray, n: int, exclude: sp.csr_matrix) -> TopK:
+        if len(users) == 0:
+            return TopK(np.empty((0, n), np.int64), np.empty((0, n), np.float32))
+        ids, scores = self.index.search(self.als.user_factors[users], n, exclude)
+        return TopK(ids, scores)
+
+
+class ItemKNNConfig(StrictModel):
+    """Item-to-item candidates: the last `history` items, `neighbors` each, weight ``decay ** position``."""
+
+    history: int = Field(20, gt=0)
+    neighbors: int = Field(50, gt=0)
+    decay: float = Field(0.8, gt=0, le=1)
+
+
+class ItemKNN:
+    """Neighbours of the user's recent items in a cosine index over item vectors."""
+
+    name = "item_knn"
+
+    def __init__(self, index: ItemIndex, history: RecentHistory, config: ItemKNNConfig, n_items: int) -> None:
+        if index.config.metric != "cosine":
+            raise ConfigError("ItemKNN needs an index with metric='cosine'")
+        self.index, self.history, self.config, self.n_items = index, history, config, n_items
+
+    def generate(self, users: np.ndarray, n: int, exclude: sp.csr_matrix) -> TopK:
+        cfg = self.config
+        rows, hist, pos = [], [], []
+        for r, u in enumerate(users):
+            h = self.history.of(int(u))
+            rows.append(np.full(len(h), r))
+            hist.append(h)
+            pos.append(np.arange(len(h)))
+        row, item, p = (np.concatenate(x) if x else np.empty(0, np.int64) for x in (rows, hist, pos))
+        in_index = np.isin(item, self.index.ids)
+        row, item, p = row[in_index], item[in_index], p[in_index]
+        if len(item) == 0:
+            return TopK(np.full((len(users), n), -1, np.int64), np.full((len(users), n), np.nan, np.float32))
+        unique, inverse = np.unique(item, return_inverse=True)
+        k = min(cfg.neighbors + 1, len(self.index))
+        nb, sim = self.index.search(self.index.reconstruct(unique), k, [np.array([q]) for q in unique])
+        nb, sim = nb[inverse], sim[inverse]  # [len(item), k]
+        weight = cfg.decay ** p.astype(np.float64)
+        valid = nb >= 0
+        scores = sp.csr_matrix(
+            ((sim * weight[:, None])[valid], (np.broadcast_to(row[:, None], nb.shape)[valid], nb[valid])),
+            shape=(len(users), self.n_items),
+        )
+        scores.sum_duplicates()
+        return topk_sparse(scores, n, exclude)
+
+
+class PopularitySource:
+    """The most popular items the user has not seen (ties: lower item id)."""
+
+    name = "popularity"
+
+    def __init__(self, counts: np.ndarray) -> None:
+        self.set_counts(counts)
+
+    def set_counts(self, counts: np.ndarray) -> None:
+        self.counts = np.asarray(counts, dtype=np.float64)
+        supported = np.flatnonzero(self.counts > 0)
+        self.order = supported[np.lexsort((supported, -self.counts[supported]))]
+
+    def generate(self, users: np.ndarray, n: int, exclude: sp.csr_matrix) -> TopK:
+        items = np.full((len(users), n), -1, np.int64)
+        scores = np.full((len(users), n), np.nan, np.float32)
+        for r in range(len(users)):
+            seen = exclude.indices[exclude.indptr[r] : exclude.indptr[r + 1]]
+            head = self.order[: n + len(seen)]
+            head = head[~np.isin(head, seen)][:n]
+            items[r, : len(head)] = head
+            scores[r, : len(head)] = self.counts[head]
+        return TopK(items, scores)
+
+
+class BlendConfig(StrictModel):
+    """Weighted reciprocal-rank fusion: score = sum over sources of ``weight / (rrf_k + rank)``."""
+
+    weights: dict[str, float] = Field(default_factory=lambda: {"als": 1.0, "item_knn": 1.0, "popularity": 0.1})
+    rrf_k: float = Field(60.0, ge=0)
+
+
+def blend(lists: dict[str, TopK], n: int, config: BlendConfig) -> Candidates:
+    """Merge per-source lists into `n` de-duplicated candidates per user, keeping each source's score.
+
+    A source without a weight (or with weight 0) adds nothing to the fused score, so its items only
+    fill the tail when the weighted sources propose fewer than `n`.
+    """
+    if not lists:
+        raise ConfigError("blend: no candidate sources")
+    n_rows = next(iter(lists.values())).items.shape[0]
+    rows, items, contrib = [], [], []
+    for name, top in lists.items():
+        if top.items.shape[0] != n_rows:
+            raise ValueError(f"blend: source {name!r} has {top.items.shape[0]} rows, expected {n_rows}")
+        w = config.weights.get(name, 0.0)
+        valid = top.items >= 0
+        ranks = np.broadcast_to(np.arange(1, top.items.shape[1] + 1), top.items.shape)
+        rows.append(np.broadcast_to(np.arange(n_rows)[:, None], top.items.shape)[valid])
+        items.append(top.items[valid])
+        contrib.append((w / (config.rrf_k + ranks))[valid])
+    row, item, c = np.concatenate(rows), np.concatenate(items), np.concatenate(contrib)
+    width = np.int64(max(int(item.max(initial=0)) + 1, 1))
+    keys = row.astype(np.int64) * width + item
+    ukeys, inverse = np.unique(keys, return_inverse=True)
+    total = np.bincount(inverse, weights=c)
+    u_row, u_item = ukeys // width, ukeys % width
+    order = np.lexsort((u_item, -total, u_row))
+    u_row, u_item, total = u_row[order], u_item[order], total[order]
+    starts = np.searchsorted(u_row, np.arange(n_rows))
+    rank = np.arange(len(u_row)) - starts[u_row]
+    keep = rank < n
+    out_items = np.full((n_rows, n), -1, np.int64)
+    out_scores = np.full((n_rows, n), np.nan, np.float64)
+    out_items[u_row[keep], rank[keep]] = u_item[keep]
+    out_scores[u_row[keep], rank[keep]] = total[keep]
+    source_scores = {}
+    for name, top in lists.items():
+        s = np.full((n_rows, n), np.nan, np.float64)
+        src_keys = np.arange(n_rows)[:, None].astype(np.int64) * width + top.items
+        src_keys = np.where(top.items >= 0, src_keys, -1)
+        flat_keys, flat_scores = src_keys.ravel(), top.scores.ravel()
+        sorter = np.argsort(flat_keys)
+        out_keys = np.arange(n_rows)[:, None].astype(np.int64) * width + out_items
+        pos = np.searchsorted(flat_keys, out_keys, sorter=sorter)
+        pos = np.minimum(pos, len(flat_keys) - 1)
+        match = (flat_keys[sorter[pos]] == out_keys) & (out_items >= 0)
+        s[match] = flat_scores[sorter[pos]][match]
+        source_scores[name] = s
+    return Candidates(out_items, out_scores, source_scores)
