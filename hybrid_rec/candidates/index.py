@@ -9,6 +9,12 @@ Kinds: ``flat`` (exact), ``ivf`` (inverted lists: ``nlist`` cells, ``nprobe`` se
 ``cosine`` (vectors normalised on the way in). Vectors can be added, removed and updated. FAISS's
 HNSW cannot delete; here `remove` and `update` on an HNSW index **rebuild** the graph from the
 remaining vectors (O(n log n)), so prefer ``flat``/``ivf`` for catalogs that change often.
+
+HNSW graphs assume a metric, which inner product is not (recall@100 fell to ~0.5 on ALS factors).
+An ``hnsw`` index with metric ``ip`` therefore stores ``[v, sqrt(M^2 - |v|^2)]`` in an L2 graph and
+queries ``[q, 0]`` (Bachrach et al. 2014): L2 order then equals inner-product order, and the inner
+product is recovered exactly from the distance. ``M`` is the largest norm seen (with headroom); a
+longer vector added later triggers a rebuild.
 """
 
 from __future__ import annotations
@@ -48,6 +54,8 @@ class ItemIndex:
         base = config or IndexConfig()
         self.config = IndexConfig.from_dict({**base.model_dump(), **overrides}, source="IndexConfig")
         self.dim = dim
+        self._mips_l2 = self.config.kind == "hnsw" and self.config.metric == "ip"
+        self._max_norm = 0.0
         self._index = self._empty()
 
     # ------------------------------------------------------------------ building
@@ -64,7 +72,7 @@ class ItemIndex:
         if cfg.kind == "flat":
             inner = faiss.IndexFlatIP(self.dim)
         else:
-            inner = faiss.IndexHNSWFlat(self.dim, cfg.m, metric)
+            inner = faiss.IndexHNSWFlat(self.dim + self._mips_l2, cfg.m, faiss.METRIC_L2 if self._mips_l2 else metric)
             inner.hnsw.efConstruction = cfg.ef_construction
             inner.hnsw.efSearch = cfg.ef_search
         self._inner = inner  # the Python wrapper owns the inner index: keep it alive as long as the map
@@ -130,6 +138,20 @@ class ItemIndex:
         self._add(keys, vecs)
 
     def _add(self, keys: np.ndarray, vecs: np.ndarray) -> None:
+        if self._mips_l2:
+            norms = np.linalg.norm(vecs, axis=1)
+            if len(norms) and norms.max() > self._max_norm:
+                old_keys, old = self._keys, self.reconstruct(self._keys)
+                self._max_norm = float(norms.max()) * 1.25  # headroom so updates rarely rebuild
+                self._index = self._empty()
+                if len(old_keys):
+                    self._store(old_keys, old)
+        self._store(keys, vecs)
+
+    def _store(self, keys: np.ndarray, vecs: np.ndarray) -> None:
+        if self._mips_l2:
+            extra = np.sqrt(np.maximum(self._max_norm**2 - (vecs.astype(np.float64) ** 2).sum(axis=1), 0.0))
+            vecs = np.hstack([vecs, extra[:, None]]).astype(np.float32)
         self._threads()
         self._index.add_with_ids(vecs, keys)
         self._keys = np.concatenate([self._keys, keys])
@@ -137,7 +159,9 @@ class ItemIndex:
     def reconstruct(self, ids: np.ndarray | list[int]) -> np.ndarray:
         """The stored vectors of `ids` (normalised for cosine)."""
         keys = self._check_known(ids)
-        return np.vstack([self._index.reconstruct(int(k)) for k in keys]) if len(keys) else np.empty((0, self.dim))
+        if not len(keys):
+            return np.empty((0, self.dim), np.float32)
+        return np.vstack([self._index.reconstruct(int(k))[: self.dim] for k in keys])
 
     def _check_known(self, ids: np.ndarray | list[int]) -> np.ndarray:
         keys = self._ids(ids)
@@ -154,7 +178,7 @@ class ItemIndex:
             vectors = self.reconstruct(keep)
             self._index = self._empty()
             if len(keep):
-                self._add(keep, vectors.astype(np.float32))
+                self._store(keep, vectors.astype(np.float32))
             return
         self._index.remove_ids(
             faiss.IDSelectorArray(keys) if self.config.kind == "ivf" else faiss.IDSelectorBatch(keys)
@@ -178,8 +202,8 @@ class ItemIndex:
 
         `exclude` (a csr matrix whose row r's column indices are ids, or a list of id arrays) names
         ids that must not be returned for that row; the search over-fetches and retries so that
-        exclusions never shorten a list while enough other ids exist. FAISS's -1 labels are
-        dropped; short rows are padded with id -1 and score NaN.
+        exclusions never shorten a list while enough other ids exist (an IVF index probes more cells
+        on retry). FAISS's -1 labels are dropped; short rows are padded with id -1 and score NaN.
         """
         if k <= 0:
             raise ConfigError(f"k must be positive, got {k}")
@@ -202,9 +226,18 @@ class ItemIndex:
         out_scores = np.full((n, k), np.nan, np.float32)
         pending = np.arange(n)
         fetch = min(len(self), k + max((len(e) for e in excl), default=0))
+        nprobe = self.config.nprobe
         self._threads()
         while len(pending):
-            scores, labels = self._index.search(q[pending], fetch)
+            if self.config.kind == "ivf":  # a short list from few probed cells: probe more on retry
+                params = faiss.SearchParametersIVF(nprobe=min(nprobe, self.config.nlist))
+                scores, labels = self._index.search(q[pending], fetch, params=params)
+            elif self._mips_l2:
+                query = np.hstack([q[pending], np.zeros((len(pending), 1), np.float32)])
+                dist, labels = self._index.search(query, fetch)
+                scores = ((q[pending].astype(np.float64) ** 2).sum(axis=1)[:, None] + self._max_norm**2 - dist) / 2
+            else:
+                scores, labels = self._index.search(q[pending], fetch)
             short = []
             for row, r in enumerate(pending):
                 ok = labels[row] >= 0
@@ -213,10 +246,12 @@ class ItemIndex:
                 got = labels[row][ok][:k]
                 out_ids[r, : len(got)] = got
                 out_scores[r, : len(got)] = scores[row][ok][:k]
-                if len(got) < k and fetch < len(self):
+                exhausted = fetch >= len(self) and (self.config.kind != "ivf" or nprobe >= self.config.nlist)
+                if len(got) < k and not exhausted:
                     short.append(r)
             pending = np.asarray(short, dtype=np.int64)
             fetch = min(len(self), fetch * 2)
+            nprobe *= 2
         return out_ids, out_scores
 
     # ------------------------------------------------------------------ persistence
@@ -224,7 +259,8 @@ class ItemIndex:
         """``index.json`` (config, dim), ``index.faiss`` (FAISS's own format), ``index_ids.npy``."""
         directory = Path(directory)
         directory.mkdir(parents=True, exist_ok=True)
-        (directory / "index.json").write_text(json.dumps({"dim": self.dim, "config": self.config.model_dump()}))
+        meta = {"dim": self.dim, "config": self.config.model_dump(), "max_norm": self._max_norm}
+        (directory / "index.json").write_text(json.dumps(meta))
         faiss.write_index(self._index, str(directory / "index.faiss"))
         np.save(directory / "index_ids.npy", self._keys, allow_pickle=False)
 
@@ -238,7 +274,8 @@ class ItemIndex:
         self = cls(int(meta["dim"]), IndexConfig.from_dict(meta["config"], source=str(directory / "index.json")))
         index = faiss.read_index(str(directory / "index.faiss"))
         keys = np.load(directory / "index_ids.npy", allow_pickle=False)
-        if index.d != self.dim or index.ntotal != len(keys):
+        self._max_norm = float(meta.get("max_norm", 0.0))
+        if index.d != self.dim + self._mips_l2 or index.ntotal != len(keys):
             raise DataError(f"{directory}: index.faiss does not match index.json / index_ids.npy")
         if self.config.kind == "ivf":
             inner = faiss.downcast_index(index)
