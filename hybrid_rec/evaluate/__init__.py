@@ -1,7 +1,9 @@
-"""Evaluation: full-ranking metrics, the bootstrap, and the `compare` harness."""
+"""Evaluation: full-ranking metrics, the bootstrap, and the `compare` harness.
 
-from hybrid_rec.evaluate.compare import CompareConfig, run_compare
-from hybrid_rec.evaluate.methods import METHODS, Method
+The harness lives in `hybrid_rec.evaluate.compare` (imported on demand, since it pulls in every
+stage); this package's top level only exposes the metrics, which any stage may use.
+"""
+
 from hybrid_rec.evaluate.metrics import (
     TopK,
     candidate_recall,
@@ -11,15 +13,4 @@ from hybrid_rec.evaluate.metrics import (
     topk_from_scores,
 )
 
-__all__ = [
-    "METHODS",
-    "CompareConfig",
-    "Method",
-    "TopK",
-    "candidate_recall",
-    "coverage",
-    "paired_bootstrap",
-    "ranking_metrics",
-    "run_compare",
-    "topk_from_scores",
-]
+__all__ = ["TopK", "candidate_recall", "coverage", "paired_bootstrap", "ranking_metrics", "topk_from_scores"]

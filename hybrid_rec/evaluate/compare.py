@@ -27,7 +27,7 @@ from hybrid_rec.data.recbole import load_recbole
 from hybrid_rec.data.splits import Split, Stage, leave_last_out, random_holdout, temporal_split
 from hybrid_rec.data.synthetic import SyntheticConfig, make_synthetic
 from hybrid_rec.errors import ConfigError
-from hybrid_rec.evaluate.methods import METHODS, Method
+from hybrid_rec.evaluate.methods import METHODS, FitContext, Method
 from hybrid_rec.evaluate.metrics import (
     TopK,
     bootstrap_mean,
@@ -271,9 +271,10 @@ def run_compare(
     per_user_test: dict[str, dict[str, np.ndarray]] = {}
     for name in names:
         mtype, grid = expand_grid(name, config.methods[name])
-        best: tuple[float, StrictModel, dict[str, float]] | None = None
+        best: tuple[float, StrictModel, dict[str, float], Method] | None = None
+        tune_ctx = FitContext(valid=split.valid, catalog=dataset.catalog, progress=progress)
         for point in tqdm(grid, desc=f"tune {name}", disable=not progress or len(grid) == 1, leave=False):
-            method = METHODS[mtype].factory(point).fit(split.train)
+            method = METHODS[mtype].factory(point).fit(split.train, tune_ctx)
             _, topk, per_user, _ = evaluate_stage(method, split, "valid", ev, progress=False)
             summary = _summary(per_user, topk, inter.n_items, ev.cutoffs)
             if ev.tune_metric not in summary:
@@ -281,14 +282,17 @@ def run_compare(
             value = summary[ev.tune_metric]
             log.debug("%s %s: valid %s = %.4f", name, point.model_dump(), ev.tune_metric, value)
             if best is None or value > best[0]:
-                best = (value, point, summary)
+                best = (value, point, summary, method)
         if best is None:  # pragma: no cover - expand_grid never returns an empty grid
             raise ConfigError(f"methods.{name}: empty grid")
-        _, chosen, valid_summary = best
-
-        method = METHODS[mtype].factory(chosen)
+        _, chosen, valid_summary, tuned = best
+        del best
+        test_ctx = FitContext(valid=None, catalog=dataset.catalog, progress=progress)
         start = time.perf_counter()
-        method.fit(split.train_valid)
+        if hasattr(tuned, "refit"):  # keeps what was trained; takes the train + validation rows
+            method = tuned.refit(split.train_valid, test_ctx)
+        else:
+            method = METHODS[mtype].factory(chosen).fit(split.train_valid, test_ctx)
         fit_seconds = time.perf_counter() - start
         users, topk, per_user, rec_seconds = evaluate_stage(method, split, "test", ev, progress, f"recommend {name}")
         test_summary = _summary(per_user, topk, inter.n_items, ev.cutoffs)

@@ -91,9 +91,9 @@ def test_no_fit_ever_sees_held_out_rows(tmp_path, monkeypatch):
     fits: list[Interactions] = []
 
     class Spy(Popularity):
-        def fit(self, train):
+        def fit(self, train, context=None):
             fits.append(train)
-            return super().fit(train)
+            return super().fit(train, context)
 
     monkeypatch.setitem(methods_mod.METHODS, "spy", MethodSpec(PopularityConfig, Spy))
     cfg = {**SMALL, "methods": {"spy": {"count": ["interactions", "users"]}}, "evaluation": {"bootstrap": 10}}

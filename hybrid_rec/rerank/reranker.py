@@ -1,0 +1,261 @@
+"""`GPT2Reranker`: verbalizer + tokenizer + GPT-2 + scorer, trained here or loaded pretrained."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Literal
+
+import numpy as np
+import torch
+from pydantic import Field
+
+from hybrid_rec.config import StrictModel
+from hybrid_rec.data.catalog import ItemCatalog
+from hybrid_rec.data.ids import IdMap
+from hybrid_rec.data.interactions import Interactions
+from hybrid_rec.errors import DataError, NotFittedError
+from hybrid_rec.rerank.model import LMConfig, build_model, load_pretrained, resolve_device, set_threads
+from hybrid_rec.rerank.scorer import LMScorer
+from hybrid_rec.rerank.tokenizer import RecTokenizer
+from hybrid_rec.rerank.trainer import Trainer, TrainerConfig, TrainResult, build_examples
+from hybrid_rec.topk import topk_from_scores
+from hybrid_rec.verbalize.verbalizer import (
+    BUILTIN_TEMPLATES,
+    Instruction,
+    Verbalizer,
+    VerbalizerConfig,
+    encode_instruction,
+)
+
+log = logging.getLogger(__name__)
+
+
+class RerankerConfig(StrictModel):
+    """The LM reranker: tokenizer, model, verbalizer, training and scoring options."""
+
+    tokenizer: str = "bpe"  # "bpe" (trained on the catalog) or a pretrained tokenizer path / hub name
+    bpe_vocab_size: int = Field(2000, gt=256)
+    lm: LMConfig = Field(default_factory=LMConfig)
+    verbalizer: VerbalizerConfig = Field(default_factory=VerbalizerConfig)
+    trainer: TrainerConfig = Field(default_factory=TrainerConfig)
+    reduction: Literal["item", "sum", "mean"] = "item"
+    batch_size: int = Field(64, gt=0)
+
+
+def sequences_of(interactions: Interactions) -> dict[int, np.ndarray]:
+    """Each user's items (internal ids), oldest first (ties by input row order)."""
+    order = np.lexsort((np.arange(len(interactions)), interactions.timestamp, interactions.user))
+    users, items = interactions.user[order], interactions.item[order]
+    cuts = np.flatnonzero(np.diff(users)) + 1
+    return {
+        int(u[0]): it.astype(np.int64)
+        for u, it in zip(np.split(users, cuts), np.split(items, cuts), strict=True)
+        if len(u)
+    }
+
+
+class GPT2Reranker:
+    """Scores items for users by the LM's log-likelihood of each candidate given the user's instruction."""
+
+    def __init__(self, config: RerankerConfig | None = None) -> None:
+        self.config = config or RerankerConfig()
+        self.tokenizer: RecTokenizer | None = None
+        self.model = None
+        self.verbalizer: Verbalizer | None = None
+        self.catalog: ItemCatalog | None = None
+        self.users: IdMap | None = None
+        self.items: IdMap | None = None
+        self.histories: dict[int, np.ndarray] = {}
+        self.train_result: TrainResult | None = None
+        self._scorer: LMScorer | None = None
+
+    # ------------------------------------------------------------------ training
+    def _corpus(self, verbalizer: Verbalizer) -> list[str]:
+        texts = [verbalizer.item_text(i) for i in range(len(verbalizer.items))]
+        texts += [t.prompt for t in BUILTIN_TEMPLATES.values()] + [t.prompt for t in verbalizer.config.templates]
+        if self.catalog is not None and self.catalog.users is not None:
+            for col in verbalizer.config.attributes:
+                if col in self.catalog.users:
+                    texts += [f"{col} {v}" for v in self.catalog.users[col].astype(str).unique()]
+        return texts
+
+    def fit(
+        self,
+        train: Interactions,
+        catalog: ItemCatalog | None = None,
+        *,
+        valid: Interactions | None = None,
+        item_factors: np.ndarray | None = None,
+        hard_negatives: dict[int, np.ndarray] | None = None,
+        out_dir: str | Path | None = None,
+        progress: bool = True,
+    ) -> GPT2Reranker:
+        """Build the tokenizer and model, then instruction-tune on `train` (early stopping on `valid`)."""
+        cfg = self.config
+        set_threads(cfg.lm)
+        self.catalog, self.users, self.items = catalog, train.users, train.items
+        self.verbalizer = Verbalizer(train.items, catalog, cfg.verbalizer)
+        if cfg.tokenizer == "bpe":
+            self.tokenizer = RecTokenizer.train_bpe(self._corpus(self.verbalizer), len(train.items), cfg.bpe_vocab_size)
+        else:
+            self.tokenizer = RecTokenizer.from_pretrained(cfg.tokenizer, len(train.items))
+        device, dtype = resolve_device(cfg.lm)
+        self.model = build_model(cfg.lm, self.tokenizer, item_factors)
+        self.histories = sequences_of(train)
+        rng = np.random.default_rng(cfg.trainer.seed)
+        examples = build_examples(
+            self.histories,
+            self.verbalizer,
+            self.tokenizer,
+            self.model.config.n_positions,
+            rng,
+            attributes=self._attributes,
+            negatives=hard_negatives,
+            intention_fraction=cfg.trainer.intention_fraction,
+        )
+        log.info(
+            "reranker: %d training windows, vocab %d (%d items)",
+            len(examples),
+            self.tokenizer.vocab_size,
+            self.tokenizer.n_items,
+        )
+        evaluate = (lambda: self.validation_ndcg(train, valid)) if valid is not None and len(valid) else (lambda: 0.0)
+        trainer = Trainer(self.model, self.tokenizer, cfg.trainer, device=device, progress=progress)
+        self._scorer = None
+        self.train_result = trainer.train(examples, evaluate, out_dir)
+        self.model = self.model.to(device, dtype)
+        return self
+
+    def validation_ndcg(self, fit: Interactions, valid: Interactions, k: int = 10) -> float:
+        """Full-ranking NDCG@k of the item-token distribution on `valid` (fit items excluded)."""
+        from hybrid_rec.evaluate.metrics import ranking_metrics  # evaluate is beside, not before, rerank
+
+        self._scorer = None
+        users = np.unique(valid.user)
+        logp = self.item_logprobs(users)
+        top = topk_from_scores(logp, k, fit.to_csr()[users])
+        return float(np.nanmean(ranking_metrics(top.items, valid.to_csr()[users], [k])[f"ndcg@{k}"]))
+
+    def _attributes(self, user: int) -> dict[str, object] | None:
+        if self.catalog is None or not self.config.verbalizer.attributes:
+            return None
+        return self.catalog.user(self.users.to_external([user])[0])  # type: ignore[union-attr]
+
+    # ------------------------------------------------------------------ histories
+    def set_histories(self, interactions: Interactions) -> None:
+        """Replace the histories the prompts are built from (e.g. train + validation at test time)."""
+        self._check()
+        if interactions.items is not self.items and len(interactions.items) != len(self.items):  # type: ignore[arg-type]
+            raise DataError("set_histories: the interactions use a different item id map")
+        self.histories = sequences_of(interactions)
+
+    def _check(self) -> None:
+        if self.model is None:
+            raise NotFittedError("GPT2Reranker is not fitted; call fit() or load() first")
+
+    @property
+    def scorer(self) -> LMScorer:
+        self._check()
+        if self._scorer is None:
+            device, dtype = resolve_device(self.config.lm)
+            self._scorer = LMScorer(
+                self.model,
+                self.tokenizer,
+                batch_size=self.config.batch_size,  # type: ignore[arg-type]
+                device=device,
+                dtype=dtype,
+            )
+        return self._scorer
+
+    # ------------------------------------------------------------------ scoring
+    def instruction(
+        self, user: int, request: str | None = None, candidates: Sequence[int] | None = None
+    ) -> Instruction:
+        self._check()
+        history = self.histories.get(int(user), np.empty(0, np.int64))
+        return self.verbalizer.instruction(
+            history,
+            attributes=self._attributes(user),
+            request=request,  # type: ignore[union-attr]
+            candidates=candidates,
+        )
+
+    def prompt_ids(self, user: int, request: str | None = None, reserve: int = 1) -> list[int]:
+        return encode_instruction(
+            self.instruction(user, request), self.tokenizer, self.model.config.n_positions - reserve
+        )  # type: ignore[union-attr]
+
+    def item_logprobs(self, users: np.ndarray, requests: Sequence[str | None] | None = None) -> np.ndarray:
+        """[len(users), n_items] log p(item token | user's instruction): full ranking in one pass per batch."""
+        self._check()
+        set_threads(self.config.lm)
+        reqs = list(requests) if requests is not None else [None] * len(users)
+        prompts = [self.prompt_ids(int(u), r) for u, r in zip(users, reqs, strict=True)]
+        return self.scorer.item_logprobs(prompts)
+
+    def score(
+        self, users: np.ndarray, candidates: np.ndarray, requests: Sequence[str | None] | None = None
+    ) -> np.ndarray:
+        """[len(users), N] LM scores of candidate items (internal ids; -1 padding scores NaN)."""
+        self._check()
+        candidates = np.asarray(candidates)
+        out = np.full(candidates.shape, np.nan, np.float32)
+        valid = candidates >= 0
+        if self.config.reduction == "item":
+            logp = self.item_logprobs(users, requests)
+            out[valid] = np.take_along_axis(logp, np.where(valid, candidates, 0), axis=1)[valid]
+            return out
+        set_threads(self.config.lm)
+        reqs = list(requests) if requests is not None else [None] * len(users)
+        for r, (u, req) in enumerate(zip(users, reqs, strict=True)):
+            items = candidates[r][valid[r]]
+            conts = [self.tokenizer.encode(self.verbalizer.continuation(int(i))) for i in items]  # type: ignore[union-attr]
+            longest = max((len(c) for c in conts), default=1)
+            prompt = self.prompt_ids(int(u), req, reserve=longest)
+            out[r, valid[r]] = self.scorer.score(prompt, conts, self.config.reduction)  # type: ignore[arg-type]
+        return out
+
+    # ------------------------------------------------------------------ persistence
+    def save(self, directory: str | Path) -> None:
+        """``reranker.json`` + ``model/`` (save_pretrained, safetensors) + ``tokenizer/`` + ids and histories."""
+        self._check()
+        directory = Path(directory)
+        directory.mkdir(parents=True, exist_ok=True)
+        (directory / "reranker.json").write_text(self.config.model_dump_json(indent=2))
+        self.model.save_pretrained(directory / "model")  # type: ignore[union-attr]
+        self.tokenizer.save(directory / "tokenizer")  # type: ignore[union-attr]
+        users = np.fromiter(self.histories.keys(), np.int64, len(self.histories))
+        lengths = np.array([len(self.histories[u]) for u in users], np.int64)
+        flat = np.concatenate([self.histories[u] for u in users]) if len(users) else np.empty(0, np.int64)
+        np.savez(
+            directory / "state.npz",
+            user_ids=self.users.to_array(),
+            item_ids=self.items.to_array(),  # type: ignore[union-attr]
+            hist_users=users,
+            hist_lengths=lengths,
+            hist_items=flat,
+        )
+
+    @classmethod
+    def load(cls, directory: str | Path, catalog: ItemCatalog | None = None) -> GPT2Reranker:
+        directory = Path(directory)
+        if not (directory / "reranker.json").is_file():
+            raise DataError(f"{directory}: missing reranker.json; not a saved GPT2Reranker")
+        config = RerankerConfig.from_dict(json.loads((directory / "reranker.json").read_text()), source=str(directory))
+        self = cls(config)
+        self.tokenizer = RecTokenizer.load(directory / "tokenizer")
+        self.model = load_pretrained(directory / "model").eval()
+        with np.load(directory / "state.npz", allow_pickle=False) as z:
+            self.users, self.items = IdMap(z["user_ids"], name="user"), IdMap(z["item_ids"], name="item")
+            self.histories = dict(
+                zip(z["hist_users"].tolist(), np.split(z["hist_items"], np.cumsum(z["hist_lengths"])[:-1]), strict=True)
+            )
+        self.catalog = catalog
+        self.verbalizer = Verbalizer(self.items, catalog, config.verbalizer)
+        device, dtype = resolve_device(config.lm)
+        self.model = self.model.to(device, dtype)
+        torch.manual_seed(config.lm.seed)
+        return self

@@ -1,0 +1,144 @@
+"""Log-likelihood scoring of candidates given an instruction, with the prompt's KV cache reused.
+
+Three reductions: ``item`` (log p of the candidate's item token: all candidates of a prompt are read
+from one next-token distribution, and a whole catalog costs one forward pass), ``sum`` and ``mean``
+(log p of the whole continuation, e.g. ``<item> Title (Year)``, summed or averaged over its
+tokens). For ``sum``/``mean`` the prompt is encoded once and its KV cache is shared by batches of
+candidate continuations.
+"""
+
+from __future__ import annotations
+
+import copy
+import inspect
+from collections.abc import Sequence
+from typing import Literal
+
+import numpy as np
+import torch
+from transformers import GPT2LMHeadModel
+
+from hybrid_rec.errors import ConfigError
+from hybrid_rec.rerank.tokenizer import RecTokenizer
+
+Reduction = Literal["item", "sum", "mean"]
+# transformers 5 renamed `past_key_values` to `cache` (argument and output field).
+_CACHE = "cache" if "cache" in inspect.signature(GPT2LMHeadModel.forward).parameters else "past_key_values"
+
+
+class LMScorer:
+    """Scores continuations (token-id lists) after prompts (token-id lists) with a causal LM."""
+
+    def __init__(
+        self,
+        model: GPT2LMHeadModel,
+        tokenizer: RecTokenizer,
+        *,
+        batch_size: int = 64,
+        device: torch.device | None = None,
+        dtype: torch.dtype | None = None,
+    ) -> None:
+        self.tokenizer = tokenizer
+        self.device = device or next(model.parameters()).device
+        self.dtype = dtype or next(model.parameters()).dtype
+        self.model = model.to(self.device, self.dtype).eval()
+        self.batch_size = batch_size
+        self.n_positions = model.config.n_positions
+
+    # ------------------------------------------------------------------ item-token mode
+    @torch.no_grad()
+    def item_logprobs(self, prompts: Sequence[Sequence[int]]) -> np.ndarray:
+        """[len(prompts), n_items] log p(item token | prompt), from the last position's distribution."""
+        tok = self.tokenizer
+        out = np.empty((len(prompts), tok.n_items), np.float32)
+        for start in range(0, len(prompts), self.batch_size):
+            chunk = [self._fit(p) for p in prompts[start : start + self.batch_size]]
+            width = max(len(p) for p in chunk)
+            ids = torch.full((len(chunk), width), tok.eos_id, dtype=torch.long)
+            mask = torch.zeros((len(chunk), width), dtype=torch.long)
+            for r, p in enumerate(chunk):  # left padding: every prompt ends at the last column
+                ids[r, width - len(p) :] = torch.as_tensor(p)
+                mask[r, width - len(p) :] = 1
+            positions = (mask.cumsum(1) - 1).clamp(min=0)
+            logits = (
+                self.model(
+                    input_ids=ids.to(self.device),
+                    attention_mask=mask.to(self.device),
+                    position_ids=positions.to(self.device),
+                )
+                .logits[:, -1]
+                .float()
+            )
+            logp = torch.log_softmax(logits, dim=-1)[:, tok.base_vocab_size : tok.vocab_size]
+            out[start : start + len(chunk)] = logp.cpu().numpy()
+        return out
+
+    def _fit(self, prompt: Sequence[int], reserve: int = 1) -> list[int]:
+        if len(prompt) == 0:
+            raise ConfigError("empty prompt")
+        budget = self.n_positions - reserve
+        return list(prompt[-budget:]) if len(prompt) > budget else list(prompt)
+
+    # ------------------------------------------------------------------ continuation mode
+    @torch.no_grad()
+    def score(
+        self, prompt: Sequence[int], continuations: Sequence[Sequence[int]], reduction: Reduction = "sum"
+    ) -> np.ndarray:
+        """log p(continuation | prompt) for every continuation of one prompt (prefix-cached)."""
+        if reduction == "item":
+            firsts = [c[0] for c in continuations]
+            if any(len(c) != 1 or not self.tokenizer.is_item_token(c[0]) for c in continuations):
+                raise ConfigError("reduction='item' scores single item-token continuations")
+            return self.item_logprobs([prompt])[0][np.asarray(firsts) - self.tokenizer.base_vocab_size]
+        if reduction not in ("sum", "mean"):
+            raise ConfigError(f"reduction must be 'item', 'sum' or 'mean', not {reduction!r}")
+        if not continuations:
+            return np.empty(0, np.float32)
+        longest = max(len(c) for c in continuations)
+        if longest == 0:
+            raise ConfigError("empty continuation")
+        prompt = self._fit(prompt, reserve=longest)
+        p_ids = torch.as_tensor([prompt], device=self.device)
+        first = self.model(input_ids=p_ids, attention_mask=torch.ones_like(p_ids), use_cache=True)
+        cache, last = getattr(first, _CACHE), torch.log_softmax(first.logits[0, -1].float(), dim=-1)
+        out = np.empty(len(continuations), np.float32)
+        for start in range(0, len(continuations), self.batch_size):
+            chunk = continuations[start : start + self.batch_size]
+            width = max(len(c) for c in chunk)
+            ids = torch.full((len(chunk), width), self.tokenizer.eos_id, dtype=torch.long)
+            for r, c in enumerate(chunk):  # right padding: padded positions come after real ones
+                ids[r, : len(c)] = torch.as_tensor(c)
+            ids = ids.to(self.device)
+            lengths = torch.as_tensor([len(c) for c in chunk], device=self.device)
+            logp = last[ids[:, 0]]
+            if width > 1:
+                past = copy.deepcopy(cache)
+                past.batch_repeat_interleave(len(chunk))
+                positions = torch.arange(len(prompt), len(prompt) + width - 1, device=self.device).expand(
+                    len(chunk), -1
+                )
+                mask = torch.ones((len(chunk), len(prompt) + width - 1), dtype=torch.long, device=self.device)
+                logits = self.model(
+                    input_ids=ids[:, :-1],
+                    attention_mask=mask,
+                    position_ids=positions,
+                    use_cache=False,
+                    **{_CACHE: past},
+                ).logits.float()
+                step = torch.log_softmax(logits, dim=-1).gather(2, ids[:, 1:, None])[..., 0]
+                valid = torch.arange(1, width, device=self.device)[None, :] < lengths[:, None]
+                logp = logp + (step * valid).sum(dim=1)
+            if reduction == "mean":
+                logp = logp / lengths
+            out[start : start + len(chunk)] = logp.cpu().numpy()
+        return out
+
+    @torch.no_grad()
+    def score_naive(self, prompt: Sequence[int], continuation: Sequence[int], reduction: Reduction = "sum") -> float:
+        """Reference: one full forward pass over prompt + continuation (no cache)."""
+        prompt = self._fit(prompt, reserve=len(continuation))
+        ids = torch.as_tensor([list(prompt) + list(continuation)], device=self.device)
+        logits = self.model(input_ids=ids, attention_mask=torch.ones_like(ids)).logits[0].float()
+        logp = torch.log_softmax(logits, dim=-1)
+        total = sum(float(logp[len(prompt) - 1 + t, tok]) for t, tok in enumerate(continuation))
+        return total / len(continuation) if reduction == "mean" else total

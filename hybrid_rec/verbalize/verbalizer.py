@@ -1,0 +1,228 @@
+"""Instruction templates and the verbalizer.
+
+An instruction is a prompt made of text and item references (internal item ids, which the
+tokenizer turns into item tokens), ending with the user's history, most recent last; the
+continuation to score is the candidate: its item token, optionally followed by its title. Three
+kinds of template, after InstructRec (Zhang et al. 2023): ``implicit`` (history only, optionally
+with the user attributes the config allows), ``intention`` (history plus an explicit request such
+as "a comedy"), ``task`` (the candidates listed in the prompt). Raw user ids never appear.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Literal
+
+import numpy as np
+from pydantic import Field, field_validator
+
+from hybrid_rec.config import StrictModel
+from hybrid_rec.data.catalog import ItemCatalog
+from hybrid_rec.data.ids import IdMap
+from hybrid_rec.errors import ConfigError
+
+Part = str | int  # text, or an internal item id
+PLACEHOLDERS = {"eos", "history", "attributes", "request", "candidates", "noun"}
+
+
+class Template(StrictModel):
+    """A prompt pattern. ``{history}`` must come last; ``{eos}`` marks the sequence start."""
+
+    name: str
+    kind: Literal["implicit", "intention", "task"]
+    prompt: str
+
+    @field_validator("prompt")
+    @classmethod
+    def _check(cls, v: str) -> str:
+        names = set(re.findall(r"\{(\w+)\}", v))
+        if names - PLACEHOLDERS:
+            raise ValueError(f"unknown placeholder(s) {sorted(names - PLACEHOLDERS)}; allowed {sorted(PLACEHOLDERS)}")
+        if not v.rstrip().endswith("{history}"):
+            raise ValueError("the prompt must end with {history} (the continuation follows the history)")
+        return v
+
+    def needs(self, name: str) -> bool:
+        return "{" + name + "}" in self.prompt
+
+
+BUILTIN_TEMPLATES: dict[str, Template] = {
+    t.name: t
+    for t in [
+        Template(
+            name="history",
+            kind="implicit",
+            prompt="{eos}Instruction: recommend the next {noun} for this user.\nHistory:{history}",
+        ),
+        Template(
+            name="profile",
+            kind="implicit",
+            prompt="{eos}Instruction: recommend the next {noun} for a user ({attributes}).\nHistory:{history}",
+        ),
+        Template(name="sequence", kind="implicit", prompt="{eos}The user watched, oldest first:{history}"),
+        Template(
+            name="intention",
+            kind="intention",
+            prompt="{eos}Instruction: the user asks for {request}. Recommend a {noun} that fits.\nHistory:{history}",
+        ),
+        Template(
+            name="intention_profile",
+            kind="intention",
+            prompt="{eos}A user ({attributes}) asks for {request}.\nHistory:{history}",
+        ),
+        Template(
+            name="rank",
+            kind="task",
+            prompt="{eos}Task: rank these candidates for the user:{candidates}.\nHistory:{history}",
+        ),
+    ]
+}
+
+
+class VerbalizerConfig(StrictModel):
+    """Which template, how history is written, and which user attributes may enter a prompt."""
+
+    template: str = "history"
+    request_template: str = "intention"
+    templates: list[Template] = Field(default_factory=list)  # extra or overriding templates (TOML)
+    history_format: Literal["tokens", "titles"] = "tokens"
+    continuation: Literal["item", "item_title"] = "item"
+    max_history: int = Field(200, gt=0)
+    attributes: list[str] = Field(default_factory=list)  # user attributes allowed in prompts (privacy)
+    noun: str = "movie"
+    max_prompt_candidates: int = Field(20, gt=0)
+
+
+@dataclass(frozen=True)
+class Instruction:
+    """A verbalized prompt: ``head`` parts, then one part list per history item (oldest first)."""
+
+    template: str
+    head: list[Part]
+    history: list[list[Part]] = field(default_factory=list)
+
+    def parts(self, keep_last: int | None = None) -> list[Part]:
+        items = self.history if keep_last is None else self.history[len(self.history) - keep_last :]
+        return [*self.head, *(p for item in items for p in item)]
+
+
+class Verbalizer:
+    """Builds instructions for users and continuations for candidates from the catalog text."""
+
+    def __init__(
+        self, items: IdMap, catalog: ItemCatalog | None = None, config: VerbalizerConfig | None = None
+    ) -> None:
+        self.config = config or VerbalizerConfig()
+        self.items = items
+        self.catalog = catalog
+        self.templates = {**BUILTIN_TEMPLATES, **{t.name: t for t in self.config.templates}}
+        for name in (self.config.template, self.config.request_template):
+            if name not in self.templates:
+                raise ConfigError(f"verbalizer: unknown template {name!r}; known {sorted(self.templates)}")
+        self._titles: dict[int, str] = {}
+
+    def item_text(self, item: int) -> str:
+        """``Title (Year); Genre, Genre`` from the catalog (the external id when there is no catalog)."""
+        if item not in self._titles:
+            external = self.items.to_external([item])[0]
+            if self.catalog is not None and external in self.catalog.items.index:
+                text = self.catalog.describe(external)
+            else:
+                text = str(external)
+            self._titles[item] = " ".join(text.split())  # no newlines or tabs from catalog text
+        return self._titles[item]
+
+    def continuation(self, item: int) -> list[Part]:
+        if self.config.continuation == "item":
+            return [int(item)]
+        return [int(item), " " + self.item_text(item)]
+
+    def _history_parts(self, history: Sequence[int]) -> list[list[Part]]:
+        recent = list(history)[-self.config.max_history :]
+        if self.config.history_format == "tokens":
+            return [[int(i)] for i in recent]
+        return [[int(i), " " + self.item_text(int(i)) + ";"] for i in recent]
+
+    def instruction(
+        self,
+        history: Sequence[int],
+        *,
+        attributes: dict[str, object] | None = None,
+        request: str | None = None,
+        candidates: Sequence[int] | None = None,
+        template: str | None = None,
+    ) -> Instruction:
+        """The instruction for one user. A `request` selects the request template by default."""
+        name = template or (self.config.request_template if request else self.config.template)
+        if name not in self.templates:
+            raise ConfigError(f"verbalizer: unknown template {name!r}; known {sorted(self.templates)}")
+        tpl = self.templates[name]
+        if tpl.needs("request") and not request:
+            raise ConfigError(f"template {name!r} needs a request text (e.g. request='a comedy')")
+        allowed = {k: v for k, v in (attributes or {}).items() if k in self.config.attributes and v not in (None, "")}
+        head: list[Part] = []
+        for token in re.split(r"(\{\w+\})", tpl.prompt.rstrip()[: -len("{history}")]):
+            if token == "{eos}":
+                head.append(-1)  # the tokenizer's end-of-text id, filled in by `encode`
+            elif token == "{noun}":
+                head.append(self.config.noun)
+            elif token == "{attributes}":
+                head.append(", ".join(f"{k} {v}" for k, v in allowed.items()) or "no details")
+            elif token == "{request}":
+                head.append(" ".join(str(request).split()))
+            elif token == "{candidates}":
+                for c in list(candidates or [])[: self.config.max_prompt_candidates]:
+                    head.extend([" ", int(c)])
+            elif token:
+                head.append(token)
+        return Instruction(name, head, self._history_parts(history))
+
+    def render(self, instruction: Instruction) -> str:
+        """Human-readable text of an instruction (item references shown with their titles)."""
+        out = []
+        for part in instruction.parts():
+            if isinstance(part, str):
+                out.append(part)
+            elif part == -1:
+                continue
+            elif self.config.history_format == "titles":
+                out.append(f"[#{self.items.to_external([part])[0]}]")
+            else:
+                out.append(f"[{self.item_text(part)}]")
+        return "".join(out)
+
+
+def encode_instruction(instruction: Instruction, tokenizer, budget: int) -> list[int]:
+    """Token ids of the prompt, dropping the oldest history items until it fits in `budget` tokens."""
+    return encode_with_layout(instruction, tokenizer, budget)[0]
+
+
+def encode_with_layout(instruction: Instruction, tokenizer, budget: int) -> tuple[list[int], list[int]]:
+    """Like `encode_instruction`, plus the position of each kept history item's first token."""
+    head = _encode(instruction.head, tokenizer)
+    per_item = [_encode(parts, tokenizer) for parts in instruction.history]
+    room = budget - len(head)
+    if room < 0:
+        raise ConfigError(f"the template alone needs {len(head)} tokens, more than the budget {budget}")
+    lengths = np.cumsum([len(x) for x in reversed(per_item)])
+    keep = int(np.searchsorted(lengths, room, side="right"))
+    kept = per_item[len(per_item) - keep :] if keep else []
+    ids, starts = list(head), []
+    for item in kept:
+        starts.append(len(ids))
+        ids.extend(item)
+    return ids, starts
+
+
+def _encode(parts: Sequence[Part], tokenizer) -> list[int]:
+    out: list[int] = []
+    for p in parts:
+        if isinstance(p, str):
+            out.extend(tokenizer.encode_text(p))
+        elif p == -1:
+            out.append(tokenizer.eos_id)
+        else:
+            out.append(tokenizer.item_token_id(p))
+    return out

@@ -1,0 +1,55 @@
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+from transformers import GPT2Config, GPT2LMHeadModel
+
+from hybrid_rec.errors import ConfigError
+from hybrid_rec.rerank.model import LMConfig, build_model, init_item_embeddings, resolve_device
+from hybrid_rec.rerank.tokenizer import RecTokenizer
+from tests.rerank.conftest import TINY_LM
+
+
+def test_pretrained_round_trip_offline(tokenizer, tmp_path):
+    """A 'pretrained' checkpoint (save_pretrained) loads offline and is resized for the item tokens."""
+    torch.manual_seed(0)
+    pre = GPT2LMHeadModel(
+        GPT2Config(vocab_size=tokenizer.base_vocab_size, n_positions=64, n_embd=16, n_layer=1, n_head=2)
+    )
+    pre.save_pretrained(tmp_path / "pre")
+    assert (tmp_path / "pre" / "model.safetensors").is_file()
+    model = build_model(LMConfig(pretrained=str(tmp_path / "pre"), init_items_from_als=False), tokenizer).eval()
+    assert model.get_input_embeddings().weight.shape[0] == tokenizer.vocab_size
+    ids = torch.tensor([[tokenizer.eos_id, 5, 6, 7]])
+    with torch.no_grad():
+        a = pre.eval()(input_ids=ids).logits[..., : tokenizer.base_vocab_size]
+        b = model(input_ids=ids).logits[..., : tokenizer.base_vocab_size]
+    torch.testing.assert_close(a, b)
+    with pytest.raises(ConfigError, match="cannot load"):
+        build_model(LMConfig(pretrained=str(tmp_path / "missing")), tokenizer)
+
+
+def test_item_embeddings_start_from_als_similarity(tokenizer):
+    rng = np.random.default_rng(0)
+    factors = rng.standard_normal((30, 8))
+    factors[1] = factors[0] * 1.01  # items 0 and 1 are CF twins
+    model = build_model(LMConfig(**TINY_LM), tokenizer, item_factors=factors)
+    emb = model.get_input_embeddings().weight.detach().numpy()[tokenizer.base_vocab_size :]
+    cos = emb @ emb[0] / (np.linalg.norm(emb, axis=1) * np.linalg.norm(emb[0]))
+    assert cos[1] > 0.99 and np.argsort(-cos)[1] == 1
+    with pytest.raises(ConfigError, match="rows"):
+        init_item_embeddings(model, tokenizer, factors[:5], 0)
+
+
+def test_device_resolution_on_cpu():
+    device, dtype = resolve_device(LMConfig())
+    assert (device.type, dtype) == (("cuda", dtype) if torch.cuda.is_available() else ("cpu", torch.float32))
+    if not torch.cuda.is_available():
+        with pytest.raises(ConfigError, match="cuda"):
+            resolve_device(LMConfig(device="cuda"))
+
+
+def test_tokenizer_pretrained_missing_is_a_config_error(tmp_path):
+    with pytest.raises(ConfigError, match="cannot load tokenizer"):
+        RecTokenizer.from_pretrained(tmp_path / "nothing-here", n_items=3)
