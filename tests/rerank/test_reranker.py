@@ -37,7 +37,7 @@ def trained(data):
 
 
 def test_learns_something_and_is_deterministic(data, trained):
-    _, split = data
+    _, _split = data
     history = [h["valid"] for h in trained.train_result.history]
     assert len(history) == 3 and trained.train_result.best_metric == max(history)
     again = fit(data)
@@ -67,7 +67,7 @@ def test_continuation_mode_scores_titles(data, trained, tmp_path):
 
 
 def test_save_load_identical_scores(data, trained, tmp_path):
-    ds, split = data
+    ds, _split = data
     trained.save(tmp_path / "r")
     loaded = GPT2Reranker.load(tmp_path / "r", ds.catalog)
     users = np.arange(15)

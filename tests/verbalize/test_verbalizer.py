@@ -53,9 +53,9 @@ def test_history_truncation_keeps_the_most_recent(setup):
     items, catalog, tok = setup
     v = Verbalizer(items, catalog)
     instr = v.instruction([0, 1, 2, 3, 0, 1])
-    full, starts = encode_with_layout(instr, tok, 10_000)
+    _full, starts = encode_with_layout(instr, tok, 10_000)
     head = starts[0]
-    ids, kept = encode_with_layout(instr, tok, head + 2)
+    ids, _kept = encode_with_layout(instr, tok, head + 2)
     assert len(ids) == head + 2 and ids[-2:] == [tok.item_token_id(0), tok.item_token_id(1)]
     with pytest.raises(ConfigError, match="template alone"):
         encode_instruction(instr, tok, head - 1)
