@@ -19,13 +19,12 @@ import pandas as pd
 from pydantic import Field, field_validator, model_validator
 from tqdm.auto import tqdm
 
+from hybrid_rec.candidates.als import ALSModel
 from hybrid_rec.candidates.generator import CandidateGenerator, CandidatesConfig
 from hybrid_rec.config import StrictModel
-from hybrid_rec.data.datasets import Dataset, load_dataset
-from hybrid_rec.data.interactions import ColumnMapping, Interactions
-from hybrid_rec.data.recbole import load_recbole
+from hybrid_rec.data.config import DatasetConfig, build_dataset
+from hybrid_rec.data.interactions import Interactions
 from hybrid_rec.data.splits import Split, Stage, leave_last_out, random_holdout, temporal_split
-from hybrid_rec.data.synthetic import SyntheticConfig, make_synthetic
 from hybrid_rec.errors import ConfigError
 from hybrid_rec.evaluate.methods import METHODS, FitContext, Method
 from hybrid_rec.evaluate.metrics import (
@@ -33,36 +32,13 @@ from hybrid_rec.evaluate.metrics import (
     bootstrap_mean,
     candidate_recall,
     coverage,
+    intra_list_diversity,
     paired_bootstrap,
+    popularity_buckets,
     ranking_metrics,
 )
 
 log = logging.getLogger(__name__)
-
-
-class DatasetConfig(StrictModel):
-    """Where the interactions come from.
-
-    ``name``: a registered dataset (``movielens-100k``), ``synthetic`` (see `synthetic`), ``file``
-    (CSV/TSV/Parquet at `path`, columns mapped by `columns`) or ``recbole`` (atomic files:
-    `path` is the ``.inter`` file, `item_path`/`user_path` optional). ``min_weight`` keeps only rows
-    whose weight is at least this (e.g. ratings >= 4 as positives).
-    """
-
-    name: str = "movielens-100k"
-    path: str | None = None
-    item_path: str | None = None
-    user_path: str | None = None
-    format: Literal["auto", "csv", "tsv", "parquet"] = "auto"
-    columns: ColumnMapping = Field(default_factory=ColumnMapping)
-    synthetic: SyntheticConfig = Field(default_factory=SyntheticConfig)
-    min_weight: float | None = None
-
-    @model_validator(mode="after")
-    def _path_needed(self) -> DatasetConfig:
-        if self.name in ("file", "recbole") and not self.path:
-            raise ValueError(f"dataset.path is required when dataset.name = {self.name!r}")
-        return self
 
 
 class SplitConfig(StrictModel):
@@ -148,22 +124,6 @@ def expand_grid(name: str, params: dict[str, Any]) -> tuple[str, list[StrictMode
         for values in itertools.product(*axes.values())
     ]
     return mtype, points
-
-
-def build_dataset(cfg: DatasetConfig, home: str | Path | None = None) -> Dataset:
-    if cfg.name == "synthetic":
-        dataset: Dataset = make_synthetic(cfg.synthetic)
-    elif cfg.name == "file":
-        dataset = Dataset(cfg.path or "", Interactions.from_file(cfg.path or "", cfg.columns, format=cfg.format))
-    elif cfg.name == "recbole":
-        inter, catalog = load_recbole(cfg.path or "", cfg.item_path, cfg.user_path, weight_field=cfg.columns.weight)
-        dataset = Dataset(Path(cfg.path or "").stem, inter, catalog)
-    else:
-        dataset = load_dataset(cfg.name, home)
-    if cfg.min_weight is not None:
-        inter = dataset.interactions
-        dataset = Dataset(dataset.name, inter.subset(inter.weight >= cfg.min_weight), dataset.catalog)
-    return dataset
 
 
 def build_split(cfg: SplitConfig, interactions: Interactions) -> Split:
@@ -269,6 +229,16 @@ def run_compare(
         "comparisons": {},
     }
     per_user_test: dict[str, dict[str, np.ndarray]] = {}
+    # Shared by every method: test-item popularity buckets and item vectors for intra-list diversity.
+    buckets = popularity_buckets(split.train_valid.item_counts())
+    test_users = np.unique(split.test.user)
+    first_test_item = split.test.to_csr("binary")[test_users]
+    test_bucket = buckets[first_test_item.indices[first_test_item.indptr[:-1]]]
+    reference = ALSModel(factors=32, iterations=15, seed=ev.seed).fit(split.train_valid).item_factors
+    report["protocol"]["test_items_by_popularity"] = {
+        name: int((test_bucket == b).sum()) for b, name in enumerate(("head", "torso", "tail"))
+    }
+    report["protocol"]["diversity"] = "mean pairwise cosine distance of reference ALS item factors (32 factors)"
     for name in names:
         mtype, grid = expand_grid(name, config.methods[name])
         best: tuple[float, StrictModel, dict[str, float], Method] | None = None
@@ -296,6 +266,7 @@ def run_compare(
         fit_seconds = time.perf_counter() - start
         users, topk, per_user, rec_seconds = evaluate_stage(method, split, "test", ev, progress, f"recommend {name}")
         test_summary = _summary(per_user, topk, inter.n_items, ev.cutoffs)
+        test_summary[f"diversity@{ev.k}"] = float(np.nanmean(intra_list_diversity(topk.items[:, : ev.k], reference)))
         per_user_test[name] = per_user
         ci = {}
         for metric in (f"ndcg@{ev.k}", f"hr@{ev.k}"):
@@ -309,6 +280,12 @@ def run_compare(
             "fit_seconds": fit_seconds,
             "recommend_seconds": rec_seconds,
             "params": chosen.model_dump(mode="json"),
+            f"ndcg@{ev.k}_by_popularity": {
+                bucket: float(np.nanmean(per_user[f"ndcg@{ev.k}"][test_bucket == b]))
+                if (test_bucket == b).any()
+                else None
+                for b, bucket in enumerate(("head", "torso", "tail"))
+            },
             "grid_size": len(grid),
         }
         _write_recs(out / "recs" / f"{name}.parquet", inter, users, topk)

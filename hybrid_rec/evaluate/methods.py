@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 from abc import ABC, abstractmethod
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -19,9 +18,9 @@ from hybrid_rec.candidates.sources import ALSRetrieval, ItemKNNConfig
 from hybrid_rec.config import StrictModel
 from hybrid_rec.data.catalog import ItemCatalog
 from hybrid_rec.data.interactions import Interactions
-from hybrid_rec.errors import ConfigError, NotFittedError
-from hybrid_rec.rerank.fusion import FusionConfig, LinearFusion, mmr, rank
-from hybrid_rec.rerank.reranker import GPT2Reranker, RerankerConfig
+from hybrid_rec.errors import NotFittedError
+from hybrid_rec.pipeline import GPT2Config, HybridConfig, HybridPipeline, train_reranker
+from hybrid_rec.rerank.reranker import GPT2Reranker
 from hybrid_rec.topk import TopK, topk_from_scores
 
 
@@ -137,120 +136,48 @@ class FaissKNNMethod:
         return self.generator.generate(users, k, exclude).topk()
 
 
-class GPT2Config(StrictModel):
-    """The LM alone: full ranking through the item-token distribution. The first stage (`candidates`)
-    provides the item-embedding initialisation and the hard negatives for training."""
-
-    reranker: RerankerConfig = Field(default_factory=RerankerConfig)
-    candidates: CandidatesConfig = Field(default_factory=CandidatesConfig)
-    hard_negatives_from: int = Field(100, ge=0)
-
-
-class HybridConfig(GPT2Config):
-    """First-stage candidates, reranked by the LM, fused with the CF scores (weights fitted on validation)."""
-
-    n_candidates: int = Field(100, gt=0)
-    fusion: FusionConfig = Field(default_factory=FusionConfig)
-
-
-# One trained reranker per (config, training data), shared by `gpt2` and `hybrid` in one run.
-_TRAINED: dict[tuple[str, str], GPT2Reranker] = {}
-
-
-def _fingerprint(train: Interactions) -> str:
-    digest = hashlib.sha256()
-    for arr in (train.user, train.item, train.timestamp):
-        digest.update(np.ascontiguousarray(arr).tobytes())
-    return f"{len(train.users)}-{len(train.items)}-{digest.hexdigest()}"
-
-
-def train_reranker(
-    config: GPT2Config, train: Interactions, context: FitContext
-) -> tuple[CandidateGenerator, GPT2Reranker]:
-    """Fit the first stage on `train`, then instruction-tune the LM (cached within the process)."""
-    generator = CandidateGenerator(config.candidates).fit(train)
-    key = (config.model_dump_json(exclude={"n_candidates", "fusion"}), _fingerprint(train))
-    if key not in _TRAINED:
-        negatives = None
-        if config.hard_negatives_from and config.reranker.trainer.hard_negative_weight > 0:
-            users = np.arange(len(train.users))
-            items = generator.generate(users, config.hard_negatives_from).items
-            negatives = {int(u): row[row >= 0] for u, row in zip(users, items, strict=True)}
-        reranker = GPT2Reranker(config.reranker).fit(
-            train,
-            context.catalog,
-            valid=context.valid,
-            item_factors=generator.als.item_factors,
-            hard_negatives=negatives,
-            progress=context.progress,
-        )
-        _TRAINED.clear()  # keep one model in memory
-        _TRAINED[key] = reranker
-    return generator, _TRAINED[key]
-
-
 class GPT2Method:
+    """The LM alone: full ranking through the item-token distribution."""
+
     def __init__(self, config: GPT2Config) -> None:
         self.config = config
         self.reranker: GPT2Reranker | None = None
-        self.catalog: ItemCatalog | None = None
 
     def fit(self, train: Interactions, context: FitContext | None = None) -> GPT2Method:
         context = context or FitContext()
-        _, self.reranker = train_reranker(self.config, train, context)
-        self.catalog = context.catalog
+        _, self.reranker = train_reranker(self.config, train, context.catalog, context.valid, context.progress)
         return self
 
     def refit(self, train_valid: Interactions, context: FitContext | None = None) -> GPT2Method:
-        self._check().set_histories(train_valid)
+        """Test time: the LM keeps its weights and reads the train + validation histories."""
+        if self.reranker is None:
+            raise NotFittedError("GPT2Method is not fitted")
+        self.reranker.set_histories(train_valid)
         return self
 
-    def _check(self) -> GPT2Reranker:
-        if self.reranker is None:
-            raise NotFittedError(f"{type(self).__name__} is not fitted")
-        return self.reranker
-
     def recommend(self, users: np.ndarray, k: int, exclude: sp.csr_matrix) -> TopK:
-        return topk_from_scores(self._check().item_logprobs(users), k, exclude)
+        if self.reranker is None:
+            raise NotFittedError("GPT2Method is not fitted")
+        return topk_from_scores(self.reranker.item_logprobs(users), k, exclude)
 
 
-class HybridMethod(GPT2Method):
+class HybridMethod:
+    """First-stage candidates, reranked by the LM, fused with CF scores (`HybridPipeline`)."""
+
     def __init__(self, config: HybridConfig) -> None:
-        super().__init__(config)
-        self.config: HybridConfig = config
-        self.generator: CandidateGenerator | None = None
-        self.fusion = LinearFusion(config.fusion)
+        self.pipeline = HybridPipeline(config)
 
     def fit(self, train: Interactions, context: FitContext | None = None) -> HybridMethod:
         context = context or FitContext()
-        self.generator, self.reranker = train_reranker(self.config, train, context)
-        if context.valid is None or len(context.valid) == 0:
-            raise ConfigError("hybrid: fusion weights are fitted on validation rows; the split has none")
-        users = np.unique(context.valid.user)
-        features, items = self.features(users, train.to_csr()[users])
-        self.fusion.fit(features, items, context.valid.to_csr()[users])
+        self.pipeline.fit(train, context.catalog, valid=context.valid, progress=context.progress)
         return self
 
     def refit(self, train_valid: Interactions, context: FitContext | None = None) -> HybridMethod:
-        """Test time: the first stage is refitted on train + validation; LM weights and fusion weights stay."""
-        self.generator = CandidateGenerator(self.config.candidates).fit(train_valid)
-        self._check().set_histories(train_valid)
+        self.pipeline.refit(train_valid)
         return self
 
-    def features(self, users: np.ndarray, exclude: sp.csr_matrix) -> tuple[dict[str, np.ndarray], np.ndarray]:
-        if self.generator is None:
-            raise NotFittedError("HybridMethod is not fitted")
-        cands = self.generator.generate(users, self.config.n_candidates, exclude)
-        features = dict(cands.source_scores)
-        features["lm"] = self._check().score(users, cands.items)
-        return features, cands.items
-
     def recommend(self, users: np.ndarray, k: int, exclude: sp.csr_matrix) -> TopK:
-        features, items = self.features(users, exclude)
-        fused = self.fusion.transform(features, items)
-        if self.config.fusion.mmr_lambda is not None:
-            return mmr(items, fused, self.generator.als.item_factors, k, self.config.fusion.mmr_lambda)  # type: ignore[union-attr]
-        return rank(items, fused, k)
+        return self.pipeline.recommend_internal(users, k, exclude)
 
 
 @dataclass(frozen=True)

@@ -35,6 +35,18 @@ def markdown_report(report: dict[str, Any]) -> str:
         lines += ["", "| comparison | metric | delta | 95% CI (paired bootstrap over users) |", "|---|---|---|---|"]
         for pair, c in report["comparisons"].items():
             lines.append(f"| {pair} | {c['metric']} | {c['delta']:+.4f} | [{c['ci95'][0]:+.4f}, {c['ci95'][1]:+.4f}] |")
+    lines += [
+        "",
+        f"NDCG@{k} by popularity of the test item ({proto.get('test_items_by_popularity', {})} test users),"
+        f" and intra-list diversity of the top {k}:",
+        "",
+        "| method | head | torso | tail | diversity |",
+        "|---|---|---|---|---|",
+    ]
+    for name, m in report["methods"].items():
+        b = m.get(f"ndcg@{k}_by_popularity", {})
+        cells = [f"{b[x]:.4f}" if b.get(x) is not None else "-" for x in ("head", "torso", "tail")]
+        lines.append(f"| {name} | " + " | ".join(cells) + f" | {m['test'].get(f'diversity@{k}', float('nan')):.3f} |")
     if report.get("candidates"):
         sizes = list(next(iter(report["candidates"].values())))
         lines += [

@@ -42,12 +42,15 @@ def test_report_schema(report_dir):
     for m in report["methods"].values():
         assert {"valid", "test", "fit_seconds", "recommend_seconds", "params"} <= set(m)
         assert {"ndcg@10", "hr@10", "mrr@10", "recall@50", "coverage@10"} <= set(m["test"])
-        assert set(m["valid"]) == set(m["test"])
+        assert set(m["valid"]) | {"diversity@10"} == set(m["test"])
+        assert 0 <= m["test"]["diversity@10"] <= 2
+        assert set(m["ndcg@10_by_popularity"]) == {"head", "torso", "tail"}
+    assert sum(report["protocol"]["test_items_by_popularity"].values()) == report["protocol"]["test_users"]
     comp = report["comparisons"]["als_vs_popularity"]
     assert comp["metric"] == "ndcg@10" and comp["ci95"][0] <= comp["delta"] <= comp["ci95"][1]
     on_disk = json.loads((out / "report.json").read_text())
     assert on_disk["methods"]["als"]["params"] == report["methods"]["als"]["params"]
-    assert (out / "report.md").read_text().count("| als |") == 1
+    assert (out / "report.md").read_text().count("| als |") == 2  # main table + popularity table
     assert (out / "report.png").stat().st_size > 1000
 
 
@@ -163,3 +166,28 @@ def test_two_variants_of_one_type_and_file_dataset(tmp_path, synthetic):
     assert report["methods"]["als_small"]["type"] == "als"
     assert "als_big_vs_als_small" in report["comparisons"]
     assert report["protocol"]["split"] == "temporal"
+
+
+TINY_LM = {"n_layer": 1, "n_head": 2, "n_embd": 16, "n_positions": 160, "dropout": 0.0}
+LM_METHOD = {
+    "candidates": {"als": {"factors": 8, "iterations": 5}, "n": 40},
+    "reranker": {"lm": TINY_LM, "bpe_vocab_size": 300, "trainer": {"epochs": 2, "batch_size": 32, "hard_negatives": 5}},
+    "hard_negatives_from": 20,
+}
+
+
+def test_gpt2_and_hybrid_in_the_harness(tmp_path):
+    cfg = {
+        **SMALL,
+        "evaluation": {"bootstrap": 50, "comparisons": ["hybrid_vs_als", "gpt2_vs_als"]},
+        "methods": {"als": {"factors": 8, "iterations": 5}, "gpt2": LM_METHOD, "hybrid": {**LM_METHOD, "n_candidates": 30}},
+    }
+    report = run_compare(CompareConfig.from_dict(cfg), tmp_path / "all", progress=False)
+    assert {"hybrid_vs_als", "gpt2_vs_als"} <= set(report["comparisons"])
+    for name in ("gpt2", "hybrid"):
+        assert 0 <= report["methods"][name]["test"]["ndcg@10"] <= 1
+    # gpt2's test-time refit (longer histories) must not leak into hybrid's validation-time fit
+    alone = run_compare(CompareConfig.from_dict({**cfg, "evaluation": {"bootstrap": 50}}), tmp_path / "alone",
+                        methods=["als", "hybrid"], progress=False)
+    assert alone["methods"]["hybrid"]["valid"] == report["methods"]["hybrid"]["valid"]
+    assert alone["methods"]["hybrid"]["test"] == report["methods"]["hybrid"]["test"]

@@ -1,0 +1,278 @@
+"""`HybridPipeline`: first-stage candidates -> GPT-2 reranking -> score fusion, end to end.
+
+``fit(train, catalog, valid)`` fits the candidate stage on `train`, instruction-tunes the LM on
+`train` with early stopping on `valid`, and fits the fusion weights on `valid`. ``refit(rows)``
+then refits the candidate stage on more rows (e.g. train + validation, or all data) and lets the LM
+read the longer histories, keeping its weights and the fusion weights. Recommendations come with
+an explanation: the sources, the CF and LM scores, the fused score and the instruction text.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+from pydantic import Field
+
+from hybrid_rec.candidates.generator import CandidateGenerator, CandidatesConfig, OnUnknownUser
+from hybrid_rec.config import StrictModel
+from hybrid_rec.data.catalog import ItemCatalog
+from hybrid_rec.data.interactions import Interactions
+from hybrid_rec.errors import ConfigError, DataError, NotFittedError
+from hybrid_rec.rerank.fusion import FusionConfig, LinearFusion, mmr, rank
+from hybrid_rec.rerank.reranker import GPT2Reranker, RerankerConfig
+from hybrid_rec.topk import TopK
+
+
+class GPT2Config(StrictModel):
+    """The LM reranker and the first stage that gives it item-embedding initialisation and hard negatives."""
+
+    reranker: RerankerConfig = Field(default_factory=RerankerConfig)
+    candidates: CandidatesConfig = Field(default_factory=CandidatesConfig)
+    hard_negatives_from: int = Field(100, ge=0)
+
+
+class HybridConfig(GPT2Config):
+    """First-stage candidates (``n_candidates`` per user), reranked by the LM, fused with the CF scores."""
+
+    n_candidates: int = Field(100, gt=0)
+    fusion: FusionConfig = Field(default_factory=FusionConfig)
+
+
+# One trained reranker per (config, training data) in this process: `gpt2` and `hybrid` share it.
+_TRAINED: dict[tuple[str, str], GPT2Reranker] = {}
+
+
+def _fingerprint(train: Interactions) -> str:
+    digest = hashlib.sha256()
+    for arr in (train.user, train.item, train.timestamp):
+        digest.update(np.ascontiguousarray(arr).tobytes())
+    return f"{len(train.users)}-{len(train.items)}-{digest.hexdigest()}"
+
+
+def train_reranker(
+    config: GPT2Config,
+    train: Interactions,
+    catalog: ItemCatalog | None,
+    valid: Interactions | None,
+    progress: bool = False,
+) -> tuple[CandidateGenerator, GPT2Reranker]:
+    """Fit the first stage on `train`, then instruction-tune the LM (cached within the process)."""
+    generator = CandidateGenerator(config.candidates).fit(train)
+    key = (
+        GPT2Config.model_validate(config.model_dump(include=set(GPT2Config.model_fields))).model_dump_json(),
+        _fingerprint(train) + _fingerprint(valid) if valid is not None and len(valid) else _fingerprint(train),
+    )
+    if key not in _TRAINED:
+        negatives = None
+        if config.hard_negatives_from and config.reranker.trainer.hard_negative_weight > 0:
+            users = np.arange(len(train.users))
+            items = generator.generate(users, config.hard_negatives_from).items
+            negatives = {int(u): row[row >= 0] for u, row in zip(users, items, strict=True)}
+        reranker = GPT2Reranker(config.reranker).fit(
+            train,
+            catalog,
+            valid=valid,
+            item_factors=generator.als.item_factors,
+            hard_negatives=negatives,
+            progress=progress,
+        )
+        _TRAINED.clear()  # keep one model in memory
+        _TRAINED[key] = reranker
+    # Share the weights, never the mutable histories: a caller's refit must not leak into another's.
+    shared = copy.copy(_TRAINED[key])
+    shared.histories = dict(shared.histories)
+    return generator, shared
+
+
+@dataclass(frozen=True)
+class Recommendation:
+    """One recommended item with its explanation."""
+
+    user_id: object
+    item_id: object
+    rank: int
+    score: float
+    lm_score: float
+    cf_scores: dict[str, float]
+    sources: tuple[str, ...]
+    instruction: str
+    item_text: str = ""
+    extra: dict[str, object] = field(default_factory=dict)
+
+
+class HybridPipeline:
+    """Candidates -> LM reranking -> fusion, in internal ids (`recommend_internal`) or external ids
+    (`recommend`, with explanations and an ``on_unknown`` policy)."""
+
+    def __init__(self, config: HybridConfig | None = None) -> None:
+        self.config = config or HybridConfig()
+        self.generator: CandidateGenerator | None = None
+        self.reranker: GPT2Reranker | None = None
+        self.fusion = LinearFusion(self.config.fusion)
+
+    # ------------------------------------------------------------------ fitting
+    def fit(
+        self,
+        train: Interactions,
+        catalog: ItemCatalog | None = None,
+        *,
+        valid: Interactions | None = None,
+        progress: bool = False,
+    ) -> HybridPipeline:
+        if valid is None or len(valid) == 0:
+            raise ConfigError("hybrid: early stopping and fusion weights need validation rows; pass valid=")
+        self.generator, self.reranker = train_reranker(self.config, train, catalog, valid, progress)
+        users = np.unique(valid.user)
+        features, items = self.features(users, train.to_csr()[users])
+        self.fusion.fit(features, items, valid.to_csr()[users])
+        return self
+
+    def refit(self, interactions: Interactions) -> HybridPipeline:
+        """Refit the first stage on `interactions`; the LM reads them as histories; weights stay."""
+        self._check()
+        self.generator = CandidateGenerator(self.config.candidates).fit(interactions)
+        self.reranker.set_histories(interactions)  # type: ignore[union-attr]
+        return self
+
+    def _check(self) -> None:
+        if self.generator is None or self.reranker is None or self.fusion.weights is None:
+            raise NotFittedError("HybridPipeline is not fitted; call fit() or load() first")
+
+    # ------------------------------------------------------------------ scoring
+    def features(
+        self, users: np.ndarray, exclude: sp.csr_matrix | None = None, requests: Sequence[str | None] | None = None
+    ) -> tuple[dict[str, np.ndarray], np.ndarray]:
+        """Candidates of `users` and their per-source CF scores plus the LM score (``"lm"``)."""
+        if self.generator is None or self.reranker is None:
+            raise NotFittedError("HybridPipeline is not fitted; call fit() or load() first")
+        cands = self.generator.generate(users, self.config.n_candidates, exclude)
+        features = dict(cands.source_scores)
+        features["lm"] = self.reranker.score(users, cands.items, requests)
+        return features, cands.items
+
+    def _rank(self, features: dict[str, np.ndarray], items: np.ndarray, k: int) -> tuple[TopK, np.ndarray]:
+        fused = self.fusion.transform(features, items)
+        if self.config.fusion.mmr_lambda is not None:
+            top = mmr(items, fused, self.generator.als.item_factors, k, self.config.fusion.mmr_lambda)  # type: ignore[union-attr]
+        else:
+            top = rank(items, fused, k)
+        return top, fused
+
+    def recommend_internal(self, users: np.ndarray, k: int, exclude: sp.csr_matrix | None = None) -> TopK:
+        self._check()
+        features, items = self.features(users, exclude)
+        return self._rank(features, items, k)[0]
+
+    def recommend(
+        self,
+        user_ids: Sequence[object],
+        k: int = 10,
+        *,
+        request: str | None = None,
+        on_unknown: OnUnknownUser = "raise",
+    ) -> list[list[Recommendation]]:
+        """Top-k with explanations for external user ids (unknown users: ``raise``/``popularity``/``skip``)."""
+        self._check()
+        gen, rr = self.generator, self.reranker
+        ids = np.asarray(user_ids)
+        internal = gen.users.to_internal(ids, on_unknown="raise" if on_unknown == "raise" else "mask")  # type: ignore[union-attr]
+        out: list[list[Recommendation]] = []
+        for ext, u in zip(ids, internal, strict=True):
+            if u < 0:
+                if on_unknown == "skip":
+                    continue
+                cand = gen.generate_for([ext], k, on_unknown="popularity")[0]  # type: ignore[union-attr]
+                out.append(
+                    [
+                        Recommendation(
+                            ext,
+                            item,
+                            r + 1,
+                            float(s),
+                            float("nan"),
+                            {"popularity": float(s)},
+                            ("popularity",),
+                            "",
+                            rr.verbalizer.item_text(int(i)),
+                        )  # type: ignore[union-attr]
+                        for r, (item, s, i) in enumerate(
+                            zip(cand.item_ids, cand.scores, gen.items.to_internal(cand.item_ids), strict=True)
+                        )
+                    ]
+                )  # type: ignore[union-attr]
+                continue
+            users = np.array([u])
+            features, items = self.features(users, requests=[request])
+            top, fused = self._rank(features, items, k)
+            text = rr.verbalizer.render(rr.instruction(int(u), request))  # type: ignore[union-attr]
+            recs = []
+            for r, item in enumerate(top.items[0]):
+                if item < 0:
+                    break
+                j = int(np.flatnonzero(items[0] == item)[0])
+                cf = {name: float(v[0, j]) for name, v in features.items() if name != "lm" and not np.isnan(v[0, j])}
+                recs.append(
+                    Recommendation(
+                        ext,
+                        gen.items.to_external([item])[0],
+                        r + 1,
+                        float(fused[0, j]),
+                        float(features["lm"][0, j]),  # type: ignore[union-attr]
+                        cf,
+                        tuple(cf),
+                        text,
+                        rr.verbalizer.item_text(int(item)),  # type: ignore[union-attr]
+                    )
+                )
+            out.append(recs)
+        return out
+
+    # ------------------------------------------------------------------ persistence
+    def save(self, directory: str | Path) -> None:
+        """``pipeline.json``, ``candidates/``, ``reranker/``, ``fusion.json`` and the catalog as Parquet."""
+        self._check()
+        directory = Path(directory)
+        directory.mkdir(parents=True, exist_ok=True)
+        (directory / "pipeline.json").write_text(self.config.model_dump_json(indent=2))
+        self.generator.save(directory / "candidates")  # type: ignore[union-attr]
+        self.reranker.save(directory / "reranker")  # type: ignore[union-attr]
+        self.fusion.save(directory / "fusion.json")
+        catalog = self.reranker.catalog  # type: ignore[union-attr]
+        if catalog is not None:
+            items = catalog.items.copy()
+            if "genres" in items:
+                items["genres"] = items["genres"].map(list)
+            items.reset_index().to_parquet(directory / "catalog_items.parquet", index=False)
+            if catalog.users is not None:
+                catalog.users.reset_index().to_parquet(directory / "catalog_users.parquet", index=False)
+
+    @classmethod
+    def load(cls, directory: str | Path) -> HybridPipeline:
+        directory = Path(directory)
+        if not (directory / "pipeline.json").is_file():
+            raise DataError(f"{directory}: missing pipeline.json; not a saved HybridPipeline (see `hybrid-rec train`)")
+        config = HybridConfig.from_dict(json.loads((directory / "pipeline.json").read_text()), source=str(directory))
+        self = cls(config)
+        catalog = None
+        if (directory / "catalog_items.parquet").is_file():
+            items = pd.read_parquet(directory / "catalog_items.parquet")
+            items = items.set_index(items.columns[0])
+            if "genres" in items:
+                items["genres"] = items["genres"].map(tuple)
+            users = None
+            if (directory / "catalog_users.parquet").is_file():
+                users = pd.read_parquet(directory / "catalog_users.parquet")
+                users = users.set_index(users.columns[0])
+            catalog = ItemCatalog(items, users)
+        self.generator = CandidateGenerator.load(directory / "candidates")
+        self.reranker = GPT2Reranker.load(directory / "reranker", catalog)
+        self.fusion = LinearFusion.load(directory / "fusion.json")
+        return self
