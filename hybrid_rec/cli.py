@@ -102,6 +102,54 @@ def compare(
     typer.echo(f"wrote {out / 'report.json'}, {out / 'report.md'}, {out / 'report.png'}, {out / 'recs'}/")
 
 
+@app.command()
+@_user_errors
+def train(
+    config: Annotated[Path, typer.Option("--config", "-c", help="TOML with [dataset] and [hybrid] (see configs/).")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Directory to write the trained pipeline to.")],
+    home: Annotated[Path | None, typer.Option(help="Dataset cache root.")] = None,
+) -> None:
+    """Train the whole pipeline (ALS, index, reranker, fusion) on all data and save it."""
+    from hybrid_rec.pipeline import TrainConfig, train_pipeline
+
+    cfg = TrainConfig.from_toml(config)
+    _, info = train_pipeline(cfg, out, home=home, progress=not _state["quiet"])
+    typer.echo(f"saved {out} ({info})")
+
+
+@app.command()
+@_user_errors
+def recommend(
+    model: Annotated[Path, typer.Option("--model", "-m", help="Directory written by `hybrid-rec train`.")],
+    user: Annotated[str, typer.Option("--user", "-u", help="External user id.")],
+    k: Annotated[int, typer.Option("--k", min=1, max=1000, help="How many items.")] = 10,
+    request: Annotated[str | None, typer.Option(help='An explicit request, e.g. "a comedy".')] = None,
+    on_unknown: Annotated[
+        str, typer.Option(help="raise | popularity | skip, for a user the model does not know.")
+    ] = "raise",
+) -> None:
+    """Print recommendations for one user with their explanation."""
+    from hybrid_rec.errors import ConfigError
+    from hybrid_rec.pipeline import HybridPipeline
+
+    if on_unknown not in ("raise", "popularity", "skip"):
+        raise ConfigError(f"--on-unknown must be raise, popularity or skip, not {on_unknown!r}")
+    pipeline = HybridPipeline.load(model)
+    user_id = pipeline.parse_user_id(user)
+    recs = pipeline.recommend([user_id], k, request=request, on_unknown=on_unknown)  # type: ignore[arg-type]
+    if not recs:
+        typer.echo(f"user {user!r} is unknown; nothing to recommend (--on-unknown skip)")
+        return
+    typer.echo(f"{'rank':>4}  {'item':>8}  {'fused':>7}  {'lm':>8}  sources                 title")
+    for r in recs[0]:
+        typer.echo(
+            f"{r.rank:>4}  {r.item_id!s:>8}  {r.score:7.3f}  {r.lm_score:8.3f}  "
+            f"{','.join(r.sources):<22}  {r.item_text}"
+        )
+    if recs[0] and recs[0][0].instruction:
+        typer.echo("\ninstruction:\n" + recs[0][0].instruction)
+
+
 def main() -> None:
     """Console-script entry point."""
     app(prog_name="hybrid-rec")

@@ -1,0 +1,84 @@
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+from hybrid_rec.cli import app
+from hybrid_rec.errors import NotFittedError, UnknownIdError
+from hybrid_rec.pipeline import HybridPipeline
+
+TRAIN_TOML = """
+[dataset]
+name = "synthetic"
+[dataset.synthetic]
+n_users = 120
+n_items = 60
+n_clusters = 3
+interactions_per_user = 12
+seed = 3
+
+[hybrid]
+n_candidates = 20
+hard_negatives_from = 10
+candidates = { n = 20, als = { factors = 8, iterations = 5 } }
+
+[hybrid.reranker]
+bpe_vocab_size = 300
+lm = { n_layer = 1, n_head = 2, n_embd = 16, n_positions = 128, dropout = 0.0 }
+trainer = { epochs = 2, batch_size = 32, hard_negatives = 5 }
+"""
+
+
+@pytest.fixture(scope="module")
+def trained_dir(tmp_path_factory):
+    out = tmp_path_factory.mktemp("model") / "m"
+    cfg = out.parent / "train.toml"
+    cfg.write_text(TRAIN_TOML)
+    result = CliRunner().invoke(app, ["--quiet", "train", "--config", str(cfg), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "saved" in result.output and "fusion weights" in result.output
+    return out
+
+
+def test_train_writes_a_loadable_pipeline_without_pickle(trained_dir):
+    files = {p.name for p in trained_dir.rglob("*") if p.is_file()}
+    assert {"pipeline.json", "fusion.json", "model.safetensors", "tokenizer.json", "als.npz", "index.faiss"} <= files
+    assert not [f for f in files if f.endswith((".pkl", ".pt", ".bin"))]
+    assert not trained_dir.with_name("m.tmp").exists()
+
+
+def test_recommend_explains_and_save_load_is_identical(trained_dir, tmp_path):
+    pipe = HybridPipeline.load(trained_dir)
+    recs = pipe.recommend(["u1"], 5)[0]
+    assert [r.rank for r in recs] == [1, 2, 3, 4, 5]
+    assert all(np.isfinite(r.lm_score) and r.sources and r.instruction.startswith("Instruction") for r in recs)
+    assert [r.score for r in recs] == sorted((r.score for r in recs), reverse=True)
+    seen = set(pipe.generator.items.to_external(pipe.generator.seen(pipe.generator.users.to_internal(["u1"])).indices))
+    assert not {r.item_id for r in recs} & seen
+    pipe.save(tmp_path / "again")
+    again = HybridPipeline.load(tmp_path / "again").recommend(["u1"], 5)[0]
+    assert [(r.item_id, r.score) for r in again] == [(r.item_id, r.score) for r in recs]
+    with_request = pipe.recommend(["u1"], 5, request="a comedy movie")[0]
+    assert "asks for a comedy movie" in with_request[0].instruction
+
+
+def test_unknown_users(trained_dir):
+    pipe = HybridPipeline.load(trained_dir)
+    with pytest.raises(UnknownIdError):
+        pipe.recommend(["nobody"], 3)
+    assert pipe.recommend(["nobody"], 3, on_unknown="skip") == []
+    cold = pipe.recommend(["nobody"], 3, on_unknown="popularity")[0]
+    assert len(cold) == 3 and all(r.sources == ("popularity",) for r in cold)
+    with pytest.raises(NotFittedError):
+        HybridPipeline().recommend(["u1"], 3)
+
+
+def test_cli_recommend(trained_dir):
+    result = CliRunner().invoke(app, ["recommend", "--model", str(trained_dir), "--user", "u2", "--k", "3"])
+    assert result.exit_code == 0, result.output
+    assert "instruction:" in result.output and len([ln for ln in result.output.splitlines() if ln.strip()[:1].isdigit()]) == 3
+    bad = CliRunner().invoke(app, ["recommend", "--model", str(trained_dir), "--user", "ghost"])
+    assert bad.exit_code == 2 and "ghost" in bad.output
+    missing = CliRunner().invoke(app, ["recommend", "--model", str(trained_dir.parent / "nope"), "--user", "u2"])
+    assert missing.exit_code == 2 and "not a saved HybridPipeline" in missing.output
