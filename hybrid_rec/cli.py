@@ -31,6 +31,10 @@ def _main(
     level = logging.DEBUG if debug else logging.WARNING if quiet else logging.INFO
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s", force=True)
     logging.getLogger("hybrid_rec").setLevel(level)
+    if quiet:
+        import transformers
+
+        transformers.utils.logging.disable_progress_bar()
 
 
 def _user_errors(func: F) -> F:
@@ -106,21 +110,33 @@ def compare(
 @_user_errors
 def train(
     config: Annotated[Path, typer.Option("--config", "-c", help="TOML with [dataset] and [hybrid] (see configs/).")],
-    out: Annotated[Path, typer.Option("--out", "-o", help="Directory to write the trained pipeline to.")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Model store directory (a new version is published).")],
     home: Annotated[Path | None, typer.Option(help="Dataset cache root.")] = None,
 ) -> None:
-    """Train the whole pipeline (ALS, index, reranker, fusion) on all data and save it."""
+    """Train the whole pipeline (ALS, index, reranker, fusion) on all data and publish it to a model store."""
+    from hybrid_rec.feedback.store import ModelStore
     from hybrid_rec.pipeline import TrainConfig, train_pipeline
 
     cfg = TrainConfig.from_toml(config)
-    _, info = train_pipeline(cfg, out, home=home, progress=not _state["quiet"])
-    typer.echo(f"saved {out} ({info})")
+    pipeline, info = train_pipeline(cfg, home=home, progress=not _state["quiet"])
+    snap = ModelStore(out).publish(pipeline.save, {"applied_offset": 0, "events": 0, "parent": None})
+    typer.echo(f"saved {out} as version {snap.version} ({info})")
+
+
+def _load_pipeline(model: Path):
+    """A model store (its live version) or a plain saved pipeline directory."""
+    from hybrid_rec.feedback.store import ModelStore
+    from hybrid_rec.pipeline import HybridPipeline
+
+    if (model / "CURRENT").is_file():
+        return HybridPipeline.load(ModelStore(model).current().path / "model")
+    return HybridPipeline.load(model)
 
 
 @app.command()
 @_user_errors
 def recommend(
-    model: Annotated[Path, typer.Option("--model", "-m", help="Directory written by `hybrid-rec train`.")],
+    model: Annotated[Path, typer.Option("--model", "-m", help="Model store written by `hybrid-rec train`.")],
     user: Annotated[str, typer.Option("--user", "-u", help="External user id.")],
     k: Annotated[int, typer.Option("--k", min=1, max=1000, help="How many items.")] = 10,
     request: Annotated[str | None, typer.Option(help='An explicit request, e.g. "a comedy".')] = None,
@@ -130,11 +146,10 @@ def recommend(
 ) -> None:
     """Print recommendations for one user with their explanation."""
     from hybrid_rec.errors import ConfigError
-    from hybrid_rec.pipeline import HybridPipeline
 
     if on_unknown not in ("raise", "popularity", "skip"):
         raise ConfigError(f"--on-unknown must be raise, popularity or skip, not {on_unknown!r}")
-    pipeline = HybridPipeline.load(model)
+    pipeline = _load_pipeline(model)
     user_id = pipeline.parse_user_id(user)
     recs = pipeline.recommend([user_id], k, request=request, on_unknown=on_unknown)  # type: ignore[arg-type]
     if not recs:
@@ -148,6 +163,88 @@ def recommend(
         )
     if recs[0] and recs[0][0].instruction:
         typer.echo("\ninstruction:\n" + recs[0][0].instruction)
+
+
+feedback_app = typer.Typer(help="Ingest feedback events and apply them to the model.", no_args_is_help=True)
+app.add_typer(feedback_app, name="feedback")
+
+
+@feedback_app.command("ingest")
+@_user_errors
+def feedback_ingest(
+    events: Annotated[Path, typer.Argument(help="CSV with event_id,user_id,item_id,type,timestamp[,weight].")],
+    model: Annotated[Path, typer.Option("--model", "-m", help="Model store; the log is <model>/events.sqlite.")],
+    chunk: Annotated[int, typer.Option(help="Rows per committed transaction.")] = 10_000,
+) -> None:
+    """Append events to the durable log (idempotent by event_id; bad rows are quarantined)."""
+    import pandas as pd
+
+    from hybrid_rec.errors import DataError
+    from hybrid_rec.feedback.log import EventLog
+
+    if not events.is_file():
+        raise DataError(f"{events}: file not found")
+    totals = [0, 0, 0]
+    with EventLog(model / "events.sqlite") as log:
+        try:
+            reader = pd.read_csv(events, dtype=str, keep_default_na=False, chunksize=chunk)
+            for part in reader:
+                res = log.ingest(part.to_dict("records"))
+                totals = [totals[0] + res.accepted, totals[1] + res.duplicates, totals[2] + res.quarantined]
+                typer.echo(f"committed through offset {res.last_offset} (+{res.accepted})")
+        except pd.errors.EmptyDataError as exc:
+            raise DataError(f"{events}: file is empty") from exc
+    typer.echo(f"accepted {totals[0]}, duplicates ignored {totals[1]}, quarantined {totals[2]}")
+
+
+@feedback_app.command("apply")
+@_user_errors
+def feedback_apply(
+    model: Annotated[Path, typer.Option("--model", "-m", help="Model store written by `hybrid-rec train`.")],
+    finetune: Annotated[bool, typer.Option(help="Also fine-tune the reranker on the new histories.")] = False,
+    batch_size: Annotated[int, typer.Option(help="Events per micro-batch.")] = 50_000,
+    guard_tolerance: Annotated[float, typer.Option(help="Largest tolerated drop of held-out NDCG@10.")] = 0.01,
+) -> None:
+    """Apply pending events in micro-batches; each accepted batch becomes a new model version."""
+    from hybrid_rec.feedback.log import EventLog
+    from hybrid_rec.feedback.store import ModelStore
+    from hybrid_rec.feedback.updater import UpdaterConfig, apply_pending
+
+    store = ModelStore(model)
+    cfg = UpdaterConfig(finetune=finetune, batch_size=batch_size, guard_tolerance=guard_tolerance)
+    with EventLog(model / "events.sqlite") as log:
+        while True:
+            res = apply_pending(store, log, cfg)
+            typer.echo(
+                f"{res.reason}: {res.events} events, applied offset {res.applied_offset}, "
+                f"version {res.version} ({res.seconds:.1f}s)"
+            )
+            if not res.published:
+                break
+
+
+@app.command()
+@_user_errors
+def simulate(
+    config: Annotated[Path, typer.Option("--config", "-c", help="TOML with [dataset], [simulate], [hybrid].")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Directory for simulate.json and simulate.png.")],
+    home: Annotated[Path | None, typer.Option(help="Dataset cache root.")] = None,
+) -> None:
+    """Replay the last part of the data in time order and compare update strategies."""
+    from hybrid_rec.feedback.simulate import SimulateConfig, run_simulation
+
+    report = run_simulation(SimulateConfig.from_toml(config), out, home=home, progress=not _state["quiet"])
+    typer.echo(f"{report['chunks']} chunks; base trained in {report['full_train_seconds']:.0f}s")
+    typer.echo("| mode | stream NDCG@10 | HR@10 | update s (all chunks) | mean s per chunk |")
+    typer.echo("|---|---|---|---|---|")
+    for mode, m in report["modes"].items():
+        typer.echo(
+            f"| {mode} | {m['ndcg@10']:.4f} | {m['hr@10']:.4f} | {m['update_seconds']:.1f} "
+            f"| {m['mean_chunk_update_seconds']:.2f} |"
+        )
+    for name, c in report["comparisons"].items():
+        typer.echo(f"{name}: delta {c['delta']:+.4f}, 95% CI [{c['ci95'][0]:+.4f}, {c['ci95'][1]:+.4f}]")
+    typer.echo(f"wrote {out / 'simulate.json'}, {out / 'simulate.png'}")
 
 
 def main() -> None:

@@ -12,7 +12,6 @@ from __future__ import annotations
 import copy
 import hashlib
 import json
-import shutil
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -145,6 +144,17 @@ class HybridPipeline:
         self.generator = CandidateGenerator(self.config.candidates).fit(interactions)
         self.reranker.set_histories(interactions)  # type: ignore[union-attr]
         return self
+
+    def update(self, events: Interactions) -> tuple[np.ndarray, np.ndarray]:
+        """Absorb new events: the first stage updates incrementally and the LM reads the longer histories."""
+        self._check()
+        users, items = self.generator.update(events)  # type: ignore[union-attr]
+        gen = self.generator
+        u = gen.users.to_internal(events.users.to_external(events.user))  # type: ignore[union-attr]
+        i = gen.items.to_internal(events.items.to_external(events.item))  # type: ignore[union-attr]
+        self.reranker.append_history(u, i, events.timestamp)  # type: ignore[union-attr]
+        self.reranker.users = gen.users  # type: ignore[union-attr]
+        return users, items
 
     def _check(self) -> None:
         if self.generator is None or self.reranker is None or self.fusion.weights is None:
@@ -301,9 +311,9 @@ class TrainConfig(StrictModel):
 
 
 def train_pipeline(
-    config: TrainConfig, out: str | Path, *, home: str | Path | None = None, progress: bool = True
+    config: TrainConfig, *, home: str | Path | None = None, progress: bool = True
 ) -> tuple[HybridPipeline, str]:
-    """Train on all data and save atomically to `out`.
+    """Train on all data.
 
     Each user's last interaction is held out for early stopping and the fusion weights; the first
     stage is then refitted on all rows and the LM reads the full histories.
@@ -318,14 +328,6 @@ def train_pipeline(
     )
     pipeline.refit(dataset.interactions)
     seconds = time.perf_counter() - start
-    out = Path(out)
-    staging = out.with_name(out.name + ".tmp")
-    if staging.exists():
-        shutil.rmtree(staging)
-    pipeline.save(staging)
-    if out.exists():
-        shutil.rmtree(out)
-    staging.rename(out)
     result = pipeline.reranker.train_result  # type: ignore[union-attr]
     info = (
         f"{dataset.name}: {len(dataset.interactions)} interactions, trained in {seconds:.0f}s, "

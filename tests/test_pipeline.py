@@ -6,6 +6,7 @@ from typer.testing import CliRunner
 
 from hybrid_rec.cli import app
 from hybrid_rec.errors import NotFittedError, UnknownIdError
+from hybrid_rec.feedback.store import ModelStore
 from hybrid_rec.pipeline import HybridPipeline
 
 TRAIN_TOML = """
@@ -30,6 +31,10 @@ trainer = { epochs = 2, batch_size = 32, hard_negatives = 5 }
 """
 
 
+def live(store_dir):
+    return ModelStore(store_dir).current().path / "model"
+
+
 @pytest.fixture(scope="module")
 def trained_dir(tmp_path_factory):
     out = tmp_path_factory.mktemp("model") / "m"
@@ -45,11 +50,11 @@ def test_train_writes_a_loadable_pipeline_without_pickle(trained_dir):
     files = {p.name for p in trained_dir.rglob("*") if p.is_file()}
     assert {"pipeline.json", "fusion.json", "model.safetensors", "tokenizer.json", "als.npz", "index.faiss"} <= files
     assert not [f for f in files if f.endswith((".pkl", ".pt", ".bin"))]
-    assert not trained_dir.with_name("m.tmp").exists()
+    assert ModelStore(trained_dir).current().version == 1 and (trained_dir / "CURRENT").read_text() == "1"
 
 
 def test_recommend_explains_and_save_load_is_identical(trained_dir, tmp_path):
-    pipe = HybridPipeline.load(trained_dir)
+    pipe = HybridPipeline.load(live(trained_dir))
     recs = pipe.recommend(["u1"], 5)[0]
     assert [r.rank for r in recs] == [1, 2, 3, 4, 5]
     assert all(np.isfinite(r.lm_score) and r.sources and r.instruction.startswith("Instruction") for r in recs)
@@ -64,7 +69,7 @@ def test_recommend_explains_and_save_load_is_identical(trained_dir, tmp_path):
 
 
 def test_unknown_users(trained_dir):
-    pipe = HybridPipeline.load(trained_dir)
+    pipe = HybridPipeline.load(live(trained_dir))
     with pytest.raises(UnknownIdError):
         pipe.recommend(["nobody"], 3)
     assert pipe.recommend(["nobody"], 3, on_unknown="skip") == []
@@ -77,8 +82,13 @@ def test_unknown_users(trained_dir):
 def test_cli_recommend(trained_dir):
     result = CliRunner().invoke(app, ["recommend", "--model", str(trained_dir), "--user", "u2", "--k", "3"])
     assert result.exit_code == 0, result.output
-    assert "instruction:" in result.output and len([ln for ln in result.output.splitlines() if ln.strip()[:1].isdigit()]) == 3
+    assert (
+        "instruction:" in result.output
+        and len([ln for ln in result.output.splitlines() if ln.strip()[:1].isdigit()]) == 3
+    )
     bad = CliRunner().invoke(app, ["recommend", "--model", str(trained_dir), "--user", "ghost"])
     assert bad.exit_code == 2 and "ghost" in bad.output
     missing = CliRunner().invoke(app, ["recommend", "--model", str(trained_dir.parent / "nope"), "--user", "u2"])
     assert missing.exit_code == 2 and "not a saved HybridPipeline" in missing.output
+    plain = CliRunner().invoke(app, ["recommend", "--model", str(live(trained_dir)), "--user", "u2", "--k", "2"])
+    assert plain.exit_code == 0, plain.output  # a plain pipeline directory works too

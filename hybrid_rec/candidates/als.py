@@ -196,6 +196,16 @@ class ALSModel:
         self._refit_users(users)
         return users, items
 
+    def remove_pairs(self, users: np.ndarray, items: np.ndarray) -> np.ndarray:
+        """Drop (user, item) pairs from the fitted matrix (e.g. after a dislike) and re-solve those users."""
+        m = self.user_items.tolil()
+        m[np.asarray(users), np.asarray(items)] = 0
+        self._matrix = m.tocsr()
+        self._matrix.eliminate_zeros()
+        touched = np.unique(users)
+        self._refit_users(touched)
+        return touched
+
     def _refit_users(self, users: np.ndarray) -> None:
         if len(users):
             with blas_threads(self.config.blas_threads):

@@ -243,6 +243,7 @@ def run_compare(
         mtype, grid = expand_grid(name, config.methods[name])
         best: tuple[float, StrictModel, dict[str, float], Method] | None = None
         tune_ctx = FitContext(valid=split.valid, catalog=dataset.catalog, progress=progress)
+        tune_start = time.perf_counter()
         for point in tqdm(grid, desc=f"tune {name}", disable=not progress or len(grid) == 1, leave=False):
             method = METHODS[mtype].factory(point).fit(split.train, tune_ctx)
             _, topk, per_user, _ = evaluate_stage(method, split, "valid", ev, progress=False)
@@ -255,6 +256,7 @@ def run_compare(
                 best = (value, point, summary, method)
         if best is None:  # pragma: no cover - expand_grid never returns an empty grid
             raise ConfigError(f"methods.{name}: empty grid")
+        tune_seconds = time.perf_counter() - tune_start
         _, chosen, valid_summary, tuned = best
         del best
         test_ctx = FitContext(valid=None, catalog=dataset.catalog, progress=progress)
@@ -277,6 +279,7 @@ def run_compare(
             "valid": valid_summary,
             "test": test_summary,
             "test_ci95": ci,
+            "tune_seconds": tune_seconds,
             "fit_seconds": fit_seconds,
             "recommend_seconds": rec_seconds,
             "params": chosen.model_dump(mode="json"),

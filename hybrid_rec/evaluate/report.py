@@ -16,11 +16,12 @@ def markdown_report(report: dict[str, Any]) -> str:
         "",
         f"{ds['users']} users, {ds['items']} items, {ds['interactions']} interactions. Split: "
         f"{proto['split']} ({proto['test_users']} test users); full ranking over all items, fit items "
-        f"excluded; tuned on validation {proto['tune_metric']}, refitted on train + validation.",
+        f"excluded; tuned on validation {proto['tune_metric']}, refitted on train + validation. "
+        "tune s: all fits on train (for the LM methods, the LM training); fit s: the final (re)fit.",
         "",
         f"| method | valid NDCG@{k} | test NDCG@{k} (95% CI) | test HR@{k} (95% CI) | MRR@{k} | Recall@{big} "
-        f"| coverage@{k} | fit s | recommend s |",
-        "|---|---|---|---|---|---|---|---|---|",
+        f"| coverage@{k} | tune s | fit s | recommend s |",
+        "|---|---|---|---|---|---|---|---|---|---|",
     ]
     for name, m in report["methods"].items():
         t, ci = m["test"], m["test_ci95"]
@@ -29,7 +30,7 @@ def markdown_report(report: dict[str, Any]) -> str:
             f"| {t[f'ndcg@{k}']:.4f} [{ci[f'ndcg@{k}'][0]:.4f}, {ci[f'ndcg@{k}'][1]:.4f}] "
             f"| {t[f'hr@{k}']:.4f} [{ci[f'hr@{k}'][0]:.4f}, {ci[f'hr@{k}'][1]:.4f}] "
             f"| {t[f'mrr@{k}']:.4f} | {t[f'recall@{big}']:.4f} | {t[f'coverage@{k}']:.3f} "
-            f"| {m['fit_seconds']:.2f} | {m['recommend_seconds']:.2f} |"
+            f"| {m.get('tune_seconds', float('nan')):.1f} | {m['fit_seconds']:.2f} | {m['recommend_seconds']:.2f} |"
         )
     if report["comparisons"]:
         lines += ["", "| comparison | metric | delta | 95% CI (paired bootstrap over users) |", "|---|---|---|---|"]
@@ -59,7 +60,10 @@ def markdown_report(report: dict[str, Any]) -> str:
         for name, rec in report["candidates"].items():
             lines.append(f"| {name} | " + " | ".join(f"{rec[s]:.4f}" for s in sizes) + " |")
     lines += ["", "Chosen parameters:", ""]
-    lines += [f"- {name}: `{m['params']}` (grid of {m['grid_size']})" for name, m in report["methods"].items()]
+    for name, m in report["methods"].items():
+        params = str(m["params"])
+        shown = f"`{params}`" if len(params) <= 240 else "nested configuration, see report.json"
+        lines.append(f"- {name}: {shown} (grid of {m['grid_size']})")
     return "\n".join(lines) + "\n"
 
 

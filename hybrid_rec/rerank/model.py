@@ -31,7 +31,7 @@ class LMConfig(StrictModel):
     n_head: int = Field(2, gt=0)
     n_embd: int = Field(128, gt=0)
     n_positions: int = Field(256, gt=8)
-    dropout: float = Field(0.1, ge=0, lt=1)
+    dropout: float = Field(0.3, ge=0, lt=1)
     init_items_from_als: bool = True
     device: Literal["auto", "cpu", "cuda"] = "auto"
     dtype: Literal["auto", "float32", "bfloat16", "float16"] = "auto"

@@ -152,6 +152,14 @@ class GPT2Reranker:
             raise DataError("set_histories: the interactions use a different item id map")
         self.histories = sequences_of(interactions)
 
+    def append_history(self, users: np.ndarray, items: np.ndarray, timestamps: np.ndarray) -> None:
+        """Append new events (internal ids of the candidate stage's maps) to the users' histories."""
+        self._check()
+        order = np.lexsort((np.arange(len(users)), timestamps))
+        for u, i in zip(np.asarray(users)[order], np.asarray(items)[order], strict=True):
+            prev = self.histories.get(int(u), np.empty(0, np.int64))
+            self.histories[int(u)] = np.append(prev, np.int64(i))
+
     def _check(self) -> None:
         if self.model is None:
             raise NotFittedError("GPT2Reranker is not fitted; call fit() or load() first")
@@ -176,6 +184,7 @@ class GPT2Reranker:
     ) -> Instruction:
         self._check()
         history = self.histories.get(int(user), np.empty(0, np.int64))
+        history = history[history < self.tokenizer.n_items]  # items newer than the LM have no token yet
         return self.verbalizer.instruction(
             history,
             attributes=self._attributes(user),
@@ -203,7 +212,7 @@ class GPT2Reranker:
         self._check()
         candidates = np.asarray(candidates)
         out = np.full(candidates.shape, np.nan, np.float32)
-        valid = candidates >= 0
+        valid = (candidates >= 0) & (candidates < self.tokenizer.n_items)  # no token: cannot score (NaN)
         if self.config.reduction == "item":
             logp = self.item_logprobs(users, requests)
             out[valid] = np.take_along_axis(logp, np.where(valid, candidates, 0), axis=1)[valid]

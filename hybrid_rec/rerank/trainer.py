@@ -35,14 +35,14 @@ log = logging.getLogger(__name__)
 
 
 class TrainerConfig(StrictModel):
-    epochs: int = Field(20, gt=0)
+    epochs: int = Field(12, gt=0)
     batch_size: int = Field(64, gt=0)
-    lr: float = Field(3e-3, gt=0)
+    lr: float = Field(1e-3, gt=0)
     weight_decay: float = Field(0.01, ge=0)
     warmup_steps: int = Field(50, ge=0)
     lm_weight: float = Field(0.1, ge=0)
     listwise_weight: float = Field(1.0, ge=0)
-    hard_negative_weight: float = Field(0.5, ge=0)
+    hard_negative_weight: float = Field(0.2, ge=0)
     hard_negatives: int = Field(50, ge=0)
     intention_fraction: float = Field(0.1, ge=0, le=1)
     patience: int = Field(3, ge=1)

@@ -180,14 +180,22 @@ def test_gpt2_and_hybrid_in_the_harness(tmp_path):
     cfg = {
         **SMALL,
         "evaluation": {"bootstrap": 50, "comparisons": ["hybrid_vs_als", "gpt2_vs_als"]},
-        "methods": {"als": {"factors": 8, "iterations": 5}, "gpt2": LM_METHOD, "hybrid": {**LM_METHOD, "n_candidates": 30}},
+        "methods": {
+            "als": {"factors": 8, "iterations": 5},
+            "gpt2": LM_METHOD,
+            "hybrid": {**LM_METHOD, "n_candidates": 30},
+        },
     }
     report = run_compare(CompareConfig.from_dict(cfg), tmp_path / "all", progress=False)
     assert {"hybrid_vs_als", "gpt2_vs_als"} <= set(report["comparisons"])
     for name in ("gpt2", "hybrid"):
         assert 0 <= report["methods"][name]["test"]["ndcg@10"] <= 1
     # gpt2's test-time refit (longer histories) must not leak into hybrid's validation-time fit
-    alone = run_compare(CompareConfig.from_dict({**cfg, "evaluation": {"bootstrap": 50}}), tmp_path / "alone",
-                        methods=["als", "hybrid"], progress=False)
+    alone = run_compare(
+        CompareConfig.from_dict({**cfg, "evaluation": {"bootstrap": 50}}),
+        tmp_path / "alone",
+        methods=["als", "hybrid"],
+        progress=False,
+    )
     assert alone["methods"]["hybrid"]["valid"] == report["methods"]["hybrid"]["valid"]
     assert alone["methods"]["hybrid"]["test"] == report["methods"]["hybrid"]["test"]

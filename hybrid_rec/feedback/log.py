@@ -1,0 +1,135 @@
+"""A durable, idempotent event log in SQLite (WAL, synchronous=FULL).
+
+`ingest` validates each event, appends the good ones (a repeated ``event_id`` is ignored, so a
+retried batch is never applied twice) and quarantines the bad ones with their reason, all in one
+transaction; it returns only after the commit. Events get increasing offsets; `read` replays from
+any offset.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import time
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from hybrid_rec.errors import DataError
+from hybrid_rec.feedback.events import Event, FeedbackConfig, parse_event
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS events (
+    offset INTEGER PRIMARY KEY AUTOINCREMENT,
+    event_id TEXT NOT NULL UNIQUE,
+    user_id TEXT NOT NULL,
+    item_id TEXT NOT NULL,
+    type TEXT NOT NULL,
+    timestamp REAL NOT NULL,
+    weight REAL,
+    ingested_at REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS quarantine (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    raw TEXT NOT NULL,
+    reason TEXT NOT NULL,
+    at REAL NOT NULL
+);
+"""
+
+
+@dataclass(frozen=True)
+class IngestResult:
+    accepted: int
+    duplicates: int
+    quarantined: int
+    last_offset: int
+
+
+@dataclass(frozen=True)
+class LoggedEvent:
+    offset: int
+    event: Event
+
+
+class EventLog:
+    """The append-only log at `path` (created on first use)."""
+
+    def __init__(self, path: str | Path, config: FeedbackConfig | None = None) -> None:
+        self.path = Path(path)
+        self.config = config or FeedbackConfig()
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._conn = sqlite3.connect(self.path, timeout=30.0, isolation_level=None)
+        self._conn.execute("PRAGMA journal_mode=WAL")
+        self._conn.execute("PRAGMA synchronous=FULL")
+        self._conn.executescript(_SCHEMA)
+
+    def close(self) -> None:
+        self._conn.close()
+
+    def __enter__(self) -> EventLog:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def ingest(self, raw_events: Iterable[Mapping[str, object]], now: float | None = None) -> IngestResult:
+        """Validate and append `raw_events` atomically; returns after the commit."""
+        now = time.time() if now is None else now
+        good: list[Event] = []
+        bad: list[tuple[str, str]] = []
+        seen: set[str] = set()
+        dup_in_batch = 0
+        for raw in raw_events:
+            try:
+                event = parse_event(raw, self.config, now)
+            except DataError as exc:
+                bad.append((json.dumps({k: str(v) for k, v in raw.items()}, sort_keys=True), str(exc)))
+                continue
+            if event.event_id in seen:
+                dup_in_batch += 1
+                continue
+            seen.add(event.event_id)
+            good.append(event)
+        cur = self._conn.cursor()
+        cur.execute("BEGIN IMMEDIATE")
+        try:
+            existing: set[str] = set()
+            ids = [e.event_id for e in good]
+            for start in range(0, len(ids), 900):  # under SQLite's bound-parameter limit
+                part = ids[start : start + 900]
+                marks = ",".join("?" * len(part))
+                existing.update(
+                    r[0] for r in cur.execute(f"SELECT event_id FROM events WHERE event_id IN ({marks})", part)
+                )
+            fresh = [e for e in good if e.event_id not in existing]
+            cur.executemany(  # plain INSERT: offsets stay gap-free; the UNIQUE constraint still guards
+                "INSERT INTO events (event_id, user_id, item_id, type, timestamp, weight, ingested_at)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                [(e.event_id, e.user_id, e.item_id, e.type, e.timestamp, e.weight, now) for e in fresh],
+            )
+            accepted = len(fresh)
+            cur.executemany(
+                "INSERT INTO quarantine (raw, reason, at) VALUES (?, ?, ?)", [(r, reason, now) for r, reason in bad]
+            )
+            last = cur.execute("SELECT COALESCE(MAX(offset), 0) FROM events").fetchone()[0]
+            cur.execute("COMMIT")
+        except BaseException:
+            cur.execute("ROLLBACK")
+            raise
+        return IngestResult(accepted, len(good) - accepted + dup_in_batch, len(bad), int(last))
+
+    def read(self, after: int = 0, limit: int | None = None) -> list[LoggedEvent]:
+        """Events with offset > `after`, in offset order."""
+        sql = "SELECT offset, event_id, user_id, item_id, type, timestamp, weight FROM events WHERE offset > ? ORDER BY offset"
+        rows = self._conn.execute(sql + (" LIMIT ?" if limit else ""), (after, limit) if limit else (after,)).fetchall()
+        return [LoggedEvent(r[0], Event(r[1], r[2], r[3], r[4], r[5], r[6])) for r in rows]
+
+    def last_offset(self) -> int:
+        return int(self._conn.execute("SELECT COALESCE(MAX(offset), 0) FROM events").fetchone()[0])
+
+    def count(self) -> int:
+        return int(self._conn.execute("SELECT COUNT(*) FROM events").fetchone()[0])
+
+    def quarantined(self) -> list[tuple[str, str]]:
+        return [(r[0], r[1]) for r in self._conn.execute("SELECT raw, reason FROM quarantine ORDER BY id")]

@@ -1,0 +1,226 @@
+"""Apply logged events to the live model, guarded, and publish a new snapshot.
+
+`apply_pending` loads the live snapshot and its applied offset, reads the next micro-batch of
+events from the log, and updates a copy of the model: ALS re-solves the touched users and items,
+their FAISS vectors are replaced, histories grow, negatives remove earlier positives; optionally
+the reranker is fine-tuned on the new histories plus a replay buffer of older ones. A guard holds
+out each user's last new positive: if NDCG@10 on those falls by more than ``guard_tolerance``
+against the old model, nothing is published and the reason is recorded. Otherwise the new
+snapshot, with the new applied offset, is published atomically. A crash at any point leaves the
+old snapshot live and the events in the log, so the next run applies them exactly once.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from pydantic import Field
+
+from hybrid_rec.config import StrictModel
+from hybrid_rec.data.ids import IdMap
+from hybrid_rec.data.interactions import Interactions
+from hybrid_rec.evaluate.metrics import ranking_metrics
+from hybrid_rec.feedback.events import Event, FeedbackConfig
+from hybrid_rec.feedback.log import EventLog
+from hybrid_rec.feedback.store import ModelStore
+from hybrid_rec.pipeline import HybridPipeline
+from hybrid_rec.rerank.trainer import Trainer, TrainerConfig, build_examples
+
+log = logging.getLogger(__name__)
+
+
+class UpdaterConfig(StrictModel):
+    batch_size: int = Field(50_000, gt=0)
+    guard_tolerance: float = Field(0.01, ge=0)
+    guard_min_users: int = Field(20, ge=1)
+    finetune: bool = False
+    finetune_epochs: int = Field(1, gt=0)
+    finetune_lr: float = Field(2e-4, gt=0)
+    replay_windows: int = Field(256, ge=0)
+    seed: int = 0
+
+
+@dataclass(frozen=True)
+class ApplyResult:
+    events: int
+    applied_offset: int
+    version: int | None
+    published: bool
+    reason: str
+    guard: dict[str, float] | None = None
+    seconds: float = 0.0
+
+
+def _typed(ids: list[str], known: IdMap) -> np.ndarray:
+    """Event ids arrive as text; the model may key by integers (MovieLens)."""
+    if len(known) and np.issubdtype(np.asarray(known.ids).dtype, np.integer):
+        try:
+            return np.asarray([int(x) for x in ids], dtype=np.int64)
+        except ValueError:
+            pass
+    return np.asarray(ids, dtype=object)
+
+
+def to_interactions(events: list[Event], pipeline: HybridPipeline, config: FeedbackConfig) -> Interactions:
+    """Positive events as `Interactions` (weight = confidence), keyed by the model's id types."""
+    pos = [e for e in events if not e.is_negative(config) and e.confidence(config) > 0]
+    gen = pipeline.generator
+    frame = pd.DataFrame(
+        {
+            "user_id": _typed([e.user_id for e in pos], gen.users),  # type: ignore[union-attr]
+            "item_id": _typed([e.item_id for e in pos], gen.items),  # type: ignore[union-attr]
+            "timestamp": [e.timestamp for e in pos],
+            "weight": [e.confidence(config) for e in pos],
+        }
+    )
+    if frame.empty:
+        return Interactions(
+            np.empty(0, np.int32),
+            np.empty(0, np.int32),
+            np.empty(0),
+            np.empty(0, np.float32),
+            IdMap([], name="user"),
+            IdMap([], name="item"),
+        )
+    return Interactions.from_dataframe(frame, {"weight": "weight"}, source="feedback", duplicates="drop")
+
+
+def apply_negatives(events: list[Event], pipeline: HybridPipeline, config: FeedbackConfig) -> int:
+    """Remove earlier positives the user now rejects (skip/dislike); returns the pairs removed."""
+    if not config.negatives_remove_positive:
+        return 0
+    neg = [e for e in events if e.is_negative(config)]
+    gen = pipeline.generator
+    if not neg:
+        return 0
+    u = gen.users.to_internal(_typed([e.user_id for e in neg], gen.users), on_unknown="mask")  # type: ignore[union-attr]
+    i = gen.items.to_internal(_typed([e.item_id for e in neg], gen.items), on_unknown="mask")  # type: ignore[union-attr]
+    known = (u >= 0) & (i >= 0)
+    if not known.any():
+        return 0
+    m = gen.als.user_items  # type: ignore[union-attr]
+    present = np.asarray(m[u[known], i[known]]).ravel() > 0
+    if present.any():
+        gen.als.remove_pairs(u[known][present], i[known][present])  # type: ignore[union-attr]
+    return int(present.sum())
+
+
+def guard_ndcg(pipeline: HybridPipeline, users: np.ndarray, targets: np.ndarray, k: int = 10) -> float:
+    """NDCG@k of the pipeline's recommendations for `users` against one target item each (internal ids)."""
+    import scipy.sparse as sp
+
+    top = pipeline.recommend_internal(users, k)
+    t = sp.csr_matrix(
+        (np.ones(len(users)), (np.arange(len(users)), targets)),
+        shape=(len(users), max(int(targets.max()) + 1, int(top.items.max()) + 1)),
+    )
+    return float(np.nanmean(ranking_metrics(top.items, t, [k])[f"ndcg@{k}"]))
+
+
+def finetune_reranker(pipeline: HybridPipeline, users: np.ndarray, config: UpdaterConfig) -> None:
+    """A short, low-rate pass on the touched users' histories plus a replay buffer of older users."""
+    rr = pipeline.reranker
+    rng = np.random.default_rng(config.seed)
+    others = np.setdiff1d(np.fromiter(rr.histories.keys(), np.int64), users)  # type: ignore[union-attr]
+    replay = rng.choice(others, min(config.replay_windows, len(others)), replace=False) if len(others) else others
+    chosen = {int(u): rr.histories[int(u)] for u in np.concatenate([users, replay]) if int(u) in rr.histories}  # type: ignore[union-attr]
+    chosen = {u: h[h < rr.tokenizer.n_items] for u, h in chosen.items()}  # type: ignore[union-attr]
+    examples = build_examples(
+        chosen,
+        rr.verbalizer,
+        rr.tokenizer,
+        rr.model.config.n_positions,
+        rng,  # type: ignore[union-attr,arg-type]
+        attributes=rr._attributes,
+    )  # type: ignore[union-attr]
+    if not examples:
+        return
+    cfg = TrainerConfig(
+        epochs=config.finetune_epochs, lr=config.finetune_lr, warmup_steps=0, hard_negative_weight=0.0, seed=config.seed
+    )
+    Trainer(rr.model, rr.tokenizer, cfg, progress=False).train(examples, lambda: 0.0)  # type: ignore[union-attr,arg-type]
+    rr._scorer = None  # type: ignore[union-attr]
+
+
+def apply_pending(
+    store: ModelStore,
+    event_log: EventLog,
+    config: UpdaterConfig | None = None,
+) -> ApplyResult:
+    """Apply the next micro-batch of logged events to the live model and publish (or refuse) it."""
+    config = config or UpdaterConfig()
+    start = time.perf_counter()
+    snap = store.current()
+    offset = int(snap.meta.get("applied_offset", 0))  # type: ignore[arg-type]
+    batch = event_log.read(after=offset, limit=config.batch_size)
+    if not batch:
+        return ApplyResult(0, offset, snap.version, False, "no pending events")
+    new_offset = batch[-1].offset
+    events = [b.event for b in batch]
+    fb = event_log.config
+    old = HybridPipeline.load(snap.path / "model")
+    new = HybridPipeline.load(snap.path / "model")
+    positives = to_interactions(events, new, fb)
+
+    # Guard: each known user's last new positive is held out; the rest is applied first.
+    guard = None
+    if len(positives):
+        gen = old.generator
+        ext_u = positives.users.to_external(positives.user)
+        ext_i = positives.items.to_external(positives.item)
+        known = (gen.users.to_internal(ext_u, on_unknown="mask") >= 0) & (
+            gen.items.to_internal(ext_i, on_unknown="mask") >= 0
+        )  # type: ignore[union-attr]
+        order = np.lexsort((np.arange(len(positives)), positives.timestamp, positives.user))
+        last = np.zeros(len(positives), bool)
+        last[order[np.r_[positives.user[order][1:] != positives.user[order][:-1], True]]] = True
+        hold = last & known
+        if hold.sum() >= config.guard_min_users:
+            users = gen.users.to_internal(ext_u[hold])  # type: ignore[union-attr]
+            targets = gen.items.to_internal(ext_i[hold])  # type: ignore[union-attr]
+            apply_negatives(events, old, fb)
+            before = guard_ndcg(old, users, targets)
+            apply_negatives(events, new, fb)
+            touched, _ = new.update(positives.subset(~hold))
+            if config.finetune:
+                finetune_reranker(new, touched, config)
+            after = guard_ndcg(new, users, targets)
+            guard = {"before": before, "after": after, "users": float(hold.sum())}
+            if after < before - config.guard_tolerance:
+                reason = (
+                    f"guard: held-out NDCG@10 fell from {before:.4f} to {after:.4f} "
+                    f"(tolerance {config.guard_tolerance}); update not published"
+                )
+                log.warning(reason)
+                with open(store.root / "rejections.jsonl", "a") as fh:
+                    fh.write(
+                        json.dumps(
+                            {"at": time.time(), "from_offset": offset, "to_offset": new_offset, "reason": reason}
+                        )
+                        + "\n"
+                    )
+                return ApplyResult(len(events), offset, snap.version, False, reason, guard, time.perf_counter() - start)
+            new.update(positives.subset(hold))
+        else:
+            apply_negatives(events, new, fb)
+            touched, _ = new.update(positives)
+            if config.finetune:
+                finetune_reranker(new, touched, config)
+    else:
+        apply_negatives(events, new, fb)
+    published = store.publish(
+        new.save, {"applied_offset": new_offset, "events": len(events), "guard": guard, "parent": snap.version}
+    )
+    return ApplyResult(
+        len(events), new_offset, published.version, True, "published", guard, time.perf_counter() - start
+    )
+
+
+def bootstrap_store(store: ModelStore, pipeline: HybridPipeline, applied_offset: int = 0) -> None:
+    """Publish a freshly trained pipeline as the store's first version."""
+    store.publish(pipeline.save, {"applied_offset": applied_offset, "events": 0, "parent": None})

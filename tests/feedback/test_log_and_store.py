@@ -1,0 +1,100 @@
+from __future__ import annotations
+
+import pytest
+
+from hybrid_rec.errors import DataError
+from hybrid_rec.feedback.events import FeedbackConfig, parse_event
+from hybrid_rec.feedback.log import EventLog
+from hybrid_rec.feedback.store import ModelStore
+
+NOW = 1_700_000_000.0
+
+
+def ev(i: int, **kw) -> dict[str, object]:
+    return {
+        "event_id": f"e{i}",
+        "user_id": "u1",
+        "item_id": f"i{i % 5}",
+        "type": "click",
+        "timestamp": NOW - 100 + i,
+        **kw,
+    }
+
+
+@pytest.mark.parametrize(
+    ("raw", "reason"),
+    [
+        (ev(1, type="teleport"), "unknown event type"),
+        ({k: v for k, v in ev(1).items() if k != "user_id"}, "missing field"),
+        (ev(1, timestamp="yesterday"), "not a number"),
+        (ev(1, timestamp=NOW + 86_400), "in the future"),
+        (ev(1, weight="1e9"), "outside"),
+        (ev(1, weight="-2"), "outside"),
+        (ev(1, weight="nan"), "outside"),
+        (ev(1, type="rating"), "needs a weight"),
+    ],
+)
+def test_bad_events_are_refused_with_a_reason(raw, reason):
+    with pytest.raises(DataError, match=reason):
+        parse_event(raw, FeedbackConfig(), now=NOW)
+
+
+def test_confidence_and_negatives():
+    cfg = FeedbackConfig()
+    purchase = parse_event(ev(1, type="purchase"), cfg, now=NOW)
+    rating = parse_event(ev(2, type="rating", weight="4"), cfg, now=NOW)
+    skip = parse_event(ev(3, type="skip"), cfg, now=NOW)
+    assert purchase.confidence(cfg) == 3.0 and rating.confidence(cfg) == 1.0
+    assert skip.is_negative(cfg) and skip.confidence(cfg) == 0.0
+
+
+def test_ingest_is_idempotent_and_quarantines(tmp_path):
+    with EventLog(tmp_path / "events.sqlite") as log:
+        first = log.ingest([ev(i) for i in range(10)] + [ev(99, type="bogus")], now=NOW)
+        assert (first.accepted, first.duplicates, first.quarantined, first.last_offset) == (10, 0, 1, 10)
+        again = log.ingest([ev(i) for i in range(5, 15)] + [ev(14)], now=NOW)  # 5 old, 5 new, 1 repeat in batch
+        assert (again.accepted, again.duplicates) == (5, 6)
+        assert log.count() == 15
+        assert [e.event.event_id for e in log.read(after=10)] == [f"e{i}" for i in range(10, 15)]
+        assert [e.offset for e in log.read(after=3, limit=2)] == [4, 5]
+        ((raw, why),) = log.quarantined()
+        assert "bogus" in raw and "unknown event type" in why
+    with EventLog(tmp_path / "events.sqlite") as reopened:  # durable across connections
+        assert reopened.count() == 15 and reopened.last_offset() == 15
+
+
+def save_text(text: str):
+    def save(directory):
+        directory.mkdir(parents=True)
+        (directory / "payload.txt").write_text(text)
+
+    return save
+
+
+def test_store_publishes_prunes_and_rolls_back(tmp_path):
+    store = ModelStore(tmp_path / "store", keep=3)
+    with pytest.raises(DataError, match="no published version"):
+        store.current()
+    for n in range(1, 6):
+        snap = store.publish(save_text(f"model {n}"), {"applied_offset": n * 10})
+        assert snap.version == n
+    assert store.versions() == [3, 4, 5]
+    cur = store.current()
+    assert (cur.path / "model" / "payload.txt").read_text() == "model 5" and cur.meta["applied_offset"] == 50
+    back = store.rollback()
+    assert back.version == 4 and (back.path / "model" / "payload.txt").read_text() == "model 4"
+
+
+def test_a_failed_publish_leaves_the_live_version(tmp_path):
+    store = ModelStore(tmp_path / "store")
+    store.publish(save_text("good"), {"applied_offset": 1})
+
+    def broken(directory):
+        directory.mkdir(parents=True)
+        (directory / "half.txt").write_text("half")
+        raise OSError("disk full")
+
+    with pytest.raises(OSError):
+        store.publish(broken, {"applied_offset": 2})
+    assert store.current().version == 1 and store.versions() == [1]
+    assert not list((tmp_path / "store" / "versions").glob(".staging-*"))

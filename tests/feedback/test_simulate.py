@@ -1,0 +1,52 @@
+from __future__ import annotations
+
+import json
+
+from typer.testing import CliRunner
+
+from hybrid_rec.cli import app
+
+CONFIG = """
+[dataset]
+name = "synthetic"
+[dataset.synthetic]
+n_users = 120
+n_items = 50
+n_clusters = 3
+interactions_per_user = 14
+seed = 4
+
+[simulate]
+test_quantile = 0.8
+chunks = 3
+retrain_every = 2
+bootstrap = 50
+updater = { replay_windows = 8 }
+
+[hybrid]
+n_candidates = 20
+hard_negatives_from = 10
+candidates = { n = 20, als = { factors = 8, iterations = 5 } }
+
+[hybrid.reranker]
+bpe_vocab_size = 300
+lm = { n_layer = 1, n_head = 2, n_embd = 16, n_positions = 128, dropout = 0.0 }
+trainer = { epochs = 1, batch_size = 32, hard_negatives = 5 }
+"""
+
+
+def test_simulate_writes_every_mode(tmp_path):
+    cfg = tmp_path / "sim.toml"
+    cfg.write_text(CONFIG)
+    result = CliRunner().invoke(app, ["--quiet", "simulate", "--config", str(cfg), "--out", str(tmp_path / "out")])
+    assert result.exit_code == 0, result.output
+    report = json.loads((tmp_path / "out" / "simulate.json").read_text())
+    assert report["chunks"] == 3 and set(report["modes"]) == {"none", "cf", "cf+reranker", "retrain"}
+    for m in report["modes"].values():
+        assert len(m["per_chunk"]) == 3 and 0 <= m["ndcg@10"] <= 1
+    assert report["modes"]["none"]["update_seconds"] < 0.01  # nothing is updated
+    # the first chunk is scored before any update: every mode starts from the same model
+    firsts = {m["per_chunk"][0]["ndcg@10"] for m in report["modes"].values()}
+    assert len(firsts) == 1
+    assert {"cf_vs_none", "cf+reranker_vs_none", "retrain_vs_none"} == set(report["comparisons"])
+    assert (tmp_path / "out" / "simulate.png").stat().st_size > 1000
