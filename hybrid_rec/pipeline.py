@@ -14,7 +14,7 @@ import hashlib
 import json
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -108,7 +108,6 @@ class Recommendation:
     sources: tuple[str, ...]
     instruction: str
     item_text: str = ""
-    extra: dict[str, object] = field(default_factory=dict)
 
 
 class HybridPipeline:
