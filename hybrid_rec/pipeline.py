@@ -259,6 +259,87 @@ class HybridPipeline:
                 return text
         return text
 
+    def cf_features(self, user: int, items: np.ndarray) -> dict[str, np.ndarray]:
+        """Each first-stage source's score for arbitrary items of one user (-1: a user the model does
+        not know). Used for candidates from another system: ``als`` = factor dot product,
+        ``item_knn`` = decay-weighted cosine to the recent history (over the whole history window, not
+        only the top neighbours), ``popularity`` = interaction count. NaN where a source cannot score."""
+        self._check()
+        gen = self.generator
+        als = gen.als  # type: ignore[union-attr]
+        support = als.item_support()[items]
+        out = {"popularity": np.where(support > 0, gen.popularity_counts[items], np.nan)}  # type: ignore[union-attr]
+        if user < 0:
+            out["als"] = np.full(len(items), np.nan)
+            out["item_knn"] = np.full(len(items), np.nan)
+            return {k: v[None, :] for k, v in out.items()}
+        out["als"] = np.where(support > 0, als.item_factors[items] @ als.user_factors[user], np.nan)
+        recent = gen.recent_items(user)  # type: ignore[union-attr]
+        if len(recent):
+            unit = als.item_factors / np.maximum(np.linalg.norm(als.item_factors, axis=1, keepdims=True), 1e-12)
+            weights = gen.config.item_knn.decay ** np.arange(len(recent))  # type: ignore[union-attr]
+            out["item_knn"] = np.where(support > 0, (unit[items] @ unit[recent].T) @ weights, np.nan)
+        else:
+            out["item_knn"] = np.full(len(items), np.nan)
+        return {k: v[None, :].astype(np.float64) for k, v in out.items()}
+
+    def rerank(
+        self,
+        user_id: object,
+        item_ids: Sequence[object],
+        k: int | None = None,
+        *,
+        request: str | None = None,
+        on_unknown_items: str = "skip",
+    ) -> list[Recommendation]:
+        """Rerank candidates from another system for one user, best first, with explanations.
+
+        Unknown items: ``"skip"`` (dropped), ``"raise"`` (`UnknownIdError`) or ``"last"`` (kept after
+        the scored ones, score NaN). A user the model does not know is scored from the LM's prior
+        and popularity alone.
+        """
+        self._check()
+        if on_unknown_items not in ("skip", "raise", "last"):
+            raise ConfigError(f"on_unknown_items must be 'skip', 'raise' or 'last', not {on_unknown_items!r}")
+        gen, rr = self.generator, self.reranker
+        ids = np.asarray(list(item_ids), dtype=object if not len(item_ids) else None)
+        internal = gen.items.to_internal(ids, on_unknown="raise" if on_unknown_items == "raise" else "mask")  # type: ignore[union-attr]
+        known = internal >= 0
+        if len(set(internal[known].tolist())) != int(known.sum()):
+            raise DataError("rerank: candidate item ids must be unique")
+        user = int(gen.users.to_internal([user_id], on_unknown="mask")[0])  # type: ignore[union-attr]
+        items = internal[known]
+        features = self.cf_features(user, items)
+        features["lm"] = rr.score(np.array([user]), items[None, :], [request])  # type: ignore[union-attr]
+        text = rr.verbalizer.render(rr.instruction(user, request))  # type: ignore[union-attr]
+        n = len(items) if k is None else min(k, len(items))
+        top, fused = self._rank(features, items[None, :], max(n, 1))
+        recs = []
+        for r, item in enumerate(top.items[0][:n]):
+            if item < 0:
+                break
+            j = int(np.flatnonzero(items == item)[0])
+            cf = {name: float(v[0, j]) for name, v in features.items() if name != "lm" and not np.isnan(v[0, j])}
+            recs.append(
+                Recommendation(
+                    user_id,
+                    gen.items.to_external([item])[0],
+                    r + 1,
+                    float(fused[0, j]),  # type: ignore[union-attr]
+                    float(features["lm"][0, j]),
+                    cf,
+                    tuple(cf),
+                    text,
+                    rr.verbalizer.item_text(int(item)),
+                )
+            )  # type: ignore[union-attr]
+        if on_unknown_items == "last" and (k is None or len(recs) < k):
+            for ext in ids[~known]:
+                if k is not None and len(recs) >= k:
+                    break
+                recs.append(Recommendation(user_id, ext, len(recs) + 1, float("nan"), float("nan"), {}, (), text))
+        return recs
+
     # ------------------------------------------------------------------ persistence
     def save(self, directory: str | Path) -> None:
         """``pipeline.json``, ``candidates/``, ``reranker/``, ``fusion.json`` and the catalog as Parquet."""

@@ -5,7 +5,7 @@ import pytest
 from typer.testing import CliRunner
 
 from hybrid_rec.cli import app
-from hybrid_rec.errors import NotFittedError, UnknownIdError
+from hybrid_rec.errors import DataError, NotFittedError, UnknownIdError
 from hybrid_rec.feedback.store import ModelStore
 from hybrid_rec.pipeline import HybridPipeline
 
@@ -92,3 +92,22 @@ def test_cli_recommend(trained_dir):
     assert missing.exit_code == 2 and "not a saved HybridPipeline" in missing.output
     plain = CliRunner().invoke(app, ["recommend", "--model", str(live(trained_dir)), "--user", "u2", "--k", "2"])
     assert plain.exit_code == 0, plain.output  # a plain pipeline directory works too
+
+
+def test_rerank_external_candidates(trained_dir):
+    # --- the README example, verbatim in spirit: candidates from another system, reranked ---
+    pipe = HybridPipeline.load(live(trained_dir))
+    their_candidates = ["i3", "i7", "i11", "not-in-our-catalog", "i20"]
+    ranked = pipe.rerank("u1", their_candidates, k=3)
+    assert [r.rank for r in ranked] == [1, 2, 3]
+    assert {r.item_id for r in ranked} <= set(their_candidates) - {"not-in-our-catalog"}
+    assert all(np.isfinite(r.score) and "lm" not in r.cf_scores for r in ranked)
+    full = pipe.rerank("u1", their_candidates, on_unknown_items="last")
+    assert full[-1].item_id == "not-in-our-catalog" and np.isnan(full[-1].score) and len(full) == 5
+    assert [r.item_id for r in full[:3]] == [r.item_id for r in ranked]  # k only truncates
+    with pytest.raises(UnknownIdError):
+        pipe.rerank("u1", their_candidates, on_unknown_items="raise")
+    cold = pipe.rerank("someone-new", ["i3", "i7"])
+    assert len(cold) == 2 and all(set(r.cf_scores) <= {"popularity"} for r in cold)
+    with pytest.raises(DataError, match="unique"):
+        pipe.rerank("u1", ["i3", "i3"])

@@ -113,6 +113,17 @@ class CandidateGenerator:
         self._check()
         return self.als.items  # type: ignore[return-value]
 
+    def recent_items(self, user: int) -> np.ndarray:
+        """The user's most recent items (internal ids, newest first, at most ``item_knn.history``)."""
+        self._check()
+        return self._history.of(int(user))  # type: ignore[union-attr]
+
+    @property
+    def popularity_counts(self) -> np.ndarray:
+        """Users per item in the fitted data (what the popularity source ranks by)."""
+        self._check()
+        return self._popularity.counts  # type: ignore[union-attr]
+
     # ------------------------------------------------------------------ generation
     def sources(self) -> dict[str, object]:
         self._check()

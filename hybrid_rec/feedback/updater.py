@@ -143,7 +143,7 @@ def finetune_reranker(pipeline: HybridPipeline, users: np.ndarray, config: Updat
     cfg = TrainerConfig(
         epochs=config.finetune_epochs, lr=config.finetune_lr, warmup_steps=0, hard_negative_weight=0.0, seed=config.seed
     )
-    Trainer(rr.model, rr.tokenizer, cfg, progress=False).train(examples, lambda: 0.0)  # type: ignore[union-attr,arg-type]
+    Trainer(rr.model, rr.tokenizer, cfg, progress=False).train(examples, None)  # type: ignore[union-attr,arg-type]
     rr._scorer = None  # type: ignore[union-attr]
 
 

@@ -182,12 +182,13 @@ class GPT2Reranker:
     def instruction(
         self, user: int, request: str | None = None, candidates: Sequence[int] | None = None
     ) -> Instruction:
+        """The instruction for internal user `user`; a negative id is a user without history or attributes."""
         self._check()
-        history = self.histories.get(int(user), np.empty(0, np.int64))
+        history = self.histories.get(int(user), np.empty(0, np.int64)) if user >= 0 else np.empty(0, np.int64)
         history = history[history < self.tokenizer.n_items]  # items newer than the LM have no token yet
         return self.verbalizer.instruction(
             history,
-            attributes=self._attributes(user),
+            attributes=self._attributes(user) if user >= 0 else None,
             request=request,  # type: ignore[union-attr]
             candidates=candidates,
         )

@@ -242,9 +242,14 @@ class Trainer:
                 running += float(loss.detach())
                 bar.set_postfix(loss=f"{running / (step + 1):.3f}")
             model.eval()
-            metric = float(evaluate())
-            state["history"].append({"epoch": epoch + 1, "loss": running / max(steps_per_epoch, 1), "valid": metric})
-            log.info("epoch %d: loss %.4f, valid ndcg@10 %.4f", epoch + 1, running / max(steps_per_epoch, 1), metric)
+            loss_avg = running / max(steps_per_epoch, 1)
+            if evaluate is None:  # no validation (e.g. an incremental fine-tune): keep the last epoch
+                metric = float(epoch)
+                log.debug("epoch %d: loss %.4f", epoch + 1, loss_avg)
+            else:
+                metric = float(evaluate())
+                log.info("epoch %d: loss %.4f, valid ndcg@10 %.4f", epoch + 1, loss_avg, metric)
+            state["history"].append({"epoch": epoch + 1, "loss": loss_avg, "valid": metric})
             if metric > state["best_metric"]:
                 state.update(best_metric=metric, best_epoch=epoch + 1, bad_epochs=0)
                 best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
