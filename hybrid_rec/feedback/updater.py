@@ -122,14 +122,42 @@ def guard_ndcg(pipeline: HybridPipeline, users: np.ndarray, targets: np.ndarray,
     return float(np.nanmean(ranking_metrics(top.items, t, [k])[f"ndcg@{k}"]))
 
 
-def finetune_reranker(pipeline: HybridPipeline, users: np.ndarray, config: UpdaterConfig) -> None:
-    """A short, low-rate pass on the touched users' histories plus a replay buffer of older users."""
+def negatives_by_user(events: list[Event], pipeline: HybridPipeline, config: FeedbackConfig) -> dict[int, np.ndarray]:
+    """Skipped / disliked items per user (internal ids of the model), for the reranker's fine-tune."""
+    gen = pipeline.generator
+    neg = [e for e in events if e.is_negative(config)]
+    if not neg:
+        return {}
+    u = gen.users.to_internal(_typed([e.user_id for e in neg], gen.users), on_unknown="mask")  # type: ignore[union-attr]
+    i = gen.items.to_internal(_typed([e.item_id for e in neg], gen.items), on_unknown="mask")  # type: ignore[union-attr]
+    out: dict[int, list[int]] = {}
+    for uu, ii in zip(u, i, strict=True):
+        if uu >= 0 and ii >= 0:
+            out.setdefault(int(uu), []).append(int(ii))
+    return {k: np.asarray(v, np.int64) for k, v in out.items()}
+
+
+def finetune_reranker(
+    pipeline: HybridPipeline, users: np.ndarray, config: UpdaterConfig, negatives: dict[int, np.ndarray] | None = None
+) -> None:
+    """A short, low-rate pass on the touched users' histories plus a replay buffer of older users.
+
+    Each touched user's newest item is contrasted with their shown-but-skipped / disliked items
+    (`negatives`) and their current first-stage candidates (hard negatives)."""
     rr = pipeline.reranker
+    gen = pipeline.generator
+    n_tokens = rr.tokenizer.n_items  # type: ignore[union-attr]
     rng = np.random.default_rng(config.seed)
     others = np.setdiff1d(np.fromiter(rr.histories.keys(), np.int64), users)  # type: ignore[union-attr]
     replay = rng.choice(others, min(config.replay_windows, len(others)), replace=False) if len(others) else others
     chosen = {int(u): rr.histories[int(u)] for u in np.concatenate([users, replay]) if int(u) in rr.histories}  # type: ignore[union-attr]
-    chosen = {u: h[h < rr.tokenizer.n_items] for u, h in chosen.items()}  # type: ignore[union-attr]
+    chosen = {u: h[h < n_tokens] for u, h in chosen.items()}
+    hard: dict[int, np.ndarray] = {}
+    if len(users):
+        cands = gen.generate(np.asarray(users), 50).items  # type: ignore[union-attr]
+        for u, row in zip(users, cands, strict=True):
+            pool = np.unique(np.concatenate([(negatives or {}).get(int(u), np.empty(0, np.int64)), row[row >= 0]]))
+            hard[int(u)] = pool[pool < n_tokens]
     examples = build_examples(
         chosen,
         rr.verbalizer,
@@ -137,11 +165,16 @@ def finetune_reranker(pipeline: HybridPipeline, users: np.ndarray, config: Updat
         rr.model.config.n_positions,
         rng,  # type: ignore[union-attr,arg-type]
         attributes=rr._attributes,
+        negatives=hard,
     )  # type: ignore[union-attr]
     if not examples:
         return
     cfg = TrainerConfig(
-        epochs=config.finetune_epochs, lr=config.finetune_lr, warmup_steps=0, hard_negative_weight=0.0, seed=config.seed
+        epochs=config.finetune_epochs,
+        lr=config.finetune_lr,
+        warmup_steps=0,
+        hard_negative_weight=0.2 if hard else 0.0,
+        seed=config.seed,
     )
     Trainer(rr.model, rr.tokenizer, cfg, progress=False).train(examples, None)  # type: ignore[union-attr,arg-type]
     rr._scorer = None  # type: ignore[union-attr]
@@ -188,7 +221,7 @@ def apply_pending(
             apply_negatives(events, new, fb)
             touched, _ = new.update(positives.subset(~hold))
             if config.finetune:
-                finetune_reranker(new, touched, config)
+                finetune_reranker(new, touched, config, negatives_by_user(events, new, fb))
             after = guard_ndcg(new, users, targets)
             guard = {"before": before, "after": after, "users": float(hold.sum())}
             if after < before - config.guard_tolerance:
@@ -210,7 +243,7 @@ def apply_pending(
             apply_negatives(events, new, fb)
             touched, _ = new.update(positives)
             if config.finetune:
-                finetune_reranker(new, touched, config)
+                finetune_reranker(new, touched, config, negatives_by_user(events, new, fb))
     else:
         apply_negatives(events, new, fb)
     published = store.publish(
