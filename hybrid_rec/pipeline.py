@@ -22,6 +22,7 @@ import pandas as pd
 import scipy.sparse as sp
 from pydantic import Field
 
+from hybrid_rec.candidates.als import ALSModel
 from hybrid_rec.candidates.generator import CandidateGenerator, CandidatesConfig, OnUnknownUser
 from hybrid_rec.config import StrictModel
 from hybrid_rec.data.catalog import ItemCatalog
@@ -60,18 +61,48 @@ def _fingerprint(train: Interactions) -> str:
     return f"{len(train.users)}-{len(train.items)}-{digest.hexdigest()}"
 
 
+@dataclass(frozen=True, eq=False)
+class ExternalFactors:
+    """CF factors trained elsewhere (e.g. Spark ALS), used instead of training ALS here."""
+
+    user_ids: np.ndarray
+    user_factors: np.ndarray
+    item_ids: np.ndarray
+    item_factors: np.ndarray
+
+    def als_for(self, interactions: Interactions, config: CandidatesConfig) -> ALSModel:
+        return ALSModel.from_factors(
+            interactions, self.user_ids, self.user_factors, self.item_ids, self.item_factors, config.als
+        )
+
+    def fingerprint(self) -> str:
+        digest = hashlib.sha256()
+        for arr in (self.user_factors, self.item_factors):
+            digest.update(np.ascontiguousarray(arr, dtype=np.float32).tobytes())
+        return digest.hexdigest()
+
+
+def fit_generator(config: CandidatesConfig, rows: Interactions, external: ExternalFactors | None) -> CandidateGenerator:
+    """The first stage on `rows`, with ALS trained here or taken from `external` factors."""
+    als = external.als_for(rows, config) if external is not None else None
+    return CandidateGenerator(config).fit(rows, als=als)
+
+
 def train_reranker(
     config: GPT2Config,
     train: Interactions,
     catalog: ItemCatalog | None,
     valid: Interactions | None,
     progress: bool = False,
+    external: ExternalFactors | None = None,
 ) -> tuple[CandidateGenerator, GPT2Reranker]:
     """Fit the first stage on `train`, then instruction-tune the LM (cached within the process)."""
-    generator = CandidateGenerator(config.candidates).fit(train)
+    generator = fit_generator(config.candidates, train, external)
     key = (
         GPT2Config.model_validate(config.model_dump(include=set(GPT2Config.model_fields))).model_dump_json(),
-        _fingerprint(train) + _fingerprint(valid) if valid is not None and len(valid) else _fingerprint(train),
+        _fingerprint(train)
+        + (_fingerprint(valid) if valid is not None and len(valid) else "")
+        + (external.fingerprint() if external is not None else ""),
     )
     if key not in _TRAINED:
         negatives = None
@@ -114,8 +145,9 @@ class HybridPipeline:
     """Candidates -> LM reranking -> fusion, in internal ids (`recommend_internal`) or external ids
     (`recommend`, with explanations and an ``on_unknown`` policy)."""
 
-    def __init__(self, config: HybridConfig | None = None) -> None:
+    def __init__(self, config: HybridConfig | None = None, external: ExternalFactors | None = None) -> None:
         self.config = config or HybridConfig()
+        self.external = external
         self.generator: CandidateGenerator | None = None
         self.reranker: GPT2Reranker | None = None
         self.fusion = LinearFusion(self.config.fusion)
@@ -131,7 +163,7 @@ class HybridPipeline:
     ) -> HybridPipeline:
         if valid is None or len(valid) == 0:
             raise ConfigError("hybrid: early stopping and fusion weights need validation rows; pass valid=")
-        self.generator, self.reranker = train_reranker(self.config, train, catalog, valid, progress)
+        self.generator, self.reranker = train_reranker(self.config, train, catalog, valid, progress, self.external)
         users = np.unique(valid.user)
         features, items = self.features(users, train.to_csr()[users])
         self.fusion.fit(features, items, valid.to_csr()[users])
@@ -140,7 +172,7 @@ class HybridPipeline:
     def refit(self, interactions: Interactions) -> HybridPipeline:
         """Refit the first stage on `interactions`; the LM reads them as histories; weights stay."""
         self._check()
-        self.generator = CandidateGenerator(self.config.candidates).fit(interactions)
+        self.generator = fit_generator(self.config.candidates, interactions, self.external)
         self.reranker.set_histories(interactions)  # type: ignore[union-attr]
         return self
 

@@ -111,6 +111,50 @@ class ALSModel:
         self.users, self.items = interactions.users, interactions.items
         return self
 
+    @classmethod
+    def from_factors(
+        cls,
+        interactions: Interactions,
+        user_ids: np.ndarray,
+        user_factors: np.ndarray,
+        item_ids: np.ndarray,
+        item_factors: np.ndarray,
+        config: ALSConfig | None = None,
+    ) -> ALSModel:
+        """Use factors trained elsewhere (e.g. Spark ALS) instead of fitting.
+
+        Rows follow `interactions`' id maps; users or items the external factors lack are solved from
+        their interactions against the given other side (one exact ALS half-step).
+        """
+        user_factors, item_factors = np.asarray(user_factors, np.float32), np.asarray(item_factors, np.float32)
+        if user_factors.ndim != 2 or item_factors.ndim != 2 or user_factors.shape[1] != item_factors.shape[1]:
+            raise DataError(
+                f"external factors must be 2-d with equal widths, got {user_factors.shape} and {item_factors.shape}"
+            )
+        if len(user_ids) != len(user_factors) or len(item_ids) != len(item_factors):
+            raise DataError("external factors: one id per factor row is required")
+        if not (np.isfinite(user_factors).all() and np.isfinite(item_factors).all()):
+            raise DataError("external factors contain NaN or infinity")
+        base = (config or ALSConfig()).model_copy(update={"factors": user_factors.shape[1]})
+        self = cls(base)
+        self.users, self.items = interactions.users, interactions.items
+        self._matrix = self._values(interactions)
+        with blas_threads(base.blas_threads):
+            model = self._new_model()
+        f = user_factors.shape[1]
+        model.user_factors = np.zeros((len(self.users), f), np.float32)
+        model.item_factors = np.zeros((len(self.items), f), np.float32)
+        u_pos = self.users.to_internal(np.asarray(user_ids), on_unknown="mask")
+        i_pos = self.items.to_internal(np.asarray(item_ids), on_unknown="mask")
+        model.user_factors[u_pos[u_pos >= 0]] = user_factors[u_pos >= 0]
+        model.item_factors[i_pos[i_pos >= 0]] = item_factors[i_pos >= 0]
+        self._model = model
+        missing_items = np.setdiff1d(np.arange(len(self.items)), i_pos[i_pos >= 0])
+        missing_users = np.setdiff1d(np.arange(len(self.users)), u_pos[u_pos >= 0])
+        self._refit_items(missing_items[self.item_support()[missing_items] > 0])
+        self._refit_users(missing_users)
+        return self
+
     # ------------------------------------------------------------------ state
     @property
     def is_fitted(self) -> bool:

@@ -32,7 +32,7 @@ from hybrid_rec.candidates.sources import (
 from hybrid_rec.config import StrictModel
 from hybrid_rec.data.ids import IdMap
 from hybrid_rec.data.interactions import Interactions
-from hybrid_rec.errors import DataError, NotFittedError
+from hybrid_rec.errors import ConfigError, DataError, NotFittedError
 from hybrid_rec.topk import TopK
 
 SOURCES = ("als", "item_knn", "popularity")
@@ -81,8 +81,16 @@ class CandidateGenerator:
         self._popularity: PopularitySource | None = None
 
     # ------------------------------------------------------------------ fitting
-    def fit(self, interactions: Interactions) -> CandidateGenerator:
-        self.als.fit(interactions)
+    def fit(self, interactions: Interactions, als: ALSModel | None = None) -> CandidateGenerator:
+        """Fit on `interactions`; a given fitted `als` (e.g. `ALSModel.from_factors`) replaces ALS training."""
+        if als is None:
+            self.als.fit(interactions)
+        else:
+            if not als.is_fitted or als.users != interactions.users or als.items != interactions.items:
+                raise ConfigError(
+                    "CandidateGenerator.fit: the given ALS model must be fitted on these interactions' id maps"
+                )
+            self.als = als
         self._build_indexes()
         self._history = RecentHistory(interactions, self.config.item_knn.history)
         self._popularity = PopularitySource(self.als.item_support())

@@ -1,0 +1,125 @@
+"""`HybridRecommender`: the Python API for embedding hybrid_rec in an existing recommender.
+
+>>> rec = HybridRecommender({"reranker": {"trainer": {"epochs": 4}}}).fit(events_df, catalog)
+>>> rec.recommend(["u1", "u2"], k=10)                 # a DataFrame with explanations
+>>> rec.rerank("u1", their_candidate_ids, k=5)        # candidates from any other system
+>>> rec.save("models/mine"); rec = HybridRecommender.load("models/mine")
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from hybrid_rec.data.catalog import ItemCatalog
+from hybrid_rec.data.interactions import ColumnMapping, Interactions
+from hybrid_rec.data.splits import leave_last_out
+from hybrid_rec.errors import DataError, NotFittedError
+from hybrid_rec.pipeline import ExternalFactors, HybridConfig, HybridPipeline, Recommendation
+
+COLUMNS = ["user_id", "item_id", "rank", "score", "lm_score", "sources", "cf_scores", "item_text"]
+
+
+def _frame(recs: Sequence[Recommendation]) -> pd.DataFrame:
+    rows = [{k: v for k, v in asdict(r).items() if k != "instruction"} for r in recs]
+    frame = pd.DataFrame(rows, columns=[*COLUMNS])
+    if len(frame):
+        frame["sources"] = frame["sources"].map(lambda s: ",".join(s))
+    return frame
+
+
+class HybridRecommender:
+    """Fit, recommend, rerank external candidates, explain, save and load."""
+
+    def __init__(self, config: HybridConfig | Mapping[str, Any] | None = None) -> None:
+        if config is None or isinstance(config, HybridConfig):
+            self.config = config or HybridConfig()
+        else:
+            self.config = HybridConfig.from_dict(dict(config), source="HybridRecommender config")
+        self.pipeline: HybridPipeline | None = None
+
+    def fit(
+        self,
+        interactions: Interactions | pd.DataFrame,
+        catalog: ItemCatalog | None = None,
+        *,
+        columns: ColumnMapping | Mapping[str, str | None] | None = None,
+        user_factors: tuple[Sequence[object], np.ndarray] | None = None,
+        item_factors: tuple[Sequence[object], np.ndarray] | None = None,
+        progress: bool = False,
+    ) -> HybridRecommender:
+        """Train on all `interactions` (each user's last one is held out for early stopping and the fusion
+        weights, then everything is used). `user_factors` / `item_factors` = (ids, array) plug in CF
+        factors trained elsewhere instead of training ALS here."""
+        inter = (
+            interactions
+            if isinstance(interactions, Interactions)
+            else Interactions.from_dataframe(interactions, columns)
+        )
+        external = None
+        if (user_factors is None) != (item_factors is None):
+            raise DataError("give both user_factors and item_factors, or neither")
+        if user_factors is not None and item_factors is not None:
+            external = ExternalFactors(
+                np.asarray(user_factors[0]),
+                np.asarray(user_factors[1]),
+                np.asarray(item_factors[0]),
+                np.asarray(item_factors[1]),
+            )
+        split = leave_last_out(inter)
+        if len(split.test) == 0:
+            raise DataError("fit: no user has 3 or more interactions; nothing to hold out for early stopping")
+        pipeline = HybridPipeline(self.config, external)
+        pipeline.fit(split.train_valid, catalog, valid=split.test, progress=progress)
+        self.pipeline = pipeline.refit(inter)
+        return self
+
+    def _ready(self) -> HybridPipeline:
+        if self.pipeline is None:
+            raise NotFittedError("HybridRecommender is not fitted; call fit() or load() first")
+        return self.pipeline
+
+    def recommend(
+        self, user_ids: Sequence[object], k: int = 10, *, request: str | None = None, on_unknown: str = "raise"
+    ) -> pd.DataFrame:
+        """Top-k per user (unseen items only): user_id, item_id, rank, score, lm_score, sources, cf_scores."""
+        recs = self._ready().recommend(list(user_ids), k, request=request, on_unknown=on_unknown)  # type: ignore[arg-type]
+        return _frame([r for user in recs for r in user])
+
+    def rerank(
+        self,
+        user_id: object,
+        item_ids: Sequence[object],
+        k: int | None = None,
+        *,
+        request: str | None = None,
+        on_unknown_items: str = "skip",
+    ) -> pd.DataFrame:
+        """Reorder candidates from another system for one user, best first."""
+        return _frame(self._ready().rerank(user_id, item_ids, k, request=request, on_unknown_items=on_unknown_items))
+
+    def explain(self, user_id: object, k: int = 10, *, request: str | None = None) -> list[Recommendation]:
+        """Recommendations with everything behind them, including the instruction the LM scored."""
+        recs = self._ready().recommend([user_id], k, request=request)
+        return recs[0] if recs else []
+
+    def save(self, directory: str | Path) -> None:
+        self._ready().save(directory)
+
+    @classmethod
+    def load(cls, directory: str | Path) -> HybridRecommender:
+        """A saved recommender, or the live version of a model store (`hybrid-rec train --out`)."""
+        directory = Path(directory)
+        if (directory / "CURRENT").is_file():
+            from hybrid_rec.feedback.store import ModelStore  # feedback sits beside, not below, the API
+
+            directory = ModelStore(directory).current().path / "model"
+        pipeline = HybridPipeline.load(directory)
+        self = cls(pipeline.config)
+        self.pipeline = pipeline
+        return self

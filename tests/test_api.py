@@ -1,0 +1,75 @@
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import hybrid_rec
+from hybrid_rec import HybridRecommender
+from hybrid_rec.data import make_synthetic
+from hybrid_rec.errors import DataError, NotFittedError
+
+TINY = {
+    "n_candidates": 20,
+    "hard_negatives_from": 10,
+    "candidates": {"n": 20, "als": {"factors": 8, "iterations": 5}},
+    "reranker": {
+        "bpe_vocab_size": 300,
+        "lm": {"n_layer": 1, "n_head": 2, "n_embd": 16, "n_positions": 128, "dropout": 0.0},
+        "trainer": {"epochs": 1, "batch_size": 32, "hard_negatives": 5},
+    },
+}
+
+
+@pytest.fixture(scope="module")
+def data():
+    return make_synthetic(n_users=100, n_items=50, n_clusters=3, interactions_per_user=12, seed=21)
+
+
+@pytest.fixture(scope="module")
+def fitted(data):
+    df = data.interactions.to_dataframe().rename(columns={"user_id": "customer", "item_id": "sku"})
+    return HybridRecommender(TINY).fit(df, data.catalog, columns={"user": "customer", "item": "sku"})
+
+
+def test_top_level_import_is_lazy_and_works():
+    assert hybrid_rec.HybridRecommender is HybridRecommender
+    with pytest.raises(AttributeError):
+        hybrid_rec.Nope  # noqa: B018
+
+
+def test_recommend_returns_a_frame_of_unseen_items(fitted, data):
+    frame = fitted.recommend(["u1", "u2"], k=4)
+    assert list(frame.columns[:4]) == ["user_id", "item_id", "rank", "score"]
+    assert len(frame) == 8 and frame.groupby("user_id")["rank"].apply(list).tolist() == [[1, 2, 3, 4]] * 2
+    seen = set(data.interactions.to_dataframe().query("user_id == 'u1'")["item_id"])
+    assert not set(frame.query("user_id == 'u1'")["item_id"]) & seen
+    assert fitted.explain("u1", k=2)[0].instruction
+
+
+def test_rerank_frame(fitted):
+    frame = fitted.rerank("u3", ["i1", "i2", "i3", "zzz"], k=2)
+    assert len(frame) == 2 and set(frame["item_id"]) <= {"i1", "i2", "i3"}
+
+
+def test_external_factors_replace_als(data, tmp_path):
+    rng = np.random.default_rng(0)
+    inter = data.interactions
+    users, items = inter.users.ids[:-5], inter.items.ids[:-3]  # some users/items lack external factors
+    uf, itf = rng.standard_normal((len(users), 6)), rng.standard_normal((len(items), 6))
+    rec = HybridRecommender(TINY).fit(inter, data.catalog, user_factors=(users, uf), item_factors=(items, itf))
+    als = rec.pipeline.generator.als
+    assert als.item_factors.shape[1] == 6
+    np.testing.assert_allclose(als.item_factors[inter.items.to_internal(items[:10])], itf[:10], rtol=1e-6)
+    assert np.abs(als.user_factors[inter.users.to_internal(inter.users.ids[-5:])]).sum() > 0  # solved here
+    rec.save(tmp_path / "r")
+    again = HybridRecommender.load(tmp_path / "r")
+    assert again.recommend(["u4"], 3).equals(rec.recommend(["u4"], 3))
+    with pytest.raises(DataError, match="both"):
+        HybridRecommender(TINY).fit(inter, user_factors=(users, uf))
+    with pytest.raises(DataError, match="equal widths"):
+        HybridRecommender(TINY).fit(inter, user_factors=(users, uf), item_factors=(items, itf[:, :3]))
+
+
+def test_not_fitted():
+    with pytest.raises(NotFittedError):
+        HybridRecommender().recommend(["u1"])
