@@ -247,6 +247,27 @@ def simulate(
     typer.echo(f"wrote {out / 'simulate.json'}, {out / 'simulate.png'}")
 
 
+@app.command()
+@_user_errors
+def score(
+    model: Annotated[Path, typer.Option("--model", "-m", help="Model store or saved pipeline.")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Parquet file: user_id, item_id, rank, score.")],
+    users: Annotated[str, typer.Option(help="'all' or a file (CSV/Parquet with user_id, or one id per line).")] = "all",
+    k: Annotated[int, typer.Option("--k", min=1, max=10_000)] = 100,
+    chunk_users: Annotated[int, typer.Option(min=1, help="Users per chunk (bounds peak memory).")] = 1024,
+    workers: Annotated[int, typer.Option(min=1, help="Worker processes (local backend).")] = 1,
+    threads: Annotated[int, typer.Option(min=1, help="torch/BLAS threads per worker.")] = 1,
+) -> None:
+    """Batch-score users to Parquet; resumable (finished chunks are kept and skipped on a rerun)."""
+    from hybrid_rec.batch import BatchConfig
+    from hybrid_rec.batch import score as run_score
+
+    cfg = BatchConfig(k=k, chunk_users=chunk_users, workers=workers, threads=threads)
+    res = run_score(model, users, out, cfg, progress=not _state["quiet"])
+    typer.echo(f"wrote {res.rows} rows for {res.users} users to {res.out} "
+               f"({res.chunks} chunks, {res.skipped_chunks} already done)")
+
+
 def main() -> None:
     """Console-script entry point."""
     app(prog_name="hybrid-rec")

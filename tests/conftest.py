@@ -7,6 +7,8 @@ import pandas as pd
 import pytest
 
 from hybrid_rec.data import Interactions, make_synthetic
+from hybrid_rec.data.splits import leave_last_out, temporal_split
+from hybrid_rec.pipeline import HybridConfig, HybridPipeline
 
 
 @pytest.fixture(autouse=True)
@@ -43,3 +45,40 @@ def frame(rows: list[tuple], columns: tuple[str, ...] = ("user_id", "item_id", "
 @pytest.fixture()
 def rng() -> np.random.Generator:
     return np.random.default_rng(0)
+
+
+TINY = HybridConfig.from_dict(
+    {
+        "n_candidates": 20,
+        "hard_negatives_from": 10,
+        "candidates": {"n": 20, "als": {"factors": 8, "iterations": 5, "confidence": "weight"}},
+        "reranker": {
+            "bpe_vocab_size": 300,
+            "lm": {"n_layer": 1, "n_head": 2, "n_embd": 16, "n_positions": 128, "dropout": 0.0},
+            "trainer": {"epochs": 1, "batch_size": 32, "hard_negatives": 5},
+        },
+    }
+)
+
+
+@pytest.fixture(scope="session")
+def stream():
+    """A trained tiny pipeline on the first 80% of a synthetic stream, and the rest as raw events."""
+    ds = make_synthetic(n_users=150, n_items=60, n_clusters=3, interactions_per_user=14, seed=11)
+    split = temporal_split(ds.interactions, test_quantile=0.8)
+    base = split.train_valid
+    inner = leave_last_out(base)
+    pipeline = HybridPipeline(TINY).fit(inner.train_valid, ds.catalog, valid=inner.test)
+    pipeline.refit(base)
+    rest = ds.interactions.subset(ds.interactions.timestamp >= split.info["test_start"])
+    now = float(ds.interactions.timestamp.max()) + 10
+    events = [
+        {"event_id": f"ev{k}", "user_id": u, "item_id": i, "type": "click", "timestamp": float(t)}
+        for k, (u, i, t) in enumerate(
+            zip(rest.users.to_external(rest.user), rest.items.to_external(rest.item), rest.timestamp, strict=True)
+        )
+    ]
+    events.append(
+        {"event_id": "new-user-1", "user_id": "stranger", "item_id": "i1", "type": "purchase", "timestamp": now - 5}
+    )
+    return pipeline, events, float(base.weight.sum())

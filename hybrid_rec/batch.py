@@ -1,0 +1,183 @@
+"""Batch scoring: top-k for many users, chunked, resumable, deterministic, to Parquet.
+
+Users are cut into chunks of `chunk_users`; each chunk is scored by a worker and written as
+``<out>.parts/part-NNNNN.parquet`` (temporary file, then rename), so after a crash the finished
+chunks are skipped and only the rest is scored. At the end the parts are concatenated in chunk
+order into `out` (atomically). Peak memory follows the chunk size. Backend ``local``: a process pool
+(``workers`` processes, each with ``threads`` torch/BLAS threads and its own model replica).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+from pydantic import Field
+from tqdm.auto import tqdm
+
+from hybrid_rec.config import StrictModel
+from hybrid_rec.errors import ConfigError, DataError
+
+log = logging.getLogger(__name__)
+
+
+class BatchConfig(StrictModel):
+    k: int = Field(100, gt=0)
+    chunk_users: int = Field(1024, gt=0)
+    backend: Literal["local"] = "local"
+    workers: int = Field(1, ge=1)
+    threads: int = Field(1, ge=1)
+
+
+@dataclass(frozen=True)
+class BatchResult:
+    users: int
+    rows: int
+    chunks: int
+    skipped_chunks: int
+    out: Path
+
+
+def resolve_model_dir(model: str | Path) -> tuple[Path, str]:
+    """A model store (its live version) or a plain saved pipeline; returns (directory, version tag)."""
+    model = Path(model)
+    if (model / "CURRENT").is_file():
+        from hybrid_rec.feedback.store import ModelStore
+
+        snap = ModelStore(model).current()
+        return snap.path / "model", f"v{snap.version}"
+    if not (model / "pipeline.json").is_file():
+        raise DataError(f"{model}: neither a model store nor a saved pipeline")
+    return model, "plain"
+
+
+def read_users(spec: str | Path, model_dir: Path) -> np.ndarray:
+    """``all`` (every user the model knows) or a file: CSV/Parquet with a ``user_id`` column, or one id per line."""
+    if str(spec) == "all":
+        from hybrid_rec.data.ids import IdMap
+
+        with np.load(model_dir / "candidates" / "als" / "als.npz", allow_pickle=False) as z:
+            return IdMap(z["user_ids"]).ids
+    path = Path(spec)
+    if not path.is_file():
+        raise DataError(f"{path}: users file not found")
+    if path.suffix in (".parquet", ".pq"):
+        ids = pd.read_parquet(path)["user_id"].to_numpy()
+    elif path.suffix == ".csv":
+        frame = pd.read_csv(path)
+        if "user_id" not in frame:
+            raise DataError(f"{path}: no user_id column")
+        ids = frame["user_id"].to_numpy()
+    else:
+        ids = np.array([line.strip() for line in path.read_text().splitlines() if line.strip()], dtype=object)
+    return ids
+
+
+_WORKER: dict[str, object] = {}
+
+
+def _init_worker(model_dir: str, threads: int) -> None:
+    import torch
+    from threadpoolctl import threadpool_limits
+
+    torch.set_num_threads(threads)
+    threadpool_limits(threads)
+    from hybrid_rec.pipeline import HybridPipeline
+
+    _WORKER["pipeline"] = HybridPipeline.load(model_dir)
+
+
+def _score_chunk(args: tuple[int, np.ndarray, int, str]) -> int:
+    index, users, k, parts_dir = args
+    from hybrid_rec.pipeline import HybridPipeline
+
+    pipeline: HybridPipeline = _WORKER["pipeline"]  # type: ignore[assignment]
+    gen = pipeline.generator
+    ids = pipeline_typed(users, gen.users.ids)  # type: ignore[union-attr]
+    internal = gen.users.to_internal(ids, on_unknown="mask")  # type: ignore[union-attr]
+    known = internal >= 0
+    top = pipeline.recommend_internal(internal[known], k)
+    valid = top.items >= 0
+    rows = np.repeat(np.arange(int(known.sum())), k).reshape(-1, k)
+    frame = pd.DataFrame(
+        {
+            "user_id": ids[known][rows[valid]],
+            "item_id": gen.items.to_external(top.items[valid]),  # type: ignore[union-attr]
+            "rank": np.tile(np.arange(1, k + 1), (int(known.sum()), 1))[valid].astype(np.int32),
+            "score": top.scores[valid].astype(np.float32),
+        }
+    )
+    final = Path(parts_dir) / f"part-{index:05d}.parquet"
+    tmp = final.with_suffix(".tmp")
+    frame.to_parquet(tmp, index=False)
+    os.replace(tmp, final)
+    return len(frame)
+
+
+def pipeline_typed(users: np.ndarray, known: np.ndarray) -> np.ndarray:
+    """User ids read from text files are strings; a model keyed by integers gets integers."""
+    if len(known) and np.issubdtype(np.asarray(known).dtype, np.integer) and users.dtype.kind in "OUS":
+        try:
+            return np.asarray([int(u) for u in users], dtype=np.int64)
+        except ValueError:
+            return users
+    return users
+
+
+def score(
+    model: str | Path, users: str | Path, out: str | Path, config: BatchConfig | None = None, progress: bool = True
+) -> BatchResult:
+    """Score `users` (``all`` or a file) with the model and write top-k rows to `out` (Parquet)."""
+    config = config or BatchConfig()
+    model_dir, version = resolve_model_dir(model)
+    user_ids = read_users(users, model_dir)
+    if len(user_ids) == 0:
+        raise DataError("batch: no users to score")
+    out = Path(out)
+    parts = out.with_name(out.name + ".parts")
+    parts.mkdir(parents=True, exist_ok=True)
+    n_chunks = (len(user_ids) + config.chunk_users - 1) // config.chunk_users
+    manifest = {
+        "model": str(model_dir.resolve()),
+        "version": version,
+        "users": len(user_ids),
+        "k": config.k,
+        "chunk_users": config.chunk_users,
+        "chunks": n_chunks,
+    }
+    mpath = parts / "manifest.json"
+    if mpath.is_file() and json.loads(mpath.read_text()) != manifest:
+        raise ConfigError(
+            f"{parts}: holds parts of a different run (model, users, k or chunking changed); "
+            "delete that directory to start over"
+        )
+    mpath.write_text(json.dumps(manifest, indent=2))
+    todo = [i for i in range(n_chunks) if not (parts / f"part-{i:05d}.parquet").is_file()]
+    skipped = n_chunks - len(todo)
+    if skipped:
+        log.info("resuming: %d of %d chunks already written", skipped, n_chunks)
+    tasks = [(i, user_ids[i * config.chunk_users : (i + 1) * config.chunk_users], config.k, str(parts)) for i in todo]
+    if tasks:
+        if config.workers == 1:
+            _init_worker(str(model_dir), config.threads)
+            for task in tqdm(tasks, desc="score", disable=not progress):
+                _score_chunk(task)
+        else:
+            with ProcessPoolExecutor(
+                config.workers, initializer=_init_worker, initargs=(str(model_dir), config.threads)
+            ) as pool:
+                for _ in tqdm(pool.map(_score_chunk, tasks), total=len(tasks), desc="score", disable=not progress):
+                    pass
+    frames = [pd.read_parquet(parts / f"part-{i:05d}.parquet") for i in range(n_chunks)]
+    result = pd.concat(frames, ignore_index=True)
+    tmp = out.with_name(out.name + ".tmp")
+    result.to_parquet(tmp, index=False)
+    os.replace(tmp, out)
+    return BatchResult(len(user_ids), len(result), n_chunks, skipped, out)
