@@ -264,8 +264,34 @@ def score(
 
     cfg = BatchConfig(k=k, chunk_users=chunk_users, workers=workers, threads=threads)
     res = run_score(model, users, out, cfg, progress=not _state["quiet"])
-    typer.echo(f"wrote {res.rows} rows for {res.users} users to {res.out} "
-               f"({res.chunks} chunks, {res.skipped_chunks} already done)")
+    typer.echo(
+        f"wrote {res.rows} rows for {res.users} users to {res.out} "
+        f"({res.chunks} chunks, {res.skipped_chunks} already done)"
+    )
+
+
+@app.command()
+@_user_errors
+def serve(
+    model: Annotated[Path, typer.Option("--model", "-m", help="Model store (new versions are picked up live).")],
+    host: Annotated[str, typer.Option(help="Address to bind (loopback by default).")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(min=1, max=65535)] = 8000,
+    max_k: Annotated[int, typer.Option(min=1)] = 100,
+    max_candidates: Annotated[int, typer.Option(min=1)] = 1000,
+    api_key_env: Annotated[str | None, typer.Option(help="Env variable holding the API key for /feedback.")] = None,
+) -> None:
+    """Serve /recommend, /rerank, /feedback, /health, /version (OpenAPI docs at /docs)."""
+    import os
+
+    from hybrid_rec.errors import ConfigError
+    from hybrid_rec.serve import ServeConfig, run
+
+    key = None
+    if api_key_env:
+        key = os.environ.get(api_key_env)
+        if not key:
+            raise ConfigError(f"--api-key-env {api_key_env}: that environment variable is empty or unset")
+    run(model, host, port, ServeConfig(max_k=max_k, max_candidates=max_candidates, api_key=key))
 
 
 def main() -> None:

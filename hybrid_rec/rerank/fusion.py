@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -32,7 +33,8 @@ class FusionConfig(StrictModel):
 def zscore_rows(values: np.ndarray) -> np.ndarray:
     """Per-row z-scores over non-NaN entries; NaN becomes (row minimum - 1)."""
     v = np.asarray(values, dtype=np.float64)
-    with np.errstate(invalid="ignore"):
+    with np.errstate(invalid="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # rows of one value or all-NaN are handled below
         mean = np.nanmean(np.where(np.isnan(v).all(axis=1, keepdims=True), 0.0, v), axis=1, keepdims=True)
         std = np.nanstd(np.where(np.isnan(v).all(axis=1, keepdims=True), 0.0, v), axis=1, keepdims=True)
     z = (v - mean) / np.where(std > 0, std, 1.0)

@@ -1,0 +1,225 @@
+"""REST service (FastAPI): recommend, rerank, feedback, health and version.
+
+Every request is validated against limits (k, candidates, events per call, body size); a client
+error is a 4xx with a message, never a 500. The live model version is re-read from the store's
+``CURRENT`` before each request: a new snapshot is loaded completely, then swapped in under a lock,
+so requests never see a half-loaded model and none is dropped. Write endpoints (``/feedback``) can
+require an API key (header ``X-API-Key``). Bind to 127.0.0.1 unless you mean otherwise.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from pathlib import Path
+from typing import Any, Literal
+
+from fastapi import Depends, FastAPI, Header, HTTPException, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict, Field
+
+from hybrid_rec.config import StrictModel
+from hybrid_rec.errors import ConfigError, DataError, NotFittedError, UnknownIdError
+
+log = logging.getLogger(__name__)
+
+Id = str | int
+
+
+class ServeConfig(StrictModel):
+    max_k: int = Field(100, gt=0)
+    max_candidates: int = Field(1000, gt=0)
+    max_events: int = Field(10_000, gt=0)
+    max_body_bytes: int = Field(2_000_000, gt=0)
+    max_request_chars: int = Field(200, gt=0)
+    api_key: str | None = None
+
+
+class _Body(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class RecommendRequest(_Body):
+    user_id: Id
+    k: int = Field(10, ge=1)
+    request: str | None = None
+    on_unknown: Literal["raise", "popularity", "skip"] = "raise"
+
+
+class RerankRequest(_Body):
+    user_id: Id
+    item_ids: list[Id] = Field(min_length=1)
+    k: int | None = Field(None, ge=1)
+    request: str | None = None
+    on_unknown_items: Literal["skip", "raise", "last"] = "skip"
+
+
+class FeedbackEvent(_Body):
+    event_id: str = Field(min_length=1, max_length=200)
+    user_id: Id
+    item_id: Id
+    type: str
+    timestamp: float
+    weight: float | None = None
+
+
+class FeedbackRequest(_Body):
+    events: list[FeedbackEvent] = Field(min_length=1)
+
+
+class ModelHolder:
+    """The live pipeline, reloaded when the store's CURRENT changes (load first, then swap)."""
+
+    def __init__(self, model: Path) -> None:
+        self.model = model
+        self.lock = threading.Lock()
+        self.version: str | None = None
+        self.meta: dict[str, Any] = {}
+        self.pipeline = None
+        self.refresh()
+
+    def _target(self) -> tuple[Path, str, dict[str, Any]]:
+        if (self.model / "CURRENT").is_file():
+            from hybrid_rec.feedback.store import ModelStore
+
+            snap = ModelStore(self.model).current()
+            return snap.path / "model", f"v{snap.version}", dict(snap.meta)
+        return self.model, "plain", {}
+
+    def refresh(self) -> None:
+        path, version, meta = self._target()
+        if version == self.version:
+            return
+        from hybrid_rec.pipeline import HybridPipeline
+
+        pipeline = HybridPipeline.load(path)  # fully loaded before anyone sees it
+        with self.lock:
+            self.pipeline, self.version, self.meta = pipeline, version, meta
+        log.info("serving model %s", version)
+
+
+def _rec_json(r: Any) -> dict[str, Any]:
+    item = r.item_id.item() if hasattr(r.item_id, "item") else r.item_id
+    nan = r.score != r.score
+    return {
+        "item_id": item,
+        "rank": r.rank,
+        "score": None if nan else r.score,
+        "lm_score": None if r.lm_score != r.lm_score else r.lm_score,
+        "sources": list(r.sources),
+        "cf_scores": r.cf_scores,
+        "item_text": r.item_text,
+    }
+
+
+def create_app(model: str | Path, config: ServeConfig | None = None) -> FastAPI:
+    config = config or ServeConfig()
+    holder = ModelHolder(Path(model))
+    app = FastAPI(
+        title="hybrid_rec",
+        version="0.1.0",
+        description="Hybrid CF + GPT-2 recommendations: recommend, rerank external candidates, feedback.",
+    )
+
+    @app.middleware("http")
+    async def limit_body(request: Request, call_next):
+        length = request.headers.get("content-length")
+        if length is not None and (not length.isdigit() or int(length) > config.max_body_bytes):
+            return JSONResponse({"detail": f"request body larger than {config.max_body_bytes} bytes"}, status_code=413)
+        return await call_next(request)
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = [{"loc": list(e.get("loc", ())), "msg": str(e.get("msg", ""))} for e in exc.errors()]
+        return JSONResponse({"detail": errors}, status_code=422)
+
+    def checked(fn):
+        try:
+            return fn()
+        except UnknownIdError as exc:
+            raise HTTPException(404, str(exc)) from None
+        except (DataError, ConfigError, ValueError) as exc:
+            raise HTTPException(422, str(exc)) from None
+        except NotFittedError as exc:  # pragma: no cover - a store always holds a fitted model
+            raise HTTPException(503, str(exc)) from None
+
+    def pipeline_for(user_id: Id):
+        holder.refresh()
+        with holder.lock:
+            pipe = holder.pipeline
+        return pipe, pipe.parse_user_id(str(user_id)) if isinstance(user_id, str) else user_id  # type: ignore[union-attr]
+
+    def limit_text(text: str | None) -> None:
+        if text is not None and len(text) > config.max_request_chars:
+            raise HTTPException(422, f"request text longer than {config.max_request_chars} characters")
+
+    def write_access(x_api_key: str | None = Header(default=None)) -> None:
+        if config.api_key is not None and x_api_key != config.api_key:
+            raise HTTPException(401, "missing or wrong X-API-Key header")
+
+    @app.get("/health")
+    def health() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @app.get("/version")
+    def version() -> dict[str, Any]:
+        holder.refresh()
+        return {
+            "version": holder.version,
+            "applied_offset": holder.meta.get("applied_offset"),
+            "created": holder.meta.get("created"),
+        }
+
+    @app.post("/recommend")
+    def recommend(body: RecommendRequest) -> dict[str, Any]:
+        if body.k > config.max_k:
+            raise HTTPException(422, f"k must be at most {config.max_k}")
+        limit_text(body.request)
+        pipe, user = pipeline_for(body.user_id)
+        recs = checked(lambda: pipe.recommend([user], body.k, request=body.request, on_unknown=body.on_unknown))
+        return {
+            "user_id": body.user_id,
+            "version": holder.version,
+            "items": [_rec_json(r) for r in (recs[0] if recs else [])],
+        }
+
+    @app.post("/rerank")
+    def rerank(body: RerankRequest) -> dict[str, Any]:
+        if len(body.item_ids) > config.max_candidates:
+            raise HTTPException(422, f"at most {config.max_candidates} candidates per request")
+        if body.k is not None and body.k > config.max_k:
+            raise HTTPException(422, f"k must be at most {config.max_k}")
+        limit_text(body.request)
+        pipe, user = pipeline_for(body.user_id)
+        known = pipe.generator.items.ids  # type: ignore[union-attr]
+        items = list(body.item_ids)
+        if len(known) and known.dtype.kind in "iu":  # a model keyed by integers accepts "42" as 42
+            items = [int(i) if isinstance(i, str) and i.lstrip("-").isdigit() else i for i in items]
+        recs = checked(
+            lambda: pipe.rerank(user, items, body.k, request=body.request, on_unknown_items=body.on_unknown_items)
+        )
+        return {"user_id": body.user_id, "version": holder.version, "items": [_rec_json(r) for r in recs]}
+
+    @app.post("/feedback", dependencies=[Depends(write_access)])
+    def feedback(body: FeedbackRequest) -> dict[str, Any]:
+        if len(body.events) > config.max_events:
+            raise HTTPException(422, f"at most {config.max_events} events per request")
+        from hybrid_rec.feedback.log import EventLog
+
+        with EventLog(Path(model) / "events.sqlite") as events:
+            res = events.ingest([e.model_dump() for e in body.events])
+        return {
+            "accepted": res.accepted,
+            "duplicates": res.duplicates,
+            "quarantined": res.quarantined,
+            "last_offset": res.last_offset,
+        }
+
+    return app
+
+
+def run(model: str | Path, host: str = "127.0.0.1", port: int = 8000, config: ServeConfig | None = None) -> None:
+    import uvicorn
+
+    uvicorn.run(create_app(model, config), host=host, port=port, log_level="info")

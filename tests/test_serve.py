@@ -1,0 +1,143 @@
+from __future__ import annotations
+
+import time
+
+import pytest
+from fastapi.testclient import TestClient
+
+from hybrid_rec.feedback.log import EventLog
+from hybrid_rec.feedback.store import ModelStore
+from hybrid_rec.serve import ServeConfig, create_app
+
+
+@pytest.fixture()
+def store_dir(stream, tmp_path):
+    pipeline, _, _ = stream
+    ModelStore(tmp_path / "store").publish(pipeline.save, {"applied_offset": 0})
+    return tmp_path / "store"
+
+
+@pytest.fixture()
+def client(store_dir):
+    return TestClient(
+        create_app(store_dir, ServeConfig(max_k=20, max_candidates=50, api_key="s3cret")), raise_server_exceptions=False
+    )
+
+
+def test_health_version_recommend_rerank(client):
+    assert client.get("/health").json() == {"status": "ok"}
+    assert client.get("/version").json()["version"] == "v1"
+    rec = client.post("/recommend", json={"user_id": "u3", "k": 5}).json()
+    assert [i["rank"] for i in rec["items"]] == [1, 2, 3, 4, 5] and rec["version"] == "v1"
+    rr = client.post("/rerank", json={"user_id": "u3", "item_ids": ["i1", "i2", "i9", "nope"], "k": 2}).json()
+    assert len(rr["items"]) == 2 and {i["item_id"] for i in rr["items"]} <= {"i1", "i2", "i9"}
+    assert client.get("/openapi.json").status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("path", "body", "status"),
+    [
+        ("/recommend", {"user_id": "ghost"}, 404),
+        ("/recommend", {"user_id": "u1", "k": 0}, 422),
+        ("/recommend", {"user_id": "u1", "k": 10_000}, 422),
+        ("/recommend", {"user_id": "u1", "extra": 1}, 422),
+        ("/recommend", {"user_id": ["a", "list"]}, 422),
+        ("/recommend", {"user_id": "u1", "request": "x" * 5000}, 422),
+        ("/recommend", {"user_id": "u1", "on_unknown": "guess"}, 422),
+        ("/rerank", {"user_id": "u1", "item_ids": []}, 422),
+        ("/rerank", {"user_id": "u1", "item_ids": [f"i{i}" for i in range(60)]}, 422),
+        ("/rerank", {"user_id": "u1", "item_ids": ["i1", "i1"]}, 422),
+        ("/rerank", {"user_id": "u1", "item_ids": ["nope"], "on_unknown_items": "raise"}, 404),
+    ],
+)
+def test_bad_input_is_a_4xx_with_a_message(client, path, body, status):
+    response = client.post(path, json=body)
+    assert response.status_code == status, response.text
+    assert response.json()["detail"]
+
+
+def test_malformed_bodies(client):
+    assert (
+        client.post("/recommend", content=b"{not json", headers={"content-type": "application/json"}).status_code == 422
+    )
+    big = b'{"user_id": "' + b"x" * 3_000_000 + b'"}'
+    assert client.post("/recommend", content=big, headers={"content-type": "application/json"}).status_code == 413
+
+
+def test_feedback_needs_the_key_and_lands_in_the_log(client, store_dir):
+    event = {"event_id": "e1", "user_id": "u1", "item_id": "i2", "type": "click", "timestamp": time.time() - 5}
+    assert client.post("/feedback", json={"events": [event]}).status_code == 401
+    ok = client.post(
+        "/feedback",
+        json={"events": [event, {**event, "event_id": "e2", "type": "bogus"}]},
+        headers={"X-API-Key": "s3cret"},
+    )
+    assert ok.status_code == 200 and ok.json()["accepted"] == 1 and ok.json()["quarantined"] == 1
+    with EventLog(store_dir / "events.sqlite") as log:
+        assert [e.event.event_id for e in log.read()] == ["e1"]
+
+
+def test_a_new_snapshot_is_picked_up_without_restart(client, store_dir, stream):
+    pipeline, _, _ = stream
+    assert client.get("/version").json()["version"] == "v1"
+    ModelStore(store_dir).publish(pipeline.save, {"applied_offset": 7})
+    assert client.get("/version").json() == {**client.get("/version").json(), "version": "v2", "applied_offset": 7}
+    assert client.post("/recommend", json={"user_id": "u3", "k": 3}).json()["version"] == "v2"
+
+
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+VALUES = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers(-(10**12), 10**12)
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(max_size=30),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=3),
+    max_leaves=8,
+)
+KEYS = st.sampled_from(
+    [
+        "user_id",
+        "k",
+        "request",
+        "on_unknown",
+        "item_ids",
+        "on_unknown_items",
+        "events",
+        "event_id",
+        "item_id",
+        "type",
+        "timestamp",
+        "weight",
+        "junk",
+    ]
+)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(path=st.sampled_from(["/recommend", "/rerank", "/feedback"]), body=st.dictionaries(KEYS, VALUES, max_size=5))
+def test_fuzzed_bodies_never_cause_a_500(client, path, body):
+    response = client.post(path, json=body, headers={"X-API-Key": "s3cret"})
+    assert response.status_code < 500, (body, response.text)
+
+
+IDS = st.sampled_from(["u1", "u2", "ghost", "", "i1", "i3", 7, -1, "0"]) | st.text(max_size=6)
+
+
+@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    user=IDS,
+    k=st.integers(-3, 200),
+    items=st.lists(IDS, max_size=8),
+    request=st.none() | st.text(max_size=40),
+    policy=st.sampled_from(["skip", "raise", "last", "popularity", "x"]),
+)
+def test_well_formed_but_odd_requests_never_cause_a_500(client, user, k, items, request, policy):
+    for path, body in (
+        ("/recommend", {"user_id": user, "k": k, "request": request, "on_unknown": policy}),
+        ("/rerank", {"user_id": user, "item_ids": items, "k": k, "request": request, "on_unknown_items": policy}),
+    ):
+        response = client.post(path, json=body)
+        assert response.status_code < 500, (path, body, response.text)
