@@ -18,7 +18,7 @@ from hybrid_rec.rerank.scorer import LMScorer
 from hybrid_rec.rerank.tokenizer import RecTokenizer
 
 
-def run(scorer: LMScorer, prompts, conts, item_prompts) -> tuple[list[np.ndarray], np.ndarray, float, float]:  # noqa: ANN001
+def run(scorer: LMScorer, prompts, conts, item_prompts) -> tuple[list[np.ndarray], np.ndarray, float, float]:
     scorer.score(prompts[0], conts[0][:8])
     if scorer.device.type == "cuda":
         torch.cuda.synchronize()
@@ -44,12 +44,19 @@ def main() -> None:
     args = parser.parse_args()
     device = torch.device(args.device)
     torch.manual_seed(0)
-    tok = RecTokenizer.train_bpe([f"movie {i} drama comedy action" for i in range(500)], n_items=args.items, vocab_size=1000)
+    tok = RecTokenizer.train_bpe(
+        [f"movie {i} drama comedy action" for i in range(500)], n_items=args.items, vocab_size=1000
+    )
     model = build_model(LMConfig(dropout=0.0), tok)
     rng = np.random.default_rng(0)
     prompts = [[tok.eos_id, *rng.integers(0, tok.vocab_size, 200).tolist()] for _ in range(args.users)]
-    conts = [[[tok.item_token_id(int(i)), *rng.integers(0, 1000, 8).tolist()] for i in rng.choice(args.items, args.candidates)]
-             for _ in range(args.users)]
+    conts = [
+        [
+            [tok.item_token_id(int(i)), *rng.integers(0, 1000, 8).tolist()]
+            for i in rng.choice(args.items, args.candidates)
+        ]
+        for _ in range(args.users)
+    ]
     item_prompts = [[tok.eos_id, *rng.integers(0, tok.vocab_size, 200).tolist()] for _ in range(args.item_users)]
     results = {}
     for dtype in (torch.float32, torch.bfloat16):
@@ -67,7 +74,10 @@ def main() -> None:
         "device": torch.cuda.get_device_name(0) if device.type == "cuda" else "cpu",
         "torch": torch.__version__,
         "continuation_candidates_per_s": {"fp32": n_cont / t32c, "bf16": n_cont / t16c},
-        "item_mode_items_per_s": {"fp32": args.item_users * args.items / t32i, "bf16": args.item_users * args.items / t16i},
+        "item_mode_items_per_s": {
+            "fp32": args.item_users * args.items / t32i,
+            "bf16": args.item_users * args.items / t16i,
+        },
         "agreement_bf16_vs_fp32": {
             "continuation_max_abs_diff": float(np.abs(a - b).max()),
             "continuation_mean_abs_diff": float(np.abs(a - b).mean()),

@@ -34,8 +34,9 @@ def main() -> None:
     torch.set_num_threads(args.threads)
 
     data = make_synthetic(n_users=200, n_items=2000, interactions_per_user=60, seed=0)
-    verbalizer = Verbalizer(data.interactions.items, data.catalog,
-                            VerbalizerConfig(history_format="titles", continuation="item_title"))
+    verbalizer = Verbalizer(
+        data.interactions.items, data.catalog, VerbalizerConfig(history_format="titles", continuation="item_title")
+    )
     texts = [verbalizer.item_text(i) for i in range(2000)]
     tok = RecTokenizer.train_bpe(texts, n_items=2000, vocab_size=2000)
     cfg = LMConfig(device=args.device, dtype=args.dtype, threads=args.threads)  # the default size
@@ -43,7 +44,7 @@ def main() -> None:
     scorer = LMScorer(model, tok, batch_size=64, device=torch.device(args.device), dtype=getattr(torch, args.dtype))
     rng = np.random.default_rng(0)
     prompts, conts = [], []
-    for u in range(args.users):
+    for _u in range(args.users):
         history = rng.choice(2000, 40, replace=False)
         cands = rng.choice(2000, args.candidates, replace=False)
         c = [tok.encode(verbalizer.continuation(int(i))) for i in cands]
@@ -51,10 +52,12 @@ def main() -> None:
         prompts.append(encode_instruction(verbalizer.instruction(history), tok, min(budget, 200)))
         conts.append(c)
     n = args.users * args.candidates
-    print(f"default LM ({model.config.n_layer} layers, {model.config.n_embd} dims, {model.config.n_positions} positions), "
-          f"{args.device}/{args.dtype}, {args.threads} thread(s); {args.users} users x {args.candidates} candidates; "
-          f"prompt {np.mean([len(p) for p in prompts]):.0f} tokens, continuation "
-          f"{np.mean([len(x) for c in conts for x in c]):.1f} tokens\n")
+    print(
+        f"default LM ({model.config.n_layer} layers, {model.config.n_embd} dims, {model.config.n_positions} positions), "
+        f"{args.device}/{args.dtype}, {args.threads} thread(s); {args.users} users x {args.candidates} candidates; "
+        f"prompt {np.mean([len(p) for p in prompts]):.0f} tokens, continuation "
+        f"{np.mean([len(x) for c in conts for x in c]):.1f} tokens\n"
+    )
 
     scorer.score(prompts[0], conts[0][:4])  # warm-up
     start = time.perf_counter()
@@ -71,8 +74,10 @@ def main() -> None:
     print("|---|---|---|")
     print(f"| naive (one pass per candidate) | {n / t_naive:,.0f} | 1.0x |")
     print(f"| prefix-cached, sum over continuation | {n / t_cached:,.0f} | {t_naive / t_cached:.1f}x |")
-    print(f"| item-token mode (whole catalog of 2,000 per pass) | {args.users * 2000 / t_item:,.0f} | "
-          f"{(args.users * 2000 / t_item) / (n / t_naive):.0f}x |")
+    print(
+        f"| item-token mode (whole catalog of 2,000 per pass) | {args.users * 2000 / t_item:,.0f} | "
+        f"{(args.users * 2000 / t_item) / (n / t_naive):.0f}x |"
+    )
     print(f"\nmax |cached - naive| = {diff:.2e}")
 
 

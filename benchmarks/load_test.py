@@ -1,0 +1,131 @@
+"""Load test of the REST service on loopback: a bounded async client, N concurrent clients, D seconds.
+
+Starts `hybrid-rec serve` on 127.0.0.1 (a free port), waits for /health, then every client loops
+over POST /recommend (k=10) and POST /rerank (50 random catalog items, k=10) for a random known
+user until the time is up (and at most --max-requests in all). Prints throughput, errors and
+p50/p99 latency per endpoint. Run:
+
+    .venv/bin/python benchmarks/load_test.py --model models/ml100k --clients 20 --seconds 60
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import random
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import numpy as np
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+async def client_loop(
+    client: httpx.AsyncClient,
+    users: list,
+    items: list,
+    deadline: float,
+    budget: list[int],
+    latencies: dict[str, list[float]],
+    errors: dict[str, int],
+    seed: int,
+) -> None:
+    rng = random.Random(seed)
+    while time.perf_counter() < deadline and budget[0] > 0:
+        budget[0] -= 1
+        user = rng.choice(users)
+        if rng.random() < 0.5:
+            path, body = "/recommend", {"user_id": user, "k": 10}
+        else:
+            path, body = "/rerank", {"user_id": user, "item_ids": rng.sample(items, 50), "k": 10}
+        start = time.perf_counter()
+        try:
+            response = await client.post(path, json=body)
+            ok = response.status_code == 200
+        except httpx.HTTPError:
+            ok = False
+        latencies[path].append(time.perf_counter() - start)
+        if not ok:
+            errors[path] += 1
+
+
+async def run(base: str, users: list, items: list, clients: int, seconds: float, max_requests: int) -> dict:
+    latencies: dict[str, list[float]] = {"/recommend": [], "/rerank": []}
+    errors = {"/recommend": 0, "/rerank": 0}
+    budget = [max_requests]
+    limits = httpx.Limits(max_connections=clients)
+    async with httpx.AsyncClient(base_url=base, timeout=60.0, limits=limits) as client:
+        start = time.perf_counter()
+        deadline = start + seconds
+        await asyncio.gather(
+            *(client_loop(client, users, items, deadline, budget, latencies, errors, i) for i in range(clients))
+        )
+        wall = time.perf_counter() - start
+    out = {
+        "clients": clients,
+        "seconds": wall,
+        "requests": sum(len(v) for v in latencies.values()),
+        "errors": sum(errors.values()),
+    }
+    out["requests_per_s"] = out["requests"] / wall
+    for path, lat in latencies.items():
+        arr = np.asarray(lat) * 1000
+        out[path] = {
+            "requests": len(arr),
+            "errors": errors[path],
+            "p50_ms": float(np.percentile(arr, 50)) if len(arr) else None,
+            "p99_ms": float(np.percentile(arr, 99)) if len(arr) else None,
+        }
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--model", required=True)
+    parser.add_argument("--clients", type=int, default=20)
+    parser.add_argument("--seconds", type=float, default=60.0)
+    parser.add_argument("--max-requests", type=int, default=200_000)
+    args = parser.parse_args()
+
+    from hybrid_rec.batch import resolve_model_dir
+    from hybrid_rec.data.ids import IdMap
+
+    model_dir, _ = resolve_model_dir(args.model)
+    with np.load(Path(model_dir) / "candidates" / "als" / "als.npz", allow_pickle=False) as z:
+        users = IdMap(z["user_ids"]).ids.tolist()
+        items = IdMap(z["item_ids"]).ids.tolist()
+    port = free_port()
+    server = subprocess.Popen(
+        [sys.executable, "-m", "hybrid_rec.cli", "--quiet", "serve", "--model", args.model, "--port", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(600):
+            try:
+                if httpx.get(base + "/health", timeout=1.0).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                time.sleep(0.2)
+        else:
+            raise SystemExit("the server did not come up")
+        result = asyncio.run(run(base, users, items, args.clients, args.seconds, args.max_requests))
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    print(json.dumps(result, indent=2))
+
+
+if __name__ == "__main__":
+    main()
