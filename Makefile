@@ -1,6 +1,6 @@
 # Two entry points, each doing all set-up on a fresh machine:
 #   make demo   - create .venv, install, fetch MovieLens-100K, run the quick hybrid-vs-pure comparison
-#   make test   - create .venv, install, run the test suite (network tests deselected)
+#   make test   - create .venv, install, lint, run the test suite (network tests deselected)
 PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
@@ -30,6 +30,7 @@ benchmark: install
 	$(VENV)/bin/hybrid-rec compare --config configs/ml100k.toml --out runs/ml100k
 
 test: install
+	$(VENV)/bin/ruff check hybrid_rec tests benchmarks
 	$(PY) -m pytest -q -m "not network"
 
 test-network: install
