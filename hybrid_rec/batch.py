@@ -3,8 +3,12 @@
 Users are cut into chunks of `chunk_users`; each chunk is scored by a worker and written as
 ``<out>.parts/part-NNNNN.parquet`` (temporary file, then rename), so after a crash the finished
 chunks are skipped and only the rest is scored. At the end the parts are concatenated in chunk
-order into `out` (atomically). Peak memory follows the chunk size. Backend ``local``: a process pool
-(``workers`` processes, each with ``threads`` torch/BLAS threads and its own model replica).
+order into `out` (atomically). Peak memory follows the chunk size. Backends: ``local``, a process
+pool (``workers`` processes, each with ``threads`` torch/BLAS threads and its own model replica);
+``ray``, Ray Data ``map_batches`` over an actor pool of ``workers`` actors, one model replica each,
+``ray_cpus_per_actor`` CPUs (fractional by default: on a 2-core machine an actor pool that takes
+every CPU starves Ray's own read tasks) and ``ray_gpus_per_actor`` GPUs. Both write the same parts,
+so their outputs are identical. Ray is an optional extra (``pip install hybrid_rec[ray]``).
 """
 
 from __future__ import annotations
@@ -31,9 +35,12 @@ log = logging.getLogger(__name__)
 class BatchConfig(StrictModel):
     k: int = Field(100, gt=0)
     chunk_users: int = Field(1024, gt=0)
-    backend: Literal["local"] = "local"
+    backend: Literal["local", "ray"] = "local"
     workers: int = Field(1, ge=1)
     threads: int = Field(1, ge=1)
+    ray_cpus_per_actor: float = Field(0.5, gt=0)
+    ray_gpus_per_actor: float = Field(0.0, ge=0)
+    ray_address: str | None = None  # None: a local Ray instance started (and stopped) for this job
 
 
 @dataclass(frozen=True)
@@ -164,7 +171,9 @@ def score(
     if skipped:
         log.info("resuming: %d of %d chunks already written", skipped, n_chunks)
     tasks = [(i, user_ids[i * config.chunk_users : (i + 1) * config.chunk_users], config.k, str(parts)) for i in todo]
-    if tasks:
+    if tasks and config.backend == "ray":
+        _score_ray(model_dir, tasks, config, progress)
+    elif tasks:
         if config.workers == 1:
             _init_worker(str(model_dir), config.threads)
             for task in tqdm(tasks, desc="score", disable=not progress):
@@ -181,3 +190,54 @@ def score(
     result.to_parquet(tmp, index=False)
     os.replace(tmp, out)
     return BatchResult(len(user_ids), len(result), n_chunks, skipped, out)
+
+
+class _RayScorer:
+    """A Ray actor: one model replica, scoring whole chunks."""
+
+    def __init__(self, model_dir: str, threads: int) -> None:
+        _init_worker(model_dir, threads)
+
+    def __call__(self, batch: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+        rows = [
+            _score_chunk((int(i), np.asarray(list(users), dtype=object), int(k), str(parts)))
+            for i, users, k, parts in zip(batch["index"], batch["users"], batch["k"], batch["parts"], strict=True)
+        ]
+        return {"index": np.asarray(batch["index"]), "rows": np.asarray(rows)}
+
+
+def _score_ray(
+    model_dir: Path, tasks: list[tuple[int, np.ndarray, int, str]], config: BatchConfig, progress: bool
+) -> None:
+    try:
+        import ray
+    except ImportError as exc:
+        raise ConfigError("backend='ray' needs Ray: pip install 'hybrid_rec[ray]'") from exc
+    started = not ray.is_initialized()
+    if started:
+        ray.init(
+            address=config.ray_address,
+            include_dashboard=False,
+            log_to_driver=False,
+            configure_logging=False,
+            ignore_reinit_error=True,
+        )
+    try:
+        ctx = ray.data.DataContext.get_current()
+        ctx.enable_progress_bars = progress
+        items = [
+            {"index": i, "users": [u.item() if hasattr(u, "item") else u for u in users], "k": k, "parts": parts}
+            for i, users, k, parts in tasks
+        ]
+        dataset = ray.data.from_items(items, override_num_blocks=len(items))
+        dataset.map_batches(
+            _RayScorer,
+            fn_constructor_args=(str(model_dir), config.threads),
+            batch_size=1,
+            concurrency=config.workers,
+            num_cpus=config.ray_cpus_per_actor,
+            num_gpus=config.ray_gpus_per_actor,
+        ).materialize()
+    finally:
+        if started:
+            ray.shutdown()

@@ -255,14 +255,17 @@ def score(
     users: Annotated[str, typer.Option(help="'all' or a file (CSV/Parquet with user_id, or one id per line).")] = "all",
     k: Annotated[int, typer.Option("--k", min=1, max=10_000)] = 100,
     chunk_users: Annotated[int, typer.Option(min=1, help="Users per chunk (bounds peak memory).")] = 1024,
-    workers: Annotated[int, typer.Option(min=1, help="Worker processes (local backend).")] = 1,
+    workers: Annotated[int, typer.Option(min=1, help="Worker processes (local) or actors (ray).")] = 1,
     threads: Annotated[int, typer.Option(min=1, help="torch/BLAS threads per worker.")] = 1,
+    backend: Annotated[str, typer.Option(help="local (process pool) or ray (Ray Data actor pool).")] = "local",
+    gpus_per_actor: Annotated[float, typer.Option(min=0, help="GPUs per Ray actor.")] = 0.0,
 ) -> None:
     """Batch-score users to Parquet; resumable (finished chunks are kept and skipped on a rerun)."""
     from hybrid_rec.batch import BatchConfig
     from hybrid_rec.batch import score as run_score
 
-    cfg = BatchConfig(k=k, chunk_users=chunk_users, workers=workers, threads=threads)
+    cfg = BatchConfig.from_dict({"k": k, "chunk_users": chunk_users, "workers": workers, "threads": threads,
+                                 "backend": backend, "ray_gpus_per_actor": gpus_per_actor}, source="score options")
     res = run_score(model, users, out, cfg, progress=not _state["quiet"])
     typer.echo(
         f"wrote {res.rows} rows for {res.users} users to {res.out} "

@@ -67,3 +67,12 @@ def test_users_file_and_cli(model_dir, tmp_path):
     assert sorted(frame["user_id"].unique()) == ["u1", "u2"] and len(frame) == 6  # unknown users are left out
     with pytest.raises(DataError, match="not found"):
         score(model_dir, tmp_path / "missing.txt", tmp_path / "x.parquet", progress=False)
+
+
+@pytest.mark.slow
+def test_ray_backend_gives_identical_output(model_dir, tmp_path):
+    pytest.importorskip("ray")
+    local = score(model_dir, "all", tmp_path / "local.parquet", BatchConfig(k=5, chunk_users=40), progress=False)
+    ray_out = score(model_dir, "all", tmp_path / "ray.parquet",
+                    BatchConfig(k=5, chunk_users=40, backend="ray", workers=2), progress=False)
+    assert pd.read_parquet(ray_out.out).equals(pd.read_parquet(local.out))
