@@ -94,8 +94,11 @@ def _init_worker(model_dir: str, threads: int) -> None:
     import torch
     from threadpoolctl import threadpool_limits
 
+    import transformers
+
     torch.set_num_threads(threads)
     threadpool_limits(threads)
+    transformers.utils.logging.disable_progress_bar()  # one bar per worker model load is noise
     from hybrid_rec.pipeline import HybridPipeline
 
     _WORKER["pipeline"] = HybridPipeline.load(model_dir)
