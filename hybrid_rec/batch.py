@@ -92,9 +92,8 @@ _WORKER: dict[str, object] = {}
 
 def _init_worker(model_dir: str, threads: int) -> None:
     import torch
-    from threadpoolctl import threadpool_limits
-
     import transformers
+    from threadpoolctl import threadpool_limits
 
     torch.set_num_threads(threads)
     threadpool_limits(threads)

@@ -264,8 +264,17 @@ def score(
     from hybrid_rec.batch import BatchConfig
     from hybrid_rec.batch import score as run_score
 
-    cfg = BatchConfig.from_dict({"k": k, "chunk_users": chunk_users, "workers": workers, "threads": threads,
-                                 "backend": backend, "ray_gpus_per_actor": gpus_per_actor}, source="score options")
+    cfg = BatchConfig.from_dict(
+        {
+            "k": k,
+            "chunk_users": chunk_users,
+            "workers": workers,
+            "threads": threads,
+            "backend": backend,
+            "ray_gpus_per_actor": gpus_per_actor,
+        },
+        source="score options",
+    )
     res = run_score(model, users, out, cfg, progress=not _state["quiet"])
     typer.echo(
         f"wrote {res.rows} rows for {res.users} users to {res.out} "

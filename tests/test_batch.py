@@ -73,6 +73,11 @@ def test_users_file_and_cli(model_dir, tmp_path):
 def test_ray_backend_gives_identical_output(model_dir, tmp_path):
     pytest.importorskip("ray")
     local = score(model_dir, "all", tmp_path / "local.parquet", BatchConfig(k=5, chunk_users=40), progress=False)
-    ray_out = score(model_dir, "all", tmp_path / "ray.parquet",
-                    BatchConfig(k=5, chunk_users=40, backend="ray", workers=2), progress=False)
+    ray_out = score(
+        model_dir,
+        "all",
+        tmp_path / "ray.parquet",
+        BatchConfig(k=5, chunk_users=40, backend="ray", workers=2),
+        progress=False,
+    )
     assert pd.read_parquet(ray_out.out).equals(pd.read_parquet(local.out))

@@ -127,6 +127,7 @@ def run_simulation(
 
     report: dict[str, Any] = {
         "chunks": sim.chunks,
+        "k": sim.k,
         "rows_base": len(base),
         "rows_stream": len(stream),
         "full_train_seconds": full_train_seconds,
@@ -149,8 +150,8 @@ def run_simulation(
                 ndcg, hr = _chunk_scores(pipe, chunk, seen, users_ext, sim.k)
                 per_chunk.append(
                     {
-                        "ndcg@10": float(np.nanmean(ndcg)),
-                        "hr@10": float(np.nanmean(hr)),
+                        f"ndcg@{sim.k}": _mean(ndcg),
+                        f"hr@{sim.k}": _mean(hr),
                         "users": int((~np.isnan(ndcg)).sum()),
                     }
                 )
@@ -171,20 +172,22 @@ def run_simulation(
             allv = np.concatenate(scores)
             per_user[mode] = allv
             report["modes"][mode] = {
-                "ndcg@10": _mean(allv),
-                "hr@10": _mean(np.concatenate(hits)),
+                f"ndcg@{sim.k}": _mean(allv),
+                f"hr@{sim.k}": _mean(np.concatenate(hits)),
                 "update_seconds": update_seconds,
                 "mean_chunk_update_seconds": float(np.mean(chunk_updates[:-1])) if len(chunk_updates) > 1 else 0.0,
                 "per_chunk": per_chunk,
             }
-            log.info("%s: stream NDCG@10 %.4f, updates %.1fs", mode, report["modes"][mode]["ndcg@10"], update_seconds)
+            log.info(
+                "%s: stream NDCG@10 %.4f, updates %.1fs", mode, report["modes"][mode][f"ndcg@{sim.k}"], update_seconds
+            )
     for mode in sim.modes:
         if mode != "none" and "none" in per_user:
             a, b = per_user[mode], per_user["none"]
             ok = ~(np.isnan(a) | np.isnan(b))
             res = paired_bootstrap(a[ok], b[ok], sim.bootstrap, sim.seed)
             report["comparisons"][f"{mode}_vs_none"] = {
-                "metric": "ndcg@10",
+                "metric": f"ndcg@{sim.k}",
                 "delta": res.estimate,
                 "ci95": [res.low, res.high],
             }
@@ -201,9 +204,14 @@ def plot_simulation(report: dict[str, Any], path: Path) -> None:
 
     fig, ax = plt.subplots(figsize=(6.5, 3.6))
     for mode, m in report["modes"].items():
-        ax.plot(range(1, len(m["per_chunk"]) + 1), [p["ndcg@10"] for p in m["per_chunk"]], marker="o", label=mode)
+        ax.plot(
+            range(1, len(m["per_chunk"]) + 1),
+            [p[f"ndcg@{report['k']}"] for p in m["per_chunk"]],
+            marker="o",
+            label=mode,
+        )
     ax.set_xlabel("chunk of the stream (time order)")
-    ax.set_ylabel("NDCG@10 before the chunk is fed back")
+    ax.set_ylabel(f"NDCG@{report['k']} before the chunk is fed back")
     ax.legend()
     fig.tight_layout()
     fig.savefig(path, dpi=120)
