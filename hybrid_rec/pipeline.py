@@ -211,6 +211,38 @@ class HybridPipeline:
             top = rank(items, fused, k)
         return top, fused
 
+    def _explained(
+        self,
+        user_id: object,
+        ranked: np.ndarray,
+        items: np.ndarray,
+        features: dict[str, np.ndarray],
+        fused: np.ndarray,
+        text: str,
+    ) -> list[Recommendation]:
+        """`Recommendation`s for one user's ranked internal items (`items` = that user's candidate row)."""
+        gen, rr = self.generator, self.reranker
+        recs = []
+        for r, item in enumerate(ranked):
+            if item < 0:
+                break
+            j = int(np.flatnonzero(items == item)[0])
+            cf = {name: float(v[0, j]) for name, v in features.items() if name != "lm" and not np.isnan(v[0, j])}
+            recs.append(
+                Recommendation(
+                    user_id,
+                    gen.items.to_external([item])[0],
+                    r + 1,
+                    float(fused[0, j]),  # type: ignore[union-attr]
+                    float(features["lm"][0, j]),
+                    cf,
+                    tuple(cf),
+                    text,
+                    rr.verbalizer.item_text(int(item)),  # type: ignore[union-attr]
+                )
+            )
+        return recs
+
     def recommend_internal(self, users: np.ndarray, k: int, exclude: sp.csr_matrix | None = None) -> TopK:
         self._check()
         features, items = self.features(users, exclude)
@@ -258,26 +290,7 @@ class HybridPipeline:
             features, items = self.features(users, requests=[request])
             top, fused = self._rank(features, items, k)
             text = rr.verbalizer.render(rr.instruction(int(u), request))  # type: ignore[union-attr]
-            recs = []
-            for r, item in enumerate(top.items[0]):
-                if item < 0:
-                    break
-                j = int(np.flatnonzero(items[0] == item)[0])
-                cf = {name: float(v[0, j]) for name, v in features.items() if name != "lm" and not np.isnan(v[0, j])}
-                recs.append(
-                    Recommendation(
-                        ext,
-                        gen.items.to_external([item])[0],
-                        r + 1,
-                        float(fused[0, j]),
-                        float(features["lm"][0, j]),  # type: ignore[union-attr]
-                        cf,
-                        tuple(cf),
-                        text,
-                        rr.verbalizer.item_text(int(item)),  # type: ignore[union-attr]
-                    )
-                )
-            out.append(recs)
+            out.append(self._explained(ext, top.items[0], items[0], features, fused, text))
         return out
 
     def parse_user_id(self, text: str) -> object:
@@ -346,25 +359,7 @@ class HybridPipeline:
         text = rr.verbalizer.render(rr.instruction(user, request))  # type: ignore[union-attr]
         n = len(items) if k is None else min(k, len(items))
         top, fused = self._rank(features, items[None, :], max(n, 1))
-        recs = []
-        for r, item in enumerate(top.items[0][:n]):
-            if item < 0:
-                break
-            j = int(np.flatnonzero(items == item)[0])
-            cf = {name: float(v[0, j]) for name, v in features.items() if name != "lm" and not np.isnan(v[0, j])}
-            recs.append(
-                Recommendation(
-                    user_id,
-                    gen.items.to_external([item])[0],
-                    r + 1,
-                    float(fused[0, j]),  # type: ignore[union-attr]
-                    float(features["lm"][0, j]),
-                    cf,
-                    tuple(cf),
-                    text,
-                    rr.verbalizer.item_text(int(item)),
-                )
-            )  # type: ignore[union-attr]
+        recs = self._explained(user_id, top.items[0][:n], items, features, fused, text)
         if on_unknown_items == "last" and (k is None or len(recs) < k):
             for ext in ids[~known]:
                 if k is not None and len(recs) >= k:
