@@ -126,6 +126,11 @@ class CandidateGenerator:
         self._check()
         return self._history.of(int(user))  # type: ignore[union-attr]
 
+    def popular(self, n: int, exclude: sp.csr_matrix) -> TopK:
+        """The `n` most popular items per row of `exclude`, skipping its items (for users the model lacks)."""
+        self._check()
+        return self._popularity.generate(np.zeros(exclude.shape[0], np.int64), n, sp.csr_matrix(exclude))  # type: ignore[union-attr]
+
     @property
     def popularity_counts(self) -> np.ndarray:
         """Users per item in the fitted data (what the popularity source ranks by)."""

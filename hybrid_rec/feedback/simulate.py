@@ -1,9 +1,10 @@
 """Replay simulation: does updating on new feedback pay off, on your own data?
 
 A global temporal cut splits the data; a pipeline is trained on the rows before it. The rows after
-it stream in time order in `chunks`. Before each chunk, every user of the chunk whom the base model
-knows gets a top-k, scored against the items they actually interacted with in the chunk (items
-seen before are excluded for every mode alike). Then the chunk is fed back, per mode:
+it stream in time order in `chunks`. Before each chunk, every user of the chunk gets a top-k
+(users the model has not seen yet get the popularity fallback), scored against the items they
+actually interacted with in the chunk (items seen before are excluded for every mode alike). Then
+the chunk is fed back, per mode:
 
 - ``none``: never updated;
 - ``cf``: incremental first-stage update (ALS users/items, FAISS vectors, histories);
@@ -81,10 +82,15 @@ def _chunk_scores(
     exclude = sp.csr_matrix(
         (np.ones(int(keep.sum())), (ex.row[keep], cols[keep])), shape=(len(users_ext), len(gen.items))
     )  # type: ignore[arg-type]
-    top = pipe.recommend_internal(gen.users.to_internal(users_ext), k, exclude)  # type: ignore[union-attr]
-    valid = top.items >= 0
-    top_full = np.full(top.items.shape, -1, np.int64)
-    top_full[valid] = chunk.items.to_internal(gen.items.to_external(top.items[valid]))  # type: ignore[union-attr]
+    known = gen.users.to_internal(users_ext, on_unknown="mask")  # type: ignore[union-attr]
+    items = np.full((len(users_ext), k), -1, np.int64)
+    if (known >= 0).any():
+        items[known >= 0] = pipe.recommend_internal(known[known >= 0], k, exclude[np.flatnonzero(known >= 0)]).items
+    if (known < 0).any():  # users the model has not seen yet: the popularity fallback
+        items[known < 0] = gen.popular(k, exclude[np.flatnonzero(known < 0)]).items  # type: ignore[union-attr]
+    valid = items >= 0
+    top_full = np.full(items.shape, -1, np.int64)  # in the dataset's full item ids
+    top_full[valid] = chunk.items.to_internal(gen.items.to_external(items[valid]))  # type: ignore[union-attr]
     targets = chunk.to_csr("binary")[full_u]
     targets = (targets - targets.multiply(seen[full_u])) > 0  # only items new to the user count
     metrics = ranking_metrics(top_full, sp.csr_matrix(targets, dtype=np.float64), [k])
@@ -112,7 +118,6 @@ def run_simulation(
     chunks = [stream.subset(np.sort(order[a:b])) for a, b in itertools.pairwise(bounds)]
     if any(len(c) == 0 for c in chunks):
         raise ConfigError(f"simulate: {len(stream)} streamed rows cannot fill {sim.chunks} chunks")
-    base_users = set(base.users.to_external(np.unique(base.user)).tolist())
 
     start = time.perf_counter()
     trained = _train(config.hybrid, base, dataset.catalog, progress)
@@ -143,10 +148,7 @@ def run_simulation(
             seen_rows = base
             per_chunk, scores, hits, update_seconds, chunk_updates = [], [], [], 0.0, []
             for c, chunk in enumerate(tqdm(chunks, desc=f"simulate {mode}", disable=not progress, leave=False)):
-                users_ext = np.array(
-                    sorted(set(chunk.users.to_external(np.unique(chunk.user)).tolist()) & base_users, key=str),
-                    dtype=base.users.ids.dtype,
-                )
+                users_ext = chunk.users.to_external(np.unique(chunk.user))  # every user of the chunk
                 ndcg, hr = _chunk_scores(pipe, chunk, seen, users_ext, sim.k)
                 per_chunk.append(
                     {
