@@ -27,6 +27,7 @@ from hybrid_rec.candidates.generator import CandidateGenerator, CandidatesConfig
 from hybrid_rec.config import StrictModel
 from hybrid_rec.data.catalog import ItemCatalog
 from hybrid_rec.data.config import DatasetConfig, build_dataset
+from hybrid_rec.data.ids import as_id_array
 from hybrid_rec.data.interactions import Interactions
 from hybrid_rec.data.splits import leave_last_out
 from hybrid_rec.errors import ConfigError, DataError, NotFittedError
@@ -259,7 +260,7 @@ class HybridPipeline:
         """Top-k with explanations for external user ids (unknown users: ``raise``/``popularity``/``skip``)."""
         self._check()
         gen, rr = self.generator, self.reranker
-        ids = np.asarray(user_ids)
+        ids = as_id_array(list(user_ids))
         internal = gen.users.to_internal(ids, on_unknown="raise" if on_unknown == "raise" else "mask")  # type: ignore[union-attr]
         out: list[list[Recommendation]] = []
         for ext, u in zip(ids, internal, strict=True):
@@ -347,7 +348,7 @@ class HybridPipeline:
         if on_unknown_items not in ("skip", "raise", "last"):
             raise ConfigError(f"on_unknown_items must be 'skip', 'raise' or 'last', not {on_unknown_items!r}")
         gen, rr = self.generator, self.reranker
-        ids = np.asarray(list(item_ids), dtype=object if not len(item_ids) else None)
+        ids = as_id_array(list(item_ids))
         internal = gen.items.to_internal(ids, on_unknown="raise" if on_unknown_items == "raise" else "mask")  # type: ignore[union-attr]
         known = internal >= 0
         if len(set(internal[known].tolist())) != int(known.sum()):

@@ -14,7 +14,7 @@ from pydantic import Field
 
 from hybrid_rec._threads import blas_threads
 from hybrid_rec.config import StrictModel
-from hybrid_rec.data.ids import IdMap
+from hybrid_rec.data.ids import IdMap, as_id_array
 from hybrid_rec.data.interactions import Interactions
 from hybrid_rec.errors import ConfigError, DataError, NotFittedError
 
@@ -144,8 +144,8 @@ class ALSModel:
         f = user_factors.shape[1]
         model.user_factors = np.zeros((len(self.users), f), np.float32)
         model.item_factors = np.zeros((len(self.items), f), np.float32)
-        u_pos = self.users.to_internal(np.asarray(user_ids), on_unknown="mask")
-        i_pos = self.items.to_internal(np.asarray(item_ids), on_unknown="mask")
+        u_pos = self.users.to_internal(as_id_array(user_ids), on_unknown="mask")
+        i_pos = self.items.to_internal(as_id_array(item_ids), on_unknown="mask")
         model.user_factors[u_pos[u_pos >= 0]] = user_factors[u_pos >= 0]
         model.item_factors[i_pos[i_pos >= 0]] = item_factors[i_pos >= 0]
         self._model = model
@@ -266,7 +266,7 @@ class ALSModel:
         Nothing is stored: use this for users the model has not seen.
         """
         model = self._fitted()
-        ids = np.asarray(item_ids)
+        ids = as_id_array(item_ids)
         idx = self.items.to_internal(ids, on_unknown="mask")  # type: ignore[union-attr]
         keep = idx >= 0
         values = (

@@ -30,7 +30,7 @@ from hybrid_rec.candidates.sources import (
     blend,
 )
 from hybrid_rec.config import StrictModel
-from hybrid_rec.data.ids import IdMap
+from hybrid_rec.data.ids import IdMap, as_id_array
 from hybrid_rec.data.interactions import Interactions
 from hybrid_rec.errors import ConfigError, DataError, NotFittedError
 from hybrid_rec.topk import TopK
@@ -195,7 +195,7 @@ class CandidateGenerator:
         self._check()
         if on_unknown not in ("raise", "popularity", "skip"):
             raise ValueError(f"on_unknown must be 'raise', 'popularity' or 'skip', not {on_unknown!r}")
-        ids = np.asarray(user_ids)
+        ids = as_id_array(user_ids)
         internal = self.users.to_internal(ids, on_unknown="raise" if on_unknown == "raise" else "mask")
         n = n or self.config.n
         known = internal >= 0
@@ -209,7 +209,11 @@ class CandidateGenerator:
             unknown = np.flatnonzero(~known)
             empty = sp.csr_matrix((len(unknown), len(self.items)))
             pop = self._popularity.generate(np.zeros(len(unknown), np.int64), n, empty)  # type: ignore[union-attr]
-            cands = Candidates(pop.items, pop.scores.astype(np.float64), {"popularity": pop.scores.astype(np.float64)})
+            scores = {
+                name: np.full(pop.items.shape, np.nan) for name in self.config.sources
+            }  # same keys as known users
+            scores["popularity"] = pop.scores.astype(np.float64)
+            cands = Candidates(pop.items, pop.scores.astype(np.float64), scores)
             for row, pos in enumerate(unknown):
                 result[pos] = self._external(ids[pos], cands, row, True)
         return [result[p] for p in sorted(result)]

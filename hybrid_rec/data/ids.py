@@ -13,6 +13,14 @@ from hybrid_rec.errors import DataError, UnknownIdError
 OnUnknown = Literal["raise", "skip", "mask"]
 
 
+def as_id_array(values: Iterable[object] | np.ndarray) -> np.ndarray:
+    """External ids as an array without coercing types: ``[1, "x"]`` stays ``[1, "x"]`` (numpy would
+    make both strings), so an integer id and its string spelling stay different ids."""
+    if isinstance(values, np.ndarray):
+        return values
+    return pd.Index(list(values)).to_numpy()
+
+
 class IdMap:
     """Maps external ids to dense internal indices and back.
 
@@ -61,7 +69,7 @@ class IdMap:
         on_unknown: ``"raise"`` raises `UnknownIdError`; ``"skip"`` drops unknown ids from the
         result; ``"mask"`` keeps the positions and returns -1 for them.
         """
-        values = np.asarray(list(external) if not isinstance(external, np.ndarray) else external)
+        values = as_id_array(external)
         idx = self._index.get_indexer(values).astype(np.int64)
         unknown = idx < 0
         if unknown.any():
@@ -94,7 +102,7 @@ class IdMap:
 
     def extend(self, external: Iterable[object]) -> IdMap:
         """A new map with the unseen ids of `external` appended (existing indices unchanged)."""
-        new = pd.Index(pd.unique(np.asarray(list(external) if not isinstance(external, np.ndarray) else external)))
+        new = pd.Index(pd.unique(as_id_array(external)))
         new = new[~new.isin(self._index)]
         if len(new) == 0:
             return self

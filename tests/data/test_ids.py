@@ -35,3 +35,14 @@ def test_rejects_duplicates_and_missing():
         IdMap([1, 1])
     with pytest.raises(DataError, match="missing"):
         IdMap([1.0, np.nan])
+
+
+def test_mixed_type_queries_keep_their_types():
+    m = IdMap([1, 2, 3], name="user")
+    assert list(m.to_internal([1, 2, "x"], on_unknown="mask")) == [0, 1, -1]
+    assert list(m.to_internal(["1"], on_unknown="mask")) == [-1]  # a string is not the integer id
+
+
+def test_extend_keeps_mixed_types():
+    m = IdMap([1, 2], name="item").extend([2, "2", 3])
+    assert list(m.ids) == [1, 2, "2", 3]
