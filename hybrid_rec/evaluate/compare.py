@@ -283,6 +283,7 @@ def run_compare(
             "fit_seconds": fit_seconds,
             "recommend_seconds": rec_seconds,
             "params": chosen.model_dump(mode="json"),
+            "learned": method.learned() if hasattr(method, "learned") else {},
             f"ndcg@{ev.k}_by_popularity": {
                 bucket: float(np.nanmean(per_user[f"ndcg@{ev.k}"][test_bucket == b]))
                 if (test_bucket == b).any()

@@ -160,6 +160,18 @@ class GPT2Method:
             raise NotFittedError("GPT2Method is not fitted")
         return topk_from_scores(self.reranker.item_logprobs(users), k, exclude)
 
+    def learned(self) -> dict[str, object]:
+        """What training chose: the LM's best epoch, its validation NDCG@10 and the training time."""
+        res = self.reranker.train_result if self.reranker is not None else None
+        if res is None:
+            return {}
+        return {
+            "lm_best_epoch": res.best_epoch,
+            "lm_epochs_run": res.epochs_run,
+            "lm_best_valid_ndcg@10": res.best_metric,
+            "lm_train_seconds": res.seconds,
+        }
+
 
 class HybridMethod:
     """First-stage candidates, reranked by the LM, fused with CF scores (`HybridPipeline`)."""
@@ -178,6 +190,21 @@ class HybridMethod:
 
     def recommend(self, users: np.ndarray, k: int, exclude: sp.csr_matrix) -> TopK:
         return self.pipeline.recommend_internal(users, k, exclude)
+
+    def learned(self) -> dict[str, object]:
+        """The LM's training outcome and the fusion weights fitted on validation."""
+        out: dict[str, object] = {"fusion_weights": self.pipeline.fusion.weights}
+        res = self.pipeline.reranker.train_result if self.pipeline.reranker is not None else None
+        if res is not None:
+            out.update(
+                {
+                    "lm_best_epoch": res.best_epoch,
+                    "lm_epochs_run": res.epochs_run,
+                    "lm_best_valid_ndcg@10": res.best_metric,
+                    "lm_train_seconds": res.seconds,
+                }
+            )
+        return out
 
 
 @dataclass(frozen=True)

@@ -64,6 +64,8 @@ def markdown_report(report: dict[str, Any]) -> str:
         params = str(m["params"])
         shown = f"`{params}`" if len(params) <= 240 else "nested configuration, see report.json"
         lines.append(f"- {name}: {shown} (grid of {m['grid_size']})")
+        if m.get("learned"):
+            lines.append(f"  - learned: `{m['learned']}`")
     return "\n".join(lines) + "\n"
 
 

@@ -199,6 +199,9 @@ def test_gpt2_and_hybrid_in_the_harness(tmp_path):
     assert {"hybrid_vs_als", "gpt2_vs_als"} <= set(report["comparisons"])
     for name in ("gpt2", "hybrid"):
         assert 0 <= report["methods"][name]["test"]["ndcg@10"] <= 1
+        learned = report["methods"][name]["learned"]
+        assert learned["lm_epochs_run"] == 2 and learned["lm_train_seconds"] > 0
+    assert set(report["methods"]["hybrid"]["learned"]["fusion_weights"]) >= {"lm", "als"}
     # gpt2's test-time refit (longer histories) must not leak into hybrid's validation-time fit
     alone = run_compare(
         CompareConfig.from_dict({**cfg, "evaluation": {"bootstrap": 50}}),
