@@ -152,6 +152,7 @@ class HybridPipeline:
         self.generator: CandidateGenerator | None = None
         self.reranker: GPT2Reranker | None = None
         self.fusion = LinearFusion(self.config.fusion)
+        self.request_fusion: LinearFusion | None = None  # weights for prompts with an explicit request
 
     # ------------------------------------------------------------------ fitting
     def fit(
@@ -168,7 +169,27 @@ class HybridPipeline:
         users = np.unique(valid.user)
         features, items = self.features(users, train.to_csr()[users])
         self.fusion.fit(features, items, valid.to_csr()[users])
+        self._fit_request_fusion(train, valid, users)
         return self
+
+    def _fit_request_fusion(self, train: Interactions, valid: Interactions, users: np.ndarray) -> None:
+        """Separate fusion weights for requests: on validation, each user asks for a genre of their
+        held-out item ("a comedy movie"), as in InstructRec's intention tasks. Needs catalog genres."""
+        rr = self.reranker
+        catalog = rr.catalog  # type: ignore[union-attr]
+        self.request_fusion = None
+        if catalog is None or "genres" not in catalog.fields:
+            return
+        rng = np.random.default_rng(self.config.reranker.trainer.seed)
+        target = valid.to_csr()[users]
+        noun = self.config.reranker.verbalizer.noun
+        requests: list[str | None] = []
+        for row in range(len(users)):
+            item = valid.items.to_external([target.indices[target.indptr[row]]])[0]
+            genres = catalog.item(item).get("genres") if item in catalog.items.index else None
+            requests.append(f"a {genres[int(rng.integers(len(genres)))].lower()} {noun}" if genres else None)
+        features, items = self.features(users, train.to_csr()[users], requests)
+        self.request_fusion = LinearFusion(self.config.fusion).fit(features, items, target)
 
     def refit(self, interactions: Interactions) -> HybridPipeline:
         """Refit the first stage on `interactions`; the LM reads them as histories; weights stay."""
@@ -204,8 +225,11 @@ class HybridPipeline:
         features["lm"] = self.reranker.score(users, cands.items, requests)
         return features, cands.items
 
-    def _rank(self, features: dict[str, np.ndarray], items: np.ndarray, k: int) -> tuple[TopK, np.ndarray]:
-        fused = self.fusion.transform(features, items)
+    def _rank(
+        self, features: dict[str, np.ndarray], items: np.ndarray, k: int, request: str | None = None
+    ) -> tuple[TopK, np.ndarray]:
+        fusion = self.request_fusion if request and self.request_fusion is not None else self.fusion
+        fused = fusion.transform(features, items)
         if self.config.fusion.mmr_lambda is not None:
             top = mmr(items, fused, self.generator.als.item_factors, k, self.config.fusion.mmr_lambda)  # type: ignore[union-attr]
         else:
@@ -289,7 +313,7 @@ class HybridPipeline:
                 continue
             users = np.array([u])
             features, items = self.features(users, requests=[request])
-            top, fused = self._rank(features, items, k)
+            top, fused = self._rank(features, items, k, request)
             text = rr.verbalizer.render(rr.instruction(int(u), request))  # type: ignore[union-attr]
             out.append(self._explained(ext, top.items[0], items[0], features, fused, text))
         return out
@@ -359,7 +383,7 @@ class HybridPipeline:
         features["lm"] = rr.score(np.array([user]), items[None, :], [request])  # type: ignore[union-attr]
         text = rr.verbalizer.render(rr.instruction(user, request))  # type: ignore[union-attr]
         n = len(items) if k is None else min(k, len(items))
-        top, fused = self._rank(features, items[None, :], max(n, 1))
+        top, fused = self._rank(features, items[None, :], max(n, 1), request)
         recs = self._explained(user_id, top.items[0][:n], items, features, fused, text)
         if on_unknown_items == "last" and (k is None or len(recs) < k):
             for ext in ids[~known]:
@@ -378,6 +402,8 @@ class HybridPipeline:
         self.generator.save(directory / "candidates")  # type: ignore[union-attr]
         self.reranker.save(directory / "reranker")  # type: ignore[union-attr]
         self.fusion.save(directory / "fusion.json")
+        if self.request_fusion is not None:
+            self.request_fusion.save(directory / "fusion_request.json")
         catalog = self.reranker.catalog  # type: ignore[union-attr]
         if catalog is not None:
             items = catalog.items.copy()
@@ -408,6 +434,8 @@ class HybridPipeline:
         self.generator = CandidateGenerator.load(directory / "candidates")
         self.reranker = GPT2Reranker.load(directory / "reranker", catalog)
         self.fusion = LinearFusion.load(directory / "fusion.json")
+        if (directory / "fusion_request.json").is_file():
+            self.request_fusion = LinearFusion.load(directory / "fusion_request.json")
         return self
 
 
@@ -440,6 +468,7 @@ def train_pipeline(
     info = (
         f"{dataset.name}: {len(dataset.interactions)} interactions, trained in {seconds:.0f}s, "
         f"held-out NDCG@10 of the LM {result.best_metric:.4f} (epoch {result.best_epoch}), "
-        f"fusion weights {pipeline.fusion.weights}"
+        f"fusion weights {pipeline.fusion.weights}, with a request "
+        f"{pipeline.request_fusion.weights if pipeline.request_fusion is not None else '-'}"
     )
     return pipeline, info

@@ -111,3 +111,9 @@ def test_rerank_external_candidates(trained_dir):
     assert len(cold) == 2 and all(set(r.cf_scores) <= {"popularity"} for r in cold)
     with pytest.raises(DataError, match="unique"):
         pipe.rerank("u1", ["i3", "i3"])
+
+
+def test_requests_use_their_own_fusion_weights(trained_dir):
+    pipe = HybridPipeline.load(live(trained_dir))
+    assert pipe.request_fusion is not None and pipe.request_fusion.weights  # synthetic catalog has genres
+    assert (live(trained_dir) / "fusion_request.json").is_file()

@@ -194,6 +194,8 @@ class HybridMethod:
     def learned(self) -> dict[str, object]:
         """The LM's training outcome and the fusion weights fitted on validation."""
         out: dict[str, object] = {"fusion_weights": self.pipeline.fusion.weights}
+        if self.pipeline.request_fusion is not None:
+            out["request_fusion_weights"] = self.pipeline.request_fusion.weights
         res = self.pipeline.reranker.train_result if self.pipeline.reranker is not None else None
         if res is not None:
             out.update(
