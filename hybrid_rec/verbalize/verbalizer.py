@@ -103,9 +103,9 @@ class Instruction:
     head: list[Part]
     history: list[list[Part]] = field(default_factory=list)
 
-    def parts(self, keep_last: int | None = None) -> list[Part]:
-        items = self.history if keep_last is None else self.history[len(self.history) - keep_last :]
-        return [*self.head, *(p for item in items for p in item)]
+    def parts(self) -> list[Part]:
+        """Head then history, flattened (before any truncation)."""
+        return [*self.head, *(p for item in self.history for p in item)]
 
 
 class Verbalizer:
