@@ -1,6 +1,6 @@
 """Batch scoring throughput, local process pool vs Ray, and a check that all outputs are identical.
 
-    .venv/bin/python benchmarks/batch_scoring.py --model models/ml100k --k 100 --chunk-users 128
+.venv/bin/python benchmarks/batch_scoring.py --model models/ml100k --k 100 --chunk-users 128
 """
 
 from __future__ import annotations
@@ -35,8 +35,10 @@ def main() -> None:
             seconds = time.perf_counter() - start
             frames[(backend, workers, len(frames))] = pd.read_parquet(out)
             shutil.rmtree(out.with_name(out.name + ".parts"))
-            print(f"| {backend} | {workers} | {res.users} | {res.rows} | {seconds:.1f} | {res.users / seconds:.0f} |",
-                  flush=True)
+            print(
+                f"| {backend} | {workers} | {res.users} | {res.rows} | {seconds:.1f} | {res.users / seconds:.0f} |",
+                flush=True,
+            )
     first = next(iter(frames.values()))
     same = all(f.equals(first) for f in frames.values())
     print(f"\nall outputs identical: {same}")

@@ -97,10 +97,10 @@ def main() -> None:
     parser.add_argument("--max-requests", type=int, default=200_000)
     args = parser.parse_args()
 
-    from hybrid_rec.batch import resolve_model_dir
     from hybrid_rec.data.ids import IdMap
+    from hybrid_rec.feedback.store import resolve_model
 
-    model_dir, _ = resolve_model_dir(args.model)
+    model_dir, _, _ = resolve_model(args.model)
     with np.load(Path(model_dir) / "candidates" / "als" / "als.npz", allow_pickle=False) as z:
         users = IdMap(z["user_ids"]).ids.tolist()
         items = IdMap(z["item_ids"]).ids.tolist()

@@ -14,7 +14,7 @@ import argparse
 
 import numpy as np
 
-from hybrid_rec.batch import resolve_model_dir
+from hybrid_rec.feedback.store import resolve_model
 from hybrid_rec.pipeline import HybridPipeline
 
 
@@ -24,7 +24,7 @@ def main() -> None:
     parser.add_argument("--users", type=int, default=100)
     parser.add_argument("--genres", default="Comedy,Horror,Romance,Sci-Fi,Documentary")
     args = parser.parse_args()
-    model_dir, _ = resolve_model_dir(args.model)
+    model_dir, _, _ = resolve_model(args.model)
     pipe = HybridPipeline.load(model_dir)
     catalog = pipe.reranker.catalog
     users = np.random.default_rng(0).choice(pipe.generator.users.ids, args.users, replace=False)
@@ -32,9 +32,13 @@ def main() -> None:
     print("| requested genre | share in genre, no request | share in genre, with request | catalog share |")
     print("|---|---|---|---|")
     for genre in args.genres.split(","):
+
         def share(request: str | None, g: str = genre) -> float:
-            recs = pipe.recommend(list(users), 10, request=request) if request is None else [
-                pipe.recommend([u], 10, request=request)[0] for u in users]
+            recs = (
+                pipe.recommend(list(users), 10, request=request)
+                if request is None
+                else [pipe.recommend([u], 10, request=request)[0] for u in users]
+            )
             items = [r.item_id for user in recs for r in user]
             return float(np.mean([g in catalog.item(i)["genres"] for i in items]))
 

@@ -114,12 +114,9 @@ class HybridRecommender:
     @classmethod
     def load(cls, directory: str | Path) -> HybridRecommender:
         """A saved recommender, or the live version of a model store (`hybrid-rec train --out`)."""
-        directory = Path(directory)
-        if (directory / "CURRENT").is_file():
-            from hybrid_rec.feedback.store import ModelStore  # feedback sits beside, not below, the API
+        from hybrid_rec.feedback.store import resolve_model  # feedback sits beside, not below, the API
 
-            directory = ModelStore(directory).current().path / "model"
-        pipeline = HybridPipeline.load(directory)
+        pipeline = HybridPipeline.load(resolve_model(directory)[0])
         self = cls(pipeline.config)
         self.pipeline = pipeline
         return self

@@ -28,6 +28,7 @@ from tqdm.auto import tqdm
 
 from hybrid_rec.config import StrictModel
 from hybrid_rec.errors import ConfigError, DataError
+from hybrid_rec.feedback.store import resolve_model
 
 log = logging.getLogger(__name__)
 
@@ -50,19 +51,6 @@ class BatchResult:
     chunks: int
     skipped_chunks: int
     out: Path
-
-
-def resolve_model_dir(model: str | Path) -> tuple[Path, str]:
-    """A model store (its live version) or a plain saved pipeline; returns (directory, version tag)."""
-    model = Path(model)
-    if (model / "CURRENT").is_file():
-        from hybrid_rec.feedback.store import ModelStore
-
-        snap = ModelStore(model).current()
-        return snap.path / "model", f"v{snap.version}"
-    if not (model / "pipeline.json").is_file():
-        raise DataError(f"{model}: neither a model store nor a saved pipeline")
-    return model, "plain"
 
 
 def read_users(spec: str | Path, model_dir: Path) -> np.ndarray:
@@ -109,7 +97,7 @@ def _score_chunk(args: tuple[int, np.ndarray, int, str]) -> int:
 
     pipeline: HybridPipeline = _WORKER["pipeline"]  # type: ignore[assignment]
     gen = pipeline.generator
-    ids = pipeline_typed(users, gen.users.ids)  # type: ignore[union-attr]
+    ids = gen.users.coerce(users)  # type: ignore[union-attr]
     internal = gen.users.to_internal(ids, on_unknown="mask")  # type: ignore[union-attr]
     known = internal >= 0
     top = pipeline.recommend_internal(internal[known], k)
@@ -130,22 +118,12 @@ def _score_chunk(args: tuple[int, np.ndarray, int, str]) -> int:
     return len(frame)
 
 
-def pipeline_typed(users: np.ndarray, known: np.ndarray) -> np.ndarray:
-    """User ids read from text files are strings; a model keyed by integers gets integers."""
-    if len(known) and np.issubdtype(np.asarray(known).dtype, np.integer) and users.dtype.kind in "OUS":
-        try:
-            return np.asarray([int(u) for u in users], dtype=np.int64)
-        except ValueError:
-            return users
-    return users
-
-
 def score(
     model: str | Path, users: str | Path, out: str | Path, config: BatchConfig | None = None, progress: bool = True
 ) -> BatchResult:
     """Score `users` (``all`` or a file) with the model and write top-k rows to `out` (Parquet)."""
     config = config or BatchConfig()
-    model_dir, version = resolve_model_dir(model)
+    model_dir, version, _ = resolve_model(model)
     user_ids = read_users(users, model_dir)
     if len(user_ids) == 0:
         raise DataError("batch: no users to score")

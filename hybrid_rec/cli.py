@@ -125,12 +125,10 @@ def train(
 
 def _load_pipeline(model: Path):
     """A model store (its live version) or a plain saved pipeline directory."""
-    from hybrid_rec.feedback.store import ModelStore
+    from hybrid_rec.feedback.store import resolve_model
     from hybrid_rec.pipeline import HybridPipeline
 
-    if (model / "CURRENT").is_file():
-        return HybridPipeline.load(ModelStore(model).current().path / "model")
-    return HybridPipeline.load(model)
+    return HybridPipeline.load(resolve_model(model)[0])
 
 
 @app.command()
@@ -150,7 +148,7 @@ def recommend(
     if on_unknown not in ("raise", "popularity", "skip"):
         raise ConfigError(f"--on-unknown must be raise, popularity or skip, not {on_unknown!r}")
     pipeline = _load_pipeline(model)
-    user_id = pipeline.parse_user_id(user)
+    user_id = pipeline.generator.users.coerce([user])[0]
     recs = pipeline.recommend([user_id], k, request=request, on_unknown=on_unknown)  # type: ignore[arg-type]
     if not recs:
         typer.echo(f"user {user!r} is unknown; nothing to recommend (--on-unknown skip)")

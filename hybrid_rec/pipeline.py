@@ -318,17 +318,6 @@ class HybridPipeline:
             out.append(self._explained(ext, top.items[0], items[0], features, fused, text))
         return out
 
-    def parse_user_id(self, text: str) -> object:
-        """A user id typed on a command line, converted to the id type the model knows (int or str)."""
-        self._check()
-        ids = self.generator.users.ids  # type: ignore[union-attr]
-        if len(ids) and np.issubdtype(np.asarray(ids).dtype, np.integer):
-            try:
-                return int(text)
-            except ValueError:
-                return text
-        return text
-
     def cf_features(self, user: int, items: np.ndarray) -> dict[str, np.ndarray]:
         """Each first-stage source's score for arbitrary items of one user (-1: a user the model does
         not know). Used for candidates from another system: ``als`` = factor dot product,

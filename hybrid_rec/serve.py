@@ -79,16 +79,10 @@ class ModelHolder:
         self.pipeline = None
         self.refresh()
 
-    def _target(self) -> tuple[Path, str, dict[str, Any]]:
-        if (self.model / "CURRENT").is_file():
-            from hybrid_rec.feedback.store import ModelStore
-
-            snap = ModelStore(self.model).current()
-            return snap.path / "model", f"v{snap.version}", dict(snap.meta)
-        return self.model, "plain", {}
-
     def refresh(self) -> None:
-        path, version, meta = self._target()
+        from hybrid_rec.feedback.store import resolve_model
+
+        path, version, meta = resolve_model(self.model)
         if version == self.version:
             return
         from hybrid_rec.pipeline import HybridPipeline
@@ -148,7 +142,7 @@ def create_app(model: str | Path, config: ServeConfig | None = None) -> FastAPI:
         holder.refresh()
         with holder.lock:
             pipe = holder.pipeline
-        return pipe, pipe.parse_user_id(str(user_id)) if isinstance(user_id, str) else user_id  # type: ignore[union-attr]
+        return pipe, pipe.generator.users.coerce([user_id])[0]  # type: ignore[union-attr]
 
     def limit_text(text: str | None) -> None:
         if text is not None and len(text) > config.max_request_chars:
@@ -192,10 +186,7 @@ def create_app(model: str | Path, config: ServeConfig | None = None) -> FastAPI:
             raise HTTPException(422, f"k must be at most {config.max_k}")
         limit_text(body.request)
         pipe, user = pipeline_for(body.user_id)
-        known = pipe.generator.items.ids  # type: ignore[union-attr]
-        items = list(body.item_ids)
-        if len(known) and known.dtype.kind in "iu":  # a model keyed by integers accepts "42" as 42
-            items = [int(i) if isinstance(i, str) and i.lstrip("-").isdigit() else i for i in items]
+        items = pipe.generator.items.coerce(list(body.item_ids))  # "42" is 42 for an integer-keyed model
         recs = checked(
             lambda: pipe.rerank(user, items, body.k, request=body.request, on_unknown_items=body.on_unknown_items)
         )

@@ -100,6 +100,17 @@ class IdMap:
             return ids.astype(str)
         raise DataError(f"{self.name}: ids of mixed or non-string object types cannot be saved without pickle")
 
+    def coerce(self, external: Iterable[object] | np.ndarray) -> np.ndarray:
+        """Ids that arrived as text (a CLI, a CSV, JSON) in this map's id type: for a map keyed by
+        integers, ``"42"`` becomes ``42``; anything else is left as it is (and stays unknown)."""
+        values = as_id_array(external)
+        if not len(self) or not np.issubdtype(self.ids.dtype, np.integer) or values.dtype.kind not in "OUS":
+            return values
+        out = np.empty(len(values), dtype=object)
+        for k, v in enumerate(values):
+            out[k] = int(v) if isinstance(v, str) and v.strip().lstrip("-").isdigit() else v
+        return out
+
     def extend(self, external: Iterable[object]) -> IdMap:
         """A new map with the unseen ids of `external` appended (existing indices unchanged)."""
         new = pd.Index(pd.unique(as_id_array(external)))

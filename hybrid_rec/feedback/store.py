@@ -32,6 +32,18 @@ class Snapshot:
     meta: dict[str, object]
 
 
+def resolve_model(path: str | Path) -> tuple[Path, str, dict[str, object]]:
+    """The pipeline directory to load from `path`: a model store's live version, or `path` itself
+    when it is a plain saved pipeline. Returns (directory, version tag, snapshot metadata)."""
+    path = Path(path)
+    if (path / "CURRENT").is_file():
+        snap = ModelStore(path).current()
+        return snap.path / "model", f"v{snap.version}", dict(snap.meta)
+    if not (path / "pipeline.json").is_file():
+        raise DataError(f"{path}: not a saved HybridPipeline nor a model store (see `hybrid-rec train`)")
+    return path, "plain", {}
+
+
 def _fsync_dir(path: Path) -> None:
     fd = os.open(path, os.O_RDONLY)
     try:

@@ -56,24 +56,14 @@ class ApplyResult:
     seconds: float = 0.0
 
 
-def _typed(ids: list[str], known: IdMap) -> np.ndarray:
-    """Event ids arrive as text; the model may key by integers (MovieLens)."""
-    if len(known) and np.issubdtype(np.asarray(known.ids).dtype, np.integer):
-        try:
-            return np.asarray([int(x) for x in ids], dtype=np.int64)
-        except ValueError:
-            pass
-    return np.asarray(ids, dtype=object)
-
-
 def to_interactions(events: list[Event], pipeline: HybridPipeline, config: FeedbackConfig) -> Interactions:
     """Positive events as `Interactions` (weight = confidence), keyed by the model's id types."""
     pos = [e for e in events if not e.is_negative(config) and e.confidence(config) > 0]
     gen = pipeline.generator
     frame = pd.DataFrame(
         {
-            "user_id": _typed([e.user_id for e in pos], gen.users),  # type: ignore[union-attr]
-            "item_id": _typed([e.item_id for e in pos], gen.items),  # type: ignore[union-attr]
+            "user_id": gen.users.coerce([e.user_id for e in pos]),  # type: ignore[union-attr]
+            "item_id": gen.items.coerce([e.item_id for e in pos]),  # type: ignore[union-attr]
             "timestamp": [e.timestamp for e in pos],
             "weight": [e.confidence(config) for e in pos],
         }
@@ -98,8 +88,8 @@ def apply_negatives(events: list[Event], pipeline: HybridPipeline, config: Feedb
     gen = pipeline.generator
     if not neg:
         return 0
-    u = gen.users.to_internal(_typed([e.user_id for e in neg], gen.users), on_unknown="mask")  # type: ignore[union-attr]
-    i = gen.items.to_internal(_typed([e.item_id for e in neg], gen.items), on_unknown="mask")  # type: ignore[union-attr]
+    u = gen.users.to_internal(gen.users.coerce([e.user_id for e in neg]), on_unknown="mask")  # type: ignore[union-attr]
+    i = gen.items.to_internal(gen.items.coerce([e.item_id for e in neg]), on_unknown="mask")  # type: ignore[union-attr]
     known = (u >= 0) & (i >= 0)
     if not known.any():
         return 0
@@ -128,8 +118,8 @@ def negatives_by_user(events: list[Event], pipeline: HybridPipeline, config: Fee
     neg = [e for e in events if e.is_negative(config)]
     if not neg:
         return {}
-    u = gen.users.to_internal(_typed([e.user_id for e in neg], gen.users), on_unknown="mask")  # type: ignore[union-attr]
-    i = gen.items.to_internal(_typed([e.item_id for e in neg], gen.items), on_unknown="mask")  # type: ignore[union-attr]
+    u = gen.users.to_internal(gen.users.coerce([e.user_id for e in neg]), on_unknown="mask")  # type: ignore[union-attr]
+    i = gen.items.to_internal(gen.items.coerce([e.item_id for e in neg]), on_unknown="mask")  # type: ignore[union-attr]
     out: dict[int, list[int]] = {}
     for uu, ii in zip(u, i, strict=True):
         if uu >= 0 and ii >= 0:

@@ -46,3 +46,10 @@ def test_mixed_type_queries_keep_their_types():
 def test_extend_keeps_mixed_types():
     m = IdMap([1, 2], name="item").extend([2, "2", 3])
     assert list(m.ids) == [1, 2, "2", 3]
+
+
+def test_coerce_text_ids_to_the_map_type():
+    ints = IdMap([1, 42], name="user")
+    assert list(ints.to_internal(ints.coerce(["42", 1, "x", " 7"]), on_unknown="mask")) == [1, 0, -1, -1]
+    strs = IdMap(["42"], name="user")
+    assert list(strs.coerce(["42"])) == ["42"]  # a string-keyed map keeps strings
