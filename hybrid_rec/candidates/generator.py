@@ -97,10 +97,9 @@ class CandidateGenerator:
         return self
 
     def _build_indexes(self) -> None:
+        self._mips = ALSRetrieval.build(self.als, self.config.index).index
         factors = self.als.item_factors
-        supported = np.flatnonzero(self.als.item_support() > 0)  # no interactions -> never a CF candidate
-        self._mips = ItemIndex(factors.shape[1], self.config.index.model_copy(update={"metric": "ip"}))
-        self._mips.add(supported, factors[supported])
+        supported = self._mips.ids
         if "item_knn" in self.config.sources:
             knn_cfg = self.config.index.model_copy(update={"metric": "cosine"})
             self._knn = ItemIndex(factors.shape[1], knn_cfg)

@@ -18,7 +18,7 @@ import scipy.sparse as sp
 from pydantic import Field
 
 from hybrid_rec.candidates.als import ALSModel
-from hybrid_rec.candidates.index import ItemIndex
+from hybrid_rec.candidates.index import IndexConfig, ItemIndex
 from hybrid_rec.config import StrictModel
 from hybrid_rec.data.interactions import Interactions
 from hybrid_rec.errors import ConfigError
@@ -122,6 +122,15 @@ class ALSRetrieval:
     """User factors searched against item factors in an inner-product index."""
 
     name = "als"
+
+    @classmethod
+    def build(cls, als: ALSModel, config: IndexConfig | None = None) -> ALSRetrieval:
+        """Index the items that have interactions (the others are never CF candidates)."""
+        factors = als.item_factors
+        supported = np.flatnonzero(als.item_support() > 0)
+        index = ItemIndex(factors.shape[1], (config or IndexConfig()).model_copy(update={"metric": "ip"}))
+        index.add(supported, factors[supported])
+        return cls(als, index)
 
     def __init__(self, als: ALSModel, index: ItemIndex) -> None:
         self.als, self.index = als, index

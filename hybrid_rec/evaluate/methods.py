@@ -13,7 +13,6 @@ from pydantic import Field
 
 from hybrid_rec.candidates.als import ALSConfig, ALSModel
 from hybrid_rec.candidates.generator import CandidateGenerator, CandidatesConfig
-from hybrid_rec.candidates.index import ItemIndex
 from hybrid_rec.candidates.sources import ALSRetrieval, ItemKNNConfig
 from hybrid_rec.config import StrictModel
 from hybrid_rec.data.catalog import ItemCatalog
@@ -98,12 +97,7 @@ class ALSMethod:
         self._retrieval: ALSRetrieval | None = None
 
     def fit(self, train: Interactions, context: FitContext | None = None) -> ALSMethod:
-        self.model.fit(train)
-        factors = self.model.item_factors
-        supported = np.flatnonzero(self.model.item_support() > 0)
-        index = ItemIndex(factors.shape[1], kind="flat", metric="ip")
-        index.add(supported, factors[supported])
-        self._retrieval = ALSRetrieval(self.model, index)
+        self._retrieval = ALSRetrieval.build(self.model.fit(train))  # exact (flat) index
         return self
 
     def recommend(self, users: np.ndarray, k: int, exclude: sp.csr_matrix) -> TopK:
