@@ -98,7 +98,7 @@ def main() -> None:
     args = parser.parse_args()
 
     from hybrid_rec.data.ids import IdMap
-    from hybrid_rec.feedback.store import resolve_model
+    from hybrid_rec.store import resolve_model
 
     model_dir, _, _ = resolve_model(args.model)
     with np.load(Path(model_dir) / "candidates" / "als" / "als.npz", allow_pickle=False) as z:

@@ -14,7 +14,7 @@ import argparse
 
 import numpy as np
 
-from hybrid_rec.feedback.store import resolve_model
+from hybrid_rec.store import resolve_model
 from hybrid_rec.pipeline import HybridPipeline
 
 

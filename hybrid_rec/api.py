@@ -114,7 +114,7 @@ class HybridRecommender:
     @classmethod
     def load(cls, directory: str | Path) -> HybridRecommender:
         """A saved recommender, or the live version of a model store (`hybrid-rec train --out`)."""
-        from hybrid_rec.feedback.store import resolve_model  # feedback sits beside, not below, the API
+        from hybrid_rec.store import resolve_model  # feedback sits beside, not below, the API
 
         pipeline = HybridPipeline.load(resolve_model(directory)[0])
         self = cls(pipeline.config)

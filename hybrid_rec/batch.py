@@ -28,7 +28,7 @@ from tqdm.auto import tqdm
 
 from hybrid_rec.config import StrictModel
 from hybrid_rec.errors import ConfigError, DataError
-from hybrid_rec.feedback.store import resolve_model
+from hybrid_rec.store import resolve_model
 
 log = logging.getLogger(__name__)
 

@@ -114,8 +114,8 @@ def train(
     home: Annotated[Path | None, typer.Option(help="Dataset cache root.")] = None,
 ) -> None:
     """Train the whole pipeline (ALS, index, reranker, fusion) on all data and publish it to a model store."""
-    from hybrid_rec.feedback.store import ModelStore
     from hybrid_rec.pipeline import TrainConfig, train_pipeline
+    from hybrid_rec.store import ModelStore
 
     cfg = TrainConfig.from_toml(config)
     pipeline, info = train_pipeline(cfg, home=home, progress=not _state["quiet"])
@@ -125,8 +125,8 @@ def train(
 
 def _load_pipeline(model: Path):
     """A model store (its live version) or a plain saved pipeline directory."""
-    from hybrid_rec.feedback.store import resolve_model
     from hybrid_rec.pipeline import HybridPipeline
+    from hybrid_rec.store import resolve_model
 
     return HybridPipeline.load(resolve_model(model)[0])
 
@@ -205,8 +205,8 @@ def feedback_apply(
 ) -> None:
     """Apply pending events in micro-batches; each accepted batch becomes a new model version."""
     from hybrid_rec.feedback.log import EventLog
-    from hybrid_rec.feedback.store import ModelStore
     from hybrid_rec.feedback.updater import UpdaterConfig, apply_pending
+    from hybrid_rec.store import ModelStore
 
     store = ModelStore(model)
     cfg = UpdaterConfig(finetune=finetune, batch_size=batch_size, guard_tolerance=guard_tolerance)

@@ -80,7 +80,7 @@ class ModelHolder:
         self.refresh()
 
     def refresh(self) -> None:
-        from hybrid_rec.feedback.store import resolve_model
+        from hybrid_rec.store import resolve_model
 
         path, version, meta = resolve_model(self.model)
         if version == self.version:

@@ -6,7 +6,7 @@ from typer.testing import CliRunner
 
 from hybrid_rec.cli import app
 from hybrid_rec.errors import DataError, NotFittedError, UnknownIdError
-from hybrid_rec.feedback.store import ModelStore
+from hybrid_rec.store import ModelStore
 from hybrid_rec.pipeline import HybridPipeline
 
 TRAIN_TOML = """

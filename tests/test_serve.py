@@ -6,7 +6,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from hybrid_rec.feedback.log import EventLog
-from hybrid_rec.feedback.store import ModelStore
+from hybrid_rec.store import ModelStore
 from hybrid_rec.serve import ServeConfig, create_app
 
 

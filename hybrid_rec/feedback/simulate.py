@@ -32,8 +32,8 @@ from hybrid_rec.data.config import DatasetConfig, build_dataset
 from hybrid_rec.data.interactions import Interactions
 from hybrid_rec.data.splits import leave_last_out, temporal_split
 from hybrid_rec.errors import ConfigError
-from hybrid_rec.evaluate.metrics import paired_bootstrap, ranking_metrics
 from hybrid_rec.feedback.updater import UpdaterConfig, finetune_reranker
+from hybrid_rec.metrics import paired_bootstrap, ranking_metrics
 from hybrid_rec.pipeline import HybridConfig, HybridPipeline
 
 log = logging.getLogger(__name__)

@@ -24,12 +24,12 @@ from pydantic import Field
 from hybrid_rec.config import StrictModel
 from hybrid_rec.data.ids import IdMap
 from hybrid_rec.data.interactions import Interactions
-from hybrid_rec.evaluate.metrics import ranking_metrics
 from hybrid_rec.feedback.events import Event, FeedbackConfig
 from hybrid_rec.feedback.log import EventLog
-from hybrid_rec.feedback.store import ModelStore
+from hybrid_rec.metrics import ranking_metrics
 from hybrid_rec.pipeline import HybridPipeline
 from hybrid_rec.rerank.trainer import Trainer, TrainerConfig, build_examples
+from hybrid_rec.store import ModelStore
 
 log = logging.getLogger(__name__)
 

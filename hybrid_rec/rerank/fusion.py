@@ -18,7 +18,7 @@ from pydantic import Field
 
 from hybrid_rec.config import StrictModel
 from hybrid_rec.errors import ConfigError, NotFittedError
-from hybrid_rec.evaluate.metrics import ranking_metrics
+from hybrid_rec.metrics import ranking_metrics
 from hybrid_rec.topk import TopK
 
 

@@ -131,7 +131,7 @@ class GPT2Reranker:
 
     def validation_ndcg(self, fit: Interactions, valid: Interactions, k: int = 10) -> float:
         """Full-ranking NDCG@k of the item-token distribution on `valid` (fit items excluded)."""
-        from hybrid_rec.evaluate.metrics import ranking_metrics  # evaluate is beside, not before, rerank
+        from hybrid_rec.metrics import ranking_metrics  # evaluate is beside, not before, rerank
 
         self._scorer = None
         users = np.unique(valid.user)

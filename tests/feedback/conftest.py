@@ -3,7 +3,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from hybrid_rec.feedback.store import ModelStore
+from hybrid_rec.store import ModelStore
 
 
 @pytest.fixture()

@@ -5,7 +5,7 @@ import pytest
 from hybrid_rec.errors import DataError
 from hybrid_rec.feedback.events import FeedbackConfig, parse_event
 from hybrid_rec.feedback.log import EventLog
-from hybrid_rec.feedback.store import ModelStore
+from hybrid_rec.store import ModelStore
 
 NOW = 1_700_000_000.0
 
