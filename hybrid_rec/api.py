@@ -20,7 +20,10 @@ from hybrid_rec.data.catalog import ItemCatalog
 from hybrid_rec.data.interactions import ColumnMapping, Interactions
 from hybrid_rec.data.splits import leave_last_out
 from hybrid_rec.errors import DataError, NotFittedError
-from hybrid_rec.pipeline import ExternalFactors, HybridConfig, HybridPipeline, Recommendation
+from hybrid_rec.explain import Recommendation
+from hybrid_rec.pipeline import ExternalFactors, HybridConfig, HybridPipeline
+from hybrid_rec.policy import OnUnknown
+from hybrid_rec.store import resolve_model
 
 COLUMNS = ["user_id", "item_id", "rank", "score", "lm_score", "sources", "cf_scores", "item_text"]
 
@@ -85,10 +88,13 @@ class HybridRecommender:
         return self.pipeline
 
     def recommend(
-        self, user_ids: Sequence[object], k: int = 10, *, request: str | None = None, on_unknown: str = "raise"
+        self, user_ids: Sequence[object], k: int = 10, *, request: str | None = None, on_unknown: OnUnknown = "raise"
     ) -> pd.DataFrame:
-        """Top-k per user (unseen items only): user_id, item_id, rank, score, lm_score, sources, cf_scores."""
-        recs = self._ready().recommend(list(user_ids), k, request=request, on_unknown=on_unknown)  # type: ignore[arg-type]
+        """Top-k per user (unseen items only): user_id, item_id, rank, score, lm_score, sources, cf_scores.
+
+        on_unknown (users the model does not know): ``"raise"``, ``"skip"`` or ``"fallback"`` (popular items).
+        """
+        recs = self._ready().recommend(list(user_ids), k, request=request, on_unknown=on_unknown)
         return _frame([r for user in recs for r in user])
 
     def rerank(
@@ -98,9 +104,12 @@ class HybridRecommender:
         k: int | None = None,
         *,
         request: str | None = None,
-        on_unknown_items: str = "skip",
+        on_unknown_items: OnUnknown = "skip",
     ) -> pd.DataFrame:
-        """Reorder candidates from another system for one user, best first."""
+        """Reorder candidates from another system for one user, best first.
+
+        on_unknown_items: ``"skip"`` (dropped), ``"raise"`` or ``"fallback"`` (kept last, score NaN).
+        """
         return _frame(self._ready().rerank(user_id, item_ids, k, request=request, on_unknown_items=on_unknown_items))
 
     def explain(self, user_id: object, k: int = 10, *, request: str | None = None) -> list[Recommendation]:
@@ -114,8 +123,6 @@ class HybridRecommender:
     @classmethod
     def load(cls, directory: str | Path) -> HybridRecommender:
         """A saved recommender, or the live version of a model store (`hybrid-rec train --out`)."""
-        from hybrid_rec.store import resolve_model  # feedback sits beside, not below, the API
-
         pipeline = HybridPipeline.load(resolve_model(directory)[0])
         self = cls(pipeline.config)
         self.pipeline = pipeline

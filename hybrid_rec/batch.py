@@ -34,14 +34,22 @@ log = logging.getLogger(__name__)
 
 
 class BatchConfig(StrictModel):
-    k: int = Field(100, gt=0)
-    chunk_users: int = Field(1024, gt=0)
-    backend: Literal["local", "ray"] = "local"
-    workers: int = Field(1, ge=1)
-    threads: int = Field(1, ge=1)
-    ray_cpus_per_actor: float = Field(0.5, gt=0)
-    ray_gpus_per_actor: float = Field(0.0, ge=0)
-    ray_address: str | None = None  # None: a local Ray instance started (and stopped) for this job
+    """`hybrid-rec score`: how many items per user, chunking, and the backend that scores the chunks."""
+
+    k: int = Field(100, gt=0, description="Items per user in the output.")
+    chunk_users: int = Field(1024, gt=0, description="Users per chunk (one Parquet part each; bounds peak memory).")
+    backend: Literal["local", "ray"] = Field(
+        "local", description="'local' (a process pool) or 'ray' (Ray Data actors; needs the 'ray' extra)."
+    )
+    workers: int = Field(1, ge=1, description="Worker processes (local) or actors (ray), one model replica each.")
+    threads: int = Field(1, ge=1, description="torch / BLAS threads per worker.")
+    ray_cpus_per_actor: float = Field(
+        0.5, gt=0, description="CPUs reserved per Ray actor (fractional: Ray's own read tasks need some)."
+    )
+    ray_gpus_per_actor: float = Field(0.0, ge=0, description="GPUs per Ray actor (fractions share a GPU).")
+    ray_address: str | None = Field(
+        None, description="Ray cluster to join; unset: a local Ray instance started (and stopped) for this job."
+    )
 
 
 @dataclass(frozen=True)
@@ -80,12 +88,10 @@ _WORKER: dict[str, object] = {}
 
 def _init_worker(model_dir: str, threads: int) -> None:
     import torch
-    import transformers
     from threadpoolctl import threadpool_limits
 
     torch.set_num_threads(threads)
     threadpool_limits(threads)
-    transformers.utils.logging.disable_progress_bar()  # one bar per worker model load is noise
     from hybrid_rec.pipeline import HybridPipeline
 
     _WORKER["pipeline"] = HybridPipeline.load(model_dir)
@@ -98,7 +104,7 @@ def _score_chunk(args: tuple[int, np.ndarray, int, str]) -> int:
     pipeline: HybridPipeline = _WORKER["pipeline"]  # type: ignore[assignment]
     gen = pipeline.generator
     ids = gen.users.coerce(users)  # type: ignore[union-attr]
-    internal = gen.users.to_internal(ids, on_unknown="mask")  # type: ignore[union-attr]
+    internal = gen.users.to_internal(ids, on_unknown="fallback")  # type: ignore[union-attr]
     known = internal >= 0
     top = pipeline.recommend_internal(internal[known], k)
     valid = top.items >= 0
@@ -119,7 +125,7 @@ def _score_chunk(args: tuple[int, np.ndarray, int, str]) -> int:
 
 
 def score(
-    model: str | Path, users: str | Path, out: str | Path, config: BatchConfig | None = None, progress: bool = True
+    model: str | Path, users: str | Path, out: str | Path, config: BatchConfig | None = None, progress: bool = False
 ) -> BatchResult:
     """Score `users` (``all`` or a file) with the model and write top-k rows to `out` (Parquet)."""
     config = config or BatchConfig()

@@ -139,17 +139,16 @@ def recommend(
     k: Annotated[int, typer.Option("--k", min=1, max=1000, help="How many items.")] = 10,
     request: Annotated[str | None, typer.Option(help='An explicit request, e.g. "a comedy".')] = None,
     on_unknown: Annotated[
-        str, typer.Option(help="raise | popularity | skip, for a user the model does not know.")
+        str, typer.Option(help="raise | skip | fallback (popular items), for a user the model does not know.")
     ] = "raise",
 ) -> None:
     """Print recommendations for one user with their explanation."""
-    from hybrid_rec.errors import ConfigError
+    from hybrid_rec.policy import check_on_unknown
 
-    if on_unknown not in ("raise", "popularity", "skip"):
-        raise ConfigError(f"--on-unknown must be raise, popularity or skip, not {on_unknown!r}")
+    policy = check_on_unknown(on_unknown, "--on-unknown")
     pipeline = _load_pipeline(model)
     user_id = pipeline.generator.users.coerce([user])[0]
-    recs = pipeline.recommend([user_id], k, request=request, on_unknown=on_unknown)  # type: ignore[arg-type]
+    recs = pipeline.recommend([user_id], k, request=request, on_unknown=policy)
     if not recs:
         typer.echo(f"user {user!r} is unknown; nothing to recommend (--on-unknown skip)")
         return

@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 import threading
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 from fastapi import Depends, FastAPI, Header, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
@@ -21,6 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from hybrid_rec.config import StrictModel
 from hybrid_rec.errors import ConfigError, DataError, NotFittedError, UnknownIdError
+from hybrid_rec.policy import OnUnknown
 
 log = logging.getLogger(__name__)
 
@@ -28,12 +29,16 @@ Id = str | int
 
 
 class ServeConfig(StrictModel):
-    max_k: int = Field(100, gt=0)
-    max_candidates: int = Field(1000, gt=0)
-    max_events: int = Field(10_000, gt=0)
-    max_body_bytes: int = Field(2_000_000, gt=0)
-    max_request_chars: int = Field(200, gt=0)
-    api_key: str | None = None
+    """Limits every request is checked against, and the key that guards the write endpoint."""
+
+    max_k: int = Field(100, gt=0, description="Largest k a client may ask for.")
+    max_candidates: int = Field(1000, gt=0, description="Most candidate items per /rerank request.")
+    max_events: int = Field(10_000, gt=0, description="Most events per /feedback request.")
+    max_body_bytes: int = Field(2_000_000, gt=0, description="Largest request body in bytes (larger: 413).")
+    max_request_chars: int = Field(200, gt=0, description="Longest request text (the 'request' field).")
+    api_key: str | None = Field(
+        None, description="Key clients must send as X-API-Key to POST /feedback; unset: no key needed."
+    )
 
 
 class _Body(BaseModel):
@@ -41,31 +46,51 @@ class _Body(BaseModel):
 
 
 class RecommendRequest(_Body):
-    user_id: Id
-    k: int = Field(10, ge=1)
-    request: str | None = None
-    on_unknown: Literal["raise", "popularity", "skip"] = "raise"
+    """Top-k items for one user."""
+
+    user_id: Id = Field(description="External user id.")
+    k: int = Field(10, ge=1, description="How many items (at most the server's max_k).")
+    request: str | None = Field(
+        None, description="An explicit request in words, e.g. 'a comedy' (at most max_request_chars)."
+    )
+    on_unknown: OnUnknown = Field(
+        "raise",
+        description="A user the model does not know: 'raise' (an error), 'fallback' (popular items) or "
+        "'skip' (an empty list).",
+    )
 
 
 class RerankRequest(_Body):
-    user_id: Id
-    item_ids: list[Id] = Field(min_length=1)
-    k: int | None = Field(None, ge=1)
-    request: str | None = None
-    on_unknown_items: Literal["skip", "raise", "last"] = "skip"
+    """Reorder candidates from another system for one user."""
+
+    user_id: Id = Field(description="External user id (an unknown user is scored from the LM prior and popularity).")
+    item_ids: list[Id] = Field(min_length=1, description="Candidate item ids (at most the server's max_candidates).")
+    k: int | None = Field(None, ge=1, description="Keep the best k (at most max_k); unset: all candidates.")
+    request: str | None = Field(None, description="An explicit request in words, e.g. 'a comedy'.")
+    on_unknown_items: OnUnknown = Field(
+        "skip",
+        description="Candidates the model does not know: 'skip' them, 'raise' (an error) or 'fallback' "
+        "(ranked last, score NaN).",
+    )
 
 
 class FeedbackEvent(_Body):
-    event_id: str = Field(min_length=1, max_length=200)
-    user_id: Id
-    item_id: Id
-    type: str
-    timestamp: float
-    weight: float | None = None
+    """One event for the durable event log."""
+
+    event_id: str = Field(
+        min_length=1, max_length=200, description="Unique id of the event; a repeated id is ignored (idempotent)."
+    )
+    user_id: Id = Field(description="External user id (new users are allowed).")
+    item_id: Id = Field(description="External item id.")
+    type: str = Field(description="view, click, purchase, rating, skip or dislike.")
+    timestamp: float = Field(description="Event time in Unix seconds.")
+    weight: float | None = Field(None, description="Optional weight (the rating for type 'rating').")
 
 
 class FeedbackRequest(_Body):
-    events: list[FeedbackEvent] = Field(min_length=1)
+    """A batch of feedback events (at most the server's max_events)."""
+
+    events: list[FeedbackEvent] = Field(min_length=1, description="The events, in any order.")
 
 
 class ModelHolder:

@@ -6,8 +6,8 @@ from typer.testing import CliRunner
 
 from hybrid_rec.cli import app
 from hybrid_rec.errors import DataError, NotFittedError, UnknownIdError
-from hybrid_rec.store import ModelStore
 from hybrid_rec.pipeline import HybridPipeline
+from hybrid_rec.store import ModelStore
 
 TRAIN_TOML = """
 [dataset]
@@ -73,7 +73,7 @@ def test_unknown_users(trained_dir):
     with pytest.raises(UnknownIdError):
         pipe.recommend(["nobody"], 3)
     assert pipe.recommend(["nobody"], 3, on_unknown="skip") == []
-    cold = pipe.recommend(["nobody"], 3, on_unknown="popularity")[0]
+    cold = pipe.recommend(["nobody"], 3, on_unknown="fallback")[0]
     assert len(cold) == 3 and all(r.sources == ("popularity",) for r in cold)
     with pytest.raises(NotFittedError):
         HybridPipeline().recommend(["u1"], 3)
@@ -102,7 +102,7 @@ def test_rerank_external_candidates(trained_dir):
     assert [r.rank for r in ranked] == [1, 2, 3]
     assert {r.item_id for r in ranked} <= set(their_candidates) - {"not-in-our-catalog"}
     assert all(np.isfinite(r.score) and "lm" not in r.cf_scores for r in ranked)
-    full = pipe.rerank("u1", their_candidates, on_unknown_items="last")
+    full = pipe.rerank("u1", their_candidates, on_unknown_items="fallback")
     assert full[-1].item_id == "not-in-our-catalog" and np.isnan(full[-1].score) and len(full) == 5
     assert [r.item_id for r in full[:3]] == [r.item_id for r in ranked]  # k only truncates
     with pytest.raises(UnknownIdError):

@@ -6,8 +6,8 @@ import pytest
 from fastapi.testclient import TestClient
 
 from hybrid_rec.feedback.log import EventLog
-from hybrid_rec.store import ModelStore
 from hybrid_rec.serve import ServeConfig, create_app
+from hybrid_rec.store import ModelStore
 
 
 @pytest.fixture()

@@ -29,15 +29,21 @@ class ALSConfig(StrictModel):
     all cores); ``blas_threads`` pins BLAS while fitting (1 measured fastest on 2 cores).
     """
 
-    factors: int = Field(64, gt=0)
-    regularization: float = Field(0.1, ge=0)
-    alpha: float = Field(1.0, gt=0)
-    iterations: int = Field(15, gt=0)
-    seed: int = 0
-    confidence: Literal["binary", "weight"] = "binary"
-    num_threads: int = Field(0, ge=0)
-    blas_threads: int = Field(1, ge=0)
-    device: Literal["auto", "cpu", "cuda"] = "cpu"
+    factors: int = Field(64, gt=0, description="Latent dimensions of the user and item vectors.")
+    regularization: float = Field(0.1, ge=0, description="L2 penalty on the factors.")
+    alpha: float = Field(1.0, gt=0, description="Confidence scale: confidence = 1 + alpha * r.")
+    iterations: int = Field(15, gt=0, description="ALS sweeps (each re-solves all users, then all items).")
+    seed: int = Field(0, description="Seed of the factor initialisation.")
+    confidence: Literal["binary", "weight"] = Field(
+        "binary", description="r in the confidence: 'binary' (1 if the pair occurred) or 'weight' (summed weights)."
+    )
+    num_threads: int = Field(0, ge=0, description="implicit's own worker threads while fitting (0 = all cores).")
+    blas_threads: int = Field(
+        1, ge=0, description="BLAS threads while fitting (1 measured fastest on 2 shared cores; 0 = leave as is)."
+    )
+    device: Literal["auto", "cpu", "cuda"] = Field(
+        "cpu", description="Where ALS fits: 'cuda' needs implicit built with CUDA; 'auto' uses it when present."
+    )
 
 
 def _has_cuda() -> bool:
@@ -144,8 +150,8 @@ class ALSModel:
         f = user_factors.shape[1]
         model.user_factors = np.zeros((len(self.users), f), np.float32)
         model.item_factors = np.zeros((len(self.items), f), np.float32)
-        u_pos = self.users.to_internal(as_id_array(user_ids), on_unknown="mask")
-        i_pos = self.items.to_internal(as_id_array(item_ids), on_unknown="mask")
+        u_pos = self.users.to_internal(as_id_array(user_ids), on_unknown="fallback")
+        i_pos = self.items.to_internal(as_id_array(item_ids), on_unknown="fallback")
         model.user_factors[u_pos[u_pos >= 0]] = user_factors[u_pos >= 0]
         model.item_factors[i_pos[i_pos >= 0]] = item_factors[i_pos >= 0]
         self._model = model
@@ -267,7 +273,7 @@ class ALSModel:
         """
         model = self._fitted()
         ids = as_id_array(item_ids)
-        idx = self.items.to_internal(ids, on_unknown="mask")  # type: ignore[union-attr]
+        idx = self.items.to_internal(ids, on_unknown="fallback")  # type: ignore[union-attr]
         keep = idx >= 0
         values = (
             np.ones(int(keep.sum()), np.float32)

@@ -8,7 +8,6 @@ the recent histories and popularity counts are extended.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -23,6 +22,7 @@ from hybrid_rec.candidates.sources import (
     ALSRetrieval,
     BlendConfig,
     Candidates,
+    CandidateSource,
     ItemKNN,
     ItemKNNConfig,
     PopularitySource,
@@ -32,22 +32,29 @@ from hybrid_rec.candidates.sources import (
 from hybrid_rec.config import StrictModel
 from hybrid_rec.data.ids import IdMap, as_id_array
 from hybrid_rec.data.interactions import Interactions
-from hybrid_rec.errors import ConfigError, DataError, NotFittedError
+from hybrid_rec.errors import ConfigError, NotFittedError
+from hybrid_rec.persist import load_arrays, load_config, save_arrays, save_config
+from hybrid_rec.policy import OnUnknown, check_on_unknown
 from hybrid_rec.topk import TopK
 
 SOURCES = ("als", "item_knn", "popularity")
-OnUnknownUser = Literal["raise", "popularity", "skip"]
 
 
 class CandidatesConfig(StrictModel):
     """The first stage: which sources, their models and indexes, and how lists are blended."""
 
-    sources: list[Literal["als", "item_knn", "popularity"]] = Field(default_factory=lambda: list(SOURCES))
-    n: int = Field(200, gt=0)
-    als: ALSConfig = Field(default_factory=ALSConfig)
-    index: IndexConfig = Field(default_factory=IndexConfig)
-    item_knn: ItemKNNConfig = Field(default_factory=ItemKNNConfig)
-    blend: BlendConfig = Field(default_factory=BlendConfig)
+    sources: list[Literal["als", "item_knn", "popularity"]] = Field(
+        default_factory=lambda: list(SOURCES),
+        description="Candidate sources to run and blend: 'als', 'item_knn', 'popularity' (no repeats).",
+    )
+    n: int = Field(200, gt=0, description="Candidates per user after blending (the default for generate).")
+    als: ALSConfig = Field(default_factory=ALSConfig, description="The ALS model (its item vectors also feed item_knn).")
+    index: IndexConfig = Field(
+        default_factory=IndexConfig,
+        description="The FAISS index over ALS item vectors (item_knn uses the same kind with metric 'cosine').",
+    )
+    item_knn: ItemKNNConfig = Field(default_factory=ItemKNNConfig, description="The item-to-item source.")
+    blend: BlendConfig = Field(default_factory=BlendConfig, description="How the sources' lists are merged.")
 
     @field_validator("sources")
     @classmethod
@@ -69,16 +76,24 @@ class UserCandidates:
     cold: bool
 
 
+@dataclass(frozen=True)
+class _Fitted:
+    """What `fit` builds: the retrieval index, the neighbour index (if ``item_knn`` is a source),
+    the recent histories and the popularity source."""
+
+    mips: ItemIndex
+    knn: ItemIndex | None
+    history: RecentHistory
+    popularity: PopularitySource
+
+
 class CandidateGenerator:
     """Fit once on interactions; generate blended candidates per user; update with new events."""
 
     def __init__(self, config: CandidatesConfig | None = None) -> None:
         self.config = config or CandidatesConfig()
         self.als = ALSModel(self.config.als)
-        self._mips: ItemIndex | None = None
-        self._knn: ItemIndex | None = None
-        self._history: RecentHistory | None = None
-        self._popularity: PopularitySource | None = None
+        self._state: _Fitted | None = None
 
     # ------------------------------------------------------------------ fitting
     def fit(self, interactions: Interactions, als: ALSModel | None = None) -> CandidateGenerator:
@@ -91,63 +106,81 @@ class CandidateGenerator:
                     "CandidateGenerator.fit: the given ALS model must be fitted on these interactions' id maps"
                 )
             self.als = als
-        self._build_indexes()
-        self._history = RecentHistory(interactions, self.config.item_knn.history)
-        self._popularity = PopularitySource(self.als.item_support())
+        history = RecentHistory(interactions, self.config.item_knn.history)
+        self._state = self._build(history)
         return self
 
-    def _build_indexes(self) -> None:
-        self._mips = ALSRetrieval.build(self.als, self.config.index).index
-        factors = self.als.item_factors
-        supported = self._mips.ids
+    def _build(self, history: RecentHistory) -> _Fitted:
+        """Indexes and popularity from the fitted ALS model."""
+        mips = ALSRetrieval.build(self.als, self.config.index).index
+        knn = None
         if "item_knn" in self.config.sources:
-            knn_cfg = self.config.index.model_copy(update={"metric": "cosine"})
-            self._knn = ItemIndex(factors.shape[1], knn_cfg)
-            nonzero = supported[np.linalg.norm(factors[supported], axis=1) > 0]
-            self._knn.add(nonzero, factors[nonzero])
+            factors = self.als.item_factors
+            knn = ItemIndex(factors.shape[1], self.config.index.model_copy(update={"metric": "cosine"}))
+            nonzero = mips.ids[np.linalg.norm(factors[mips.ids], axis=1) > 0]
+            knn.add(nonzero, factors[nonzero])
+        return _Fitted(mips, knn, history, PopularitySource(self.als.item_support()))
 
-    def _check(self) -> None:
-        if self._mips is None:
+    @property
+    def fitted(self) -> _Fitted:
+        """The fitted parts, or `NotFittedError`."""
+        if self._state is None:
             raise NotFittedError("CandidateGenerator is not fitted; call fit(interactions) first")
+        return self._state
+
+    @property
+    def is_fitted(self) -> bool:
+        return self._state is not None
 
     @property
     def users(self) -> IdMap:
-        self._check()
-        return self.als.users  # type: ignore[return-value]
+        self.fitted  # noqa: B018  (raises when not fitted)
+        return self.als.users
 
     @property
     def items(self) -> IdMap:
-        self._check()
-        return self.als.items  # type: ignore[return-value]
+        self.fitted  # noqa: B018
+        return self.als.items
 
     def recent_items(self, user: int) -> np.ndarray:
         """The user's most recent items (internal ids, newest first, at most ``item_knn.history``)."""
-        self._check()
-        return self._history.of(int(user))  # type: ignore[union-attr]
+        return self.fitted.history.of(int(user))
 
     def popular(self, n: int, exclude: sp.csr_matrix) -> TopK:
         """The `n` most popular items per row of `exclude`, skipping its items (for users the model lacks)."""
-        self._check()
-        return self._popularity.generate(np.zeros(exclude.shape[0], np.int64), n, sp.csr_matrix(exclude))  # type: ignore[union-attr]
+        return self.fitted.popularity.generate(np.zeros(exclude.shape[0], np.int64), n, sp.csr_matrix(exclude))
 
     @property
     def popularity_counts(self) -> np.ndarray:
         """Users per item in the fitted data (what the popularity source ranks by)."""
-        self._check()
-        return self._popularity.counts  # type: ignore[union-attr]
+        return self.fitted.popularity.counts
 
     # ------------------------------------------------------------------ generation
-    def sources(self) -> dict[str, object]:
-        self._check()
-        out: dict[str, object] = {}
+    def sources(self) -> dict[str, CandidateSource]:
+        """The configured sources, by name, over the fitted state."""
+        state = self.fitted
+        out: dict[str, CandidateSource] = {}
         for name in self.config.sources:
             if name == "als":
-                out[name] = ALSRetrieval(self.als, self._mips)  # type: ignore[arg-type]
-            elif name == "item_knn":
-                out[name] = ItemKNN(self._knn, self._history, self.config.item_knn, len(self.items))  # type: ignore[arg-type]
-            else:
-                out[name] = self._popularity
+                out[name] = ALSRetrieval(self.als, state.mips)
+            elif name == "item_knn" and state.knn is not None:
+                out[name] = ItemKNN(state.knn, state.history, self.config.item_knn, self.als)
+            elif name == "popularity":
+                out[name] = state.popularity
         return out
+
+    def score_items(self, user: int, items: np.ndarray) -> dict[str, np.ndarray]:
+        """Each source's own score for arbitrary `items` of one internal `user` (-1: a user the model
+        does not know), as [1, len(items)] float64 rows; NaN where a source cannot score. Used for
+        candidates that come from another system. Every source of `SOURCES` is present."""
+        state = self.fitted
+        items = np.asarray(items, dtype=np.int64)
+        sources: dict[str, CandidateSource] = {
+            "als": ALSRetrieval(self.als, state.mips),
+            "item_knn": ItemKNN(state.knn, state.history, self.config.item_knn, self.als),
+            "popularity": state.popularity,
+        }
+        return {name: src.score(int(user), items)[None, :].astype(np.float64) for name, src in sources.items()}
 
     def seen(self, users: np.ndarray) -> sp.csr_matrix:
         """The fitted items of `users` (the default exclusion)."""
@@ -155,10 +188,10 @@ class CandidateGenerator:
 
     def source_lists(self, users: np.ndarray, n: int, exclude: sp.csr_matrix | None = None) -> dict[str, TopK]:
         """Each source's own top-`n` per user; users without history get only popularity."""
-        self._check()
+        state = self.fitted
         users = np.asarray(users, dtype=np.int64)
         exclude = self.seen(users) if exclude is None else sp.csr_matrix(exclude)
-        cold = self._history.lengths(users) == 0  # type: ignore[union-attr]
+        cold = state.history.lengths(users) == 0
         warm = np.flatnonzero(~cold)
         out: dict[str, TopK] = {}
         for name, source in self.sources().items():
@@ -166,11 +199,11 @@ class CandidateGenerator:
             scores = np.full((len(users), n), np.nan, np.float32)
             rows = np.arange(len(users)) if name == "popularity" else warm
             if len(rows):
-                top = source.generate(users[rows], n, exclude[rows])  # type: ignore[attr-defined]
+                top = source.generate(users[rows], n, exclude[rows])
                 items[rows], scores[rows] = top.items, top.scores
             out[name] = TopK(items, scores)
         if cold.any() and "popularity" not in out:
-            pop = self._popularity.generate(users[cold], n, exclude[cold])  # type: ignore[union-attr]
+            pop = state.popularity.generate(users[cold], n, exclude[cold])
             items = np.full((len(users), n), -1, np.int64)
             scores = np.full((len(users), n), np.nan, np.float32)
             items[cold], scores[cold] = pop.items, pop.scores
@@ -187,27 +220,25 @@ class CandidateGenerator:
         return blend(lists, n, self.config.blend.model_copy(update={"weights": weights}))
 
     def generate_for(
-        self, user_ids: list[object] | np.ndarray, n: int | None = None, on_unknown: OnUnknownUser = "raise"
+        self, user_ids: list[object] | np.ndarray, n: int | None = None, on_unknown: OnUnknown = "raise"
     ) -> list[UserCandidates]:
         """Candidates for external user ids. Unknown users: ``raise`` (`UnknownIdError`),
-        ``popularity`` (popular items, marked ``cold``) or ``skip`` (left out of the result)."""
-        self._check()
-        if on_unknown not in ("raise", "popularity", "skip"):
-            raise ValueError(f"on_unknown must be 'raise', 'popularity' or 'skip', not {on_unknown!r}")
+        ``fallback`` (popular items, marked ``cold``) or ``skip`` (left out of the result)."""
+        state = self.fitted
+        on_unknown = check_on_unknown(on_unknown)
         ids = as_id_array(user_ids)
-        internal = self.users.to_internal(ids, on_unknown="raise" if on_unknown == "raise" else "mask")
+        internal = self.users.to_internal(ids, on_unknown="raise" if on_unknown == "raise" else "fallback")
         n = n or self.config.n
         known = internal >= 0
         result: dict[int, UserCandidates] = {}
         if known.any():
             cands = self.generate(internal[known], n)
-            cold = self._history.lengths(internal[known]) == 0  # type: ignore[union-attr]
+            cold = state.history.lengths(internal[known]) == 0
             for row, pos in enumerate(np.flatnonzero(known)):
                 result[pos] = self._external(ids[pos], cands, row, bool(cold[row]))
-        if on_unknown == "popularity" and (~known).any():
+        if on_unknown == "fallback" and (~known).any():
             unknown = np.flatnonzero(~known)
-            empty = sp.csr_matrix((len(unknown), len(self.items)))
-            pop = self._popularity.generate(np.zeros(len(unknown), np.int64), n, empty)  # type: ignore[union-attr]
+            pop = self.popular(n, sp.csr_matrix((len(unknown), len(self.items))))
             scores = {
                 name: np.full(pop.items.shape, np.nan) for name in self.config.sources
             }  # same keys as known users
@@ -232,11 +263,11 @@ class CandidateGenerator:
     def update(self, events: Interactions) -> tuple[np.ndarray, np.ndarray]:
         """Absorb new events: ALS re-solves touched users and items, their index vectors are replaced,
         histories and popularity are extended. Returns the touched (users, items) internal ids."""
-        self._check()
+        state = self.fitted
         users, items = self.als.update(events)
         factors = self.als.item_factors
         support = self.als.item_support()
-        for index in (self._mips, self._knn):
+        for index in (state.mips, state.knn):
             if index is None:
                 continue
             ok = items[(support[items] > 0) & (np.linalg.norm(factors[items], axis=1) > 0)]
@@ -247,43 +278,31 @@ class CandidateGenerator:
                 index.add(ok[~present], factors[ok[~present]])
         ext_u = events.users.to_external(events.user)
         ext_i = events.items.to_external(events.item)
-        self._history.add(  # type: ignore[union-attr]
-            self.users.to_internal(ext_u), self.items.to_internal(ext_i), events.timestamp, len(self.users)
-        )
-        self._popularity.set_counts(support)  # type: ignore[union-attr]
+        state.history.add(self.users.to_internal(ext_u), self.items.to_internal(ext_i), events.timestamp, len(self.users))
+        state.popularity.set_counts(support)
         return users, items
 
     # ------------------------------------------------------------------ persistence
     def save(self, directory: str | Path) -> None:
         """``candidates.json`` + the ALS model + both indexes + histories (npz); no pickle."""
-        self._check()
-        directory = Path(directory)
-        directory.mkdir(parents=True, exist_ok=True)
-        (directory / "candidates.json").write_text(self.config.model_dump_json(indent=2))
+        state = self.fitted
+        directory = save_config(directory, self.config, "candidates.json")
         self.als.save(directory / "als")
-        self._mips.save(directory / "mips")  # type: ignore[union-attr]
-        if self._knn is not None:
-            self._knn.save(directory / "knn")
-        h = self._history
-        np.savez(directory / "history.npz", user=h._user, item=h._item, ts=h._ts)  # type: ignore[union-attr]
+        state.mips.save(directory / "mips")
+        if state.knn is not None:
+            state.knn.save(directory / "knn")
+        save_arrays(directory / "history.npz", **state.history.arrays())
 
     @classmethod
     def load(cls, directory: str | Path) -> CandidateGenerator:
+        config = load_config(directory, CandidatesConfig, "candidates.json", what="CandidateGenerator")
         directory = Path(directory)
-        if not (directory / "candidates.json").is_file():
-            raise DataError(f"{directory}: missing candidates.json; not a saved CandidateGenerator")
-        config = CandidatesConfig.from_dict(
-            json.loads((directory / "candidates.json").read_text()), source=str(directory / "candidates.json")
-        )
         self = cls(config)
         self.als = ALSModel.load(directory / "als")
-        self._mips = ItemIndex.load(directory / "mips")
-        if (directory / "knn").is_dir():
-            self._knn = ItemIndex.load(directory / "knn")
-        with np.load(directory / "history.npz", allow_pickle=False) as z:
-            history = RecentHistory.__new__(RecentHistory)
-            history.length = config.item_knn.history
-            history._build(z["user"], z["item"], z["ts"], len(self.users))
-        self._history = history
-        self._popularity = PopularitySource(self.als.item_support())
+        history = RecentHistory.from_arrays(
+            load_arrays(directory / "history.npz"), config.item_knn.history, len(self.als.users)
+        )
+        knn = ItemIndex.load(directory / "knn") if (directory / "knn").is_dir() else None
+        mips = ItemIndex.load(directory / "mips")
+        self._state = _Fitted(mips, knn, history, PopularitySource(self.als.item_support()))
         return self

@@ -35,14 +35,18 @@ from hybrid_rec.errors import ConfigError, DataError, NotFittedError, UnknownIdE
 class IndexConfig(StrictModel):
     """Which FAISS index to build and how to search it (``threads``: FAISS OpenMP threads, 0 = default)."""
 
-    kind: Literal["flat", "ivf", "hnsw"] = "flat"
-    metric: Literal["ip", "cosine"] = "ip"
-    nlist: int = Field(1024, gt=0)
-    nprobe: int = Field(32, gt=0)
-    m: int = Field(32, gt=1)
-    ef_construction: int = Field(200, gt=0)
-    ef_search: int = Field(256, gt=0)
-    threads: int = Field(0, ge=0)
+    kind: Literal["flat", "ivf", "hnsw"] = Field(
+        "flat", description="'flat' (exact), 'ivf' (inverted lists, approximate) or 'hnsw' (graph, approximate)."
+    )
+    metric: Literal["ip", "cosine"] = Field(
+        "ip", description="Similarity: inner product ('ip', for ALS scores) or 'cosine' (vectors normalised)."
+    )
+    nlist: int = Field(1024, gt=0, description="ivf: number of inverted lists (needs at least this many items).")
+    nprobe: int = Field(32, gt=0, description="ivf: lists searched per query (higher: better recall, slower).")
+    m: int = Field(32, gt=1, description="hnsw: graph neighbours per node (higher: better recall, more memory).")
+    ef_construction: int = Field(200, gt=0, description="hnsw: candidate list size while building the graph.")
+    ef_search: int = Field(256, gt=0, description="hnsw: candidate list size per query (higher: better recall).")
+    threads: int = Field(0, ge=0, description="FAISS OpenMP threads (0 = FAISS's default).")
 
 
 class ItemIndex:

@@ -26,11 +26,16 @@ from hybrid_rec.topk import TopK
 
 
 class CandidateSource(Protocol):
-    """Proposes up to `n` items per user, never one in that user's `exclude` row."""
+    """Proposes up to `n` items per user, never one in that user's `exclude` row, and scores any
+    given items for one user (its own feature for fusion; NaN where it cannot score)."""
 
     name: str
 
     def generate(self, users: np.ndarray, n: int, exclude: sp.csr_matrix) -> TopK: ...
+
+    def score(self, user: int, items: np.ndarray) -> np.ndarray:
+        """[len(items)] scores of internal `items` for internal `user` (-1: unknown user)."""
+        ...
 
 
 @dataclass(frozen=True, eq=False)
@@ -77,6 +82,17 @@ class RecentHistory:
         self._user, self._item, self._ts = u[keep], i[keep], ts[order][keep]
         kept = np.bincount(self._user, minlength=n_users)
         self.indptr = np.concatenate([[0], np.cumsum(kept)])
+
+    def arrays(self) -> dict[str, np.ndarray]:
+        """The kept events as arrays (for saving); `from_arrays` reads them back."""
+        return {"user": self._user, "item": self._item, "ts": self._ts}
+
+    @classmethod
+    def from_arrays(cls, arrays: dict[str, np.ndarray], length: int, n_users: int) -> RecentHistory:
+        self = cls.__new__(cls)
+        self.length = length
+        self._build(arrays["user"], arrays["item"], arrays["ts"], n_users)
+        return self
 
     def add(self, user: np.ndarray, item: np.ndarray, ts: np.ndarray, n_users: int) -> None:
         """Merge new events (internal ids); `n_users` may have grown."""
@@ -141,24 +157,55 @@ class ALSRetrieval:
         ids, scores = self.index.search(self.als.user_factors[users], n, exclude)
         return TopK(ids, scores)
 
+    def score(self, user: int, items: np.ndarray) -> np.ndarray:
+        """Factor dot product; NaN for items without interactions or a user the model lacks."""
+        if user < 0:
+            return np.full(len(items), np.nan)
+        dot = self.als.item_factors[items] @ self.als.user_factors[user]
+        return np.where(self.als.item_support()[items] > 0, dot, np.nan)
+
 
 class ItemKNNConfig(StrictModel):
     """Item-to-item candidates: the last `history` items, `neighbors` each, weight ``decay ** position``."""
 
-    history: int = Field(20, gt=0)
-    neighbors: int = Field(50, gt=0)
-    decay: float = Field(0.8, gt=0, le=1)
+    history: int = Field(20, gt=0, description="How many of the user's most recent items seed the search.")
+    neighbors: int = Field(50, gt=0, description="Nearest neighbours fetched per history item.")
+    decay: float = Field(
+        0.8, gt=0, le=1, description="Weight of a neighbour is decay ** position (0 = most recent item); in (0, 1]."
+    )
 
 
 class ItemKNN:
-    """Neighbours of the user's recent items in a cosine index over item vectors."""
+    """Neighbours of the user's recent items in a cosine index over the ALS item vectors.
+
+    `index` may be None when item-to-item is not a candidate source: `score` (cosine to the recent
+    history, for fusion) still works, `generate` does not.
+    """
 
     name = "item_knn"
 
-    def __init__(self, index: ItemIndex, history: RecentHistory, config: ItemKNNConfig, n_items: int) -> None:
-        if index.config.metric != "cosine":
+    def __init__(self, index: ItemIndex | None, history: RecentHistory, config: ItemKNNConfig, als: ALSModel) -> None:
+        if index is not None and index.config.metric != "cosine":
             raise ConfigError("ItemKNN needs an index with metric='cosine'")
-        self.index, self.history, self.config, self.n_items = index, history, config, n_items
+        self._index, self.history, self.config, self.als = index, history, config, als
+        self.n_items = len(als.items)
+
+    @property
+    def index(self) -> ItemIndex:
+        if self._index is None:
+            raise ConfigError("ItemKNN.generate needs a neighbour index; add 'item_knn' to candidates.sources")
+        return self._index
+
+    def score(self, user: int, items: np.ndarray) -> np.ndarray:
+        """Decay-weighted cosine of each item to the user's recent history (the whole history window,
+        not only the top neighbours); NaN for items without interactions or a user without history."""
+        recent = self.history.of(user) if user >= 0 else np.empty(0, np.int64)
+        if not len(recent):
+            return np.full(len(items), np.nan)
+        factors = self.als.item_factors
+        unit = factors / np.maximum(np.linalg.norm(factors, axis=1, keepdims=True), 1e-12)
+        weights = self.config.decay ** np.arange(len(recent))
+        return np.where(self.als.item_support()[items] > 0, (unit[items] @ unit[recent].T) @ weights, np.nan)
 
     def generate(self, users: np.ndarray, n: int, exclude: sp.csr_matrix) -> TopK:
         cfg = self.config
@@ -211,12 +258,20 @@ class PopularitySource:
             scores[r, : len(head)] = self.counts[head]
         return TopK(items, scores)
 
+    def score(self, user: int, items: np.ndarray) -> np.ndarray:
+        """The item's count; NaN for items without interactions (the same for every user)."""
+        counts = self.counts[items]
+        return np.where(counts > 0, counts, np.nan)
+
 
 class BlendConfig(StrictModel):
     """Weighted reciprocal-rank fusion: score = sum over sources of ``weight / (rrf_k + rank)``."""
 
-    weights: dict[str, float] = Field(default_factory=lambda: {"als": 1.0, "item_knn": 1.0, "popularity": 0.1})
-    rrf_k: float = Field(60.0, ge=0)
+    weights: dict[str, float] = Field(
+        default_factory=lambda: {"als": 1.0, "item_knn": 1.0, "popularity": 0.1},
+        description="Weight of each source in the fused score; a source without weight only fills the tail.",
+    )
+    rrf_k: float = Field(60.0, ge=0, description="Rank offset k of reciprocal-rank fusion (larger: flatter).")
 
 
 def blend(lists: dict[str, TopK], n: int, config: BlendConfig) -> Candidates:

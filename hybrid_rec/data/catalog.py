@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -72,3 +73,31 @@ class ItemCatalog:
                 f"{source}: row {row} names item {self.items.index[row]!r}, which has no interactions "
                 f"({int(unknown.sum())} such items)"
             )
+
+    # ------------------------------------------------------------------ persistence
+    def save(self, directory: str | Path) -> None:
+        """``catalog_items.parquet`` (+ ``catalog_users.parquet``) in `directory` (genres as lists)."""
+        directory = Path(directory)
+        directory.mkdir(parents=True, exist_ok=True)
+        items = self.items.copy()
+        if "genres" in items:
+            items["genres"] = items["genres"].map(list)
+        items.reset_index().to_parquet(directory / "catalog_items.parquet", index=False)
+        if self.users is not None:
+            self.users.reset_index().to_parquet(directory / "catalog_users.parquet", index=False)
+
+    @classmethod
+    def load(cls, directory: str | Path) -> ItemCatalog | None:
+        """The catalog saved in `directory`, or None when it holds none."""
+        directory = Path(directory)
+        if not (directory / "catalog_items.parquet").is_file():
+            return None
+        items = pd.read_parquet(directory / "catalog_items.parquet")
+        items = items.set_index(items.columns[0])
+        if "genres" in items:
+            items["genres"] = items["genres"].map(tuple)
+        users = None
+        if (directory / "catalog_users.parquet").is_file():
+            users = pd.read_parquet(directory / "catalog_users.parquet")
+            users = users.set_index(users.columns[0])
+        return cls(items, users)

@@ -23,14 +23,32 @@ class DatasetConfig(StrictModel):
     whose weight is at least this (e.g. ratings >= 4 as positives).
     """
 
-    name: str = "movielens-100k"
-    path: str | None = None
-    item_path: str | None = None
-    user_path: str | None = None
-    format: Literal["auto", "csv", "tsv", "parquet"] = "auto"
-    columns: ColumnMapping = Field(default_factory=ColumnMapping)
-    synthetic: SyntheticConfig = Field(default_factory=SyntheticConfig)
-    min_weight: float | None = None
+    name: str = Field(
+        "movielens-100k",
+        description="A registered dataset (e.g. 'movielens-100k', fetched and cached), 'synthetic', "
+        "'file' (your own events at `path`) or 'recbole' (RecBole atomic files).",
+    )
+    path: str | None = Field(
+        None, description="'file': the CSV/TSV/Parquet events file; 'recbole': the .inter file. Required for both."
+    )
+    item_path: str | None = Field(None, description="'recbole': the optional .item file (item titles and genres).")
+    user_path: str | None = Field(None, description="'recbole': the optional .user file (user attributes).")
+    format: Literal["auto", "csv", "tsv", "parquet"] = Field(
+        "auto", description="'file': the file format; 'auto' goes by the file extension."
+    )
+    columns: ColumnMapping = Field(
+        default_factory=ColumnMapping,
+        description="'file': which columns hold user, item, timestamp, weight and event type "
+        "('recbole': only `weight` is used).",
+    )
+    synthetic: SyntheticConfig = Field(
+        default_factory=SyntheticConfig, description="'synthetic': size and structure of the generated data."
+    )
+    min_weight: float | None = Field(
+        None,
+        description="Keep only rows whose weight is at least this (e.g. 4 to take ratings >= 4 as positives); "
+        "unset keeps every row.",
+    )
 
     @model_validator(mode="after")
     def _path_needed(self) -> DatasetConfig:

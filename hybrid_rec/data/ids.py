@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Literal
 
 import numpy as np
 import pandas as pd
 
 from hybrid_rec.errors import DataError, UnknownIdError
-
-OnUnknown = Literal["raise", "skip", "mask"]
+from hybrid_rec.policy import OnUnknown, check_on_unknown
 
 
 def as_id_array(values: Iterable[object] | np.ndarray) -> np.ndarray:
@@ -67,8 +65,9 @@ class IdMap:
         """Internal indices of `external` ids.
 
         on_unknown: ``"raise"`` raises `UnknownIdError`; ``"skip"`` drops unknown ids from the
-        result; ``"mask"`` keeps the positions and returns -1 for them.
+        result; ``"fallback"`` keeps the positions and returns -1 for them.
         """
+        on_unknown = check_on_unknown(on_unknown)
         values = as_id_array(external)
         idx = self._index.get_indexer(values).astype(np.int64)
         unknown = idx < 0
@@ -80,8 +79,6 @@ class IdMap:
                 )
             if on_unknown == "skip":
                 idx = idx[~unknown]
-            elif on_unknown != "mask":
-                raise ValueError(f"on_unknown must be 'raise', 'skip' or 'mask', not {on_unknown!r}")
         return idx
 
     def to_external(self, internal: Iterable[int] | np.ndarray) -> np.ndarray:

@@ -10,6 +10,7 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
+from pydantic import Field
 
 from hybrid_rec.config import StrictModel
 from hybrid_rec.data.ids import IdMap
@@ -19,11 +20,13 @@ from hybrid_rec.errors import DataError
 class ColumnMapping(StrictModel):
     """Which input columns hold the user, item, timestamp, weight and (optional) event type."""
 
-    user: str = "user_id"
-    item: str = "item_id"
-    timestamp: str = "timestamp"
-    weight: str | None = None
-    event: str | None = None
+    user: str = Field("user_id", description="Column with the external user id.")
+    item: str = Field("item_id", description="Column with the external item id.")
+    timestamp: str = Field("timestamp", description="Column with the event time (numeric seconds or a datetime).")
+    weight: str | None = Field(
+        None, description="Column with the event weight (e.g. a rating); unset: every event weighs 1.0."
+    )
+    event: str | None = Field(None, description="Column with the event type (e.g. view, click); unset: none.")
 
 
 def _where(source: str, column: str, row: int | None = None) -> str:

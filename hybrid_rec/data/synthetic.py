@@ -88,15 +88,23 @@ _GENRES = [
 class SyntheticConfig(StrictModel):
     """Size and structure of a synthetic dataset."""
 
-    n_users: int = Field(1000, gt=0)
-    n_items: int = Field(500, gt=0)
-    n_clusters: int = Field(8, gt=0)
-    interactions_per_user: float = Field(20.0, gt=0)
-    min_interactions: int = Field(3, ge=1)
-    p_sequential: float = Field(0.3, ge=0, le=1)
-    p_preferred: float = Field(0.8, ge=0, le=1)
-    zipf_exponent: float = Field(1.0, ge=0)
-    seed: int = 0
+    n_users: int = Field(1000, gt=0, description="Number of users.")
+    n_items: int = Field(500, gt=0, description="Number of items (at least n_clusters).")
+    n_clusters: int = Field(
+        8, gt=0, description="User clusters; each prefers its own group of items (as many groups as clusters)."
+    )
+    interactions_per_user: float = Field(
+        20.0, gt=0, description="Mean events per user (Poisson-distributed, at least min_interactions)."
+    )
+    min_interactions: int = Field(3, ge=1, description="Fewest events any user gets.")
+    p_sequential: float = Field(
+        0.3, ge=0, le=1, description="Probability that the next item is the planted successor of the previous one."
+    )
+    p_preferred: float = Field(
+        0.8, ge=0, le=1, description="Probability that an item is drawn from the user's cluster's group, not globally."
+    )
+    zipf_exponent: float = Field(1.0, ge=0, description="Skew of item popularity (Zipf exponent; 0 = uniform).")
+    seed: int = Field(0, description="Random seed: the same seed gives the same data.")
 
 
 @dataclass(frozen=True, eq=False)

@@ -44,28 +44,51 @@ log = logging.getLogger(__name__)
 class SplitConfig(StrictModel):
     """How to split; see `hybrid_rec.data.splits` for the exact rules of each kind."""
 
-    kind: Literal["leave_last_out", "temporal", "random"] = "leave_last_out"
-    min_interactions: int = 3
-    test_quantile: float | None = None
-    valid_quantile: float | None = None
-    test_start: float | None = None
-    valid_start: float | None = None
-    test_fraction: float = 0.2
-    valid_fraction: float = 0.1
-    seed: int = 0
+    kind: Literal["leave_last_out", "temporal", "random"] = Field(
+        "leave_last_out",
+        description="'leave_last_out' (each user's last event is test, the second last validation), "
+        "'temporal' (a global time cut) or 'random' (a seeded per-row holdout).",
+    )
+    min_interactions: int = Field(
+        3, description="leave_last_out: users with fewer events stay in train only (at least 3)."
+    )
+    test_quantile: float | None = Field(
+        None, description="temporal: the test cut as a quantile of the timestamps, in (0, 1); or give test_start."
+    )
+    valid_quantile: float | None = Field(
+        None, description="temporal: the validation cut as a timestamp quantile; unset with valid_start: no validation."
+    )
+    test_start: float | None = Field(None, description="temporal: the test cut as a timestamp (seconds).")
+    valid_start: float | None = Field(None, description="temporal: the validation cut as a timestamp (seconds).")
+    test_fraction: float = Field(0.2, description="random: probability that a row is test, in (0, 1).")
+    valid_fraction: float = Field(
+        0.1, description="random: probability that a row is validation, in [0, 1); with test_fraction below 1."
+    )
+    seed: int = Field(0, description="random: seed of the holdout draw.")
 
 
 class EvaluationConfig(StrictModel):
     """Cut-offs, the tuning metric, the bootstrap and which pairs of methods to compare."""
 
-    k: int = Field(10, gt=0)
-    cutoffs: list[int] = Field(default_factory=lambda: [10, 20, 50])
-    tune_metric: str = "ndcg@10"
-    bootstrap: int = Field(1000, gt=0)
-    seed: int = 0
-    batch_users: int = Field(2048, gt=0)
-    comparisons: list[str] = Field(default_factory=list)
-    candidate_sizes: list[int] = Field(default_factory=lambda: [20, 50, 100, 200])
+    k: int = Field(
+        10, gt=0, description="Headline cut-off: CIs, comparisons, diversity and popularity buckets (added to cutoffs)."
+    )
+    cutoffs: list[int] = Field(
+        default_factory=lambda: [10, 20, 50], description="Cut-offs at which HR, NDCG, Recall and MRR are reported."
+    )
+    tune_metric: str = Field("ndcg@10", description="Validation metric that picks each method's grid point.")
+    bootstrap: int = Field(1000, gt=0, description="Bootstrap resamples over users for the 95% CIs and comparisons.")
+    seed: int = Field(0, description="Seed of the bootstrap and of the reference model behind the diversity measure.")
+    batch_users: int = Field(
+        2048, gt=0, description="Users scored per batch (bounds memory: batch_users x items scores)."
+    )
+    comparisons: list[str] = Field(
+        default_factory=list, description="Method pairs '<a>_vs_<b>' compared with a paired bootstrap over users."
+    )
+    candidate_sizes: list[int] = Field(
+        default_factory=lambda: [20, 50, 100, 200],
+        description="List sizes N of the candidate recall@N report (with a [candidates] table).",
+    )
 
     @field_validator("cutoffs")
     @classmethod
@@ -90,11 +113,19 @@ class CompareConfig(StrictModel):
     measured on test (the ceiling of any reranker).
     """
 
-    dataset: DatasetConfig = Field(default_factory=DatasetConfig)
-    split: SplitConfig = Field(default_factory=SplitConfig)
-    evaluation: EvaluationConfig = Field(default_factory=EvaluationConfig)
-    methods: dict[str, dict[str, Any]] = Field(default_factory=lambda: {"popularity": {}, "als": {}})
-    candidates: CandidatesConfig | None = None
+    dataset: DatasetConfig = Field(default_factory=DatasetConfig, description="Where the interactions come from.")
+    split: SplitConfig = Field(default_factory=SplitConfig, description="How train, validation and test are cut.")
+    evaluation: EvaluationConfig = Field(
+        default_factory=EvaluationConfig, description="Cut-offs, tuning metric, bootstrap and comparisons."
+    )
+    methods: dict[str, dict[str, Any]] = Field(
+        default_factory=lambda: {"popularity": {}, "als": {}},
+        description="Methods compared: name -> parameters (a list value is a grid axis; `type` names the "
+        "registered method when the name is not one). Parameters are the method's config fields.",
+    )
+    candidates: CandidatesConfig | None = Field(
+        None, description="Optional: also report the recall@N of each candidate source and of the blend on test."
+    )
 
     @model_validator(mode="after")
     def _check_methods(self) -> CompareConfig:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import copy
+import hashlib
 from abc import ABC, abstractmethod
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal, Protocol
 
 import numpy as np
@@ -18,7 +20,7 @@ from hybrid_rec.config import StrictModel
 from hybrid_rec.data.catalog import ItemCatalog
 from hybrid_rec.data.interactions import Interactions
 from hybrid_rec.errors import NotFittedError
-from hybrid_rec.pipeline import GPT2Config, HybridConfig, HybridPipeline, train_reranker
+from hybrid_rec.pipeline import GPT2Config, HybridConfig, HybridPipeline, fit_generator, train_reranker
 from hybrid_rec.rerank.reranker import GPT2Reranker
 from hybrid_rec.topk import TopK, topk_from_scores
 
@@ -65,7 +67,9 @@ class ScoringMethod(ABC):
 class PopularityConfig(StrictModel):
     """Rank items by how many interactions (or distinct users) they have in the training data."""
 
-    count: Literal["interactions", "users"] = "interactions"
+    count: Literal["interactions", "users"] = Field(
+        "interactions", description="What is counted per item: every interaction, or distinct users."
+    )
 
 
 class Popularity(ScoringMethod):
@@ -109,9 +113,9 @@ class ALSMethod:
 class FaissKNNConfig(ALSConfig):
     """Item-to-item alone: ALS item vectors, cosine neighbours of the recent history (see ItemKNNConfig)."""
 
-    history: int = Field(20, gt=0)
-    neighbors: int = Field(50, gt=0)
-    decay: float = Field(0.8, gt=0, le=1)
+    history: int = Field(20, gt=0, description="Recent items of the user whose neighbours are looked up.")
+    neighbors: int = Field(50, gt=0, description="Neighbours per history item.")
+    decay: float = Field(0.8, gt=0, le=1, description="Neighbours of the item n steps back weigh decay ** n.")
 
 
 class FaissKNNMethod:
@@ -130,6 +134,49 @@ class FaissKNNMethod:
         return self.generator.generate(users, k, exclude).topk()
 
 
+# One trained LM per (config, training data) in this process, so that the `gpt2` and `hybrid`
+# methods of one comparison share it (training it is most of a comparison's time).
+_TRAINED: dict[tuple[str, str], GPT2Reranker] = {}
+
+
+def _fingerprint(rows: Interactions | None) -> str:
+    if rows is None or not len(rows):
+        return ""
+    digest = hashlib.sha256()
+    for arr in (rows.user, rows.item, rows.timestamp):
+        digest.update(np.ascontiguousarray(arr).tobytes())
+    return f"{len(rows.users)}-{len(rows.items)}-{digest.hexdigest()}"
+
+
+def shared_stages(config: GPT2Config, train: Interactions, context: FitContext) -> tuple[CandidateGenerator, GPT2Reranker]:
+    """A first stage fitted on `train` and the LM trained for `config` on it, trained once per process
+    (the last one is kept). Callers get their own copy of the mutable parts (histories, user map)."""
+    generator = fit_generator(config.candidates, train, None)
+    lm_config = GPT2Config.model_validate(config.model_dump(include=set(GPT2Config.model_fields)))
+    key = (lm_config.model_dump_json(), _fingerprint(train) + _fingerprint(context.valid))
+    if key not in _TRAINED:
+        reranker = train_reranker(config, generator, train, context.catalog, context.valid, context.progress)
+        _TRAINED.clear()
+        _TRAINED[key] = reranker
+    shared = copy.copy(_TRAINED[key])
+    shared.histories = dict(shared.histories)
+    shared._state = replace(shared.fitted)
+    return generator, shared
+
+
+def lm_learned(reranker: GPT2Reranker | None) -> dict[str, object]:
+    """What training chose: the LM's best epoch, its validation NDCG@10 and the training time."""
+    res = reranker.train_result if reranker is not None else None
+    if res is None:
+        return {}
+    return {
+        "lm_best_epoch": res.best_epoch,
+        "lm_epochs_run": res.epochs_run,
+        "lm_best_valid_ndcg@10": res.best_metric,
+        "lm_train_seconds": res.seconds,
+    }
+
+
 class GPT2Method:
     """The LM alone: full ranking through the item-token distribution."""
 
@@ -138,8 +185,7 @@ class GPT2Method:
         self.reranker: GPT2Reranker | None = None
 
     def fit(self, train: Interactions, context: FitContext | None = None) -> GPT2Method:
-        context = context or FitContext()
-        _, self.reranker = train_reranker(self.config, train, context.catalog, context.valid, context.progress)
+        _, self.reranker = shared_stages(self.config, train, context or FitContext())
         return self
 
     def refit(self, train_valid: Interactions, context: FitContext | None = None) -> GPT2Method:
@@ -156,15 +202,7 @@ class GPT2Method:
 
     def learned(self) -> dict[str, object]:
         """What training chose: the LM's best epoch, its validation NDCG@10 and the training time."""
-        res = self.reranker.train_result if self.reranker is not None else None
-        if res is None:
-            return {}
-        return {
-            "lm_best_epoch": res.best_epoch,
-            "lm_epochs_run": res.epochs_run,
-            "lm_best_valid_ndcg@10": res.best_metric,
-            "lm_train_seconds": res.seconds,
-        }
+        return lm_learned(self.reranker)
 
 
 class HybridMethod:
@@ -175,7 +213,8 @@ class HybridMethod:
 
     def fit(self, train: Interactions, context: FitContext | None = None) -> HybridMethod:
         context = context or FitContext()
-        self.pipeline.fit(train, context.catalog, valid=context.valid, progress=context.progress)
+        stages = shared_stages(self.pipeline.config, train, context)
+        self.pipeline.fit(train, context.catalog, valid=context.valid, progress=context.progress, stages=stages)
         return self
 
     def refit(self, train_valid: Interactions, context: FitContext | None = None) -> HybridMethod:
@@ -187,20 +226,11 @@ class HybridMethod:
 
     def learned(self) -> dict[str, object]:
         """The LM's training outcome and the fusion weights fitted on validation."""
-        out: dict[str, object] = {"fusion_weights": self.pipeline.fusion.weights}
-        if self.pipeline.request_fusion is not None:
-            out["request_fusion_weights"] = self.pipeline.request_fusion.weights
-        res = self.pipeline.reranker.train_result if self.pipeline.reranker is not None else None
-        if res is not None:
-            out.update(
-                {
-                    "lm_best_epoch": res.best_epoch,
-                    "lm_epochs_run": res.epochs_run,
-                    "lm_best_valid_ndcg@10": res.best_metric,
-                    "lm_train_seconds": res.seconds,
-                }
-            )
-        return out
+        state = self.pipeline.fitted
+        out: dict[str, object] = {"fusion_weights": state.fusion.weights}
+        if state.request_fusion is not None:
+            out["request_fusion_weights"] = state.request_fusion.weights
+        return out | lm_learned(state.reranker)
 
 
 @dataclass(frozen=True)

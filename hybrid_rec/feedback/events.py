@@ -34,12 +34,20 @@ class FeedbackConfig(StrictModel):
             "rating": 0.25,
             "skip": 0.0,
             "dislike": 0.0,
-        }
+        },
+        description="CF confidence per event type, times the event's weight where one is given (0 adds none).",
     )
-    negative_types: list[str] = Field(default_factory=lambda: ["skip", "dislike"])
-    negatives_remove_positive: bool = True
-    max_weight: float = Field(100.0, gt=0)
-    max_future_seconds: float = Field(300.0, ge=0)  # tolerated clock skew
+    negative_types: list[str] = Field(
+        default_factory=lambda: ["skip", "dislike"],
+        description="Event types that are negative feedback (reranker negatives; see negatives_remove_positive).",
+    )
+    negatives_remove_positive: bool = Field(
+        True, description="A negative event removes an earlier positive of the same user and item."
+    )
+    max_weight: float = Field(100.0, gt=0, description="Events with a weight outside [0, max_weight] are quarantined.")
+    max_future_seconds: float = Field(
+        300.0, ge=0, description="Tolerated clock skew in seconds: events further in the future are quarantined."
+    )
 
 
 @dataclass(frozen=True)

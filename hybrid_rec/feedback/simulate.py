@@ -41,20 +41,31 @@ Mode = Literal["none", "cf", "cf+reranker", "retrain"]
 
 
 class SimulationConfig(StrictModel):
-    test_quantile: float = Field(0.9, gt=0, lt=1)
-    chunks: int = Field(10, gt=0)
-    modes: list[Mode] = Field(default_factory=lambda: ["none", "cf", "cf+reranker", "retrain"])
-    retrain_every: int = Field(5, gt=0)
-    k: int = Field(10, gt=0)
-    bootstrap: int = Field(1000, gt=0)
-    seed: int = 0
-    updater: UpdaterConfig = Field(default_factory=UpdaterConfig)
+    """The replay: where the stream starts, how it is cut, which update strategies are compared."""
+
+    test_quantile: float = Field(
+        0.9, gt=0, lt=1, description="Timestamp quantile where the stream starts; earlier rows train the base model."
+    )
+    chunks: int = Field(10, gt=0, description="Equal-size chunks the stream is cut into (each scored, then fed back).")
+    modes: list[Mode] = Field(
+        default_factory=lambda: ["none", "cf", "cf+reranker", "retrain"],
+        description="Update strategies compared: 'none', 'cf', 'cf+reranker', 'retrain' (see the module doc).",
+    )
+    retrain_every: int = Field(5, gt=0, description="'retrain': train from scratch every this many chunks.")
+    k: int = Field(10, gt=0, description="Cut-off of the per-chunk NDCG@k and HR@k.")
+    bootstrap: int = Field(1000, gt=0, description="Paired bootstrap resamples for the CIs of the mode comparisons.")
+    seed: int = Field(0, description="Seed of the bootstrap.")
+    updater: UpdaterConfig = Field(
+        default_factory=UpdaterConfig, description="The 'cf+reranker' fine-tune (epochs, rate, replay)."
+    )
 
 
 class SimulateConfig(StrictModel):
-    dataset: DatasetConfig = Field(default_factory=DatasetConfig)
-    simulate: SimulationConfig = Field(default_factory=SimulationConfig)
-    hybrid: HybridConfig = Field(default_factory=HybridConfig)
+    """`hybrid-rec simulate`: the data, the replay and the hybrid pipeline being updated."""
+
+    dataset: DatasetConfig = Field(default_factory=DatasetConfig, description="Where the interactions come from.")
+    simulate: SimulationConfig = Field(default_factory=SimulationConfig, description="The replay.")
+    hybrid: HybridConfig = Field(default_factory=HybridConfig, description="The pipeline trained and updated.")
 
 
 def _train(config: HybridConfig, rows: Interactions, catalog, progress: bool) -> HybridPipeline:
@@ -75,14 +86,14 @@ def _chunk_scores(
     model's own maps may be smaller (base only) or grown (after updates)."""
     gen = pipe.generator
     full_u = chunk.users.to_internal(users_ext)
-    to_model = gen.items.to_internal(chunk.items.ids, on_unknown="mask")  # type: ignore[union-attr]
+    to_model = gen.items.to_internal(chunk.items.ids, on_unknown="fallback")  # type: ignore[union-attr]
     ex = seen[full_u].tocoo()
     cols = to_model[ex.col]
     keep = cols >= 0
     exclude = sp.csr_matrix(
         (np.ones(int(keep.sum())), (ex.row[keep], cols[keep])), shape=(len(users_ext), len(gen.items))
     )  # type: ignore[arg-type]
-    known = gen.users.to_internal(users_ext, on_unknown="mask")  # type: ignore[union-attr]
+    known = gen.users.to_internal(users_ext, on_unknown="fallback")  # type: ignore[union-attr]
     items = np.full((len(users_ext), k), -1, np.int64)
     if (known >= 0).any():
         items[known >= 0] = pipe.recommend_internal(known[known >= 0], k, exclude[np.flatnonzero(known >= 0)]).items
@@ -103,7 +114,7 @@ def _mean(values: np.ndarray) -> float:
 
 
 def run_simulation(
-    config: SimulateConfig, out: str | Path, *, home: str | Path | None = None, progress: bool = True
+    config: SimulateConfig, out: str | Path, *, home: str | Path | None = None, progress: bool = False
 ) -> dict[str, Any]:
     sim = config.simulate
     out = Path(out)

@@ -35,14 +35,20 @@ log = logging.getLogger(__name__)
 
 
 class UpdaterConfig(StrictModel):
-    batch_size: int = Field(50_000, gt=0)
-    guard_tolerance: float = Field(0.01, ge=0)
-    guard_min_users: int = Field(20, ge=1)
-    finetune: bool = False
-    finetune_epochs: int = Field(1, gt=0)
-    finetune_lr: float = Field(2e-4, gt=0)
-    replay_windows: int = Field(256, ge=0)
-    seed: int = 0
+    batch_size: int = Field(50_000, gt=0, description="Events per micro-batch; each accepted one is a new version.")
+    guard_tolerance: float = Field(
+        0.01, ge=0, description="Largest tolerated drop of held-out NDCG@10 (absolute) before an update is refused."
+    )
+    guard_min_users: int = Field(
+        20, ge=1, description="The guard runs when at least this many known users have a new positive to hold out."
+    )
+    finetune: bool = Field(False, description="Also fine-tune the reranker on the touched users' histories.")
+    finetune_epochs: int = Field(1, gt=0, description="Epochs of that fine-tune.")
+    finetune_lr: float = Field(2e-4, gt=0, description="Learning rate of that fine-tune (low, to keep what it knew).")
+    replay_windows: int = Field(
+        256, ge=0, description="Histories of other users replayed in the fine-tune against forgetting (0 = none)."
+    )
+    seed: int = Field(0, description="Seed of the replay sample and the fine-tune.")
 
 
 @dataclass(frozen=True)
@@ -88,8 +94,8 @@ def apply_negatives(events: list[Event], pipeline: HybridPipeline, config: Feedb
     gen = pipeline.generator
     if not neg:
         return 0
-    u = gen.users.to_internal(gen.users.coerce([e.user_id for e in neg]), on_unknown="mask")  # type: ignore[union-attr]
-    i = gen.items.to_internal(gen.items.coerce([e.item_id for e in neg]), on_unknown="mask")  # type: ignore[union-attr]
+    u = gen.users.to_internal(gen.users.coerce([e.user_id for e in neg]), on_unknown="fallback")  # type: ignore[union-attr]
+    i = gen.items.to_internal(gen.items.coerce([e.item_id for e in neg]), on_unknown="fallback")  # type: ignore[union-attr]
     known = (u >= 0) & (i >= 0)
     if not known.any():
         return 0
@@ -118,8 +124,8 @@ def negatives_by_user(events: list[Event], pipeline: HybridPipeline, config: Fee
     neg = [e for e in events if e.is_negative(config)]
     if not neg:
         return {}
-    u = gen.users.to_internal(gen.users.coerce([e.user_id for e in neg]), on_unknown="mask")  # type: ignore[union-attr]
-    i = gen.items.to_internal(gen.items.coerce([e.item_id for e in neg]), on_unknown="mask")  # type: ignore[union-attr]
+    u = gen.users.to_internal(gen.users.coerce([e.user_id for e in neg]), on_unknown="fallback")  # type: ignore[union-attr]
+    i = gen.items.to_internal(gen.items.coerce([e.item_id for e in neg]), on_unknown="fallback")  # type: ignore[union-attr]
     out: dict[int, list[int]] = {}
     for uu, ii in zip(u, i, strict=True):
         if uu >= 0 and ii >= 0:
@@ -167,7 +173,7 @@ def finetune_reranker(
         seed=config.seed,
     )
     Trainer(rr.model, rr.tokenizer, cfg, progress=False).train(examples, None)  # type: ignore[union-attr,arg-type]
-    rr._scorer = None  # type: ignore[union-attr]
+    rr.reset_scorer()
 
 
 def apply_pending(
@@ -196,8 +202,8 @@ def apply_pending(
         gen = old.generator
         ext_u = positives.users.to_external(positives.user)
         ext_i = positives.items.to_external(positives.item)
-        known = (gen.users.to_internal(ext_u, on_unknown="mask") >= 0) & (
-            gen.items.to_internal(ext_i, on_unknown="mask") >= 0
+        known = (gen.users.to_internal(ext_u, on_unknown="fallback") >= 0) & (
+            gen.items.to_internal(ext_i, on_unknown="fallback") >= 0
         )  # type: ignore[union-attr]
         order = np.lexsort((np.arange(len(positives)), positives.timestamp, positives.user))
         last = np.zeros(len(positives), bool)

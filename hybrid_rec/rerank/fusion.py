@@ -23,11 +23,23 @@ from hybrid_rec.topk import TopK
 
 
 class FusionConfig(StrictModel):
-    features: list[str] = Field(default_factory=lambda: ["lm", "als", "item_knn", "popularity"])
-    weight_grid: list[float] = Field(default_factory=lambda: [0.0, 0.1, 0.25, 0.5, 1.0, 2.0])
-    rounds: int = Field(2, gt=0)
-    metric_k: int = Field(10, gt=0)
-    mmr_lambda: float | None = Field(None, ge=0, le=1)  # None: no diversity reordering
+    features: list[str] = Field(
+        default_factory=lambda: ["lm", "als", "item_knn", "popularity"],
+        description="Scores blended (each z-scored per user); the first present one starts with weight 1.",
+    )
+    weight_grid: list[float] = Field(
+        default_factory=lambda: [0.0, 0.1, 0.25, 0.5, 1.0, 2.0],
+        description="Weights tried for each feature by coordinate ascent on validation.",
+    )
+    rounds: int = Field(2, gt=0, description="Passes of coordinate ascent over the features.")
+    metric_k: int = Field(10, gt=0, description="Cut-off of the validation NDCG the weights maximise.")
+    mmr_lambda: float | None = Field(
+        None,
+        ge=0,
+        le=1,
+        description="Maximal-marginal-relevance reordering for diversity: 1 = pure relevance, lower = more "
+        "diverse; unset: no reordering.",
+    )
 
 
 def zscore_rows(values: np.ndarray) -> np.ndarray:

@@ -11,6 +11,7 @@ import torch
 from pydantic import Field
 from transformers import GPT2Config, GPT2LMHeadModel
 
+from hybrid_rec._progress import hf_progress
 from hybrid_rec.config import StrictModel
 from hybrid_rec.errors import ConfigError
 from hybrid_rec.rerank.tokenizer import RecTokenizer
@@ -26,17 +27,31 @@ class LMConfig(StrictModel):
     (1 measured fastest for small models on 2 shared cores).
     """
 
-    pretrained: str | None = None
-    n_layer: int = Field(2, gt=0)
-    n_head: int = Field(2, gt=0)
-    n_embd: int = Field(128, gt=0)
-    n_positions: int = Field(256, gt=8)
-    dropout: float = Field(0.3, ge=0, lt=1)
-    init_items_from_als: bool = True
-    device: Literal["auto", "cpu", "cuda"] = "auto"
-    dtype: Literal["auto", "float32", "bfloat16", "float16"] = "auto"
-    threads: int = Field(1, ge=0)
-    seed: int = 0
+    pretrained: str | None = Field(
+        None,
+        description="A GPT-2 checkpoint to start from (local directory or hub name; safetensors only); "
+        "unset: a fresh GPT-2 of the size below.",
+    )
+    n_layer: int = Field(2, gt=0, description="Transformer layers of a fresh model.")
+    n_head: int = Field(2, gt=0, description="Attention heads per layer of a fresh model (must divide n_embd).")
+    n_embd: int = Field(128, gt=0, description="Hidden size of a fresh model.")
+    n_positions: int = Field(
+        256, gt=8, description="Longest token sequence of a fresh model; longer prompts lose their oldest history."
+    )
+    dropout: float = Field(0.3, ge=0, lt=1, description="Residual, embedding and attention dropout of a fresh model.")
+    init_items_from_als: bool = Field(
+        True, description="Start the item-token embeddings from the ALS item factors (random projection)."
+    )
+    device: Literal["auto", "cpu", "cuda"] = Field(
+        "auto", description="Where the LM trains and scores: 'auto' uses CUDA when present, else the CPU."
+    )
+    dtype: Literal["auto", "float32", "bfloat16", "float16"] = Field(
+        "auto", description="Scoring precision: 'auto' is bf16 (or fp16) on CUDA and fp32 on the CPU."
+    )
+    threads: int = Field(
+        1, ge=0, description="torch intra-op threads (1 measured fastest on 2 shared cores; 0 = torch's default)."
+    )
+    seed: int = Field(0, description="Seed of the weight initialisation.")
 
 
 def resolve_device(config: LMConfig) -> tuple[torch.device, torch.dtype]:
@@ -85,12 +100,20 @@ def build_model(config: LMConfig, tokenizer: RecTokenizer, item_factors: np.ndar
     return model
 
 
-def load_pretrained(path_or_name: str | Path) -> GPT2LMHeadModel:
-    """`GPT2LMHeadModel.from_pretrained` (safetensors only: loading never runs pickled code)."""
+def load_pretrained(path_or_name: str | Path, *, progress: bool = False) -> GPT2LMHeadModel:
+    """`GPT2LMHeadModel.from_pretrained` (safetensors only: loading never runs pickled code);
+    transformers' "Loading weights" bar only with ``progress=True``."""
     try:
-        return GPT2LMHeadModel.from_pretrained(str(path_or_name), use_safetensors=True)
+        with hf_progress(progress):
+            return GPT2LMHeadModel.from_pretrained(str(path_or_name), use_safetensors=True)
     except (OSError, ValueError) as exc:
         raise ConfigError(f"cannot load a GPT-2 checkpoint from {path_or_name!r}: {exc}") from exc
+
+
+def save_pretrained(model: GPT2LMHeadModel, directory: str | Path, *, progress: bool = False) -> None:
+    """`model.save_pretrained(directory)` (safetensors); transformers' bar only with ``progress=True``."""
+    with hf_progress(progress):
+        model.save_pretrained(str(directory))
 
 
 def init_item_embeddings(model: GPT2LMHeadModel, tokenizer: RecTokenizer, factors: np.ndarray, seed: int) -> None:

@@ -2,21 +2,24 @@
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
 import numpy as np
 import torch
 from pydantic import Field
+from transformers import GPT2LMHeadModel
 
 from hybrid_rec.config import StrictModel
 from hybrid_rec.data.catalog import ItemCatalog
 from hybrid_rec.data.ids import IdMap
 from hybrid_rec.data.interactions import Interactions
 from hybrid_rec.errors import DataError, NotFittedError
+from hybrid_rec.metrics import ranking_metrics
+from hybrid_rec.persist import load_arrays, load_config, save_arrays, save_config
 from hybrid_rec.rerank.model import LMConfig, build_model, load_pretrained, resolve_device, set_threads
 from hybrid_rec.rerank.scorer import LMScorer
 from hybrid_rec.rerank.tokenizer import RecTokenizer
@@ -36,13 +39,23 @@ log = logging.getLogger(__name__)
 class RerankerConfig(StrictModel):
     """The LM reranker: tokenizer, model, verbalizer, training and scoring options."""
 
-    tokenizer: str = "bpe"  # "bpe" (trained on the catalog) or a pretrained tokenizer path / hub name
-    bpe_vocab_size: int = Field(2000, gt=256)
-    lm: LMConfig = Field(default_factory=LMConfig)
-    verbalizer: VerbalizerConfig = Field(default_factory=VerbalizerConfig)
-    trainer: TrainerConfig = Field(default_factory=TrainerConfig)
-    reduction: Literal["item", "sum", "mean"] = "item"
-    batch_size: int = Field(64, gt=0)
+    tokenizer: str = Field(
+        "bpe",
+        description="'bpe' (a byte-level BPE trained on the catalog and template text) or a pretrained "
+        "tokenizer's path / hub name; one token per item is added either way.",
+    )
+    bpe_vocab_size: int = Field(2000, gt=256, description="Vocabulary size of the trained BPE, item tokens aside.")
+    lm: LMConfig = Field(default_factory=LMConfig, description="The language model: size or checkpoint, device.")
+    verbalizer: VerbalizerConfig = Field(
+        default_factory=VerbalizerConfig, description="How users and candidates are written as instructions."
+    )
+    trainer: TrainerConfig = Field(default_factory=TrainerConfig, description="Instruction tuning of the LM.")
+    reduction: Literal["item", "sum", "mean"] = Field(
+        "item",
+        description="Candidate score: 'item' (log p of its item token; one forward pass per user) or the "
+        "'sum' / 'mean' log p of its whole continuation (item token and title).",
+    )
+    batch_size: int = Field(64, gt=0, description="Candidate continuations scored per forward pass (sum / mean).")
 
 
 def sequences_of(interactions: Interactions) -> dict[int, np.ndarray]:
@@ -57,20 +70,68 @@ def sequences_of(interactions: Interactions) -> dict[int, np.ndarray]:
     }
 
 
+@dataclass
+class _Fitted:
+    """What `fit` / `load` build. ``users`` grows when the feedback loop brings new users."""
+
+    tokenizer: RecTokenizer
+    model: GPT2LMHeadModel
+    verbalizer: Verbalizer
+    users: IdMap
+    items: IdMap
+
+
 class GPT2Reranker:
     """Scores items for users by the LM's log-likelihood of each candidate given the user's instruction."""
 
     def __init__(self, config: RerankerConfig | None = None) -> None:
         self.config = config or RerankerConfig()
-        self.tokenizer: RecTokenizer | None = None
-        self.model = None
-        self.verbalizer: Verbalizer | None = None
         self.catalog: ItemCatalog | None = None
-        self.users: IdMap | None = None
-        self.items: IdMap | None = None
         self.histories: dict[int, np.ndarray] = {}
         self.train_result: TrainResult | None = None
+        self._state: _Fitted | None = None
         self._scorer: LMScorer | None = None
+
+    # ------------------------------------------------------------------ fitted state
+    @property
+    def fitted(self) -> _Fitted:
+        """The fitted parts, or `NotFittedError`."""
+        if self._state is None:
+            raise NotFittedError("GPT2Reranker is not fitted; call fit() or load() first")
+        return self._state
+
+    @property
+    def is_fitted(self) -> bool:
+        return self._state is not None
+
+    @property
+    def tokenizer(self) -> RecTokenizer:
+        return self.fitted.tokenizer
+
+    @property
+    def model(self) -> GPT2LMHeadModel:
+        return self.fitted.model
+
+    @property
+    def verbalizer(self) -> Verbalizer:
+        return self.fitted.verbalizer
+
+    @property
+    def users(self) -> IdMap:
+        return self.fitted.users
+
+    @users.setter
+    def users(self, users: IdMap) -> None:
+        """New users (the feedback loop's grown id map): their histories become prompts."""
+        self.fitted.users = users
+
+    @property
+    def items(self) -> IdMap:
+        return self.fitted.items
+
+    def reset_scorer(self) -> None:
+        """Forget the cached scorer after the weights changed (fine-tuning)."""
+        self._scorer = None
 
     # ------------------------------------------------------------------ training
     def _corpus(self, verbalizer: Verbalizer) -> list[str]:
@@ -96,43 +157,37 @@ class GPT2Reranker:
         """Build the tokenizer and model, then instruction-tune on `train` (early stopping on `valid`)."""
         cfg = self.config
         set_threads(cfg.lm)
-        self.catalog, self.users, self.items = catalog, train.users, train.items
-        self.verbalizer = Verbalizer(train.items, catalog, cfg.verbalizer)
+        self.catalog = catalog
+        verbalizer = Verbalizer(train.items, catalog, cfg.verbalizer)
         if cfg.tokenizer == "bpe":
-            self.tokenizer = RecTokenizer.train_bpe(self._corpus(self.verbalizer), len(train.items), cfg.bpe_vocab_size)
+            tokenizer = RecTokenizer.train_bpe(self._corpus(verbalizer), len(train.items), cfg.bpe_vocab_size)
         else:
-            self.tokenizer = RecTokenizer.from_pretrained(cfg.tokenizer, len(train.items))
+            tokenizer = RecTokenizer.from_pretrained(cfg.tokenizer, len(train.items))
         device, dtype = resolve_device(cfg.lm)
-        self.model = build_model(cfg.lm, self.tokenizer, item_factors)
+        model = build_model(cfg.lm, tokenizer, item_factors)
+        self._state = _Fitted(tokenizer, model, verbalizer, train.users, train.items)
         self.histories = sequences_of(train)
         rng = np.random.default_rng(cfg.trainer.seed)
         examples = build_examples(
             self.histories,
-            self.verbalizer,
-            self.tokenizer,
-            self.model.config.n_positions,
+            verbalizer,
+            tokenizer,
+            model.config.n_positions,
             rng,
             attributes=self._attributes,
             negatives=hard_negatives,
             intention_fraction=cfg.trainer.intention_fraction,
         )
-        log.info(
-            "reranker: %d training windows, vocab %d (%d items)",
-            len(examples),
-            self.tokenizer.vocab_size,
-            self.tokenizer.n_items,
-        )
+        log.info("reranker: %d training windows, vocab %d (%d items)", len(examples), tokenizer.vocab_size, len(train.items))
         evaluate = (lambda: self.validation_ndcg(train, valid)) if valid is not None and len(valid) else (lambda: 0.0)
-        trainer = Trainer(self.model, self.tokenizer, cfg.trainer, device=device, progress=progress)
+        trainer = Trainer(model, tokenizer, cfg.trainer, device=device, progress=progress)
         self._scorer = None
         self.train_result = trainer.train(examples, evaluate, out_dir)
-        self.model = self.model.to(device, dtype)
+        self._state.model = model.to(device, dtype)
         return self
 
     def validation_ndcg(self, fit: Interactions, valid: Interactions, k: int = 10) -> float:
         """Full-ranking NDCG@k of the item-token distribution on `valid` (fit items excluded)."""
-        from hybrid_rec.metrics import ranking_metrics  # evaluate is beside, not before, rerank
-
         self._scorer = None
         users = np.unique(valid.user)
         logp = self.item_logprobs(users)
@@ -142,39 +197,30 @@ class GPT2Reranker:
     def _attributes(self, user: int) -> dict[str, object] | None:
         if self.catalog is None or not self.config.verbalizer.attributes:
             return None
-        return self.catalog.user(self.users.to_external([user])[0])  # type: ignore[union-attr]
+        return self.catalog.user(self.users.to_external([user])[0])
 
     # ------------------------------------------------------------------ histories
     def set_histories(self, interactions: Interactions) -> None:
         """Replace the histories the prompts are built from (e.g. train + validation at test time)."""
-        self._check()
-        if interactions.items is not self.items and len(interactions.items) != len(self.items):  # type: ignore[arg-type]
+        if interactions.items is not self.items and len(interactions.items) != len(self.items):
             raise DataError("set_histories: the interactions use a different item id map")
         self.histories = sequences_of(interactions)
 
     def append_history(self, users: np.ndarray, items: np.ndarray, timestamps: np.ndarray) -> None:
         """Append new events (internal ids of the candidate stage's maps) to the users' histories."""
-        self._check()
+        self.fitted  # noqa: B018  (raises when not fitted)
         order = np.lexsort((np.arange(len(users)), timestamps))
         for u, i in zip(np.asarray(users)[order], np.asarray(items)[order], strict=True):
             prev = self.histories.get(int(u), np.empty(0, np.int64))
             self.histories[int(u)] = np.append(prev, np.int64(i))
 
-    def _check(self) -> None:
-        if self.model is None:
-            raise NotFittedError("GPT2Reranker is not fitted; call fit() or load() first")
-
     @property
     def scorer(self) -> LMScorer:
-        self._check()
+        state = self.fitted
         if self._scorer is None:
             device, dtype = resolve_device(self.config.lm)
             self._scorer = LMScorer(
-                self.model,
-                self.tokenizer,
-                batch_size=self.config.batch_size,  # type: ignore[arg-type]
-                device=device,
-                dtype=dtype,
+                state.model, state.tokenizer, batch_size=self.config.batch_size, device=device, dtype=dtype
             )
         return self._scorer
 
@@ -183,24 +229,19 @@ class GPT2Reranker:
         self, user: int, request: str | None = None, candidates: Sequence[int] | None = None
     ) -> Instruction:
         """The instruction for internal user `user`; a negative id is a user without history or attributes."""
-        self._check()
+        state = self.fitted
         history = self.histories.get(int(user), np.empty(0, np.int64)) if user >= 0 else np.empty(0, np.int64)
-        history = history[history < self.tokenizer.n_items]  # items newer than the LM have no token yet
-        return self.verbalizer.instruction(
-            history,
-            attributes=self._attributes(user) if user >= 0 else None,
-            request=request,  # type: ignore[union-attr]
-            candidates=candidates,
-        )
+        history = history[history < state.tokenizer.n_items]  # items newer than the LM have no token yet
+        attributes = self._attributes(user) if user >= 0 else None
+        return state.verbalizer.instruction(history, attributes=attributes, request=request, candidates=candidates)
 
     def prompt_ids(self, user: int, request: str | None = None, reserve: int = 1) -> list[int]:
         return encode_instruction(
             self.instruction(user, request), self.tokenizer, self.model.config.n_positions - reserve
-        )  # type: ignore[union-attr]
+        )
 
     def item_logprobs(self, users: np.ndarray, requests: Sequence[str | None] | None = None) -> np.ndarray:
         """[len(users), n_items] log p(item token | user's instruction): full ranking in one pass per batch."""
-        self._check()
         set_threads(self.config.lm)
         reqs = list(requests) if requests is not None else [None] * len(users)
         prompts = [self.prompt_ids(int(u), r) for u, r in zip(users, reqs, strict=True)]
@@ -210,10 +251,10 @@ class GPT2Reranker:
         self, users: np.ndarray, candidates: np.ndarray, requests: Sequence[str | None] | None = None
     ) -> np.ndarray:
         """[len(users), N] LM scores of candidate items (internal ids; -1 padding scores NaN)."""
-        self._check()
+        state = self.fitted
         candidates = np.asarray(candidates)
         out = np.full(candidates.shape, np.nan, np.float32)
-        valid = (candidates >= 0) & (candidates < self.tokenizer.n_items)  # no token: cannot score (NaN)
+        valid = (candidates >= 0) & (candidates < state.tokenizer.n_items)  # no token: cannot score (NaN)
         if self.config.reduction == "item":
             logp = self.item_logprobs(users, requests)
             out[valid] = np.take_along_axis(logp, np.where(valid, candidates, 0), axis=1)[valid]
@@ -222,28 +263,26 @@ class GPT2Reranker:
         reqs = list(requests) if requests is not None else [None] * len(users)
         for r, (u, req) in enumerate(zip(users, reqs, strict=True)):
             items = candidates[r][valid[r]]
-            conts = [self.tokenizer.encode(self.verbalizer.continuation(int(i))) for i in items]  # type: ignore[union-attr]
+            conts = [state.tokenizer.encode(state.verbalizer.continuation(int(i))) for i in items]
             longest = max((len(c) for c in conts), default=1)
             prompt = self.prompt_ids(int(u), req, reserve=longest)
-            out[r, valid[r]] = self.scorer.score(prompt, conts, self.config.reduction)  # type: ignore[arg-type]
+            out[r, valid[r]] = self.scorer.score(prompt, conts, self.config.reduction)
         return out
 
     # ------------------------------------------------------------------ persistence
     def save(self, directory: str | Path) -> None:
         """``reranker.json`` + ``model/`` (save_pretrained, safetensors) + ``tokenizer/`` + ids and histories."""
-        self._check()
-        directory = Path(directory)
-        directory.mkdir(parents=True, exist_ok=True)
-        (directory / "reranker.json").write_text(self.config.model_dump_json(indent=2))
-        self.model.save_pretrained(directory / "model")  # type: ignore[union-attr]
-        self.tokenizer.save(directory / "tokenizer")  # type: ignore[union-attr]
+        state = self.fitted
+        directory = save_config(directory, self.config, "reranker.json")
+        state.model.save_pretrained(directory / "model")
+        state.tokenizer.save(directory / "tokenizer")
         users = np.fromiter(self.histories.keys(), np.int64, len(self.histories))
         lengths = np.array([len(self.histories[u]) for u in users], np.int64)
         flat = np.concatenate([self.histories[u] for u in users]) if len(users) else np.empty(0, np.int64)
-        np.savez(
+        save_arrays(
             directory / "state.npz",
-            user_ids=self.users.to_array(),
-            item_ids=self.items.to_array(),  # type: ignore[union-attr]
+            user_ids=state.users.to_array(),
+            item_ids=state.items.to_array(),
             hist_users=users,
             hist_lengths=lengths,
             hist_items=flat,
@@ -251,21 +290,19 @@ class GPT2Reranker:
 
     @classmethod
     def load(cls, directory: str | Path, catalog: ItemCatalog | None = None) -> GPT2Reranker:
+        config = load_config(directory, RerankerConfig, "reranker.json", what="GPT2Reranker")
         directory = Path(directory)
-        if not (directory / "reranker.json").is_file():
-            raise DataError(f"{directory}: missing reranker.json; not a saved GPT2Reranker")
-        config = RerankerConfig.from_dict(json.loads((directory / "reranker.json").read_text()), source=str(directory))
         self = cls(config)
-        self.tokenizer = RecTokenizer.load(directory / "tokenizer")
-        self.model = load_pretrained(directory / "model").eval()
-        with np.load(directory / "state.npz", allow_pickle=False) as z:
-            self.users, self.items = IdMap(z["user_ids"], name="user"), IdMap(z["item_ids"], name="item")
-            self.histories = dict(
-                zip(z["hist_users"].tolist(), np.split(z["hist_items"], np.cumsum(z["hist_lengths"])[:-1]), strict=True)
-            )
+        z = load_arrays(directory / "state.npz")
+        items = IdMap(z["item_ids"], name="item")
+        self.histories = dict(
+            zip(z["hist_users"].tolist(), np.split(z["hist_items"], np.cumsum(z["hist_lengths"])[:-1]), strict=True)
+        )
         self.catalog = catalog
-        self.verbalizer = Verbalizer(self.items, catalog, config.verbalizer)
         device, dtype = resolve_device(config.lm)
-        self.model = self.model.to(device, dtype)
+        model = load_pretrained(directory / "model").eval().to(device, dtype)
+        tokenizer = RecTokenizer.load(directory / "tokenizer")
+        verbalizer = Verbalizer(items, catalog, config.verbalizer)
+        self._state = _Fitted(tokenizer, model, verbalizer, IdMap(z["user_ids"], name="user"), items)
         torch.manual_seed(config.lm.seed)
         return self

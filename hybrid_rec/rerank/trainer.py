@@ -28,6 +28,7 @@ from tqdm.auto import tqdm
 from transformers import GPT2LMHeadModel
 
 from hybrid_rec.config import StrictModel
+from hybrid_rec.rerank.model import load_pretrained, save_pretrained
 from hybrid_rec.rerank.tokenizer import RecTokenizer
 from hybrid_rec.verbalize.verbalizer import Verbalizer, encode_with_layout
 
@@ -35,19 +36,27 @@ log = logging.getLogger(__name__)
 
 
 class TrainerConfig(StrictModel):
-    epochs: int = Field(12, gt=0)
-    batch_size: int = Field(64, gt=0)
-    lr: float = Field(1e-3, gt=0)
-    weight_decay: float = Field(0.01, ge=0)
-    warmup_steps: int = Field(50, ge=0)
-    lm_weight: float = Field(0.1, ge=0)
-    listwise_weight: float = Field(1.0, ge=0)
-    hard_negative_weight: float = Field(0.2, ge=0)
-    hard_negatives: int = Field(50, ge=0)
-    intention_fraction: float = Field(0.1, ge=0, le=1)
-    patience: int = Field(3, ge=1)
-    max_minutes: float | None = Field(None, gt=0)
-    seed: int = 0
+    epochs: int = Field(12, gt=0, description="Most epochs (early stopping may end training sooner).")
+    batch_size: int = Field(64, gt=0, description="Training windows per optimizer step.")
+    lr: float = Field(1e-3, gt=0, description="Peak AdamW learning rate (linear warm-up, then linear decay).")
+    weight_decay: float = Field(0.01, ge=0, description="AdamW weight decay.")
+    warmup_steps: int = Field(50, ge=0, description="Optimizer steps of linear learning-rate warm-up.")
+    lm_weight: float = Field(0.1, ge=0, description="Weight of the causal-LM loss on the instruction's text tokens.")
+    listwise_weight: float = Field(
+        1.0, ge=0, description="Weight of the softmax over all item tokens for the true next item, at every position."
+    )
+    hard_negative_weight: float = Field(
+        0.2, ge=0, description="Weight of the true next item against the user's first-stage hard negatives (0 = off)."
+    )
+    hard_negatives: int = Field(50, ge=0, description="Hard negatives sampled per window for that loss.")
+    intention_fraction: float = Field(
+        0.1, ge=0, le=1, description="Share of windows written as a request naming a genre of the target, in [0, 1]."
+    )
+    patience: int = Field(3, ge=1, description="Stop after this many epochs without a better validation NDCG@10.")
+    max_minutes: float | None = Field(
+        None, gt=0, description="Wall-clock budget in minutes: no epoch starts after it; unset: no limit."
+    )
+    seed: int = Field(0, description="Seed of example order, negative sampling and dropout (runs are reproducible).")
 
 
 @dataclass
@@ -74,7 +83,6 @@ def build_examples(
     intention windows hold one target, named by genre in the request.
     """
     examples: list[Example] = []
-    genres = _genre_lookup(verbalizer)
     empty = np.empty(0, np.int64)
     for user, seq in sequences.items():
         attrs = attributes(user) if attributes else None
@@ -82,9 +90,8 @@ def build_examples(
         end = len(seq)
         while end > 0:
             target = int(seq[end - 1])
-            if end >= 2 and genres.get(target) and rng.random() < intention_fraction:
-                g = genres[target]
-                request = f"a {g[int(rng.integers(len(g)))].lower()} {verbalizer.config.noun}"
+            if end >= 2 and verbalizer.genres(target) and rng.random() < intention_fraction:
+                request = verbalizer.genre_request(target, rng)
                 instr = verbalizer.instruction(seq[: end - 1], attributes=attrs, request=request)
                 ids, _ = encode_with_layout(instr, tokenizer, n_positions - 1)
                 examples.append(Example([*ids, tokenizer.item_token_id(target)], [(len(ids) - 1, target)], negs))
@@ -98,17 +105,6 @@ def build_examples(
             examples.append(Example(ids, [(p - 1, int(i)) for p, i in zip(starts, kept, strict=True)], negs))
             end -= len(starts)
     return examples
-
-
-def _genre_lookup(verbalizer: Verbalizer) -> dict[int, tuple[str, ...]]:
-    cat = verbalizer.catalog
-    if cat is None or "genres" not in cat.fields:
-        return {}
-    ext = verbalizer.items.ids
-    known = cat.items.index.isin(ext)
-    genres = cat.items.loc[known, "genres"]
-    idx = verbalizer.items.to_internal(genres.index.to_numpy())
-    return {int(i): tuple(g) for i, g in zip(idx, genres.to_numpy(), strict=True) if g}
 
 
 def _batch_loss(
@@ -183,7 +179,7 @@ class Trainer:
         tokenizer: RecTokenizer,
         config: TrainerConfig,
         device: torch.device | None = None,
-        progress: bool = True,
+        progress: bool = False,
     ) -> None:
         self.model, self.tokenizer, self.config = model, tokenizer, config
         self.device = device or torch.device("cpu")
@@ -214,7 +210,7 @@ class Trainer:
         best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
         if out and (out / "checkpoint-best").is_dir() and state["best_epoch"] >= 0:
             best_state = {
-                k: v.clone() for k, v in GPT2LMHeadModel.from_pretrained(out / "checkpoint-best").state_dict().items()
+                k: v.clone() for k, v in load_pretrained(out / "checkpoint-best").state_dict().items()
             }
         start = time.perf_counter() - state["seconds"]
         for epoch in range(state["epoch"], cfg.epochs):
@@ -254,7 +250,7 @@ class Trainer:
                 state.update(best_metric=metric, best_epoch=epoch + 1, bad_epochs=0)
                 best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
                 if out:
-                    model.save_pretrained(out / "checkpoint-best")
+                    save_pretrained(model, out / "checkpoint-best")
             else:
                 state["bad_epochs"] += 1
             state["epoch"] = epoch + 1
@@ -270,7 +266,7 @@ class Trainer:
     # ------------------------------------------------------------------ checkpoints (no pickle)
     def _checkpoint(self, directory: Path, opt: torch.optim.Optimizer, sched, state: dict) -> None:
         tmp = directory.with_name(directory.name + ".tmp")
-        self.model.save_pretrained(tmp)
+        save_pretrained(self.model, tmp)
         tensors, meta = {}, {}
         for idx, s in opt.state_dict()["state"].items():
             for key, value in s.items():
@@ -298,7 +294,7 @@ class Trainer:
 
     def _resume(self, directory: Path, opt: torch.optim.Optimizer, sched) -> dict:
         saved = json.loads((directory / "trainer_state.json").read_text())
-        weights = GPT2LMHeadModel.from_pretrained(directory).state_dict()
+        weights = load_pretrained(directory).state_dict()
         self.model.load_state_dict(weights)
         tensors = load_file(str(directory / "optimizer.safetensors"))
         per_param: dict[int, dict] = {}

@@ -30,9 +30,14 @@ PLACEHOLDERS = {"eos", "history", "attributes", "request", "candidates", "noun"}
 class Template(StrictModel):
     """A prompt pattern. ``{history}`` must come last; ``{eos}`` marks the sequence start."""
 
-    name: str
-    kind: Literal["implicit", "intention", "task"]
-    prompt: str
+    name: str = Field(description="The name `template` / `request_template` refer to (a built-in name overrides it).")
+    kind: Literal["implicit", "intention", "task"] = Field(
+        description="'implicit' (history only), 'intention' (with a request) or 'task' (lists the candidates)."
+    )
+    prompt: str = Field(
+        description="The pattern, ending with {history}; placeholders {eos}, {noun}, {attributes}, {request}, "
+        "{candidates}."
+    )
 
     @field_validator("prompt")
     @classmethod
@@ -84,15 +89,24 @@ BUILTIN_TEMPLATES: dict[str, Template] = {
 class VerbalizerConfig(StrictModel):
     """Which template, how history is written, and which user attributes may enter a prompt."""
 
-    template: str = "history"
-    request_template: str = "intention"
-    templates: list[Template] = Field(default_factory=list)  # extra or overriding templates (TOML)
-    history_format: Literal["tokens", "titles"] = "tokens"
-    continuation: Literal["item", "item_title"] = "item"
-    max_history: int = Field(200, gt=0)
-    attributes: list[str] = Field(default_factory=list)  # user attributes allowed in prompts (privacy)
-    noun: str = "movie"
-    max_prompt_candidates: int = Field(20, gt=0)
+    template: str = Field("history", description="Template for prompts without a request (built-in or custom).")
+    request_template: str = Field("intention", description="Template for prompts with a request, e.g. 'a comedy'.")
+    templates: list[Template] = Field(
+        default_factory=list, description="Extra or overriding templates ([[...verbalizer.templates]] in TOML)."
+    )
+    history_format: Literal["tokens", "titles"] = Field(
+        "tokens", description="History written as item tokens ('tokens', cheap on CPU) or with titles ('titles')."
+    )
+    continuation: Literal["item", "item_title"] = Field(
+        "item", description="What is scored after the prompt: the item token, or the item token and its title."
+    )
+    max_history: int = Field(200, gt=0, description="Most recent history items kept in a prompt.")
+    attributes: list[str] = Field(
+        default_factory=list,
+        description="User attributes allowed in prompts (privacy: none by default; user ids never appear).",
+    )
+    noun: str = Field("movie", description="What an item is called in prompts.")
+    max_prompt_candidates: int = Field(20, gt=0, description="Candidates listed in a 'task' template's prompt.")
 
 
 @dataclass(frozen=True)
@@ -122,6 +136,7 @@ class Verbalizer:
             if name not in self.templates:
                 raise ConfigError(f"verbalizer: unknown template {name!r}; known {sorted(self.templates)}")
         self._titles: dict[int, str] = {}
+        self._genres: dict[int, tuple[str, ...]] | None = None
 
     def item_text(self, item: int) -> str:
         """``Title (Year); Genre, Genre`` from the catalog (the external id when there is no catalog)."""
@@ -133,6 +148,20 @@ class Verbalizer:
                 text = str(external)
             self._titles[item] = " ".join(text.split())  # no newlines or tabs from catalog text
         return self._titles[item]
+
+    def genres(self, item: int) -> tuple[str, ...]:
+        """The catalog genres of internal `item` (empty without a catalog with genres)."""
+        if self._genres is None:
+            self._genres = _genre_lookup(self.items, self.catalog)
+        return self._genres.get(int(item), ())
+
+    def genre_request(self, item: int, rng: np.random.Generator) -> str | None:
+        """A vague intention naming one genre of `item`, drawn with `rng` ("a comedy movie"), as in
+        InstructRec's intention tasks; None for an item without genres (no draw is made then)."""
+        genres = self.genres(item)
+        if not genres:
+            return None
+        return f"a {genres[int(rng.integers(len(genres)))].lower()} {self.config.noun}"
 
     def continuation(self, item: int) -> list[Part]:
         if self.config.continuation == "item":
@@ -226,3 +255,11 @@ def _encode(parts: Sequence[Part], tokenizer) -> list[int]:
         else:
             out.append(tokenizer.item_token_id(p))
     return out
+
+
+def _genre_lookup(items: IdMap, catalog: ItemCatalog | None) -> dict[int, tuple[str, ...]]:
+    if catalog is None or "genres" not in catalog.fields:
+        return {}
+    genres = catalog.items.loc[catalog.items.index.isin(items.ids), "genres"]
+    idx = items.to_internal(genres.index.to_numpy())
+    return {int(i): tuple(g) for i, g in zip(idx, genres.to_numpy(), strict=True) if g}

@@ -69,7 +69,7 @@ def test_unknown_user_policies(fitted):
         gen.generate_for([known, "stranger"], 5)
     skipped = gen.generate_for([known, "stranger"], 5, on_unknown="skip")
     assert [c.user_id for c in skipped] == [known]
-    filled = gen.generate_for(["stranger", known], 5, on_unknown="popularity")
+    filled = gen.generate_for(["stranger", known], 5, on_unknown="fallback")
     assert [c.user_id for c in filled] == ["stranger", known]
     assert filled[0].cold and filled[0].labels == [("popularity",)] * 5
     assert not filled[1].cold and len(filled[1].item_ids) == 5
@@ -105,7 +105,8 @@ def test_update_adds_new_user_and_item_and_matches_refit_side(fitted, tmp_path):
     new = g.generate_for(["newbie"], 10)[0]
     assert not new.cold and not set(new.item_ids) & set(known)
     fresh = g.items.to_internal(["fresh"])[0]
-    assert fresh in g._mips.ids and fresh in g._knn.ids
+    assert g.fitted.knn is not None
+    assert fresh in g.fitted.mips.ids and fresh in g.fitted.knn.ids
     assert "fresh" in set(g.items.to_external(g.seen(np.array([1])).indices))
 
 

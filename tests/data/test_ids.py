@@ -17,7 +17,7 @@ def test_unknown_policies():
     with pytest.raises(UnknownIdError, match="user"):
         m.to_internal([10, 99])
     assert list(m.to_internal([10, 99, 30], on_unknown="skip")) == [0, 2]
-    assert list(m.to_internal([10, 99], on_unknown="mask")) == [0, -1]
+    assert list(m.to_internal([10, 99], on_unknown="fallback")) == [0, -1]
     with pytest.raises(UnknownIdError):
         m.to_external([3])
 
@@ -39,8 +39,8 @@ def test_rejects_duplicates_and_missing():
 
 def test_mixed_type_queries_keep_their_types():
     m = IdMap([1, 2, 3], name="user")
-    assert list(m.to_internal([1, 2, "x"], on_unknown="mask")) == [0, 1, -1]
-    assert list(m.to_internal(["1"], on_unknown="mask")) == [-1]  # a string is not the integer id
+    assert list(m.to_internal([1, 2, "x"], on_unknown="fallback")) == [0, 1, -1]
+    assert list(m.to_internal(["1"], on_unknown="fallback")) == [-1]  # a string is not the integer id
 
 
 def test_extend_keeps_mixed_types():
@@ -50,6 +50,6 @@ def test_extend_keeps_mixed_types():
 
 def test_coerce_text_ids_to_the_map_type():
     ints = IdMap([1, 42], name="user")
-    assert list(ints.to_internal(ints.coerce(["42", 1, "x", " 7"]), on_unknown="mask")) == [1, 0, -1, -1]
+    assert list(ints.to_internal(ints.coerce(["42", 1, "x", " 7"]), on_unknown="fallback")) == [1, 0, -1, -1]
     strs = IdMap(["42"], name="user")
     assert list(strs.coerce(["42"])) == ["42"]  # a string-keyed map keeps strings

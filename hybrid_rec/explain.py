@@ -1,0 +1,97 @@
+"""`Recommendation` and the `Explainer`: ranked internal items -> explained results in external ids.
+
+The one place where the pipeline's results leave internal ids: every public recommendation
+(recommend, rerank, the popularity fallback, unscored candidates) is built here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from hybrid_rec.data.ids import IdMap
+
+
+@dataclass(frozen=True)
+class Recommendation:
+    """One recommended item with its explanation."""
+
+    user_id: object
+    item_id: object
+    rank: int
+    score: float
+    lm_score: float
+    cf_scores: dict[str, float]
+    sources: tuple[str, ...]
+    instruction: str
+    item_text: str = ""
+
+
+class Explainer:
+    """Builds `Recommendation`s from one user's ranked internal items and the features behind them."""
+
+    def __init__(self, items: IdMap, item_text: Callable[[int], str]) -> None:
+        self.items, self.item_text = items, item_text
+
+    def ranked(
+        self,
+        user_id: object,
+        ranked: np.ndarray,
+        candidates: np.ndarray,
+        features: dict[str, np.ndarray],
+        fused: np.ndarray,
+        instruction: str,
+    ) -> list[Recommendation]:
+        """`ranked` internal items (-1 ends the list), each found in the user's `candidates` row, whose
+        per-candidate `features` (``"lm"`` and the CF sources, [1, N]) and `fused` scores explain it.
+        A CF source that did not score the item (NaN) is left out of its ``cf_scores`` and ``sources``."""
+        recs = []
+        for r, item in enumerate(ranked):
+            if item < 0:
+                break
+            j = int(np.flatnonzero(candidates == item)[0])
+            cf = {name: float(v[0, j]) for name, v in features.items() if name != "lm" and not np.isnan(v[0, j])}
+            recs.append(
+                Recommendation(
+                    user_id,
+                    self.items.to_external([item])[0],
+                    r + 1,
+                    float(fused[0, j]),
+                    float(features["lm"][0, j]),
+                    cf,
+                    tuple(cf),
+                    instruction,
+                    self.item_text(int(item)),
+                )
+            )
+        return recs
+
+    def popular(self, user_id: object, items: np.ndarray, scores: np.ndarray) -> list[Recommendation]:
+        """The fallback for a user the model does not know: popular `items` (internal), no LM score."""
+        return [
+            Recommendation(
+                user_id,
+                self.items.to_external([item])[0],
+                r + 1,
+                float(s),
+                float("nan"),
+                {"popularity": float(s)},
+                ("popularity",),
+                "",
+                self.item_text(int(item)),
+            )
+            for r, (item, s) in enumerate(zip(items, scores, strict=True))
+            if item >= 0
+        ]
+
+    def unscored(
+        self, user_id: object, item_ids: Sequence[object], after: int, instruction: str
+    ) -> list[Recommendation]:
+        """Candidates the model cannot score (unknown ids), ranked after the first `after`, score NaN."""
+        nan = float("nan")
+        return [
+            Recommendation(user_id, ext, after + r + 1, nan, nan, {}, (), instruction)
+            for r, ext in enumerate(item_ids)
+        ]
