@@ -31,6 +31,7 @@ benchmark: install
 
 test: install
 	$(VENV)/bin/ruff check hybrid_rec tests benchmarks
+	$(VENV)/bin/mypy
 	$(PY) -m pytest -q -m "not network"
 
 test-network: install
@@ -38,6 +39,7 @@ test-network: install
 
 lint: install
 	$(VENV)/bin/ruff check hybrid_rec tests benchmarks
+	$(VENV)/bin/mypy
 
 clean:
 	rm -rf runs .pytest_cache .ruff_cache

@@ -19,18 +19,24 @@ import os
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 import pandas as pd
 from pydantic import Field
 from tqdm.auto import tqdm
 
+from hybrid_rec._extras import require
 from hybrid_rec.config import StrictModel
 from hybrid_rec.errors import ConfigError, DataError
 from hybrid_rec.store import resolve_model
 
+if TYPE_CHECKING:
+    from hybrid_rec.pipeline import HybridPipeline
+
 log = logging.getLogger(__name__)
+
+_RAY_FEATURE = "batch scoring with backend='ray'"
 
 
 class BatchConfig(StrictModel):
@@ -64,10 +70,9 @@ class BatchResult:
 def read_users(spec: str | Path, model_dir: Path) -> np.ndarray:
     """``all`` (every user the model knows) or a file: CSV/Parquet with a ``user_id`` column, or one id per line."""
     if str(spec) == "all":
-        from hybrid_rec.data.ids import IdMap
+        from hybrid_rec.pipeline import HybridPipeline
 
-        with np.load(model_dir / "candidates" / "als" / "als.npz", allow_pickle=False) as z:
-            return IdMap(z["user_ids"]).ids
+        return HybridPipeline.load_user_ids(model_dir)
     path = Path(spec)
     if not path.is_file():
         raise DataError(f"{path}: users file not found")
@@ -83,7 +88,7 @@ def read_users(spec: str | Path, model_dir: Path) -> np.ndarray:
     return ids
 
 
-_WORKER: dict[str, object] = {}
+_WORKER: dict[str, HybridPipeline] = {}
 
 
 def _init_worker(model_dir: str, threads: int) -> None:
@@ -99,12 +104,10 @@ def _init_worker(model_dir: str, threads: int) -> None:
 
 def _score_chunk(args: tuple[int, np.ndarray, int, str]) -> int:
     index, users, k, parts_dir = args
-    from hybrid_rec.pipeline import HybridPipeline
-
-    pipeline: HybridPipeline = _WORKER["pipeline"]  # type: ignore[assignment]
+    pipeline = _WORKER["pipeline"]
     gen = pipeline.generator
-    ids = gen.users.coerce(users)  # type: ignore[union-attr]
-    internal = gen.users.to_internal(ids, on_unknown="fallback")  # type: ignore[union-attr]
+    ids = gen.users.coerce(users)
+    internal = gen.users.to_internal(ids, on_unknown="fallback")
     known = internal >= 0
     top = pipeline.recommend_internal(internal[known], k)
     valid = top.items >= 0
@@ -112,7 +115,7 @@ def _score_chunk(args: tuple[int, np.ndarray, int, str]) -> int:
     frame = pd.DataFrame(
         {
             "user_id": ids[known][rows[valid]],
-            "item_id": gen.items.to_external(top.items[valid]),  # type: ignore[union-attr]
+            "item_id": gen.items.to_external(top.items[valid]),
             "rank": np.tile(np.arange(1, k + 1), (int(known.sum()), 1))[valid].astype(np.int32),
             "score": top.scores[valid].astype(np.float32),
         }
@@ -129,6 +132,8 @@ def score(
 ) -> BatchResult:
     """Score `users` (``all`` or a file) with the model and write top-k rows to `out` (Parquet)."""
     config = config or BatchConfig()
+    if config.backend == "ray":
+        require("ray", "ray", _RAY_FEATURE)  # before any work
     model_dir, version, _ = resolve_model(model)
     user_ids = read_users(users, model_dir)
     if len(user_ids) == 0:
@@ -195,10 +200,7 @@ class _RayScorer:
 def _score_ray(
     model_dir: Path, tasks: list[tuple[int, np.ndarray, int, str]], config: BatchConfig, progress: bool
 ) -> None:
-    try:
-        import ray
-    except ImportError as exc:
-        raise ConfigError("backend='ray' needs Ray: pip install 'hybrid_rec[ray]'") from exc
+    import ray  # present: `score` checked it first
     started = not ray.is_initialized()
     if started:
         ray.init(

@@ -4,18 +4,39 @@ from __future__ import annotations
 
 import functools
 import logging
-import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any, ParamSpec, TypeVar
 
 import typer
+from typer.core import TyperGroup
 
 from hybrid_rec.errors import HybridRecError
 
-F = TypeVar("F", bound=Callable[..., Any])
+P = ParamSpec("P")
+R = TypeVar("R")
 
-app = typer.Typer(help="Hybrid CF + language-model recommender.", no_args_is_help=True, add_completion=False)
+GLOBAL_FLAGS = ("--quiet", "-q", "--debug")
+
+
+class _GlobalFlagsAnywhere(TyperGroup):
+    """The top-level group, taking the global flags after the subcommand too:
+    ``hybrid-rec compare -c x.toml --quiet`` is ``hybrid-rec --quiet compare -c x.toml``."""
+
+    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
+        end = args.index("--") if "--" in args else len(args)  # after "--" everything is an argument
+        head = args[:end]
+        flags = [a for a in head if a in GLOBAL_FLAGS]
+        rest = [a for a in head if a not in GLOBAL_FLAGS]
+        return super().parse_args(ctx, [*flags, *rest, *args[end:]])
+
+
+app = typer.Typer(
+    cls=_GlobalFlagsAnywhere,
+    help="Hybrid CF + language-model recommender. --quiet and --debug may come before or after the command.",
+    no_args_is_help=True,
+    add_completion=False,
+)
 data_app = typer.Typer(help="Fetch and inspect datasets.", no_args_is_help=True)
 app.add_typer(data_app, name="data")
 
@@ -37,11 +58,11 @@ def _main(
         transformers.utils.logging.disable_progress_bar()
 
 
-def _user_errors(func: F) -> F:
+def _user_errors(func: Callable[P, R]) -> Callable[P, R]:
     """Turn library errors into a one-line message and exit code 2 (a traceback only with --debug)."""
 
     @functools.wraps(func)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
         try:
             return func(*args, **kwargs)
         except (HybridRecError, FileNotFoundError) as exc:
@@ -50,7 +71,7 @@ def _user_errors(func: F) -> F:
             typer.echo(f"error: {exc}", err=True)
             raise typer.Exit(2) from None
 
-    return wrapper  # type: ignore[return-value]
+    return wrapper
 
 
 @data_app.command("fetch")
@@ -292,7 +313,11 @@ def serve(
     """Serve /recommend, /rerank, /feedback, /health, /version (OpenAPI docs at /docs)."""
     import os
 
+    from hybrid_rec._extras import require
     from hybrid_rec.errors import ConfigError
+
+    for module in ("fastapi", "uvicorn"):
+        require(module, "serve", "hybrid-rec serve")
     from hybrid_rec.serve import ServeConfig, run
 
     key = None
@@ -309,4 +334,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())
+    main()

@@ -24,3 +24,7 @@ class ConfigError(HybridRecError, ValueError):
 
 class DataError(HybridRecError, ValueError):
     """Input data is malformed: the message names the file, the column and the row where known."""
+
+
+class MissingExtraError(HybridRecError, ImportError):
+    """A feature needs an optional extra that is not installed; the message names the pip command."""

@@ -291,12 +291,12 @@ class HybridPipeline:
             for row, pos in enumerate(known):
                 own = {name: v[row : row + 1] for name, v in features.items()}
                 text = self._instruction_text(int(users[row]), request)
-                out[pos] = explainer.ranked(ids[pos], top.items[row], items[row], own, fused[row : row + 1], text)
+                out[int(pos)] = explainer.ranked(ids[pos], top.items[row], items[row], own, fused[row : row + 1], text)
         unknown = np.flatnonzero(internal < 0)
         if on_unknown == "fallback" and len(unknown):
             pop = gen.popular(k, sp.csr_matrix((len(unknown), len(gen.items))))
             for row, pos in enumerate(unknown):
-                out[pos] = explainer.popular(ids[pos], pop.items[row], pop.scores[row])
+                out[int(pos)] = explainer.popular(ids[pos], pop.items[row], pop.scores[row])
         return [out[p] for p in sorted(out)]
 
     def rerank(
@@ -324,12 +324,14 @@ class HybridPipeline:
         if len(np.unique(items)) != len(items):
             raise DataError("rerank: candidate item ids must be unique")
         user = int(gen.users.to_internal([user_id], on_unknown="fallback")[0])
-        features = gen.score_items(user, items)
-        features["lm"] = rr.score(np.array([user]), items[None, :], [request])
         text = self._instruction_text(user, request)
-        n = len(items) if k is None else min(k, len(items))
-        top, fused = self._rank(features, items[None, :], max(n, 1), request)
-        recs = state.explainer.ranked(user_id, top.items[0][:n], items, features, fused, text)
+        recs: list[Recommendation] = []
+        if len(items):  # nothing to score when no candidate is known
+            features = gen.score_items(user, items)
+            features["lm"] = rr.score(np.array([user]), items[None, :], [request])
+            n = len(items) if k is None else min(k, len(items))
+            top, fused = self._rank(features, items[None, :], n, request)
+            recs = state.explainer.ranked(user_id, top.items[0], items, features, fused, text)
         if policy == "fallback":
             room = len(ids) if k is None else max(k - len(recs), 0)
             recs += state.explainer.unscored(user_id, list(ids[~known][:room]), len(recs), text)
@@ -348,6 +350,11 @@ class HybridPipeline:
             state.request_fusion.save(directory / "fusion_request.json")
         if state.reranker.catalog is not None:
             state.reranker.catalog.save(directory)
+
+    @staticmethod
+    def load_user_ids(directory: str | Path) -> np.ndarray:
+        """The external ids of the users a saved pipeline knows (cheap: loads no model)."""
+        return CandidateGenerator.load_user_ids(Path(directory) / "candidates").ids
 
     @classmethod
     def load(cls, directory: str | Path) -> HybridPipeline:
@@ -390,6 +397,8 @@ def train_pipeline(
     pipeline.refit(dataset.interactions)
     seconds = time.perf_counter() - start
     result = pipeline.reranker.train_result
+    if result is None:  # fit always trains the LM; narrows the type
+        raise NotFittedError("train: the reranker has no training result")
     info = (
         f"{dataset.name}: {len(dataset.interactions)} interactions, trained in {seconds:.0f}s, "
         f"held-out NDCG@10 of the LM {result.best_metric:.4f} (epoch {result.best_epoch}), "

@@ -9,7 +9,7 @@
 
 from __future__ import annotations
 
-from typing import Literal, get_args
+from typing import Literal, TypeGuard, get_args
 
 from hybrid_rec.errors import ConfigError
 
@@ -20,9 +20,13 @@ ON_UNKNOWN: tuple[str, ...] = get_args(OnUnknown)
 _RENAMED = {"popularity": "fallback", "last": "fallback", "mask": "fallback"}
 
 
+def _is_on_unknown(value: object) -> TypeGuard[OnUnknown]:
+    return isinstance(value, str) and value in ON_UNKNOWN
+
+
 def check_on_unknown(value: object, argument: str = "on_unknown") -> OnUnknown:
     """`value` as an `OnUnknown`, or a `ConfigError` naming `argument` and the accepted values."""
-    if isinstance(value, str) and value in ON_UNKNOWN:
-        return value  # type: ignore[return-value]  # narrowed by the membership test
+    if _is_on_unknown(value):
+        return value
     hint = f" ({value!r} is now called {_RENAMED[value]!r})" if isinstance(value, str) and value in _RENAMED else ""
     raise ConfigError(f"{argument} must be 'raise', 'skip' or 'fallback', not {value!r}{hint}")

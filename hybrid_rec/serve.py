@@ -12,16 +12,25 @@ from __future__ import annotations
 import logging
 import threading
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from fastapi import Depends, FastAPI, Header, HTTPException, Request
-from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+try:
+    from fastapi import Depends, FastAPI, Header, HTTPException, Request
+    from fastapi.exceptions import RequestValidationError
+    from fastapi.responses import JSONResponse
+except ImportError as exc:  # the optional 'serve' extra is not installed
+    from hybrid_rec._extras import missing_extra
+
+    raise missing_extra("serve", "hybrid_rec.serve", str(exc)) from exc
 from pydantic import BaseModel, ConfigDict, Field
 
+from hybrid_rec._extras import require
 from hybrid_rec.config import StrictModel
 from hybrid_rec.errors import ConfigError, DataError, NotFittedError, UnknownIdError
 from hybrid_rec.policy import OnUnknown
+
+if TYPE_CHECKING:
+    from hybrid_rec.pipeline import HybridPipeline
 
 log = logging.getLogger(__name__)
 
@@ -101,7 +110,7 @@ class ModelHolder:
         self.lock = threading.Lock()
         self.version: str | None = None
         self.meta: dict[str, Any] = {}
-        self.pipeline = None
+        self.pipeline: HybridPipeline | None = None
         self.refresh()
 
     def refresh(self) -> None:
@@ -154,11 +163,13 @@ def create_app(model: str | Path, config: ServeConfig | None = None) -> FastAPI:
         return JSONResponse({"detail": errors}, status_code=422)
 
     def checked(fn):
+        """Only the library's client-facing errors become 4xx; anything else (a plain ValueError
+        included) is a bug on our side and stays a 500, so it is never mistaken for bad input."""
         try:
             return fn()
         except UnknownIdError as exc:
             raise HTTPException(404, str(exc)) from None
-        except (DataError, ConfigError, ValueError) as exc:
+        except (DataError, ConfigError) as exc:
             raise HTTPException(422, str(exc)) from None
         except NotFittedError as exc:  # pragma: no cover - a store always holds a fitted model
             raise HTTPException(503, str(exc)) from None
@@ -167,7 +178,9 @@ def create_app(model: str | Path, config: ServeConfig | None = None) -> FastAPI:
         holder.refresh()
         with holder.lock:
             pipe = holder.pipeline
-        return pipe, pipe.generator.users.coerce([user_id])[0]  # type: ignore[union-attr]
+        if pipe is None:  # pragma: no cover - the holder loads a model before the app exists
+            raise NotFittedError("no model is loaded")
+        return pipe, pipe.generator.users.coerce([user_id])[0]
 
     def limit_text(text: str | None) -> None:
         if text is not None and len(text) > config.max_request_chars:
@@ -236,6 +249,7 @@ def create_app(model: str | Path, config: ServeConfig | None = None) -> FastAPI:
 
 
 def run(model: str | Path, host: str = "127.0.0.1", port: int = 8000, config: ServeConfig | None = None) -> None:
+    require("uvicorn", "serve", "hybrid_rec.serve.run")
     import uvicorn
 
     uvicorn.run(create_app(model, config), host=host, port=port, log_level="info")

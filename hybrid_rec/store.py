@@ -19,6 +19,7 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from hybrid_rec.errors import DataError
 
@@ -29,7 +30,7 @@ SNAPSHOT = "snapshot.json"
 class Snapshot:
     version: int
     path: Path
-    meta: dict[str, object]
+    meta: dict[str, Any]  # snapshot.json: JSON values
 
 
 def resolve_model(path: str | Path) -> tuple[Path, str, dict[str, object]]:

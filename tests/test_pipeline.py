@@ -5,7 +5,7 @@ import pytest
 from typer.testing import CliRunner
 
 from hybrid_rec.cli import app
-from hybrid_rec.errors import DataError, NotFittedError, UnknownIdError
+from hybrid_rec.errors import ConfigError, DataError, NotFittedError, UnknownIdError
 from hybrid_rec.pipeline import HybridPipeline
 from hybrid_rec.store import ModelStore
 
@@ -111,9 +111,63 @@ def test_rerank_external_candidates(trained_dir):
     assert len(cold) == 2 and all(set(r.cf_scores) <= {"popularity"} for r in cold)
     with pytest.raises(DataError, match="unique"):
         pipe.rerank("u1", ["i3", "i3"])
+    # no candidate the model knows: nothing to score, and the policy still decides the rest
+    assert pipe.rerank("u1", ["nope", "nada"]) == []
+    kept = pipe.rerank("u1", ["nope", "nada"], k=1, on_unknown_items="fallback")
+    assert [(r.item_id, r.rank) for r in kept] == [("nope", 1)] and np.isnan(kept[0].score)
+    with pytest.raises(ConfigError, match="now called 'fallback'"):
+        pipe.rerank("u1", their_candidates, on_unknown_items="last")
 
 
 def test_requests_use_their_own_fusion_weights(trained_dir):
     pipe = HybridPipeline.load(live(trained_dir))
     assert pipe.request_fusion is not None and pipe.request_fusion.weights  # synthetic catalog has genres
     assert (live(trained_dir) / "fusion_request.json").is_file()
+
+
+def test_a_request_reaches_the_lm_scores(trained_dir):
+    """The request is part of what the LM scores (not only of the rendered instruction): the LM scores
+    behind recommend / rerank / features are the request-conditioned ones, and differ from the plain ones."""
+    pipe = HybridPipeline.load(live(trained_dir))
+    req = "a comedy movie"
+    users = pipe.generator.users.to_internal(["u1"])
+    asked = pipe.recommend(["u1"], 5, request=req)[0]
+    items = pipe.generator.items.to_internal([r.item_id for r in asked])
+    with_request = pipe.reranker.score(users, items[None, :], [req])[0]
+    without = pipe.reranker.score(users, items[None, :])[0]
+    np.testing.assert_allclose([r.lm_score for r in asked], with_request, rtol=1e-6)
+    assert np.abs(with_request - without).max() > 1e-4
+    features, cands = pipe.features(users, requests=[req])
+    plain, plain_cands = pipe.features(users)
+    assert np.array_equal(cands, plain_cands)  # the first stage ignores the request; the LM does not
+    np.testing.assert_allclose(features["lm"], pipe.reranker.score(users, cands, [req]), rtol=1e-6)
+    assert np.abs(features["lm"] - plain["lm"]).max() > 1e-4
+    reranked = pipe.rerank("u1", ["i3", "i7", "i11"], request=req)
+    direct = pipe.reranker.score(users, pipe.generator.items.to_internal([r.item_id for r in reranked])[None, :], [req])
+    np.testing.assert_allclose([r.lm_score for r in reranked], direct[0], rtol=1e-6)
+
+
+def test_mmr_in_the_pipeline(trained_dir):
+    """`fusion.mmr_lambda` reorders the fused candidates by MMR over the ALS item factors."""
+    from hybrid_rec.rerank.fusion import mmr, rank
+
+    pipe = HybridPipeline.load(live(trained_dir))
+    users = pipe.generator.users.to_internal([f"u{n}" for n in range(12)])
+    features, items = pipe.features(users)
+    fused = pipe.fusion.transform(features, items)
+    plain = pipe.recommend_internal(users, 5).items
+    assert np.array_equal(plain, rank(items, fused, 5).items)
+    fusion = pipe.config.fusion.model_copy(update={"mmr_lambda": 0.3})
+    pipe.config = pipe.config.model_copy(update={"fusion": fusion})
+    diverse = pipe.recommend_internal(users, 5).items
+    factors = pipe.generator.als.item_factors
+    assert np.array_equal(diverse, mmr(items, fused, factors, 5, 0.3).items)
+    assert not np.array_equal(diverse, plain)
+    unit = factors / np.linalg.norm(factors, axis=1, keepdims=True)
+
+    def similarity(top):  # mean pairwise cosine similarity within each list
+        return np.mean([(unit[r] @ unit[r].T).sum() - len(r) for r in top]) / (5 * 4)
+
+    assert similarity(diverse) < similarity(plain)
+    recs = pipe.recommend([f"u{n}" for n in range(12)], 5)
+    assert [[r.item_id for r in user] for user in recs] == [list(pipe.generator.items.to_external(r)) for r in diverse]

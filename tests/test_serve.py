@@ -5,7 +5,9 @@ import time
 import pytest
 from fastapi.testclient import TestClient
 
+from hybrid_rec.errors import ConfigError, DataError, UnknownIdError
 from hybrid_rec.feedback.log import EventLog
+from hybrid_rec.pipeline import HybridPipeline
 from hybrid_rec.serve import ServeConfig, create_app
 from hybrid_rec.store import ModelStore
 
@@ -75,6 +77,42 @@ def test_feedback_needs_the_key_and_lands_in_the_log(client, store_dir):
     assert ok.status_code == 200 and ok.json()["accepted"] == 1 and ok.json()["quarantined"] == 1
     with EventLog(store_dir / "events.sqlite") as log:
         assert [e.event.event_id for e in log.read()] == ["e1"]
+
+
+def test_max_events_per_feedback_call(store_dir):
+    client = TestClient(create_app(store_dir, ServeConfig(max_events=2)), raise_server_exceptions=False)
+    now = time.time() - 5
+    events = [
+        {"event_id": f"m{n}", "user_id": "u1", "item_id": "i2", "type": "click", "timestamp": now} for n in range(3)
+    ]
+    over = client.post("/feedback", json={"events": events})
+    assert over.status_code == 422 and over.json()["detail"] == "at most 2 events per request"
+    with EventLog(store_dir / "events.sqlite") as log:
+        assert log.count() == 0  # refused as a whole, nothing ingested
+    ok = client.post("/feedback", json={"events": events[:2]})
+    assert ok.status_code == 200 and ok.json()["accepted"] == 2
+
+
+@pytest.mark.parametrize(
+    ("error", "status"),
+    [
+        (ValueError("an internal bug"), 500),
+        (IndexError("an internal bug"), 500),
+        (DataError("bad candidate list"), 422),
+        (ConfigError("bad option"), 422),
+        (UnknownIdError("user 'x' is unknown"), 404),
+    ],
+)
+def test_only_client_error_types_become_4xx(client, monkeypatch, error, status):
+    """A plain ValueError from inside the library is a bug (500), not the client's fault (422)."""
+
+    def broken(self, *args, **kwargs):
+        raise error
+
+    monkeypatch.setattr(HybridPipeline, "recommend", broken)
+    monkeypatch.setattr(HybridPipeline, "rerank", broken)
+    assert client.post("/recommend", json={"user_id": "u3", "k": 2}).status_code == status
+    assert client.post("/rerank", json={"user_id": "u3", "item_ids": ["i1"]}).status_code == status
 
 
 def test_a_new_snapshot_is_picked_up_without_restart(client, store_dir, stream):

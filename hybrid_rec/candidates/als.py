@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import logging
 from pathlib import Path
 from typing import Literal
@@ -17,6 +16,7 @@ from hybrid_rec.config import StrictModel
 from hybrid_rec.data.ids import IdMap, as_id_array
 from hybrid_rec.data.interactions import Interactions
 from hybrid_rec.errors import ConfigError, DataError, NotFittedError
+from hybrid_rec.persist import load_config, require, save_config
 
 log = logging.getLogger(__name__)
 
@@ -68,8 +68,8 @@ class ALSModel:
         self.config = ALSConfig.from_dict({**base.model_dump(), **overrides}, source="ALSConfig")
         self._model: AlternatingLeastSquares | None = None
         self._matrix: sp.csr_matrix | None = None
-        self.users: IdMap | None = None
-        self.items: IdMap | None = None
+        self._users: IdMap | None = None
+        self._items: IdMap | None = None
 
     def _device(self) -> str:
         dev = self.config.device
@@ -114,7 +114,7 @@ class ALSModel:
         model.user_factors = np.ascontiguousarray(model.user_factors, dtype=np.float32)
         model.item_factors = np.ascontiguousarray(model.item_factors, dtype=np.float32)
         self._model, self._matrix = model, matrix
-        self.users, self.items = interactions.users, interactions.items
+        self._users, self._items = interactions.users, interactions.items
         return self
 
     @classmethod
@@ -143,7 +143,7 @@ class ALSModel:
             raise DataError("external factors contain NaN or infinity")
         base = (config or ALSConfig()).model_copy(update={"factors": user_factors.shape[1]})
         self = cls(base)
-        self.users, self.items = interactions.users, interactions.items
+        self._users, self._items = interactions.users, interactions.items
         self._matrix = self._values(interactions)
         with blas_threads(base.blas_threads):
             model = self._new_model()
@@ -172,6 +172,20 @@ class ALSModel:
         return self._model
 
     @property
+    def users(self) -> IdMap:
+        """The user id map (rows of `user_factors`), or `NotFittedError`."""
+        if self._users is None:
+            raise NotFittedError("ALSModel is not fitted; call fit(interactions) first")
+        return self._users
+
+    @property
+    def items(self) -> IdMap:
+        """The item id map (rows of `item_factors`), or `NotFittedError`."""
+        if self._items is None:
+            raise NotFittedError("ALSModel is not fitted; call fit(interactions) first")
+        return self._items
+
+    @property
     def user_factors(self) -> np.ndarray:
         """[n_users, factors] float32, rows in `users` order."""
         return self._fitted().user_factors
@@ -185,7 +199,7 @@ class ALSModel:
     def user_items(self) -> sp.csr_matrix:
         """The user x item matrix the factors were fitted on (grows with updates)."""
         self._fitted()
-        return self._matrix  # type: ignore[return-value]
+        return self._matrix
 
     def item_support(self) -> np.ndarray:
         """Users per item in the fitted matrix: items with 0 have no collaborative signal."""
@@ -207,12 +221,12 @@ class ALSModel:
             return np.empty(0, np.int64), np.empty(0, np.int64)
         ext_u = events.users.to_external(events.user)
         ext_i = events.items.to_external(events.item)
-        self.users = self.users.extend(ext_u)  # type: ignore[union-attr]
-        self.items = self.items.extend(ext_i)  # type: ignore[union-attr]
+        self._users = self.users.extend(ext_u)
+        self._items = self.items.extend(ext_i)
         u, i = self.users.to_internal(ext_u), self.items.to_internal(ext_i)
         shape = (len(self.users), len(self.items))
         values = np.ones(len(events), np.float32) if self.config.confidence == "binary" else events.weight
-        old = self._matrix.tocoo()  # type: ignore[union-attr]
+        old = self.user_items.tocoo()
         matrix = sp.csr_matrix(
             (np.concatenate([old.data, values]), (np.concatenate([old.row, u]), np.concatenate([old.col, i]))),
             shape=shape,
@@ -273,7 +287,7 @@ class ALSModel:
         """
         model = self._fitted()
         ids = as_id_array(item_ids)
-        idx = self.items.to_internal(ids, on_unknown="fallback")  # type: ignore[union-attr]
+        idx = self.items.to_internal(ids, on_unknown="fallback")
         keep = idx >= 0
         values = (
             np.ones(int(keep.sum()), np.float32)
@@ -291,9 +305,7 @@ class ALSModel:
     def save(self, directory: str | Path) -> None:
         """``config.json`` + ``als.npz`` (factors, fitted matrix, id maps); no pickle."""
         model = self._fitted()
-        directory = Path(directory)
-        directory.mkdir(parents=True, exist_ok=True)
-        (directory / "config.json").write_text(self.config.model_dump_json(indent=2))
+        directory = save_config(directory, self.config)
         m = self.user_items
         np.savez(
             directory / "als.npz",
@@ -304,23 +316,26 @@ class ALSModel:
             indptr=m.indptr,
             shape=np.asarray(m.shape),
             user_ids=self.users.to_array(),
-            item_ids=self.items.to_array(),  # type: ignore[union-attr]
+            item_ids=self.items.to_array(),
         )
+
+    @staticmethod
+    def load_user_ids(directory: str | Path) -> IdMap:
+        """The user ids of a saved model, without loading its factors into a model."""
+        with np.load(require(directory, "als.npz", what="ALSModel") / "als.npz", allow_pickle=False) as z:
+            return IdMap(z["user_ids"], name="user")
 
     @classmethod
     def load(cls, directory: str | Path) -> ALSModel:
-        directory = Path(directory)
-        for name in ("config.json", "als.npz"):
-            if not (directory / name).is_file():
-                raise DataError(f"{directory}: missing {name}; not a saved ALSModel")
-        config = ALSConfig.from_dict(json.loads((directory / "config.json").read_text()), source=str(directory))
+        directory = require(directory, "config.json", "als.npz", what="ALSModel")
+        config = load_config(directory, ALSConfig, what="ALSModel")
         self = cls(config)
         with np.load(directory / "als.npz", allow_pickle=False) as z:
             with blas_threads(config.blas_threads):
                 model = self._new_model()
             model.user_factors, model.item_factors = z["user_factors"], z["item_factors"]
             self._matrix = sp.csr_matrix((z["data"], z["indices"], z["indptr"]), shape=tuple(z["shape"]))
-            self.users, self.items = IdMap(z["user_ids"], name="user"), IdMap(z["item_ids"], name="item")
+            self._users, self._items = IdMap(z["user_ids"], name="user"), IdMap(z["item_ids"], name="item")
         self._model = model
         return self
 

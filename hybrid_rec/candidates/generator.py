@@ -37,7 +37,7 @@ from hybrid_rec.persist import load_arrays, load_config, save_arrays, save_confi
 from hybrid_rec.policy import OnUnknown, check_on_unknown
 from hybrid_rec.topk import TopK
 
-SOURCES = ("als", "item_knn", "popularity")
+SOURCES: tuple[Literal["als", "item_knn", "popularity"], ...] = ("als", "item_knn", "popularity")
 
 
 class CandidatesConfig(StrictModel):
@@ -235,17 +235,17 @@ class CandidateGenerator:
             cands = self.generate(internal[known], n)
             cold = state.history.lengths(internal[known]) == 0
             for row, pos in enumerate(np.flatnonzero(known)):
-                result[pos] = self._external(ids[pos], cands, row, bool(cold[row]))
+                result[int(pos)] = self._external(ids[pos], cands, row, bool(cold[row]))
         if on_unknown == "fallback" and (~known).any():
             unknown = np.flatnonzero(~known)
             pop = self.popular(n, sp.csr_matrix((len(unknown), len(self.items))))
-            scores = {
+            scores: dict[str, np.ndarray] = {
                 name: np.full(pop.items.shape, np.nan) for name in self.config.sources
             }  # same keys as known users
             scores["popularity"] = pop.scores.astype(np.float64)
             cands = Candidates(pop.items, pop.scores.astype(np.float64), scores)
             for row, pos in enumerate(unknown):
-                result[pos] = self._external(ids[pos], cands, row, True)
+                result[int(pos)] = self._external(ids[pos], cands, row, True)
         return [result[p] for p in sorted(result)]
 
     def _external(self, user_id: object, cands: Candidates, row: int, cold: bool) -> UserCandidates:
@@ -292,6 +292,11 @@ class CandidateGenerator:
         if state.knn is not None:
             state.knn.save(directory / "knn")
         save_arrays(directory / "history.npz", **state.history.arrays())
+
+    @staticmethod
+    def load_user_ids(directory: str | Path) -> IdMap:
+        """The user ids of a saved generator (cheap: reads no index)."""
+        return ALSModel.load_user_ids(Path(directory) / "als")
 
     @classmethod
     def load(cls, directory: str | Path) -> CandidateGenerator:

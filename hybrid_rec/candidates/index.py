@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Literal
+from typing import Literal, cast
 
 import faiss
 import numpy as np
@@ -30,6 +30,7 @@ from pydantic import Field
 
 from hybrid_rec.config import StrictModel
 from hybrid_rec.errors import ConfigError, DataError, NotFittedError, UnknownIdError
+from hybrid_rec.persist import component_dir, require
 
 
 class IndexConfig(StrictModel):
@@ -66,12 +67,13 @@ class ItemIndex:
     def _empty(self) -> faiss.Index:
         cfg, metric = self.config, faiss.METRIC_INNER_PRODUCT
         self._keys = np.empty(0, np.int64)
+        inner: faiss.Index
         if cfg.kind == "ivf":
             self._quantizer = faiss.IndexFlatIP(self.dim)
             inner = faiss.IndexIVFFlat(self._quantizer, self.dim, cfg.nlist, metric)
             inner.nprobe = cfg.nprobe
-            inner.set_direct_map_type(faiss.DirectMap.Hashtable)
-            self._inner = inner
+            inner.set_direct_map_type(faiss.DirectMap.Hashtable)  # type: ignore[attr-defined]  # faiss's stub lacks DirectMap
+            self._inner: faiss.Index = inner
             return inner
         if cfg.kind == "flat":
             inner = faiss.IndexFlatIP(self.dim)
@@ -234,7 +236,7 @@ class ItemIndex:
         self._threads()
         while len(pending):
             if self.config.kind == "ivf":  # a short list from few probed cells: probe more on retry
-                params = faiss.SearchParametersIVF(nprobe=min(nprobe, self.config.nlist))
+                params = faiss.SearchParametersIVF(nprobe=min(nprobe, self.config.nlist))  # type: ignore[call-arg]  # faiss's stub lacks the kwargs
                 scores, labels = self._index.search(q[pending], fetch, params=params)
             elif self._mips_l2:
                 query = np.hstack([q[pending], np.zeros((len(pending), 1), np.float32)])
@@ -261,8 +263,7 @@ class ItemIndex:
     # ------------------------------------------------------------------ persistence
     def save(self, directory: str | Path) -> None:
         """``index.json`` (config, dim), ``index.faiss`` (FAISS's own format), ``index_ids.npy``."""
-        directory = Path(directory)
-        directory.mkdir(parents=True, exist_ok=True)
+        directory = component_dir(directory)
         meta = {"dim": self.dim, "config": self.config.model_dump(), "max_norm": self._max_norm}
         (directory / "index.json").write_text(json.dumps(meta))
         faiss.write_index(self._index, str(directory / "index.faiss"))
@@ -270,10 +271,7 @@ class ItemIndex:
 
     @classmethod
     def load(cls, directory: str | Path) -> ItemIndex:
-        directory = Path(directory)
-        for name in ("index.json", "index.faiss", "index_ids.npy"):
-            if not (directory / name).is_file():
-                raise DataError(f"{directory}: missing {name}; not a saved ItemIndex")
+        directory = require(directory, "index.json", "index.faiss", "index_ids.npy", what="ItemIndex")
         meta = json.loads((directory / "index.json").read_text())
         self = cls(int(meta["dim"]), IndexConfig.from_dict(meta["config"], source=str(directory / "index.json")))
         index = faiss.read_index(str(directory / "index.faiss"))
@@ -281,13 +279,14 @@ class ItemIndex:
         self._max_norm = float(meta.get("max_norm", 0.0))
         if index.d != self.dim + self._mips_l2 or index.ntotal != len(keys):
             raise DataError(f"{directory}: index.faiss does not match index.json / index_ids.npy")
-        if self.config.kind == "ivf":
-            inner = faiss.downcast_index(index)
-            inner.set_direct_map_type(faiss.DirectMap.Hashtable)
+        inner: faiss.Index
+        if self.config.kind == "ivf":  # faiss's stub types downcast_index as returning the base Index
+            inner = cast(faiss.IndexIVFFlat, faiss.downcast_index(index))
+            inner.set_direct_map_type(faiss.DirectMap.Hashtable)  # type: ignore[attr-defined]  # faiss's stub lacks DirectMap
             inner.nprobe = self.config.nprobe
         else:
-            inner = faiss.downcast_index(index.index)
+            inner = faiss.downcast_index(cast(faiss.IndexIDMap2, index).index)
             if self.config.kind == "hnsw":
-                inner.hnsw.efSearch = self.config.ef_search
+                cast(faiss.IndexHNSWFlat, inner).hnsw.efSearch = self.config.ef_search
         self._index, self._inner, self._keys = index, inner, keys.astype(np.int64)
         return self

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import cast
 
 import numpy as np
 import pandas as pd
@@ -60,7 +62,7 @@ class ItemCatalog:
             text += f" ({year})"
         genres = fields.get("genres")
         if genres:
-            text += "; " + ", ".join(genres)
+            text += "; " + ", ".join(cast(Iterable[str], genres))  # list fields hold strings (class doc)
         return text
 
     def check_items(self, items: IdMap, *, source: str = "catalog") -> None:

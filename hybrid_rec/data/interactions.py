@@ -14,7 +14,7 @@ from pydantic import Field
 
 from hybrid_rec.config import StrictModel
 from hybrid_rec.data.ids import IdMap
-from hybrid_rec.errors import DataError
+from hybrid_rec.errors import ConfigError, DataError
 
 
 class ColumnMapping(StrictModel):
@@ -228,6 +228,15 @@ class Interactions:
         """Interactions per item (length n_items)."""
         return np.bincount(self.item, minlength=self.n_items)
 
+    def item_popularity(self, count: Literal["interactions", "users"] = "users") -> np.ndarray:
+        """The one definition of item popularity (float64, length n_items): distinct users per item
+        (what the candidate stage's popularity source ranks by) or every interaction."""
+        if count == "interactions":
+            return self.item_counts().astype(np.float64)
+        if count == "users":
+            return np.diff(self.to_csr("binary").tocsc().indptr).astype(np.float64)
+        raise ConfigError(f"count must be 'interactions' or 'users', not {count!r}")
+
     def user_counts(self) -> np.ndarray:
         """Interactions per user (length n_users)."""
         return np.bincount(self.user, minlength=self.n_users)
@@ -256,7 +265,7 @@ def read_table(
         raise DataError(f"{path}: file not found")
     if path.stat().st_size == 0:
         raise DataError(f"{path}: file is empty")
-    fmt = format
+    fmt: str = format
     if fmt == "auto":
         suffix = path.suffix.lower()
         fmt = {".parquet": "parquet", ".pq": "parquet", ".tsv": "tsv", ".tab": "tsv"}.get(suffix, "csv")

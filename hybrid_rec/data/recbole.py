@@ -84,7 +84,7 @@ def load_recbole(
     user_path: str | Path | None = None,
     *,
     weight_field: str | None = None,
-    duplicates: str = "raise",
+    duplicates: Literal["raise", "drop"] = "raise",
     id_type: Literal["str", "int"] = "str",
 ) -> tuple[Interactions, ItemCatalog | None]:
     """Interactions (and a catalog when `.item`/`.user` are given) from RecBole atomic files.
@@ -108,7 +108,7 @@ def load_recbole(
         inter.frame,
         ColumnMapping(weight=weight_field),
         source=str(inter.path),
-        duplicates=duplicates,  # type: ignore[arg-type]
+        duplicates=duplicates,
         row_offset=2,
     )
     if item_path is None and user_path is None:

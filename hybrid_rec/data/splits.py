@@ -115,7 +115,10 @@ def temporal_split(
     for name, q in (("test_quantile", test_quantile), ("valid_quantile", valid_quantile)):
         if q is not None and not 0.0 < q < 1.0:
             raise ConfigError(f"temporal_split: {name} must be in (0, 1), got {q}")
-    t_cut = float(np.quantile(ts, test_quantile)) if test_quantile is not None else float(test_start)  # type: ignore[arg-type]
+    if test_quantile is not None:
+        t_cut = float(np.quantile(ts, test_quantile))
+    elif test_start is not None:  # always, by the exactly-one check above
+        t_cut = float(test_start)
     if valid_quantile is not None:
         v_cut = float(np.quantile(ts, valid_quantile))
     else:

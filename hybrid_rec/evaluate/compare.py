@@ -11,6 +11,7 @@ import itertools
 import json
 import logging
 import time
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Literal
 
@@ -119,7 +120,7 @@ class CompareConfig(StrictModel):
         default_factory=EvaluationConfig, description="Cut-offs, tuning metric, bootstrap and comparisons."
     )
     methods: dict[str, dict[str, Any]] = Field(
-        default_factory=lambda: {"popularity": {}, "als": {}},
+        default_factory=lambda: dict[str, dict[str, Any]]({"popularity": {}, "als": {}}),
         description="Methods compared: name -> parameters (a list value is a grid axis; `type` names the "
         "registered method when the name is not one). Parameters are the method's config fields.",
     )
@@ -204,13 +205,145 @@ def _summary(per_user: dict[str, np.ndarray], topk: TopK, n_items: int, cutoffs:
     return out
 
 
+@dataclass(frozen=True)
+class _TestContext:
+    """What every method's test report shares: the test users' popularity buckets (head / torso /
+    tail of their first test item) and reference item vectors for intra-list diversity."""
+
+    interactions: Interactions
+    test_bucket: np.ndarray
+    reference: np.ndarray
+
+    @classmethod
+    def build(cls, interactions: Interactions, split: Split, seed: int) -> _TestContext:
+        buckets = popularity_buckets(split.train_valid.item_counts())
+        first = split.test.to_csr("binary")[np.unique(split.test.user)]
+        reference = ALSModel(factors=32, iterations=15, seed=seed).fit(split.train_valid).item_factors
+        return cls(interactions, buckets[first.indices[first.indptr[:-1]]], reference)
+
+
+_BUCKETS = ("head", "torso", "tail")
+
+
+def _protocol(config: CompareConfig, split: Split, shared: _TestContext) -> dict[str, Any]:
+    ev = config.evaluation
+    return {
+        "split": config.split.kind,
+        "k": ev.k,
+        "seed": ev.seed,
+        "cutoffs": ev.cutoffs,
+        "tune_metric": ev.tune_metric,
+        "full_ranking": True,
+        "train": len(split.train),
+        "valid": len(split.valid),
+        "test": len(split.test),
+        "test_users": len(np.unique(split.test.user)),
+        "split_info": split.info,
+        "test_items_by_popularity": {name: int((shared.test_bucket == b).sum()) for b, name in enumerate(_BUCKETS)},
+        "diversity": "mean pairwise cosine distance of reference ALS item factors (32 factors)",
+    }
+
+
+@dataclass(frozen=True)
+class _Tuned:
+    """A method's best grid point on validation, the method fitted there, and the time tuning took."""
+
+    params: StrictModel
+    valid: dict[str, float]
+    method: Method
+    seconds: float
+
+
+def tune(name: str, config: CompareConfig, split: Split, context: FitContext, n_items: int) -> _Tuned:
+    """Fit every grid point of method `name` on train; keep the best by the validation tune metric."""
+    ev = config.evaluation
+    mtype, grid = expand_grid(name, config.methods[name])
+    best: _Tuned | None = None
+    start = time.perf_counter()
+    for point in tqdm(grid, desc=f"tune {name}", disable=not context.progress or len(grid) == 1, leave=False):
+        method = METHODS[mtype].factory(point).fit(split.train, context)
+        _, topk, per_user, _ = evaluate_stage(method, split, "valid", ev, progress=False)
+        summary = _summary(per_user, topk, n_items, ev.cutoffs)
+        if ev.tune_metric not in summary:
+            raise ConfigError(f"evaluation.tune_metric {ev.tune_metric!r} is not one of {sorted(summary)}")
+        log.debug("%s %s: valid %s = %.4f", name, point.model_dump(), ev.tune_metric, summary[ev.tune_metric])
+        if best is None or summary[ev.tune_metric] > best.valid[ev.tune_metric]:
+            best = _Tuned(point, summary, method, 0.0)
+    if best is None:  # pragma: no cover - expand_grid never returns an empty grid
+        raise ConfigError(f"methods.{name}: empty grid")
+    return replace(best, seconds=time.perf_counter() - start)
+
+
+def score_on_test(
+    name: str,
+    tuned: _Tuned,
+    config: CompareConfig,
+    split: Split,
+    context: FitContext,
+    shared: _TestContext,
+    out: Path,
+) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+    """Refit the tuned method on train + validation, score it on test, write its recommendations;
+    returns its report entry and per-user test metrics."""
+    ev = config.evaluation
+    mtype = expand_grid(name, config.methods[name])[0]
+    start = time.perf_counter()
+    if hasattr(tuned.method, "refit"):  # keeps what was trained; takes the train + validation rows
+        method = tuned.method.refit(split.train_valid, context)
+    else:
+        method = METHODS[mtype].factory(tuned.params).fit(split.train_valid, context)
+    fit_seconds = time.perf_counter() - start
+    users, topk, per_user, rec_seconds = evaluate_stage(method, split, "test", ev, context.progress, f"recommend {name}")
+    n_items = shared.interactions.n_items
+    test = _summary(per_user, topk, n_items, ev.cutoffs)
+    test[f"diversity@{ev.k}"] = float(np.nanmean(intra_list_diversity(topk.items[:, : ev.k], shared.reference)))
+    ndcg = per_user[f"ndcg@{ev.k}"]
+    entry = {
+        "type": mtype,
+        "valid": tuned.valid,
+        "test": test,
+        "test_ci95": {m: _ci(per_user[m], ev) for m in (f"ndcg@{ev.k}", f"hr@{ev.k}")},
+        "tune_seconds": tuned.seconds,
+        "fit_seconds": fit_seconds,
+        "recommend_seconds": rec_seconds,
+        "params": tuned.params.model_dump(mode="json"),
+        "learned": method.learned() if hasattr(method, "learned") else {},
+        f"ndcg@{ev.k}_by_popularity": {
+            bucket: float(np.nanmean(ndcg[shared.test_bucket == b])) if (shared.test_bucket == b).any() else None
+            for b, bucket in enumerate(_BUCKETS)
+        },
+        "grid_size": len(expand_grid(name, config.methods[name])[1]),
+    }
+    _write_recs(out / "recs" / f"{name}.parquet", shared.interactions, users, topk)
+    log.info("%s: valid %s %.4f, test %s %.4f (fit %.1fs)", name, ev.tune_metric, tuned.valid[ev.tune_metric],
+             ev.tune_metric, test[ev.tune_metric], fit_seconds)  # fmt: skip
+    return entry, per_user
+
+
+def _ci(values: np.ndarray, ev: EvaluationConfig) -> list[float]:
+    b = bootstrap_mean(values, ev.bootstrap, ev.seed)
+    return [b.low, b.high]
+
+
+def compare_pairs(names: list[str], per_user: dict[str, dict[str, np.ndarray]], ev: EvaluationConfig) -> dict[str, Any]:
+    """Paired bootstrap of the tune metric for each configured pair (default: each method vs the first)."""
+    out: dict[str, Any] = {}
+    for pair in ev.comparisons or [f"{m}_vs_{names[0]}" for m in names[1:]]:
+        a, _, b = pair.partition("_vs_")
+        if a not in per_user or b not in per_user:
+            continue  # a --methods subset can leave a configured comparison without one side
+        res = paired_bootstrap(per_user[a][ev.tune_metric], per_user[b][ev.tune_metric], ev.bootstrap, ev.seed)
+        out[pair] = {"metric": ev.tune_metric, "delta": res.estimate, "ci95": [res.low, res.high]}
+    return out
+
+
 def run_compare(
     config: CompareConfig,
     out: str | Path,
     *,
     methods: list[str] | None = None,
     home: str | Path | None = None,
-    progress: bool = True,
+    progress: bool = False,
 ) -> dict[str, Any]:
     """Run the comparison and write ``report.json``, ``report.md``, ``report.png``, ``recs/`` and
     ``test.parquet`` into `out`. Returns the report dict."""
@@ -229,125 +362,27 @@ def run_compare(
     split = build_split(config.split, inter)
     if len(split.valid) == 0 or len(split.test) == 0:
         raise ConfigError(f"the {config.split.kind} split left no validation or no test rows; adjust [split]")
-    log.info(
-        "%s: %d users, %d items, %d interactions; split %s: train %d, valid %d, test %d",
-        dataset.name,
-        inter.n_users,
-        inter.n_items,
-        len(inter),
-        config.split.kind,
-        len(split.train),
-        len(split.valid),
-        len(split.test),
-    )
-
+    log.info("%s: %d users, %d items, %d interactions; split %s: train %d, valid %d, test %d", dataset.name,
+             inter.n_users, inter.n_items, len(inter), config.split.kind, len(split.train), len(split.valid),
+             len(split.test))  # fmt: skip
+    shared = _TestContext.build(inter, split, ev.seed)
     report: dict[str, Any] = {
         "dataset": {"name": dataset.name, "users": inter.n_users, "items": inter.n_items, "interactions": len(inter)},
-        "protocol": {
-            "split": config.split.kind,
-            "k": ev.k,
-            "seed": ev.seed,
-            "cutoffs": ev.cutoffs,
-            "tune_metric": ev.tune_metric,
-            "full_ranking": True,
-            "train": len(split.train),
-            "valid": len(split.valid),
-            "test": len(split.test),
-            "test_users": len(np.unique(split.test.user)),
-            "split_info": split.info,
-        },
+        "protocol": _protocol(config, split, shared),
         "methods": {},
         "comparisons": {},
     }
     per_user_test: dict[str, dict[str, np.ndarray]] = {}
-    # Shared by every method: test-item popularity buckets and item vectors for intra-list diversity.
-    buckets = popularity_buckets(split.train_valid.item_counts())
-    test_users = np.unique(split.test.user)
-    first_test_item = split.test.to_csr("binary")[test_users]
-    test_bucket = buckets[first_test_item.indices[first_test_item.indptr[:-1]]]
-    reference = ALSModel(factors=32, iterations=15, seed=ev.seed).fit(split.train_valid).item_factors
-    report["protocol"]["test_items_by_popularity"] = {
-        name: int((test_bucket == b).sum()) for b, name in enumerate(("head", "torso", "tail"))
-    }
-    report["protocol"]["diversity"] = "mean pairwise cosine distance of reference ALS item factors (32 factors)"
     for name in names:
-        mtype, grid = expand_grid(name, config.methods[name])
-        best: tuple[float, StrictModel, dict[str, float], Method] | None = None
-        tune_ctx = FitContext(valid=split.valid, catalog=dataset.catalog, progress=progress)
-        tune_start = time.perf_counter()
-        for point in tqdm(grid, desc=f"tune {name}", disable=not progress or len(grid) == 1, leave=False):
-            method = METHODS[mtype].factory(point).fit(split.train, tune_ctx)
-            _, topk, per_user, _ = evaluate_stage(method, split, "valid", ev, progress=False)
-            summary = _summary(per_user, topk, inter.n_items, ev.cutoffs)
-            if ev.tune_metric not in summary:
-                raise ConfigError(f"evaluation.tune_metric {ev.tune_metric!r} is not one of {sorted(summary)}")
-            value = summary[ev.tune_metric]
-            log.debug("%s %s: valid %s = %.4f", name, point.model_dump(), ev.tune_metric, value)
-            if best is None or value > best[0]:
-                best = (value, point, summary, method)
-        if best is None:  # pragma: no cover - expand_grid never returns an empty grid
-            raise ConfigError(f"methods.{name}: empty grid")
-        tune_seconds = time.perf_counter() - tune_start
-        _, chosen, valid_summary, tuned = best
-        del best
+        tuned = tune(name, config, split, FitContext(split.valid, dataset.catalog, progress), inter.n_items)
         test_ctx = FitContext(valid=None, catalog=dataset.catalog, progress=progress)
-        start = time.perf_counter()
-        if hasattr(tuned, "refit"):  # keeps what was trained; takes the train + validation rows
-            method = tuned.refit(split.train_valid, test_ctx)
-        else:
-            method = METHODS[mtype].factory(chosen).fit(split.train_valid, test_ctx)
-        fit_seconds = time.perf_counter() - start
-        users, topk, per_user, rec_seconds = evaluate_stage(method, split, "test", ev, progress, f"recommend {name}")
-        test_summary = _summary(per_user, topk, inter.n_items, ev.cutoffs)
-        test_summary[f"diversity@{ev.k}"] = float(np.nanmean(intra_list_diversity(topk.items[:, : ev.k], reference)))
-        per_user_test[name] = per_user
-        ci = {}
-        for metric in (f"ndcg@{ev.k}", f"hr@{ev.k}"):
-            b = bootstrap_mean(per_user[metric], ev.bootstrap, ev.seed)
-            ci[metric] = [b.low, b.high]
-        report["methods"][name] = {
-            "type": mtype,
-            "valid": valid_summary,
-            "test": test_summary,
-            "test_ci95": ci,
-            "tune_seconds": tune_seconds,
-            "fit_seconds": fit_seconds,
-            "recommend_seconds": rec_seconds,
-            "params": chosen.model_dump(mode="json"),
-            "learned": method.learned() if hasattr(method, "learned") else {},
-            f"ndcg@{ev.k}_by_popularity": {
-                bucket: float(np.nanmean(per_user[f"ndcg@{ev.k}"][test_bucket == b]))
-                if (test_bucket == b).any()
-                else None
-                for b, bucket in enumerate(("head", "torso", "tail"))
-            },
-            "grid_size": len(grid),
-        }
-        _write_recs(out / "recs" / f"{name}.parquet", inter, users, topk)
-        log.info(
-            "%s: valid %s %.4f, test %s %.4f (fit %.1fs)",
-            name,
-            ev.tune_metric,
-            valid_summary[ev.tune_metric],
-            ev.tune_metric,
-            test_summary[ev.tune_metric],
-            fit_seconds,
-        )
-
-    pairs = ev.comparisons or [f"{m}_vs_{names[0]}" for m in names[1:]]
-    metric = ev.tune_metric
-    for pair in pairs:
-        a, _, b = pair.partition("_vs_")
-        if a not in per_user_test or b not in per_user_test:
-            continue  # a --methods subset can leave a configured comparison without one side
-        res = paired_bootstrap(per_user_test[a][metric], per_user_test[b][metric], ev.bootstrap, ev.seed)
-        report["comparisons"][pair] = {"metric": metric, "delta": res.estimate, "ci95": [res.low, res.high]}
-
+        report["methods"][name], per_user_test[name] = score_on_test(name, tuned, config, split, test_ctx, shared, out)
+        del tuned
+    report["comparisons"] = compare_pairs(names, per_user_test, ev)
     if config.candidates is not None:
         report["candidates"] = candidate_report(config.candidates, split, ev.candidate_sizes, ev.batch_users, progress)
 
-    test_df = split.test.to_dataframe()[["user_id", "item_id", "timestamp"]]
-    test_df.to_parquet(out / "test.parquet", index=False)
+    split.test.to_dataframe()[["user_id", "item_id", "timestamp"]].to_parquet(out / "test.parquet", index=False)
     (out / "report.json").write_text(json.dumps(report, indent=2, default=_json_default))
     write_reports(report, out)
     return report

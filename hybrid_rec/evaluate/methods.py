@@ -7,7 +7,7 @@ import hashlib
 from abc import ABC, abstractmethod
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from typing import Literal, Protocol
+from typing import Any, Generic, Literal, Protocol, TypeVar
 
 import numpy as np
 import scipy.sparse as sp
@@ -15,7 +15,7 @@ from pydantic import Field
 
 from hybrid_rec.candidates.als import ALSConfig, ALSModel
 from hybrid_rec.candidates.generator import CandidateGenerator, CandidatesConfig
-from hybrid_rec.candidates.sources import ALSRetrieval, ItemKNNConfig
+from hybrid_rec.candidates.sources import ALSRetrieval, ItemKNNConfig, PopularitySource
 from hybrid_rec.config import StrictModel
 from hybrid_rec.data.catalog import ItemCatalog
 from hybrid_rec.data.interactions import Interactions
@@ -72,22 +72,24 @@ class PopularityConfig(StrictModel):
     )
 
 
-class Popularity(ScoringMethod):
+class Popularity:
+    """The most popular unseen items, ranked by the candidate stage's `PopularitySource` (one
+    implementation) over the counts that `PopularityConfig.count` names."""
+
     def __init__(self, config: PopularityConfig) -> None:
         self.config = config
-        self._counts: np.ndarray | None = None
+        self._source: PopularitySource | None = None
 
     def fit(self, train: Interactions, context: FitContext | None = None) -> Popularity:
-        if self.config.count == "users":
-            self._counts = np.asarray(train.to_csr("binary").sum(axis=0)).ravel()
-        else:
-            self._counts = train.item_counts().astype(np.float64)
+        self._source = PopularitySource(train.item_popularity(self.config.count))
         return self
 
-    def score(self, users: np.ndarray) -> np.ndarray:
-        if self._counts is None:
+    def recommend(self, users: np.ndarray, k: int, exclude: sp.csr_matrix) -> TopK:
+        if self._source is None:
             raise NotFittedError("Popularity is not fitted")
-        return np.broadcast_to(self._counts, (len(users), len(self._counts)))
+        exclude = sp.csr_matrix(exclude)
+        exclude.eliminate_zeros()  # explicit zeros do not exclude (as in `topk_from_scores`)
+        return self._source.generate(np.asarray(users), k, exclude)
 
 
 class ALSMethod:
@@ -233,19 +235,22 @@ class HybridMethod:
         return out | lm_learned(state.reranker)
 
 
+C = TypeVar("C", bound=StrictModel)
+
+
 @dataclass(frozen=True)
-class MethodSpec:
+class MethodSpec(Generic[C]):
     """A registry entry: the method's config model and a factory from a validated config."""
 
-    config: type[StrictModel]
-    factory: Callable[[StrictModel], Method]
+    config: type[C]
+    factory: Callable[[C], Method]
 
 
 #: Explicit registry: method type name -> spec. Later stages add entries here.
-METHODS: dict[str, MethodSpec] = {
-    "popularity": MethodSpec(PopularityConfig, Popularity),  # type: ignore[arg-type]
-    "als": MethodSpec(ALSConfig, ALSMethod),  # type: ignore[arg-type]
-    "faiss_knn": MethodSpec(FaissKNNConfig, FaissKNNMethod),  # type: ignore[arg-type]
-    "gpt2": MethodSpec(GPT2Config, GPT2Method),  # type: ignore[arg-type]
-    "hybrid": MethodSpec(HybridConfig, HybridMethod),  # type: ignore[arg-type]
+METHODS: dict[str, MethodSpec[Any]] = {
+    "popularity": MethodSpec(PopularityConfig, Popularity),
+    "als": MethodSpec(ALSConfig, ALSMethod),
+    "faiss_knn": MethodSpec(FaissKNNConfig, FaissKNNMethod),
+    "gpt2": MethodSpec(GPT2Config, GPT2Method),
+    "hybrid": MethodSpec(HybridConfig, HybridMethod),
 }

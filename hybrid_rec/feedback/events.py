@@ -13,6 +13,7 @@ import math
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from pydantic import Field
 
@@ -67,7 +68,7 @@ class Event:
         return base * (self.weight if self.weight is not None else 1.0)
 
 
-def parse_event(raw: Mapping[str, object], config: FeedbackConfig, now: float | None = None) -> Event:
+def parse_event(raw: Mapping[str, Any], config: FeedbackConfig, now: float | None = None) -> Event:
     """Validate one raw event (e.g. a CSV row or a JSON body); raise `DataError` saying why not."""
     missing = [f for f in FIELDS if raw.get(f) in (None, "")]
     if missing:
@@ -76,7 +77,7 @@ def parse_event(raw: Mapping[str, object], config: FeedbackConfig, now: float | 
     if kind not in EVENT_TYPES or kind not in config.confidence:
         raise DataError(f"unknown event type {raw['type']!r}; known: {list(EVENT_TYPES)}")
     try:
-        ts = float(raw["timestamp"])  # type: ignore[arg-type]
+        ts = float(raw["timestamp"])
     except (TypeError, ValueError) as exc:
         raise DataError(f"timestamp {raw['timestamp']!r} is not a number (seconds since the epoch)") from exc
     now = time.time() if now is None else now
@@ -88,7 +89,7 @@ def parse_event(raw: Mapping[str, object], config: FeedbackConfig, now: float | 
     w: float | None = None
     if weight not in (None, ""):
         try:
-            w = float(weight)  # type: ignore[arg-type]
+            w = float(weight)
         except (TypeError, ValueError) as exc:
             raise DataError(f"weight {weight!r} is not a number") from exc
         if not math.isfinite(w) or w < 0 or w > config.max_weight:

@@ -38,6 +38,7 @@ from hybrid_rec.pipeline import HybridConfig, HybridPipeline
 
 log = logging.getLogger(__name__)
 Mode = Literal["none", "cf", "cf+reranker", "retrain"]
+MODES: tuple[Mode, ...] = ("none", "cf", "cf+reranker", "retrain")
 
 
 class SimulationConfig(StrictModel):
@@ -48,7 +49,7 @@ class SimulationConfig(StrictModel):
     )
     chunks: int = Field(10, gt=0, description="Equal-size chunks the stream is cut into (each scored, then fed back).")
     modes: list[Mode] = Field(
-        default_factory=lambda: ["none", "cf", "cf+reranker", "retrain"],
+        default_factory=lambda: list(MODES),
         description="Update strategies compared: 'none', 'cf', 'cf+reranker', 'retrain' (see the module doc).",
     )
     retrain_every: int = Field(5, gt=0, description="'retrain': train from scratch every this many chunks.")
@@ -86,22 +87,22 @@ def _chunk_scores(
     model's own maps may be smaller (base only) or grown (after updates)."""
     gen = pipe.generator
     full_u = chunk.users.to_internal(users_ext)
-    to_model = gen.items.to_internal(chunk.items.ids, on_unknown="fallback")  # type: ignore[union-attr]
+    to_model = gen.items.to_internal(chunk.items.ids, on_unknown="fallback")
     ex = seen[full_u].tocoo()
     cols = to_model[ex.col]
     keep = cols >= 0
     exclude = sp.csr_matrix(
         (np.ones(int(keep.sum())), (ex.row[keep], cols[keep])), shape=(len(users_ext), len(gen.items))
-    )  # type: ignore[arg-type]
-    known = gen.users.to_internal(users_ext, on_unknown="fallback")  # type: ignore[union-attr]
+    )
+    known = gen.users.to_internal(users_ext, on_unknown="fallback")
     items = np.full((len(users_ext), k), -1, np.int64)
     if (known >= 0).any():
         items[known >= 0] = pipe.recommend_internal(known[known >= 0], k, exclude[np.flatnonzero(known >= 0)]).items
     if (known < 0).any():  # users the model has not seen yet: the popularity fallback
-        items[known < 0] = gen.popular(k, exclude[np.flatnonzero(known < 0)]).items  # type: ignore[union-attr]
+        items[known < 0] = gen.popular(k, exclude[np.flatnonzero(known < 0)]).items
     valid = items >= 0
     top_full = np.full(items.shape, -1, np.int64)  # in the dataset's full item ids
-    top_full[valid] = chunk.items.to_internal(gen.items.to_external(items[valid]))  # type: ignore[union-attr]
+    top_full[valid] = chunk.items.to_internal(gen.items.to_external(items[valid]))
     targets = chunk.to_csr("binary")[full_u]
     targets = (targets - targets.multiply(seen[full_u])) > 0  # only items new to the user count
     metrics = ranking_metrics(top_full, sp.csr_matrix(targets, dtype=np.float64), [k])

@@ -68,8 +68,8 @@ def to_interactions(events: list[Event], pipeline: HybridPipeline, config: Feedb
     gen = pipeline.generator
     frame = pd.DataFrame(
         {
-            "user_id": gen.users.coerce([e.user_id for e in pos]),  # type: ignore[union-attr]
-            "item_id": gen.items.coerce([e.item_id for e in pos]),  # type: ignore[union-attr]
+            "user_id": gen.users.coerce([e.user_id for e in pos]),
+            "item_id": gen.items.coerce([e.item_id for e in pos]),
             "timestamp": [e.timestamp for e in pos],
             "weight": [e.confidence(config) for e in pos],
         }
@@ -94,15 +94,15 @@ def apply_negatives(events: list[Event], pipeline: HybridPipeline, config: Feedb
     gen = pipeline.generator
     if not neg:
         return 0
-    u = gen.users.to_internal(gen.users.coerce([e.user_id for e in neg]), on_unknown="fallback")  # type: ignore[union-attr]
-    i = gen.items.to_internal(gen.items.coerce([e.item_id for e in neg]), on_unknown="fallback")  # type: ignore[union-attr]
+    u = gen.users.to_internal(gen.users.coerce([e.user_id for e in neg]), on_unknown="fallback")
+    i = gen.items.to_internal(gen.items.coerce([e.item_id for e in neg]), on_unknown="fallback")
     known = (u >= 0) & (i >= 0)
     if not known.any():
         return 0
-    m = gen.als.user_items  # type: ignore[union-attr]
+    m = gen.als.user_items
     present = np.asarray(m[u[known], i[known]]).ravel() > 0
     if present.any():
-        gen.als.remove_pairs(u[known][present], i[known][present])  # type: ignore[union-attr]
+        gen.als.remove_pairs(u[known][present], i[known][present])
     return int(present.sum())
 
 
@@ -124,8 +124,8 @@ def negatives_by_user(events: list[Event], pipeline: HybridPipeline, config: Fee
     neg = [e for e in events if e.is_negative(config)]
     if not neg:
         return {}
-    u = gen.users.to_internal(gen.users.coerce([e.user_id for e in neg]), on_unknown="fallback")  # type: ignore[union-attr]
-    i = gen.items.to_internal(gen.items.coerce([e.item_id for e in neg]), on_unknown="fallback")  # type: ignore[union-attr]
+    u = gen.users.to_internal(gen.users.coerce([e.user_id for e in neg]), on_unknown="fallback")
+    i = gen.items.to_internal(gen.items.coerce([e.item_id for e in neg]), on_unknown="fallback")
     out: dict[int, list[int]] = {}
     for uu, ii in zip(u, i, strict=True):
         if uu >= 0 and ii >= 0:
@@ -142,15 +142,15 @@ def finetune_reranker(
     (`negatives`) and their current first-stage candidates (hard negatives)."""
     rr = pipeline.reranker
     gen = pipeline.generator
-    n_tokens = rr.tokenizer.n_items  # type: ignore[union-attr]
+    n_tokens = rr.tokenizer.n_items
     rng = np.random.default_rng(config.seed)
-    others = np.setdiff1d(np.fromiter(rr.histories.keys(), np.int64), users)  # type: ignore[union-attr]
+    others = np.setdiff1d(np.fromiter(rr.histories.keys(), np.int64), users)
     replay = rng.choice(others, min(config.replay_windows, len(others)), replace=False) if len(others) else others
-    chosen = {int(u): rr.histories[int(u)] for u in np.concatenate([users, replay]) if int(u) in rr.histories}  # type: ignore[union-attr]
+    chosen = {int(u): rr.histories[int(u)] for u in np.concatenate([users, replay]) if int(u) in rr.histories}
     chosen = {u: h[h < n_tokens] for u, h in chosen.items()}
     hard: dict[int, np.ndarray] = {}
     if len(users):
-        cands = gen.generate(np.asarray(users), 50).items  # type: ignore[union-attr]
+        cands = gen.generate(np.asarray(users), 50).items
         for u, row in zip(users, cands, strict=True):
             pool = np.unique(np.concatenate([(negatives or {}).get(int(u), np.empty(0, np.int64)), row[row >= 0]]))
             hard[int(u)] = pool[pool < n_tokens]
@@ -159,10 +159,10 @@ def finetune_reranker(
         rr.verbalizer,
         rr.tokenizer,
         rr.model.config.n_positions,
-        rng,  # type: ignore[union-attr,arg-type]
+        rng,
         attributes=rr._attributes,
         negatives=hard,
-    )  # type: ignore[union-attr]
+    )
     if not examples:
         return
     cfg = TrainerConfig(
@@ -172,7 +172,7 @@ def finetune_reranker(
         hard_negative_weight=0.2 if hard else 0.0,
         seed=config.seed,
     )
-    Trainer(rr.model, rr.tokenizer, cfg, progress=False).train(examples, None)  # type: ignore[union-attr,arg-type]
+    Trainer(rr.model, rr.tokenizer, cfg, progress=False).train(examples, None)
     rr.reset_scorer()
 
 
@@ -185,7 +185,7 @@ def apply_pending(
     config = config or UpdaterConfig()
     start = time.perf_counter()
     snap = store.current()
-    offset = int(snap.meta.get("applied_offset", 0))  # type: ignore[arg-type]
+    offset = int(snap.meta.get("applied_offset", 0))
     batch = event_log.read(after=offset, limit=config.batch_size)
     if not batch:
         return ApplyResult(0, offset, snap.version, False, "no pending events")
@@ -204,14 +204,14 @@ def apply_pending(
         ext_i = positives.items.to_external(positives.item)
         known = (gen.users.to_internal(ext_u, on_unknown="fallback") >= 0) & (
             gen.items.to_internal(ext_i, on_unknown="fallback") >= 0
-        )  # type: ignore[union-attr]
+        )
         order = np.lexsort((np.arange(len(positives)), positives.timestamp, positives.user))
         last = np.zeros(len(positives), bool)
         last[order[np.r_[positives.user[order][1:] != positives.user[order][:-1], True]]] = True
         hold = last & known
         if hold.sum() >= config.guard_min_users:
-            users = gen.users.to_internal(ext_u[hold])  # type: ignore[union-attr]
-            targets = gen.items.to_internal(ext_i[hold])  # type: ignore[union-attr]
+            users = gen.users.to_internal(ext_u[hold])
+            targets = gen.items.to_internal(ext_i[hold])
             apply_negatives(events, old, fb)
             before = guard_ndcg(old, users, targets)
             apply_negatives(events, new, fb)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
-from typing import Literal
+from typing import Literal, cast
 
 import numpy as np
 import torch
@@ -119,7 +119,7 @@ def save_pretrained(model: GPT2LMHeadModel, directory: str | Path, *, progress: 
 def init_item_embeddings(model: GPT2LMHeadModel, tokenizer: RecTokenizer, factors: np.ndarray, seed: int) -> None:
     """Item-token embeddings <- ALS item factors through a random projection, scaled to the
     embedding table's spread, so the LM starts from collaborative similarity."""
-    emb = model.get_input_embeddings().weight
+    emb = cast(torch.nn.Embedding, model.get_input_embeddings()).weight  # transformers types it as nn.Module
     n, f = factors.shape
     if n != tokenizer.n_items:
         raise ConfigError(f"item factors have {n} rows, the tokenizer {tokenizer.n_items} items")

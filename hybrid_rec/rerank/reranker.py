@@ -183,7 +183,7 @@ class GPT2Reranker:
         trainer = Trainer(model, tokenizer, cfg.trainer, device=device, progress=progress)
         self._scorer = None
         self.train_result = trainer.train(examples, evaluate, out_dir)
-        self._state.model = model.to(device, dtype)
+        self._state.model = model.to(device, dtype)  # type: ignore[arg-type]  # transformers types .to via functools.wraps
         return self
 
     def validation_ndcg(self, fit: Interactions, valid: Interactions, k: int = 10) -> float:

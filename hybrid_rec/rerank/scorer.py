@@ -41,7 +41,7 @@ class LMScorer:
         self.tokenizer = tokenizer
         self.device = device or next(model.parameters()).device
         self.dtype = dtype or next(model.parameters()).dtype
-        self.model = model.to(self.device, self.dtype).eval()
+        self.model = model.to(self.device, self.dtype).eval()  # type: ignore[arg-type]  # transformers types .to via functools.wraps
         self.batch_size = batch_size
         self.n_positions = model.config.n_positions
 

@@ -11,11 +11,13 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Sequence
 from pathlib import Path
+from typing import cast
 
 from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
 from transformers import AutoTokenizer, PreTrainedTokenizerBase
 
 from hybrid_rec.errors import ConfigError, DataError
+from hybrid_rec.persist import component_dir, require
 
 EOS = "<|endoftext|>"
 
@@ -35,7 +37,7 @@ class RecTokenizer:
             eos = base.token_to_id(EOS)
         else:
             self.base_vocab_size = len(base)
-            eos = base.convert_tokens_to_ids(base.eos_token or EOS)
+            eos = cast(int, base.convert_tokens_to_ids(base.eos_token or EOS))  # transformers: one str -> one id
         if eos is None or eos < 0:
             raise ConfigError(f"base tokenizer has no {EOS!r} token")
         self.eos_id = int(eos)
@@ -97,24 +99,24 @@ class RecTokenizer:
 
     def decode(self, ids: Sequence[int]) -> str:
         """Readable text; item tokens render as ``<i{internal id}>``."""
-        out, text_ids = [], []
+        out: list[str] = []
+        text_ids: list[int] = []
         for i in ids:
             if i >= self.base_vocab_size:
                 if text_ids:
-                    out.append(self.base.decode(text_ids))
+                    out.append(cast(str, self.base.decode(text_ids)))  # transformers: one sequence -> one str
                     text_ids = []
                 out.append(f"<i{i - self.base_vocab_size}>")
             else:
                 text_ids.append(int(i))
         if text_ids:
-            out.append(self.base.decode(text_ids))
+            out.append(cast(str, self.base.decode(text_ids)))
         return "".join(out)
 
     # ------------------------------------------------------------------ persistence
     def save(self, directory: str | Path) -> None:
         """The base tokenizer's own files plus ``rec_tokenizer.json``."""
-        directory = Path(directory)
-        directory.mkdir(parents=True, exist_ok=True)
+        directory = component_dir(directory)
         if isinstance(self.base, Tokenizer):
             self.base.save(str(directory / "tokenizer.json"))
         else:
@@ -129,11 +131,8 @@ class RecTokenizer:
 
     @classmethod
     def load(cls, directory: str | Path) -> RecTokenizer:
-        directory = Path(directory)
-        meta_path = directory / "rec_tokenizer.json"
-        if not meta_path.is_file():
-            raise DataError(f"{directory}: missing rec_tokenizer.json; not a saved RecTokenizer")
-        meta = json.loads(meta_path.read_text())
+        directory = require(directory, "rec_tokenizer.json", what="RecTokenizer")
+        meta = json.loads((directory / "rec_tokenizer.json").read_text())
         if meta["kind"] == "bpe":
             base: Tokenizer | PreTrainedTokenizerBase = Tokenizer.from_file(str(directory / "tokenizer.json"))
         else:

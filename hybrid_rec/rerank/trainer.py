@@ -19,6 +19,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
@@ -73,7 +74,7 @@ def build_examples(
     n_positions: int,
     rng: np.random.Generator,
     *,
-    attributes: Callable[[int], dict[str, object]] | None = None,
+    attributes: Callable[[int], dict[str, object] | None] | None = None,
     negatives: dict[int, np.ndarray] | None = None,
     intention_fraction: float = 0.0,
 ) -> list[Example]:
@@ -191,11 +192,11 @@ class Trainer:
     def train(
         self,
         examples: list[Example],
-        evaluate: Callable[[], float],
+        evaluate: Callable[[], float] | None,
         out_dir: str | Path | None = None,
     ) -> TrainResult:
         cfg = self.config
-        model = self.model.to(self.device)
+        model = self.model.to(self.device)  # type: ignore[arg-type]  # transformers types .to via functools.wraps
         opt = self._optimizer()
         steps_per_epoch = math.ceil(len(examples) / cfg.batch_size)
         total = steps_per_epoch * cfg.epochs
@@ -203,7 +204,14 @@ class Trainer:
             opt, lambda s: min(1.0, (s + 1) / max(cfg.warmup_steps, 1)) * max(0.05, 1 - s / max(total, 1))
         )
         out = Path(out_dir) if out_dir else None
-        state = {"epoch": 0, "best_metric": -1.0, "best_epoch": -1, "bad_epochs": 0, "history": [], "seconds": 0.0}
+        state: dict[str, Any] = {
+            "epoch": 0,
+            "best_metric": -1.0,
+            "best_epoch": -1,
+            "bad_epochs": 0,
+            "history": [],
+            "seconds": 0.0,
+        }
         if out and (out / "checkpoint-last" / "trainer_state.json").is_file():
             state = self._resume(out / "checkpoint-last", opt, sched)
             log.info("resuming from epoch %d", state["epoch"])

@@ -168,7 +168,7 @@ class Verbalizer:
             return [int(item)]
         return [int(item), " " + self.item_text(item)]
 
-    def _history_parts(self, history: Sequence[int]) -> list[list[Part]]:
+    def _history_parts(self, history: Sequence[int] | np.ndarray) -> list[list[Part]]:
         recent = list(history)[-self.config.max_history :]
         if self.config.history_format == "tokens":
             return [[int(i)] for i in recent]
@@ -176,7 +176,7 @@ class Verbalizer:
 
     def instruction(
         self,
-        history: Sequence[int],
+        history: Sequence[int] | np.ndarray,
         *,
         attributes: dict[str, object] | None = None,
         request: str | None = None,

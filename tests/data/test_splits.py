@@ -26,6 +26,15 @@ def triples(inter: Interactions) -> set[tuple[int, int, float]]:
     return set(zip(inter.user.tolist(), inter.item.tolist(), inter.timestamp.tolist(), strict=True))
 
 
+def assert_final_fit_is_clean(split) -> None:
+    """The final fit (train_valid) holds every validation row and no test row, row for row."""
+    rows = lambda inter: sorted(zip(inter.user.tolist(), inter.item.tolist(), inter.timestamp.tolist(), strict=True))
+    train_valid = rows(split.train_valid)
+    assert not set(train_valid) & set(rows(split.test)), "train_valid and test share rows"
+    assert set(rows(split.valid)) <= set(train_valid), "a validation row is missing from train_valid"
+    assert set(rows(split.train)) <= set(train_valid), "a training row is missing from train_valid"
+
+
 def test_leave_last_out_by_time_with_row_order_ties():
     df = frame(
         [
@@ -58,6 +67,8 @@ def test_leave_last_out_properties(inter: Interactions):
     train, valid, test = triples(split.train), triples(split.valid), triples(split.test)
     assert not (train & test) and not (valid & test) and not (train & valid)
     assert len(split.train) + len(split.valid) + len(split.test) == len(inter)
+    assert_final_fit_is_clean(split)
+    assert triples(split.train_valid) == train | valid and len(split.train_valid) == len(split.train) + len(split.valid)
     counts = inter.user_counts()
     assert set(split.test.user.tolist()) == set(np.flatnonzero(counts >= 3).tolist())
     assert np.bincount(split.test.user, minlength=inter.n_users).max(initial=0) <= 1
@@ -76,7 +87,7 @@ def test_temporal_properties(inter: Interactions, q_test: float, frac: float):
     except DataError as exc:  # legal only when no row falls before the first cut
         assert "training part is empty" in str(exc)
         return
-    assert not (triples(split.train_valid) & triples(split.test))
+    assert_final_fit_is_clean(split)
     if len(split.test):
         assert split.train_valid.timestamp.max(initial=-np.inf) < split.test.timestamp.min()
         seen_u, seen_i = set(split.train_valid.user.tolist()), set(split.train_valid.item.tolist())
@@ -96,6 +107,7 @@ def test_random_holdout_properties(inter: Interactions, seed: int):
         assert "training part is empty" in str(exc)
         return
     assert not (triples(split.train) & triples(split.test)) and not (triples(split.train) & triples(split.valid))
+    assert_final_fit_is_clean(split)
     again = random_holdout(inter, test_fraction=0.3, valid_fraction=0.2, seed=seed)
     assert triples(again.test) == triples(split.test)
 

@@ -7,11 +7,25 @@ import pytest
 
 from hybrid_rec.candidates import ALSConfig
 from hybrid_rec.data import leave_last_out
-from hybrid_rec.evaluate.methods import ALSMethod, Popularity, PopularityConfig
+from hybrid_rec.evaluate.methods import (
+    METHODS,
+    ALSMethod,
+    FaissKNNConfig,
+    FaissKNNMethod,
+    FitContext,
+    GPT2Method,
+    HybridMethod,
+    Popularity,
+    PopularityConfig,
+)
+from hybrid_rec.pipeline import GPT2Config
+from tests.conftest import TINY
 
 
 class MethodContract:
-    """Subclasses provide `make()` returning an unfitted method."""
+    """Subclasses provide `make()` returning an unfitted method (of the registry type `kind`)."""
+
+    kind: str
 
     def make(self):  # pragma: no cover - overridden
         raise AssertionError("subclass must override make()")
@@ -19,11 +33,15 @@ class MethodContract:
     @pytest.fixture()
     def fitted(self, synthetic):
         split = leave_last_out(synthetic.interactions)
-        return self.make().fit(split.train), split
+        return self.make().fit(split.train, FitContext(split.valid, synthetic.catalog)), split
 
     def test_fit_returns_self(self, synthetic):
+        split = leave_last_out(synthetic.interactions)
         method = self.make()
-        assert method.fit(synthetic.interactions) is method
+        assert method.fit(split.train, FitContext(split.valid, synthetic.catalog)) is method
+
+    def test_is_the_registered_type(self):
+        assert isinstance(self.make(), type(METHODS[self.kind].factory(METHODS[self.kind].config())))
 
     def test_never_returns_excluded_items_and_has_k_columns(self, fitted):
         method, split = fitted
@@ -48,6 +66,8 @@ class MethodContract:
 
 
 class TestPopularity(MethodContract):
+    kind = "popularity"
+
     def make(self):
         return Popularity(PopularityConfig())
 
@@ -60,5 +80,33 @@ class TestPopularity(MethodContract):
 
 
 class TestALS(MethodContract):
+    kind = "als"
+
     def make(self):
         return ALSMethod(ALSConfig(factors=8, iterations=5))
+
+
+class TestFaissKNN(MethodContract):
+    kind = "faiss_knn"
+
+    def make(self):
+        return FaissKNNMethod(FaissKNNConfig(factors=8, iterations=5))
+
+
+class TestGPT2(MethodContract):
+    kind = "gpt2"
+
+    def make(self):
+        return GPT2Method(GPT2Config.model_validate(TINY.model_dump(include=set(GPT2Config.model_fields))))
+
+
+class TestHybrid(MethodContract):
+    kind = "hybrid"
+
+    def make(self):
+        return HybridMethod(TINY)
+
+
+def test_every_registered_method_has_a_contract_test():
+    covered = {cls.kind for cls in MethodContract.__subclasses__()}
+    assert covered == set(METHODS)

@@ -18,6 +18,7 @@ from hybrid_rec.evaluate.metrics import (
     ranking_metrics,
     topk_from_scores,
 )
+from hybrid_rec.metrics import hit_matrix
 
 
 def targets_csr(rows: list[list[int]], n_items: int) -> sp.csr_matrix:
@@ -41,6 +42,21 @@ def test_padding_never_hits_and_rows_without_targets_are_nan():
     assert np.isnan(m["ndcg@2"][1])
     with pytest.raises(ConfigError):
         ranking_metrics(np.array([[0]]), targets_csr([[0]], 2), [5])
+
+
+def test_padded_rows_never_hit_the_previous_rows_last_item():
+    """-1 padding must not alias the previous row's target when that target is the last item.
+
+    Row r's key for item i is r * n_items + i, so padding (-1) in row 1 would equal row 0's key
+    for item n_items - 1 without the explicit guard.
+    """
+    n_items = 5
+    topk = np.array([[4, 0, 1], [-1, -1, -1], [2, -1, -1]])
+    targets = targets_csr([[4], [4], [4]], n_items)
+    assert hit_matrix(topk, targets).tolist() == [[True, False, False], [False, False, False], [False, False, False]]
+    m = ranking_metrics(topk, targets, [3])
+    assert m["hr@3"].tolist() == [1.0, 0.0, 0.0] and m["ndcg@3"].tolist() == [1.0, 0.0, 0.0]
+    assert m["mrr@3"].tolist() == [1.0, 0.0, 0.0] and m["recall@3"].tolist() == [1.0, 0.0, 0.0]
 
 
 def naive(ranked: list[int], targets: set[int], k: int) -> dict[str, float]:
