@@ -15,13 +15,14 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from typing_extensions import Unpack
 
 from hybrid_rec.data.catalog import ItemCatalog
 from hybrid_rec.data.interactions import ColumnMapping, Interactions
 from hybrid_rec.data.splits import leave_last_out
 from hybrid_rec.errors import DataError, NotFittedError
 from hybrid_rec.explain import Recommendation
-from hybrid_rec.pipeline import ExternalFactors, HybridConfig, HybridPipeline
+from hybrid_rec.pipeline import ExternalFactors, HybridConfig, HybridPipeline, RerankOptions
 from hybrid_rec.policy import OnUnknown
 from hybrid_rec.store import resolve_model
 
@@ -98,19 +99,12 @@ class HybridRecommender:
         return _frame([r for user in recs for r in user])
 
     def rerank(
-        self,
-        user_id: object,
-        item_ids: Sequence[object],
-        k: int | None = None,
-        *,
-        request: str | None = None,
-        on_unknown_items: OnUnknown = "skip",
+        self, user_id: object, item_ids: Sequence[object], k: int | None = None, **options: Unpack[RerankOptions]
     ) -> pd.DataFrame:
-        """Reorder candidates from another system for one user, best first.
-
-        on_unknown_items: ``"skip"`` (dropped), ``"raise"`` or ``"fallback"`` (kept last, score NaN).
-        """
-        return _frame(self._ready().rerank(user_id, item_ids, k, request=request, on_unknown_items=on_unknown_items))
+        """Reorder candidates from another system for one user, best first (the options of
+        `HybridPipeline.rerank`: ``request``; ``on_unknown_items`` = ``"skip"`` (default), ``"raise"``
+        or ``"fallback"`` (kept last, score NaN))."""
+        return _frame(self._ready().rerank(user_id, item_ids, k, **options))
 
     def explain(self, user_id: object, k: int = 10, *, request: str | None = None) -> list[Recommendation]:
         """Recommendations with everything behind them, including the instruction the LM scored."""

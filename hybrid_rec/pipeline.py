@@ -15,6 +15,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import TypedDict
 
 import numpy as np
 import scipy.sparse as sp
@@ -42,6 +43,7 @@ __all__ = [
     "HybridConfig",
     "HybridPipeline",
     "Recommendation",
+    "RerankOptions",
     "TrainConfig",
     "fit_generator",
     "train_pipeline",
@@ -114,6 +116,13 @@ def train_reranker(
         hard_negatives=negatives,
         progress=progress,
     )
+
+
+class RerankOptions(TypedDict, total=False):
+    """The keyword options of `HybridPipeline.rerank`, declared once for the APIs that forward them."""
+
+    request: str | None
+    on_unknown_items: OnUnknown
 
 
 @dataclass(frozen=True)
@@ -379,7 +388,7 @@ class TrainConfig(StrictModel):
 
 
 def train_pipeline(
-    config: TrainConfig, *, home: str | Path | None = None, progress: bool = True
+    config: TrainConfig, *, home: str | Path | None = None, progress: bool = False
 ) -> tuple[HybridPipeline, str]:
     """Train on all data.
 

@@ -73,3 +73,18 @@ def test_external_factors_replace_als(data, tmp_path):
 def test_not_fitted():
     with pytest.raises(NotFittedError):
         HybridRecommender().recommend(["u1"])
+
+
+def test_rerank_frame_equals_the_pipelines_rerank(fitted):
+    """`rec.rerank` is the pipeline's `rerank`, row for row, as a DataFrame."""
+    cands = ["i1", "i2", "i3", "i9", "zzz"]
+    for kwargs in ({"k": 3}, {"k": None, "request": "a comedy movie"}):
+        frame = fitted.rerank("u3", cands, **kwargs)
+        recs = fitted.pipeline.rerank("u3", cands, **kwargs)
+        assert len(frame) == len(recs) > 0
+        assert frame["item_id"].tolist() == [r.item_id for r in recs]
+        assert frame["rank"].tolist() == [r.rank for r in recs]
+        assert frame["score"].tolist() == [r.score for r in recs]
+        assert frame["lm_score"].tolist() == [r.lm_score for r in recs]
+        assert frame["sources"].tolist() == [",".join(r.sources) for r in recs]
+        assert frame["cf_scores"].tolist() == [r.cf_scores for r in recs]

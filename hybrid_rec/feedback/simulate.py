@@ -19,6 +19,8 @@ import json
 import logging
 import tempfile
 import time
+from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import Any, Literal
 
@@ -28,6 +30,7 @@ from pydantic import Field
 from tqdm.auto import tqdm
 
 from hybrid_rec.config import StrictModel
+from hybrid_rec.data.catalog import ItemCatalog
 from hybrid_rec.data.config import DatasetConfig, build_dataset
 from hybrid_rec.data.interactions import Interactions
 from hybrid_rec.data.splits import leave_last_out, temporal_split
@@ -69,7 +72,7 @@ class SimulateConfig(StrictModel):
     hybrid: HybridConfig = Field(default_factory=HybridConfig, description="The pipeline trained and updated.")
 
 
-def _train(config: HybridConfig, rows: Interactions, catalog, progress: bool) -> HybridPipeline:
+def _train(config: HybridConfig, rows: Interactions, catalog: ItemCatalog | None, progress: bool) -> HybridPipeline:
     inner = leave_last_out(rows)
     pipe = HybridPipeline(config).fit(inner.train_valid, catalog, valid=inner.test, progress=progress)
     return pipe.refit(rows)
@@ -114,97 +117,99 @@ def _mean(values: np.ndarray) -> float:
     return float(np.nanmean(values)) if np.isfinite(values).any() else float("nan")
 
 
-def run_simulation(
-    config: SimulateConfig, out: str | Path, *, home: str | Path | None = None, progress: bool = False
-) -> dict[str, Any]:
-    sim = config.simulate
-    out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
-    dataset = build_dataset(config.dataset, home)
-    inter = dataset.interactions
+def stream_chunks(inter: Interactions, sim: SimulationConfig) -> tuple[Interactions, list[Interactions]]:
+    """The base rows (before the temporal cut) and the rest in `sim.chunks` time-ordered chunks."""
     split = temporal_split(inter, test_quantile=sim.test_quantile)
-    base = split.train_valid
     stream = inter.subset(inter.timestamp >= split.info["test_start"])
     order = np.argsort(stream.timestamp, kind="stable")
     bounds = np.linspace(0, len(order), sim.chunks + 1).astype(int)
     chunks = [stream.subset(np.sort(order[a:b])) for a, b in itertools.pairwise(bounds)]
     if any(len(c) == 0 for c in chunks):
         raise ConfigError(f"simulate: {len(stream)} streamed rows cannot fill {sim.chunks} chunks")
+    return split.train_valid, chunks
 
+
+def replay(
+    mode: str,
+    pipe: HybridPipeline,
+    base: Interactions,
+    chunks: list[Interactions],
+    config: SimulateConfig,
+    retrain: Callable[[Interactions], HybridPipeline],
+    progress: bool = False,
+) -> tuple[dict[str, Any], np.ndarray]:
+    """Score each chunk with the model as it stands, then let `mode` absorb the chunk; returns the
+    mode's report entry and the per-user NDCG@k over all chunks."""
+    sim = config.simulate
+    seen_rows = base
+    seen = base.to_csr("binary")
+    per_chunk, scores, hits, chunk_updates = [], [], [], []
+    for c, chunk in enumerate(tqdm(chunks, desc=f"simulate {mode}", disable=not progress, leave=False)):
+        users_ext = chunk.users.to_external(np.unique(chunk.user))  # every user of the chunk
+        ndcg, hr = _chunk_scores(pipe, chunk, seen, users_ext, sim.k)
+        per_chunk.append({f"ndcg@{sim.k}": _mean(ndcg), f"hr@{sim.k}": _mean(hr), "users": int((~np.isnan(ndcg)).sum())})
+        scores.append(ndcg)
+        hits.append(hr)
+        seen_rows = seen_rows.concat(chunk)
+        seen = seen_rows.to_csr("binary")
+        t0 = time.perf_counter()
+        if mode in ("cf", "cf+reranker"):
+            touched, _ = pipe.update(chunk)
+            if mode == "cf+reranker":
+                finetune_reranker(pipe, touched, sim.updater)
+        elif mode == "retrain" and (c + 1) % sim.retrain_every == 0 and c + 1 < len(chunks):
+            pipe = retrain(seen_rows)
+        chunk_updates.append(time.perf_counter() - t0)
+    all_users = np.concatenate(scores)
+    entry = {
+        f"ndcg@{sim.k}": _mean(all_users),
+        f"hr@{sim.k}": _mean(np.concatenate(hits)),
+        "update_seconds": float(np.sum(chunk_updates)),
+        "mean_chunk_update_seconds": float(np.mean(chunk_updates[:-1])) if len(chunk_updates) > 1 else 0.0,
+        "per_chunk": per_chunk,
+    }
+    log.info("%s: stream NDCG@10 %.4f, updates %.1fs", mode, entry[f"ndcg@{sim.k}"], entry["update_seconds"])
+    return entry, all_users
+
+
+def run_simulation(
+    config: SimulateConfig, out: str | Path, *, home: str | Path | None = None, progress: bool = False
+) -> dict[str, Any]:
+    """Replay the stream after a temporal cut in chunks under each mode; write ``simulate.json`` and
+    ``simulate.png`` into `out`. Returns the report."""
+    sim = config.simulate
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    dataset = build_dataset(config.dataset, home)
+    base, chunks = stream_chunks(dataset.interactions, sim)
     start = time.perf_counter()
     trained = _train(config.hybrid, base, dataset.catalog, progress)
     full_train_seconds = time.perf_counter() - start
-    log.info(
-        "base pipeline trained in %.0fs on %d rows; %d rows stream in %d chunks",
-        full_train_seconds,
-        len(base),
-        len(stream),
-        sim.chunks,
-    )
-
+    streamed = sum(len(c) for c in chunks)
+    log.info("base pipeline trained in %.0fs on %d rows; %d rows stream in %d chunks", full_train_seconds,
+             len(base), streamed, sim.chunks)  # fmt: skip
     report: dict[str, Any] = {
         "chunks": sim.chunks,
         "k": sim.k,
         "rows_base": len(base),
-        "rows_stream": len(stream),
+        "rows_stream": streamed,
         "full_train_seconds": full_train_seconds,
         "modes": {},
         "comparisons": {},
     }
     per_user: dict[str, np.ndarray] = {}
+    retrain = partial(_train, config.hybrid, catalog=dataset.catalog, progress=False)
     with tempfile.TemporaryDirectory(prefix="simulate-") as tmp:
-        work = Path(tmp)
         for mode in sim.modes:
-            pipe = _copy(trained, work, f"base-{mode}")
-            seen = base.to_csr("binary")
-            seen_rows = base
-            per_chunk, scores, hits, update_seconds, chunk_updates = [], [], [], 0.0, []
-            for c, chunk in enumerate(tqdm(chunks, desc=f"simulate {mode}", disable=not progress, leave=False)):
-                users_ext = chunk.users.to_external(np.unique(chunk.user))  # every user of the chunk
-                ndcg, hr = _chunk_scores(pipe, chunk, seen, users_ext, sim.k)
-                per_chunk.append(
-                    {
-                        f"ndcg@{sim.k}": _mean(ndcg),
-                        f"hr@{sim.k}": _mean(hr),
-                        "users": int((~np.isnan(ndcg)).sum()),
-                    }
-                )
-                scores.append(ndcg)
-                hits.append(hr)
-                seen_rows = seen_rows.concat(chunk)
-                seen = seen_rows.to_csr("binary")
-                t0 = time.perf_counter()
-                if mode in ("cf", "cf+reranker"):
-                    touched, _ = pipe.update(chunk)
-                    if mode == "cf+reranker":
-                        finetune_reranker(pipe, touched, sim.updater)
-                elif mode == "retrain" and (c + 1) % sim.retrain_every == 0 and c + 1 < len(chunks):
-                    pipe = _train(config.hybrid, seen_rows, dataset.catalog, False)
-                dt = time.perf_counter() - t0
-                update_seconds += dt
-                chunk_updates.append(dt)
-            allv = np.concatenate(scores)
-            per_user[mode] = allv
-            report["modes"][mode] = {
-                f"ndcg@{sim.k}": _mean(allv),
-                f"hr@{sim.k}": _mean(np.concatenate(hits)),
-                "update_seconds": update_seconds,
-                "mean_chunk_update_seconds": float(np.mean(chunk_updates[:-1])) if len(chunk_updates) > 1 else 0.0,
-                "per_chunk": per_chunk,
-            }
-            log.info(
-                "%s: stream NDCG@10 %.4f, updates %.1fs", mode, report["modes"][mode][f"ndcg@{sim.k}"], update_seconds
-            )
+            pipe = _copy(trained, Path(tmp), f"base-{mode}")
+            report["modes"][mode], per_user[mode] = replay(mode, pipe, base, chunks, config, retrain, progress)
     for mode in sim.modes:
         if mode != "none" and "none" in per_user:
             a, b = per_user[mode], per_user["none"]
             ok = ~(np.isnan(a) | np.isnan(b))
             res = paired_bootstrap(a[ok], b[ok], sim.bootstrap, sim.seed)
-            report["comparisons"][f"{mode}_vs_none"] = {
-                "metric": f"ndcg@{sim.k}",
-                "delta": res.estimate,
-                "ci95": [res.low, res.high],
-            }
+            report["comparisons"][f"{mode}_vs_none"] = {"metric": f"ndcg@{sim.k}", "delta": res.estimate,
+                                                        "ci95": [res.low, res.high]}  # fmt: skip
     (out / "simulate.json").write_text(json.dumps(report, indent=2))
     plot_simulation(report, out / "simulate.png")
     return report

@@ -20,7 +20,7 @@ from hybrid_rec.data.interactions import Interactions
 from hybrid_rec.errors import DataError, NotFittedError
 from hybrid_rec.metrics import ranking_metrics
 from hybrid_rec.persist import load_arrays, load_config, save_arrays, save_config
-from hybrid_rec.rerank.model import LMConfig, build_model, load_pretrained, resolve_device, set_threads
+from hybrid_rec.rerank.model import LMConfig, build_model, load_pretrained, resolve_device, save_pretrained, set_threads
 from hybrid_rec.rerank.scorer import LMScorer
 from hybrid_rec.rerank.tokenizer import RecTokenizer
 from hybrid_rec.rerank.trainer import Trainer, TrainerConfig, TrainResult, build_examples
@@ -152,7 +152,7 @@ class GPT2Reranker:
         item_factors: np.ndarray | None = None,
         hard_negatives: dict[int, np.ndarray] | None = None,
         out_dir: str | Path | None = None,
-        progress: bool = True,
+        progress: bool = False,
     ) -> GPT2Reranker:
         """Build the tokenizer and model, then instruction-tune on `train` (early stopping on `valid`)."""
         cfg = self.config
@@ -274,7 +274,7 @@ class GPT2Reranker:
         """``reranker.json`` + ``model/`` (save_pretrained, safetensors) + ``tokenizer/`` + ids and histories."""
         state = self.fitted
         directory = save_config(directory, self.config, "reranker.json")
-        state.model.save_pretrained(directory / "model")
+        save_pretrained(state.model, directory / "model")
         state.tokenizer.save(directory / "tokenizer")
         users = np.fromiter(self.histories.keys(), np.int64, len(self.histories))
         lengths = np.array([len(self.histories[u]) for u in users], np.int64)

@@ -1,0 +1,113 @@
+"""The trainer's documented controls: early stopping, the `max_minutes` budget, `intention_fraction`."""
+
+from __future__ import annotations
+
+import types
+
+import numpy as np
+import pytest
+import torch
+
+from hybrid_rec.data import make_synthetic
+from hybrid_rec.rerank import trainer as trainer_mod
+from hybrid_rec.rerank.model import LMConfig, build_model
+from hybrid_rec.rerank.reranker import sequences_of
+from hybrid_rec.rerank.tokenizer import RecTokenizer
+from hybrid_rec.rerank.trainer import Example, Trainer, TrainerConfig, build_examples
+from hybrid_rec.verbalize.verbalizer import BUILTIN_TEMPLATES, Verbalizer
+from tests.rerank.conftest import TINY_LM
+
+
+def toy_examples(tokenizer: RecTokenizer, n: int = 12) -> list[Example]:
+    """Windows of three items each; every item is a target of the position before it."""
+    rng = np.random.default_rng(0)
+    out = []
+    for _ in range(n):
+        items = rng.integers(0, tokenizer.n_items, 3)
+        ids = [tokenizer.eos_id, *(tokenizer.item_token_id(int(i)) for i in items)]
+        out.append(Example(ids, [(p, int(i)) for p, i in enumerate(items)], np.empty(0, np.int64)))
+    return out
+
+
+def fresh_model(tokenizer: RecTokenizer):
+    torch.manual_seed(0)
+    return build_model(LMConfig(**TINY_LM), tokenizer)
+
+
+def snapshot(model) -> dict[str, torch.Tensor]:
+    return {k: v.detach().clone() for k, v in model.state_dict().items()}
+
+
+def test_early_stopping_keeps_the_best_epoch(tokenizer):
+    model = fresh_model(tokenizer)
+    metrics = iter([0.5, 0.4, 0.3, 0.9, 0.9])  # epochs 2 and 3 are worse than epoch 1
+    weights: list[dict[str, torch.Tensor]] = []
+
+    def evaluate() -> float:
+        weights.append(snapshot(model))
+        return next(metrics)
+
+    cfg = TrainerConfig(epochs=5, patience=2, batch_size=4, warmup_steps=0, lr=1e-2)
+    res = Trainer(model, tokenizer, cfg, progress=False).train(toy_examples(tokenizer), evaluate)
+    assert (res.epochs_run, res.best_epoch, res.best_metric) == (3, 1, 0.5)
+    assert [h["valid"] for h in res.history] == [0.5, 0.4, 0.3]
+    assert len(weights) == 3
+    final = model.state_dict()
+    assert any(not torch.equal(weights[0][k], weights[2][k]) for k in final)  # training moved the weights
+    for k, v in final.items():  # ...and the model handed back is epoch 1's
+        torch.testing.assert_close(v, weights[0][k])
+
+
+@pytest.mark.parametrize(("max_minutes", "epochs_run"), [(None, 4), (1.0, 2), (0.5, 1)])
+def test_max_minutes_stops_before_the_next_epoch(tokenizer, monkeypatch, max_minutes, epochs_run):
+    """A fake clock: every epoch takes 40 s. With a 1-minute budget epoch 2 starts at 40 s and epoch 3
+    would start at 80 s (over); with 30 s, epoch 2 would start at 40 s (over)."""
+    now = {"t": 1000.0}
+    monkeypatch.setattr(trainer_mod, "time", types.SimpleNamespace(perf_counter=lambda: now["t"]))
+    values = iter([0.1, 0.2, 0.3, 0.4])
+
+    def evaluate() -> float:
+        now["t"] += 40.0
+        return next(values)
+
+    cfg = TrainerConfig(epochs=4, batch_size=4, warmup_steps=0, max_minutes=max_minutes)
+    res = Trainer(fresh_model(tokenizer), tokenizer, cfg, progress=False).train(toy_examples(tokenizer), evaluate)
+    assert res.epochs_run == epochs_run and len(res.history) == epochs_run
+    assert res.best_epoch == epochs_run  # the metric rose every epoch: the stop is the budget's
+
+
+@pytest.fixture(scope="module")
+def genre_data():
+    ds = make_synthetic(n_users=12, n_items=15, n_clusters=3, interactions_per_user=6, seed=2)
+    verbalizer = Verbalizer(ds.interactions.items, ds.catalog)
+    texts = [verbalizer.item_text(i) for i in range(len(ds.interactions.items))]
+    texts += [t.prompt for t in BUILTIN_TEMPLATES.values()]
+    tokenizer = RecTokenizer.train_bpe(texts, len(ds.interactions.items), 300)
+    return sequences_of(ds.interactions), verbalizer, tokenizer
+
+
+def test_intention_fraction(genre_data):
+    sequences, verbalizer, tokenizer = genre_data
+    n_items = sum(len(s) for s in sequences.values())
+
+    def build(fraction: float) -> list[Example]:
+        return build_examples(sequences, verbalizer, tokenizer, 512, np.random.default_rng(0), intention_fraction=fraction)
+
+    implicit = build(0.0)  # one window per user (they fit), every history item a target, no request
+    assert len(implicit) == len(sequences) and sum(len(e.item_targets) for e in implicit) == n_items
+    assert not any("asks for" in tokenizer.decode(e.ids) for e in implicit)
+
+    intention = build(1.0)  # every item after the first is asked for by one of its genres
+    asked = [e for e in intention if "asks for" in tokenizer.decode(e.ids)]
+    assert len(asked) == n_items - len(sequences)
+    for e in asked:
+        ((pos, target),) = e.item_targets
+        assert pos == len(e.ids) - 2 and e.ids[-1] == tokenizer.item_token_id(target)
+        text = tokenizer.decode(e.ids)
+        assert any(f"asks for a {g.lower()} {verbalizer.config.noun}" in text for g in verbalizer.genres(target))
+    rest = [e for e in intention if e not in asked]  # each user's first item, predicted from nothing
+    assert len(rest) == len(sequences) and all(len(e.item_targets) == 1 for e in rest)
+
+    half = build(0.5)
+    share = sum("asks for" in tokenizer.decode(e.ids) for e in half) / (n_items - len(sequences))
+    assert 0.2 < share < 0.8
