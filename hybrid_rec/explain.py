@@ -13,6 +13,8 @@ import numpy as np
 
 from hybrid_rec.data.ids import IdMap
 
+NOT_CF = frozenset({"lm", "request"})  # features that are not a first-stage source's score
+
 
 @dataclass(frozen=True)
 class Recommendation:
@@ -32,8 +34,11 @@ class Recommendation:
 class Explainer:
     """Builds `Recommendation`s from one user's ranked internal items and the features behind them."""
 
-    def __init__(self, items: IdMap, item_text: Callable[[int], str]) -> None:
-        self.items, self.item_text = items, item_text
+    def __init__(self, items: IdMap, describe: Callable[[object], str]) -> None:
+        self.items, self.describe = items, describe
+
+    def item_text(self, item: int) -> str:
+        return self.describe(self.items.to_external([item])[0])
 
     def ranked(
         self,
@@ -52,7 +57,7 @@ class Explainer:
             if item < 0:
                 break
             j = int(np.flatnonzero(candidates == item)[0])
-            cf = {name: float(v[0, j]) for name, v in features.items() if name != "lm" and not np.isnan(v[0, j])}
+            cf = {n: float(v[0, j]) for n, v in features.items() if n not in NOT_CF and not np.isnan(v[0, j])}
             recs.append(
                 Recommendation(
                     user_id,

@@ -50,7 +50,7 @@ def load_config(directory: str | Path, cls: type[M], filename: str = "config.jso
 
 def save_arrays(path: str | Path, **arrays: np.ndarray) -> None:
     """Arrays as one ``.npz`` (numbers and unicode only: object arrays would need pickle)."""
-    np.savez(path, allow_pickle=True, **arrays)  # numpy's default, explicit: its stub would bind **arrays to it
+    np.savez(path, allow_pickle=False, **arrays)  # an object array fails here, not at load time
 
 
 def load_arrays(path: str | Path) -> dict[str, np.ndarray]:

@@ -23,6 +23,7 @@ from pydantic import Field
 
 from hybrid_rec.candidates.als import ALSModel
 from hybrid_rec.candidates.generator import CandidateGenerator, CandidatesConfig
+from hybrid_rec.candidates.requests import RequestsConfig, RequestStage
 from hybrid_rec.config import StrictModel
 from hybrid_rec.data.catalog import ItemCatalog
 from hybrid_rec.data.config import DatasetConfig, build_dataset
@@ -35,6 +36,7 @@ from hybrid_rec.persist import load_config, save_config
 from hybrid_rec.policy import OnUnknown, check_on_unknown
 from hybrid_rec.rerank.fusion import FusionConfig, LinearFusion, mmr, rank
 from hybrid_rec.rerank.reranker import GPT2Reranker, RerankerConfig
+from hybrid_rec.text.intent import Intent
 from hybrid_rec.topk import TopK
 
 __all__ = [
@@ -69,6 +71,10 @@ class HybridConfig(GPT2Config):
     n_candidates: int = Field(100, gt=0, description="First-stage candidates per user that the LM reranks.")
     fusion: FusionConfig = Field(
         default_factory=FusionConfig, description="How LM and CF scores are blended (weights fitted on validation)."
+    )
+    requests: RequestsConfig = Field(
+        default_factory=RequestsConfig,
+        description="How explicit requests act: matching candidates, the 'request' fusion feature, exclusions.",
     )
 
 
@@ -133,28 +139,65 @@ class FittedPipeline:
     reranker: GPT2Reranker
     fusion: LinearFusion
     request_fusion: LinearFusion | None
-
-    def fusion_for(self, request: str | None) -> LinearFusion:
-        return self.request_fusion if request and self.request_fusion is not None else self.fusion
+    requests: RequestStage
 
     @property
     def explainer(self) -> Explainer:
-        return Explainer(self.generator.items, self.reranker.verbalizer.item_text)
+        return Explainer(self.generator.items, self.reranker.verbalizer.text_of)
 
 
-def candidate_features(
+@dataclass(frozen=True)
+class ScoredCandidates:
+    """Candidates [rows, N] (internal ids, -1 padding), their features (each source's score, ``"lm"``
+    and, for rows with a request, ``"request"``), what a request excludes, and the requests the LM
+    read (None where a request named nothing: it acts as no request)."""
+
+    items: np.ndarray
+    features: dict[str, np.ndarray]
+    excluded: np.ndarray
+    requests: list[str | None]
+
+
+def read_requests(
+    stage: RequestStage, generator: CandidateGenerator, requests: Sequence[str | None] | None, n: int
+) -> tuple[list[str | None], list[Intent | None]]:
+    """The requests the LM reads and their intents, one per row: a request that names nothing the
+    catalog knows acts as no request (when requests are read at all)."""
+    asked: list[str | None] = list(requests) if requests is not None else [None] * n
+    intents = stage.bind(generator.items).intents(asked, n)
+    if stage.matcher is not None:
+        asked = [r if i is not None else None for r, i in zip(asked, intents, strict=True)]
+    return asked, intents
+
+
+def _masked(values: np.ndarray, excluded: np.ndarray) -> np.ndarray:
+    """`values` with the excluded entries set to NaN (cannot be recommended)."""
+    return np.where(excluded, np.nan, values) if excluded.any() else values
+
+
+def score_candidates(
     generator: CandidateGenerator,
     reranker: GPT2Reranker,
+    stage: RequestStage,
     users: np.ndarray,
     n: int,
     exclude: sp.csr_matrix | None = None,
     requests: Sequence[str | None] | None = None,
-) -> tuple[dict[str, np.ndarray], np.ndarray]:
-    """`n` candidates per user and their features: each source's score plus the LM score (``"lm"``)."""
-    cands = generator.generate(users, n, exclude)
-    features = dict(cands.source_scores)
-    features["lm"] = reranker.score(users, cands.items, requests)
-    return features, cands.items
+) -> ScoredCandidates:
+    """`n` first-stage candidates per user (plus a request's matching items) and their features."""
+    asked, intents = read_requests(stage, generator, requests, len(users))
+    extra = None
+    if any(i is not None for i in intents):
+        seen = generator.seen(users) if exclude is None else exclude
+        top = stage.candidates(generator.als, generator.popularity_counts, users, intents, seen)
+        extra = {"intent": (top, stage.config.weight)} if top is not None else None
+    cands = generator.generate(users, n, exclude, extra)
+    features = {k: v for k, v in cands.source_scores.items() if k != "intent"}
+    features["lm"] = reranker.score(users, cands.items, asked)
+    match, excluded = stage.features(intents, cands.items)
+    if match is not None:
+        features["request"] = match
+    return ScoredCandidates(cands.items, features, excluded, asked)
 
 
 class HybridPipeline:
@@ -208,17 +251,19 @@ class HybridPipeline:
             generator = fit_generator(self.config.candidates, train, self.external)
             stages = generator, train_reranker(self.config, generator, train, catalog, valid, progress)
         generator, reranker = stages
+        stage = RequestStage(self.config.requests, reranker.catalog)
         users = np.unique(valid.user)
         seen, target = train.to_csr()[users], valid.to_csr()[users]
         n = self.config.n_candidates
-        features, items = candidate_features(generator, reranker, users, n, seen)
-        fusion = LinearFusion(self.config.fusion).fit(features, items, target)
+        plain = score_candidates(generator, reranker, stage, users, n, seen)
+        fusion = LinearFusion(self.config.fusion).fit(plain.features, plain.items, target)
         request_fusion = None
         requests = self._validation_intentions(reranker, target)
         if requests is not None:
-            features, items = candidate_features(generator, reranker, users, n, seen, requests)
-            request_fusion = LinearFusion(self.config.fusion).fit(features, items, target)
-        self._state = FittedPipeline(generator, reranker, fusion, request_fusion)
+            asked = score_candidates(generator, reranker, stage, users, n, seen, requests)
+            features = {k: _masked(v, asked.excluded) for k, v in asked.features.items()}
+            request_fusion = LinearFusion(self.config.fusion).fit(features, asked.items, target)
+        self._state = FittedPipeline(generator, reranker, fusion, request_fusion, stage)
         return self
 
     def _validation_intentions(self, reranker: GPT2Reranker, target: sp.csr_matrix) -> list[str | None] | None:
@@ -249,18 +294,32 @@ class HybridPipeline:
         return users, items
 
     # ------------------------------------------------------------------ scoring
+    def score_candidates(
+        self, users: np.ndarray, exclude: sp.csr_matrix | None = None, requests: Sequence[str | None] | None = None
+    ) -> ScoredCandidates:
+        """Candidates of internal `users` (a request's matches included) and every feature behind them."""
+        state = self.fitted
+        n = self.config.n_candidates
+        return score_candidates(state.generator, state.reranker, state.requests, users, n, exclude, requests)
+
     def features(
         self, users: np.ndarray, exclude: sp.csr_matrix | None = None, requests: Sequence[str | None] | None = None
     ) -> tuple[dict[str, np.ndarray], np.ndarray]:
-        """Candidates of `users` and their per-source CF scores plus the LM score (``"lm"``)."""
-        state = self.fitted
-        return candidate_features(state.generator, state.reranker, users, self.config.n_candidates, exclude, requests)
+        """Candidates of `users` and their features: per-source CF scores, ``"lm"`` and ``"request"``."""
+        scored = self.score_candidates(users, exclude, requests)
+        return scored.features, scored.items
 
-    def _rank(
-        self, features: dict[str, np.ndarray], items: np.ndarray, k: int, request: str | None = None
-    ) -> tuple[TopK, np.ndarray]:
+    def _rank(self, scored: ScoredCandidates, k: int) -> tuple[TopK, np.ndarray]:
+        """Fuse (rows with a request use the request weights), drop what a request excludes, rank."""
         state = self.fitted
-        fused = state.fusion_for(request).transform(features, items)
+        items, features = scored.items, scored.features
+        fused = state.fusion.transform(features, items)
+        asked = np.flatnonzero([r is not None for r in scored.requests])
+        if len(asked) and state.request_fusion is not None:
+            rows = {name: v[asked] for name, v in features.items()}
+            rows.setdefault("request", np.full(items[asked].shape, np.nan))  # requests read by the LM only
+            fused[asked] = state.request_fusion.transform(rows, items[asked])
+        fused = _masked(fused, scored.excluded)
         lam = self.config.fusion.mmr_lambda
         top = rank(items, fused, k) if lam is None else mmr(items, fused, state.generator.als.item_factors, k, lam)
         return top, fused
@@ -269,9 +328,15 @@ class HybridPipeline:
         rr = self.reranker
         return rr.verbalizer.render(rr.instruction(user, request))
 
-    def recommend_internal(self, users: np.ndarray, k: int, exclude: sp.csr_matrix | None = None) -> TopK:
-        features, items = self.features(users, exclude)
-        return self._rank(features, items, k)[0]
+    def recommend_internal(
+        self,
+        users: np.ndarray,
+        k: int,
+        exclude: sp.csr_matrix | None = None,
+        requests: Sequence[str | None] | None = None,
+    ) -> TopK:
+        """Top-k internal items per internal user (`requests`: one per user, or None)."""
+        return self._rank(self.score_candidates(users, exclude, requests), k)[0]
 
     def recommend(
         self,
@@ -295,12 +360,13 @@ class HybridPipeline:
         known = np.flatnonzero(internal >= 0)
         if len(known):
             users = internal[known]
-            features, items = self.features(users, requests=[request] * len(users))
-            top, fused = self._rank(features, items, k, request)
+            scored = self.score_candidates(users, requests=[request] * len(users))
+            top, fused = self._rank(scored, k)
             for row, pos in enumerate(known):
-                own = {name: v[row : row + 1] for name, v in features.items()}
-                text = self._instruction_text(int(users[row]), request)
-                out[int(pos)] = explainer.ranked(ids[pos], top.items[row], items[row], own, fused[row : row + 1], text)
+                own = {name: v[row : row + 1] for name, v in scored.features.items()}
+                text = self._instruction_text(int(users[row]), scored.requests[row])
+                items = scored.items[row]
+                out[int(pos)] = explainer.ranked(ids[pos], top.items[row], items, own, fused[row : row + 1], text)
         unknown = np.flatnonzero(internal < 0)
         if on_unknown == "fallback" and len(unknown):
             pop = gen.popular(k, sp.csr_matrix((len(unknown), len(gen.items))))
@@ -333,13 +399,17 @@ class HybridPipeline:
         if len(np.unique(items)) != len(items):
             raise DataError("rerank: candidate item ids must be unique")
         user = int(gen.users.to_internal([user_id], on_unknown="fallback")[0])
-        text = self._instruction_text(user, request)
+        asked, intents = read_requests(state.requests, gen, [request], 1)
+        text = self._instruction_text(user, asked[0])
         recs: list[Recommendation] = []
         if len(items):  # nothing to score when no candidate is known
             features = gen.score_items(user, items)
-            features["lm"] = rr.score(np.array([user]), items[None, :], [request])
+            features["lm"] = rr.score(np.array([user]), items[None, :], asked)
+            match, excluded = state.requests.features(intents, items[None, :])
+            if match is not None:
+                features["request"] = match
             n = len(items) if k is None else min(k, len(items))
-            top, fused = self._rank(features, items[None, :], n, request)
+            top, fused = self._rank(ScoredCandidates(items[None, :], features, excluded, asked), n)
             recs = state.explainer.ranked(user_id, top.items[0], items, features, fused, text)
         if policy == "fallback":
             room = len(ids) if k is None else max(k - len(recs), 0)
@@ -371,11 +441,13 @@ class HybridPipeline:
         self = cls(load_config(directory, HybridConfig, "pipeline.json", what=what))
         directory = Path(directory)
         request = directory / "fusion_request.json"
+        catalog = ItemCatalog.load(directory)
         self._state = FittedPipeline(
             CandidateGenerator.load(directory / "candidates"),
-            GPT2Reranker.load(directory / "reranker", ItemCatalog.load(directory)),
+            GPT2Reranker.load(directory / "reranker", catalog),
             LinearFusion.load(directory / "fusion.json"),
             LinearFusion.load(request) if request.is_file() else None,
+            RequestStage(self.config.requests, catalog),
         )
         return self
 

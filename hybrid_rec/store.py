@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from hybrid_rec._faults import fault_point
 from hybrid_rec.errors import DataError
 
 SNAPSHOT = "snapshot.json"
@@ -113,12 +114,15 @@ class ModelStore:
             full = {**meta, "version": version, "created": time.time()}
             (staging / SNAPSHOT).write_text(json.dumps(full, indent=2, default=str))
             _fsync_dir(staging)
+            fault_point("store.staged")
             os.replace(staging, self._path(version))
         except BaseException:
             shutil.rmtree(staging, ignore_errors=True)
             raise
         _fsync_dir(self.versions_dir)
+        fault_point("store.renamed")
         self._point(version)
+        fault_point("store.pointed")
         self._prune()
         return Snapshot(version, self._path(version), full)
 

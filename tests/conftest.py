@@ -52,6 +52,7 @@ TINY = HybridConfig.from_dict(
         "n_candidates": 20,
         "hard_negatives_from": 10,
         "candidates": {"n": 20, "als": {"factors": 8, "iterations": 5, "confidence": "weight"}},
+        "requests": {"encoder": {"kind": "hashing"}},  # fast; tests of the real encoder use MiniLM
         "reranker": {
             "bpe_vocab_size": 300,
             "lm": {"n_layer": 1, "n_head": 2, "n_embd": 16, "n_positions": 128, "dropout": 0.0},

@@ -138,10 +138,10 @@ def test_a_request_reaches_the_lm_scores(trained_dir):
     np.testing.assert_allclose([r.lm_score for r in asked], with_request, rtol=1e-6)
     assert np.abs(with_request - without).max() > 1e-4
     features, cands = pipe.features(users, requests=[req])
-    plain, plain_cands = pipe.features(users)
-    assert np.array_equal(cands, plain_cands)  # the first stage ignores the request; the LM does not
+    plain, _ = pipe.features(users)
+    assert "request" in features and "request" not in plain  # the request also becomes a match signal
     np.testing.assert_allclose(features["lm"], pipe.reranker.score(users, cands, [req]), rtol=1e-6)
-    assert np.abs(features["lm"] - plain["lm"]).max() > 1e-4
+    assert np.abs(features["lm"] - pipe.reranker.score(users, cands)).max() > 1e-4
     reranked = pipe.rerank("u1", ["i3", "i7", "i11"], request=req)
     direct = pipe.reranker.score(users, pipe.generator.items.to_internal([r.item_id for r in reranked])[None, :], [req])
     np.testing.assert_allclose([r.lm_score for r in reranked], direct[0], rtol=1e-6)

@@ -210,13 +210,22 @@ class CandidateGenerator:
             out["popularity"] = TopK(items, scores)
         return out
 
-    def generate(self, users: np.ndarray, n: int | None = None, exclude: sp.csr_matrix | None = None) -> Candidates:
-        """Blended candidates for internal user ids (by default excluding each user's fitted items)."""
+    def generate(
+        self,
+        users: np.ndarray,
+        n: int | None = None,
+        exclude: sp.csr_matrix | None = None,
+        extra: dict[str, tuple[TopK, float]] | None = None,
+    ) -> Candidates:
+        """Blended candidates for internal user ids (by default excluding each user's fitted items).
+        `extra` = more lists to blend in, by name, with their blend weights (e.g. a request's matches)."""
         n = n or self.config.n
         lists = self.source_lists(users, n, exclude)
         weights = dict(self.config.blend.weights)
         if "popularity" in lists and "popularity" not in self.config.sources:
             weights["popularity"] = 1.0  # cold users' only source
+        for name, (top, weight) in (extra or {}).items():
+            lists[name], weights[name] = top, weight
         return blend(lists, n, self.config.blend.model_copy(update={"weights": weights}))
 
     def generate_for(

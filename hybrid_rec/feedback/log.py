@@ -15,6 +15,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from hybrid_rec._faults import fault_point
 from hybrid_rec.errors import DataError
 from hybrid_rec.feedback.events import Event, FeedbackConfig, parse_event
 
@@ -114,6 +115,7 @@ class EventLog:
             )
             last = cur.execute("SELECT COALESCE(MAX(offset), 0) FROM events").fetchone()[0]
             cur.execute("COMMIT")
+            fault_point("log.committed")
         except BaseException:
             cur.execute("ROLLBACK")
             raise

@@ -24,7 +24,7 @@ from hybrid_rec.topk import TopK
 
 class FusionConfig(StrictModel):
     features: list[str] = Field(
-        default_factory=lambda: ["lm", "als", "item_knn", "popularity"],
+        default_factory=lambda: ["lm", "als", "item_knn", "popularity", "request"],
         description="Scores blended (each z-scored per user); the first present one starts with weight 1.",
     )
     weight_grid: list[float] = Field(

@@ -141,13 +141,16 @@ class Verbalizer:
     def item_text(self, item: int) -> str:
         """``Title (Year); Genre, Genre`` from the catalog (the external id when there is no catalog)."""
         if item not in self._titles:
-            external = self.items.to_external([item])[0]
-            if self.catalog is not None and external in self.catalog.items.index:
-                text = self.catalog.describe(external)
-            else:
-                text = str(external)
-            self._titles[item] = " ".join(text.split())  # no newlines or tabs from catalog text
+            self._titles[item] = self.text_of(self.items.to_external([item])[0])
         return self._titles[item]
+
+    def text_of(self, external_id: object) -> str:
+        """The item text of an external id, also for items the LM has no token for (new ones)."""
+        if self.catalog is not None and external_id in self.catalog.items.index:
+            text = self.catalog.describe(external_id)
+        else:
+            text = str(external_id)
+        return " ".join(text.split())  # no newlines or tabs from catalog text
 
     def genres(self, item: int) -> tuple[str, ...]:
         """The catalog genres of internal `item` (empty without a catalog with genres)."""

@@ -29,6 +29,7 @@ def test_feedback_errors_are_one_line(tmp_path):
     assert missing.exit_code == 2 and "not found" in missing.output
     empty = tmp_path / "empty.csv"
     empty.write_text("")
-    assert "empty" in runner.invoke(app, ["feedback", "ingest", str(empty), "--model", str(tmp_path)]).output
+    blank = runner.invoke(app, ["feedback", "ingest", str(empty), "--model", str(tmp_path)])
+    assert blank.exit_code == 2 and blank.output.strip() == f"error: {empty}: file is empty"
     no_model = runner.invoke(app, ["feedback", "apply", "--model", str(tmp_path / "store")])
     assert no_model.exit_code == 2 and "no published version" in no_model.output

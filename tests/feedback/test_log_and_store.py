@@ -98,3 +98,38 @@ def test_a_failed_publish_leaves_the_live_version(tmp_path):
         store.publish(broken, {"applied_offset": 2})
     assert store.current().version == 1 and store.versions() == [1]
     assert not list((tmp_path / "store" / "versions").glob(".staging-*"))
+
+
+def test_one_writer_at_a_time(tmp_path):
+    """While a publish is writing, the store's lock is held: another writer (here a non-blocking
+    probe on another open file, as a second process would take it) cannot get in; afterwards it can."""
+    import fcntl
+    import threading
+
+    store = ModelStore(tmp_path / "store")
+    inside, release = threading.Event(), threading.Event()
+
+    def slow_save(directory):
+        inside.set()
+        assert release.wait(60)
+        save_text("slow")(directory)
+
+    def probe() -> bool:
+        with open(store.root / ".lock", "a") as fh:
+            try:
+                fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                return False
+            fcntl.flock(fh, fcntl.LOCK_UN)
+            return True
+
+    assert probe()
+    writer = threading.Thread(target=store.publish, args=(slow_save, {"applied_offset": 1}))
+    writer.start()
+    try:
+        assert inside.wait(60)
+        assert not probe(), "a second writer could take the lock during a publish"
+    finally:
+        release.set()
+        writer.join(60)
+    assert probe() and store.current().version == 1

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from typer.testing import CliRunner
 
 from hybrid_rec.cli import app
@@ -43,7 +44,19 @@ def test_simulate_writes_every_mode(tmp_path):
     report = json.loads((tmp_path / "out" / "simulate.json").read_text())
     assert report["chunks"] == 3 and set(report["modes"]) == {"none", "cf", "cf+reranker", "retrain"}
     for m in report["modes"].values():
-        assert len(m["per_chunk"]) == 3 and 0 <= m["ndcg@10"] <= 1
+        assert len(m["per_chunk"]) == 3
+        # the stream score is the mean over every scored user, i.e. the user-weighted chunk means
+        users = [c["users"] for c in m["per_chunk"]]
+        assert min(users) > 0
+        for metric in ("ndcg@10", "hr@10"):
+            weighted = sum(c[metric] * c["users"] for c in m["per_chunk"]) / sum(users)
+            assert m[metric] == pytest.approx(weighted, rel=1e-9)
+        assert [c["users"] for c in report["modes"]["none"]["per_chunk"]] == users  # same users, every mode
+    # a comparison's delta is the paired mean difference of the two modes' stream scores
+    for name, comp in report["comparisons"].items():
+        mode = name.removesuffix("_vs_none")
+        want = report["modes"][mode]["ndcg@10"] - report["modes"]["none"]["ndcg@10"]
+        assert comp["delta"] == pytest.approx(want, abs=1e-12) and comp["ci95"][0] <= comp["delta"] <= comp["ci95"][1]
     assert report["modes"]["none"]["update_seconds"] < 0.01  # nothing is updated
     # the first chunk is scored before any update: every mode starts from the same model
     firsts = {m["per_chunk"][0]["ndcg@10"] for m in report["modes"].values()}

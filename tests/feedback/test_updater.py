@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import json
 import time
 
 import numpy as np
@@ -41,6 +42,111 @@ def test_guard_refuses_a_worse_model(stream, store, tmp_path, monkeypatch):
     assert not res.published and "fell from 0.5000 to 0.1000" in res.reason
     assert store.current().version == 1 and res.applied_offset == 0
     assert "fell from" in (store.root / "rejections.jsonl").read_text()
+
+
+def test_real_guard_rejects_a_harmful_batch(stream, store, tmp_path):
+    """No mocked guard: "before" is the old model's NDCG@10 on each user's held-out last positive,
+    "after" the updated model's. The held-out item is the old model's own top-1 (before = 1 exactly);
+    the rest of the batch buys each user the items the old model likes least for them, which drags
+    their factors away, so the updated model loses the held-out items and the batch is refused."""
+    pipeline, _, _ = stream
+    gen = pipeline.generator
+    users = np.arange(25)
+    top1 = pipeline.recommend_internal(users, 1).items[:, 0]
+    scores = gen.als.user_factors[users] @ gen.als.item_factors.T
+    now = time.time() - 1000
+    events = []
+    for row, u in enumerate(users):
+        worst = [i for i in np.argsort(scores[row]) if i != top1[row]][:15]
+        for n, i in enumerate(worst):
+            events.append(
+                {
+                    "event_id": f"bad-{u}-{n}",
+                    "user_id": gen.users.ids[u],
+                    "item_id": gen.items.ids[i],
+                    "type": "purchase",
+                    "timestamp": now + n,
+                }
+            )
+        events.append(
+            {
+                "event_id": f"held-{u}",
+                "user_id": gen.users.ids[u],
+                "item_id": gen.items.ids[top1[row]],
+                "type": "click",
+                "timestamp": now + 100,
+            }
+        )
+    with EventLog(tmp_path / "events.sqlite") as log:
+        log.ingest(events, now=time.time())
+        res = apply_pending(store, log, UpdaterConfig(guard_tolerance=0.05))
+    assert res.guard is not None and res.guard["users"] == len(users)
+    assert res.guard["before"] == pytest.approx(1.0)
+    assert res.guard["after"] < 0.5, res.guard
+    assert not res.published and res.reason.startswith("guard: held-out NDCG@10 fell from 1.0000")
+    assert store.current().version == 1 and res.applied_offset == 0
+    (line,) = (store.root / "rejections.jsonl").read_text().splitlines()
+    assert json.loads(line)["to_offset"] == len(events)
+
+
+@pytest.fixture()
+def with_new_items(stream, store, tmp_path):
+    """The store after a published batch in which 30 users buy "fresh-1" and 3 click "fresh-2",
+    two items the model has never seen."""
+    pipeline, _, _ = stream
+    gen = pipeline.generator
+    now = time.time() - 1000
+    events = [
+        {"event_id": f"f1-{u}", "user_id": gen.users.ids[u], "item_id": "fresh-1", "type": "purchase", "timestamp": now}
+        for u in range(30)
+    ] + [
+        {"event_id": f"f2-{u}", "user_id": gen.users.ids[u], "item_id": "fresh-2", "type": "click", "timestamp": now}
+        for u in range(25, 28)
+    ]
+    with EventLog(tmp_path / "events.sqlite") as log:
+        log.ingest(events, now=time.time())
+        assert apply_pending(store, log, UpdaterConfig(guard_tolerance=1.0)).published
+    return HybridPipeline.load(store.current().path / "model")
+
+
+def test_new_items_are_scored_nan_by_the_lm_and_ranked_on_cf(with_new_items):
+    """Items first seen in feedback have no LM token until the next full training: the LM scores
+    them NaN and the fused score orders them by their CF scores alone."""
+    pipe = with_new_items
+    fresh = pipe.generator.items.to_internal(["fresh-1", "fresh-2"])
+    assert (fresh >= pipe.reranker.tokenizer.n_items).all()  # no token yet
+    user = 100  # bought neither
+    features = pipe.generator.score_items(user, fresh)
+    features["lm"] = pipe.reranker.score(np.array([user]), fresh[None, :])
+    assert np.isnan(features["lm"]).all() and np.isfinite(features["als"]).all()
+    fused = pipe.fusion.transform(features, fresh[None, :])[0]
+    assert np.isfinite(fused).all()
+    # two candidates, both without an LM score (its z-scores tie): per user, a source that scores both
+    # z-scores them +-1 (a difference of 2), and one that scores only one of them puts the other at
+    # (row minimum - 1) (a difference of 1). So the fused difference is a weighted vote of CF alone.
+    weights = {name: w for name, w in pipe.fusion.weights.items() if name != "lm" and w}
+    assert weights, "the fusion uses no CF source"
+
+    def vote(name: str) -> float:
+        x, y = features[name][0]
+        if (np.isnan(x) and np.isnan(y)) or x == y:
+            return 0.0
+        if np.isnan(x) or np.isnan(y):
+            return 1.0 if np.isnan(y) else -1.0
+        return 2.0 * np.sign(x - y)
+
+    assert fused[0] - fused[1] == pytest.approx(sum(w * vote(name) for name, w in weights.items()))
+    # ...and among known items, the LM does score
+    known = np.arange(5)
+    assert np.isfinite(pipe.reranker.score(np.array([user]), known[None, :])).all()
+
+
+def test_rerank_explains_new_items(with_new_items):
+    pipe = with_new_items
+    recs = pipe.rerank(pipe.generator.users.ids[100], ["fresh-1", "fresh-2", "i0", "i1"])
+    by_id = {r.item_id: r for r in recs}
+    assert np.isnan(by_id["fresh-1"].lm_score) and np.isfinite(by_id["fresh-1"].score)
+    assert by_id["fresh-1"].item_text == "fresh-1"
 
 
 def test_dislike_removes_an_earlier_positive(stream, store, tmp_path):

@@ -85,7 +85,11 @@ def test_a_request_moves_the_lm_towards_the_asked_genre():
     )
     rr = GPT2Reranker(cfg).fit(train, ds.catalog, progress=False)  # tokenizer, verbalizer and model
     examples = build_examples(
-        sequences_of(train), rr.verbalizer, rr.tokenizer, TINY_LM["n_positions"], np.random.default_rng(0),
+        sequences_of(train),
+        rr.verbalizer,
+        rr.tokenizer,
+        TINY_LM["n_positions"],
+        np.random.default_rng(0),
         intention_fraction=1.0,
     )
     assert examples and all(len(e.item_targets) == 1 for e in examples)  # every window is an intention

