@@ -171,3 +171,41 @@ def test_mmr_in_the_pipeline(trained_dir):
     assert similarity(diverse) < similarity(plain)
     recs = pipe.recommend([f"u{n}" for n in range(12)], 5)
     assert [[r.item_id for r in user] for user in recs] == [list(pipe.generator.items.to_external(r)) for r in diverse]
+
+
+def _share(pipe, recs, genre: str) -> float:
+    items = [r.item_id for user in recs for r in user]
+    return float(np.mean([genre in pipe.reranker.catalog.item(i)["genres"] for i in items]))
+
+
+def test_a_request_moves_the_list_toward_what_it_asks(trained_dir):
+    """The user-visible effect of a request: the share of the asked genre in the top 5 (candidates,
+    the match feature and the request fusion weights together), for every genre of the catalog."""
+    pipe = HybridPipeline.load(live(trained_dir))
+    users = [f"u{n}" for n in range(1, 25)]
+    genres = sorted({g for gs in pipe.reranker.catalog.items["genres"] for g in gs})
+    assert len(genres) >= 3
+    for genre in genres:
+        base = _share(pipe, pipe.recommend(users, 5), genre)
+        asked = _share(pipe, pipe.recommend(users, 5, request=f"a {genre} movie"), genre)
+        assert asked >= 0.9 and asked > base, (genre, base, asked)
+
+
+def test_a_negative_request_keeps_the_genre_out(trained_dir):
+    pipe = HybridPipeline.load(live(trained_dir))
+    users = [f"u{n}" for n in range(1, 25)]
+    genre = pipe.reranker.catalog.items["genres"].iloc[0][0]
+    assert _share(pipe, pipe.recommend(users, 5), genre) > 0
+    recs = pipe.recommend(users, 5, request=f"no {genre}")
+    assert _share(pipe, recs, genre) == 0 and all(len(r) == 5 for r in recs)  # refilled, never shortened
+    reranked = pipe.rerank("u1", list(pipe.generator.items.ids[:30]), request=f"nothing {genre}")
+    assert reranked and all(genre not in pipe.reranker.catalog.item(r.item_id)["genres"] for r in reranked)
+
+
+def test_an_empty_or_nonsense_request_acts_as_no_request(trained_dir):
+    pipe = HybridPipeline.load(live(trained_dir))
+    users = ["u1", "u2", "u3"]
+    plain = [[(r.item_id, r.score, r.lm_score) for r in u] for u in pipe.recommend(users, 5)]
+    for request in ("", "   ", "asdf qwerty zxcv"):
+        got = [[(r.item_id, r.score, r.lm_score) for r in u] for u in pipe.recommend(users, 5, request=request)]
+        assert got == plain, request

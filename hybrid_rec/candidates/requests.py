@@ -12,7 +12,7 @@ An empty or nonsense request reads as no request.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from functools import cached_property
+from functools import lru_cache
 
 import numpy as np
 import scipy.sparse as sp
@@ -43,6 +43,12 @@ class RequestsConfig(StrictModel):
     )
 
 
+@lru_cache(maxsize=4)
+def _shared_encoder(config_json: str) -> TextEncoder:
+    """One loaded encoder per configuration in this process (they hold no per-use state)."""
+    return build_encoder(TextEncoderConfig.model_validate_json(config_json))
+
+
 class RequestStage:
     """Intents of requests over one catalog, for the first stage's current item id map (the encoder
     is loaded on first use; the matcher is rebuilt when the id map grows)."""
@@ -52,9 +58,9 @@ class RequestStage:
         self.items: IdMap | None = None
         self._matcher: IntentMatcher | None = None
 
-    @cached_property
+    @property
     def encoder(self) -> TextEncoder:
-        return build_encoder(self.config.encoder)
+        return _shared_encoder(self.config.encoder.model_dump_json())
 
     def bind(self, items: IdMap) -> RequestStage:
         """Use `items` (the generator's id map) from now on."""

@@ -1,0 +1,104 @@
+"""Requests in words -> intents -> match scores, with the real MiniLM encoder and a tiny catalog."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from hybrid_rec.data.catalog import ItemCatalog
+from hybrid_rec.data.ids import IdMap
+from hybrid_rec.text import HashingEncoder, TextEncoderConfig, build_encoder, minilm_available
+from hybrid_rec.text.intent import IntentMatcher, IntentParser
+
+pytestmark = pytest.mark.skipif(not minilm_available(), reason="needs the 'text' extra (make install installs it)")
+
+ROWS = [
+    ("m1", "Toy Story", "1995", ("Animation", "Children's", "Comedy")),
+    ("m2", "Scream", "1996", ("Horror", "Thriller")),
+    ("m3", "Sleepless in Seattle", "1993", ("Comedy", "Romance")),
+    ("m4", "Unforgiven", "1992", ("Western",)),
+    ("m5", "Alien", "1979", ("Action", "Horror", "Sci-Fi")),
+    ("m6", "Airplane!", "1980", ("Comedy",)),
+    ("m7", "Casablanca", "1942", ("Drama", "Romance", "War")),
+    ("m8", "Star Wars", "1977", ("Action", "Adventure", "Sci-Fi")),
+]
+
+
+@pytest.fixture(scope="module")
+def catalog() -> ItemCatalog:
+    frame = pd.DataFrame(ROWS, columns=["item_id", "title", "year", "genres"]).set_index("item_id")
+    return ItemCatalog(frame)
+
+
+@pytest.fixture(scope="module")
+def encoder(tmp_path_factory: pytest.TempPathFactory):
+    return build_encoder(TextEncoderConfig(kind="minilm", cache_dir=str(tmp_path_factory.mktemp("minilm"))))
+
+
+@pytest.fixture(scope="module")
+def parser(catalog: ItemCatalog, encoder) -> IntentParser:
+    return IntentParser(catalog, encoder)
+
+
+@pytest.mark.parametrize(
+    ("request_text", "include"),
+    [
+        ("a comedy movie", ("Comedy",)),
+        ("make me laugh", ("Comedy",)),  # no word shared with the genre: the encoder carries it
+        ("I want to be scared", ("Horror",)),
+        ("a western", ("Western",)),
+        ("robots and aliens", ("Sci-Fi",)),
+    ],
+)
+def test_vague_intentions_name_the_genre(parser: IntentParser, request_text: str, include: tuple[str, ...]) -> None:
+    intent = parser.parse(request_text)
+    assert intent.include[: len(include)] == include and not intent.exclude
+
+
+@pytest.mark.parametrize("request_text", ["", "   ", "asdf qwerty", "a movie", "please recommend something", None])
+def test_empty_and_nonsense_requests_name_nothing(parser: IntentParser, request_text: str | None) -> None:
+    assert parser.parse(request_text).empty
+
+
+def test_negative_intentions(parser: IntentParser) -> None:
+    assert parser.parse("no horror").exclude == ("Horror",)
+    assert parser.parse("nothing scary").exclude == ("Horror",)
+    both = parser.parse("a comedy but nothing romantic")
+    assert both.include == ("Comedy",) and both.exclude == ("Romance",)
+
+
+def test_periods(parser: IntentParser) -> None:
+    assert parser.parse("something from the 90s").years == (1990, 1999)
+    assert parser.parse("a comedy from the eighties").years == (1980, 1989)
+    assert parser.parse("made before 1980").years == (-np.inf, 1979)
+    assert parser.parse("between 1990 and 1995").years == (1990, 1995)
+
+
+def test_specific_intentions_name_titles(parser: IntentParser) -> None:
+    assert parser.parse("something like Toy Story").like == ("m1",)
+    assert parser.parse("similar to star wars").like == ("m8",)  # case and spacing do not matter
+    assert parser.parse("less like Alien").unlike == ("m5",)
+
+
+def test_matcher_scores_and_exclusions(catalog: ItemCatalog, encoder) -> None:
+    items = IdMap([r[0] for r in ROWS], name="item")
+    matcher = IntentMatcher(items, catalog, encoder)
+    score, excluded = matcher.match(matcher.parse("a comedy movie"))
+    np.testing.assert_array_equal(score, [1, 0, 1, 0, 0, 1, 0, 0])
+    assert not excluded.any()
+    score, excluded = matcher.match(matcher.parse("a comedy but no romance"))
+    np.testing.assert_array_equal(excluded, [False, False, True, False, False, False, True, False])
+    score, _ = matcher.match(matcher.parse("from the 90s"))
+    np.testing.assert_array_equal(score, [1, 1, 1, 1, 0, 0, 0, 0])
+    score, excluded = matcher.match(matcher.parse("something like Star Wars"))
+    assert excluded[7] and int(np.argmax(np.where(excluded, -1, score))) == 4  # Alien is the closest other
+    score, excluded = matcher.match(matcher.parse("no horror"))
+    assert np.isnan(score).all() and excluded.tolist() == [False, True, False, False, True, False, False, False]
+
+
+def test_the_hashing_fallback_still_reads_literal_requests(catalog: ItemCatalog) -> None:
+    parser = IntentParser(catalog, HashingEncoder())
+    assert parser.parse("a comedy movie").include[:1] == ("Comedy",)
+    assert parser.parse("no horror").exclude == ("Horror",)
+    assert parser.parse("asdf qwerty").empty
