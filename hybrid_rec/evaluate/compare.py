@@ -23,11 +23,12 @@ from tqdm.auto import tqdm
 from hybrid_rec.candidates.als import ALSModel
 from hybrid_rec.candidates.generator import CandidateGenerator, CandidatesConfig
 from hybrid_rec.config import StrictModel
+from hybrid_rec.data.catalog import ItemCatalog
 from hybrid_rec.data.config import DatasetConfig, build_dataset
 from hybrid_rec.data.interactions import Interactions
 from hybrid_rec.data.splits import Split, Stage, leave_last_out, random_holdout, temporal_split
 from hybrid_rec.errors import ConfigError
-from hybrid_rec.evaluate.methods import METHODS, FitContext, Method
+from hybrid_rec.evaluate.methods import METHODS, FitContext, Method, RequestMethod
 from hybrid_rec.evaluate.metrics import (
     TopK,
     bootstrap_mean,
@@ -89,6 +90,11 @@ class EvaluationConfig(StrictModel):
     candidate_sizes: list[int] = Field(
         default_factory=lambda: [20, 50, 100, 200],
         description="List sizes N of the candidate recall@N report (with a [candidates] table).",
+    )
+    intention_task: bool = Field(
+        False,
+        description="Also score every method on InstructRec's intention task: each test user asks for a genre of "
+        "their held-out item; methods that cannot read a request score as without one.",
     )
 
     @field_validator("cutoffs")
@@ -175,15 +181,43 @@ def build_split(cfg: SplitConfig, interactions: Interactions) -> Split:
 
 
 def recommend_batched(
-    method: Method, fit_data: Interactions, users: np.ndarray, k: int, batch: int, desc: str, progress: bool
+    method: Method,
+    fit_data: Interactions,
+    users: np.ndarray,
+    k: int,
+    batch: int,
+    desc: str,
+    progress: bool,
+    requests: list[str | None] | None = None,
 ) -> TopK:
-    """Top-k for `users` in batches, excluding each user's rows of `fit_data`."""
+    """Top-k for `users` in batches, excluding each user's rows of `fit_data` (`requests`: one per
+    user, for a method that reads requests)."""
     exclude = fit_data.to_csr("binary")
     parts = []
     for start in tqdm(range(0, len(users), batch), desc=desc, disable=not progress, leave=False):
         chunk = users[start : start + batch]
-        parts.append(method.recommend(chunk, k, exclude[chunk]))
+        if requests is not None and isinstance(method, RequestMethod):
+            parts.append(method.recommend(chunk, k, exclude[chunk], requests=requests[start : start + batch]))
+        else:
+            parts.append(method.recommend(chunk, k, exclude[chunk]))
     return TopK.concat(parts)
+
+
+def intention_requests(split: Split, catalog: ItemCatalog | None, seed: int, noun: str = "movie") -> list[str | None]:
+    """InstructRec's vague intention task: each test user asks for a genre of their held-out item
+    ("a comedy movie"; a random one of its genres), None where the item has no genres."""
+    users = np.unique(split.test.user)
+    if catalog is None or "genres" not in catalog.fields:
+        return [None] * len(users)
+    first = split.test.to_csr("binary")[users]
+    items = split.test.items.to_external(first.indices[first.indptr[:-1]])
+    rng = np.random.default_rng(seed)
+    out: list[str | None] = []
+    for item in items:
+        known = item in catalog.items.index
+        genres = [g for g in (catalog.items.at[item, "genres"] or ()) if g != "unknown"] if known else []
+        out.append(f"a {genres[int(rng.integers(len(genres)))].lower()} {noun}" if genres else None)
+    return out
 
 
 def evaluate_stage(
@@ -294,6 +328,13 @@ def score_on_test(
         method = METHODS[mtype].factory(tuned.params).fit(split.train_valid, context)
     fit_seconds = time.perf_counter() - start
     users, topk, per_user, rec_seconds = evaluate_stage(method, split, "test", ev, context.progress, f"recommend {name}")
+    intention = None
+    if ev.intention_task:
+        requests = intention_requests(split, context.catalog, ev.seed)
+        asked = recommend_batched(method, split.train_valid, users, max(ev.cutoffs), ev.batch_users,
+                                  f"intention {name}", context.progress, requests)  # fmt: skip
+        with_request = ranking_metrics(asked.items, split.test.to_csr("binary")[users], ev.cutoffs)
+        intention = _intention_entry(per_user, with_request, requests, isinstance(method, RequestMethod), ev)
     n_items = shared.interactions.n_items
     test = _summary(per_user, topk, n_items, ev.cutoffs)
     test[f"diversity@{ev.k}"] = float(np.nanmean(intra_list_diversity(topk.items[:, : ev.k], shared.reference)))
@@ -314,10 +355,33 @@ def score_on_test(
         },
         "grid_size": len(expand_grid(name, config.methods[name])[1]),
     }
+    if intention is not None:
+        entry["intention"] = intention
     _write_recs(out / "recs" / f"{name}.parquet", shared.interactions, users, topk)
     log.info("%s: valid %s %.4f, test %s %.4f (fit %.1fs)", name, ev.tune_metric, tuned.valid[ev.tune_metric],
              ev.tune_metric, test[ev.tune_metric], fit_seconds)  # fmt: skip
     return entry, per_user
+
+
+def _intention_entry(
+    plain: dict[str, np.ndarray], asked: dict[str, np.ndarray], requests: list[str | None], reads: bool,
+    ev: EvaluationConfig,
+) -> dict[str, Any]:  # fmt: skip
+    """The intention task on the users with a request: the tune metric with and without it, paired."""
+    metric = ev.tune_metric
+    rows = np.array([r is not None for r in requests])
+    a, b = asked[metric][rows], plain[metric][rows]
+    res = paired_bootstrap(a, b, ev.bootstrap, ev.seed)
+    return {
+        "reads_requests": reads,
+        "users": int(rows.sum()),
+        "metric": metric,
+        "with_request": float(np.nanmean(a)),
+        "without_request": float(np.nanmean(b)),
+        "ratio": float(np.nanmean(a) / np.nanmean(b)) if np.nanmean(b) > 0 else None,
+        "delta": res.estimate,
+        "ci95": [res.low, res.high],
+    }
 
 
 def _ci(values: np.ndarray, ev: EvaluationConfig) -> list[float]:

@@ -5,9 +5,9 @@ from __future__ import annotations
 import copy
 import hashlib
 from abc import ABC, abstractmethod
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
-from typing import Any, Generic, Literal, Protocol, TypeVar
+from typing import Any, Generic, Literal, Protocol, TypeVar, runtime_checkable
 
 import numpy as np
 import scipy.sparse as sp
@@ -48,6 +48,17 @@ class Method(Protocol):
     def recommend(self, users: np.ndarray, k: int, exclude: sp.csr_matrix) -> TopK:
         """Top-k items for `users`; `exclude` (rows aligned with `users`) must not be returned."""
         ...
+
+
+@runtime_checkable
+class RequestMethod(Protocol):
+    """A method that also reads explicit requests (one per user, None = no request)."""
+
+    reads_requests: bool
+
+    def recommend(
+        self, users: np.ndarray, k: int, exclude: sp.csr_matrix, requests: Sequence[str | None] | None = None
+    ) -> TopK: ...
 
 
 class ScoringMethod(ABC):
@@ -197,10 +208,14 @@ class GPT2Method:
         self.reranker.set_histories(train_valid)
         return self
 
-    def recommend(self, users: np.ndarray, k: int, exclude: sp.csr_matrix) -> TopK:
+    reads_requests = True
+
+    def recommend(
+        self, users: np.ndarray, k: int, exclude: sp.csr_matrix, requests: Sequence[str | None] | None = None
+    ) -> TopK:
         if self.reranker is None:
             raise NotFittedError("GPT2Method is not fitted")
-        return topk_from_scores(self.reranker.item_logprobs(users), k, exclude)
+        return topk_from_scores(self.reranker.item_logprobs(users, requests), k, exclude)
 
     def learned(self) -> dict[str, object]:
         """What training chose: the LM's best epoch, its validation NDCG@10 and the training time."""
@@ -223,8 +238,12 @@ class HybridMethod:
         self.pipeline.refit(train_valid)
         return self
 
-    def recommend(self, users: np.ndarray, k: int, exclude: sp.csr_matrix) -> TopK:
-        return self.pipeline.recommend_internal(users, k, exclude)
+    reads_requests = True
+
+    def recommend(
+        self, users: np.ndarray, k: int, exclude: sp.csr_matrix, requests: Sequence[str | None] | None = None
+    ) -> TopK:
+        return self.pipeline.recommend_internal(users, k, exclude, requests)
 
     def learned(self) -> dict[str, object]:
         """The LM's training outcome and the fusion weights fitted on validation."""

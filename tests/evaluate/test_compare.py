@@ -245,3 +245,19 @@ def test_gpt2_and_hybrid_in_the_harness(tmp_path):
     )
     assert alone["methods"]["hybrid"]["valid"] == report["methods"]["hybrid"]["valid"]
     assert alone["methods"]["hybrid"]["test"] == report["methods"]["hybrid"]["test"]
+
+
+def test_the_intention_task_scores_every_method(tmp_path):
+    """Each test user asks for a genre of their held-out item: the hybrid reads the request (and on
+    planted genres gains from it), a method that cannot read requests scores as without one."""
+    cfg = {
+        **SMALL,
+        "evaluation": {"bootstrap": 50, "intention_task": True},
+        "methods": {"als": {"factors": 8, "iterations": 5}, "hybrid": {**LM_METHOD, "n_candidates": 30}},
+    }
+    report = run_compare(CompareConfig.from_dict(cfg), tmp_path / "intent", progress=False)
+    als, hybrid = report["methods"]["als"]["intention"], report["methods"]["hybrid"]["intention"]
+    assert not als["reads_requests"] and als["with_request"] == als["without_request"] and als["delta"] == 0
+    assert hybrid["reads_requests"] and hybrid["users"] == report["protocol"]["test_users"]
+    assert hybrid["without_request"] == pytest.approx(report["methods"]["hybrid"]["test"]["ndcg@10"])
+    assert hybrid["with_request"] > hybrid["without_request"] and hybrid["ci95"][0] > 0
