@@ -1,9 +1,11 @@
-"""Does the explicit-intention instruction work? Share of recommended items in a requested genre,
-with and without the request in the prompt.
+"""Does a request move the list? The share of the top 10 in the asked genre, what a user would see.
 
-For each genre and a sample of users, the pipeline recommends the top 10 with no request and with
-``request="a <genre> movie"``; the score is the share of the 10 whose catalog genres include the
-genre. Candidates and CF scores are the same in both runs: only the LM's instruction changes.
+For every genre with at least 50 items and a sample of users, the pipeline recommends the top 10
+(a) with no request, (b) with the phrasing the model was trained and fitted on ("a <genre> movie"),
+(c) with phrasings written for this benchmark and never used in training (HELD_OUT, below: none of
+them appears in the trainer, the validation intentions or the intent parser's configuration), and
+(d) with negative requests: the share of slots that avoid the genre. Scores are macro-averaged
+over genres. Everything else (users, candidates, model) is the same in every run.
 
     .venv/bin/python benchmarks/request_adherence.py --model models/ml100k --users 100
 """
@@ -11,41 +13,96 @@ genre. Candidates and CF scores are the same in both runs: only the LM's instruc
 from __future__ import annotations
 
 import argparse
+import json
+import time
+from pathlib import Path
 
 import numpy as np
 
-from hybrid_rec.store import resolve_model
 from hybrid_rec.pipeline import HybridPipeline
+from hybrid_rec.store import resolve_model
+
+# Written once, before any measurement; 2 per genre (28 phrasings), most without the genre's name.
+HELD_OUT: dict[str, list[str]] = {
+    "Drama": ["a serious, emotional story", "something moving that makes me think"],
+    "Comedy": ["something funny", "I want to laugh"],
+    "Action": ["explosions, car chases and fist fights", "a high-octane blockbuster with fight scenes"],
+    "Thriller": ["something suspenseful", "a tense story that keeps me on the edge of my seat"],
+    "Romance": ["a love story", "something romantic for date night"],
+    "Adventure": ["an epic journey to exotic places", "a quest for a lost treasure"],
+    "Children's": ["something the kids can watch", "a film for young children"],
+    "Crime": ["gangsters and heists", "a story about criminals and the police"],
+    "Sci-Fi": ["space ships and aliens", "a futuristic story with robots"],
+    "Horror": ["I want to be scared", "monsters and ghosts"],
+    "War": ["soldiers on the battlefield", "a story set during World War II"],
+    "Mystery": ["a whodunit", "a puzzling case for a detective to solve"],
+    "Musical": ["lots of singing and dancing", "a show full of songs"],
+    "Documentary": ["real events, not fiction", "a nonfiction film about real people"],
+}
+NEGATIVE_HELD_OUT: dict[str, str] = {
+    "Horror": "nothing scary",
+    "Romance": "I don't want anything romantic",
+    "Children's": "nothing for kids",
+    "Comedy": "no silly jokes",
+    "War": "please avoid war films",
+}
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--model", required=True)
     parser.add_argument("--users", type=int, default=100)
-    parser.add_argument("--genres", default="Comedy,Horror,Romance,Sci-Fi,Documentary")
+    parser.add_argument("--k", type=int, default=10)
+    parser.add_argument("--min-items", type=int, default=50)
+    parser.add_argument("--json", help="also write the figures as JSON here")
     args = parser.parse_args()
-    model_dir, _, _ = resolve_model(args.model)
+    model_dir, version, _ = resolve_model(args.model)
     pipe = HybridPipeline.load(model_dir)
     catalog = pipe.reranker.catalog
-    users = np.random.default_rng(0).choice(pipe.generator.users.ids, args.users, replace=False)
-    print(f"{args.users} random users, top 10 each\n")
-    print("| requested genre | share in genre, no request | share in genre, with request | catalog share |")
-    print("|---|---|---|---|")
-    for genre in args.genres.split(","):
+    if catalog is None:
+        raise SystemExit("the model has no catalog: nothing to measure")
+    users = list(np.random.default_rng(0).choice(pipe.generator.users.ids, args.users, replace=False))
+    counts = catalog.items["genres"].explode().value_counts()
+    genres = [g for g in counts.index if counts[g] >= args.min_items and g != "unknown"]
 
-        def share(request: str | None, g: str = genre) -> float:
-            recs = (
-                pipe.recommend(list(users), 10, request=request)
-                if request is None
-                else [pipe.recommend([u], 10, request=request)[0] for u in users]
-            )
-            items = [r.item_id for user in recs for r in user]
-            return float(np.mean([g in catalog.item(i)["genres"] for i in items]))
+    def share(request: str | None, genre: str) -> float:
+        items = [r.item_id for recs in pipe.recommend(users, args.k, request=request) for r in recs]
+        return float(np.mean([genre in catalog.item(i)["genres"] for i in items]))
 
-        base = share(None)
-        asked = share(f"a {genre.lower()} movie")
-        prior = float(np.mean([genre in g for g in catalog.items["genres"]]))
-        print(f"| {genre} | {base:.3f} | {asked:.3f} | {prior:.3f} |", flush=True)
+    start = time.perf_counter()
+    rows = []
+    print(f"model {args.model} (version {version}), {args.users} random users, top {args.k}\n")
+    print("| genre | items | catalog share | no request | trained phrasing | held-out phrasings | avoided: 'no <genre> movies' |")
+    print("|---|---|---|---|---|---|---|")
+    for genre in genres:
+        row = {
+            "genre": genre,
+            "items": int(counts[genre]),
+            "catalog": float(np.mean([genre in g for g in catalog.items["genres"]])),
+            "none": share(None, genre),
+            "trained": share(f"a {genre.lower()} movie", genre),
+            "held_out": [share(p, genre) for p in HELD_OUT.get(genre, [])],
+            "avoid": 1.0 - share(f"no {genre.lower()} movies", genre),
+        }
+        rows.append(row)
+        held = f"{np.mean(row['held_out']):.3f}" if row["held_out"] else "-"
+        print(f"| {genre} | {row['items']} | {row['catalog']:.3f} | {row['none']:.3f} | {row['trained']:.3f} "
+              f"| {held} | {row['avoid']:.3f} |", flush=True)  # fmt: skip
+    held_all = [s for r in rows for s in r["held_out"]]
+    print(f"| **macro** | | {np.mean([r['catalog'] for r in rows]):.3f} | {np.mean([r['none'] for r in rows]):.3f} "
+          f"| **{np.mean([r['trained'] for r in rows]):.3f}** | **{np.mean([np.mean(r['held_out']) for r in rows if r['held_out']]):.3f}** "
+          f"| **{np.mean([r['avoid'] for r in rows]):.3f}** |")  # fmt: skip
+    print(f"\nheld-out phrasings: {len(held_all)}; per phrasing:")
+    for r in rows:
+        for p, s in zip(HELD_OUT.get(r["genre"], []), r["held_out"], strict=True):
+            print(f"- {r['genre']}: {p!r} -> {s:.3f}")
+    negatives = {g: 1.0 - share(p, g) for g, p in NEGATIVE_HELD_OUT.items() if g in genres}
+    print("\nheld-out negative requests (share of slots that avoid the genre):")
+    for g, v in negatives.items():
+        print(f"- {NEGATIVE_HELD_OUT[g]!r} ({g}): {v:.3f}")
+    print(f"\n{time.perf_counter() - start:.0f}s for {len(genres) * (4 + 2) + len(negatives)} x {args.users} users")
+    if args.json:
+        Path(args.json).write_text(json.dumps({"rows": rows, "negative_held_out": negatives}, indent=2))
 
 
 if __name__ == "__main__":

@@ -24,6 +24,7 @@ from hybrid_rec.errors import DataError, NotFittedError
 from hybrid_rec.explain import Recommendation
 from hybrid_rec.pipeline import ExternalFactors, HybridConfig, HybridPipeline, RerankOptions
 from hybrid_rec.policy import OnUnknown
+from hybrid_rec.session import Session
 from hybrid_rec.store import resolve_model
 
 COLUMNS = ["user_id", "item_id", "rank", "score", "lm_score", "sources", "cf_scores", "item_text"]
@@ -89,20 +90,28 @@ class HybridRecommender:
         return self.pipeline
 
     def recommend(
-        self, user_ids: Sequence[object], k: int = 10, *, request: str | None = None, on_unknown: OnUnknown = "raise"
+        self,
+        user_ids: Sequence[object],
+        k: int = 10,
+        *,
+        request: str | None = None,
+        session: Session | None = None,
+        on_unknown: OnUnknown = "raise",
     ) -> pd.DataFrame:
         """Top-k per user (unseen items only): user_id, item_id, rank, score, lm_score, sources, cf_scores.
 
-        on_unknown (users the model does not know): ``"raise"``, ``"skip"`` or ``"fallback"`` (popular items).
+        request: what the user asks for in words; session: this visit's recent / excluded / "more or
+        less like" items (`hybrid_rec.session.Session`). on_unknown (users the model does not know):
+        ``"raise"``, ``"skip"`` or ``"fallback"`` (popular items).
         """
-        recs = self._ready().recommend(list(user_ids), k, request=request, on_unknown=on_unknown)
+        recs = self._ready().recommend(list(user_ids), k, request=request, session=session, on_unknown=on_unknown)
         return _frame([r for user in recs for r in user])
 
     def rerank(
         self, user_id: object, item_ids: Sequence[object], k: int | None = None, **options: Unpack[RerankOptions]
     ) -> pd.DataFrame:
         """Reorder candidates from another system for one user, best first (the options of
-        `HybridPipeline.rerank`: ``request``; ``on_unknown_items`` = ``"skip"`` (default), ``"raise"``
+        `HybridPipeline.rerank`: ``request``, ``session``; ``on_unknown_items`` = ``"skip"`` (default), ``"raise"``
         or ``"fallback"`` (kept last, score NaN))."""
         return _frame(self._ready().rerank(user_id, item_ids, k, **options))
 

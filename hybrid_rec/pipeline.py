@@ -36,6 +36,7 @@ from hybrid_rec.persist import load_config, save_config
 from hybrid_rec.policy import OnUnknown, check_on_unknown
 from hybrid_rec.rerank.fusion import FusionConfig, LinearFusion, mmr, rank
 from hybrid_rec.rerank.reranker import GPT2Reranker, RerankerConfig
+from hybrid_rec.session import Session
 from hybrid_rec.text.intent import Intent
 from hybrid_rec.topk import TopK
 
@@ -128,6 +129,7 @@ class RerankOptions(TypedDict, total=False):
     """The keyword options of `HybridPipeline.rerank`, declared once for the APIs that forward them."""
 
     request: str | None
+    session: Session | None
     on_unknown_items: OnUnknown
 
 
@@ -156,18 +158,35 @@ class ScoredCandidates:
     features: dict[str, np.ndarray]
     excluded: np.ndarray
     requests: list[str | None]
+    steered: np.ndarray  # rows with a request or a session's "more / less like": request fusion weights
 
 
 def read_requests(
-    stage: RequestStage, generator: CandidateGenerator, requests: Sequence[str | None] | None, n: int
+    stage: RequestStage,
+    generator: CandidateGenerator,
+    requests: Sequence[str | None] | None,
+    n: int,
+    session: Session | None = None,
 ) -> tuple[list[str | None], list[Intent | None]]:
     """The requests the LM reads and their intents, one per row: a request that names nothing the
-    catalog knows acts as no request (when requests are read at all)."""
+    catalog knows acts as no request (when requests are read at all); a session's "more / less like"
+    items join every row's intent."""
     asked: list[str | None] = list(requests) if requests is not None else [None] * n
     intents = stage.bind(generator.items).intents(asked, n)
     if stage.matcher is not None:
         asked = [r if i is not None else None for r, i in zip(asked, intents, strict=True)]
+        if session is not None and session.steers:
+            intents = [
+                replace(i or Intent(""), like=(*(i.like if i else ()), *session.more_like),
+                        unlike=(*(i.unlike if i else ()), *session.less_like))
+                for i in intents
+            ]  # fmt: skip
     return asked, intents
+
+
+def _known(generator: CandidateGenerator, item_ids: Sequence[object]) -> np.ndarray:
+    """Internal ids of the external `item_ids` the first stage knows (text ids coerced; others skipped)."""
+    return generator.items.to_internal(generator.items.coerce(list(item_ids)), on_unknown="skip")
 
 
 def _masked(values: np.ndarray, excluded: np.ndarray) -> np.ndarray:
@@ -183,9 +202,20 @@ def score_candidates(
     n: int,
     exclude: sp.csr_matrix | None = None,
     requests: Sequence[str | None] | None = None,
+    session: Session | None = None,
 ) -> ScoredCandidates:
-    """`n` first-stage candidates per user (plus a request's matching items) and their features."""
-    asked, intents = read_requests(stage, generator, requests, len(users))
+    """`n` first-stage candidates per user (plus a request's matching items) and their features.
+    A `session` adds its recent items to the prompts and its recent and excluded items to `exclude`."""
+    asked, intents = read_requests(stage, generator, requests, len(users), session)
+    recent = None
+    if session is not None and not session.empty:
+        recent_ids = _known(generator, session.recent)
+        recent = [recent_ids] * len(users)
+        banned = np.concatenate([recent_ids, _known(generator, session.exclude)])
+        base = generator.seen(users) if exclude is None else sp.csr_matrix(exclude)
+        rows = np.repeat(np.arange(len(users)), len(banned))
+        more = sp.csr_matrix((np.ones(len(rows)), (rows, np.tile(banned, len(users)))), shape=base.shape)
+        exclude = ((base + more) > 0).astype(np.float32)
     extra = None
     if any(i is not None for i in intents):
         seen = generator.seen(users) if exclude is None else exclude
@@ -193,11 +223,12 @@ def score_candidates(
         extra = {"intent": (top, stage.config.weight)} if top is not None else None
     cands = generator.generate(users, n, exclude, extra)
     features = {k: v for k, v in cands.source_scores.items() if k != "intent"}
-    features["lm"] = reranker.score(users, cands.items, asked)
+    features["lm"] = reranker.score(users, cands.items, asked, recent)
     match, excluded = stage.features(intents, cands.items)
     if match is not None:
         features["request"] = match
-    return ScoredCandidates(cands.items, features, excluded, asked)
+    steered = [r is not None or i is not None for r, i in zip(asked, intents, strict=True)]
+    return ScoredCandidates(cands.items, features, excluded, asked, np.asarray(steered, bool))
 
 
 class HybridPipeline:
@@ -295,12 +326,16 @@ class HybridPipeline:
 
     # ------------------------------------------------------------------ scoring
     def score_candidates(
-        self, users: np.ndarray, exclude: sp.csr_matrix | None = None, requests: Sequence[str | None] | None = None
+        self,
+        users: np.ndarray,
+        exclude: sp.csr_matrix | None = None,
+        requests: Sequence[str | None] | None = None,
+        session: Session | None = None,
     ) -> ScoredCandidates:
         """Candidates of internal `users` (a request's matches included) and every feature behind them."""
         state = self.fitted
         n = self.config.n_candidates
-        return score_candidates(state.generator, state.reranker, state.requests, users, n, exclude, requests)
+        return score_candidates(state.generator, state.reranker, state.requests, users, n, exclude, requests, session)
 
     def features(
         self, users: np.ndarray, exclude: sp.csr_matrix | None = None, requests: Sequence[str | None] | None = None
@@ -314,7 +349,7 @@ class HybridPipeline:
         state = self.fitted
         items, features = scored.items, scored.features
         fused = state.fusion.transform(features, items)
-        asked = np.flatnonzero([r is not None for r in scored.requests])
+        asked = np.flatnonzero(scored.steered)
         if len(asked) and state.request_fusion is not None:
             rows = {name: v[asked] for name, v in features.items()}
             rows.setdefault("request", np.full(items[asked].shape, np.nan))  # requests read by the LM only
@@ -324,9 +359,10 @@ class HybridPipeline:
         top = rank(items, fused, k) if lam is None else mmr(items, fused, state.generator.als.item_factors, k, lam)
         return top, fused
 
-    def _instruction_text(self, user: int, request: str | None) -> str:
+    def _instruction_text(self, user: int, request: str | None, session: Session | None = None) -> str:
         rr = self.reranker
-        return rr.verbalizer.render(rr.instruction(user, request))
+        recent = _known(self.generator, session.recent) if session is not None else None
+        return rr.verbalizer.render(rr.instruction(user, request, recent=recent))
 
     def recommend_internal(
         self,
@@ -344,12 +380,15 @@ class HybridPipeline:
         k: int = 10,
         *,
         request: str | None = None,
+        session: Session | None = None,
         on_unknown: OnUnknown = "raise",
     ) -> list[list[Recommendation]]:
         """Top-k unseen items with explanations for external user ids, in their order.
 
-        on_unknown (users the model does not know): ``"raise"`` (`UnknownIdError`), ``"skip"`` (left
-        out of the result) or ``"fallback"`` (popular items, no LM score).
+        request: what the user asks for, in words. session: this visit's recent / excluded items and
+        "more / less like" items (`Session`). on_unknown (users the model does not know): ``"raise"``
+        (`UnknownIdError`), ``"skip"`` (left out of the result) or ``"fallback"`` (popular items, no
+        LM score).
         """
         state = self.fitted
         on_unknown = check_on_unknown(on_unknown)
@@ -360,11 +399,11 @@ class HybridPipeline:
         known = np.flatnonzero(internal >= 0)
         if len(known):
             users = internal[known]
-            scored = self.score_candidates(users, requests=[request] * len(users))
+            scored = self.score_candidates(users, requests=[request] * len(users), session=session)
             top, fused = self._rank(scored, k)
             for row, pos in enumerate(known):
                 own = {name: v[row : row + 1] for name, v in scored.features.items()}
-                text = self._instruction_text(int(users[row]), scored.requests[row])
+                text = self._instruction_text(int(users[row]), scored.requests[row], session)
                 items = scored.items[row]
                 out[int(pos)] = explainer.ranked(ids[pos], top.items[row], items, own, fused[row : row + 1], text)
         unknown = np.flatnonzero(internal < 0)
@@ -381,9 +420,11 @@ class HybridPipeline:
         k: int | None = None,
         *,
         request: str | None = None,
+        session: Session | None = None,
         on_unknown_items: OnUnknown = "skip",
     ) -> list[Recommendation]:
-        """Rerank candidates from another system for one user, best first, with explanations.
+        """Rerank candidates from another system for one user, best first, with explanations. A
+        `session`'s recent and excluded items are dropped from the candidates.
 
         on_unknown_items (items the model does not know): ``"skip"`` (dropped, the default),
         ``"raise"`` (`UnknownIdError`) or ``"fallback"`` (kept after the scored ones, score NaN). A
@@ -399,17 +440,21 @@ class HybridPipeline:
         if len(np.unique(items)) != len(items):
             raise DataError("rerank: candidate item ids must be unique")
         user = int(gen.users.to_internal([user_id], on_unknown="fallback")[0])
-        asked, intents = read_requests(state.requests, gen, [request], 1)
-        text = self._instruction_text(user, asked[0])
+        asked, intents = read_requests(state.requests, gen, [request], 1, session)
+        text = self._instruction_text(user, asked[0], session)
+        if session is not None:
+            items = items[~np.isin(items, np.concatenate([_known(gen, session.recent), _known(gen, session.exclude)]))]
         recs: list[Recommendation] = []
         if len(items):  # nothing to score when no candidate is known
             features = gen.score_items(user, items)
-            features["lm"] = rr.score(np.array([user]), items[None, :], asked)
+            recent = [_known(gen, session.recent)] if session is not None else None
+            features["lm"] = rr.score(np.array([user]), items[None, :], asked, recent)
             match, excluded = state.requests.features(intents, items[None, :])
             if match is not None:
                 features["request"] = match
             n = len(items) if k is None else min(k, len(items))
-            top, fused = self._rank(ScoredCandidates(items[None, :], features, excluded, asked), n)
+            steered = np.array([asked[0] is not None or intents[0] is not None])
+            top, fused = self._rank(ScoredCandidates(items[None, :], features, excluded, asked, steered), n)
             recs = state.explainer.ranked(user_id, top.items[0], items, features, fused, text)
         if policy == "fallback":
             room = len(ids) if k is None else max(k - len(recs), 0)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -28,6 +29,7 @@ from hybrid_rec._extras import require
 from hybrid_rec.config import StrictModel
 from hybrid_rec.errors import ConfigError, DataError, NotFittedError, UnknownIdError
 from hybrid_rec.policy import OnUnknown
+from hybrid_rec.session import Session
 
 if TYPE_CHECKING:
     from hybrid_rec.pipeline import HybridPipeline
@@ -54,7 +56,29 @@ class _Body(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
-class RecommendRequest(_Body):
+class _SessionFields(_Body):
+    """This visit's context that the event log does not hold yet (unknown item ids are ignored)."""
+
+    recent_items: list[Id] = Field(
+        default_factory=list,
+        max_length=200,
+        description="Items of this session, oldest first: read after the user's history, never recommended again.",
+    )
+    exclude_items: list[Id] = Field(default_factory=list, max_length=1000, description="Items never to recommend.")
+    more_like: list[Id] = Field(
+        default_factory=list, max_length=50, description="Steer the list toward items like these ('more like X')."
+    )
+    less_like: list[Id] = Field(
+        default_factory=list, max_length=50, description="Steer the list away from items like these ('less like Y')."
+    )
+
+    def session(self, items: Callable[[list[Id]], list[object]]) -> Session | None:
+        """The `Session` in the model's id types (`items` coerces text ids), None when empty."""
+        got = Session.of(items(self.recent_items), items(self.exclude_items), items(self.more_like), items(self.less_like))
+        return None if got.empty else got
+
+
+class RecommendRequest(_SessionFields):
     """Top-k items for one user."""
 
     user_id: Id = Field(description="External user id.")
@@ -69,7 +93,7 @@ class RecommendRequest(_Body):
     )
 
 
-class RerankRequest(_Body):
+class RerankRequest(_SessionFields):
     """Reorder candidates from another system for one user."""
 
     user_id: Id = Field(description="External user id (an unknown user is scored from the LM prior and popularity).")
@@ -209,7 +233,10 @@ def create_app(model: str | Path, config: ServeConfig | None = None) -> FastAPI:
             raise HTTPException(422, f"k must be at most {config.max_k}")
         limit_text(body.request)
         pipe, user = pipeline_for(body.user_id)
-        recs = checked(lambda: pipe.recommend([user], body.k, request=body.request, on_unknown=body.on_unknown))
+        session = body.session(lambda ids: list(pipe.generator.items.coerce(ids)))
+        recs = checked(
+            lambda: pipe.recommend([user], body.k, request=body.request, session=session, on_unknown=body.on_unknown)
+        )
         return {
             "user_id": body.user_id,
             "version": holder.version,
@@ -225,8 +252,11 @@ def create_app(model: str | Path, config: ServeConfig | None = None) -> FastAPI:
         limit_text(body.request)
         pipe, user = pipeline_for(body.user_id)
         items = pipe.generator.items.coerce(list(body.item_ids))  # "42" is 42 for an integer-keyed model
+        session = body.session(lambda ids: list(pipe.generator.items.coerce(ids)))
         recs = checked(
-            lambda: pipe.rerank(user, items, body.k, request=body.request, on_unknown_items=body.on_unknown_items)
+            lambda: pipe.rerank(
+                user, items, body.k, request=body.request, session=session, on_unknown_items=body.on_unknown_items
+            )
         )
         return {"user_id": body.user_id, "version": holder.version, "items": [_rec_json(r) for r in recs]}
 

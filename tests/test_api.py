@@ -7,6 +7,7 @@ import hybrid_rec
 from hybrid_rec import HybridRecommender
 from hybrid_rec.data import make_synthetic
 from hybrid_rec.errors import DataError, NotFittedError
+from hybrid_rec.session import Session
 
 TINY = {
     "n_candidates": 20,
@@ -78,7 +79,8 @@ def test_not_fitted():
 def test_rerank_frame_equals_the_pipelines_rerank(fitted):
     """`rec.rerank` is the pipeline's `rerank`, row for row, as a DataFrame."""
     cands = ["i1", "i2", "i3", "i9", "zzz"]
-    for kwargs in ({"k": 3}, {"k": None, "request": "a comedy movie"}):
+    session = Session.of(recent=["i2"], exclude=["i9"])
+    for kwargs in ({"k": 3}, {"k": None, "request": "a comedy movie"}, {"k": None, "session": session}):
         frame = fitted.rerank("u3", cands, **kwargs)
         recs = fitted.pipeline.rerank("u3", cands, **kwargs)
         assert len(frame) == len(recs) > 0
@@ -88,3 +90,9 @@ def test_rerank_frame_equals_the_pipelines_rerank(fitted):
         assert frame["lm_score"].tolist() == [r.lm_score for r in recs]
         assert frame["sources"].tolist() == [",".join(r.sources) for r in recs]
         assert frame["cf_scores"].tolist() == [r.cf_scores for r in recs]
+
+
+def test_recommend_frame_takes_a_session(fitted):
+    plain = fitted.recommend(["u3"], k=4)
+    got = fitted.recommend(["u3"], k=4, session=Session.of(exclude=plain["item_id"].tolist()[:2]))
+    assert len(got) == 4 and not set(plain["item_id"][:2]) & set(got["item_id"])

@@ -26,6 +26,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
             "hybrid_rec._progress",
             "hybrid_rec._extras",
             "hybrid_rec._faults",
+            "hybrid_rec.session",
             "hybrid_rec.topk",
             "hybrid_rec.metrics",
             "hybrid_rec.persist",

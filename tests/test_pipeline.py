@@ -209,3 +209,37 @@ def test_an_empty_or_nonsense_request_acts_as_no_request(trained_dir):
     for request in ("", "   ", "asdf qwerty zxcv"):
         got = [[(r.item_id, r.score, r.lm_score) for r in u] for u in pipe.recommend(users, 5, request=request)]
         assert got == plain, request
+
+
+def test_session_items_reach_the_prompt_and_leave_the_list(trained_dir):
+    from hybrid_rec.session import Session
+
+    pipe = HybridPipeline.load(live(trained_dir))
+    plain = pipe.recommend(["u1"], 8)[0]
+    recent, banned = plain[0].item_id, plain[1].item_id
+    session = Session.of(recent=[recent], exclude=[banned, "not-an-item"])
+    got = pipe.recommend(["u1"], 8, session=session)[0]
+    assert not {recent, banned} & {r.item_id for r in got} and len(got) == 8
+    text = pipe.reranker.verbalizer.text_of(recent)
+    assert got[0].instruction.endswith(f"[{text}]") and not plain[0].instruction.endswith(f"[{text}]")  # newest last
+    shared = {r.item_id for r in got} & {r.item_id for r in plain}
+    lm_plain, lm_session = ({r.item_id: r.lm_score for r in recs} for recs in (plain, got))
+    assert any(abs(lm_plain[i] - lm_session[i]) > 1e-4 for i in shared)  # the LM read the session
+    reranked = pipe.rerank("u1", [r.item_id for r in plain], session=session)
+    assert {r.item_id for r in reranked} == {r.item_id for r in plain} - {recent, banned}
+
+
+def test_more_like_and_less_like_steer_the_next_list(trained_dir):
+    from hybrid_rec.session import Session
+
+    pipe = HybridPipeline.load(live(trained_dir))
+    catalog = pipe.reranker.catalog
+    users = [f"u{n}" for n in range(1, 25)]
+    anchor = catalog.items.index[0]
+    genre = catalog.item(anchor)["genres"][0]
+    base = _share(pipe, pipe.recommend(users, 5), genre)
+    more = _share(pipe, pipe.recommend(users, 5, session=Session.of(more_like=[anchor])), genre)
+    less = _share(pipe, pipe.recommend(users, 5, session=Session.of(less_like=[anchor])), genre)
+    assert less < base < more, (less, base, more)
+    said = _share(pipe, pipe.recommend(users, 5, request=f"more like {catalog.item(anchor)['title']}"), genre)
+    assert said > base  # the same, said in words

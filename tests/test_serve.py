@@ -179,3 +179,19 @@ def test_well_formed_but_odd_requests_never_cause_a_500(client, user, k, items, 
     ):
         response = client.post(path, json=body)
         assert response.status_code < 500, (path, body, response.text)
+
+
+def test_session_fields_through_rest(client):
+    plain = client.post("/recommend", json={"user_id": "u3", "k": 6}).json()["items"]
+    first, second = plain[0]["item_id"], plain[1]["item_id"]
+    body = {"user_id": "u3", "k": 6, "recent_items": [first], "exclude_items": [second, "nope"]}
+    got = client.post("/recommend", json=body).json()["items"]
+    assert len(got) == 6 and not {first, second} & {i["item_id"] for i in got}
+    rr = client.post("/rerank", json={"user_id": "u3", "item_ids": [i["item_id"] for i in plain], "exclude_items": [first]})
+    assert first not in {i["item_id"] for i in rr.json()["items"]} and len(rr.json()["items"]) == 5
+    steered = client.post("/recommend", json={"user_id": "u3", "k": 6, "less_like": [first]})
+    assert steered.status_code == 200
+    too_many = client.post("/recommend", json={"user_id": "u3", "more_like": ["i1"] * 51})
+    assert too_many.status_code == 422
+    schema = client.get("/openapi.json").json()["components"]["schemas"]["RecommendRequest"]["properties"]
+    assert all(schema[f].get("description") for f in ("recent_items", "exclude_items", "more_like", "less_like"))

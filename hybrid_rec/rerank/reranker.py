@@ -226,46 +226,67 @@ class GPT2Reranker:
 
     # ------------------------------------------------------------------ scoring
     def instruction(
-        self, user: int, request: str | None = None, candidates: Sequence[int] | None = None
+        self,
+        user: int,
+        request: str | None = None,
+        candidates: Sequence[int] | None = None,
+        recent: np.ndarray | None = None,
     ) -> Instruction:
-        """The instruction for internal user `user`; a negative id is a user without history or attributes."""
+        """The instruction for internal user `user`; a negative id is a user without history or attributes.
+        `recent` = items of the current session (internal ids, oldest first), read after the history."""
         state = self.fitted
         history = self.histories.get(int(user), np.empty(0, np.int64)) if user >= 0 else np.empty(0, np.int64)
+        if recent is not None and len(recent):
+            history = np.concatenate([history, np.asarray(recent, np.int64)])
         history = history[history < state.tokenizer.n_items]  # items newer than the LM have no token yet
         attributes = self._attributes(user) if user >= 0 else None
         return state.verbalizer.instruction(history, attributes=attributes, request=request, candidates=candidates)
 
-    def prompt_ids(self, user: int, request: str | None = None, reserve: int = 1) -> list[int]:
+    def prompt_ids(
+        self, user: int, request: str | None = None, reserve: int = 1, recent: np.ndarray | None = None
+    ) -> list[int]:
         return encode_instruction(
-            self.instruction(user, request), self.tokenizer, self.model.config.n_positions - reserve
+            self.instruction(user, request, recent=recent), self.tokenizer, self.model.config.n_positions - reserve
         )
 
-    def item_logprobs(self, users: np.ndarray, requests: Sequence[str | None] | None = None) -> np.ndarray:
+    def item_logprobs(
+        self,
+        users: np.ndarray,
+        requests: Sequence[str | None] | None = None,
+        recent: Sequence[np.ndarray | None] | None = None,
+    ) -> np.ndarray:
         """[len(users), n_items] log p(item token | user's instruction): full ranking in one pass per batch."""
         set_threads(self.config.lm)
         reqs = list(requests) if requests is not None else [None] * len(users)
-        prompts = [self.prompt_ids(int(u), r) for u, r in zip(users, reqs, strict=True)]
+        extra = list(recent) if recent is not None else [None] * len(users)
+        prompts = [self.prompt_ids(int(u), r, recent=e) for u, r, e in zip(users, reqs, extra, strict=True)]
         return self.scorer.item_logprobs(prompts)
 
     def score(
-        self, users: np.ndarray, candidates: np.ndarray, requests: Sequence[str | None] | None = None
+        self,
+        users: np.ndarray,
+        candidates: np.ndarray,
+        requests: Sequence[str | None] | None = None,
+        recent: Sequence[np.ndarray | None] | None = None,
     ) -> np.ndarray:
-        """[len(users), N] LM scores of candidate items (internal ids; -1 padding scores NaN)."""
+        """[len(users), N] LM scores of candidate items (internal ids; -1 padding scores NaN). `recent` =
+        per user, session items read after their history (None: none)."""
         state = self.fitted
         candidates = np.asarray(candidates)
         out = np.full(candidates.shape, np.nan, np.float32)
         valid = (candidates >= 0) & (candidates < state.tokenizer.n_items)  # no token: cannot score (NaN)
         if self.config.reduction == "item":
-            logp = self.item_logprobs(users, requests)
+            logp = self.item_logprobs(users, requests, recent)
             out[valid] = np.take_along_axis(logp, np.where(valid, candidates, 0), axis=1)[valid]
             return out
         set_threads(self.config.lm)
         reqs = list(requests) if requests is not None else [None] * len(users)
-        for r, (u, req) in enumerate(zip(users, reqs, strict=True)):
+        extra = list(recent) if recent is not None else [None] * len(users)
+        for r, (u, req, e) in enumerate(zip(users, reqs, extra, strict=True)):
             items = candidates[r][valid[r]]
             conts = [state.tokenizer.encode(state.verbalizer.continuation(int(i))) for i in items]
             longest = max((len(c) for c in conts), default=1)
-            prompt = self.prompt_ids(int(u), req, reserve=longest)
+            prompt = self.prompt_ids(int(u), req, reserve=longest, recent=e)
             out[r, valid[r]] = self.scorer.score(prompt, conts, self.config.reduction)
         return out
 
