@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 from typing_extensions import Unpack
 
-from hybrid_rec.data.catalog import ItemCatalog
+from hybrid_rec.data.catalog import ItemCatalog, with_catalog_items
 from hybrid_rec.data.interactions import ColumnMapping, Interactions
 from hybrid_rec.data.splits import leave_last_out
 from hybrid_rec.errors import DataError, NotFittedError
@@ -66,6 +66,7 @@ class HybridRecommender:
             if isinstance(interactions, Interactions)
             else Interactions.from_dataframe(interactions, columns)
         )
+        inter = with_catalog_items(inter, catalog, source="fit: catalog")
         external = None
         if (user_factors is None) != (item_factors is None):
             raise DataError("give both user_factors and item_factors, or neither")

@@ -96,3 +96,25 @@ def test_recommend_frame_takes_a_session(fitted):
     plain = fitted.recommend(["u3"], k=4)
     got = fitted.recommend(["u3"], k=4, session=Session.of(exclude=plain["item_id"].tolist()[:2]))
     assert len(got) == 4 and not set(plain["item_id"][:2]) & set(got["item_id"])
+
+
+def test_a_catalog_with_never_interacted_items_trains_and_recommends_them(data, caplog):
+    import pandas as pd
+
+    from hybrid_rec.data.catalog import ItemCatalog
+
+    cold = pd.DataFrame(
+        {"title": ["Deep ocean", "Ice world", "Desert life"], "year": ["2001", "2002", "2003"],
+         "genres": [("documentary",), ("documentary",), ("documentary",)]},  # fmt: skip
+        index=pd.Index(["new1", "new2", "new3"], name="item_id"),
+    )
+    catalog = ItemCatalog(pd.concat([data.catalog.items, cold]), data.catalog.users)
+    with caplog.at_level("WARNING"):
+        rec = HybridRecommender(TINY).fit(data.interactions, catalog)
+    assert "3 catalog items have no interactions" in caplog.text
+    plain = rec.recommend(["u3", "u4"], k=10)
+    assert not set(plain["item_id"]) & {"new1", "new2", "new3"}  # never CF candidates
+    asked = rec.recommend(["u3", "u4"], k=3, request="a documentary")
+    assert set(asked["item_id"]) == {"new1", "new2", "new3"}  # reached through their text
+    reranked = rec.rerank("u3", ["new2", "i1", "i2"])
+    assert "new2" in set(reranked["item_id"])  # scorable, not dropped as unknown

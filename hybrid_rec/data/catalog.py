@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -11,7 +12,10 @@ import numpy as np
 import pandas as pd
 
 from hybrid_rec.data.ids import IdMap
+from hybrid_rec.data.interactions import Interactions
 from hybrid_rec.errors import DataError, UnknownIdError
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, eq=False)
@@ -65,16 +69,11 @@ class ItemCatalog:
             text += "; " + ", ".join(cast(Iterable[str], genres))  # list fields hold strings (class doc)
         return text
 
-    def check_items(self, items: IdMap, *, source: str = "catalog") -> None:
-        """Raise `DataError` if the catalog names items that the interactions do not know."""
-        known = pd.Index(items.ids)
-        unknown = ~self.items.index.isin(known)
-        if unknown.any():
-            row = int(np.argmax(unknown))
-            raise DataError(
-                f"{source}: row {row} names item {self.items.index[row]!r}, which has no interactions "
-                f"({int(unknown.sum())} such items)"
-            )
+    def cold_items(self, items: IdMap) -> np.ndarray:
+        """External ids of catalog items that `items` (the interactions' map) does not hold: items
+        nobody has interacted with yet, in catalog order."""
+        return self.items.index[~self.items.index.isin(pd.Index(items.ids))].to_numpy()
+
 
     # ------------------------------------------------------------------ persistence
     def save(self, directory: str | Path) -> None:
@@ -103,3 +102,17 @@ class ItemCatalog:
             users = pd.read_parquet(directory / "catalog_users.parquet")
             users = users.set_index(users.columns[0])
         return cls(items, users)
+
+
+def with_catalog_items(interactions: Interactions, catalog: ItemCatalog | None, source: str = "catalog") -> Interactions:
+    """`interactions` over an item map that also holds the catalog's items without interactions
+    (logged as a warning with their count): they are never CF candidates, but requests and item
+    text reach them."""
+    if catalog is None:
+        return interactions
+    cold = catalog.cold_items(interactions.items)
+    if not len(cold):
+        return interactions
+    log.warning("%s: %d catalog items have no interactions yet (e.g. %r); they are recommendable from their "
+                "text only", source, len(cold), cold[0])  # fmt: skip
+    return interactions.with_items(cold)

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Literal
 
@@ -181,6 +181,11 @@ class Interactions:
             event=None if self.event is None else self.event[mask],
             meta=dict(self.meta),
         )
+
+    def with_items(self, item_ids: Iterable[object]) -> Interactions:
+        """The same rows over an item map that also holds `item_ids` (appended; existing ids keep
+        their internal ids): items of a catalog that nobody has interacted with yet."""
+        return replace(self, items=self.items.extend(item_ids))
 
     def concat(self, other: Interactions) -> Interactions:
         """Rows of self followed by rows of `other` (both must share id maps)."""

@@ -14,7 +14,7 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
-from hybrid_rec.data.catalog import ItemCatalog
+from hybrid_rec.data.catalog import ItemCatalog, with_catalog_items
 from hybrid_rec.data.interactions import ColumnMapping, Interactions
 from hybrid_rec.errors import DataError
 
@@ -116,7 +116,7 @@ def load_recbole(
     items_df = pd.DataFrame(index=pd.Index(interactions.items.ids, name="item_id"))
     if item_path is not None:
         items_df = _catalog_frame(read_atomic(item_path, id_type=id_type), "item_id", ITEM_FIELD_ALIASES)
-        ItemCatalog(items_df).check_items(interactions.items, source=str(item_path))
+        interactions = with_catalog_items(interactions, ItemCatalog(items_df), source=str(item_path))
     users_df = _catalog_frame(read_atomic(user_path, id_type=id_type), "user_id", {}) if user_path is not None else None
     return interactions, ItemCatalog(items_df, users_df)
 

@@ -31,6 +31,11 @@ class FusionConfig(StrictModel):
         default_factory=lambda: [0.0, 0.1, 0.25, 0.5, 1.0, 2.0],
         description="Weights tried for each feature by coordinate ascent on validation.",
     )
+    feature_grids: dict[str, list[float]] = Field(
+        default_factory=lambda: {"request": [0.0, 0.5, 1.0, 2.0, 5.0, 10.0, 20.0]},
+        description="Weights tried for particular features instead of weight_grid: the request match may need to "
+        "outweigh every other signal (the user said what they want), which validation intentions decide.",
+    )
     rounds: int = Field(2, gt=0, description="Passes of coordinate ascent over the features.")
     metric_k: int = Field(10, gt=0, description="Cut-off of the validation NDCG the weights maximise.")
     mmr_lambda: float | None = Field(
@@ -83,7 +88,7 @@ class LinearFusion:
         weights = {f: (1.0 if f == names[0] else 0.0) for f in names}
         best = self._ndcg(z, weights, items, targets)
         for _, name in itertools.product(range(self.config.rounds), names):
-            for w in self.config.weight_grid:
+            for w in self.config.feature_grids.get(name, self.config.weight_grid):
                 trial = {**weights, name: w}
                 if not any(trial.values()):
                     continue

@@ -35,10 +35,13 @@ def test_int_ids(tmp_path):
     assert list(inter.users.ids) == [1, 2]
 
 
-def test_item_file_naming_unknown_items(tmp_path):
+def test_catalog_items_without_interactions_are_kept_with_a_warning(tmp_path, caplog):
     item = ITEM + "99\tGhost\t2000\tHorror\n"
-    with pytest.raises(DataError, match=r"d.item: row 2 names item '99', which has no interactions"):
-        load_recbole(write(tmp_path, "d.inter", INTER), write(tmp_path, "d.item", item))
+    with caplog.at_level("WARNING"):
+        inter, catalog = load_recbole(write(tmp_path, "d.inter", INTER), write(tmp_path, "d.item", item))
+    assert "1 catalog items have no interactions" in caplog.text
+    assert "99" in inter.items and inter.item_counts()[inter.items.to_internal(["99"])[0]] == 0
+    assert catalog is not None and catalog.cold_items(inter.items).size == 0
 
 
 def test_bad_header(tmp_path):

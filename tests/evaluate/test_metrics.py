@@ -14,7 +14,9 @@ from hybrid_rec.evaluate.metrics import (
     bootstrap_mean,
     candidate_recall,
     coverage,
+    intra_list_diversity,
     paired_bootstrap,
+    popularity_buckets,
     ranking_metrics,
     topk_from_scores,
 )
@@ -168,3 +170,89 @@ def test_bootstrap():
     assert b.low < a.mean() < b.high
     with pytest.raises(ValueError, match="same users"):
         paired_bootstrap(a, a[:10])
+
+
+def reference_bootstrap(d: np.ndarray, n_boot: int, seed: int, level: float) -> tuple[float, float, float]:
+    """The documented percentile bootstrap, written out: n_boot resamples of all values at once."""
+    rng = np.random.default_rng(seed)
+    means = d[rng.integers(0, d.size, size=(n_boot, d.size))].mean(axis=1)
+    lo, hi = np.percentile(means, [100 * (1 - level) / 2, 100 * (1 + level) / 2])
+    return float(d.mean()), float(lo), float(hi)
+
+
+@pytest.mark.parametrize(("n_boot", "seed", "level"), [(1000, 0, 0.95), (7, 3, 0.5), (1, 0, 0.95), (400, 11, 0.8)])
+def test_bootstrap_equals_the_reference(n_boot, seed, level):
+    rng = np.random.default_rng(5)
+    a, b = rng.random(40), rng.random(40)
+    got = bootstrap_mean(a, n_boot, seed=seed, level=level)
+    assert (got.estimate, got.low, got.high) == pytest.approx(reference_bootstrap(a, n_boot, seed, level), abs=1e-12)
+    paired = paired_bootstrap(a, b, n_boot, seed=seed, level=level)
+    assert (paired.estimate, paired.low, paired.high) == pytest.approx(
+        reference_bootstrap(a - b, n_boot, seed, level), abs=1e-12
+    )
+
+
+def test_bootstrap_defaults_are_1000_resamples_seed_0_and_95_percent():
+    a, b = np.linspace(0, 1, 30) ** 2, np.linspace(1, 0, 30)
+    assert (r := bootstrap_mean(a)) == bootstrap_mean(a, 1000, seed=0, level=0.95)
+    assert (r.estimate, r.low, r.high) == pytest.approx(reference_bootstrap(a, 1000, 0, 0.95), abs=1e-12)
+    assert (p := paired_bootstrap(a, b)) == paired_bootstrap(a, b, 1000, seed=0, level=0.95)
+    assert (p.estimate, p.low, p.high) == pytest.approx(reference_bootstrap(a - b, 1000, 0, 0.95), abs=1e-12)
+
+
+def test_bootstrap_edges():
+    one = bootstrap_mean(np.array([0.7]))  # one value: every resample is that value
+    assert (one.estimate, one.low, one.high) == (0.7, 0.7, 0.7)
+    single = bootstrap_mean(np.array([0.0, 1.0]), n_boot=1, seed=2)  # one resample: low == high == its mean
+    assert single.low == single.high and single.low in (0.0, 0.5, 1.0)
+    with pytest.raises(ValueError, match="bootstrap of no values"):
+        bootstrap_mean(np.array([]))
+    with pytest.raises(ConfigError, match="n_boot must be >= 1, got 0"):
+        bootstrap_mean(np.array([1.0, 2.0]), n_boot=0)
+
+
+def test_a_large_sample_is_resampled_in_chunks():
+    """Over 2M resampled values the means are drawn in chunks; every resample is still filled
+    with a mean of the data (none left at zero or garbage) and the CI is the normal one."""
+    rng = np.random.default_rng(4)
+    d = rng.normal(1.0, 2.0, size=40_000)  # chunks of 50 resamples
+    r = bootstrap_mean(d, n_boot=300, seed=1)
+    half = 1.96 * d.std() / np.sqrt(d.size)
+    assert r.estimate == pytest.approx(d.mean(), abs=1e-12)
+    assert r.low == pytest.approx(d.mean() - half, abs=0.35 * half)
+    assert r.high == pytest.approx(d.mean() + half, abs=0.35 * half)
+
+
+def test_coverage_counts_distinct_listed_items_and_ignores_padding():
+    top = np.array([[3, 3, -1], [-1, -1, -1]])
+    assert coverage(top, 4) == 0.25
+    assert coverage(np.array([[2, 0], [1, 2]]), 5, k=1) == 0.4  # items 2 and 1 in the first column
+    assert coverage(np.empty((0, 3), np.int64), 0) == 0.0  # an empty catalog covers nothing
+
+
+def test_candidate_recall_skips_rows_without_targets():
+    cands = np.array([[0, 1, 2], [1, 2, 3], [3, 4, 0]])
+    rec = candidate_recall(cands, targets_csr([[1, 5], [3], []], 6), [1, 2, 3])
+    assert rec == {"recall@1": 0.0, "recall@2": 0.25, "recall@3": 0.75}
+
+
+def test_popularity_buckets_split_interactions_in_thirds():
+    # sorted by count: 5 (share 5/12), 3 (8/12 = 2/3 exactly), 2, 1, 1, then the unseen item
+    assert popularity_buckets(np.array([5, 0, 3, 2, 1, 1])).tolist() == [0, 2, 1, 2, 2, 2]
+    # shares 1/6 .. 6/6: a boundary share (2/6, 4/6) stays in the more popular bucket
+    assert popularity_buckets(np.ones(6, np.int64)).tolist() == [0, 0, 1, 1, 2, 2]
+    # the most popular item is head even when it alone holds more than a third
+    assert popularity_buckets(np.array([1, 9])).tolist() == [2, 0]
+    assert popularity_buckets(np.zeros(3, np.int64)).tolist() == [2, 2, 2]  # never seen: tail
+    # ties keep catalog order (a stable sort), also past the sizes where numpy's default sort is stable
+    ties = popularity_buckets(np.full(100, 7))
+    assert ties.tolist() == [0] * 33 + [1] * 33 + [2] * 34
+
+
+def test_intra_list_diversity_is_the_mean_pairwise_cosine_distance():
+    vectors = np.array([[1.0, 0.0], [0.0, 1.0], [1.0, 1.0], [2.0, 0.0], [0.0, 0.0]])
+    top = np.array([[0, 1, -1], [0, 3, -1], [0, 1, 2], [0, -1, -1], [0, 4, -1], [1, 1, -1]])
+    got = intra_list_diversity(top, vectors)
+    c = 1 / math.sqrt(2)  # cos(item 0 or 1, item 2)
+    want = [1.0, 0.0, 1 - (0 + c + c) / 3, np.nan, 1.0, 0.0]  # a zero vector is orthogonal to everything
+    np.testing.assert_allclose(got, want, atol=1e-12)
