@@ -105,7 +105,7 @@ def test_a_catalog_with_never_interacted_items_trains_and_recommends_them(data, 
 
     cold = pd.DataFrame(
         {"title": ["Deep ocean", "Ice world", "Desert life"], "year": ["2001", "2002", "2003"],
-         "genres": [("documentary",), ("documentary",), ("documentary",)]},  # fmt: skip
+         "genres": [("documentary",), ("documentary",), ("documentary",)]},
         index=pd.Index(["new1", "new2", "new3"], name="item_id"),
     )
     catalog = ItemCatalog(pd.concat([data.catalog.items, cold]), data.catalog.users)
