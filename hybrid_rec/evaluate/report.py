@@ -59,6 +59,22 @@ def markdown_report(report: dict[str, Any]) -> str:
         ]
         for name, rec in report["candidates"].items():
             lines.append(f"| {name} | " + " | ".join(f"{rec[s]:.4f}" for s in sizes) + " |")
+    intention = {name: m["intention"] for name, m in report["methods"].items() if "intention" in m}
+    if intention:
+        metric = next(iter(intention.values()))["metric"]
+        lines += [
+            "",
+            f"Intention task (each test user asks for a genre of the held-out item), {metric} on the same users:",
+            "",
+            "| method | reads requests | users | without request | with request | ratio | delta (95% CI) |",
+            "|---|---|---|---|---|---|---|",
+        ]
+        for name, t in intention.items():
+            ratio = f"{t['ratio']:.2f}x" if t["ratio"] is not None else "-"
+            lines.append(
+                f"| {name} | {'yes' if t['reads_requests'] else 'no'} | {t['users']} | {t['without_request']:.4f} | "
+                f"{t['with_request']:.4f} | {ratio} | {t['delta']:+.4f} [{t['ci95'][0]:+.4f}, {t['ci95'][1]:+.4f}] |"
+            )
     lines += ["", "Chosen parameters:", ""]
     for name, m in report["methods"].items():
         params = str(m["params"])

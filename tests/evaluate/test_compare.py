@@ -261,3 +261,7 @@ def test_the_intention_task_scores_every_method(tmp_path):
     assert hybrid["reads_requests"] and hybrid["users"] == report["protocol"]["test_users"]
     assert hybrid["without_request"] == pytest.approx(report["methods"]["hybrid"]["test"]["ndcg@10"])
     assert hybrid["with_request"] > hybrid["without_request"] and hybrid["ci95"][0] > 0
+    table = (tmp_path / "intent" / "report.md").read_text()
+    assert f"| hybrid | yes | {hybrid['users']} | {hybrid['without_request']:.4f} | {hybrid['with_request']:.4f} |" in table
+    assert f"| als | no | {als['users']} |" in table
+

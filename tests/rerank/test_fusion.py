@@ -3,8 +3,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import scipy.sparse as sp
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from hybrid_rec.errors import NotFittedError
+from hybrid_rec.errors import ConfigError, NotFittedError
 from hybrid_rec.rerank.fusion import FusionConfig, LinearFusion, mmr, rank, zscore_rows
 
 
@@ -41,3 +43,120 @@ def test_rank_and_mmr():
     assert mmr(items, scores, vectors, 3, lam=1.0).items.tolist() == [[6, 7, 5]]
     # 6 and 7 point the same way; with a diversity preference, 5 (orthogonal) moves up
     assert mmr(items, scores, vectors, 3, lam=0.3).items.tolist()[0][:2] == [6, 5]
+
+
+def test_zscore_rows_exact_values():
+    z = zscore_rows(np.array([[1.0, 2.0, np.nan, 3.0], [0.0, 10.0, np.nan, np.nan]]))
+    s = np.sqrt(1.5)  # (x - 2) / sqrt(2/3)
+    np.testing.assert_allclose(z, [[-s, 0.0, -s - 1.0, s], [-1.0, 1.0, -2.0, -2.0]], atol=1e-12)
+    # a row of one value (std 0) is all zeros, its missing entries one below; an all-missing row is -1
+    np.testing.assert_array_equal(zscore_rows(np.array([[4.0, 4.0, np.nan]])), [[0.0, 0.0, -1.0]])
+    np.testing.assert_array_equal(zscore_rows(np.array([[np.nan, np.nan]])), [[-1.0, -1.0]])
+    raw = np.array([[3.0, np.nan]])
+    zscore_rows(raw)
+    assert np.isnan(raw[0, 1])  # the input is not modified
+
+
+def test_transform_is_the_weighted_sum_of_z_scores():
+    items = np.array([[4, 0, 2, -1]])
+    lm = np.array([[1.0, 2.0, 3.0, np.nan]])
+    pop = np.array([[3.0, 1.0, 2.0, np.nan]])
+    fusion = LinearFusion(weights={"lm": 2.0, "als": 0.0, "popularity": 0.5})  # als unweighted: not needed
+    got = fusion.transform({"lm": lm, "popularity": pop}, items)
+    want = 2.0 * zscore_rows(lm) + 0.5 * zscore_rows(pop)
+    np.testing.assert_allclose(got[0, :3], want[0, :3], atol=1e-12)
+    assert np.isnan(got[0, 3])  # padding
+    with pytest.raises(ConfigError, match=r"features \['popularity'\] are weighted but were not provided"):
+        fusion.transform({"lm": lm}, items)
+
+
+def naive_ndcg(items: np.ndarray, fused: np.ndarray, target: np.ndarray, k: int) -> float:
+    """One target per row: NDCG@k of the candidates ordered by `fused` (padding never ranked)."""
+    out = []
+    for row, f, t in zip(items, fused, target, strict=True):
+        order = sorted((j for j in range(len(row)) if row[j] >= 0), key=lambda j: (-f[j], j))[:k]
+        out.append(next((1 / np.log2(r + 2) for r, j in enumerate(order) if row[j] == t), 0.0))
+    return float(np.mean(out))
+
+
+def test_fit_reports_the_validation_ndcg_of_the_weights_it_chose():
+    rng = np.random.default_rng(3)
+    n, c, k = 80, 8, 5
+    items = np.tile(np.arange(c), (n, 1))
+    items[::4, -1] = -1  # some rows padded
+    target = rng.integers(0, c - 1, n)  # item 0 is a target too
+    lm = rng.standard_normal((n, c)) + 0.8 * (items == target[:, None])
+    als = rng.standard_normal((n, c)) + 1.5 * (items == target[:, None])
+    features = {"als": als, "lm": lm}  # config order (lm first) decides the starting weights, not dict order
+    targets = sp.csr_matrix((np.ones(n), (np.arange(n), target)), shape=(n, c))
+    cfg = FusionConfig(features=["lm", "als"], metric_k=k)
+    fusion = LinearFusion(cfg).fit(features, items, targets)
+    fused = fusion.transform(features, items)
+    assert fusion.valid_ndcg == pytest.approx(naive_ndcg(items, fused, target, k), abs=1e-12)
+    start = naive_ndcg(items, np.where(items >= 0, zscore_rows(lm), -np.inf), target, k)
+    assert fusion.valid_ndcg > start and fusion.weights["als"] > 0
+
+
+def test_fit_keeps_the_start_when_nothing_is_strictly_better():
+    """Every candidate list holds its target first, but both features rank it last: no weighting of
+    them improves on the start (lm alone), and the all-zero weighting (which would keep the list
+    order) is never tried."""
+    n, c = 10, 4
+    items = np.tile(np.arange(c), (n, 1))
+    anti = np.tile(np.arange(c, dtype=float), (n, 1))  # the target (column 0) scores lowest
+    targets = sp.csr_matrix((np.ones(n), (np.arange(n), np.zeros(n, int))), shape=(n, c))
+    fusion = LinearFusion(FusionConfig(features=["lm", "als"], metric_k=3)).fit(
+        {"lm": anti, "als": 2 * anti}, items, targets
+    )
+    assert fusion.weights == {"lm": 1.0, "als": 0.0} and fusion.valid_ndcg == 0.0
+    # a perfect first feature: ties with it (other weights, adding als) do not replace the start
+    perfect = LinearFusion(FusionConfig(features=["lm", "als"], metric_k=3)).fit(
+        {"lm": -anti, "als": -anti}, items, targets
+    )
+    assert perfect.weights == {"lm": 1.0, "als": 0.0} and perfect.valid_ndcg == 1.0
+    with pytest.raises(ConfigError, match="none of"):
+        LinearFusion(FusionConfig(features=["lm"])).fit({"als": anti}, items, targets)
+
+
+def test_save_and_load_round_trip(tmp_path):
+    fusion = LinearFusion(FusionConfig(features=["lm", "als"], metric_k=5, mmr_lambda=0.3), {"lm": 1.0, "als": 0.25})
+    fusion.save(tmp_path / "fusion.json")
+    back = LinearFusion.load(tmp_path / "fusion.json")
+    assert back.config == fusion.config and back.weights == {"lm": 1.0, "als": 0.25}
+
+
+def test_rank_orders_by_score_with_nan_last_and_pads():
+    items = np.array([[5, 6, 7, -1], [1, 2, 3, 4]])
+    scores = np.array([[0.1, 0.9, 0.5, np.nan], [2.0, 2.0, np.nan, 1.0]])
+    top = rank(items, scores, 3)
+    assert top.items.tolist() == [[6, 7, 5], [1, 2, 4]]  # ties keep their order
+    np.testing.assert_array_equal(top.scores, [[0.9, 0.5, 0.1], [2.0, 2.0, 1.0]])
+    wide = rank(items, scores, 5)  # more slots than candidates: -1 / NaN padding; NaN scores never listed
+    assert wide.items.tolist() == [[6, 7, 5, -1, -1], [1, 2, 4, -1, -1]]
+    np.testing.assert_array_equal(wide.scores, [[0.9, 0.5, 0.1, np.nan, np.nan], [2.0, 2.0, 1.0, np.nan, np.nan]])
+
+
+def test_mmr_hand_computed():
+    """z-scores of (3, 2, 1) are (1.22, 0, -1.22); items 0 and 1 point the same way, 2 is orthogonal.
+    lam = 0.3: after item 0, item 1 scores 0.3 * 0 - 0.7 * 1 = -0.7 and item 2 0.3 * -1.22 - 0 = -0.37."""
+    items = np.array([[0, 1, 2, 3, -1], [0, 1, -1, -1, -1]])
+    scores = np.array([[3.0, 2.0, 1.0, np.nan, np.nan], [np.nan, np.nan, np.nan, np.nan, np.nan]])
+    vectors = np.array([[1.0, 0.0], [2.0, 0.0], [0.0, 1.0], [1.0, 1.0]])
+    top = mmr(items, scores, vectors, 4, lam=0.3)
+    assert top.items.tolist() == [[0, 2, 1, -1], [-1, -1, -1, -1]]
+    np.testing.assert_array_equal(top.scores, [[3.0, 1.0, 2.0, np.nan], [np.nan] * 4])
+    assert mmr(items, scores, vectors, 2, lam=0.6).items.tolist() == [[0, 1], [-1, -1]]  # 0.6*0-0.4 > 0.6*-1.22
+    assert mmr(items, scores, vectors, 3, lam=0.0).items.tolist()[0] == [0, 2, 1]  # 0 first: all tie at 0
+
+
+@settings(max_examples=50, deadline=None)
+@given(st.integers(1, 4), st.integers(1, 7), st.integers(0, 10_000))
+def test_mmr_with_lambda_one_is_rank(n, k, seed):
+    rng = np.random.default_rng(seed)
+    items = np.stack([rng.permutation(9)[:6] for _ in range(n)])
+    scores = rng.integers(0, 4, size=(n, 6)).astype(float)  # ties
+    scores[rng.random((n, 6)) < 0.2] = np.nan
+    vectors = rng.standard_normal((9, 3))
+    a, b = mmr(items, scores, vectors, k, lam=1.0), rank(items, scores, k)
+    assert a.items.tolist() == b.items.tolist()
+    np.testing.assert_array_equal(a.scores, b.scores)

@@ -117,3 +117,87 @@ def test_intention_fraction(genre_data):
     declined = sum(len(e.item_targets) > 1 for e in half)
     assert sum(len(e.item_targets) for e in half) == n_items
     assert 0.3 < asked / (asked + declined) < 0.7, (asked, declined)
+
+
+# ---------------------------------------------------------------- the losses, against a by-hand computation
+def loss_batch(tokenizer: RecTokenizer) -> list[Example]:
+    """Two windows of different lengths (the shorter is right-padded in the batch); the first one's
+    hard negatives include its own last target, which must not count as a negative."""
+    text = tokenizer.encode_text(" Toy Story Heat")[:3]
+    item = tokenizer.item_token_id
+    a = Example(
+        [tokenizer.eos_id, text[0], item(3), text[1], text[2], item(5)],
+        [(1, 3), (4, 5)],
+        np.array([5, 7, 9, 11]),
+    )
+    b = Example([tokenizer.eos_id, item(1), text[0]], [(0, 1)], np.empty(0, np.int64))
+    return [a, b]
+
+
+def reference_losses(model, tokenizer: RecTokenizer, batch: list[Example], negatives: dict[int, list[int]]):
+    """Each window alone through the model; the three documented losses written out token by token."""
+    base = tokenizer.base_vocab_size
+    lm_terms, list_terms, hn_terms = [], [], []
+    with torch.no_grad():
+        for r, e in enumerate(batch):
+            logp = torch.log_softmax(model(input_ids=torch.tensor([e.ids])).logits[0].double(), dim=-1)
+            lm_terms += [-logp[p, e.ids[p + 1]] for p in range(len(e.ids) - 1) if e.ids[p + 1] < base]
+            item_logp = torch.log_softmax(logp[:, base:], dim=-1)
+            list_terms += [-item_logp[p, t] for p, t in e.item_targets]
+            if r in negatives:
+                p, t = e.item_targets[-1]
+                cand = logp[p, [base + i for i in [t, *negatives[r]]]]
+                hn_terms.append(-torch.log_softmax(cand, dim=0)[0])
+    mean = lambda xs: float(torch.stack(xs).mean()) if xs else 0.0
+    return mean(lm_terms), mean(list_terms), mean(hn_terms)
+
+
+def batch_loss(model, tokenizer, batch, seed: int = 0, **weights) -> float:
+    cfg = TrainerConfig(**weights)
+    with torch.no_grad():
+        out = trainer_mod._batch_loss(model, batch, tokenizer, cfg, np.random.default_rng(seed), torch.device("cpu"))
+    return float(out)
+
+
+def test_batch_loss_is_the_weighted_sum_of_the_three_losses(tokenizer):
+    model = fresh_model(tokenizer).eval()
+    batch = loss_batch(tokenizer)
+    lm, listwise, hard = reference_losses(model, tokenizer, batch, {0: [7, 9, 11]})
+    assert min(lm, listwise, hard) > 0.1  # a random model: every term is far from 0
+    off = {"lm_weight": 0.0, "listwise_weight": 0.0, "hard_negative_weight": 0.0}
+    assert batch_loss(model, tokenizer, batch, **{**off, "lm_weight": 1.0}) == pytest.approx(lm, abs=1e-5)
+    assert batch_loss(model, tokenizer, batch, **{**off, "listwise_weight": 1.0}) == pytest.approx(listwise, abs=1e-5)
+    assert batch_loss(model, tokenizer, batch, **{**off, "hard_negative_weight": 1.0}) == pytest.approx(hard, abs=1e-5)
+    # hard_negatives above the pool size pads with masked slots: the same loss
+    both = {"lm_weight": 0.3, "listwise_weight": 0.7, "hard_negative_weight": 0.2, "hard_negatives": 5}
+    want = 0.3 * lm + 0.7 * listwise + 0.2 * hard
+    assert batch_loss(model, tokenizer, batch, **both) == pytest.approx(want, abs=1e-5)
+    assert batch_loss(model, tokenizer, batch, **{**both, "hard_negatives": 0}) == pytest.approx(
+        0.3 * lm + 0.7 * listwise, abs=1e-5
+    )
+    assert batch_loss(model, tokenizer, batch, **off) == 0.0
+
+
+def test_hard_negatives_are_sampled_without_replacement(tokenizer):
+    """Three negatives, two slots: the loss is the one of some pair of distinct negatives."""
+    model = fresh_model(tokenizer).eval()
+    batch = loss_batch(tokenizer)
+    pairs = [[7, 9], [7, 11], [9, 11], [9, 7], [11, 7], [11, 9]]
+    allowed = [reference_losses(model, tokenizer, batch, {0: p})[2] for p in pairs]
+    off = {"lm_weight": 0.0, "listwise_weight": 0.0, "hard_negative_weight": 1.0, "hard_negatives": 2}
+    seen = set()
+    for seed in range(12):
+        got = batch_loss(model, tokenizer, batch, seed=seed, **off)
+        match = [i for i, v in enumerate(allowed) if abs(v - got) < 1e-5]
+        assert match, (seed, got, allowed)
+        seen.add(min(match) % 3)
+    assert len(seen) > 1  # sampled, not always the first two
+
+
+def test_a_batch_without_item_targets_or_negatives_has_only_the_lm_loss(tokenizer):
+    model = fresh_model(tokenizer).eval()
+    text = tokenizer.encode_text(" Toy Story Heat")[:3]
+    batch = [Example([tokenizer.eos_id, *text], [], np.array([4, 6]))]
+    lm = reference_losses(model, tokenizer, batch, {})[0]
+    got = batch_loss(model, tokenizer, batch, lm_weight=0.5, listwise_weight=1.0, hard_negative_weight=1.0)
+    assert got == pytest.approx(0.5 * lm, abs=1e-5)
