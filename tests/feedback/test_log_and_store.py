@@ -1,9 +1,11 @@
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from hybrid_rec.errors import DataError
-from hybrid_rec.feedback.events import FeedbackConfig, parse_event
+from hybrid_rec.feedback.events import Event, FeedbackConfig, parse_event
 from hybrid_rec.feedback.log import EventLog
 from hybrid_rec.store import ModelStore
 
@@ -133,3 +135,72 @@ def test_one_writer_at_a_time(tmp_path):
         release.set()
         writer.join(60)
     assert probe() and store.current().version == 1
+
+
+# ---------------------------------------------------------------- events: exact acceptance rules and messages
+def test_parse_event_normalises_fields():
+    e = parse_event(
+        {"event_id": " e1 ", "user_id": " u1", "item_id": "i9 ", "type": " Click ", "timestamp": "17", "weight": "2.5"},
+        FeedbackConfig(),
+        now=NOW,
+    )
+    assert e == Event("e1", "u1", "i9", "click", 17.0, 2.5)
+    assert parse_event(ev(1, weight=""), FeedbackConfig(), now=NOW).weight is None  # empty weight: none
+    assert parse_event(ev(1, timestamp=0), FeedbackConfig(), now=NOW).timestamp == 0.0  # the epoch is a time
+
+
+def test_parse_event_messages():
+    cfg = FeedbackConfig()
+
+    def why(raw, config=cfg) -> str:
+        with pytest.raises(DataError) as err:
+            parse_event(raw, config, now=NOW)
+        return str(err.value)
+
+    assert why({"event_id": "e", "user_id": "", "item_id": "i", "type": "click"}) == (
+        "missing field(s) ['user_id', 'timestamp']"
+    )
+    assert why(ev(1, type="teleport")) == (
+        "unknown event type 'teleport'; known: ['view', 'click', 'purchase', 'rating', 'skip', 'dislike']"
+    )
+    # a known type the configuration gives no confidence is refused too
+    assert why(ev(1, type="view"), FeedbackConfig(confidence={"click": 1.0})).startswith("unknown event type 'view'")
+    assert why(ev(1, timestamp="soon")) == "timestamp 'soon' is not a number (seconds since the epoch)"
+    assert why(ev(1, timestamp=[1])) == "timestamp [1] is not a number (seconds since the epoch)"
+    assert why(ev(1, timestamp=-1)) == "timestamp -1 is not a valid time"
+    assert why(ev(1, timestamp="inf")) == "timestamp 'inf' is not a valid time"
+    assert why(ev(1, timestamp=NOW + 301)) == f"timestamp {NOW + 301:.0f} is in the future (now {NOW:.0f})"
+    assert why(ev(1, weight="heavy")) == "weight 'heavy' is not a number"
+    assert why(ev(1, weight=[2])) == "weight [2] is not a number"
+    assert why(ev(1, weight="100.5")) == "weight 100.5 outside [0, 100.0]"
+    assert why(ev(1, weight="-0.5")) == "weight -0.5 outside [0, 100.0]"
+    assert why(ev(1, weight="inf")) == "weight inf outside [0, 100.0]"
+    assert why(ev(1, type="rating", weight="")) == "a rating event needs a weight (the rating)"
+
+
+def test_parse_event_bounds_are_inclusive():
+    cfg = FeedbackConfig(max_future_seconds=300.0, max_weight=5.0)
+    assert parse_event(ev(1, timestamp=NOW + 300), cfg, now=NOW).timestamp == NOW + 300
+    assert parse_event(ev(1, weight=5), cfg, now=NOW).weight == 5.0
+    assert parse_event(ev(1, weight=0), cfg, now=NOW).weight == 0.0
+    with pytest.raises(DataError, match="in the future"):
+        parse_event(ev(1, timestamp=NOW + 1), FeedbackConfig(max_future_seconds=0.0), now=NOW)
+
+
+def test_parse_event_defaults_now_to_the_clock():
+    t = time.time()
+    assert parse_event(ev(1, timestamp=t + 200), FeedbackConfig()).timestamp == t + 200
+    with pytest.raises(DataError, match="in the future"):
+        parse_event(ev(1, timestamp=t + 3600), FeedbackConfig())
+
+
+def test_confidence_by_type_and_weight():
+    cfg = FeedbackConfig()
+    assert Event("e", "u", "i", "view", 1.0).confidence(cfg) == 0.5
+    assert Event("e", "u", "i", "view", 1.0, 3.0).confidence(cfg) == 1.5
+    assert Event("e", "u", "i", "purchase", 1.0, 0.0).confidence(cfg) == 0.0  # weight 0 is a weight
+    assert Event("e", "u", "i", "rating", 1.0, 4.0).confidence(cfg) == 1.0
+    assert Event("e", "u", "i", "teleport", 1.0, 4.0).confidence(cfg) == 0.0  # a type without confidence
+    custom = FeedbackConfig(negative_types=["view"])
+    assert Event("e", "u", "i", "view", 1.0).is_negative(custom)
+    assert not Event("e", "u", "i", "skip", 1.0).is_negative(custom)
