@@ -22,9 +22,7 @@ from hybrid_rec.data.interactions import ColumnMapping, Interactions
 from hybrid_rec.data.splits import leave_last_out
 from hybrid_rec.errors import DataError, NotFittedError
 from hybrid_rec.explain import Recommendation
-from hybrid_rec.pipeline import ExternalFactors, HybridConfig, HybridPipeline, RerankOptions
-from hybrid_rec.policy import OnUnknown
-from hybrid_rec.session import Session
+from hybrid_rec.pipeline import ExternalFactors, HybridConfig, HybridPipeline, RecommendOptions, RerankOptions
 from hybrid_rec.store import resolve_model
 
 COLUMNS = ["user_id", "item_id", "rank", "score", "lm_score", "sources", "cf_scores", "item_text"]
@@ -91,21 +89,16 @@ class HybridRecommender:
         return self.pipeline
 
     def recommend(
-        self,
-        user_ids: Sequence[object],
-        k: int = 10,
-        *,
-        request: str | None = None,
-        session: Session | None = None,
-        on_unknown: OnUnknown = "raise",
+        self, user_ids: Sequence[object], k: int = 10, **options: Unpack[RecommendOptions]
     ) -> pd.DataFrame:
         """Top-k per user (unseen items only): user_id, item_id, rank, score, lm_score, sources, cf_scores.
 
-        request: what the user asks for in words; session: this visit's recent / excluded / "more or
-        less like" items (`hybrid_rec.session.Session`). on_unknown (users the model does not know):
-        ``"raise"``, ``"skip"`` or ``"fallback"`` (popular items).
+        The options of `HybridPipeline.recommend`: ``request`` (what the user asks for in words),
+        ``session`` (this visit's recent / excluded / "more or less like" items,
+        `hybrid_rec.session.Session`), ``on_unknown`` (users the model does not know: ``"raise"``,
+        ``"skip"`` or ``"fallback"``, popular items).
         """
-        recs = self._ready().recommend(list(user_ids), k, request=request, session=session, on_unknown=on_unknown)
+        recs = self._ready().recommend(list(user_ids), k, **options)
         return _frame([r for user in recs for r in user])
 
     def rerank(

@@ -45,6 +45,7 @@ __all__ = [
     "GPT2Config",
     "HybridConfig",
     "HybridPipeline",
+    "RecommendOptions",
     "Recommendation",
     "RerankOptions",
     "TrainConfig",
@@ -123,6 +124,14 @@ def train_reranker(
         hard_negatives=negatives,
         progress=progress,
     )
+
+
+class RecommendOptions(TypedDict, total=False):
+    """The keyword options of `HybridPipeline.recommend`, declared once for the APIs that forward them."""
+
+    request: str | None
+    session: Session | None
+    on_unknown: OnUnknown
 
 
 class RerankOptions(TypedDict, total=False):

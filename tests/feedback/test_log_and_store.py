@@ -1,13 +1,14 @@
 from __future__ import annotations
 
+import json
 import time
 
 import pytest
 
 from hybrid_rec.errors import DataError
-from hybrid_rec.feedback.events import Event, FeedbackConfig, parse_event
-from hybrid_rec.feedback.log import EventLog
-from hybrid_rec.store import ModelStore
+from hybrid_rec.feedback.events import EVENT_TYPES, Event, FeedbackConfig, parse_event
+from hybrid_rec.feedback.log import EventLog, IngestResult, LoggedEvent
+from hybrid_rec.store import ModelStore, resolve_model
 
 NOW = 1_700_000_000.0
 
@@ -204,3 +205,132 @@ def test_confidence_by_type_and_weight():
     custom = FeedbackConfig(negative_types=["view"])
     assert Event("e", "u", "i", "view", 1.0).is_negative(custom)
     assert not Event("e", "u", "i", "skip", 1.0).is_negative(custom)
+
+
+# ---------------------------------------------------------------- the event log
+def test_ingest_records_events_quarantine_and_offsets(tmp_path):
+    with EventLog(tmp_path / "sub" / "events.sqlite") as log:  # the parent directory is created
+        assert log.ingest([], now=NOW) == IngestResult(0, 0, 0, 0)
+        assert log.last_offset() == 0 and log.count() == 0 and log.read() == []
+        res = log.ingest([ev(1, type="rating", weight="4"), ev(2, weight=7), ev(3, type="x")], now=NOW)
+        assert res == IngestResult(2, 0, 1, 2)
+        assert log.read() == [
+            LoggedEvent(1, Event("e1", "u1", "i1", "rating", NOW - 99, 4.0)),
+            LoggedEvent(2, Event("e2", "u1", "i2", "click", NOW - 98, 7.0)),
+        ]
+        raw = json.dumps({k: str(v) for k, v in ev(3, type="x").items()}, sort_keys=True)
+        assert log.quarantined() == [(raw, "unknown event type 'x'; known: " + str(list(EVENT_TYPES)))]
+        # a batch of nothing new keeps the offsets; limit and after page through the log
+        assert log.ingest([ev(1), ev(2)], now=NOW) == IngestResult(0, 2, 0, 2)
+        log.ingest([ev(i) for i in range(3, 9)], now=NOW)
+        assert [e.offset for e in log.read(after=2, limit=3)] == [3, 4, 5]
+        assert [e.offset for e in log.read(after=6)] == [7, 8]
+        assert log.read(after=8) == []
+
+
+def test_ingest_defaults_now_to_the_clock(tmp_path):
+    t = time.time()
+    with EventLog(tmp_path / "events.sqlite") as log:
+        res = log.ingest([ev(1, timestamp=t - 10), ev(2, timestamp=t + 3600)])
+        assert (res.accepted, res.quarantined) == (1, 1)
+        ((_, why),) = log.quarantined()
+        assert "in the future" in why
+
+
+def test_ingest_deduplicates_large_batches(tmp_path):
+    """More ids than SQLite binds in one query (they are looked up 900 at a time)."""
+    with EventLog(tmp_path / "events.sqlite") as log:
+        batch = [ev(i) for i in range(2000)]
+        assert log.ingest(batch, now=NOW) == IngestResult(2000, 0, 0, 2000)
+        assert log.ingest(batch + [ev(2000)], now=NOW) == IngestResult(1, 2000, 0, 2001)
+        assert log.count() == 2001
+
+
+def test_a_failed_ingest_commits_nothing(tmp_path, monkeypatch):
+    import hybrid_rec.feedback.log as log_mod
+
+    with EventLog(tmp_path / "events.sqlite") as log:
+        log.ingest([ev(1)], now=NOW)
+
+        def boom(point: str) -> None:
+            raise KeyboardInterrupt(point)  # BaseException: e.g. an interrupt between commit and return
+
+        monkeypatch.setattr(log_mod, "fault_point", boom)
+        with pytest.raises(KeyboardInterrupt):
+            log.ingest([ev(2)], now=NOW)
+        monkeypatch.undo()
+        # the commit had happened (the fault is after it); the connection is usable, not stuck in a transaction
+        assert log.count() == 2
+        assert log.ingest([ev(3)], now=NOW).last_offset == 3
+
+
+def test_a_failed_ingest_before_commit_rolls_back(tmp_path, monkeypatch):
+    with EventLog(tmp_path / "events.sqlite") as log:
+        log.ingest([ev(1)], now=NOW)
+        # an event whose field cannot be bound makes the INSERT fail inside the transaction
+        monkeypatch.setattr(
+            "hybrid_rec.feedback.log.parse_event",
+            lambda raw, config, now: Event(str(raw["event_id"]), "u", "i", "click", 1.0, object()),  # type: ignore[arg-type]
+        )
+        with pytest.raises(Exception, match="type"):
+            log.ingest([ev(2), ev(3)], now=NOW)
+        monkeypatch.undo()
+        assert log.count() == 1 and log.ingest([ev(2)], now=NOW) == IngestResult(1, 0, 0, 2)
+
+
+# ---------------------------------------------------------------- the model store
+def test_store_layout_and_snapshot_metadata(tmp_path):
+    store = ModelStore(tmp_path / "store")
+    assert not store.has_current()
+    snap = store.publish(save_text("one"), {"applied_offset": 7})
+    assert store.has_current() and (tmp_path / "store" / "CURRENT").read_text() == "1"
+    assert snap.path == tmp_path / "store" / "versions" / "v000001"
+    assert snap.meta["version"] == 1 and snap.meta["applied_offset"] == 7
+    assert abs(snap.meta["created"] - time.time()) < 60
+    assert json.loads((snap.path / "snapshot.json").read_text()) == snap.meta == store.current().meta
+    assert store.current() == snap
+    assert not (tmp_path / "store" / "CURRENT.tmp").exists()
+
+
+def test_store_keeps_at_least_two_versions_and_sweeps_staging(tmp_path):
+    store = ModelStore(tmp_path / "store", keep=1)
+    assert store.keep == 2
+    stale = store.versions_dir / ".staging-killed"
+    stale.mkdir()
+    (store.versions_dir / "vjunk").mkdir()  # not a version: ignored
+    (store.versions_dir / "v000009").mkdir()  # no snapshot.json: an incomplete version, ignored
+    for n in range(1, 5):
+        store.publish(save_text(f"m{n}"), {})
+    assert store.versions() == [3, 4]
+    assert not stale.exists() and (store.versions_dir / "vjunk").exists()
+    assert ModelStore(tmp_path / "other", keep=3).keep == 3
+
+
+def test_store_rollback_and_errors(tmp_path):
+    store = ModelStore(tmp_path / "store")
+    store.publish(save_text("one"), {})
+    with pytest.raises(DataError, match="no version before v000001 to roll back to"):
+        store.rollback()
+    store.publish(save_text("two"), {})
+    store.publish(save_text("three"), {})
+    assert store.rollback().version == 2 and store.rollback().version == 1
+    assert (tmp_path / "store" / "CURRENT").read_text() == "1"
+    # a publish after a rollback gets the next free number, and becomes live
+    assert store.publish(save_text("four"), {}).version == 4 and store.current().version == 4
+    (tmp_path / "store" / "CURRENT").write_text("7\n")
+    with pytest.raises(DataError, match="CURRENT names v000007, which is missing or incomplete"):
+        store.current()
+
+
+def test_resolve_model(tmp_path):
+    store = ModelStore(tmp_path / "store")
+    store.publish(save_text("x"), {"applied_offset": 3})
+    path, tag, meta = resolve_model(tmp_path / "store")
+    assert path == tmp_path / "store" / "versions" / "v000001" / "model" and tag == "v1"
+    assert meta["applied_offset"] == 3
+    plain = tmp_path / "plain"
+    plain.mkdir()
+    (plain / "pipeline.json").write_text("{}")
+    assert resolve_model(str(plain)) == (plain, "plain", {})
+    with pytest.raises(DataError, match="not a saved HybridPipeline nor a model store"):
+        resolve_model(tmp_path / "nothing")
