@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 try:
-    from fastapi import Depends, FastAPI, Header, HTTPException, Request
+    from fastapi import APIRouter, Depends, FastAPI, Header, HTTPException, Request, Response
     from fastapi.exceptions import RequestValidationError
     from fastapi.responses import JSONResponse
 except ImportError as exc:  # the optional 'serve' extra is not installed
@@ -30,6 +30,8 @@ from hybrid_rec.config import StrictModel
 from hybrid_rec.errors import ConfigError, DataError, NotFittedError, UnknownIdError
 from hybrid_rec.policy import OnUnknown
 from hybrid_rec.session import Session
+
+T = TypeVar("T")
 
 if TYPE_CHECKING:
     from hybrid_rec.pipeline import HybridPipeline
@@ -150,6 +152,15 @@ class ModelHolder:
             self.pipeline, self.version, self.meta = pipeline, version, meta
         log.info("serving model %s", version)
 
+    def current(self) -> HybridPipeline:
+        """The live pipeline (after picking up a newly published version)."""
+        self.refresh()
+        with self.lock:
+            pipe = self.pipeline
+        if pipe is None:  # pragma: no cover - the holder loads a model before the app exists
+            raise NotFittedError("no model is loaded")
+        return pipe
+
 
 def _rec_json(r: Any) -> dict[str, Any]:
     item = r.item_id.item() if hasattr(r.item_id, "item") else r.item_id
@@ -165,17 +176,117 @@ def _rec_json(r: Any) -> dict[str, Any]:
     }
 
 
+def _checked(fn: Callable[[], T]) -> T:
+    """Only the library's client-facing errors become 4xx; anything else (a plain ValueError
+    included) is a bug on our side and stays a 500, so it is never mistaken for bad input."""
+    try:
+        return fn()
+    except UnknownIdError as exc:
+        raise HTTPException(404, str(exc)) from None
+    except (DataError, ConfigError) as exc:
+        raise HTTPException(422, str(exc)) from None
+    except NotFittedError as exc:  # pragma: no cover - a store always holds a fitted model
+        raise HTTPException(503, str(exc)) from None
+
+
+def _limit(config: ServeConfig, body: RecommendRequest | RerankRequest) -> None:
+    """The server's limits on k and on the request text (422 with the limit when exceeded)."""
+    if body.k is not None and body.k > config.max_k:
+        raise HTTPException(422, f"k must be at most {config.max_k}")
+    if body.request is not None and len(body.request) > config.max_request_chars:
+        raise HTTPException(422, f"request text longer than {config.max_request_chars} characters")
+
+
+def _holder(request: Request) -> ModelHolder:
+    holder: ModelHolder = request.app.state.holder
+    return holder
+
+
+def _config(request: Request) -> ServeConfig:
+    config: ServeConfig = request.app.state.config
+    return config
+
+
+def _write_access(request: Request, x_api_key: str | None = Header(default=None)) -> None:
+    api_key = _config(request).api_key
+    if api_key is not None and x_api_key != api_key:
+        raise HTTPException(401, "missing or wrong X-API-Key header")
+
+
+router = APIRouter()
+
+
+@router.get("/health")
+def health() -> dict[str, str]:
+    return {"status": "ok"}
+
+
+@router.get("/version")
+def version(request: Request) -> dict[str, Any]:
+    holder = _holder(request)
+    holder.refresh()
+    return {"version": holder.version, "applied_offset": holder.meta.get("applied_offset"),
+            "created": holder.meta.get("created")}  # fmt: skip
+
+
+@router.post("/recommend")
+def recommend(body: RecommendRequest, request: Request) -> dict[str, Any]:
+    _limit(_config(request), body)
+    holder = _holder(request)
+    pipe = holder.current()
+    user = pipe.generator.users.coerce([body.user_id])[0]
+    session = body.session(lambda ids: list(pipe.generator.items.coerce(ids)))
+    recs = _checked(
+        lambda: pipe.recommend([user], body.k, request=body.request, session=session, on_unknown=body.on_unknown)
+    )
+    items = [_rec_json(r) for r in (recs[0] if recs else [])]
+    return {"user_id": body.user_id, "version": holder.version, "items": items}
+
+
+@router.post("/rerank")
+def rerank(body: RerankRequest, request: Request) -> dict[str, Any]:
+    config = _config(request)
+    if len(body.item_ids) > config.max_candidates:
+        raise HTTPException(422, f"at most {config.max_candidates} candidates per request")
+    _limit(config, body)
+    holder = _holder(request)
+    pipe = holder.current()
+    user = pipe.generator.users.coerce([body.user_id])[0]
+    items = list(pipe.generator.items.coerce(list(body.item_ids)))  # "42" is 42 for an integer-keyed model
+    session = body.session(lambda ids: list(pipe.generator.items.coerce(ids)))
+    recs = _checked(
+        lambda: pipe.rerank(
+            user, items, body.k, request=body.request, session=session, on_unknown_items=body.on_unknown_items
+        )
+    )
+    return {"user_id": body.user_id, "version": holder.version, "items": [_rec_json(r) for r in recs]}
+
+
+@router.post("/feedback", dependencies=[Depends(_write_access)])
+def feedback(body: FeedbackRequest, request: Request) -> dict[str, Any]:
+    config = _config(request)
+    if len(body.events) > config.max_events:
+        raise HTTPException(422, f"at most {config.max_events} events per request")
+    from hybrid_rec.feedback.log import EventLog
+
+    with EventLog(_holder(request).model / "events.sqlite") as events:
+        res = events.ingest([e.model_dump() for e in body.events])
+    return {"accepted": res.accepted, "duplicates": res.duplicates, "quarantined": res.quarantined,
+            "last_offset": res.last_offset}  # fmt: skip
+
+
 def create_app(model: str | Path, config: ServeConfig | None = None) -> FastAPI:
+    """The REST app serving the live version of the model store (or a plain model directory) at `model`."""
     config = config or ServeConfig()
-    holder = ModelHolder(Path(model))
     app = FastAPI(
         title="hybrid_rec",
         version="0.1.0",
         description="Hybrid CF + GPT-2 recommendations: recommend, rerank external candidates, feedback.",
     )
+    app.state.holder, app.state.config = ModelHolder(Path(model)), config
 
     @app.middleware("http")
-    async def limit_body(request: Request, call_next):
+    async def limit_body(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
         length = request.headers.get("content-length")
         if length is not None and (not length.isdigit() or int(length) > config.max_body_bytes):
             return JSONResponse({"detail": f"request body larger than {config.max_body_bytes} bytes"}, status_code=413)
@@ -186,95 +297,7 @@ def create_app(model: str | Path, config: ServeConfig | None = None) -> FastAPI:
         errors = [{"loc": list(e.get("loc", ())), "msg": str(e.get("msg", ""))} for e in exc.errors()]
         return JSONResponse({"detail": errors}, status_code=422)
 
-    def checked(fn):
-        """Only the library's client-facing errors become 4xx; anything else (a plain ValueError
-        included) is a bug on our side and stays a 500, so it is never mistaken for bad input."""
-        try:
-            return fn()
-        except UnknownIdError as exc:
-            raise HTTPException(404, str(exc)) from None
-        except (DataError, ConfigError) as exc:
-            raise HTTPException(422, str(exc)) from None
-        except NotFittedError as exc:  # pragma: no cover - a store always holds a fitted model
-            raise HTTPException(503, str(exc)) from None
-
-    def pipeline_for(user_id: Id):
-        holder.refresh()
-        with holder.lock:
-            pipe = holder.pipeline
-        if pipe is None:  # pragma: no cover - the holder loads a model before the app exists
-            raise NotFittedError("no model is loaded")
-        return pipe, pipe.generator.users.coerce([user_id])[0]
-
-    def limit_text(text: str | None) -> None:
-        if text is not None and len(text) > config.max_request_chars:
-            raise HTTPException(422, f"request text longer than {config.max_request_chars} characters")
-
-    def write_access(x_api_key: str | None = Header(default=None)) -> None:
-        if config.api_key is not None and x_api_key != config.api_key:
-            raise HTTPException(401, "missing or wrong X-API-Key header")
-
-    @app.get("/health")
-    def health() -> dict[str, str]:
-        return {"status": "ok"}
-
-    @app.get("/version")
-    def version() -> dict[str, Any]:
-        holder.refresh()
-        return {
-            "version": holder.version,
-            "applied_offset": holder.meta.get("applied_offset"),
-            "created": holder.meta.get("created"),
-        }
-
-    @app.post("/recommend")
-    def recommend(body: RecommendRequest) -> dict[str, Any]:
-        if body.k > config.max_k:
-            raise HTTPException(422, f"k must be at most {config.max_k}")
-        limit_text(body.request)
-        pipe, user = pipeline_for(body.user_id)
-        session = body.session(lambda ids: list(pipe.generator.items.coerce(ids)))
-        recs = checked(
-            lambda: pipe.recommend([user], body.k, request=body.request, session=session, on_unknown=body.on_unknown)
-        )
-        return {
-            "user_id": body.user_id,
-            "version": holder.version,
-            "items": [_rec_json(r) for r in (recs[0] if recs else [])],
-        }
-
-    @app.post("/rerank")
-    def rerank(body: RerankRequest) -> dict[str, Any]:
-        if len(body.item_ids) > config.max_candidates:
-            raise HTTPException(422, f"at most {config.max_candidates} candidates per request")
-        if body.k is not None and body.k > config.max_k:
-            raise HTTPException(422, f"k must be at most {config.max_k}")
-        limit_text(body.request)
-        pipe, user = pipeline_for(body.user_id)
-        items = pipe.generator.items.coerce(list(body.item_ids))  # "42" is 42 for an integer-keyed model
-        session = body.session(lambda ids: list(pipe.generator.items.coerce(ids)))
-        recs = checked(
-            lambda: pipe.rerank(
-                user, items, body.k, request=body.request, session=session, on_unknown_items=body.on_unknown_items
-            )
-        )
-        return {"user_id": body.user_id, "version": holder.version, "items": [_rec_json(r) for r in recs]}
-
-    @app.post("/feedback", dependencies=[Depends(write_access)])
-    def feedback(body: FeedbackRequest) -> dict[str, Any]:
-        if len(body.events) > config.max_events:
-            raise HTTPException(422, f"at most {config.max_events} events per request")
-        from hybrid_rec.feedback.log import EventLog
-
-        with EventLog(Path(model) / "events.sqlite") as events:
-            res = events.ingest([e.model_dump() for e in body.events])
-        return {
-            "accepted": res.accepted,
-            "duplicates": res.duplicates,
-            "quarantined": res.quarantined,
-            "last_offset": res.last_offset,
-        }
-
+    app.include_router(router)
     return app
 
 

@@ -76,3 +76,28 @@ def test_prefix_cache_equals_naive_scoring_at_the_default_model_size(tokenizer, 
     cached = scorer.score(prompt, conts, reduction)
     naive = np.array([scorer.score_naive(prompt, c, reduction) for c in conts])
     np.testing.assert_allclose(cached, naive, atol=1e-4)
+
+
+def test_scorer_defaults_and_dtype(tiny_model, tokenizer):
+    s = LMScorer(tiny_model, tokenizer)
+    assert s.batch_size == 64 and s.n_positions == 64
+    assert s.device == torch.device("cpu") and s.dtype == torch.float32
+    assert s.model is tiny_model and not s.model.training
+    tiny_model.train()
+    assert not LMScorer(tiny_model, tokenizer).model.training  # scoring is always in eval mode
+    import copy
+
+    double = LMScorer(copy.deepcopy(tiny_model), tokenizer, dtype=torch.float64)
+    assert double.dtype == torch.float64 and next(double.model.parameters()).dtype == torch.float64
+    prompt, conts = prompt_and_candidates(tokenizer)
+    np.testing.assert_allclose(double.score(prompt, conts[:3]), s.score(prompt, conts[:3]), atol=1e-4)
+
+
+def test_prompts_keep_their_last_tokens(scorer):
+    prompt = list(range(100))
+    assert scorer._fit(prompt) == list(range(37, 100))  # n_positions 64 - 1 reserved for the next token
+    assert scorer._fit(prompt, reserve=10) == list(range(46, 100))
+    assert scorer._fit(prompt[:63]) == prompt[:63]  # exactly the budget: unchanged
+    assert scorer._fit((5, 6)) == [5, 6]
+    with pytest.raises(ConfigError, match="empty prompt"):
+        scorer._fit([])
