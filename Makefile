@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 CONFIG ?= configs/ml100k-quick.toml
 OUT ?= runs/ml100k-quick
 
-.PHONY: install demo benchmark test test-network lint clean
+.PHONY: install demo benchmark test test-network lint mutate clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -38,6 +38,13 @@ test: install
 
 test-network: install
 	$(PY) -m pytest -q -m network
+
+# Mutation testing of the core modules with mutmut (slow, so not part of `make test`): one worker,
+# niced; MODULES="metrics topk" limits it to some (benchmarks/mutate.py lists them). Results and
+# the surviving mutants: benchmarks/README.md, "Mutation testing".
+mutate: install
+	$(PY) -m pip install -q --disable-pip-version-check mutmut==3.8.1
+	nice -n 10 $(PY) benchmarks/mutate.py $(MODULES)
 
 lint: install
 	$(VENV)/bin/ruff check hybrid_rec tests benchmarks

@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import json
 import re
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -108,6 +109,11 @@ def main() -> int:
     parser.add_argument("--summary", action="store_true", help="print the last results without running")
     parser.add_argument("--survivors", action="store_true", help="also list the surviving mutants")
     parser.add_argument("--min-score", type=float, default=0.85, help="exit 1 below this overall score")
+    parser.add_argument(
+        "--only",
+        choices=["unchecked", "survivors"],
+        help="re-run only the mutants not checked yet (a run cut short) or the survivors (after adding tests)",
+    )
     args = parser.parse_args()
     unknown = [m for m in args.modules if m not in MODULES]
     if unknown:
@@ -116,9 +122,20 @@ def main() -> int:
     if not args.summary:
         mutmut = str(Path(sys.executable).with_name("mutmut"))
         globs = [g for name in names for g in MODULES[name][1]]
+        if args.only:
+            wanted = {"not checked"} if args.only == "unchecked" else {"survived", "no tests", "suspicious"}
+            globs = [k for name in names for k, v in results(name).items() if v in wanted]
+            if not globs:
+                print("nothing to run")
+                return 0 if summary(names, args.survivors) else 1
         print(f"== mutmut run: {', '.join(names)}", flush=True)
         # one run for the selected modules (named mutants are always re-run); one worker: the machine is shared
-        subprocess.run([mutmut, "run", "--max-children", "1", *globs], cwd=ROOT, check=False)
+        proc = subprocess.Popen([mutmut, "run", "--max-children", "1", *globs], cwd=ROOT)
+        try:
+            proc.wait()
+        except KeyboardInterrupt:  # let mutmut stop its worker and keep the results so far
+            proc.send_signal(signal.SIGINT)
+            proc.wait()
     score = summary(names, args.survivors)
     return 0 if score is not None and score >= args.min_score else 1
 

@@ -330,7 +330,7 @@ class HybridPipeline:
         u = gen.users.to_internal(events.users.to_external(events.user))
         i = gen.items.to_internal(events.items.to_external(events.item))
         rr.append_history(u, i, events.timestamp)
-        rr.users = gen.users
+        rr.users, rr.items = gen.users, gen.items
         return users, items
 
     # ------------------------------------------------------------------ scoring

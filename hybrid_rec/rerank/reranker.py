@@ -10,7 +10,7 @@ from typing import Literal
 
 import numpy as np
 import torch
-from pydantic import Field
+from pydantic import Field, model_validator
 from transformers import GPT2LMHeadModel
 
 from hybrid_rec.config import StrictModel
@@ -56,6 +56,15 @@ class RerankerConfig(StrictModel):
         "'sum' / 'mean' log p of its whole continuation (item token and title).",
     )
     batch_size: int = Field(64, gt=0, description="Candidate continuations scored per forward pass (sum / mean).")
+
+    @model_validator(mode="after")
+    def _text_needs_a_sum(self) -> RerankerConfig:
+        if self.verbalizer.continuation != "item" and self.reduction == "item":
+            raise ValueError(
+                f"verbalizer.continuation={self.verbalizer.continuation!r} is scored as a whole: "
+                "set reduction = 'sum' or 'mean'"
+            )
+        return self
 
 
 def sequences_of(interactions: Interactions) -> dict[int, np.ndarray]:
@@ -128,6 +137,17 @@ class GPT2Reranker:
     @property
     def items(self) -> IdMap:
         return self.fitted.items
+
+    @items.setter
+    def items(self, items: IdMap) -> None:
+        """A grown item map (the feedback loop's new items): text continuations can score them."""
+        self.fitted.items = items
+        self.fitted.verbalizer.set_items(items)
+
+    @property
+    def scores_text(self) -> bool:
+        """True when candidates are scored from their text alone (any item with text, token or not)."""
+        return self.config.verbalizer.continuation == "text"
 
     def reset_scorer(self) -> None:
         """Forget the cached scorer after the weights changed (fine-tuning)."""
@@ -274,7 +294,9 @@ class GPT2Reranker:
         state = self.fitted
         candidates = np.asarray(candidates)
         out = np.full(candidates.shape, np.nan, np.float32)
-        valid = (candidates >= 0) & (candidates < state.tokenizer.n_items)  # no token: cannot score (NaN)
+        valid = candidates >= 0
+        if not self.scores_text:
+            valid &= candidates < state.tokenizer.n_items  # no token: cannot score (NaN)
         if self.config.reduction == "item":
             logp = self.item_logprobs(users, requests, recent)
             out[valid] = np.take_along_axis(logp, np.where(valid, candidates, 0), axis=1)[valid]

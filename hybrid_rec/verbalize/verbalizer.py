@@ -94,11 +94,15 @@ class VerbalizerConfig(StrictModel):
     templates: list[Template] = Field(
         default_factory=list, description="Extra or overriding templates ([[...verbalizer.templates]] in TOML)."
     )
-    history_format: Literal["tokens", "titles"] = Field(
-        "tokens", description="History written as item tokens ('tokens', cheap on CPU) or with titles ('titles')."
+    history_format: Literal["tokens", "titles", "text"] = Field(
+        "tokens",
+        description="History written as item tokens ('tokens', cheap on CPU), item tokens with titles ('titles') "
+        "or item text alone ('text': what a text continuation is scored against).",
     )
-    continuation: Literal["item", "item_title"] = Field(
-        "item", description="What is scored after the prompt: the item token, or the item token and its title."
+    continuation: Literal["item", "item_title", "text"] = Field(
+        "item",
+        description="What is scored after the prompt: the item token, the item token and its text, or the item "
+        "text alone ('text': scores items that have no item token, e.g. new ones; needs reduction sum or mean).",
     )
     max_history: int = Field(200, gt=0, description="Most recent history items kept in a prompt.")
     attributes: list[str] = Field(
@@ -169,12 +173,20 @@ class Verbalizer:
     def continuation(self, item: int) -> list[Part]:
         if self.config.continuation == "item":
             return [int(item)]
+        if self.config.continuation == "text":
+            return [" " + self.item_text(item) + ";"]
         return [int(item), " " + self.item_text(item)]
+
+    def set_items(self, items: IdMap) -> None:
+        """A grown item map (new items from the feedback loop): their text becomes available."""
+        self.items, self._genres = items, None
 
     def _history_parts(self, history: Sequence[int] | np.ndarray) -> list[list[Part]]:
         recent = list(history)[-self.config.max_history :]
         if self.config.history_format == "tokens":
             return [[int(i)] for i in recent]
+        if self.config.history_format == "text":
+            return [[" " + self.item_text(int(i)) + ";"] for i in recent]
         return [[int(i), " " + self.item_text(int(i)) + ";"] for i in recent]
 
     def instruction(

@@ -61,9 +61,7 @@ def test_unknown_id_message_names_the_first_five():
     m = IdMap([10, 20], name="user")
     with pytest.raises(UnknownIdError) as err:
         m.to_internal([10, 1, 2, 3, 4, 5, 6])
-    assert err.value.args[0] == (
-        "unknown user(s) [1, 2, 3, 4, 5] (6 in all); pass on_unknown='skip' to drop them"
-    )
+    assert err.value.args[0] == ("unknown user(s) [1, 2, 3, 4, 5] (6 in all); pass on_unknown='skip' to drop them")
     with pytest.raises(ConfigError, match="on_unknown must be"):
         m.to_internal([10], on_unknown="ignore")  # type: ignore[arg-type]
     # every id known: the policy does not matter

@@ -132,3 +132,104 @@ def test_split_argument_errors():
         random_holdout(inter, test_fraction=0.6, valid_fraction=0.5)
     with pytest.raises(ConfigError, match="min_interactions"):
         leave_last_out(inter, min_interactions=2)
+
+
+def ext(inter: Interactions) -> list[tuple[object, object, float]]:
+    """External (user, item, time) rows, sorted."""
+    users, items = inter.users.to_external(inter.user), inter.items.to_external(inter.item)
+    return sorted(zip(users.tolist(), items.tolist(), inter.timestamp.tolist(), strict=True))
+
+
+def test_split_stages_pick_the_right_parts():
+    split = leave_last_out(Interactions.from_dataframe(frame([("a", 1, 1), ("a", 2, 2), ("a", 3, 3)])))
+    assert split.fit_data("valid") is split.train and split.fit_data("test") is split.train_valid
+    assert split.targets("valid") is split.valid and split.targets("test") is split.test
+
+
+def test_leave_last_out_info_and_min_interactions():
+    rows = [("a", i, i) for i in range(4)] + [("b", i, i) for i in range(3)] + [("c", 1, 1), ("c", 2, 2)]
+    inter = Interactions.from_dataframe(frame([*rows, ("z", 9, 0)]))
+    inter = inter.subset(inter.users.to_external(inter.user) != "z")  # user z: known to the map, no rows
+    split = leave_last_out(inter)
+    assert split.info == {"kind": "leave_last_out", "min_interactions": 3, "train_only_users": 1}
+    assert ext(split.test) == [("a", 3, 3.0), ("b", 2, 2.0)] and ext(split.valid) == [("a", 2, 2.0), ("b", 1, 1.0)]
+    four = leave_last_out(inter, min_interactions=4)  # b (3 rows) and c now stay in train
+    assert four.info["train_only_users"] == 2 and ext(four.test) == [("a", 3, 3.0)]
+    assert ext(four.train) == sorted([("a", 0, 0.0), ("a", 1, 1.0), *[(u, i, float(t)) for u, i, t in rows[4:]]])
+
+
+def test_temporal_split_by_hand():
+    rows = [
+        ("a", 1, 1), ("a", 2, 2), ("b", 1, 3), ("b", 3, 4),  # train: t < 5
+        ("a", 3, 5),  # valid (the cut is inclusive)
+        ("c", 1, 6),  # valid, but user c is unseen in train: dropped from valid (still fitted on for test)
+        ("b", 2, 7),  # valid
+        ("c", 2, 8),  # test (inclusive); c was seen in train + valid
+        ("d", 1, 9),  # test, unseen user d: dropped
+        ("a", 4, 10),  # test, unseen item 4: dropped
+    ]  # fmt: skip
+    inter = Interactions.from_dataframe(frame(rows))
+    split = temporal_split(inter, test_start=8, valid_start=5)
+    assert ext(split.train) == [("a", 1, 1.0), ("a", 2, 2.0), ("b", 1, 3.0), ("b", 3, 4.0)]
+    assert ext(split.valid) == [("a", 3, 5.0), ("b", 2, 7.0)]
+    assert ext(split.train_valid) == sorted([*ext(split.train), ("a", 3, 5.0), ("b", 2, 7.0), ("c", 1, 6.0)])
+    assert ext(split.test) == [("c", 2, 8.0)]
+    assert split.info == {
+        "kind": "temporal",
+        "test_start": 8.0,
+        "valid_start": 5.0,
+        "dropped_valid_rows": 1,
+        "dropped_test_rows": 2,
+    }
+    # quantile cuts over the timestamps 1..10; no validation cut: no validation rows
+    q = temporal_split(inter, test_quantile=0.5)
+    assert q.info["test_start"] == 5.5 and q.info["valid_start"] == 5.5 and len(q.valid) == 0
+    assert len(q.train) == 5 and len(q.train_valid) == 5
+    q2 = temporal_split(inter, test_quantile=0.5, valid_quantile=0.25)
+    assert q2.info["valid_start"] == pytest.approx(3.25) and ext(q2.train) == ext(split.train)[:3]
+    with pytest.raises(DataError, match="^temporal split: the training part is empty; move the cut later$"):
+        temporal_split(inter, test_start=1)
+
+
+def test_temporal_split_argument_messages():
+    inter = Interactions.from_dataframe(frame([("a", 1, 1), ("a", 2, 2), ("a", 3, 3)]))
+    with pytest.raises(ConfigError, match="give exactly one of test_start or test_quantile"):
+        temporal_split(inter, test_start=2, test_quantile=0.5)
+    with pytest.raises(ConfigError, match="give at most one of valid_start or valid_quantile"):
+        temporal_split(inter, test_start=3, valid_start=2, valid_quantile=0.5)
+    for bad in (0.0, 1.0, -0.1):
+        with pytest.raises(ConfigError, match=rf"test_quantile must be in \(0, 1\), got {bad}"):
+            temporal_split(inter, test_quantile=bad)
+        with pytest.raises(ConfigError, match=rf"valid_quantile must be in \(0, 1\), got {bad}"):
+            temporal_split(inter, test_quantile=0.5, valid_quantile=bad)
+    with pytest.raises(ConfigError, match=r"the validation cut \(3.0\) is after the test cut \(2.0\)"):
+        temporal_split(inter, test_start=2, valid_start=3)
+    same = temporal_split(inter, test_start=3, valid_start=3)  # equal cuts: no validation rows
+    assert len(same.valid) == 0 and len(same.train_valid) == 2 and same.info["dropped_test_rows"] == 1
+
+
+def test_random_holdout_shares_and_seed():
+    n_users, n_items = 50, 100
+    rows = [(u, i, u * n_items + i) for u in range(n_users) for i in range(n_items)]
+    inter = Interactions.from_dataframe(frame(rows))
+    split = random_holdout(inter, test_fraction=0.2, valid_fraction=0.1, seed=3)
+    assert split.info == {
+        "kind": "random",
+        "test_fraction": 0.2,
+        "valid_fraction": 0.1,
+        "seed": 3,
+        "dropped_valid_rows": 0,
+        "dropped_test_rows": 0,
+    }
+    n = len(inter)
+    assert abs(len(split.test) / n - 0.2) < 0.02 and abs(len(split.valid) / n - 0.1) < 0.02
+    assert len(split.train) + len(split.valid) + len(split.test) == n
+    other = random_holdout(inter, test_fraction=0.2, valid_fraction=0.1, seed=4)
+    assert triples(other.test) != triples(split.test)
+    assert random_holdout(inter, seed=3).info["test_fraction"] == 0.2  # defaults 0.2 / 0.1 / seed 0
+    assert random_holdout(inter).info == {**split.info, "seed": 0}
+    no_valid = random_holdout(inter, test_fraction=0.5, valid_fraction=0.0)
+    assert len(no_valid.valid) == 0 and abs(len(no_valid.test) / n - 0.5) < 0.03
+    for test_fraction, valid_fraction in ((0.0, 0.1), (1.0, 0.0), (0.5, 0.5), (0.3, -0.1), (0.3, 1.0)):
+        with pytest.raises(ConfigError, match=rf"got test={test_fraction}, valid={valid_fraction}"):
+            random_holdout(inter, test_fraction=test_fraction, valid_fraction=valid_fraction)

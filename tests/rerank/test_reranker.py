@@ -211,3 +211,35 @@ def test_sequences_oldest_first_and_not_fitted(data):
     assert seqs[u].tolist() == split.train.item[order].tolist()
     with pytest.raises(NotFittedError):
         GPT2Reranker().item_logprobs(np.array([0]))
+
+
+def test_text_continuations_score_items_that_have_no_token(synthetic):
+    """`continuation = "text"`: a candidate is scored by the log-likelihood of its text alone, so an
+    item added after training (no item token) gets a real, finite LM score from its catalog text;
+    the item-token mode scores it NaN (see tests/feedback/test_updater.py)."""
+    import pandas as pd
+
+    from hybrid_rec.data import leave_last_out
+    from hybrid_rec.data.catalog import ItemCatalog
+    from hybrid_rec.pipeline import HybridConfig, HybridPipeline
+    from tests.conftest import TINY
+
+    cfg = TINY.model_dump()
+    cfg["reranker"]["reduction"] = "sum"
+    cfg["reranker"]["verbalizer"] = {"history_format": "text", "continuation": "text"}
+    split = leave_last_out(synthetic.interactions)
+    new = pd.DataFrame({"title": ["Brand new"], "year": ["2030"], "genres": [("comedy",)]},
+                       index=pd.Index(["brand-new"], name="item_id"))  # fmt: skip
+    catalog = ItemCatalog(pd.concat([synthetic.catalog.items, new]), synthetic.catalog.users)
+    pipe = HybridPipeline(HybridConfig.model_validate(cfg)).fit(split.train_valid, catalog, valid=split.test)
+    user = pipe.generator.users.ids[0]
+    event = pd.DataFrame({"user_id": [pipe.generator.users.ids[1]], "item_id": ["brand-new"], "timestamp": [1e12]})
+    from hybrid_rec.data import Interactions
+
+    pipe.update(Interactions.from_dataframe(event))
+    recs = {r.item_id: r for r in pipe.rerank(user, ["brand-new", "i1", "i2"])}
+    assert np.isfinite(recs["brand-new"].lm_score) and recs["brand-new"].item_text == "Brand new (2030); comedy"
+    internal = pipe.generator.items.to_internal(["brand-new", "i1"])
+    assert internal[0] >= pipe.reranker.tokenizer.n_items  # it really has no token
+    assert np.isfinite(pipe.reranker.score(np.array([0]), internal[None, :])).all()
+    # (tests/feedback/test_updater.py: in the default item-token mode the same kind of item scores NaN)
