@@ -21,6 +21,7 @@ from hybrid_rec.evaluate.metrics import (
     topk_from_scores,
 )
 from hybrid_rec.metrics import hit_matrix
+from hybrid_rec.topk import TopK
 
 
 def targets_csr(rows: list[list[int]], n_items: int) -> sp.csr_matrix:
@@ -205,10 +206,28 @@ def test_bootstrap_edges():
     assert (one.estimate, one.low, one.high) == (0.7, 0.7, 0.7)
     single = bootstrap_mean(np.array([0.0, 1.0]), n_boot=1, seed=2)  # one resample: low == high == its mean
     assert single.low == single.high and single.low in (0.0, 0.5, 1.0)
-    with pytest.raises(ValueError, match="bootstrap of no values"):
+    with pytest.raises(ValueError, match="^bootstrap of no values$"):
         bootstrap_mean(np.array([]))
     with pytest.raises(ConfigError, match="n_boot must be >= 1, got 0"):
         bootstrap_mean(np.array([1.0, 2.0]), n_boot=0)
+
+
+def test_bootstrap_computes_in_float64():
+    """float32 per-user values (e.g. from a float32 score matrix) are bootstrapped in float64."""
+    x = np.random.default_rng(8).random(300).astype(np.float32)
+    assert bootstrap_mean(x) == bootstrap_mean(x.astype(np.float64))
+
+
+def test_topk_concat_and_shape_checks():
+    a = TopK(np.array([[1, 2]]), np.array([[0.5, 0.25]]))
+    b = TopK(np.array([[3, -1], [4, 5]]), np.array([[0.1, np.nan], [2.0, 1.0]]))
+    both = TopK.concat([a, b])
+    assert both.items.tolist() == [[1, 2], [3, -1], [4, 5]]
+    np.testing.assert_array_equal(both.scores, [[0.5, 0.25], [0.1, np.nan], [2.0, 1.0]])
+    with pytest.raises(ValueError, match="must be equal 2-d shapes"):
+        TopK(np.array([[1, 2]]), np.array([[0.5]]))
+    with pytest.raises(ValueError, match="must be equal 2-d shapes"):
+        TopK(np.array([1, 2]), np.array([0.5, 0.1]))
 
 
 def test_a_large_sample_is_resampled_in_chunks():
@@ -247,6 +266,20 @@ def test_popularity_buckets_split_interactions_in_thirds():
     # ties keep catalog order (a stable sort), also past the sizes where numpy's default sort is stable
     ties = popularity_buckets(np.full(100, 7))
     assert ties.tolist() == [0] * 33 + [1] * 33 + [2] * 34
+    assert ties.dtype == np.int64  # bucket codes, usable as indices
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.lists(st.integers(0, 3), min_size=1, max_size=400))
+def test_popularity_buckets_match_a_naive_stable_ranking(counts):
+    """Loop version: walk items by count (ties: catalog order), bucket by the running share."""
+    total = max(sum(counts), 1)
+    want, running = [2] * len(counts), 0
+    for rank_, i in enumerate(sorted(range(len(counts)), key=lambda i: -counts[i])):
+        running += counts[i]
+        share = running / total
+        want[i] = 2 if counts[i] == 0 else 0 if rank_ == 0 or share <= 1 / 3 else 1 if share <= 2 / 3 else 2
+    assert popularity_buckets(np.array(counts)).tolist() == want
 
 
 def test_intra_list_diversity_is_the_mean_pairwise_cosine_distance():
