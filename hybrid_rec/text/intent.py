@@ -22,6 +22,7 @@ import difflib
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import numpy as np
 from pydantic import Field
@@ -257,11 +258,17 @@ class IntentMatcher:
         self._year = np.full(len(items), np.nan)
         if years is not None:
             self._year = np.array([_to_year(y) for y in years], np.float64)
-        describe = [catalog.describe(i) if i in catalog.items.index else str(i) for i in items.ids]
-        self._text_emb = encoder.encode(describe)
+        self._catalog, self._encoder = catalog, encoder
+        self._matches: dict[Intent, tuple[np.ndarray, np.ndarray]] = {}
 
     def parse(self, request: str | None) -> Intent:
         return self.parser.parse(request)
+
+    @cached_property
+    def _text_emb(self) -> np.ndarray:
+        """Embeddings of every item's text, computed on the first "like <title>" (seconds for 10^3 items)."""
+        cat = self._catalog
+        return self._encoder.encode([cat.describe(i) if i in cat.items.index else str(i) for i in self.items.ids])
 
     def _has_any(self, values: Sequence[str]) -> np.ndarray:
         cols = [self._col[v] for v in values if v in self._col]
@@ -276,6 +283,15 @@ class IntentMatcher:
         return np.clip((self._text_emb @ self._text_emb[idx].T).max(axis=1), 0.0, 1.0)
 
     def match(self, intent: Intent) -> tuple[np.ndarray, np.ndarray]:
+        """`_match` of an intent, computed once per distinct intent (a batch often shares one request).
+        The arrays are shared: callers must not modify them."""
+        if intent not in self._matches:
+            if len(self._matches) >= 256:
+                self._matches.clear()
+            self._matches[intent] = self._match(intent)
+        return self._matches[intent]
+
+    def _match(self, intent: Intent) -> tuple[np.ndarray, np.ndarray]:
         """(score [n_items] in [0, 1], NaN when the intent asks for nothing; excluded [n_items] bool).
 
         The score is the mean of the intent's positive parts: named values (1 if the item has any),
