@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import re
 import signal
 import subprocess
@@ -138,7 +139,8 @@ def main() -> int:
                 return 0 if summary(names, args.survivors) else 1
         print(f"== mutmut run: {', '.join(names)}", flush=True)
         # one run for the selected modules (named mutants are always re-run); one worker: the machine is shared
-        proc = subprocess.Popen([mutmut, "run", "--max-children", "1", *globs], cwd=ROOT)
+        env = {**os.environ, "HYBRID_REC_MUTATION": "1"}  # tests/conftest.py: no shrinking of failures
+        proc = subprocess.Popen([mutmut, "run", "--max-children", "1", *globs], cwd=ROOT, env=env)
         try:
             proc.wait()
         except KeyboardInterrupt:  # let mutmut stop its worker and keep the results so far

@@ -2,13 +2,22 @@
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import Phase, settings
 
 from hybrid_rec.data import Interactions, make_synthetic
 from hybrid_rec.data.splits import leave_last_out, temporal_split
 from hybrid_rec.pipeline import HybridConfig, HybridPipeline
+
+# Under `make mutate` (benchmarks/mutate.py sets this), a property test stops at its first failing
+# example instead of shrinking it: a mutant is killed either way, shrinking only spends its CPU budget.
+if os.environ.get("HYBRID_REC_MUTATION"):
+    settings.register_profile("mutation", phases=[Phase.explicit, Phase.reuse, Phase.generate])
+    settings.load_profile("mutation")
 
 
 @pytest.fixture(autouse=True)
