@@ -68,6 +68,7 @@ def test_unknown_id_message_names_the_first_five():
     for policy in ("raise", "skip", "fallback"):
         assert m.to_internal([20, 10], on_unknown=policy).tolist() == [1, 0]
     assert m.to_internal(np.array([], dtype=np.int64)).tolist() == []
+    assert m.to_internal([20, 99], on_unknown="fallback").dtype == np.int64  # usable as an index
 
 
 def test_to_external_bounds():
@@ -106,7 +107,7 @@ def test_to_array_is_saveable_without_pickle():
 
 def test_coerce_rules():
     ints = IdMap([1, -3, 7], name="user")
-    assert ints.coerce(["-3", " 7 ", "7x", 1]).tolist() == [-3, 7, "7x", 1]
+    assert ints.coerce(["-3", " 7 ", "7x", "X7", 1]).tolist() == [-3, 7, "7x", "X7", 1]
     numeric = np.array([1, 2])
     assert ints.coerce(numeric) is numeric  # already numbers: unchanged
     assert IdMap([], name="user").coerce(["1"]).tolist() == ["1"]  # an empty map has no id type

@@ -289,3 +289,40 @@ def test_intra_list_diversity_is_the_mean_pairwise_cosine_distance():
     c = 1 / math.sqrt(2)  # cos(item 0 or 1, item 2)
     want = [1.0, 0.0, 1 - (0 + c + c) / 3, np.nan, 1.0, 0.0]  # a zero vector is orthogonal to everything
     np.testing.assert_allclose(got, want, atol=1e-12)
+
+
+def test_topk_argument_checks_and_inputs_left_alone():
+    scores = np.array([[1.0, np.nan, 3.0, 2.0]])
+    with pytest.raises(ConfigError, match="^k must be positive, got 0$"):
+        topk_from_scores(scores, 0)
+    with pytest.raises(ValueError, match=r"^exclude has shape \(2, 4\), scores \(1, 4\)$"):
+        topk_from_scores(scores, 2, sp.csr_matrix((2, 4)))
+    exclude = sp.csr_matrix(np.array([[0, 0, 1, 0]]))
+    before = scores.copy()
+    assert topk_from_scores(scores, 2, exclude).items.tolist() == [[3, 0]]
+    np.testing.assert_array_equal(scores, before)  # NaN and excluded entries are marked on a copy
+
+
+def test_topk_of_integer_scores_and_explicit_zeros():
+    ints = np.array([[3, 1, 2, 5]])
+    # an explicitly stored 0 in `exclude` does not exclude (item 3 stays), a 1 does (item 0)
+    exclude = sp.csr_matrix((np.array([0.0, 1.0]), (np.array([0, 0]), np.array([3, 0]))), shape=(1, 4))
+    assert exclude.nnz == 2
+    top = topk_from_scores(ints, 2, exclude)
+    assert top.items.tolist() == [[3, 2]] and top.scores.tolist() == [[5.0, 2.0]]
+
+
+def test_topk_pads_when_nan_reaches_the_top_k():
+    """Fewer scorable items than k (but more items than k): the scorable ones, then padding."""
+    top = topk_from_scores(np.array([[1.0, np.nan, np.nan, np.nan, 2.0]]), 3)
+    assert top.items.tolist() == [[4, 0, -1]]
+    np.testing.assert_array_equal(top.scores, [[2.0, 1.0, np.nan]])
+
+
+def test_metric_argument_messages():
+    with pytest.raises(ConfigError, match="^cutoffs must not be empty$"):
+        ranking_metrics(np.array([[0]]), targets_csr([[0]], 2), [])
+    with pytest.raises(ConfigError, match="^cutoff 5 exceeds the top-K length 1$"):
+        ranking_metrics(np.array([[0]]), targets_csr([[0]], 2), [5, 1])
+    with pytest.raises(ValueError, match="^targets has 3 rows, top-K lists 2$"):
+        hit_matrix(np.array([[0], [1]]), targets_csr([[0], [1], [1]], 7))

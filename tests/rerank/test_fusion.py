@@ -1,5 +1,9 @@
 from __future__ import annotations
 
+import json
+import re
+import warnings
+
 import numpy as np
 import pytest
 import scipy.sparse as sp
@@ -141,7 +145,7 @@ def test_mmr_hand_computed():
     lam = 0.3: after item 0, item 1 scores 0.3 * 0 - 0.7 * 1 = -0.7 and item 2 0.3 * -1.22 - 0 = -0.37."""
     items = np.array([[0, 1, 2, 3, -1], [0, 1, -1, -1, -1]])
     scores = np.array([[3.0, 2.0, 1.0, np.nan, np.nan], [np.nan, np.nan, np.nan, np.nan, np.nan]])
-    vectors = np.array([[1.0, 0.0], [2.0, 0.0], [0.0, 1.0], [1.0, 1.0]])
+    vectors = np.array([[0.1, 0.0], [0.2, 0.0], [0.0, 0.1], [0.1, 0.1]])  # short: only cosines count
     top = mmr(items, scores, vectors, 4, lam=0.3)
     assert top.items.tolist() == [[0, 2, 1, -1], [-1, -1, -1, -1]]
     np.testing.assert_array_equal(top.scores, [[3.0, 1.0, 2.0, np.nan], [np.nan] * 4])
@@ -160,3 +164,67 @@ def test_mmr_with_lambda_one_is_rank(n, k, seed):
     a, b = mmr(items, scores, vectors, k, lam=1.0), rank(items, scores, k)
     assert a.items.tolist() == b.items.tolist()
     np.testing.assert_array_equal(a.scores, b.scores)
+
+
+def test_zscore_rows_computes_in_float64_without_warnings():
+    """LM scores arrive as float32; rows of one value or all missing raise no warning."""
+    x = np.random.default_rng(2).standard_normal((3, 7)).astype(np.float32)
+    np.testing.assert_array_equal(zscore_rows(x), zscore_rows(x.astype(np.float64)))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        z = zscore_rows(np.array([[np.nan, np.nan, np.nan], [2.0, 2.0, np.nan], [1.0, np.nan, 3.0]]))
+    np.testing.assert_array_equal(z, [[-1.0, -1.0, -1.0], [0.0, 0.0, -1.0], [-1.0, -2.0, 1.0]])
+
+
+def test_transform_before_fit_says_what_to_do():
+    with pytest.raises(NotFittedError, match=r"^LinearFusion has no weights; call fit\(\) on validation data first$"):
+        LinearFusion().transform({"lm": np.zeros((1, 2))}, np.zeros((1, 2), np.int64))
+
+
+def test_fit_breaks_ties_by_candidate_order():
+    """Validation NDCG ranks tied fused scores in candidate order (a stable sort), as `rank` does."""
+    rng = np.random.default_rng(6)
+    n, c, k = 60, 40, 10
+    items = np.tile(np.arange(c), (n, 1))
+    lm = rng.integers(0, 3, (n, c)).astype(float)  # many ties
+    target = rng.integers(0, c, n)
+    targets = sp.csr_matrix((np.ones(n), (np.arange(n), target)), shape=(n, c))
+    fusion = LinearFusion(FusionConfig(features=["lm"], weight_grid=[1.0], metric_k=k)).fit({"lm": lm}, items, targets)
+    assert fusion.weights == {"lm": 1.0}
+    assert fusion.valid_ndcg == pytest.approx(naive_ndcg(items, lm, target, k), abs=1e-12)
+
+
+def test_fit_tries_the_rest_of_the_grid_after_an_all_zero_weighting():
+    """A feature ranking targets last gets a negative weight from a grid that starts at 0."""
+    n, c = 6, 4
+    items = np.tile(np.arange(c), (n, 1))
+    anti = np.tile(np.arange(c, dtype=float), (n, 1))  # target (column 0) lowest
+    targets = sp.csr_matrix((np.ones(n), (np.arange(n), np.zeros(n, int))), shape=(n, c))
+    fusion = LinearFusion(FusionConfig(features=["lm"], weight_grid=[0.0, -1.0], metric_k=1)).fit(
+        {"lm": anti}, items, targets
+    )
+    assert fusion.weights == {"lm": -1.0} and fusion.valid_ndcg == 1.0
+
+
+def test_feature_grids_replace_the_weight_grid_for_their_feature():
+    """z(lm) = (0, 1.22, -1.22) puts candidate 1 first; z(request) = (1.41, -0.71, -0.71) marks the
+    target, candidate 0: it wins from a request weight of 0.58 on, which only the request's own grid has."""
+    n = 5
+    items = np.tile(np.arange(3), (n, 1))
+    lm = np.tile([0.0, 1.0, -1.0], (n, 1))
+    request = np.tile([1.0, 0.0, 0.0], (n, 1))
+    targets = sp.csr_matrix((np.ones(n), (np.arange(n), np.zeros(n, int))), shape=(n, 3))
+    cfg = FusionConfig(
+        features=["lm", "request"], weight_grid=[0.0, 0.5], feature_grids={"request": [0.0, 1.0]}, rounds=1, metric_k=1
+    )
+    fusion = LinearFusion(cfg).fit({"lm": lm, "request": request}, items, targets)
+    assert fusion.weights == {"lm": 1.0, "request": 1.0} and fusion.valid_ndcg == 1.0
+    plain = LinearFusion(cfg.model_copy(update={"feature_grids": {}})).fit({"lm": lm, "request": request}, items, targets)
+    assert plain.weights == {"lm": 1.0, "request": 0.0} and plain.valid_ndcg == 0.0
+
+
+def test_load_names_the_file_of_a_bad_config(tmp_path):
+    path = tmp_path / "fusion.json"
+    path.write_text(json.dumps({"config": {"rounds": 0}, "weights": {"lm": 1.0}}))
+    with pytest.raises(ConfigError, match=rf"^{re.escape(str(path))}: "):
+        LinearFusion.load(path)

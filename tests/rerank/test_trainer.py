@@ -128,7 +128,7 @@ def loss_batch(tokenizer: RecTokenizer) -> list[Example]:
     a = Example(
         [tokenizer.eos_id, text[0], item(3), text[1], text[2], item(5)],
         [(1, 3), (4, 5)],
-        np.array([5, 7, 9, 11]),
+        np.array([5, 7, 0, 11]),  # item 0 is a negative like any other
     )
     b = Example([tokenizer.eos_id, item(1), text[0]], [(0, 1)], np.empty(0, np.int64))
     return [a, b]
@@ -162,7 +162,7 @@ def batch_loss(model, tokenizer, batch, seed: int = 0, **weights) -> float:
 def test_batch_loss_is_the_weighted_sum_of_the_three_losses(tokenizer):
     model = fresh_model(tokenizer).eval()
     batch = loss_batch(tokenizer)
-    lm, listwise, hard = reference_losses(model, tokenizer, batch, {0: [7, 9, 11]})
+    lm, listwise, hard = reference_losses(model, tokenizer, batch, {0: [7, 0, 11]})
     assert min(lm, listwise, hard) > 0.1  # a random model: every term is far from 0
     off = {"lm_weight": 0.0, "listwise_weight": 0.0, "hard_negative_weight": 0.0}
     assert batch_loss(model, tokenizer, batch, **{**off, "lm_weight": 1.0}) == pytest.approx(lm, abs=1e-5)
@@ -182,7 +182,7 @@ def test_hard_negatives_are_sampled_without_replacement(tokenizer):
     """Three negatives, two slots: the loss is the one of some pair of distinct negatives."""
     model = fresh_model(tokenizer).eval()
     batch = loss_batch(tokenizer)
-    pairs = [[7, 9], [7, 11], [9, 11], [9, 7], [11, 7], [11, 9]]
+    pairs = [[7, 0], [7, 11], [0, 11], [0, 7], [11, 7], [11, 0]]
     allowed = [reference_losses(model, tokenizer, batch, {0: p})[2] for p in pairs]
     off = {"lm_weight": 0.0, "listwise_weight": 0.0, "hard_negative_weight": 1.0, "hard_negatives": 2}
     seen = set()
