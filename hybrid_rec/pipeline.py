@@ -175,16 +175,16 @@ def read_requests(
     generator: CandidateGenerator,
     requests: Sequence[str | None] | None,
     n: int,
-    session: Session | None = None,
+    session: _SessionIds | None = None,
 ) -> tuple[list[str | None], list[Intent | None]]:
     """The requests the LM reads and their intents, one per row: a request that names nothing the
-    catalog knows acts as no request (when requests are read at all); a session's "more / less like"
-    items join every row's intent."""
+    catalog knows acts as no request (when requests are read at all); a session's known "more / less
+    like" items join every row's intent."""
     asked: list[str | None] = list(requests) if requests is not None else [None] * n
     intents = stage.bind(generator.items).intents(asked, n)
     if stage.matcher is not None:
         asked = [r if i is not None else None for r, i in zip(asked, intents, strict=True)]
-        if session is not None and session.steers:
+        if session is not None and (session.more_like or session.less_like):
             intents = [
                 replace(i or Intent(""), like=(*(i.like if i else ()), *session.more_like),
                         unlike=(*(i.unlike if i else ()), *session.less_like))
@@ -196,6 +196,35 @@ def read_requests(
 def _known(generator: CandidateGenerator, item_ids: Sequence[object]) -> np.ndarray:
     """Internal ids of the external `item_ids` the first stage knows (text ids coerced; others skipped)."""
     return generator.items.to_internal(generator.items.coerce(list(item_ids)), on_unknown="skip")
+
+
+@dataclass(frozen=True)
+class _SessionIds:
+    """A session resolved against the first stage's item map (unknown ids dropped)."""
+
+    recent: np.ndarray  # internal ids, oldest first
+    banned: np.ndarray  # recent + excluded: never recommended
+    more_like: tuple[object, ...]  # external ids the model knows
+    less_like: tuple[object, ...]
+
+    @classmethod
+    def of(cls, generator: CandidateGenerator, session: Session | None) -> _SessionIds:
+        if session is None:
+            empty = np.empty(0, np.int64)
+            return cls(empty, empty, (), ())
+        recent = _known(generator, session.recent)
+        banned = np.union1d(recent, _known(generator, session.exclude))
+        ids = generator.items.ids
+        return cls(recent, banned, tuple(ids[_known(generator, session.more_like)]),
+                   tuple(ids[_known(generator, session.less_like)]))  # fmt: skip
+
+    def exclusion(self, base: sp.csr_matrix) -> sp.csr_matrix:
+        """`base` (rows = users) with the banned items added to every row."""
+        if not len(self.banned):
+            return base
+        rows = np.repeat(np.arange(base.shape[0]), len(self.banned))
+        more = sp.csr_matrix((np.ones(len(rows)), (rows, np.tile(self.banned, base.shape[0]))), shape=base.shape)
+        return sp.csr_matrix(((base + more) > 0).astype(np.float32))
 
 
 def _masked(values: np.ndarray, excluded: np.ndarray) -> np.ndarray:
@@ -215,16 +244,11 @@ def score_candidates(
 ) -> ScoredCandidates:
     """`n` first-stage candidates per user (plus a request's matching items) and their features.
     A `session` adds its recent items to the prompts and its recent and excluded items to `exclude`."""
-    asked, intents = read_requests(stage, generator, requests, len(users), session)
-    recent = None
-    if session is not None and not session.empty:
-        recent_ids = _known(generator, session.recent)
-        recent = [recent_ids] * len(users)
-        banned = np.concatenate([recent_ids, _known(generator, session.exclude)])
-        base = generator.seen(users) if exclude is None else sp.csr_matrix(exclude)
-        rows = np.repeat(np.arange(len(users)), len(banned))
-        more = sp.csr_matrix((np.ones(len(rows)), (rows, np.tile(banned, len(users)))), shape=base.shape)
-        exclude = ((base + more) > 0).astype(np.float32)
+    ids = _SessionIds.of(generator, session)
+    asked, intents = read_requests(stage, generator, requests, len(users), ids)
+    recent = [ids.recent] * len(users) if len(ids.recent) else None
+    if len(ids.banned):
+        exclude = ids.exclusion(generator.seen(users) if exclude is None else sp.csr_matrix(exclude))
     extra = None
     if any(i is not None for i in intents):
         seen = generator.seen(users) if exclude is None else exclude
@@ -368,9 +392,8 @@ class HybridPipeline:
         top = rank(items, fused, k) if lam is None else mmr(items, fused, state.generator.als.item_factors, k, lam)
         return top, fused
 
-    def _instruction_text(self, user: int, request: str | None, session: Session | None = None) -> str:
+    def _instruction_text(self, user: int, request: str | None, recent: np.ndarray | None = None) -> str:
         rr = self.reranker
-        recent = _known(self.generator, session.recent) if session is not None else None
         return rr.verbalizer.render(rr.instruction(user, request, recent=recent))
 
     def recommend_internal(
@@ -409,18 +432,38 @@ class HybridPipeline:
         if len(known):
             users = internal[known]
             scored = self.score_candidates(users, requests=[request] * len(users), session=session)
+            recent = _SessionIds.of(gen, session).recent
             top, fused = self._rank(scored, k)
             for row, pos in enumerate(known):
                 own = {name: v[row : row + 1] for name, v in scored.features.items()}
-                text = self._instruction_text(int(users[row]), scored.requests[row], session)
+                text = self._instruction_text(int(users[row]), scored.requests[row], recent)
                 items = scored.items[row]
                 out[int(pos)] = explainer.ranked(ids[pos], top.items[row], items, own, fused[row : row + 1], text)
         unknown = np.flatnonzero(internal < 0)
         if on_unknown == "fallback" and len(unknown):
-            pop = gen.popular(k, sp.csr_matrix((len(unknown), len(gen.items))))
-            for row, pos in enumerate(unknown):
-                out[int(pos)] = explainer.popular(ids[pos], pop.items[row], pop.scores[row])
+            items = self._popular_fallback(k, request, session)
+            scores = gen.popularity_counts[np.maximum(items, 0)]
+            for pos in unknown:
+                out[int(pos)] = explainer.popular(ids[pos], items, scores)
         return [out[p] for p in sorted(out)]
+
+    def _popular_fallback(self, k: int, request: str | None, session: Session | None) -> np.ndarray:
+        """Top-k internal items for a user the model does not know: what the request asks for (by
+        popularity), then popular items; never a session's recent / excluded items or an excluded genre."""
+        state = self.fitted
+        gen = state.generator
+        ids = _SessionIds.of(gen, session)
+        exclude = ids.exclusion(sp.csr_matrix((1, len(gen.items))))
+        _, intents = read_requests(state.requests, gen, [request], 1, ids)
+        asked = state.requests.candidates(gen.als, gen.popularity_counts, np.array([-1]), intents, exclude)
+        first = asked.items[0][asked.items[0] >= 0] if asked is not None else np.empty(0, np.int64)
+        if intents[0] is not None and state.requests.matcher is not None:
+            banned = np.flatnonzero(state.requests.matcher.match(intents[0])[1])
+            exclude = ids.exclusion(sp.csr_matrix((np.ones(len(banned)), (np.zeros(len(banned), int), banned)),
+                                                  shape=exclude.shape))  # fmt: skip
+        fill = gen.popular(k + len(first), exclude).items[0]
+        merged = np.concatenate([first, fill[(fill >= 0) & ~np.isin(fill, first)]])[:k]
+        return np.concatenate([merged, np.full(k - len(merged), -1, np.int64)])
 
     def rerank(
         self,
@@ -449,15 +492,14 @@ class HybridPipeline:
         if len(np.unique(items)) != len(items):
             raise DataError("rerank: candidate item ids must be unique")
         user = int(gen.users.to_internal([user_id], on_unknown="fallback")[0])
-        asked, intents = read_requests(state.requests, gen, [request], 1, session)
-        text = self._instruction_text(user, asked[0], session)
-        if session is not None:
-            items = items[~np.isin(items, np.concatenate([_known(gen, session.recent), _known(gen, session.exclude)]))]
+        sids = _SessionIds.of(gen, session)
+        asked, intents = read_requests(state.requests, gen, [request], 1, sids)
+        text = self._instruction_text(user, asked[0], sids.recent)
+        items = items[~np.isin(items, sids.banned)]
         recs: list[Recommendation] = []
         if len(items):  # nothing to score when no candidate is known
             features = gen.score_items(user, items)
-            recent = [_known(gen, session.recent)] if session is not None else None
-            features["lm"] = rr.score(np.array([user]), items[None, :], asked, recent)
+            features["lm"] = rr.score(np.array([user]), items[None, :], asked, [sids.recent])
             match, excluded = state.requests.features(intents, items[None, :])
             if match is not None:
                 features["request"] = match

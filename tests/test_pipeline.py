@@ -243,3 +243,27 @@ def test_more_like_and_less_like_steer_the_next_list(trained_dir):
     assert less < base < more, (less, base, more)
     said = _share(pipe, pipe.recommend(users, 5, request=f"more like {catalog.item(anchor)['title']}"), genre)
     assert said > base  # the same, said in words
+
+
+def test_users_the_model_lacks_still_get_their_session_and_request(trained_dir):
+    from hybrid_rec.session import Session
+
+    pipe = HybridPipeline.load(live(trained_dir))
+    plain = [r.item_id for r in pipe.recommend(["newcomer"], 5, on_unknown="fallback")[0]]
+    session = Session.of(exclude=[plain[0]], recent=[plain[1]])
+    got = [r.item_id for r in pipe.recommend(["newcomer"], 5, session=session, on_unknown="fallback")[0]]
+    assert len(got) == 5 and not {plain[0], plain[1]} & set(got)
+    genre = pipe.reranker.catalog.items["genres"].iloc[0][0]
+    asked = pipe.recommend(["newcomer"], 5, request=f"a {genre} movie", on_unknown="fallback")[0]
+    assert all(genre in pipe.reranker.catalog.item(r.item_id)["genres"] for r in asked)
+    avoided = pipe.recommend(["newcomer"], 5, request=f"no {genre}", on_unknown="fallback")[0]
+    assert len(avoided) == 5 and not any(genre in pipe.reranker.catalog.item(r.item_id)["genres"] for r in avoided)
+
+
+def test_unknown_more_like_ids_change_nothing(trained_dir):
+    from hybrid_rec.session import Session
+
+    pipe = HybridPipeline.load(live(trained_dir))
+    plain = [(r.item_id, r.score) for r in pipe.recommend(["u1"], 5)[0]]
+    got = [(r.item_id, r.score) for r in pipe.recommend(["u1"], 5, session=Session.of(more_like=["no-such"]))[0]]
+    assert got == plain
