@@ -58,6 +58,7 @@ class Explainer:
                 break
             j = int(np.flatnonzero(candidates == item)[0])
             cf = {n: float(v[0, j]) for n, v in features.items() if n not in NOT_CF and not np.isnan(v[0, j])}
+            asked = "request" in features and features["request"][0, j] > 0  # the request matched it
             recs.append(
                 Recommendation(
                     user_id,
@@ -66,7 +67,7 @@ class Explainer:
                     float(fused[0, j]),
                     float(features["lm"][0, j]),
                     cf,
-                    tuple(cf),
+                    (*cf, "request") if asked else tuple(cf),
                     instruction,
                     self.item_text(int(item)),
                 )

@@ -23,12 +23,12 @@ except ImportError as exc:  # the optional 'serve' extra is not installed
     from hybrid_rec._extras import missing_extra
 
     raise missing_extra("serve", "hybrid_rec.serve", str(exc)) from exc
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from hybrid_rec._extras import require
 from hybrid_rec.config import StrictModel
 from hybrid_rec.errors import ConfigError, DataError, NotFittedError, UnknownIdError
-from hybrid_rec.policy import OnUnknown
+from hybrid_rec.policy import OnUnknown, check_on_unknown
 from hybrid_rec.session import Session
 
 T = TypeVar("T")
@@ -80,6 +80,11 @@ class _SessionFields(_Body):
         return None if got.empty else got
 
 
+def _policy(value: object) -> object:
+    """The one validation of `on_unknown` values, so that old names get the rename hint (as a 422)."""
+    return check_on_unknown(value) if isinstance(value, str) else value
+
+
 class RecommendRequest(_SessionFields):
     """Top-k items for one user."""
 
@@ -94,6 +99,8 @@ class RecommendRequest(_SessionFields):
         "'skip' (an empty list).",
     )
 
+    _on_unknown = field_validator("on_unknown", mode="before")(_policy)
+
 
 class RerankRequest(_SessionFields):
     """Reorder candidates from another system for one user."""
@@ -107,6 +114,8 @@ class RerankRequest(_SessionFields):
         description="Candidates the model does not know: 'skip' them, 'raise' (an error) or 'fallback' "
         "(ranked last, score NaN).",
     )
+
+    _on_unknown_items = field_validator("on_unknown_items", mode="before")(_policy)
 
 
 class FeedbackEvent(_Body):

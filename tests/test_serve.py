@@ -195,3 +195,12 @@ def test_session_fields_through_rest(client):
     assert too_many.status_code == 422
     schema = client.get("/openapi.json").json()["components"]["schemas"]["RecommendRequest"]["properties"]
     assert all(schema[f].get("description") for f in ("recent_items", "exclude_items", "more_like", "less_like"))
+
+
+def test_old_policy_names_get_the_rename_hint(client):
+    for path, body in (
+        ("/recommend", {"user_id": "u3", "on_unknown": "popularity"}),
+        ("/rerank", {"user_id": "u3", "item_ids": ["i1"], "on_unknown_items": "last"}),
+    ):
+        response = client.post(path, json=body)
+        assert response.status_code == 422 and "now called 'fallback'" in response.text, response.text

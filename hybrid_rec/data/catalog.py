@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import cast
@@ -75,14 +75,18 @@ class ItemCatalog:
         return self.items.index[~self.items.index.isin(pd.Index(items.ids))].to_numpy()
 
 
+    def _list_columns(self) -> list[str]:
+        """Item fields holding tuples / lists (e.g. genres): Parquet stores them as lists."""
+        return [c for c in self.items.columns if self.items[c].map(lambda v: isinstance(v, tuple | list)).any()]
+
     # ------------------------------------------------------------------ persistence
     def save(self, directory: str | Path) -> None:
         """``catalog_items.parquet`` (+ ``catalog_users.parquet``) in `directory` (genres as lists)."""
         directory = Path(directory)
         directory.mkdir(parents=True, exist_ok=True)
         items = self.items.copy()
-        if "genres" in items:
-            items["genres"] = items["genres"].map(list)
+        for col in self._list_columns():
+            items[col] = items[col].map(lambda v: [] if v is None else list(v))
         items.reset_index().to_parquet(directory / "catalog_items.parquet", index=False)
         if self.users is not None:
             self.users.reset_index().to_parquet(directory / "catalog_users.parquet", index=False)
@@ -95,13 +99,23 @@ class ItemCatalog:
             return None
         items = pd.read_parquet(directory / "catalog_items.parquet")
         items = items.set_index(items.columns[0])
-        if "genres" in items:
-            items["genres"] = items["genres"].map(tuple)
+        for col in items.columns:  # list fields come back as arrays: tuples again, as when built
+            if items[col].map(lambda v: isinstance(v, np.ndarray)).any():
+                items[col] = items[col].map(lambda v: tuple(v) if isinstance(v, np.ndarray) else ())
         users = None
         if (directory / "catalog_users.parquet").is_file():
             users = pd.read_parquet(directory / "catalog_users.parquet")
             users = users.set_index(users.columns[0])
         return cls(items, users)
+
+
+def genre_request(genres: Sequence[str], rng: np.random.Generator, noun: str = "movie") -> str | None:
+    """A vague intention naming one of `genres`, drawn with `rng` ("a comedy movie"), as in InstructRec's
+    intention tasks: the one phrasing used in training, in fitting request weights and in evaluation.
+    None without genres (and then no draw is made)."""
+    if not genres:
+        return None
+    return f"a {genres[int(rng.integers(len(genres)))].lower()} {noun}"
 
 
 def with_catalog_items(interactions: Interactions, catalog: ItemCatalog | None, source: str = "catalog") -> Interactions:

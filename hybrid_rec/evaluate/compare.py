@@ -23,7 +23,7 @@ from tqdm.auto import tqdm
 from hybrid_rec.candidates.als import ALSModel
 from hybrid_rec.candidates.generator import CandidateGenerator, CandidatesConfig
 from hybrid_rec.config import StrictModel
-from hybrid_rec.data.catalog import ItemCatalog
+from hybrid_rec.data.catalog import ItemCatalog, genre_request
 from hybrid_rec.data.config import DatasetConfig, build_dataset
 from hybrid_rec.data.interactions import Interactions
 from hybrid_rec.data.splits import Split, Stage, leave_last_out, random_holdout, temporal_split
@@ -95,6 +95,9 @@ class EvaluationConfig(StrictModel):
         False,
         description="Also score every method on InstructRec's intention task: each test user asks for a genre of "
         "their held-out item; methods that cannot read a request score as without one.",
+    )
+    intention_noun: str = Field(
+        "movie", description="What an item is called in the intention task's requests (match verbalizer.noun)."
     )
 
     @field_validator("cutoffs")
@@ -216,7 +219,7 @@ def intention_requests(split: Split, catalog: ItemCatalog | None, seed: int, nou
     for item in items:
         known = item in catalog.items.index
         genres = [g for g in (catalog.items.at[item, "genres"] or ()) if g != "unknown"] if known else []
-        out.append(f"a {genres[int(rng.integers(len(genres)))].lower()} {noun}" if genres else None)
+        out.append(genre_request(genres, rng, noun))  # the phrasing of training ("unknown" is no genre)
     return out
 
 
@@ -330,7 +333,7 @@ def score_on_test(
     users, topk, per_user, rec_seconds = evaluate_stage(method, split, "test", ev, context.progress, f"recommend {name}")
     intention = None
     if ev.intention_task:
-        requests = intention_requests(split, context.catalog, ev.seed)
+        requests = intention_requests(split, context.catalog, ev.seed, ev.intention_noun)
         asked = recommend_batched(method, split.train_valid, users, max(ev.cutoffs), ev.batch_users,
                                   f"intention {name}", context.progress, requests)  # fmt: skip
         with_request = ranking_metrics(asked.items, split.test.to_csr("binary")[users], ev.cutoffs)

@@ -222,7 +222,7 @@ class GPT2Reranker:
     # ------------------------------------------------------------------ histories
     def set_histories(self, interactions: Interactions) -> None:
         """Replace the histories the prompts are built from (e.g. train + validation at test time)."""
-        if interactions.items is not self.items and len(interactions.items) != len(self.items):
+        if interactions.items is not self.items and interactions.items != self.items:
             raise DataError("set_histories: the interactions use a different item id map")
         self.histories = sequences_of(interactions)
 

@@ -47,7 +47,7 @@ _WORD_DECADES = {
 }  # fmt: skip
 _DECADE = re.compile(r"\b(?:(19|20)(\d)0|'?(\d)0)'?s\b", re.IGNORECASE)
 _RANGE = re.compile(r"\bbetween\s+((?:19|20)\d\d)\s+and\s+((?:19|20)\d\d)\b", re.IGNORECASE)
-_BOUND = re.compile(r"\b(before|after|since|from|until|older than|newer than)\s+((?:19|20)\d\d)\b", re.IGNORECASE)
+_BOUND = re.compile(r"\b(before|after|since|until|older than|newer than)\s+((?:19|20)\d\d)\b", re.IGNORECASE)
 _YEAR = re.compile(r"\b(?:in|of|from)\s+((?:19|20)\d\d)\b", re.IGNORECASE)
 
 
@@ -99,18 +99,19 @@ class IntentConfig(StrictModel):
 class Intent:
     """A parsed request. Values are catalog values (e.g. genres); items are external item ids."""
 
-    text: str
+    text: str = field(compare=False)  # two phrasings of one intent are equal (and share a cached match)
     include: tuple[str, ...] = ()
     exclude: tuple[str, ...] = ()
     years: tuple[float, float] | None = None
     like: tuple[object, ...] = ()
     unlike: tuple[object, ...] = ()
+    exclude_years: tuple[float, float] | None = None
     clauses: tuple[tuple[str, bool], ...] = field(default=(), compare=False)
 
     @property
     def empty(self) -> bool:
         """True when the request names nothing the catalog knows: treat it as no request."""
-        return not (self.include or self.exclude or self.years or self.like or self.unlike)
+        return not (self.include or self.exclude or self.years or self.like or self.unlike or self.exclude_years)
 
     @property
     def positive(self) -> bool:
@@ -142,12 +143,13 @@ def _years(text: str) -> tuple[tuple[float, float] | None, str]:
     for word, start in _WORD_DECADES.items():
         if re.search(rf"\b{word}\b", text, re.IGNORECASE):
             return (float(start), float(start + 9)), re.sub(rf"\b{word}\b", " ", text, flags=re.IGNORECASE)
+    if m := _YEAR.search(text):  # "a comedy from 1995": that year
+        return (float(m[1]), float(m[1])), text.replace(m[0], " ")
     if m := _BOUND.search(text):
         year, kind = float(m[2]), m[1].lower()
-        span = (-np.inf, year - 1) if kind in ("before", "until", "older than") else (year, np.inf)
-        return span, text.replace(m[0], " ")
-    if m := _YEAR.search(text):
-        return (float(m[1]), float(m[1])), text.replace(m[0], " ")
+        spans = {"before": (-np.inf, year - 1), "older than": (-np.inf, year - 1), "until": (-np.inf, year),
+                 "since": (year, np.inf), "after": (year + 1, np.inf), "newer than": (year + 1, np.inf)}  # fmt: skip
+        return spans[kind], text.replace(m[0], " ")
     return None, text
 
 
@@ -211,6 +213,8 @@ class IntentParser:
         """The intent of one request (cached per text)."""
         text = " ".join(str(request or "").split())
         if text not in self._cache:
+            if len(self._cache) >= 4096:  # a long-running service sees unboundedly many texts
+                self._cache.clear()
             self._cache[text] = self._parse(text)
         return self._cache[text]
 
@@ -219,11 +223,13 @@ class IntentParser:
         exclude: list[str] = []
         like: list[object] = []
         unlike: list[object] = []
-        years = None
+        years = exclude_years = None
         clauses = _clauses(text)
         for clause, negated in clauses:
             span, rest = _years(clause)
-            if span is not None and not negated:
+            if span is not None and negated:
+                exclude_years = span  # "nothing from the 90s"
+            elif span is not None:
                 years = span
             named: tuple[object, ...] = ()
             if m := _LIKE.search(rest):
@@ -234,7 +240,9 @@ class IntentParser:
             (exclude if negated else include).extend(self.values_of(rest) if re.search(r"\w", rest) else ())
         dedup = lambda xs: tuple(dict.fromkeys(xs))  # noqa: E731
         include_t = tuple(v for v in dedup(include) if v not in exclude)
-        return Intent(text, include_t, dedup(exclude), years, dedup(like), dedup(unlike), tuple(clauses))
+        return Intent(
+            text, include_t, dedup(exclude), years, dedup(like), dedup(unlike), exclude_years, tuple(clauses)
+        )
 
 
 class IntentMatcher:
@@ -286,7 +294,7 @@ class IntentMatcher:
         """`_match` of an intent, computed once per distinct intent (a batch often shares one request).
         The arrays are shared: callers must not modify them."""
         if intent not in self._matches:
-            if len(self._matches) >= 256:
+            if len(self._matches) >= 64:  # each entry holds two arrays over the catalog
                 self._matches.clear()
             self._matches[intent] = self._match(intent)
         return self._matches[intent]
@@ -312,6 +320,9 @@ class IntentMatcher:
             penalty = self._similar_to(intent.unlike)
             score = np.where(np.isnan(score), 1.0 - penalty, score - penalty)
         excluded = self._has_any(intent.exclude)
+        if intent.exclude_years is not None:
+            lo, hi = intent.exclude_years
+            excluded |= (self._year >= lo) & (self._year <= hi)
         named = self.items.to_internal([*intent.like, *intent.unlike], on_unknown="skip")
         excluded[named] = True
         return score, excluded

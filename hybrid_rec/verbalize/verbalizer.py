@@ -19,7 +19,7 @@ import numpy as np
 from pydantic import Field, field_validator
 
 from hybrid_rec.config import StrictModel
-from hybrid_rec.data.catalog import ItemCatalog
+from hybrid_rec.data.catalog import ItemCatalog, genre_request
 from hybrid_rec.data.ids import IdMap
 from hybrid_rec.errors import ConfigError
 
@@ -165,10 +165,7 @@ class Verbalizer:
     def genre_request(self, item: int, rng: np.random.Generator) -> str | None:
         """A vague intention naming one genre of `item`, drawn with `rng` ("a comedy movie"), as in
         InstructRec's intention tasks; None for an item without genres (no draw is made then)."""
-        genres = self.genres(item)
-        if not genres:
-            return None
-        return f"a {genres[int(rng.integers(len(genres)))].lower()} {self.config.noun}"
+        return genre_request(self.genres(item), rng, self.config.noun)
 
     def continuation(self, item: int) -> list[Part]:
         if self.config.continuation == "item":

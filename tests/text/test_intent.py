@@ -73,6 +73,11 @@ def test_periods(parser: IntentParser) -> None:
     assert parser.parse("a comedy from the eighties").years == (1980, 1989)
     assert parser.parse("made before 1980").years == (-np.inf, 1979)
     assert parser.parse("between 1990 and 1995").years == (1990, 1995)
+    assert parser.parse("a comedy from 1995").years == (1995, 1995)
+    assert parser.parse("made after 1995").years == (1996, np.inf)
+    assert parser.parse("since 1995").years == (1995, np.inf)
+    negated = parser.parse("a comedy, nothing from the 90s")
+    assert negated.include == ("Comedy",) and negated.exclude_years == (1990, 1999) and negated.years is None
 
 
 def test_specific_intentions_name_titles(parser: IntentParser) -> None:
@@ -93,6 +98,9 @@ def test_matcher_scores_and_exclusions(catalog: ItemCatalog, encoder) -> None:
     np.testing.assert_array_equal(score, [1, 1, 1, 1, 0, 0, 0, 0])
     score, excluded = matcher.match(matcher.parse("something like Star Wars"))
     assert excluded[7] and int(np.argmax(np.where(excluded, -1, score))) == 4  # Alien is the closest other
+    _, excluded = matcher.match(matcher.parse("nothing from the 90s"))
+    np.testing.assert_array_equal(excluded, [True, True, True, True, False, False, False, False])
+    assert matcher.parse("a comedy movie") == matcher.parse("comedy please")  # one intent, however phrased
     score, excluded = matcher.match(matcher.parse("no horror"))
     assert np.isnan(score).all() and excluded.tolist() == [False, True, False, False, True, False, False, False]
 

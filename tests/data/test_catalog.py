@@ -1,0 +1,34 @@
+"""`ItemCatalog`: descriptions, items without interactions, and a save/load round trip."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from hybrid_rec.data.catalog import ItemCatalog
+from hybrid_rec.data.ids import IdMap
+
+
+def _catalog() -> ItemCatalog:
+    items = pd.DataFrame(
+        {"title": ["Alpha", "Beta", "Gamma"], "year": ["1995", "", "2001"],
+         "genres": [("Comedy", "Drama"), None, ("Horror",)], "tags": [("x", "y"), ("z",), ()]},  # fmt: skip
+        index=pd.Index(["a", "b", "c"], name="item_id"),
+    )
+    users = pd.DataFrame({"age": ["20", "30"]}, index=pd.Index(["u1", "u2"], name="user_id"))
+    return ItemCatalog(items, users)
+
+
+def test_every_list_field_survives_a_round_trip(tmp_path):
+    catalog = _catalog()
+    catalog.save(tmp_path)
+    loaded = ItemCatalog.load(tmp_path)
+    assert loaded is not None
+    assert loaded.item("a") == {"title": "Alpha", "year": "1995", "genres": ("Comedy", "Drama"), "tags": ("x", "y")}
+    assert loaded.item("b")["genres"] == () and loaded.item("c")["tags"] == ()  # None / empty: an empty tuple
+    assert loaded.describe("a") == catalog.describe("a") == "Alpha (1995); Comedy, Drama"
+    assert loaded.user("u2") == {"age": "30"}
+    assert ItemCatalog.load(tmp_path / "nothing-here") is None
+
+
+def test_cold_items_are_the_catalog_items_the_interactions_lack():
+    assert list(_catalog().cold_items(IdMap(["b", "zzz"]))) == ["a", "c"]
