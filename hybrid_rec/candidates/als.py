@@ -68,6 +68,7 @@ class ALSModel:
         self.config = ALSConfig.from_dict({**base.model_dump(), **overrides}, source="ALSConfig")
         self._model: AlternatingLeastSquares | None = None
         self._matrix: sp.csr_matrix | None = None
+        self._support: tuple[sp.csr_matrix, np.ndarray] | None = None
         self._users: IdMap | None = None
         self._items: IdMap | None = None
 
@@ -202,8 +203,12 @@ class ALSModel:
         return self._matrix
 
     def item_support(self) -> np.ndarray:
-        """Users per item in the fitted matrix: items with 0 have no collaborative signal."""
-        return np.diff(self.user_items.tocsc().indptr)
+        """Users per item in the fitted matrix: items with 0 have no collaborative signal. Cached for
+        the current matrix (updates replace the matrix object, which recomputes it)."""
+        matrix = self.user_items
+        if self._support is None or self._support[0] is not matrix:
+            self._support = (matrix, np.diff(matrix.tocsc().indptr))
+        return self._support[1]
 
     def score(self, users: np.ndarray) -> np.ndarray:
         """Dense scores [len(users), n_items] for internal user ids."""

@@ -24,7 +24,7 @@ from hybrid_rec.data.catalog import ItemCatalog
 from hybrid_rec.data.ids import IdMap
 from hybrid_rec.text import TextEncoder, TextEncoderConfig, build_encoder
 from hybrid_rec.text.intent import Intent, IntentConfig, IntentMatcher
-from hybrid_rec.topk import TopK, topk_from_scores
+from hybrid_rec.topk import TopK
 
 
 class RequestsConfig(StrictModel):
@@ -96,18 +96,26 @@ class RequestStage:
         matcher, n = self.matcher, self.config.candidates
         if matcher is None or n == 0 or all(i is None for i in intents):
             return None
-        scores = np.full((len(users), len(matcher.items)), np.nan)
+        exclude = sp.csr_matrix(exclude)
+        out_items = np.full((len(users), n), -1, np.int64)
+        out_scores = np.full((len(users), n), np.nan)
         for r, intent in enumerate(intents):
             if intent is None:
                 continue
             match, excluded = matcher.match(intent)
             match = np.nan_to_num(match, nan=1.0)  # a negative-only intent: every kept item matches
             ok = (match > 0) & ~excluded
+            row = slice(exclude.indptr[r], exclude.indptr[r + 1])
+            ok[exclude.indices[row][exclude.data[row] != 0]] = False  # seen / banned (explicit zeros do not exclude)
+            cols = np.flatnonzero(ok)  # only the matching items are scored: no users x catalog array
             u = int(users[r])
-            base = als.item_factors @ als.user_factors[u] if u >= 0 else popularity.astype(np.float64)
-            base = np.where(popularity > 0, base, np.nanmin(base) - 1.0)  # cold items after the ranked ones
-            scores[r, ok] = match[ok] * 1e6 + base[ok]  # the best match first, then the user's taste
-        return topk_from_scores(scores, n, exclude)
+            base = als.item_factors[cols] @ als.user_factors[u] if u >= 0 else popularity[cols].astype(np.float64)
+            cold = popularity[cols] <= 0  # no interactions: ALS cannot rank them, so after the others
+            base[cold] = (base[~cold].min() if (~cold).any() else 0.0) - 1.0
+            key = match[cols] * 1e6 + base  # the best match first, then the user's taste
+            order = np.lexsort((cols, -key))[:n]  # ties: the lower item id
+            out_items[r, : len(order)], out_scores[r, : len(order)] = cols[order], key[order]
+        return TopK(out_items, out_scores)
 
     def features(self, intents: list[Intent | None], items: np.ndarray) -> tuple[np.ndarray | None, np.ndarray]:
         """(match score [rows, N] or None when no row asks for something, excluded [rows, N])."""

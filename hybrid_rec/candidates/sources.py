@@ -175,6 +175,11 @@ class ItemKNNConfig(StrictModel):
     )
 
 
+def _unit(vectors: np.ndarray) -> np.ndarray:
+    """Rows scaled to unit length (zero rows stay zero)."""
+    return vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
+
+
 class ItemKNN:
     """Neighbours of the user's recent items in a cosine index over the ALS item vectors.
 
@@ -202,10 +207,9 @@ class ItemKNN:
         recent = self.history.of(user) if user >= 0 else np.empty(0, np.int64)
         if not len(recent):
             return np.full(len(items), np.nan)
-        factors = self.als.item_factors
-        unit = factors / np.maximum(np.linalg.norm(factors, axis=1, keepdims=True), 1e-12)
         weights = self.config.decay ** np.arange(len(recent))
-        return np.where(self.als.item_support()[items] > 0, (unit[items] @ unit[recent].T) @ weights, np.nan)
+        cosine = _unit(self.als.item_factors[items]) @ _unit(self.als.item_factors[recent]).T
+        return np.where(self.als.item_support()[items] > 0, cosine @ weights, np.nan)
 
     def generate(self, users: np.ndarray, n: int, exclude: sp.csr_matrix) -> TopK:
         cfg = self.config
