@@ -115,10 +115,11 @@ class EventLog:
             )
             last = cur.execute("SELECT COALESCE(MAX(offset), 0) FROM events").fetchone()[0]
             cur.execute("COMMIT")
-            fault_point("log.committed")
         except BaseException:
-            cur.execute("ROLLBACK")
+            if self._conn.in_transaction:  # never hide the real error behind "no transaction is active"
+                cur.execute("ROLLBACK")
             raise
+        fault_point("log.committed")
         return IngestResult(accepted, len(good) - accepted + dup_in_batch, len(bad), int(last))
 
     def read(self, after: int = 0, limit: int | None = None) -> list[LoggedEvent]:

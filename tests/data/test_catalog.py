@@ -11,7 +11,7 @@ from hybrid_rec.data.ids import IdMap
 def _catalog() -> ItemCatalog:
     items = pd.DataFrame(
         {"title": ["Alpha", "Beta", "Gamma"], "year": ["1995", "", "2001"],
-         "genres": [("Comedy", "Drama"), None, ("Horror",)], "tags": [("x", "y"), ("z",), ()]},  # fmt: skip
+         "genres": [("Comedy", "Drama"), None, ("Horror",)], "tags": [("x", "y"), ("z",), ()]},
         index=pd.Index(["a", "b", "c"], name="item_id"),
     )
     users = pd.DataFrame({"age": ["20", "30"]}, index=pd.Index(["u1", "u2"], name="user_id"))

@@ -147,14 +147,14 @@ def test_split_stages_pick_the_right_parts():
 
 
 def test_leave_last_out_info_and_min_interactions():
-    rows = [("a", i, i) for i in range(4)] + [("b", i, i) for i in range(3)] + [("c", 1, 1), ("c", 2, 2)]
+    rows = [("a", i, i) for i in range(4)] + [("b", i, i) for i in range(3)] + [("c", 1, 1), ("c", 2, 2), ("d", 1, 5)]
     inter = Interactions.from_dataframe(frame([*rows, ("z", 9, 0)]))
     inter = inter.subset(inter.users.to_external(inter.user) != "z")  # user z: known to the map, no rows
     split = leave_last_out(inter)
-    assert split.info == {"kind": "leave_last_out", "min_interactions": 3, "train_only_users": 1}
+    assert split.info == {"kind": "leave_last_out", "min_interactions": 3, "train_only_users": 2}  # c and d
     assert ext(split.test) == [("a", 3, 3.0), ("b", 2, 2.0)] and ext(split.valid) == [("a", 2, 2.0), ("b", 1, 1.0)]
-    four = leave_last_out(inter, min_interactions=4)  # b (3 rows) and c now stay in train
-    assert four.info["train_only_users"] == 2 and ext(four.test) == [("a", 3, 3.0)]
+    four = leave_last_out(inter, min_interactions=4)  # b (3 rows) now stays in train too
+    assert four.info["train_only_users"] == 3 and ext(four.test) == [("a", 3, 3.0)]
     assert ext(four.train) == sorted([("a", 0, 0.0), ("a", 1, 1.0), *[(u, i, float(t)) for u, i, t in rows[4:]]])
 
 
@@ -193,9 +193,9 @@ def test_temporal_split_by_hand():
 
 def test_temporal_split_argument_messages():
     inter = Interactions.from_dataframe(frame([("a", 1, 1), ("a", 2, 2), ("a", 3, 3)]))
-    with pytest.raises(ConfigError, match="give exactly one of test_start or test_quantile"):
+    with pytest.raises(ConfigError, match="^temporal_split: give exactly one of test_start or test_quantile$"):
         temporal_split(inter, test_start=2, test_quantile=0.5)
-    with pytest.raises(ConfigError, match="give at most one of valid_start or valid_quantile"):
+    with pytest.raises(ConfigError, match="^temporal_split: give at most one of valid_start or valid_quantile$"):
         temporal_split(inter, test_start=3, valid_start=2, valid_quantile=0.5)
     for bad in (0.0, 1.0, -0.1):
         with pytest.raises(ConfigError, match=rf"test_quantile must be in \(0, 1\), got {bad}"):
@@ -231,5 +231,8 @@ def test_random_holdout_shares_and_seed():
     no_valid = random_holdout(inter, test_fraction=0.5, valid_fraction=0.0)
     assert len(no_valid.valid) == 0 and abs(len(no_valid.test) / n - 0.5) < 0.03
     for test_fraction, valid_fraction in ((0.0, 0.1), (1.0, 0.0), (0.5, 0.5), (0.3, -0.1), (0.3, 1.0)):
-        with pytest.raises(ConfigError, match=rf"got test={test_fraction}, valid={valid_fraction}"):
+        with pytest.raises(
+            ConfigError,
+            match=rf"^random_holdout: fractions must be in \[0, 1\) and sum below 1, got test={test_fraction}, valid={valid_fraction}$",
+        ):
             random_holdout(inter, test_fraction=test_fraction, valid_fraction=valid_fraction)

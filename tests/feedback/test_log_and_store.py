@@ -209,10 +209,11 @@ def test_confidence_by_type_and_weight():
 
 # ---------------------------------------------------------------- the event log
 def test_ingest_records_events_quarantine_and_offsets(tmp_path):
-    with EventLog(tmp_path / "sub" / "events.sqlite") as log:  # the parent directory is created
+    with EventLog(tmp_path / "a" / "b" / "events.sqlite") as log:  # the parent directories are created
         assert log.ingest([], now=NOW) == IngestResult(0, 0, 0, 0)
         assert log.last_offset() == 0 and log.count() == 0 and log.read() == []
-        res = log.ingest([ev(1, type="rating", weight="4"), ev(2, weight=7), ev(3, type="x")], now=NOW)
+        # a bad event in the middle of a batch is quarantined; the rest of the batch still goes in
+        res = log.ingest([ev(1, type="rating", weight="4"), ev(3, type="x"), ev(2, weight=7)], now=NOW)
         assert res == IngestResult(2, 0, 1, 2)
         assert log.read() == [
             LoggedEvent(1, Event("e1", "u1", "i1", "rating", NOW - 99, 4.0)),
@@ -226,6 +227,18 @@ def test_ingest_records_events_quarantine_and_offsets(tmp_path):
         assert [e.offset for e in log.read(after=2, limit=3)] == [3, 4, 5]
         assert [e.offset for e in log.read(after=6)] == [7, 8]
         assert log.read(after=8) == []
+
+
+def test_ingest_counts_every_repeat_within_a_batch(tmp_path):
+    with EventLog(tmp_path / "events.sqlite") as log:
+        assert log.ingest([ev(1), ev(1), ev(1), ev(2)], now=NOW) == IngestResult(2, 2, 0, 2)
+        assert [e.event.event_id for e in log.read()] == ["e1", "e2"]
+
+
+def test_ingest_judges_timestamps_against_the_given_now(tmp_path):
+    later = time.time() + 30 * 86_400  # e.g. replaying a log recorded with another clock
+    with EventLog(tmp_path / "events.sqlite") as log:
+        assert log.ingest([ev(1, timestamp=later - 10)], now=later).accepted == 1
 
 
 def test_ingest_defaults_now_to_the_clock(tmp_path):
@@ -263,14 +276,28 @@ def test_a_failed_ingest_before_commit_rolls_back(tmp_path, monkeypatch):
 # ---------------------------------------------------------------- the model store
 def test_store_layout_and_snapshot_metadata(tmp_path):
     store = ModelStore(tmp_path / "store")
-    assert not store.has_current()
-    snap = store.publish(save_text("one"), {"applied_offset": 7})
+    assert not store.has_current() and store.keep == 5
+    staged: list = []
+
+    def save(directory):
+        staged.append(directory)
+        save_text("one")(directory)
+
+    snap = store.publish(save, {"applied_offset": 7, "source": tmp_path / "data.csv"})  # not JSON: as text
+    # written inside versions/ under a name the sweep of a killed writer's leftovers recognises
+    (directory,) = staged
+    assert directory.name == "model" and directory.parent.parent == store.versions_dir
+    assert directory.parent.name.startswith(".staging-")
+    assert store.current().meta["source"] == str(tmp_path / "data.csv")
     assert store.has_current() and (tmp_path / "store" / "CURRENT").read_text() == "1"
     assert snap.path == tmp_path / "store" / "versions" / "v000001"
     assert snap.meta["version"] == 1 and snap.meta["applied_offset"] == 7
     assert abs(snap.meta["created"] - time.time()) < 60
-    assert json.loads((snap.path / "snapshot.json").read_text()) == snap.meta == store.current().meta
-    assert store.current() == snap
+    assert json.loads((snap.path / "snapshot.json").read_text()) == store.current().meta
+    assert {k: v for k, v in store.current().meta.items() if k != "source"} == {
+        k: v for k, v in snap.meta.items() if k != "source"
+    }
+    assert (store.current().version, store.current().path) == (snap.version, snap.path)
     assert not (tmp_path / "store" / "CURRENT.tmp").exists()
 
 

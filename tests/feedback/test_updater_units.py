@@ -71,12 +71,14 @@ def test_to_interactions_of_no_positives_is_empty():
     got = to_interactions([e("1", "10", "skip"), e("1", "10", "dislike")], pipe, FeedbackConfig())
     assert len(got) == 0 and got.users.name == "user" and got.items.name == "item"
     assert len(got.users) == 0 and len(got.items) == 0 and got.weight.dtype == np.float32
+    assert got.user.dtype == np.int32 and got.item.dtype == np.int32  # internal ids, like any Interactions
 
 
 def test_apply_negatives_removes_only_present_known_pairs():
     matrix = sp.csr_matrix(np.array([[1.0, 0.0, 2.0], [0.0, 3.0, 0.0]]))
     pipe = fake_pipeline(["a", "b"], ["x", "y", "z"], matrix)
     events = [
+        e("a", "x", "dislike"),  # present (internal ids 0, 0): removed
         e("a", "z", "dislike"),  # present: removed
         e("b", "y", "skip"),  # present: removed
         e("a", "y", "skip"),  # not in the matrix: nothing to remove
@@ -84,8 +86,8 @@ def test_apply_negatives_removes_only_present_known_pairs():
         e("a", "new", "dislike"),  # unknown item
         e("b", "x", "click"),  # positive: ignored
     ]
-    assert apply_negatives(events, pipe, FeedbackConfig()) == 2
-    assert pipe.generator.als.removed == [([0, 1], [2, 1])]
+    assert apply_negatives(events, pipe, FeedbackConfig()) == 3
+    assert pipe.generator.als.removed == [([0, 0, 1], [0, 2, 1])]
     off = FeedbackConfig(negatives_remove_positive=False)
     assert apply_negatives(events, pipe, off) == 0 and len(pipe.generator.als.removed) == 1
     # nothing known, nothing present, no negatives: no call at all

@@ -219,7 +219,9 @@ def test_feature_grids_replace_the_weight_grid_for_their_feature():
     )
     fusion = LinearFusion(cfg).fit({"lm": lm, "request": request}, items, targets)
     assert fusion.weights == {"lm": 1.0, "request": 1.0} and fusion.valid_ndcg == 1.0
-    plain = LinearFusion(cfg.model_copy(update={"feature_grids": {}})).fit({"lm": lm, "request": request}, items, targets)
+    plain = LinearFusion(cfg.model_copy(update={"feature_grids": {}})).fit(
+        {"lm": lm, "request": request}, items, targets
+    )
     assert plain.weights == {"lm": 1.0, "request": 0.0} and plain.valid_ndcg == 0.0
 
 

@@ -99,5 +99,5 @@ def test_prompts_keep_their_last_tokens(scorer):
     assert scorer._fit(prompt, reserve=10) == list(range(46, 100))
     assert scorer._fit(prompt[:63]) == prompt[:63]  # exactly the budget: unchanged
     assert scorer._fit((5, 6)) == [5, 6]
-    with pytest.raises(ConfigError, match="empty prompt"):
+    with pytest.raises(ConfigError, match="^empty prompt$"):
         scorer._fit([])

@@ -121,16 +121,18 @@ def test_intention_fraction(genre_data):
 
 # ---------------------------------------------------------------- the losses, against a by-hand computation
 def loss_batch(tokenizer: RecTokenizer) -> list[Example]:
-    """Two windows of different lengths (the shorter is right-padded in the batch); the first one's
-    hard negatives include its own last target, which must not count as a negative."""
+    """Two windows of different lengths (the shorter is right-padded in the batch). The first has no
+    hard negatives (it is skipped, not the end of that loss), item 0 follows its first position (an item
+    token, never a text target of the LM loss); the second has three targets (its last one is contrasted
+    with the hard negatives) and its own last target among its negatives, which must not count."""
     text = tokenizer.encode_text(" Toy Story Heat")[:3]
     item = tokenizer.item_token_id
-    a = Example(
-        [tokenizer.eos_id, text[0], item(3), text[1], text[2], item(5)],
-        [(1, 3), (4, 5)],
+    a = Example([tokenizer.eos_id, item(0), text[0]], [(0, 0)], np.empty(0, np.int64))
+    b = Example(
+        [tokenizer.eos_id, text[0], item(3), item(8), text[1], item(5)],
+        [(1, 3), (2, 8), (4, 5)],
         np.array([5, 7, 0, 11]),  # item 0 is a negative like any other
     )
-    b = Example([tokenizer.eos_id, item(1), text[0]], [(0, 1)], np.empty(0, np.int64))
     return [a, b]
 
 
@@ -162,7 +164,7 @@ def batch_loss(model, tokenizer, batch, seed: int = 0, **weights) -> float:
 def test_batch_loss_is_the_weighted_sum_of_the_three_losses(tokenizer):
     model = fresh_model(tokenizer).eval()
     batch = loss_batch(tokenizer)
-    lm, listwise, hard = reference_losses(model, tokenizer, batch, {0: [7, 0, 11]})
+    lm, listwise, hard = reference_losses(model, tokenizer, batch, {1: [7, 0, 11]})
     assert min(lm, listwise, hard) > 0.1  # a random model: every term is far from 0
     off = {"lm_weight": 0.0, "listwise_weight": 0.0, "hard_negative_weight": 0.0}
     assert batch_loss(model, tokenizer, batch, **{**off, "lm_weight": 1.0}) == pytest.approx(lm, abs=1e-5)
@@ -183,7 +185,7 @@ def test_hard_negatives_are_sampled_without_replacement(tokenizer):
     model = fresh_model(tokenizer).eval()
     batch = loss_batch(tokenizer)
     pairs = [[7, 0], [7, 11], [0, 11], [0, 7], [11, 7], [11, 0]]
-    allowed = [reference_losses(model, tokenizer, batch, {0: p})[2] for p in pairs]
+    allowed = [reference_losses(model, tokenizer, batch, {1: p})[2] for p in pairs]
     off = {"lm_weight": 0.0, "listwise_weight": 0.0, "hard_negative_weight": 1.0, "hard_negatives": 2}
     seen = set()
     for seed in range(12):
@@ -192,6 +194,18 @@ def test_hard_negatives_are_sampled_without_replacement(tokenizer):
         assert match, (seed, got, allowed)
         seen.add(min(match) % 3)
     assert len(seen) > 1  # sampled, not always the first two
+    singles = [reference_losses(model, tokenizer, batch, {1: [n]})[2] for n in (7, 0, 11)]
+    got = batch_loss(model, tokenizer, batch, **{**off, "hard_negatives": 1})
+    assert min(abs(v - got) for v in singles) < 1e-5, (got, singles)
+
+
+def test_hard_negative_pools_of_different_sizes_share_one_batch(tokenizer):
+    model = fresh_model(tokenizer).eval()
+    a, b = loss_batch(tokenizer)
+    a = Example(a.ids, a.item_targets, np.array([2]))
+    want = reference_losses(model, tokenizer, [a, b], {0: [2], 1: [7, 0, 11]})[2]
+    off = {"lm_weight": 0.0, "listwise_weight": 0.0, "hard_negative_weight": 1.0, "hard_negatives": 4}
+    assert batch_loss(model, tokenizer, [a, b], **off) == pytest.approx(want, abs=1e-5)
 
 
 def test_a_batch_without_item_targets_or_negatives_has_only_the_lm_loss(tokenizer):
