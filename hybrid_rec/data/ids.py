@@ -34,6 +34,7 @@ class IdMap:
             raise DataError(f"{name}: ids must not be missing (NaN/None)")
         if not index.is_unique:
             dup = index[index.duplicated()][0]
+            dup = dup.item() if isinstance(dup, np.generic) else dup  # 1, not np.int64(1)
             raise DataError(f"{name}: duplicate id {dup!r} in IdMap")
         self._index = index
 

@@ -90,6 +90,8 @@ def test_name_repr_equality_and_hash():
     assert hash(m) == id(m) and {m: 1}[m] == 1  # hashed by identity
     with pytest.raises(DataError, match=r"^id: duplicate id 'a' in IdMap$"):
         IdMap(["b", "a", "a"])
+    with pytest.raises(DataError, match=r"^item: duplicate id 1 in IdMap$"):  # the id as written, not np.int64(1)
+        IdMap([1, 2, 1], name="item")
     with pytest.raises(DataError, match=r"^user: ids must not be missing \(NaN/None\)$"):
         IdMap(["a", None], name="user")
     from_index = IdMap(pd.Index([3, 4], name="ignored"), name="user")
