@@ -44,7 +44,7 @@ class RequestsConfig(StrictModel):
 
 
 @lru_cache(maxsize=4)
-def _shared_encoder(config_json: str) -> TextEncoder:
+def shared_encoder(config_json: str) -> TextEncoder:
     """One loaded encoder per configuration in this process (they hold no per-use state)."""
     return build_encoder(TextEncoderConfig.model_validate_json(config_json))
 
@@ -60,7 +60,7 @@ class RequestStage:
 
     @property
     def encoder(self) -> TextEncoder:
-        return _shared_encoder(self.config.encoder.model_dump_json())
+        return shared_encoder(self.config.encoder.model_dump_json())
 
     def bind(self, items: IdMap) -> RequestStage:
         """Use `items` (the generator's id map) from now on."""

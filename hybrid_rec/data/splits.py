@@ -44,6 +44,23 @@ def leave_last_out(interactions: Interactions, min_interactions: int = 3) -> Spl
     Ties in timestamp are broken by input row order (a later row counts as later). Users with
     fewer than `min_interactions` interactions stay in train only.
     """
+    stage = leave_last_out_stage(interactions, min_interactions)
+    counts = interactions.user_counts()
+    return Split(
+        train=interactions.subset(stage == 0),
+        valid=interactions.subset(stage == 1),
+        test=interactions.subset(stage == 2),
+        train_valid=interactions.subset(stage != 2),
+        info={
+            "kind": "leave_last_out",
+            "min_interactions": min_interactions,
+            "train_only_users": int(((counts > 0) & (counts < min_interactions)).sum()),
+        },
+    )
+
+
+def leave_last_out_stage(interactions: Interactions, min_interactions: int = 3) -> np.ndarray:
+    """Per row: 2 = the user's last interaction (test), 1 = the second last (validation), 0 = train."""
     if min_interactions < 3:
         raise ConfigError(f"min_interactions must be >= 3 (one train, one valid, one test row), got {min_interactions}")
     n = len(interactions)
@@ -55,20 +72,7 @@ def leave_last_out(interactions: Interactions, min_interactions: int = 3) -> Spl
     rank[order] = np.arange(n) - starts  # position of each row within its user's timeline
     from_end = counts[interactions.user] - 1 - rank
     eligible = counts[interactions.user] >= min_interactions
-    test = eligible & (from_end == 0)
-    valid = eligible & (from_end == 1)
-    train = ~(test | valid)
-    return Split(
-        train=interactions.subset(train),
-        valid=interactions.subset(valid),
-        test=interactions.subset(test),
-        train_valid=interactions.subset(~test),
-        info={
-            "kind": "leave_last_out",
-            "min_interactions": min_interactions,
-            "train_only_users": int(((counts > 0) & (counts < min_interactions)).sum()),
-        },
-    )
+    return np.where(eligible & (from_end == 0), 2, np.where(eligible & (from_end == 1), 1, 0))
 
 
 def _seen_mask(rows: Interactions, seen: Interactions) -> np.ndarray:
@@ -145,4 +149,41 @@ def random_holdout(
         interactions,
         stage,
         {"kind": "random", "test_fraction": test_fraction, "valid_fraction": valid_fraction, "seed": seed},
+    )
+
+
+def cold_item_split(
+    interactions: Interactions, fraction: float = 0.1, seed: int = 0, min_interactions: int = 3
+) -> Split:
+    """Items nobody has interacted with, evaluated: a seeded `fraction` of the items with interactions
+    is held out entirely (every row of theirs is removed from the fits), and the test rows are the
+    leave-last-out test rows whose item is one of them (the other users' last rows are used nowhere).
+    Validation is the leave-last-out validation on the other items. The held-out items stay in the id maps (catalog items without interactions),
+    so a method can reach them only through what it knows besides interactions (their text).
+    """
+    if not 0 < fraction < 1:
+        raise ConfigError(f"cold_items: fraction must be in (0, 1), got {fraction}")
+    present = np.flatnonzero(interactions.item_counts() > 0)
+    n_cold = max(1, round(fraction * len(present)))
+    cold = np.zeros(interactions.n_items, bool)
+    cold[np.random.default_rng(seed).choice(present, n_cold, replace=False)] = True
+    last = leave_last_out_stage(interactions, min_interactions)
+    warm_row = ~cold[interactions.item]
+    test = (last == 2) & ~warm_row
+    valid = (last == 1) & warm_row
+    fit = (last != 2) & warm_row
+    return Split(
+        train=interactions.subset(fit & ~valid),
+        valid=interactions.subset(valid),
+        test=interactions.subset(test),
+        train_valid=interactions.subset(fit),
+        info={
+            "kind": "cold_items",
+            "min_interactions": min_interactions,
+            "fraction": fraction,
+            "seed": seed,
+            "cold_items": int(n_cold),
+            "cold_rows_removed": int((~warm_row).sum() - test.sum()),  # fit rows of held-out items
+            "warm_test_rows_dropped": int(((last == 2) & warm_row).sum()),  # last rows of warm items: unused
+        },
     )

@@ -26,7 +26,7 @@ from hybrid_rec.config import StrictModel
 from hybrid_rec.data.catalog import ItemCatalog, genre_request
 from hybrid_rec.data.config import DatasetConfig, build_dataset
 from hybrid_rec.data.interactions import Interactions
-from hybrid_rec.data.splits import Split, Stage, leave_last_out, random_holdout, temporal_split
+from hybrid_rec.data.splits import Split, Stage, cold_item_split, leave_last_out, random_holdout, temporal_split
 from hybrid_rec.errors import ConfigError
 from hybrid_rec.evaluate.methods import METHODS, FitContext, Method, RequestMethod
 from hybrid_rec.evaluate.metrics import (
@@ -46,11 +46,13 @@ log = logging.getLogger(__name__)
 class SplitConfig(StrictModel):
     """How to split; see `hybrid_rec.data.splits` for the exact rules of each kind."""
 
-    kind: Literal["leave_last_out", "temporal", "random"] = Field(
+    kind: Literal["leave_last_out", "temporal", "random", "cold_items"] = Field(
         "leave_last_out",
         description="'leave_last_out' (each user's last event is test, the second last validation), "
-        "'temporal' (a global time cut) or 'random' (a seeded per-row holdout).",
+        "'temporal' (a global time cut), 'random' (a seeded per-row holdout) or 'cold_items' (a share of "
+        "the items held out of every fit; test = the last events of those items).",
     )
+    cold_fraction: float = Field(0.1, gt=0, lt=1, description="cold_items: the share of items held out entirely.")
     min_interactions: int = Field(
         3, description="leave_last_out: users with fewer events stay in train only (at least 3)."
     )
@@ -66,7 +68,7 @@ class SplitConfig(StrictModel):
     valid_fraction: float = Field(
         0.1, description="random: probability that a row is validation, in [0, 1); with test_fraction below 1."
     )
-    seed: int = Field(0, description="random: seed of the holdout draw.")
+    seed: int = Field(0, description="random / cold_items: seed of the draw.")
 
 
 class EvaluationConfig(StrictModel):
@@ -170,6 +172,8 @@ def expand_grid(name: str, params: dict[str, Any]) -> tuple[str, list[StrictMode
 def build_split(cfg: SplitConfig, interactions: Interactions) -> Split:
     if cfg.kind == "leave_last_out":
         return leave_last_out(interactions, cfg.min_interactions)
+    if cfg.kind == "cold_items":
+        return cold_item_split(interactions, cfg.cold_fraction, cfg.seed, cfg.min_interactions)
     if cfg.kind == "temporal":
         return temporal_split(
             interactions,

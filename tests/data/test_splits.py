@@ -236,3 +236,26 @@ def test_random_holdout_shares_and_seed():
             match=rf"^random_holdout: fractions must be in \[0, 1\) and sum below 1, got test={test_fraction}, valid={valid_fraction}$",
         ):
             random_holdout(inter, test_fraction=test_fraction, valid_fraction=valid_fraction)
+
+
+def test_cold_item_split_holds_items_out_entirely(synthetic):
+    from hybrid_rec.data.splits import cold_item_split
+
+    inter = synthetic.interactions
+    split = cold_item_split(inter, fraction=0.2, seed=1)
+    fitted_items = set(np.unique(split.train_valid.item).tolist())
+    present = set(np.unique(inter.item).tolist())
+    cold = present - fitted_items
+    assert len(cold) == split.info["cold_items"] == round(0.2 * len(present))
+    # the test rows are exactly the leave-last-out test rows of cold items; no fit sees a cold item
+    lloo = leave_last_out(inter)
+    expected = {(u, i) for u, i in zip(lloo.test.user.tolist(), lloo.test.item.tolist(), strict=True) if i in cold}
+    got = set(zip(split.test.user.tolist(), split.test.item.tolist(), strict=True))
+    assert got == expected and len(got) > 0
+    assert not (set(np.unique(split.train.item).tolist()) | set(np.unique(split.valid.item).tolist())) & cold
+    assert_final_fit_is_clean(split)
+    unused = split.info["cold_rows_removed"] + split.info["warm_test_rows_dropped"]
+    assert len(split.train_valid) + len(split.test) + unused == len(inter)
+    again = cold_item_split(inter, fraction=0.2, seed=1)
+    assert np.array_equal(again.test.item, split.test.item)
+    assert not np.array_equal(cold_item_split(inter, fraction=0.2, seed=2).test.item, split.test.item)

@@ -265,3 +265,18 @@ def test_the_intention_task_scores_every_method(tmp_path):
     assert f"| hybrid | yes | {hybrid['users']} | {hybrid['without_request']:.4f} | {hybrid['with_request']:.4f} |" in table
     assert f"| als | no | {als['users']} |" in table
 
+
+
+def test_the_cold_item_split_in_the_harness(tmp_path):
+    """Test items nobody interacted with: popularity (interactions only) can never reach them; the
+    content baseline reaches them through their text."""
+    cfg = {
+        **SMALL,
+        "split": {"kind": "cold_items", "cold_fraction": 0.2, "seed": 3},
+        "evaluation": {"bootstrap": 50, "comparisons": ["content_vs_popularity"]},
+        "methods": {"popularity": {}, "content": {"encoder": {"kind": "hashing"}}},
+    }
+    report = run_compare(CompareConfig.from_dict(cfg), tmp_path / "cold", progress=False)
+    assert report["protocol"]["split_info"]["kind"] == "cold_items" and report["protocol"]["test_users"] > 0
+    assert report["methods"]["popularity"]["test"]["ndcg@10"] == 0.0
+    assert report["methods"]["content"]["test"]["ndcg@10"] > 0.0

@@ -10,6 +10,8 @@ from hybrid_rec.data import leave_last_out
 from hybrid_rec.evaluate.methods import (
     METHODS,
     ALSMethod,
+    ContentConfig,
+    ContentMethod,
     FaissKNNConfig,
     FaissKNNMethod,
     FitContext,
@@ -91,6 +93,26 @@ class TestFaissKNN(MethodContract):
 
     def make(self):
         return FaissKNNMethod(FaissKNNConfig(factors=8, iterations=5))
+
+
+class TestContent(MethodContract):
+    kind = "content"
+
+    def make(self):
+        return ContentMethod(ContentConfig(encoder={"kind": "hashing"}))
+
+    def test_profile_is_the_decayed_history(self, synthetic):
+        """Scores equal the hand-computed profile: decay-weighted text embeddings of the recent items."""
+        from hybrid_rec.text import HashingEncoder
+
+        inter = synthetic.interactions
+        method = self.make().fit(inter, FitContext(catalog=synthetic.catalog))
+        emb = HashingEncoder().encode([synthetic.catalog.describe(i) for i in inter.items.ids])
+        user = 5
+        rows = np.flatnonzero(inter.user == user)
+        recent = inter.item[rows[np.argsort(-inter.timestamp[rows], kind="stable")]][:20]
+        expected = (0.8 ** np.arange(len(recent))) @ emb[recent] @ emb.T
+        np.testing.assert_allclose(method.score(np.array([user]))[0], expected, rtol=1e-5, atol=1e-6)
 
 
 class TestGPT2(MethodContract):
