@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TypeVar
+
 
 class HybridRecError(Exception):
     """Base class of all hybrid_rec errors."""
@@ -9,6 +11,17 @@ class HybridRecError(Exception):
 
 class NotFittedError(HybridRecError):
     """A model was used before `fit` (or `load`)."""
+
+
+T = TypeVar("T")
+
+
+def require_fitted(state: T | None, what: str, fix: str = "call fit() or load() first") -> T:
+    """`state` when it is set, else `NotFittedError` naming `what` and the fix: the one check behind
+    every component's `fitted` accessor (so the type checker sees non-optional parts)."""
+    if state is None:
+        raise NotFittedError(f"{what} is not fitted; {fix}")
+    return state
 
 
 class UnknownIdError(HybridRecError, KeyError):

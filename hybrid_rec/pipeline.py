@@ -30,7 +30,7 @@ from hybrid_rec.data.config import DatasetConfig, build_dataset
 from hybrid_rec.data.ids import as_id_array
 from hybrid_rec.data.interactions import Interactions
 from hybrid_rec.data.splits import leave_last_out
-from hybrid_rec.errors import ConfigError, DataError, NotFittedError
+from hybrid_rec.errors import ConfigError, DataError, NotFittedError, require_fitted
 from hybrid_rec.explain import Explainer, Recommendation
 from hybrid_rec.persist import load_config, save_config
 from hybrid_rec.policy import OnUnknown, check_on_unknown
@@ -168,6 +168,7 @@ class ScoredCandidates:
     excluded: np.ndarray
     requests: list[str | None]
     steered: np.ndarray  # rows with a request or a session's "more / less like": request fusion weights
+    recent: np.ndarray | None = None  # the session's recent items the LM read (internal ids)
 
 
 def read_requests(
@@ -261,7 +262,7 @@ def score_candidates(
     if match is not None:
         features["request"] = match
     steered = [r is not None or i is not None for r, i in zip(asked, intents, strict=True)]
-    return ScoredCandidates(cands.items, features, excluded, asked, np.asarray(steered, bool))
+    return ScoredCandidates(cands.items, features, excluded, asked, np.asarray(steered, bool), ids.recent)
 
 
 class HybridPipeline:
@@ -277,9 +278,7 @@ class HybridPipeline:
     @property
     def fitted(self) -> FittedPipeline:
         """The fitted components, or `NotFittedError`."""
-        if self._state is None:
-            raise NotFittedError("HybridPipeline is not fitted; call fit() or load() first")
-        return self._state
+        return require_fitted(self._state, "HybridPipeline")
 
     @property
     def generator(self) -> CandidateGenerator:
@@ -432,11 +431,10 @@ class HybridPipeline:
         if len(known):
             users = internal[known]
             scored = self.score_candidates(users, requests=[request] * len(users), session=session)
-            recent = _SessionIds.of(gen, session).recent
             top, fused = self._rank(scored, k)
             for row, pos in enumerate(known):
                 own = {name: v[row : row + 1] for name, v in scored.features.items()}
-                text = self._instruction_text(int(users[row]), scored.requests[row], recent)
+                text = self._instruction_text(int(users[row]), scored.requests[row], scored.recent)
                 items = scored.items[row]
                 out[int(pos)] = explainer.ranked(ids[pos], top.items[row], items, own, fused[row : row + 1], text)
         unknown = np.flatnonzero(internal < 0)

@@ -15,7 +15,7 @@ from hybrid_rec._threads import blas_threads
 from hybrid_rec.config import StrictModel
 from hybrid_rec.data.ids import IdMap, as_id_array
 from hybrid_rec.data.interactions import Interactions
-from hybrid_rec.errors import ConfigError, DataError, NotFittedError
+from hybrid_rec.errors import ConfigError, DataError, require_fitted
 from hybrid_rec.persist import load_config, require, save_config
 
 log = logging.getLogger(__name__)
@@ -168,23 +168,17 @@ class ALSModel:
         return self._model is not None
 
     def _fitted(self) -> AlternatingLeastSquares:
-        if self._model is None:
-            raise NotFittedError("ALSModel is not fitted; call fit(interactions) first")
-        return self._model
+        return require_fitted(self._model, "ALSModel", "call fit(interactions) first")
 
     @property
     def users(self) -> IdMap:
         """The user id map (rows of `user_factors`), or `NotFittedError`."""
-        if self._users is None:
-            raise NotFittedError("ALSModel is not fitted; call fit(interactions) first")
-        return self._users
+        return require_fitted(self._users, "ALSModel", "call fit(interactions) first")
 
     @property
     def items(self) -> IdMap:
         """The item id map (rows of `item_factors`), or `NotFittedError`."""
-        if self._items is None:
-            raise NotFittedError("ALSModel is not fitted; call fit(interactions) first")
-        return self._items
+        return require_fitted(self._items, "ALSModel", "call fit(interactions) first")
 
     @property
     def user_factors(self) -> np.ndarray:

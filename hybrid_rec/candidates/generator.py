@@ -32,7 +32,7 @@ from hybrid_rec.candidates.sources import (
 from hybrid_rec.config import StrictModel
 from hybrid_rec.data.ids import IdMap, as_id_array
 from hybrid_rec.data.interactions import Interactions
-from hybrid_rec.errors import ConfigError, NotFittedError
+from hybrid_rec.errors import ConfigError, require_fitted
 from hybrid_rec.persist import load_arrays, load_config, save_arrays, save_config
 from hybrid_rec.policy import OnUnknown, check_on_unknown
 from hybrid_rec.topk import TopK
@@ -124,9 +124,7 @@ class CandidateGenerator:
     @property
     def fitted(self) -> _Fitted:
         """The fitted parts, or `NotFittedError`."""
-        if self._state is None:
-            raise NotFittedError("CandidateGenerator is not fitted; call fit(interactions) first")
-        return self._state
+        return require_fitted(self._state, "CandidateGenerator", "call fit(interactions) first")
 
     @property
     def is_fitted(self) -> bool:

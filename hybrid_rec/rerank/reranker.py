@@ -17,7 +17,7 @@ from hybrid_rec.config import StrictModel
 from hybrid_rec.data.catalog import ItemCatalog
 from hybrid_rec.data.ids import IdMap
 from hybrid_rec.data.interactions import Interactions
-from hybrid_rec.errors import DataError, NotFittedError
+from hybrid_rec.errors import DataError, require_fitted
 from hybrid_rec.metrics import ranking_metrics
 from hybrid_rec.persist import load_arrays, load_config, save_arrays, save_config
 from hybrid_rec.rerank.model import LMConfig, build_model, load_pretrained, resolve_device, save_pretrained, set_threads
@@ -105,9 +105,7 @@ class GPT2Reranker:
     @property
     def fitted(self) -> _Fitted:
         """The fitted parts, or `NotFittedError`."""
-        if self._state is None:
-            raise NotFittedError("GPT2Reranker is not fitted; call fit() or load() first")
-        return self._state
+        return require_fitted(self._state, "GPT2Reranker")
 
     @property
     def is_fitted(self) -> bool:
