@@ -114,6 +114,13 @@ class HybridRecommender:
         recs = self._ready().recommend([user_id], k, request=request)
         return recs[0] if recs else []
 
+    def add_items(self, items: pd.DataFrame, *, id_column: str = "item_id") -> list[object]:
+        """Add (or re-describe) catalog items, recommendable at once from their text, before anyone
+        has used them. `items`: one row per item with the catalog's fields (title, year, genres, ...)
+        and the id in `id_column` (or as the index). Returns the ids that are new to the model."""
+        rows = items.set_index(id_column) if id_column in items.columns else items
+        return list(self._ready().add_items(rows))
+
     def save(self, directory: str | Path) -> None:
         self._ready().save(directory)
 

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import TypedDict
 
 import numpy as np
+import pandas as pd
 import scipy.sparse as sp
 from pydantic import Field
 
@@ -95,10 +96,13 @@ class ExternalFactors:
         )
 
 
-def fit_generator(config: CandidatesConfig, rows: Interactions, external: ExternalFactors | None) -> CandidateGenerator:
-    """The first stage on `rows`, with ALS trained here or taken from `external` factors."""
+def fit_generator(
+    config: CandidatesConfig, rows: Interactions, external: ExternalFactors | None, catalog: ItemCatalog | None = None
+) -> CandidateGenerator:
+    """The first stage on `rows`, with ALS trained here or taken from `external` factors; with a
+    `catalog`, items without interactions get vectors predicted from their text."""
     als = external.als_for(rows, config) if external is not None else None
-    return CandidateGenerator(config).fit(rows, als=als)
+    return CandidateGenerator(config).fit(rows, als=als, catalog=catalog)
 
 
 def train_reranker(
@@ -116,14 +120,20 @@ def train_reranker(
         users = np.arange(len(train.users))
         items = generator.generate(users, config.hard_negatives_from).items
         negatives = {int(u): row[row >= 0] for u, row in zip(users, items, strict=True)}
-    return GPT2Reranker(config.reranker).fit(
+    reranker = GPT2Reranker(config.reranker).fit(
         train,
         catalog,
         valid=valid,
-        item_factors=generator.als.item_factors,
+        item_factors=generator.item_vectors.factors,
         hard_negatives=negatives,
         progress=progress,
     )
+    cold_map = generator.fitted.cold_map
+    if cold_map is not None and catalog is not None:  # items without interactions: their tokens from their text
+        features, _ = cold_map.featurizer.transform(catalog, generator.items.ids)
+        learned = generator.als.item_support() > 0
+        reranker.predict_item_tokens(features, learned, config.candidates.cold_start.regularization)
+    return reranker
 
 
 class RecommendOptions(TypedDict, total=False):
@@ -311,7 +321,7 @@ class HybridPipeline:
         if valid is None or len(valid) == 0:
             raise ConfigError("hybrid: early stopping and fusion weights need validation rows; pass valid=")
         if stages is None:
-            generator = fit_generator(self.config.candidates, train, self.external)
+            generator = fit_generator(self.config.candidates, train, self.external, catalog)
             stages = generator, train_reranker(self.config, generator, train, catalog, valid, progress)
         generator, reranker = stages
         stage = RequestStage(self.config.requests, reranker.catalog)
@@ -343,18 +353,49 @@ class HybridPipeline:
         """Refit the first stage on `interactions`; the LM reads them as histories; weights stay."""
         state = self.fitted
         state.reranker.set_histories(interactions)
-        self._state = replace(state, generator=fit_generator(self.config.candidates, interactions, self.external))
+        generator = fit_generator(self.config.candidates, interactions, self.external, state.reranker.catalog)
+        self._state = replace(state, generator=generator)
         return self
 
     def update(self, events: Interactions) -> tuple[np.ndarray, np.ndarray]:
-        """Absorb new events: the first stage updates incrementally and the LM reads the longer histories."""
+        """Absorb new events: the first stage updates incrementally, the LM reads the longer histories,
+        and items new to the model get item tokens predicted from their catalog text."""
         gen, rr = self.generator, self.reranker
         users, items = gen.update(events)
         u = gen.users.to_internal(events.users.to_external(events.user))
         i = gen.items.to_internal(events.items.to_external(events.item))
         rr.append_history(u, i, events.timestamp)
-        rr.users, rr.items = gen.users, gen.items
+        rr.users = gen.users
+        self._grow_items(rr.catalog)
         return users, items
+
+    def add_items(self, rows: pd.DataFrame) -> np.ndarray:
+        """Add or re-describe catalog items (`rows`: indexed by item id, the catalog's fields) and make
+        them recommendable at once, before anyone has used them: the first stage predicts their CF
+        vectors from their text and the LM gets item tokens whose embeddings their text predicts.
+        Returns the external ids that are new to the model."""
+        state = self.fitted
+        catalog = state.reranker.catalog
+        if catalog is None:
+            raise ConfigError("add_items: the model was trained without a catalog; item text has nowhere to go")
+        catalog = catalog.merged(rows)
+        before = len(state.generator.items)
+        state.generator.add_items(state.generator.items.coerce(rows.index.to_numpy()), catalog)
+        self._grow_items(catalog)
+        return state.generator.items.ids[before:]
+
+    def _grow_items(self, catalog: ItemCatalog | None) -> None:
+        """The LM and the request stage follow the first stage's (possibly grown) item map."""
+        state = self.fitted
+        gen, rr = state.generator, state.reranker
+        cold_map, grows = gen.fitted.cold_map, len(gen.items) > rr.tokenizer.n_items
+        features = None
+        if grows and cold_map is not None and catalog is not None:
+            features = cold_map.featurizer.transform(catalog, gen.items.ids)[0]
+        learned = gen.als.item_support() > 0
+        rr.add_items(gen.items, catalog, features, learned, self.config.candidates.cold_start.regularization)
+        if catalog is not state.requests.catalog:
+            self._state = replace(state, requests=RequestStage(self.config.requests, catalog))
 
     # ------------------------------------------------------------------ scoring
     def score_candidates(

@@ -60,7 +60,11 @@ TINY = HybridConfig.from_dict(
     {
         "n_candidates": 20,
         "hard_negatives_from": 10,
-        "candidates": {"n": 20, "als": {"factors": 8, "iterations": 5, "confidence": "weight"}},
+        "candidates": {
+            "n": 20,
+            "als": {"factors": 8, "iterations": 5, "confidence": "weight"},
+            "cold_start": {"features": {"encoder": {"kind": "hashing", "dim": 64}}},
+        },
         "requests": {"encoder": {"kind": "hashing"}},  # fast; tests of the real encoder use MiniLM
         "reranker": {
             "bpe_vocab_size": 300,

@@ -117,4 +117,45 @@ def test_a_catalog_with_never_interacted_items_trains_and_recommends_them(data, 
     asked = rec.recommend(["u3", "u4"], k=3, request="a documentary")
     assert set(asked["item_id"]) == {"new1", "new2", "new3"}  # reached through their text
     reranked = rec.rerank("u3", ["new2", "i1", "i2"])
-    assert "new2" in set(reranked["item_id"])  # scorable, not dropped as unknown
+    new = reranked[reranked["item_id"] == "new2"].iloc[0]  # scorable, not dropped as unknown
+    assert np.isfinite(new["lm_score"]) and np.isfinite(new["cf_scores"]["als"])  # from the vector its text predicts
+
+
+def test_items_added_after_training_are_recommendable_at_once(data, tmp_path):
+    """New catalog rows through the API: the first stage predicts their CF vectors and the LM gets
+    item tokens from their text, so a new item of a user's favourite group ranks above one of another
+    group for most users, before any event or retraining; saving and loading keeps them."""
+    import pandas as pd
+
+    from hybrid_rec.errors import DataError
+
+    rec = HybridRecommender(TINY).fit(data.interactions, data.catalog)
+    pipe = rec.pipeline
+    truth, items = data.truth, pipe.generator.items
+    first = {g: data.interactions.items.ids[int(np.flatnonzero(truth.item_group == g)[0])] for g in range(3)}
+    genre_of = {g: data.catalog.item(first[g])["genres"] for g in range(3)}
+    frame = pd.DataFrame(
+        {"item_id": ["new-a", "new-b"], "title": ["Brand new", "Also new"], "year": ["2024", "2024"],
+         "genres": [genre_of[0], genre_of[1]]}
+    )  # fmt: skip
+    assert rec.add_items(frame) == ["new-a", "new-b"]
+    assert rec.add_items(frame) == []  # re-described, not new
+    users = np.flatnonzero(np.isin(truth.user_cluster, [0, 1]))
+    prefers, lm, cf = [], [], []
+    for u in users:
+        got = rec.rerank(f"u{u}", ["new-a", "new-b"])
+        assert np.isfinite(got["lm_score"]).all() and len(got) == 2
+        want = "new-a" if truth.user_cluster[u] == 0 else "new-b"
+        prefers.append(got["item_id"].iloc[0] == want)
+        by = got.set_index("item_id")
+        other = ({"new-a", "new-b"} - {want}).pop()
+        lm.append(by.loc[want, "lm_score"] > by.loc[other, "lm_score"])  # the LM's predicted token alone
+        cf.append(by.loc[want, "cf_scores"]["als"] > by.loc[other, "cf_scores"]["als"])  # the predicted vector alone
+    assert np.mean(prefers) > 0.75 and np.mean(lm) > 0.7 and np.mean(cf) > 0.8  # chance: 0.5
+    rec.save(tmp_path / "m")
+    back = HybridRecommender.load(tmp_path / "m")
+    assert back.pipeline.reranker.tokenizer.n_items == len(back.pipeline.generator.items) == len(items) + 2
+    same = back.rerank(f"u{users[0]}", ["new-a", "new-b"])
+    assert same["item_id"].tolist() == rec.rerank(f"u{users[0]}", ["new-a", "new-b"])["item_id"].tolist()
+    with pytest.raises(DataError, match="plot"):
+        rec.add_items(pd.DataFrame({"item_id": ["x"], "plot": ["..."]}))

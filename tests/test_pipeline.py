@@ -267,3 +267,25 @@ def test_unknown_more_like_ids_change_nothing(trained_dir):
     plain = [(r.item_id, r.score) for r in pipe.recommend(["u1"], 5)[0]]
     got = [(r.item_id, r.score) for r in pipe.recommend(["u1"], 5, session=Session.of(more_like=["no-such"]))[0]]
     assert got == plain
+
+
+def test_items_nobody_used_are_ranked_for_the_users_their_text_suits():
+    """Cold items (all their rows held out) are scored by the vectors and item tokens their text
+    predicts: ranked over the cold items alone, the first is of the user's own group (genres name it)."""
+    import scipy.sparse as sp
+
+    from hybrid_rec.data.splits import cold_item_split
+    from hybrid_rec.data.synthetic import make_synthetic
+    from tests.conftest import TINY
+
+    ds = make_synthetic(n_users=150, n_items=60, n_clusters=3, interactions_per_user=14, seed=11)
+    split = cold_item_split(ds.interactions, 0.2, seed=2)
+    pipe = HybridPipeline(TINY).fit(split.train, ds.catalog, valid=split.valid)
+    warm = split.train.item_counts() > 0
+    users = np.arange(len(pipe.generator.users))
+    only_cold = sp.csr_matrix(np.broadcast_to(warm, (len(users), len(warm))).astype(np.float32))
+    top = pipe.recommend_internal(users, 3, exclude=only_cold)
+    assert (top.items >= 0).all() and not warm[top.items].any()
+    assert np.isfinite(pipe.reranker.score(users[:5], top.items[:5])).all()  # the LM scores them too
+    truth = ds.truth
+    assert (truth.item_group[top.items[:, 0]] == truth.user_cluster[users]).mean() > 0.8  # chance: 1/3

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Literal
 
@@ -239,6 +240,22 @@ class ALSModel:
         model.item_factors = _grow(model.item_factors, shape[1])
         model._XtX = model._YtY = None  # cached Gram matrices are stale once rows change
         return np.unique(u), np.unique(i)
+
+    def add_items(self, item_ids: Iterable[object] | np.ndarray) -> np.ndarray:
+        """Grow the item map by the ids it lacks, with no interactions (zero factors, no support): a
+        catalog item nobody has used yet. Returns the internal ids of all of `item_ids`."""
+        self._fitted()
+        ids = as_id_array(item_ids)
+        self._items = self.items.extend(ids)
+        shape = (len(self.users), len(self.items))
+        if shape[1] > self.user_items.shape[1]:
+            matrix = self.user_items.copy()
+            matrix.resize(shape)
+            self._matrix = matrix
+            model = self._fitted()
+            model.item_factors = _grow(model.item_factors, shape[1])
+            model._YtY = None
+        return self.items.to_internal(ids)
 
     def partial_fit_users(self, events: Interactions) -> np.ndarray:
         """Absorb `events` and re-solve the factors of the users they touch; returns those users' ids."""

@@ -8,7 +8,7 @@ the recent histories and popularity counts are extended.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Literal
 
@@ -17,6 +17,7 @@ import scipy.sparse as sp
 from pydantic import Field, field_validator
 
 from hybrid_rec.candidates.als import ALSConfig, ALSModel
+from hybrid_rec.candidates.cold import ColdItemMap, ColdStartConfig
 from hybrid_rec.candidates.index import IndexConfig, ItemIndex
 from hybrid_rec.candidates.sources import (
     ALSRetrieval,
@@ -25,11 +26,13 @@ from hybrid_rec.candidates.sources import (
     CandidateSource,
     ItemKNN,
     ItemKNNConfig,
+    ItemVectors,
     PopularitySource,
     RecentHistory,
     blend,
 )
 from hybrid_rec.config import StrictModel
+from hybrid_rec.data.catalog import ItemCatalog
 from hybrid_rec.data.ids import IdMap, as_id_array
 from hybrid_rec.data.interactions import Interactions
 from hybrid_rec.errors import ConfigError, require_fitted
@@ -55,6 +58,10 @@ class CandidatesConfig(StrictModel):
     )
     item_knn: ItemKNNConfig = Field(default_factory=ItemKNNConfig, description="The item-to-item source.")
     blend: BlendConfig = Field(default_factory=BlendConfig, description="How the sources' lists are merged.")
+    cold_start: ColdStartConfig = Field(
+        default_factory=ColdStartConfig,
+        description="CF vectors predicted from catalog text for items without interactions (fit with a catalog).",
+    )
 
     @field_validator("sources")
     @classmethod
@@ -79,12 +86,26 @@ class UserCandidates:
 @dataclass(frozen=True)
 class _Fitted:
     """What `fit` builds: the retrieval index, the neighbour index (if ``item_knn`` is a source),
-    the recent histories and the popularity source."""
+    the recent histories, the popularity source, the item vectors behind the indexes and, with a
+    catalog, the text -> vector map and its predictions for items without interactions (NaN rows:
+    none)."""
 
     mips: ItemIndex
     knn: ItemIndex | None
     history: RecentHistory
     popularity: PopularitySource
+    vectors: ItemVectors
+    cold_map: ColdItemMap | None = None
+    predicted: np.ndarray | None = None
+
+
+def _grown(predicted: np.ndarray | None, rows: int) -> np.ndarray | None:
+    """A copy of the predicted vectors with NaN rows up to `rows` (new items have no prediction yet)."""
+    if predicted is None:
+        return None
+    out = np.full((rows, predicted.shape[1]), np.nan, np.float32)
+    out[: len(predicted)] = predicted
+    return out
 
 
 class CandidateGenerator:
@@ -96,8 +117,12 @@ class CandidateGenerator:
         self._state: _Fitted | None = None
 
     # ------------------------------------------------------------------ fitting
-    def fit(self, interactions: Interactions, als: ALSModel | None = None) -> CandidateGenerator:
-        """Fit on `interactions`; a given fitted `als` (e.g. `ALSModel.from_factors`) replaces ALS training."""
+    def fit(
+        self, interactions: Interactions, als: ALSModel | None = None, catalog: ItemCatalog | None = None
+    ) -> CandidateGenerator:
+        """Fit on `interactions`; a given fitted `als` (e.g. `ALSModel.from_factors`) replaces ALS training.
+        With a `catalog`, items of the id map without interactions get vectors predicted from their text
+        (``config.cold_start``), so that they are retrieved and scored like the others."""
         if als is None:
             self.als.fit(interactions)
         else:
@@ -107,19 +132,32 @@ class CandidateGenerator:
                 )
             self.als = als
         history = RecentHistory(interactions, self.config.item_knn.history)
-        self._state = self._build(history)
+        cold_map, predicted = self._fit_cold_map(catalog)
+        self._state = self._build(history, cold_map, predicted)
         return self
 
-    def _build(self, history: RecentHistory) -> _Fitted:
-        """Indexes and popularity from the fitted ALS model."""
-        mips = ALSRetrieval.build(self.als, self.config.index).index
+    def _fit_cold_map(self, catalog: ItemCatalog | None) -> tuple[ColdItemMap | None, np.ndarray | None]:
+        """The text -> ALS factor map and its predictions for the items without interactions."""
+        if catalog is None or not self.config.cold_start.enabled:
+            return None, None
+        ids, warm = self.als.items.ids, self.als.item_support() > 0
+        cold_map = ColdItemMap.fit(catalog, ids, self.als.item_factors, warm, self.config.cold_start)
+        predicted = np.full(self.als.item_factors.shape, np.nan, np.float32)
+        if (~warm).any():
+            predicted[~warm] = cold_map.predict(catalog, ids[~warm])[0]
+        return cold_map, predicted
+
+    def _build(self, history: RecentHistory, cold_map: ColdItemMap | None, predicted: np.ndarray | None) -> _Fitted:
+        """Indexes and popularity from the fitted ALS model (and the predicted vectors of cold items)."""
+        vectors = ItemVectors.of(self.als, predicted)
+        mips = ALSRetrieval.build(self.als, self.config.index, vectors).index
         knn = None
         if "item_knn" in self.config.sources:
-            factors = self.als.item_factors
+            factors = vectors.factors
             knn = ItemIndex(factors.shape[1], self.config.index.model_copy(update={"metric": "cosine"}))
             nonzero = mips.ids[np.linalg.norm(factors[mips.ids], axis=1) > 0]
             knn.add(nonzero, factors[nonzero])
-        return _Fitted(mips, knn, history, PopularitySource(self.als.item_support()))
+        return _Fitted(mips, knn, history, PopularitySource(self.als.item_support()), vectors, cold_map, predicted)
 
     @property
     def fitted(self) -> _Fitted:
@@ -149,6 +187,11 @@ class CandidateGenerator:
         return self.fitted.popularity.generate(np.zeros(exclude.shape[0], np.int64), n, sp.csr_matrix(exclude))
 
     @property
+    def item_vectors(self) -> ItemVectors:
+        """The vectors behind the indexes: ALS factors, predicted ones for items without interactions."""
+        return self.fitted.vectors
+
+    @property
     def popularity_counts(self) -> np.ndarray:
         """Users per item in the fitted data (what the popularity source ranks by)."""
         return self.fitted.popularity.counts
@@ -160,9 +203,9 @@ class CandidateGenerator:
         out: dict[str, CandidateSource] = {}
         for name in self.config.sources:
             if name == "als":
-                out[name] = ALSRetrieval(self.als, state.mips)
+                out[name] = ALSRetrieval(self.als, state.mips, state.vectors)
             elif name == "item_knn" and state.knn is not None:
-                out[name] = ItemKNN(state.knn, state.history, self.config.item_knn, self.als)
+                out[name] = ItemKNN(state.knn, state.history, self.config.item_knn, self.als, state.vectors)
             elif name == "popularity":
                 out[name] = state.popularity
         return out
@@ -174,8 +217,8 @@ class CandidateGenerator:
         state = self.fitted
         items = np.asarray(items, dtype=np.int64)
         sources: dict[str, CandidateSource] = {
-            "als": ALSRetrieval(self.als, state.mips),
-            "item_knn": ItemKNN(state.knn, state.history, self.config.item_knn, self.als),
+            "als": ALSRetrieval(self.als, state.mips, state.vectors),
+            "item_knn": ItemKNN(state.knn, state.history, self.config.item_knn, self.als, state.vectors),
             "popularity": state.popularity,
         }
         return {name: src.score(int(user), items)[None, :].astype(np.float64) for name, src in sources.items()}
@@ -272,22 +315,40 @@ class CandidateGenerator:
         histories and popularity are extended. Returns the touched (users, items) internal ids."""
         state = self.fitted
         users, items = self.als.update(events)
-        factors = self.als.item_factors
-        support = self.als.item_support()
-        for index in (state.mips, state.knn):
-            if index is None:
-                continue
-            ok = items[(support[items] > 0) & (np.linalg.norm(factors[items], axis=1) > 0)]
-            present = np.isin(ok, index.ids)
-            if present.any():
-                index.update(ok[present], factors[ok[present]])
-            if (~present).any():
-                index.add(ok[~present], factors[ok[~present]])
+        self._refresh(state, items, _grown(state.predicted, len(self.items)))
         ext_u = events.users.to_external(events.user)
         ext_i = events.items.to_external(events.item)
         state.history.add(self.users.to_internal(ext_u), self.items.to_internal(ext_i), events.timestamp, len(self.users))
-        state.popularity.set_counts(support)
         return users, items
+
+    def _refresh(self, state: _Fitted, items: np.ndarray, predicted: np.ndarray | None) -> None:
+        """After `items` changed (new factors, new predictions, new ids): their index vectors, the
+        popularity counts and the state's vectors follow."""
+        vectors = ItemVectors.of(self.als, predicted)
+        for index in (state.mips, state.knn):
+            if index is None:
+                continue
+            ok = items[vectors.scorable[items] & (np.linalg.norm(vectors.factors[items], axis=1) > 0)]
+            present = np.isin(ok, index.ids)
+            if present.any():
+                index.update(ok[present], vectors.factors[ok[present]])
+            if (~present).any():
+                index.add(ok[~present], vectors.factors[ok[~present]])
+        state.popularity.set_counts(self.als.item_support())
+        self._state = replace(state, vectors=vectors, predicted=predicted)
+
+    def add_items(self, item_ids: list[object] | np.ndarray, catalog: ItemCatalog) -> np.ndarray:
+        """Make catalog items recommendable before anyone has used them: new ids join the item map
+        (without interactions) and every given item still without interactions gets the vector its
+        `catalog` row predicts (re-described items are predicted again). Returns their internal ids."""
+        state = self.fitted
+        internal = self.als.add_items(as_id_array(item_ids))
+        predicted = _grown(state.predicted, len(self.items))
+        if state.cold_map is not None and predicted is not None:
+            cold = internal[self.als.item_support()[internal] == 0]
+            predicted[cold] = state.cold_map.predict(catalog, self.items.to_external(cold))[0]
+        self._refresh(state, internal, predicted)
+        return internal
 
     # ------------------------------------------------------------------ persistence
     def save(self, directory: str | Path) -> None:
@@ -299,6 +360,9 @@ class CandidateGenerator:
         if state.knn is not None:
             state.knn.save(directory / "knn")
         save_arrays(directory / "history.npz", **state.history.arrays())
+        if state.cold_map is not None and state.predicted is not None:
+            state.cold_map.save(directory / "cold_map")
+            save_arrays(directory / "cold_map" / "predicted.npz", predicted=state.predicted)
 
     @staticmethod
     def load_user_ids(directory: str | Path) -> IdMap:
@@ -316,5 +380,10 @@ class CandidateGenerator:
         )
         knn = ItemIndex.load(directory / "knn") if (directory / "knn").is_dir() else None
         mips = ItemIndex.load(directory / "mips")
-        self._state = _Fitted(mips, knn, history, PopularitySource(self.als.item_support()))
+        cold_map, predicted = None, None
+        if (directory / "cold_map").is_dir():
+            cold_map = ColdItemMap.load(directory / "cold_map")
+            predicted = load_arrays(directory / "cold_map" / "predicted.npz")["predicted"]
+        vectors = ItemVectors.of(self.als, predicted)
+        self._state = _Fitted(mips, knn, history, PopularitySource(self.als.item_support()), vectors, cold_map, predicted)
         return self

@@ -12,7 +12,6 @@ An empty or nonsense request reads as no request.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from functools import lru_cache
 
 import numpy as np
 import scipy.sparse as sp
@@ -22,7 +21,8 @@ from hybrid_rec.candidates.als import ALSModel
 from hybrid_rec.config import StrictModel
 from hybrid_rec.data.catalog import ItemCatalog
 from hybrid_rec.data.ids import IdMap
-from hybrid_rec.text import TextEncoder, TextEncoderConfig, build_encoder
+from hybrid_rec.text import TextEncoder, TextEncoderConfig
+from hybrid_rec.text.config import shared_encoder
 from hybrid_rec.text.intent import Intent, IntentConfig, IntentMatcher
 from hybrid_rec.topk import TopK
 
@@ -41,12 +41,6 @@ class RequestsConfig(StrictModel):
     encoder: TextEncoderConfig = Field(
         default_factory=TextEncoderConfig, description="The sentence encoder that matches requests to catalog values."
     )
-
-
-@lru_cache(maxsize=4)
-def shared_encoder(config_json: str) -> TextEncoder:
-    """One loaded encoder per configuration in this process (they hold no per-use state)."""
-    return build_encoder(TextEncoderConfig.model_validate_json(config_json))
 
 
 class RequestStage:

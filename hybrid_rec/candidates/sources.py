@@ -134,22 +134,43 @@ def topk_sparse(scores: sp.csr_matrix, n: int, exclude: sp.csr_matrix | None = N
     return TopK(items, out)
 
 
+@dataclass(frozen=True, eq=False)
+class ItemVectors:
+    """The item vectors CF sources use: ALS factors for items with interactions, a predicted vector
+    (`hybrid_rec.candidates.cold`) for items without; ``scorable`` marks the items that have either."""
+
+    factors: np.ndarray  # [n_items, f]
+    scorable: np.ndarray  # [n_items] bool
+
+    @classmethod
+    def of(cls, als: ALSModel, predicted: np.ndarray | None = None) -> ItemVectors:
+        """ALS's factors, with `predicted` rows (NaN = none) for the items ALS has no interaction for."""
+        warm = als.item_support() > 0
+        if predicted is None:
+            return cls(als.item_factors, warm)
+        cold = ~warm & ~np.isnan(predicted[: len(warm)]).any(axis=1)
+        factors = als.item_factors.copy()
+        factors[cold] = predicted[: len(warm)][cold]
+        return cls(factors, warm | cold)
+
+
 class ALSRetrieval:
-    """User factors searched against item factors in an inner-product index."""
+    """User factors searched against item vectors in an inner-product index."""
 
     name = "als"
 
     @classmethod
-    def build(cls, als: ALSModel, config: IndexConfig | None = None) -> ALSRetrieval:
-        """Index the items that have interactions (the others are never CF candidates)."""
-        factors = als.item_factors
-        supported = np.flatnonzero(als.item_support() > 0)
-        index = ItemIndex(factors.shape[1], (config or IndexConfig()).model_copy(update={"metric": "ip"}))
-        index.add(supported, factors[supported])
-        return cls(als, index)
+    def build(cls, als: ALSModel, config: IndexConfig | None = None, vectors: ItemVectors | None = None) -> ALSRetrieval:
+        """Index the scorable items (those with interactions, and cold items with a predicted vector)."""
+        vectors = vectors or ItemVectors.of(als)
+        ids = np.flatnonzero(vectors.scorable)
+        index = ItemIndex(vectors.factors.shape[1], (config or IndexConfig()).model_copy(update={"metric": "ip"}))
+        index.add(ids, vectors.factors[ids])
+        return cls(als, index, vectors)
 
-    def __init__(self, als: ALSModel, index: ItemIndex) -> None:
+    def __init__(self, als: ALSModel, index: ItemIndex, vectors: ItemVectors | None = None) -> None:
         self.als, self.index = als, index
+        self.vectors = vectors or ItemVectors.of(als)
 
     def generate(self, users: np.ndarray, n: int, exclude: sp.csr_matrix) -> TopK:
         if len(users) == 0:
@@ -158,11 +179,11 @@ class ALSRetrieval:
         return TopK(ids, scores)
 
     def score(self, user: int, items: np.ndarray) -> np.ndarray:
-        """Factor dot product; NaN for items without interactions or a user the model lacks."""
+        """Factor dot product; NaN for items without a vector or a user the model lacks."""
         if user < 0:
             return np.full(len(items), np.nan)
-        dot = self.als.item_factors[items] @ self.als.user_factors[user]
-        return np.where(self.als.item_support()[items] > 0, dot, np.nan)
+        dot = self.vectors.factors[items] @ self.als.user_factors[user]
+        return np.where(self.vectors.scorable[items], dot, np.nan)
 
 
 class ItemKNNConfig(StrictModel):
@@ -189,10 +210,18 @@ class ItemKNN:
 
     name = "item_knn"
 
-    def __init__(self, index: ItemIndex | None, history: RecentHistory, config: ItemKNNConfig, als: ALSModel) -> None:
+    def __init__(
+        self,
+        index: ItemIndex | None,
+        history: RecentHistory,
+        config: ItemKNNConfig,
+        als: ALSModel,
+        vectors: ItemVectors | None = None,
+    ) -> None:
         if index is not None and index.config.metric != "cosine":
             raise ConfigError("ItemKNN needs an index with metric='cosine'")
         self._index, self.history, self.config, self.als = index, history, config, als
+        self.vectors = vectors or ItemVectors.of(als)
         self.n_items = len(als.items)
 
     @property
@@ -203,13 +232,14 @@ class ItemKNN:
 
     def score(self, user: int, items: np.ndarray) -> np.ndarray:
         """Decay-weighted cosine of each item to the user's recent history (the whole history window,
-        not only the top neighbours); NaN for items without interactions or a user without history."""
+        not only the top neighbours); NaN for items without a vector or a user without history."""
         recent = self.history.of(user) if user >= 0 else np.empty(0, np.int64)
         if not len(recent):
             return np.full(len(items), np.nan)
         weights = self.config.decay ** np.arange(len(recent))
-        cosine = _unit(self.als.item_factors[items]) @ _unit(self.als.item_factors[recent]).T
-        return np.where(self.als.item_support()[items] > 0, cosine @ weights, np.nan)
+        factors = self.vectors.factors
+        cosine = _unit(factors[items]) @ _unit(factors[recent]).T
+        return np.where(self.vectors.scorable[items], cosine @ weights, np.nan)
 
     def generate(self, users: np.ndarray, n: int, exclude: sp.csr_matrix) -> TopK:
         cfg = self.config

@@ -75,6 +75,21 @@ class ItemCatalog:
         return self.items.index[~self.items.index.isin(pd.Index(items.ids))].to_numpy()
 
 
+    def merged(self, rows: pd.DataFrame) -> ItemCatalog:
+        """A catalog with `rows` (indexed by item id, this catalog's fields) added; a row whose id is
+        already here replaces it. A field the catalog lacks is a `DataError` (naming it); fields the
+        rows leave out are empty for them."""
+        if not rows.index.is_unique:
+            raise DataError(f"catalog rows: item {rows.index[rows.index.duplicated()][0]!r} appears twice")
+        extra = [c for c in rows.columns if c not in self.items.columns]
+        if extra:
+            raise DataError(f"catalog rows: fields {extra} are not catalog fields ({self.fields}); drop or rename them")
+        rows = rows.reindex(columns=self.items.columns)
+        for col in self._list_columns():  # list fields stay tuples (JSON brings lists)
+            rows[col] = rows[col].map(lambda v: tuple(v) if isinstance(v, tuple | list | np.ndarray) else ())
+        kept = self.items[~self.items.index.isin(rows.index)]
+        return ItemCatalog(pd.concat([kept, rows]), self.users)
+
     def _list_columns(self) -> list[str]:
         """Item fields holding tuples / lists (e.g. genres): Parquet stores them as lists."""
         return [c for c in self.items.columns if self.items[c].map(lambda v: isinstance(v, tuple | list)).any()]

@@ -17,6 +17,7 @@ from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
+import scipy.sparse as sp
 from pydantic import Field, field_validator, model_validator
 from tqdm.auto import tqdm
 
@@ -101,6 +102,11 @@ class EvaluationConfig(StrictModel):
     intention_noun: str = Field(
         "movie", description="What an item is called in the intention task's requests (match verbalizer.noun)."
     )
+    ranked_items: Literal["all", "cold"] = Field(
+        "all",
+        description="What test lists rank: 'all' items (minus the user's fit items), or 'cold': only the items "
+        "without interactions in the fit (the item cold-start protocol of DropoutNet and CLCRec; cold_items split).",
+    )
 
     @field_validator("cutoffs")
     @classmethod
@@ -145,6 +151,8 @@ class CompareConfig(StrictModel):
             raise ValueError("methods: name at least one method")
         for name, params in self.methods.items():
             expand_grid(name, params)  # raises on unknown types or bad parameters
+        if self.evaluation.ranked_items == "cold" and self.split.kind != "cold_items":
+            raise ValueError("evaluation.ranked_items = 'cold' needs split.kind = 'cold_items'")
         for pair in self.evaluation.comparisons:
             a, sep, b = pair.partition("_vs_")
             if not sep or a not in self.methods or b not in self.methods:
@@ -196,10 +204,16 @@ def recommend_batched(
     desc: str,
     progress: bool,
     requests: list[str | None] | None = None,
+    only_cold: bool = False,
 ) -> TopK:
     """Top-k for `users` in batches, excluding each user's rows of `fit_data` (`requests`: one per
-    user, for a method that reads requests)."""
+    user, for a method that reads requests; `only_cold`: every item with fit rows is excluded too)."""
     exclude = fit_data.to_csr("binary")
+    if only_cold:
+        warm = np.flatnonzero(fit_data.item_counts() > 0)
+        rows = np.repeat(np.arange(exclude.shape[0]), len(warm))
+        every = sp.csr_matrix((np.ones(len(rows), np.float32), (rows, np.tile(warm, exclude.shape[0]))), exclude.shape)
+        exclude = sp.csr_matrix(((exclude + every) > 0).astype(np.float32))
     parts = []
     for start in tqdm(range(0, len(users), batch), desc=desc, disable=not progress, leave=False):
         chunk = users[start : start + batch]
@@ -234,7 +248,9 @@ def evaluate_stage(
     targets = split.targets(stage)
     users = np.unique(targets.user)
     start = time.perf_counter()
-    topk = recommend_batched(method, split.fit_data(stage), users, max(cfg.cutoffs), cfg.batch_users, desc, progress)
+    cold = stage == "test" and cfg.ranked_items == "cold"
+    topk = recommend_batched(method, split.fit_data(stage), users, max(cfg.cutoffs), cfg.batch_users, desc, progress,
+                             only_cold=cold)  # fmt: skip
     seconds = time.perf_counter() - start
     per_user = ranking_metrics(topk.items, targets.to_csr("binary")[users], cfg.cutoffs)
     return users, topk, per_user, seconds
@@ -275,6 +291,7 @@ def _protocol(config: CompareConfig, split: Split, shared: _TestContext) -> dict
         "cutoffs": ev.cutoffs,
         "tune_metric": ev.tune_metric,
         "full_ranking": True,
+        "ranked_items": ev.ranked_items,
         "train": len(split.train),
         "valid": len(split.valid),
         "test": len(split.test),
@@ -339,7 +356,8 @@ def score_on_test(
     if ev.intention_task:
         requests = intention_requests(split, context.catalog, ev.seed, ev.intention_noun)
         asked = recommend_batched(method, split.train_valid, users, max(ev.cutoffs), ev.batch_users,
-                                  f"intention {name}", context.progress, requests)  # fmt: skip
+                                  f"intention {name}", context.progress, requests,
+                                  only_cold=ev.ranked_items == "cold")  # fmt: skip
         with_request = ranking_metrics(asked.items, split.test.to_csr("binary")[users], ev.cutoffs)
         intention = _intention_entry(per_user, with_request, requests, isinstance(method, RequestMethod), ev)
     n_items = shared.interactions.n_items

@@ -15,7 +15,6 @@ from pydantic import Field
 
 from hybrid_rec.candidates.als import ALSConfig, ALSModel
 from hybrid_rec.candidates.generator import CandidateGenerator, CandidatesConfig
-from hybrid_rec.candidates.requests import shared_encoder
 from hybrid_rec.candidates.sources import ALSRetrieval, ItemKNNConfig, PopularitySource, RecentHistory
 from hybrid_rec.config import StrictModel
 from hybrid_rec.data.catalog import ItemCatalog
@@ -24,6 +23,7 @@ from hybrid_rec.errors import ConfigError, NotFittedError
 from hybrid_rec.pipeline import GPT2Config, HybridConfig, HybridPipeline, fit_generator, train_reranker
 from hybrid_rec.rerank.reranker import GPT2Reranker
 from hybrid_rec.text import TextEncoderConfig
+from hybrid_rec.text.config import shared_encoder
 from hybrid_rec.topk import TopK, topk_from_scores
 
 
@@ -208,7 +208,7 @@ def _fingerprint(rows: Interactions | None) -> str:
 def shared_stages(config: GPT2Config, train: Interactions, context: FitContext) -> tuple[CandidateGenerator, GPT2Reranker]:
     """A first stage fitted on `train` and the LM trained for `config` on it, trained once per process
     (the last one is kept). Callers get their own copy of the mutable parts (histories, user map)."""
-    generator = fit_generator(config.candidates, train, None)
+    generator = fit_generator(config.candidates, train, None, context.catalog)
     lm_config = GPT2Config.model_validate(config.model_dump(include=set(GPT2Config.model_fields)))
     key = (lm_config.model_dump_json(), _fingerprint(train) + _fingerprint(context.valid))
     if key not in _TRAINED:

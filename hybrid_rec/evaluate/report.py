@@ -15,8 +15,10 @@ def markdown_report(report: dict[str, Any]) -> str:
         f"# Comparison on {ds['name']}",
         "",
         f"{ds['users']} users, {ds['items']} items, {ds['interactions']} interactions. Split: "
-        f"{proto['split']} ({proto['test_users']} test users); full ranking over all items, fit items "
-        f"excluded; tuned on validation {proto['tune_metric']}, refitted on train + validation. "
+        f"{proto['split']} ({proto['test_users']} test users); "
+        + ("test lists rank only the items without fit interactions (cold-start protocol), "
+           if proto.get("ranked_items") == "cold" else "full ranking over all items, fit items excluded; ")
+        + f"tuned on validation {proto['tune_metric']}, refitted on train + validation. "
         "tune s: all fits on train (for the LM methods, the LM training); fit s: the final (re)fit.",
         "",
         f"| method | valid NDCG@{k} | test NDCG@{k} (95% CI) | test HR@{k} (95% CI) | MRR@{k} | Recall@{big} "

@@ -12,6 +12,7 @@ from pydantic import Field
 from transformers import GPT2Config, GPT2LMHeadModel
 
 from hybrid_rec._progress import hf_progress
+from hybrid_rec.candidates.cold import ridge
 from hybrid_rec.config import StrictModel
 from hybrid_rec.errors import ConfigError
 from hybrid_rec.rerank.tokenizer import RecTokenizer
@@ -78,7 +79,7 @@ def build_model(config: LMConfig, tokenizer: RecTokenizer, item_factors: np.ndar
     torch.manual_seed(config.seed)
     if config.pretrained:
         model = load_pretrained(config.pretrained)
-        model.resize_token_embeddings(tokenizer.vocab_size)
+        model.resize_token_embeddings(tokenizer.vocab_size, mean_resizing=False)  # rows set by the caller
     else:
         model = GPT2LMHeadModel(
             GPT2Config(
@@ -128,3 +129,40 @@ def init_item_embeddings(model: GPT2LMHeadModel, tokenizer: RecTokenizer, factor
     scale = float(emb.detach()[: tokenizer.base_vocab_size].std()) / max(float(projected.std()), 1e-8)
     with torch.no_grad():
         emb[tokenizer.base_vocab_size :] = torch.as_tensor(projected * scale, dtype=emb.dtype)
+
+
+def predict_item_embeddings(
+    model: GPT2LMHeadModel,
+    tokenizer: RecTokenizer,
+    features: np.ndarray,
+    learned: np.ndarray,
+    regularization: float,
+    targets: np.ndarray | None = None,
+) -> np.ndarray:
+    """Item-token embeddings of `targets` (default: the items not in `learned`) <- a ridge regression
+    from item `features` ([n_items, d]; d may be 0: the mean) to the trained embeddings of the `learned`
+    items (bool [n_items]): items the LM never saw as targets get the embedding their text predicts.
+    Returns the internal ids that were set."""
+    emb = cast(torch.nn.Embedding, model.get_input_embeddings()).weight
+    learned = np.asarray(learned, bool)
+    if len(learned) != tokenizer.n_items or len(features) != tokenizer.n_items:
+        raise ConfigError(f"item features / mask must have one row per item token ({tokenizer.n_items})")
+    targets = np.flatnonzero(~learned) if targets is None else np.asarray(targets, np.int64)
+    if not len(targets) or learned.sum() < 2:
+        return np.empty(0, np.int64)
+    rows = emb.detach()[tokenizer.base_vocab_size : tokenizer.vocab_size].float().cpu().numpy()
+    weights = ridge(features[learned], rows[learned], regularization)
+    predicted = np.hstack([features[targets], np.ones((len(targets), 1), features.dtype)]) @ weights
+    with torch.no_grad():
+        emb[tokenizer.base_vocab_size + targets] = torch.as_tensor(predicted, dtype=emb.dtype, device=emb.device)
+    return targets
+
+
+def grow_item_tokens(model: GPT2LMHeadModel, tokenizer: RecTokenizer, n_items: int) -> np.ndarray:
+    """Room for `n_items` item tokens (new ones appended after the existing ones, which keep their
+    ids); returns the new internal item ids. Their embeddings are set by `predict_item_embeddings`."""
+    new = np.arange(tokenizer.n_items, n_items)
+    if len(new):
+        tokenizer.n_items = n_items
+        model.resize_token_embeddings(tokenizer.vocab_size, mean_resizing=False)  # rows set by the caller
+    return new

@@ -20,7 +20,16 @@ from hybrid_rec.data.interactions import Interactions
 from hybrid_rec.errors import DataError, require_fitted
 from hybrid_rec.metrics import ranking_metrics
 from hybrid_rec.persist import load_arrays, load_config, save_arrays, save_config
-from hybrid_rec.rerank.model import LMConfig, build_model, load_pretrained, resolve_device, save_pretrained, set_threads
+from hybrid_rec.rerank.model import (
+    LMConfig,
+    build_model,
+    grow_item_tokens,
+    load_pretrained,
+    predict_item_embeddings,
+    resolve_device,
+    save_pretrained,
+    set_threads,
+)
 from hybrid_rec.rerank.scorer import LMScorer
 from hybrid_rec.rerank.tokenizer import RecTokenizer
 from hybrid_rec.rerank.trainer import Trainer, TrainerConfig, TrainResult, build_examples
@@ -241,6 +250,40 @@ class GPT2Reranker:
                 state.model, state.tokenizer, batch_size=self.config.batch_size, device=device, dtype=dtype
             )
         return self._scorer
+
+    def predict_item_tokens(
+        self, features: np.ndarray, learned: np.ndarray, regularization: float, targets: np.ndarray | None = None
+    ) -> np.ndarray:
+        """Give item tokens the LM never learned from interactions (`targets`, default: ``learned``
+        False) the embedding their item `features` predict (a ridge regression fitted on the learned
+        ones), so that items without interactions are scored from what they are. Returns the ids set."""
+        state = self.fitted
+        done = predict_item_embeddings(state.model, state.tokenizer, features, learned, regularization, targets)
+        self.reset_scorer()
+        return done
+
+    def add_items(
+        self,
+        items: IdMap,
+        catalog: ItemCatalog | None,
+        features: np.ndarray | None,
+        learned: np.ndarray,
+        regularization: float,
+    ) -> np.ndarray:
+        """A grown item map (and the catalog describing it): the new items get item tokens whose
+        embeddings their `features` predict ([len(items), d]; None: the mean learned embedding), so the
+        LM scores them at once. `learned` (bool [len(items)]): the tokens trained on interactions.
+        Returns the internal ids of the new tokens."""
+        state = self.fitted
+        self.catalog = catalog if catalog is not None else self.catalog
+        state.items = items
+        state.verbalizer.set_items(items, catalog)
+        new = grow_item_tokens(state.model, state.tokenizer, len(items))
+        if len(new):
+            x = np.zeros((len(items), 0), np.float32) if features is None else features
+            self.predict_item_tokens(x, np.asarray(learned, bool) & (np.arange(len(items)) < new[0]), regularization, new)
+        self.reset_scorer()
+        return new
 
     # ------------------------------------------------------------------ scoring
     def instruction(

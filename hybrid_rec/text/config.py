@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from functools import lru_cache
 from typing import Literal
 
 from pydantic import Field
@@ -79,3 +80,9 @@ def build_encoder(config: TextEncoderConfig | None = None, *, progress: bool = F
         if kind == "hashing":
             _warn_fallback()
     return ENCODERS[kind](config, progress)
+
+
+@lru_cache(maxsize=4)
+def shared_encoder(config_json: str) -> TextEncoder:
+    """One loaded encoder per configuration (its JSON) in this process: encoders hold no per-use state."""
+    return build_encoder(TextEncoderConfig.model_validate_json(config_json))

@@ -174,9 +174,12 @@ class Verbalizer:
             return [" " + self.item_text(item) + ";"]
         return [int(item), " " + self.item_text(item)]
 
-    def set_items(self, items: IdMap) -> None:
-        """A grown item map (new items from the feedback loop): their text becomes available."""
+    def set_items(self, items: IdMap, catalog: ItemCatalog | None = None) -> None:
+        """A grown item map (new items from the feedback loop or the API) and, when given, the catalog
+        that describes them: their text becomes available."""
         self.items, self._genres = items, None
+        if catalog is not None:
+            self.catalog, self._titles = catalog, {}
 
     def _history_parts(self, history: Sequence[int] | np.ndarray) -> list[list[Part]]:
         recent = list(history)[-self.config.max_history :]

@@ -6,10 +6,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from hybrid_rec.data.config import build_dataset
 from hybrid_rec.data.interactions import Interactions
 from hybrid_rec.errors import ConfigError
 from hybrid_rec.evaluate import methods as methods_mod
-from hybrid_rec.evaluate.compare import CompareConfig, run_compare
+from hybrid_rec.evaluate.compare import CompareConfig, build_split, run_compare
 from hybrid_rec.evaluate.methods import MethodSpec, Popularity, PopularityConfig
 
 SMALL = {
@@ -280,3 +281,33 @@ def test_the_cold_item_split_in_the_harness(tmp_path):
     assert report["protocol"]["split_info"]["kind"] == "cold_items" and report["protocol"]["test_users"] > 0
     assert report["methods"]["popularity"]["test"]["ndcg@10"] == 0.0
     assert report["methods"]["content"]["test"]["ndcg@10"] > 0.0
+
+
+def test_the_cold_start_protocol_ranks_only_cold_items(tmp_path):
+    """ranked_items = 'cold': every test list holds only items without fit interactions, and the hybrid
+    reaches them through the vectors and item tokens their text predicts."""
+    hybrid = {
+        **LM_METHOD,
+        "candidates": {**LM_METHOD["candidates"], "cold_start": {"features": {"text_fields": [], "fields": ["genres"]}}},
+        "requests": {"encoder": {"kind": "hashing"}},
+        "n_candidates": 30,
+    }
+    cfg = {
+        **SMALL,
+        "split": {"kind": "cold_items", "cold_fraction": 0.2, "seed": 3},
+        "evaluation": {"bootstrap": 50, "ranked_items": "cold", "comparisons": ["hybrid_vs_popularity"]},
+        "methods": {"popularity": {}, "content": {"encoder": {"kind": "hashing"}}, "hybrid": hybrid},
+    }
+    out = tmp_path / "coldrank"
+    report = run_compare(CompareConfig.from_dict(cfg), out, progress=False)
+    assert report["protocol"]["ranked_items"] == "cold"
+    ds = build_dataset(CompareConfig.from_dict(cfg).dataset)
+    split = build_split(CompareConfig.from_dict(cfg).split, ds.interactions)
+    warm = set(split.train_valid.items.to_external(np.flatnonzero(split.train_valid.item_counts() > 0)))
+    for name in ("content", "hybrid"):
+        recs = pd.read_parquet(out / "recs" / f"{name}.parquet")
+        assert len(recs) and not set(recs["item_id"]) & warm
+    assert report["methods"]["hybrid"]["test"]["ndcg@10"] > 0.0
+    assert "only the items without fit interactions" in (out / "report.md").read_text()
+    with pytest.raises(ValueError, match="cold_items"):
+        CompareConfig.from_dict({**SMALL, "evaluation": {"ranked_items": "cold"}})

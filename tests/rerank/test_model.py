@@ -6,7 +6,13 @@ import torch
 from transformers import GPT2Config, GPT2LMHeadModel
 
 from hybrid_rec.errors import ConfigError
-from hybrid_rec.rerank.model import LMConfig, build_model, init_item_embeddings, resolve_device
+from hybrid_rec.rerank.model import (
+    LMConfig,
+    build_model,
+    init_item_embeddings,
+    predict_item_embeddings,
+    resolve_device,
+)
 from hybrid_rec.rerank.tokenizer import RecTokenizer
 from tests.rerank.conftest import TINY_LM
 
@@ -53,3 +59,26 @@ def test_device_resolution_on_cpu():
 def test_tokenizer_pretrained_missing_is_a_config_error(tmp_path):
     with pytest.raises(ConfigError, match="cannot load tokenizer"):
         RecTokenizer.from_pretrained(tmp_path / "nothing-here", n_items=3)
+
+
+def test_tokens_never_learned_get_the_embedding_their_features_predict(tokenizer):
+    """Items without interactions: their token embeddings come from a regression, fitted on the learned
+    tokens, of embeddings on item features; the learned tokens stay as they are."""
+    model = build_model(LMConfig(**TINY_LM), tokenizer)
+    emb = model.get_input_embeddings().weight
+    n, base = tokenizer.n_items, tokenizer.base_vocab_size
+    rng = np.random.default_rng(0)
+    features = rng.standard_normal((n, 4)).astype(np.float32)
+    true = features @ rng.standard_normal((4, emb.shape[1])).astype(np.float32)
+    with torch.no_grad():
+        emb[base:] = torch.as_tensor(true)
+        emb[base + n - 5 :] = 0.0  # five tokens the LM "never learned"
+    learned = np.arange(n) < n - 5
+    before = emb.detach()[base:].numpy().copy()
+    done = predict_item_embeddings(model, tokenizer, features, learned, 1e-6)
+    after = emb.detach()[base:].numpy()
+    assert done.tolist() == list(range(n - 5, n))
+    assert np.allclose(after[~learned], true[~learned], atol=1e-3)
+    assert np.array_equal(after[learned], before[learned])
+    with pytest.raises(ConfigError, match="one row per item"):
+        predict_item_embeddings(model, tokenizer, features[:3], learned, 1.0)

@@ -215,8 +215,8 @@ def test_sequences_oldest_first_and_not_fitted(data):
 
 def test_text_continuations_score_items_that_have_no_token(synthetic):
     """`continuation = "text"`: a candidate is scored by the log-likelihood of its text alone, so an
-    item added after training (no item token) gets a real, finite LM score from its catalog text;
-    the item-token mode scores it NaN (see tests/feedback/test_updater.py)."""
+    item without an item token (here: the first stage grew, the LM's vocabulary did not) gets a real,
+    finite LM score from its catalog text (the pipeline also gives new items tokens: test_updater)."""
     import pandas as pd
 
     from hybrid_rec.data import leave_last_out
@@ -236,10 +236,10 @@ def test_text_continuations_score_items_that_have_no_token(synthetic):
     event = pd.DataFrame({"user_id": [pipe.generator.users.ids[1]], "item_id": ["brand-new"], "timestamp": [1e12]})
     from hybrid_rec.data import Interactions
 
-    pipe.update(Interactions.from_dataframe(event))
+    pipe.generator.update(Interactions.from_dataframe(event))
+    pipe.reranker.items = pipe.generator.items  # a grown item map, no new token
     recs = {r.item_id: r for r in pipe.rerank(user, ["brand-new", "i1", "i2"])}
     assert np.isfinite(recs["brand-new"].lm_score) and recs["brand-new"].item_text == "Brand new (2030); comedy"
     internal = pipe.generator.items.to_internal(["brand-new", "i1"])
     assert internal[0] >= pipe.reranker.tokenizer.n_items  # it really has no token
     assert np.isfinite(pipe.reranker.score(np.array([0]), internal[None, :])).all()
-    # (tests/feedback/test_updater.py: in the default item-token mode the same kind of item scores NaN)
