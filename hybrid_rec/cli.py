@@ -241,6 +241,39 @@ def feedback_apply(
                 break
 
 
+items_app = typer.Typer(help="Add catalog items to a served model.", no_args_is_help=True)
+app.add_typer(items_app, name="items")
+
+
+@items_app.command("add")
+@_user_errors
+def items_add(
+    items: Annotated[
+        Path, typer.Argument(help="CSV / Parquet / JSON lines: item_id plus catalog fields (list fields in CSV as 'A|B').")
+    ],
+    model: Annotated[Path, typer.Option("--model", "-m", help="Model store written by `hybrid-rec train`.")],
+) -> None:
+    """Publish a model version in which these items are recommendable from their text at once."""
+    import pandas as pd
+
+    from hybrid_rec.errors import DataError
+    from hybrid_rec.feedback.updater import publish_items
+    from hybrid_rec.store import ModelStore
+
+    if not items.is_file():
+        raise DataError(f"{items}: file not found")
+    if items.suffix == ".parquet":
+        frame = pd.read_parquet(items)
+    elif items.suffix in (".jsonl", ".json"):
+        frame = pd.read_json(items, lines=items.suffix == ".jsonl", dtype=False)
+    else:
+        frame = pd.read_csv(items, dtype=str, keep_default_na=False)
+    if "item_id" not in frame.columns:
+        raise DataError(f"{items}: needs an item_id column (has {list(frame.columns)})")
+    added, version = publish_items(ModelStore(model), frame.set_index("item_id"))
+    typer.echo(f"{len(frame)} items described, {len(added)} new; published version {version}")
+
+
 @app.command()
 @_user_errors
 def simulate(

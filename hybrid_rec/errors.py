@@ -41,3 +41,7 @@ class DataError(HybridRecError, ValueError):
 
 class MissingExtraError(HybridRecError, ImportError):
     """A feature needs an optional extra that is not installed; the message names the pip command."""
+
+
+class ConflictError(HybridRecError):
+    """Another writer changed the model store first (e.g. published a version): reload and retry."""

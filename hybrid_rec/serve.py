@@ -1,9 +1,10 @@
-"""REST service (FastAPI): recommend, rerank, feedback, health and version.
+"""REST service (FastAPI): recommend, rerank, feedback, items, health and version.
 
 Every request is validated against limits (k, candidates, events per call, body size); a client
 error is a 4xx with a message, never a 500. The live model version is re-read from the store's
 ``CURRENT`` before each request: a new snapshot is loaded completely, then swapped in under a lock,
-so requests never see a half-loaded model and none is dropped. Write endpoints (``/feedback``) can
+so requests never see a half-loaded model and none is dropped. Write endpoints (``/feedback``,
+``/items``: new catalog items, published as a new version of the store) can
 require an API key (header ``X-API-Key``). Bind to 127.0.0.1 unless you mean otherwise.
 """
 
@@ -27,7 +28,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from hybrid_rec._extras import require
 from hybrid_rec.config import StrictModel
-from hybrid_rec.errors import ConfigError, DataError, NotFittedError, UnknownIdError
+from hybrid_rec.errors import ConfigError, ConflictError, DataError, NotFittedError, UnknownIdError
 from hybrid_rec.policy import OnUnknown, check_on_unknown
 from hybrid_rec.session import Session
 
@@ -47,10 +48,11 @@ class ServeConfig(StrictModel):
     max_k: int = Field(100, gt=0, description="Largest k a client may ask for.")
     max_candidates: int = Field(1000, gt=0, description="Most candidate items per /rerank request.")
     max_events: int = Field(10_000, gt=0, description="Most events per /feedback request.")
+    max_items: int = Field(1_000, gt=0, description="Most catalog items per /items request.")
     max_body_bytes: int = Field(2_000_000, gt=0, description="Largest request body in bytes (larger: 413).")
     max_request_chars: int = Field(200, gt=0, description="Longest request text (the 'request' field).")
     api_key: str | None = Field(
-        None, description="Key clients must send as X-API-Key to POST /feedback; unset: no key needed."
+        None, description="Key clients must send as X-API-Key to POST /feedback and /items; unset: no key needed."
     )
 
 
@@ -137,6 +139,31 @@ class FeedbackRequest(_Body):
     events: list[FeedbackEvent] = Field(min_length=1, description="The events, in any order.")
 
 
+class CatalogItem(_Body):
+    """One catalog item: its id and its catalog fields (the ones the model was trained with)."""
+
+    item_id: Id = Field(description="External item id (a known id is re-described).")
+    fields: dict[str, str | float | list[str] | None] = Field(
+        description="Catalog fields, e.g. {'title': 'Brand new', 'year': '2024', 'genres': ['Comedy']}."
+    )
+
+
+class ItemsRequest(_Body):
+    """New or re-described catalog items (at most the server's max_items): recommendable at once
+    from their text, before anyone has used them."""
+
+    items: list[CatalogItem] = Field(min_length=1, description="The items.")
+
+    def frame(self) -> Any:
+        """The items as catalog rows (a DataFrame indexed by item id)."""
+        import pandas as pd
+
+        ids = [i.item_id for i in self.items]
+        if len(set(ids)) != len(ids):
+            raise DataError("items: an item_id appears twice")
+        return pd.DataFrame([i.fields for i in self.items], index=pd.Index(ids, name="item_id"))
+
+
 class ModelHolder:
     """The live pipeline, reloaded when the store's CURRENT changes (load first, then swap)."""
 
@@ -196,6 +223,8 @@ def _checked(fn: Callable[[], T]) -> T:
         raise HTTPException(422, str(exc)) from None
     except NotFittedError as exc:  # pragma: no cover - a store always holds a fitted model
         raise HTTPException(503, str(exc)) from None
+    except ConflictError as exc:  # other writers kept publishing first: the client may retry
+        raise HTTPException(409, str(exc)) from None
 
 
 def _limit(config: ServeConfig, body: RecommendRequest | RerankRequest) -> None:
@@ -282,6 +311,28 @@ def feedback(body: FeedbackRequest, request: Request) -> dict[str, Any]:
         res = events.ingest([e.model_dump() for e in body.events])
     return {"accepted": res.accepted, "duplicates": res.duplicates, "quarantined": res.quarantined,
             "last_offset": res.last_offset}  # fmt: skip
+
+
+@router.post("/items", dependencies=[Depends(_write_access)])
+def add_items(body: ItemsRequest, request: Request) -> dict[str, Any]:
+    """Publish a model version in which the items are recommendable (needs a model store)."""
+    config, holder = _config(request), _holder(request)
+    if len(body.items) > config.max_items:
+        raise HTTPException(422, f"at most {config.max_items} items per request")
+    from hybrid_rec.feedback.updater import publish_items
+    from hybrid_rec.store import ModelStore
+
+    if not (holder.model / "CURRENT").is_file():
+        raise HTTPException(409, "adding items publishes a new version: serve a model store (hybrid-rec train --out)")
+    rows = _checked(body.frame)
+    added, version = _checked(lambda: publish_items(ModelStore(holder.model), rows))
+    holder.refresh()
+    return {"added": [_plain(i) for i in added], "described": len(rows), "version": f"v{version}"}
+
+
+def _plain(value: Any) -> Any:
+    """A numpy id as a JSON-friendly Python value."""
+    return value.item() if hasattr(value, "item") else value
 
 
 def create_app(model: str | Path, config: ServeConfig | None = None) -> FastAPI:

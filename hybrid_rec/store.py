@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from hybrid_rec._faults import fault_point
-from hybrid_rec.errors import DataError
+from hybrid_rec.errors import ConflictError, DataError
 
 SNAPSHOT = "snapshot.json"
 
@@ -101,9 +101,16 @@ class ModelStore:
 
         return lock()
 
-    def publish(self, save: Callable[[Path], None], meta: dict[str, object]) -> Snapshot:
-        """Write a new version with `save(directory)`, then make it live atomically."""
+    def publish(self, save: Callable[[Path], None], meta: dict[str, object], *, parent: int | None = None) -> Snapshot:
+        """Write a new version with `save(directory)`, then make it live atomically. `parent` = the
+        version the new one was derived from: when another writer has published since, nothing is
+        written and `ConflictError` says so (compare-and-swap: reload the live version and retry)."""
         with self._locked():
+            if parent is not None and self.has_current() and (live := self.current().version) != parent:
+                raise ConflictError(
+                    f"{self.root}: v{live:06d} was published after v{parent:06d}, which this update was made from; "
+                    "reload the live version and apply it again"
+                )
             return self._publish(save, meta)
 
     def _publish(self, save: Callable[[Path], None], meta: dict[str, object]) -> Snapshot:

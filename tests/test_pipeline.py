@@ -289,3 +289,20 @@ def test_items_nobody_used_are_ranked_for_the_users_their_text_suits():
     assert np.isfinite(pipe.reranker.score(users[:5], top.items[:5])).all()  # the LM scores them too
     truth = ds.truth
     assert (truth.item_group[top.items[:, 0]] == truth.user_cluster[users]).mean() > 0.8  # chance: 1/3
+
+
+def test_items_add_from_a_csv_publishes_a_version_with_them(trained_dir, tmp_path):
+    import shutil
+
+    store = tmp_path / "store"
+    shutil.copytree(trained_dir, store)
+    csv = tmp_path / "items.csv"
+    csv.write_text("item_id,title,year,genres\nnew-1,Fresh start,2024,comedy|drama\n")
+    result = CliRunner().invoke(app, ["items", "add", str(csv), "--model", str(store)])
+    assert result.exit_code == 0, result.output
+    assert "1 items described, 1 new; published version 2" in result.output
+    pipe = HybridPipeline.load(ModelStore(store).current().path / "model")
+    assert pipe.reranker.catalog is not None and pipe.reranker.catalog.item("new-1")["genres"] == ("comedy", "drama")
+    bad = tmp_path / "bad.csv"
+    bad.write_text("sku,title\nx,y\n")
+    assert CliRunner().invoke(app, ["items", "add", str(bad), "--model", str(store)]).exit_code == 2

@@ -204,3 +204,71 @@ def test_old_policy_names_get_the_rename_hint(client):
     ):
         response = client.post(path, json=body)
         assert response.status_code == 422 and "now called 'fallback'" in response.text, response.text
+
+
+def test_items_are_published_and_recommendable_at_once(client, store_dir, tmp_path):
+    """POST /items: a new store version in which the new item has a CF vector and an LM token from
+    its text; the applied event offset carries over; bad fields are a 422, a plain model a 409."""
+    item = {"item_id": "brand-new", "fields": {"title": "Brand new", "year": "2024", "genres": ["comedy"]}}
+    assert client.post("/items", json={"items": [item]}).status_code == 401
+    ok = client.post("/items", json={"items": [item]}, headers={"X-API-Key": "s3cret"})
+    assert ok.status_code == 200, ok.text
+    assert ok.json() == {"added": ["brand-new"], "described": 1, "version": "v2"}
+    snap = ModelStore(store_dir).current()
+    assert snap.meta["parent"] == 1 and snap.meta["applied_offset"] == 0 and snap.meta["items_added"] == 1
+    rr = client.post("/rerank", json={"user_id": "u3", "item_ids": ["brand-new", "i1"]}).json()
+    new = next(i for i in rr["items"] if i["item_id"] == "brand-new")
+    assert rr["version"] == "v2" and new["lm_score"] is not None and new["cf_scores"]["als"] is not None
+    assert new["item_text"] == "Brand new (2024); comedy"
+    bad = client.post("/items", json={"items": [{"item_id": "x", "fields": {"plot": "..."}}]},
+                      headers={"X-API-Key": "s3cret"})  # fmt: skip
+    assert bad.status_code == 422 and "plot" in bad.json()["detail"]
+    twice = client.post("/items", json={"items": [item, item]}, headers={"X-API-Key": "s3cret"})
+    assert twice.status_code == 422 and ModelStore(store_dir).current().version == 2
+    HybridPipeline.load(snap.path / "model").save(tmp_path / "plain")
+    plain = TestClient(create_app(tmp_path / "plain"), raise_server_exceptions=False)
+    assert plain.post("/items", json={"items": [item]}).status_code == 409
+
+
+def test_a_publish_from_a_stale_version_is_refused_and_nothing_is_lost(store_dir, stream):
+    """Compare-and-swap: two writers derive from v1; the second to publish gets a ConflictError, and
+    `publish_items` retries on top of the newer version, so both changes survive."""
+    import pandas as pd
+
+    from hybrid_rec.errors import ConflictError
+    from hybrid_rec.feedback.updater import publish_items
+
+    store = ModelStore(store_dir)
+    pipeline, _, _ = stream
+    store.publish(pipeline.save, {"applied_offset": 7}, parent=1)  # v2, from v1
+    with pytest.raises(ConflictError, match="v000002 was published after v000001"):
+        store.publish(pipeline.save, {"applied_offset": 0}, parent=1)
+    rows = pd.DataFrame({"title": ["A new one"], "year": ["2024"], "genres": [("comedy",)]}, index=["n1"])
+    added, version = publish_items(store, rows)
+    assert added == ["n1"] and version == 3 and store.current().meta["applied_offset"] == 7
+
+
+def test_publish_items_retries_on_top_of_a_version_published_meanwhile(store_dir, stream):
+    import pandas as pd
+
+    from hybrid_rec.feedback.updater import publish_items
+
+    pipeline, _, _ = stream
+
+    class Racing(ModelStore):
+        """A store in which another writer publishes (offset 9) just before our first publish."""
+
+        raced = False
+
+        def publish(self, save, meta, *, parent=None):  # type: ignore[no-untyped-def]
+            if not self.raced:
+                self.raced = True
+                super().publish(pipeline.save, {"applied_offset": 9}, parent=parent)
+            return super().publish(save, meta, parent=parent)
+
+    store = Racing(store_dir)
+    rows = pd.DataFrame({"title": ["Raced"], "year": ["2024"], "genres": [("comedy",)]}, index=["r1"])
+    added, version = publish_items(store, rows)
+    live = store.current()
+    assert added == ["r1"] and version == 3 and live.meta["parent"] == 2 and live.meta["applied_offset"] == 9
+    assert "r1" in set(HybridPipeline.load(live.path / "model").generator.items.ids)

@@ -78,7 +78,7 @@ class ItemCatalog:
     def merged(self, rows: pd.DataFrame) -> ItemCatalog:
         """A catalog with `rows` (indexed by item id, this catalog's fields) added; a row whose id is
         already here replaces it. A field the catalog lacks is a `DataError` (naming it); fields the
-        rows leave out are empty for them."""
+        rows leave out are empty for them; list fields take lists or ``"A|B"`` text (CSV files)."""
         if not rows.index.is_unique:
             raise DataError(f"catalog rows: item {rows.index[rows.index.duplicated()][0]!r} appears twice")
         extra = [c for c in rows.columns if c not in self.items.columns]
@@ -86,7 +86,7 @@ class ItemCatalog:
             raise DataError(f"catalog rows: fields {extra} are not catalog fields ({self.fields}); drop or rename them")
         rows = rows.reindex(columns=self.items.columns)
         for col in self._list_columns():  # list fields stay tuples (JSON brings lists)
-            rows[col] = rows[col].map(lambda v: tuple(v) if isinstance(v, tuple | list | np.ndarray) else ())
+            rows[col] = rows[col].map(_as_tuple)
         kept = self.items[~self.items.index.isin(rows.index)]
         return ItemCatalog(pd.concat([kept, rows]), self.users)
 
@@ -122,6 +122,15 @@ class ItemCatalog:
             users = pd.read_parquet(directory / "catalog_users.parquet")
             users = users.set_index(users.columns[0])
         return cls(items, users)
+
+
+def _as_tuple(value: object) -> tuple[str, ...]:
+    """A list field's value from a list, or from ``"A|B"`` text; empty when missing."""
+    if isinstance(value, tuple | list | np.ndarray):
+        return tuple(str(v) for v in value)
+    if isinstance(value, str) and value.strip():
+        return tuple(v.strip() for v in value.split("|") if v.strip())
+    return ()
 
 
 def genre_request(genres: Sequence[str], rng: np.random.Generator, noun: str = "movie") -> str | None:

@@ -24,6 +24,7 @@ from pydantic import Field
 from hybrid_rec.config import StrictModel
 from hybrid_rec.data.ids import IdMap
 from hybrid_rec.data.interactions import Interactions
+from hybrid_rec.errors import ConflictError
 from hybrid_rec.feedback.events import Event, FeedbackConfig
 from hybrid_rec.feedback.log import EventLog
 from hybrid_rec.metrics import ranking_metrics
@@ -242,12 +243,42 @@ def apply_pending(
                 finetune_reranker(new, touched, config, negatives_by_user(events, new, fb))
     else:
         apply_negatives(events, new, fb)
-    published = store.publish(
-        new.save, {"applied_offset": new_offset, "events": len(events), "guard": guard, "parent": snap.version}
-    )
+    meta: dict[str, object] = {"applied_offset": new_offset, "events": len(events), "guard": guard, "parent": snap.version}
+    try:
+        published = store.publish(new.save, meta, parent=snap.version)
+    except ConflictError as exc:  # another writer (e.g. POST /items) published meanwhile: apply again on top
+        log.warning("%s", exc)
+        return ApplyResult(0, offset, store.current().version, False, f"not published, events stay pending: {exc}",
+                           guard, time.perf_counter() - start)  # fmt: skip
     return ApplyResult(
         len(events), new_offset, published.version, True, "published", guard, time.perf_counter() - start
     )
+
+
+def publish_items(store: ModelStore, rows: pd.DataFrame, attempts: int = 3) -> tuple[list[object], int]:
+    """Add or re-describe catalog items (`rows`, indexed by item id; ids given as text are read in
+    the model's id type) in the live model and publish the result (the applied event offset carries over). A version published meanwhile by another writer
+    is picked up and the items added to it again, up to `attempts` times. Returns (the ids new to the
+    model, the published version)."""
+    for attempt in range(attempts):
+        snap = store.current()
+        pipeline = HybridPipeline.load(snap.path / "model")
+        rows = rows.set_axis(pipeline.generator.items.coerce(list(rows.index)))  # "42" is 42 for integer ids
+        added = [*pipeline.add_items(rows)]
+        meta: dict[str, object] = {
+            "applied_offset": int(snap.meta.get("applied_offset", 0)),
+            "events": 0,
+            "items_added": len(added),
+            "items_described": len(rows),
+            "parent": snap.version,
+        }
+        try:
+            return added, store.publish(pipeline.save, meta, parent=snap.version).version
+        except ConflictError:
+            if attempt == attempts - 1:
+                raise
+            log.info("publish_items: another version was published meanwhile; adding the items to it")
+    raise ConflictError("publish_items: attempts must be at least 1")
 
 
 def bootstrap_store(store: ModelStore, pipeline: HybridPipeline, applied_offset: int = 0) -> None:

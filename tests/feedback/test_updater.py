@@ -167,3 +167,28 @@ def test_finetune_mode_publishes(stream, store, tmp_path):
     old = HybridPipeline.load(store.root / "versions" / "v000001" / "model").reranker.model.state_dict()
     new = HybridPipeline.load(store.current().path / "model").reranker.model.state_dict()
     assert any(not np.allclose(old[k].numpy(), new[k].numpy()) for k in old)
+
+
+def test_a_version_published_meanwhile_leaves_the_events_pending(stream, store, tmp_path):
+    """Another writer (e.g. POST /items) publishes while a batch is applied: the batch is not published
+    on top of a version it did not start from; its events stay pending and the next run applies them."""
+    from hybrid_rec.store import ModelStore
+
+    pipeline, _, _ = stream
+    gen = pipeline.generator
+
+    class Racing(ModelStore):
+        def publish(self, save, meta, *, parent=None):  # type: ignore[no-untyped-def]
+            ModelStore.publish(self, pipeline.save, {"applied_offset": 0, "by": "other"})
+            return super().publish(save, meta, parent=parent)
+
+    now = time.time() - 100
+    events = [{"event_id": f"r{u}", "user_id": gen.users.ids[u], "item_id": gen.items.ids[1], "type": "click",
+               "timestamp": now} for u in range(3)]  # fmt: skip
+    with EventLog(tmp_path / "events.sqlite") as log:
+        log.ingest(events, now=time.time())
+        raced = apply_pending(Racing(store.root), log, UpdaterConfig(guard_tolerance=1.0))
+        assert not raced.published and "stay pending" in raced.reason and raced.applied_offset == 0
+        assert store.current().meta["by"] == "other"
+        again = apply_pending(store, log, UpdaterConfig(guard_tolerance=1.0))
+        assert again.published and again.applied_offset == 3 and store.current().meta["parent"] == raced.version
