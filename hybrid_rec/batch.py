@@ -13,6 +13,7 @@ so their outputs are identical. Ray is an optional extra (``pip install hybrid_r
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import os
@@ -23,12 +24,16 @@ from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 from pydantic import Field
 from tqdm.auto import tqdm
 
 from hybrid_rec._extras import require
 from hybrid_rec.config import StrictModel
+from hybrid_rec.data.ids import IdMap
 from hybrid_rec.errors import ConfigError, DataError
+from hybrid_rec.persist import CHECKSUMS
 from hybrid_rec.store import resolve_model
 
 if TYPE_CHECKING:
@@ -65,6 +70,8 @@ class BatchResult:
     chunks: int
     skipped_chunks: int
     out: Path
+    unknown_users: int = 0  # users the model does not know: no rows (logged with a count)
+    duplicate_users: int = 0  # repeated ids in the users list: scored once
 
 
 def read_users(spec: str | Path, model_dir: Path) -> np.ndarray:
@@ -76,16 +83,42 @@ def read_users(spec: str | Path, model_dir: Path) -> np.ndarray:
     path = Path(spec)
     if not path.is_file():
         raise DataError(f"{path}: users file not found")
-    if path.suffix in (".parquet", ".pq"):
-        ids = pd.read_parquet(path)["user_id"].to_numpy()
-    elif path.suffix == ".csv":
-        frame = pd.read_csv(path)
-        if "user_id" not in frame:
-            raise DataError(f"{path}: no user_id column")
-        ids = frame["user_id"].to_numpy()
-    else:
-        ids = np.array([line.strip() for line in path.read_text().splitlines() if line.strip()], dtype=object)
-    return ids
+    try:
+        if path.suffix in (".parquet", ".pq"):
+            frame = pd.read_parquet(path)
+        elif path.suffix == ".csv":  # ids as written ("007" stays "007"); the model's map coerces them
+            frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+        else:
+            lines = [line.strip() for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+            return np.array(lines, dtype=object)
+    except (OSError, ValueError, UnicodeDecodeError) as exc:
+        raise DataError(f"{path}: cannot read the users file ({exc})") from None
+    if "user_id" not in frame:
+        raise DataError(f"{path}: no user_id column (has {list(frame.columns)})")
+    return frame["user_id"].to_numpy()
+
+
+def _fingerprint(values: np.ndarray) -> str:
+    """SHA-256 of the ids as text, in order (what a resumed run must score)."""
+    digest = hashlib.sha256()
+    for v in values:
+        digest.update(repr(v.item() if hasattr(v, "item") else v).encode("utf-8", "surrogatepass") + b"\n")
+    return digest.hexdigest()
+
+
+def _model_fingerprint(model_dir: Path) -> str:
+    """SHA-256 of the model's checksum manifest (its content), or of its config when it has none."""
+    path = model_dir / CHECKSUMS if (model_dir / CHECKSUMS).is_file() else model_dir / "pipeline.json"
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _readable(part: Path) -> bool:
+    """True when a part is a complete Parquet file (a truncated or damaged one is scored again)."""
+    try:
+        pq.read_metadata(part)
+    except (OSError, ValueError, pa.ArrowException):
+        return False
+    return True
 
 
 _WORKER: dict[str, HybridPipeline] = {}
@@ -134,18 +167,20 @@ def score(
     config = config or BatchConfig()
     if config.backend == "ray":
         require("ray", "ray", _RAY_FEATURE)  # before any work
-    model_dir, version, _ = resolve_model(model)
-    user_ids = read_users(users, model_dir)
-    if len(user_ids) == 0:
-        raise DataError("batch: no users to score")
     out = Path(out)
+    if out.is_dir():
+        raise DataError(f"{out}: is a directory; --out names the Parquet file to write")
+    model_dir, version, _ = resolve_model(model)
+    user_ids, unknown, duplicates = _users_to_score(read_users(users, model_dir), model_dir)
     parts = out.with_name(out.name + ".parts")
     parts.mkdir(parents=True, exist_ok=True)
     n_chunks = (len(user_ids) + config.chunk_users - 1) // config.chunk_users
     manifest = {
         "model": str(model_dir.resolve()),
         "version": version,
+        "model_sha256": _model_fingerprint(model_dir),
         "users": len(user_ids),
+        "users_sha256": _fingerprint(user_ids),
         "k": config.k,
         "chunk_users": config.chunk_users,
         "chunks": n_chunks,
@@ -153,11 +188,11 @@ def score(
     mpath = parts / "manifest.json"
     if mpath.is_file() and json.loads(mpath.read_text()) != manifest:
         raise ConfigError(
-            f"{parts}: holds parts of a different run (model, users, k or chunking changed); "
+            f"{parts}: holds parts of a different run (the model, the users, k or the chunking changed); "
             "delete that directory to start over"
         )
     mpath.write_text(json.dumps(manifest, indent=2))
-    todo = [i for i in range(n_chunks) if not (parts / f"part-{i:05d}.parquet").is_file()]
+    todo = [i for i in range(n_chunks) if not _readable(parts / f"part-{i:05d}.parquet")]
     skipped = n_chunks - len(todo)
     if skipped:
         log.info("resuming: %d of %d chunks already written", skipped, n_chunks)
@@ -180,7 +215,26 @@ def score(
     tmp = out.with_name(out.name + ".tmp")
     result.to_parquet(tmp, index=False)
     os.replace(tmp, out)
-    return BatchResult(len(user_ids), len(result), n_chunks, skipped, out)
+    return BatchResult(len(user_ids), len(result), n_chunks, skipped, out, unknown, duplicates)
+
+
+def _users_to_score(ids: np.ndarray, model_dir: Path) -> tuple[np.ndarray, int, int]:
+    """The users to score, each once in first-seen order, and the counts of unknown and repeated ids
+    (logged: unknown users get no rows, a repeated id is scored once)."""
+    from hybrid_rec.pipeline import HybridPipeline
+
+    if len(ids) == 0:
+        raise DataError("batch: no users to score")
+    known_ids = HybridPipeline.load_user_ids(model_dir)
+    first = pd.Index(ids).duplicated(keep="first")
+    unique = np.asarray(ids, dtype=object)[~first]
+    coerced = IdMap(known_ids, name="user").coerce(unique)
+    unknown = int((~pd.Index(coerced).isin(pd.Index(known_ids))).sum())
+    if first.any():
+        log.warning("batch: %d repeated user ids are scored once", int(first.sum()))
+    if unknown:
+        log.warning("batch: %d of %d users are not known to the model and get no rows", unknown, len(unique))
+    return unique, unknown, int(first.sum())
 
 
 class _RayScorer:

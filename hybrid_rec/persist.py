@@ -7,6 +7,7 @@ tokenizer / FAISS files in their libraries' own formats. Loading a model never r
 
 from __future__ import annotations
 
+import hashlib
 import json
 from pathlib import Path
 from typing import TypeVar
@@ -57,3 +58,50 @@ def load_arrays(path: str | Path) -> dict[str, np.ndarray]:
     """Every array of an ``.npz``, read without pickle."""
     with np.load(path, allow_pickle=False) as z:
         return {name: z[name] for name in z.files}
+
+
+CHECKSUMS = "checksums.json"
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def write_checksums(directory: str | Path) -> Path:
+    """Record the SHA-256 of every file under `directory` (written last, after everything else) in
+    ``checksums.json``, so that `verify_checksums` can tell a changed, truncated or missing file."""
+    root = Path(directory)
+    sums = {
+        p.relative_to(root).as_posix(): _sha256(p)
+        for p in sorted(root.rglob("*"))
+        if p.is_file() and p.name != CHECKSUMS
+    }
+    (root / CHECKSUMS).write_text(json.dumps({"algorithm": "sha256", "files": sums}, indent=1))
+    return root / CHECKSUMS
+
+
+def verify_checksums(directory: str | Path, *, what: str) -> None:
+    """Check every file `write_checksums` recorded: a `DataError` names the first file that is missing
+    or whose bytes changed since it was saved. A directory without ``checksums.json`` (saved before
+    checksums existed) is accepted as it is."""
+    root = Path(directory)
+    path = root / CHECKSUMS
+    if not path.is_file():
+        return
+    try:
+        files = json.loads(path.read_text())["files"]
+    except (ValueError, KeyError, TypeError) as exc:
+        raise DataError(f"{path}: unreadable checksum manifest ({exc}); the saved {what} is damaged") from None
+    for name, expected in files.items():
+        file = root / name
+        if not file.is_file():
+            raise DataError(f"{file}: missing; the saved {what} is incomplete (restore it or roll the store back)")
+        if _sha256(file) != expected:
+            raise DataError(
+                f"{file}: checksum mismatch, the file changed after it was saved; the saved {what} is damaged "
+                "(restore it or roll the store back)"
+            )

@@ -33,7 +33,7 @@ from hybrid_rec.data.interactions import Interactions
 from hybrid_rec.data.splits import leave_last_out
 from hybrid_rec.errors import ConfigError, DataError, NotFittedError, require_fitted
 from hybrid_rec.explain import Explainer, Recommendation
-from hybrid_rec.persist import load_config, save_config
+from hybrid_rec.persist import load_config, save_config, verify_checksums, write_checksums
 from hybrid_rec.policy import OnUnknown, check_on_unknown
 from hybrid_rec.rerank.fusion import FusionConfig, LinearFusion, mmr, rank
 from hybrid_rec.rerank.reranker import GPT2Reranker, RerankerConfig
@@ -564,6 +564,7 @@ class HybridPipeline:
             state.request_fusion.save(directory / "fusion_request.json")
         if state.reranker.catalog is not None:
             state.reranker.catalog.save(directory)
+        write_checksums(directory)  # last: a directory with a valid manifest is complete
 
     @staticmethod
     def load_user_ids(directory: str | Path) -> np.ndarray:
@@ -573,6 +574,7 @@ class HybridPipeline:
     @classmethod
     def load(cls, directory: str | Path) -> HybridPipeline:
         what = "HybridPipeline (see `hybrid-rec train`)"
+        verify_checksums(directory, what="HybridPipeline")  # before reading anything: damage is named, not parsed
         self = cls(load_config(directory, HybridConfig, "pipeline.json", what=what))
         directory = Path(directory)
         request = directory / "fusion_request.json"

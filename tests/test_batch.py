@@ -81,3 +81,54 @@ def test_ray_backend_gives_identical_output(model_dir, tmp_path):
         progress=False,
     )
     assert pd.read_parquet(ray_out.out).equals(pd.read_parquet(local.out))
+
+
+def test_a_resume_with_other_users_of_the_same_length_refuses(model_dir, tmp_path):
+    """The manifest records a hash of the users list and of the model's content: a different list of
+    the same length, or a model re-saved at the same path, never resumes onto the old parts."""
+    import shutil
+
+    from hybrid_rec.persist import write_checksums
+
+    model = shutil.copytree(model_dir, tmp_path / "model")
+    out = tmp_path / "recs.parquet"
+    (tmp_path / "a.txt").write_text("u1\nu2\nu3\n")
+    (tmp_path / "b.txt").write_text("u4\nu5\nu6\n")
+    score(model, tmp_path / "a.txt", out, BatchConfig(k=3, chunk_users=2), progress=False)
+    with pytest.raises(ConfigError, match="different run"):
+        score(model, tmp_path / "b.txt", out, BatchConfig(k=3, chunk_users=2), progress=False)
+    fusion = model / "fusion.json"
+    fusion.write_text(fusion.read_text().replace("{", "{ ", 1))  # same path, other content
+    write_checksums(model)
+    with pytest.raises(ConfigError, match="different run"):
+        score(model, tmp_path / "a.txt", out, BatchConfig(k=3, chunk_users=2), progress=False)
+
+
+def test_a_truncated_part_is_scored_again(model_dir, tmp_path):
+    out = tmp_path / "recs.parquet"
+    first = score(model_dir, "all", out, BatchConfig(k=3, chunk_users=64), progress=False)
+    frame = pd.read_parquet(out)
+    part = out.with_name("recs.parquet.parts") / "part-00001.parquet"
+    part.write_bytes(part.read_bytes()[:100])
+    again = score(model_dir, "all", out, BatchConfig(k=3, chunk_users=64), progress=False)
+    assert again.skipped_chunks == first.chunks - 1 and pd.read_parquet(out).equals(frame)
+
+
+def test_unknown_and_repeated_users_are_counted_not_silently_dropped(model_dir, tmp_path, caplog):
+    users = tmp_path / "users.csv"
+    users.write_text("user_id\nu1\nghost\nu1\nu2\n")
+    with caplog.at_level("WARNING"):
+        res = score(model_dir, users, tmp_path / "r.parquet", BatchConfig(k=2), progress=False)
+    frame = pd.read_parquet(tmp_path / "r.parquet")
+    assert res.unknown_users == 1 and res.duplicate_users == 1 and res.users == 3
+    assert sorted(frame["user_id"].unique()) == ["u1", "u2"] and len(frame) == 4  # u1 once, not twice
+    assert "1 of 3 users are not known" in caplog.text and "1 repeated user ids" in caplog.text
+
+
+def test_bad_outputs_and_users_files_are_errors_before_any_work(model_dir, tmp_path):
+    (tmp_path / "dir").mkdir()
+    with pytest.raises(DataError, match="is a directory"):
+        score(model_dir, "all", tmp_path / "dir", BatchConfig(k=2), progress=False)
+    pd.DataFrame({"customer": ["u1"]}).to_parquet(tmp_path / "u.parquet")
+    with pytest.raises(DataError, match="no user_id column"):
+        score(model_dir, tmp_path / "u.parquet", tmp_path / "r.parquet", BatchConfig(k=2), progress=False)
