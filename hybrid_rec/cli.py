@@ -139,9 +139,20 @@ def train(
     from hybrid_rec.store import ModelStore
 
     cfg = TrainConfig.from_toml(config)
+    _check_store_path(out)  # before training, not after
     pipeline, info = train_pipeline(cfg, home=home, progress=not _state["quiet"])
     snap = ModelStore(out).publish(pipeline.save, {"applied_offset": 0, "events": 0, "parent": None})
     typer.echo(f"saved {out} as version {snap.version} ({info})")
+
+
+def _check_store_path(out: Path) -> None:
+    """`out` can hold a model store: a new or existing directory (a store, or empty), not a file."""
+    from hybrid_rec.errors import DataError
+
+    if out.exists() and not out.is_dir():
+        raise DataError(f"{out}: is a file; --out names the model store directory to create or add a version to")
+    if out.is_dir() and any(out.iterdir()) and not (out / "versions").is_dir():
+        raise DataError(f"{out}: is a non-empty directory that is not a model store; choose a new --out")
 
 
 def _load_pipeline(model: Path):
@@ -238,6 +249,8 @@ def feedback_apply(
                 f"version {res.version} ({res.seconds:.1f}s)"
             )
             if not res.published:
+                if res.events:  # refused (guard) or superseded: the caller must know, not see exit 0
+                    raise typer.Exit(1)
                 break
 
 

@@ -82,7 +82,9 @@ class EvaluationConfig(StrictModel):
         default_factory=lambda: [10, 20, 50], description="Cut-offs at which HR, NDCG, Recall and MRR are reported."
     )
     tune_metric: str = Field("ndcg@10", description="Validation metric that picks each method's grid point.")
-    bootstrap: int = Field(1000, gt=0, description="Bootstrap resamples over users for the 95% CIs and comparisons.")
+    bootstrap: int = Field(
+        1000, gt=0, le=100_000, description="Bootstrap resamples over users for the 95% CIs and comparisons (<= 1e5)."
+    )
     seed: int = Field(0, description="Seed of the bootstrap and of the reference model behind the diversity measure.")
     batch_users: int = Field(
         2048, gt=0, description="Users scored per batch (bounds memory: batch_users x items scores)."

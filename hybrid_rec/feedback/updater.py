@@ -12,9 +12,12 @@ old snapshot live and the events in the log, so the next run applies them exactl
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import json
 import logging
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -177,12 +180,33 @@ def finetune_reranker(
     rr.reset_scorer()
 
 
+@contextlib.contextmanager
+def _one_applier(store: ModelStore) -> Iterator[None]:
+    """At most one `apply_pending` per store at a time (an exclusive, non-blocking flock): a second
+    run would redo the same batch only to be refused at publish time."""
+    with open(store.root / ".apply.lock", "a") as fh:
+        try:
+            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise ConflictError(f"{store.root}: another `feedback apply` is running on this store") from None
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
 def apply_pending(
     store: ModelStore,
     event_log: EventLog,
     config: UpdaterConfig | None = None,
 ) -> ApplyResult:
-    """Apply the next micro-batch of logged events to the live model and publish (or refuse) it."""
+    """Apply the next micro-batch of logged events to the live model and publish (or refuse) it.
+    `ConflictError` when another apply is running on the same store."""
+    with _one_applier(store):
+        return _apply_pending(store, event_log, config)
+
+
+def _apply_pending(store: ModelStore, event_log: EventLog, config: UpdaterConfig | None) -> ApplyResult:
     config = config or UpdaterConfig()
     start = time.perf_counter()
     snap = store.current()
@@ -248,7 +272,7 @@ def apply_pending(
         published = store.publish(new.save, meta, parent=snap.version)
     except ConflictError as exc:  # another writer (e.g. POST /items) published meanwhile: apply again on top
         log.warning("%s", exc)
-        return ApplyResult(0, offset, store.current().version, False, f"not published, events stay pending: {exc}",
+        return ApplyResult(len(events), offset, store.current().version, False, f"not published, events stay pending: {exc}",
                            guard, time.perf_counter() - start)  # fmt: skip
     return ApplyResult(
         len(events), new_offset, published.version, True, "published", guard, time.perf_counter() - start

@@ -8,7 +8,7 @@ from typing import Literal, cast
 
 import numpy as np
 import torch
-from pydantic import Field
+from pydantic import Field, model_validator
 from transformers import GPT2Config, GPT2LMHeadModel
 
 from hybrid_rec._progress import hf_progress
@@ -53,6 +53,12 @@ class LMConfig(StrictModel):
         1, ge=0, description="torch intra-op threads (1 measured fastest on 2 shared cores; 0 = torch's default)."
     )
     seed: int = Field(0, description="Seed of the weight initialisation.")
+
+    @model_validator(mode="after")
+    def _heads_divide_width(self) -> LMConfig:
+        if self.pretrained is None and self.n_embd % self.n_head:
+            raise ValueError(f"n_head ({self.n_head}) must divide n_embd ({self.n_embd})")
+        return self
 
 
 def resolve_device(config: LMConfig) -> tuple[torch.device, torch.dtype]:
