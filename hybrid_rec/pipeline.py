@@ -238,6 +238,14 @@ class _SessionIds:
         return sp.csr_matrix(((base + more) > 0).astype(np.float32))
 
 
+def _check_k(k: object, limit: int) -> int:
+    """`k` as a list length: a positive integer (`ConfigError` otherwise), at most `limit` (more could
+    never be filled: asking for 10**12 must not allocate for it)."""
+    if isinstance(k, bool) or not isinstance(k, int | np.integer) or k < 1:
+        raise ConfigError(f"k must be a positive integer, got {k!r}")
+    return int(min(k, max(limit, 1)))
+
+
 def _masked(values: np.ndarray, excluded: np.ndarray) -> np.ndarray:
     """`values` with the excluded entries set to NaN (cannot be recommended)."""
     return np.where(excluded, np.nan, values) if excluded.any() else values
@@ -444,6 +452,7 @@ class HybridPipeline:
         requests: Sequence[str | None] | None = None,
     ) -> TopK:
         """Top-k internal items per internal user (`requests`: one per user, or None)."""
+        k = _check_k(k, len(self.generator.items))
         return self._rank(self.score_candidates(users, exclude, requests), k)[0]
 
     def recommend(
@@ -464,6 +473,7 @@ class HybridPipeline:
         """
         state = self.fitted
         on_unknown = check_on_unknown(on_unknown)
+        k = _check_k(k, len(state.generator.items))
         gen, explainer = state.generator, state.explainer
         ids = as_id_array(list(user_ids))
         internal = gen.users.to_internal(ids, on_unknown="raise" if on_unknown == "raise" else "fallback")
@@ -523,6 +533,7 @@ class HybridPipeline:
         """
         state = self.fitted
         policy = check_on_unknown(on_unknown_items, "on_unknown_items")
+        k = None if k is None else _check_k(k, len(item_ids))
         gen, rr = state.generator, state.reranker
         ids = as_id_array(list(item_ids))
         internal = gen.items.to_internal(ids, on_unknown="raise" if policy == "raise" else "fallback")

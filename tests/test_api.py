@@ -159,3 +159,20 @@ def test_items_added_after_training_are_recommendable_at_once(data, tmp_path):
     assert same["item_id"].tolist() == rec.rerank(f"u{users[0]}", ["new-a", "new-b"])["item_id"].tolist()
     with pytest.raises(DataError, match="plot"):
         rec.add_items(pd.DataFrame({"item_id": ["x"], "plot": ["..."]}))
+
+
+@pytest.mark.parametrize("k", [-1, 0, 2.5, True])
+def test_a_k_that_is_no_list_length_is_a_config_error(fitted, k):
+    from hybrid_rec.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="k must be a positive integer"):
+        fitted.recommend(["u1"], k=k)
+    with pytest.raises(ConfigError, match="k must be a positive integer"):
+        fitted.rerank("u1", ["i1", "i2"], k=k)
+
+
+def test_a_huge_k_is_capped_at_the_catalog(fitted, data):
+    got = fitted.recommend(["u1"], k=10**12)  # must not try to allocate for 10**12 slots
+    assert 0 < len(got) <= data.interactions.n_items
+    with pytest.raises(Exception, match="on_unknown"):
+        fitted.recommend(["u1"], k=3, on_unknown="bogus")
