@@ -1,13 +1,15 @@
 """Instruction tuning of the reranker LM on verbalized training histories.
 
 Each training example is an instruction whose history is a window of a user's items (oldest
-first). Losses: a causal-LM loss on the instruction's text tokens (``lm_weight``); a listwise loss
-at every item position, a softmax over all item tokens for the true next item (``listwise_weight``);
-and at each window's last position a softmax of the true next item against that user's hard
-negatives from the first stage (``hard_negative_weight``). A share of windows
+first). Losses: a causal-LM loss on the instruction's text tokens, a softmax over the text
+vocabulary (``lm_weight``); a listwise loss at every item position, a softmax over all item tokens
+for the true next item (``listwise_weight``); and at each window's last position a softmax of the
+true next item against that user's hard negatives from the first stage (``hard_negative_weight``). A share of windows
 (``intention_fraction``) uses the request template with a request naming a genre of the target,
 teaching the model explicit intentions. Early stopping on validation NDCG@10 (full ranking through
-the item-token distribution). Deterministic for a seed; resumable from ``checkpoint-last``.
+the item-token distribution). The vocabulary head is applied only where a loss reads it, so no
+[batch, positions, vocabulary] logits are ever built. Deterministic for a seed; resumable from
+``checkpoint-last``.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import torch
@@ -123,19 +125,25 @@ def _batch_loss(
         ids[r, : len(e.ids)] = torch.as_tensor(e.ids)
         mask[r, : len(e.ids)] = 1
     ids, mask = ids.to(device), mask.to(device)
-    logits = model(input_ids=ids, attention_mask=mask).logits.float()
+    # Hidden states, not logits: the vocabulary head is applied only where a loss needs it (text
+    # positions against the text vocabulary, item positions against the item rows), so memory and
+    # compute do not grow with batch x positions x catalog.
+    hidden = model.transformer(input_ids=ids, attention_mask=mask).last_hidden_state
+    head = cast(torch.nn.Linear, model.get_output_embeddings()).weight  # GPT-2: tied to the input embeddings
     base = tokenizer.base_vocab_size
+    text_head, item_head = head[:base], head[base:]
     loss = torch.zeros((), device=device)
     if cfg.lm_weight > 0:  # causal LM on text tokens of the instruction
         nxt = ids[:, 1:]
         text = (mask[:, 1:] == 1) & (nxt < base)
         if text.any():
-            loss = loss + cfg.lm_weight * torch.nn.functional.cross_entropy(logits[:, :-1][text], nxt[text])
+            text_logits = (hidden[:, :-1][text] @ text_head.T).float()
+            loss = loss + cfg.lm_weight * torch.nn.functional.cross_entropy(text_logits, nxt[text])
     rows = [r for r, e in enumerate(batch) for _ in e.item_targets]
     pos = [p for e in batch for p, _ in e.item_targets]
     tgt = [t for e in batch for _, t in e.item_targets]
     if rows and cfg.listwise_weight > 0:
-        item_logits = logits[rows, pos, base:]
+        item_logits = (hidden[rows, pos] @ item_head.T).float()
         loss = loss + cfg.listwise_weight * torch.nn.functional.cross_entropy(
             item_logits, torch.as_tensor(tgt, device=device)
         )
@@ -154,8 +162,8 @@ def _batch_loss(
             cand.append(np.concatenate([[t], negs, pad]))
         if hn_rows:
             cand_t = torch.as_tensor(np.asarray(cand), device=device)
-            sel = logits[hn_rows, hn_pos, base:]
-            scores = sel.gather(1, cand_t.clamp(min=0))
+            sel = hidden[hn_rows, hn_pos]  # [n, H] against only the candidates' item rows
+            scores = torch.einsum("nh,nch->nc", sel, item_head[cand_t.clamp(min=0)]).float()
             scores = scores.masked_fill(cand_t < 0, float("-inf"))
             zeros = torch.zeros(len(hn_rows), dtype=torch.long, device=device)
             loss = loss + cfg.hard_negative_weight * torch.nn.functional.cross_entropy(scores, zeros)

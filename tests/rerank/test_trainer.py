@@ -143,7 +143,8 @@ def reference_losses(model, tokenizer: RecTokenizer, batch: list[Example], negat
     with torch.no_grad():
         for r, e in enumerate(batch):
             logp = torch.log_softmax(model(input_ids=torch.tensor([e.ids])).logits[0].double(), dim=-1)
-            lm_terms += [-logp[p, e.ids[p + 1]] for p in range(len(e.ids) - 1) if e.ids[p + 1] < base]
+            text_logp = torch.log_softmax(logp[:, :base], dim=-1)  # text targets: a softmax over the text vocabulary
+            lm_terms += [-text_logp[p, e.ids[p + 1]] for p in range(len(e.ids) - 1) if e.ids[p + 1] < base]
             item_logp = torch.log_softmax(logp[:, base:], dim=-1)
             list_terms += [-item_logp[p, t] for p, t in e.item_targets]
             if r in negatives:
@@ -215,3 +216,17 @@ def test_a_batch_without_item_targets_or_negatives_has_only_the_lm_loss(tokenize
     lm = reference_losses(model, tokenizer, batch, {})[0]
     got = batch_loss(model, tokenizer, batch, lm_weight=0.5, listwise_weight=1.0, hard_negative_weight=1.0)
     assert got == pytest.approx(0.5 * lm, abs=1e-5)
+
+
+
+def test_training_never_builds_full_vocabulary_logits(tokenizer, monkeypatch):
+    """The loss reads hidden states and applies the head only where a target is: the LM head's own
+    forward (the [batch, positions, vocabulary] logits) is never called."""
+    model = fresh_model(tokenizer).train()
+
+    def forbidden(*args, **kwargs):
+        raise AssertionError("full-vocabulary logits were computed")
+
+    monkeypatch.setattr(model.lm_head, "forward", forbidden)
+    loss = batch_loss(model, tokenizer, loss_batch(tokenizer), lm_weight=0.3, hard_negative_weight=0.2, hard_negatives=3)
+    assert np.isfinite(loss) and loss > 0
