@@ -12,7 +12,7 @@ from __future__ import annotations
 import copy
 import inspect
 from collections.abc import Sequence
-from typing import Literal
+from typing import Literal, cast
 
 import numpy as np
 import torch
@@ -48,7 +48,8 @@ class LMScorer:
     # ------------------------------------------------------------------ item-token mode
     @torch.no_grad()
     def item_logprobs(self, prompts: Sequence[Sequence[int]]) -> np.ndarray:
-        """[len(prompts), n_items] log p(item token | prompt), from the last position's distribution."""
+        """[len(prompts), n_items] log p(item token | prompt), from the last position's distribution
+        (the vocabulary head is applied at that position only, never to every prompt position)."""
         tok = self.tokenizer
         out = np.empty((len(prompts), tok.n_items), np.float32)
         for start in range(0, len(prompts), self.batch_size):
@@ -60,18 +61,20 @@ class LMScorer:
                 ids[r, width - len(p) :] = torch.as_tensor(p)
                 mask[r, width - len(p) :] = 1
             positions = (mask.cumsum(1) - 1).clamp(min=0)
-            logits = (
-                self.model(
-                    input_ids=ids.to(self.device),
-                    attention_mask=mask.to(self.device),
-                    position_ids=positions.to(self.device),
-                )
-                .logits[:, -1]
-                .float()
-            )
+            hidden = self.model.transformer(
+                input_ids=ids.to(self.device),
+                attention_mask=mask.to(self.device),
+                position_ids=positions.to(self.device),
+            ).last_hidden_state[:, -1]
+            logits = (hidden @ self._head.T).float()  # the last position only: [batch, vocabulary]
             logp = torch.log_softmax(logits, dim=-1)[:, tok.base_vocab_size : tok.vocab_size]
             out[start : start + len(chunk)] = logp.cpu().numpy()
         return out
+
+    @property
+    def _head(self) -> torch.Tensor:
+        """The output embedding matrix [vocabulary, hidden] (GPT-2: tied to the input embeddings)."""
+        return cast(torch.nn.Linear, self.model.get_output_embeddings()).weight
 
     def _fit(self, prompt: Sequence[int], reserve: int = 1) -> list[int]:
         if len(prompt) == 0:
