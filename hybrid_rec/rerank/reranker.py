@@ -207,7 +207,8 @@ class GPT2Reranker:
         )
         log.info("reranker: %d training windows, vocab %d (%d items)", len(examples), tokenizer.vocab_size, len(train.items))
         evaluate = (lambda: self.validation_ndcg(train, valid)) if valid is not None and len(valid) else (lambda: 0.0)
-        trainer = Trainer(model, tokenizer, cfg.trainer, device=device, progress=progress)
+        counts = np.bincount(train.item, minlength=len(train.items))
+        trainer = Trainer(model, tokenizer, cfg.trainer, device=device, progress=progress, item_counts=counts)
         self._scorer = None
         self.train_result = trainer.train(examples, evaluate, out_dir)
         self._state.model = model.to(device, dtype)  # type: ignore[arg-type]  # transformers types .to via functools.wraps

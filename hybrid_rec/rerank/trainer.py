@@ -31,6 +31,7 @@ from tqdm.auto import tqdm
 from transformers import GPT2LMHeadModel
 
 from hybrid_rec.config import StrictModel
+from hybrid_rec.errors import ConfigError
 from hybrid_rec.rerank.model import load_pretrained, save_pretrained
 from hybrid_rec.rerank.tokenizer import RecTokenizer
 from hybrid_rec.verbalize.verbalizer import Verbalizer, encode_with_layout
@@ -54,6 +55,19 @@ class TrainerConfig(StrictModel):
     hard_negatives: int = Field(50, ge=0, description="Hard negatives sampled per window for that loss.")
     intention_fraction: float = Field(
         0.1, ge=0, le=1, description="Share of windows written as a request naming a genre of the target, in [0, 1]."
+    )
+    sampled_softmax_above: int = Field(
+        20_000,
+        ge=0,
+        description="Catalogs with more items than this train the listwise loss on a sampled softmax (the batch's "
+        "targets + `sampled_negatives` drawn by popularity, logQ-corrected) instead of the full one, so a step's "
+        "cost does not grow with the catalog; the full softmax (best where it is cheap) below.",
+    )
+    sampled_negatives: int = Field(
+        4096, gt=0, description="Negatives drawn per step for the sampled softmax (shared by the whole batch)."
+    )
+    sampling_power: float = Field(
+        0.75, ge=0, le=1, description="Negatives are drawn with probability proportional to count ** power (0 = uniform)."
     )
     patience: int = Field(3, ge=1, description="Stop after this many epochs without a better validation NDCG@10.")
     max_minutes: float | None = Field(
@@ -110,6 +124,30 @@ def build_examples(
     return examples
 
 
+def sampling_distribution(counts: np.ndarray, power: float) -> np.ndarray:
+    """Probabilities of drawing each item as a sampled negative: ``count ** power`` normalised, with
+    a floor so that items never seen in training are drawn too (and their log-probability is finite)."""
+    weights = np.maximum(np.asarray(counts, np.float64), 0.5) ** power
+    return weights / weights.sum()
+
+
+def _sampled_listwise(
+    hidden: torch.Tensor, item_head: torch.Tensor, targets: list[int], q: np.ndarray, cfg: TrainerConfig,
+    rng: np.random.Generator,
+) -> torch.Tensor:  # fmt: skip
+    """Sampled softmax with the logQ correction (Bengio & Senecal 2008; Yi et al. 2019): each target
+    against the batch's targets and `sampled_negatives` items drawn from `q`; every candidate's logit
+    is reduced by log(its expected number of draws), which makes the estimate of the full softmax's
+    gradient consistent. Only the candidates' rows of the item head are read."""
+    drawn = rng.choice(len(q), size=cfg.sampled_negatives, replace=True, p=q)
+    cands = np.unique(np.concatenate([np.asarray(targets), drawn]))
+    label = torch.as_tensor(np.searchsorted(cands, targets), device=hidden.device)
+    expected = np.log(np.maximum(cfg.sampled_negatives * q[cands], 1e-30))
+    rows = torch.as_tensor(cands, device=hidden.device)
+    logits = (hidden @ item_head[rows].T).float() - torch.as_tensor(expected, device=hidden.device).float()
+    return torch.nn.functional.cross_entropy(logits, label)
+
+
 def _batch_loss(
     model: GPT2LMHeadModel,
     batch: list[Example],
@@ -117,7 +155,10 @@ def _batch_loss(
     cfg: TrainerConfig,
     rng: np.random.Generator,
     device: torch.device,
+    sampling: np.ndarray | None = None,
 ) -> torch.Tensor:
+    """The training loss of one batch; `sampling` = the sampled-softmax distribution over items (None:
+    the full softmax)."""
     width = max(len(e.ids) for e in batch)
     ids = torch.full((len(batch), width), tokenizer.eos_id, dtype=torch.long)
     mask = torch.zeros((len(batch), width), dtype=torch.long)
@@ -142,7 +183,9 @@ def _batch_loss(
     rows = [r for r, e in enumerate(batch) for _ in e.item_targets]
     pos = [p for e in batch for p, _ in e.item_targets]
     tgt = [t for e in batch for _, t in e.item_targets]
-    if rows and cfg.listwise_weight > 0:
+    if rows and cfg.listwise_weight > 0 and sampling is not None:
+        loss = loss + cfg.listwise_weight * _sampled_listwise(hidden[rows, pos], item_head, tgt, sampling, cfg, rng)
+    elif rows and cfg.listwise_weight > 0:
         item_logits = (hidden[rows, pos] @ item_head.T).float()
         loss = loss + cfg.listwise_weight * torch.nn.functional.cross_entropy(
             item_logits, torch.as_tensor(tgt, device=device)
@@ -189,10 +232,19 @@ class Trainer:
         config: TrainerConfig,
         device: torch.device | None = None,
         progress: bool = False,
+        item_counts: np.ndarray | None = None,
     ) -> None:
+        """`item_counts` (training interactions per item) shape the sampled-softmax negatives; without
+        them they are drawn uniformly. The sampled softmax is used only above ``sampled_softmax_above`` items."""
         self.model, self.tokenizer, self.config = model, tokenizer, config
         self.device = device or torch.device("cpu")
         self.progress = progress
+        self.sampling: np.ndarray | None = None
+        if tokenizer.n_items > config.sampled_softmax_above:
+            counts = np.ones(tokenizer.n_items) if item_counts is None else np.asarray(item_counts, np.float64)
+            if len(counts) != tokenizer.n_items:
+                raise ConfigError(f"item_counts has {len(counts)} entries for {tokenizer.n_items} item tokens")
+            self.sampling = sampling_distribution(counts, config.sampling_power)
 
     def _optimizer(self) -> torch.optim.Optimizer:
         return torch.optim.AdamW(self.model.parameters(), lr=self.config.lr, weight_decay=self.config.weight_decay)
@@ -245,7 +297,7 @@ class Trainer:
             )
             for step in bar:
                 batch = [examples[i] for i in order[step * cfg.batch_size : (step + 1) * cfg.batch_size]]
-                loss = _batch_loss(model, batch, self.tokenizer, cfg, rng, self.device)
+                loss = _batch_loss(model, batch, self.tokenizer, cfg, rng, self.device, self.sampling)
                 opt.zero_grad(set_to_none=True)
                 loss.backward()
                 torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)

@@ -230,3 +230,45 @@ def test_training_never_builds_full_vocabulary_logits(tokenizer, monkeypatch):
     monkeypatch.setattr(model.lm_head, "forward", forbidden)
     loss = batch_loss(model, tokenizer, loss_batch(tokenizer), lm_weight=0.3, hard_negative_weight=0.2, hard_negatives=3)
     assert np.isfinite(loss) and loss > 0
+
+
+def test_sampled_softmax_over_every_item_equals_the_full_softmax(tokenizer):
+    """With uniform sampling and enough draws to cover the catalog, the logQ correction is the same
+    for every candidate, so the sampled loss is exactly the full softmax loss."""
+    model = fresh_model(tokenizer).eval()
+    batch = loss_batch(tokenizer)
+    only = {"lm_weight": 0.0, "hard_negative_weight": 0.0, "listwise_weight": 1.0}
+    full = batch_loss(model, tokenizer, batch, **only)
+    cfg = TrainerConfig(**only, sampled_negatives=5000, sampling_power=0.0)
+    q = trainer_mod.sampling_distribution(np.ones(tokenizer.n_items), 0.0)
+    with torch.no_grad():
+        sampled = trainer_mod._batch_loss(model, batch, tokenizer, cfg, np.random.default_rng(0), torch.device("cpu"), q)
+    assert float(sampled) == pytest.approx(full, abs=1e-5)
+
+
+def test_sampled_softmax_reads_only_the_candidates_rows(tokenizer):
+    """A step's cost does not grow with the catalog: item rows that are neither in the input, nor a
+    target, nor drawn get no gradient from the sampled listwise loss."""
+    model = fresh_model(tokenizer).train()
+    batch = loss_batch(tokenizer)
+    cfg = TrainerConfig(lm_weight=0.0, hard_negative_weight=0.0, sampled_negatives=2, sampling_power=0.0)
+    q = trainer_mod.sampling_distribution(np.ones(tokenizer.n_items), 0.0)
+    rng = np.random.default_rng(5)
+    drawn = np.random.default_rng(5).choice(len(q), size=2, replace=True, p=q)  # what the loss will draw
+    loss = trainer_mod._batch_loss(model, batch, tokenizer, cfg, rng, torch.device("cpu"), q)
+    loss.backward()
+    grad = model.get_input_embeddings().weight.grad[tokenizer.base_vocab_size :].abs().sum(dim=1).numpy()
+    used = {t for e in batch for _, t in e.item_targets} | set(drawn.tolist())
+    used |= {i - tokenizer.base_vocab_size for e in batch for i in e.ids if tokenizer.is_item_token(i)}
+    untouched = [i for i in range(tokenizer.n_items) if i not in used]
+    assert untouched and (grad[untouched] == 0).all() and (grad[sorted(used)] > 0).any()
+
+
+def test_the_trainer_switches_to_sampling_above_the_threshold(tokenizer):
+    model = fresh_model(tokenizer)
+    assert Trainer(model, tokenizer, TrainerConfig()).sampling is None  # 30 items: the full softmax
+    counts = np.arange(tokenizer.n_items, dtype=float)
+    trainer = Trainer(model, tokenizer, TrainerConfig(sampled_softmax_above=10, sampling_power=1.0), item_counts=counts)
+    q = trainer.sampling
+    assert q is not None and q.sum() == pytest.approx(1.0) and q[0] > 0  # unseen items are drawn too
+    assert q[20] / q[10] == pytest.approx(2.0)  # proportional to count ** power
