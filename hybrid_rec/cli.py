@@ -203,26 +203,35 @@ app.add_typer(feedback_app, name="feedback")
 def feedback_ingest(
     events: Annotated[Path, typer.Argument(help="CSV with event_id,user_id,item_id,type,timestamp[,weight].")],
     model: Annotated[Path, typer.Option("--model", "-m", help="Model store; the log is <model>/events.sqlite.")],
-    chunk: Annotated[int, typer.Option(help="Rows per committed transaction.")] = 10_000,
+    chunk: Annotated[int, typer.Option(min=1, help="Rows per committed transaction.")] = 10_000,
+    create: Annotated[
+        bool, typer.Option("--create", help="Start a new event log when --model is not a model store (yet).")
+    ] = False,
 ) -> None:
-    """Append events to the durable log (idempotent by event_id; bad rows are quarantined)."""
-    import pandas as pd
+    """Append events to the durable log (idempotent by event_id; bad rows are quarantined).
+
+    The file is checked whole before any event is stored: UTF-8, comma-separated, the required
+    columns, the same number of fields on every line.
+    """
+    from itertools import islice
 
     from hybrid_rec.errors import DataError
-    from hybrid_rec.feedback.log import EventLog
+    from hybrid_rec.feedback.log import EventLog, read_event_csv
 
-    if not events.is_file():
-        raise DataError(f"{events}: file not found")
+    for _ in read_event_csv(events):  # a malformed file fails here, before anything is committed
+        pass
+    if not create and not (model / "CURRENT").is_file() and not (model / "events.sqlite").is_file():
+        raise DataError(
+            f"{model}: not a model store (no CURRENT) nor an event log; check the path, "
+            "or pass --create to start an event log there"
+        )
     totals = [0, 0, 0]
+    rows = read_event_csv(events)
     with EventLog(model / "events.sqlite") as log:
-        try:
-            reader = pd.read_csv(events, dtype=str, keep_default_na=False, chunksize=chunk)
-            for part in reader:
-                res = log.ingest(part.to_dict("records"))
-                totals = [totals[0] + res.accepted, totals[1] + res.duplicates, totals[2] + res.quarantined]
-                typer.echo(f"committed through offset {res.last_offset} (+{res.accepted})")
-        except pd.errors.EmptyDataError as exc:
-            raise DataError(f"{events}: file is empty") from exc
+        while part := list(islice(rows, chunk)):
+            res = log.ingest(part)
+            totals = [totals[0] + res.accepted, totals[1] + res.duplicates, totals[2] + res.quarantined]
+            typer.echo(f"committed through offset {res.last_offset} (+{res.accepted})")
     typer.echo(f"accepted {totals[0]}, duplicates ignored {totals[1]}, quarantined {totals[2]}")
 
 

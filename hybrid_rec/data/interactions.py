@@ -13,7 +13,7 @@ import scipy.sparse as sp
 from pydantic import Field
 
 from hybrid_rec.config import StrictModel
-from hybrid_rec.data.ids import IdMap
+from hybrid_rec.data.ids import IdMap, as_int_id, find_bad_id, show_id
 from hybrid_rec.errors import ConfigError, DataError
 
 
@@ -27,6 +27,12 @@ class ColumnMapping(StrictModel):
         None, description="Column with the event weight (e.g. a rating); unset: every event weighs 1.0."
     )
     event: str | None = Field(None, description="Column with the event type (e.g. view, click); unset: none.")
+    id_type: Literal["str", "int"] | None = Field(
+        None,
+        description="How user and item ids are read: 'str' keeps them as exact text ('007' and '7' are two ids; "
+        "integers become their digits), 'int' parses integers ('007' is 7). Unset: text from CSV/TSV files, "
+        "the column's own type from Parquet and DataFrames.",
+    )
 
 
 def _where(source: str, column: str, row: int | None = None) -> str:
@@ -82,7 +88,9 @@ class Interactions:
         """Validate and convert a DataFrame.
 
         Bad input raises `DataError` naming `source`, the column and the row (``row_offset`` is
-        added to 0-based positions, so file readers can report file lines). Rows repeating an
+        added to 0-based positions, so file readers can report file lines): among it ids that are
+        missing or empty or that could not be saved and loaded back exactly (see `hybrid_rec.data.ids`),
+        and timestamps or weights that are not finite numbers. Rows repeating an
         earlier (user, item, timestamp) are duplicates: ``duplicates="raise"`` (default) or
         ``"drop"``. `users`/`items` extend existing id maps instead of starting new ones.
         """
@@ -100,10 +108,8 @@ class Interactions:
                 f"{source}: missing column(s) {missing}; found {list(df.columns)}. "
                 "Map your column names with ColumnMapping(user=..., item=..., timestamp=...)"
             )
-        for name in (cols.user, cols.item):
-            bad = df[name].isna().to_numpy()
-            if bad.any():
-                raise DataError(f"{_where(source, name, int(np.argmax(bad)) + row_offset)}: missing id (NaN)")
+        user_ids = _ids(df[cols.user], cols.id_type, source, cols.user, row_offset)
+        item_ids = _ids(df[cols.item], cols.id_type, source, cols.item, row_offset)
         ts = _numeric(df[cols.timestamp], source, cols.timestamp, row_offset, kind="timestamp")
         if cols.weight:
             weight = _numeric(df[cols.weight], source, cols.weight, row_offset, kind="weight")
@@ -112,8 +118,6 @@ class Interactions:
                 raise DataError(f"{_where(source, cols.weight, row + row_offset)}: weight must be finite and >= 0")
         else:
             weight = np.ones(len(df), dtype=np.float64)
-        user_ids = df[cols.user].to_numpy()
-        item_ids = df[cols.item].to_numpy()
         key = pd.DataFrame({"u": user_ids, "i": item_ids, "t": ts})
         dup = key.duplicated().to_numpy()
         keep = np.ones(len(df), dtype=bool)
@@ -125,8 +129,11 @@ class Interactions:
                     f"({user_ids[row]!r}, {item_ids[row]!r}, {ts[row]}); pass duplicates='drop' to drop repeats"
                 )
             keep = ~dup
-        umap = (users or IdMap([], name="user")).extend(pd.unique(user_ids[keep]))
-        imap = (items or IdMap([], name="item")).extend(pd.unique(item_ids[keep]))
+        try:  # the given maps may hold another id type than the frame's
+            umap = (users or IdMap([], name="user")).extend(pd.unique(user_ids[keep]))
+            imap = (items or IdMap([], name="item")).extend(pd.unique(item_ids[keep]))
+        except DataError as exc:
+            raise DataError(f"{source}: {exc}") from exc
         event = df[cols.event].astype(str).to_numpy(dtype=object)[keep] if cols.event else None
         return cls(
             user=umap.to_internal(user_ids[keep]).astype(np.int32),
@@ -151,7 +158,10 @@ class Interactions:
     ) -> Interactions:
         """Read CSV, TSV or Parquet (format from the suffix when ``"auto"``), then `from_dataframe`.
 
-        Rows in errors are reported as 1-based file lines for CSV/TSV (the header is line 1).
+        CSV/TSV cells are read as exact text: ids stay text ("007", "NA" and "" are what they say;
+        an empty id is missing) unless the mapping's ``id_type="int"`` asks for integers. Parquet
+        columns keep their types. Rows in errors are reported as 1-based file lines for CSV/TSV
+        (the header is line 1).
         """
         path = Path(path)
         df, row_offset = read_table(path, format=format, sep=sep)
@@ -259,7 +269,50 @@ def _numeric(series: pd.Series, source: str, column: str, row_offset: int, *, ki
     if bad.any():
         row = int(np.argmax(bad))
         raise DataError(f"{_where(source, column, row + row_offset)}: {kind} value {series.iloc[row]!r} is not numeric")
+    infinite = ~np.isfinite(out)
+    if infinite.any():
+        row = int(np.argmax(infinite))
+        raise DataError(
+            f"{_where(source, column, row + row_offset)}: {kind} value {series.iloc[row]!r} is not a finite number"
+        )
     return out
+
+
+def _ids(
+    series: pd.Series, id_type: Literal["str", "int"] | None, source: str, column: str, row_offset: int
+) -> np.ndarray:
+    """An id column as exact ids (text per ``id_type="str"``, integers per ``"int"``, else as given);
+    a missing or empty id, or one that could not be saved and loaded back exactly, raises `DataError`."""
+    values = series.to_numpy()
+    missing = pd.isna(values)
+    if values.dtype.kind in "OU":
+        missing = missing | (values == "")
+    if missing.any():
+        row = int(np.argmax(missing))
+        what = "empty" if values[row] == "" else "NaN"
+        raise DataError(f"{_where(source, column, row + row_offset)}: missing id ({what})")
+    if id_type is not None and not (
+        (id_type == "str" and pd.api.types.infer_dtype(values, skipna=False) == "string")
+        or (id_type == "int" and values.dtype.kind == "i")
+    ):
+        out = np.empty(len(values), dtype=object)
+        for row, v in enumerate(values.tolist()):
+            if isinstance(v, bool) or not isinstance(v, (int, str)):
+                raise DataError(
+                    f"{_where(source, column, row + row_offset)}: id {show_id(v)} is a {type(v).__name__}; "
+                    f"id_type={id_type!r} reads text and integer ids only"
+                )
+            out[row] = str(v) if id_type == "str" else as_int_id(v) if isinstance(v, str) else v
+            if isinstance(out[row], str) and id_type == "int":
+                raise DataError(
+                    f"{_where(source, column, row + row_offset)}: id {show_id(v)} is not an integer; "
+                    "read the ids as text with id_type='str'"
+                )
+        values = out
+    bad = find_bad_id(values)
+    if bad is not None:
+        raise DataError(f"{_where(source, column, bad[0] + row_offset)}: {bad[1]}")
+    return values
 
 
 def read_table(
@@ -280,9 +333,13 @@ def read_table(
         except Exception as exc:  # pyarrow raises many types for a bad file
             raise DataError(f"{path}: not a readable Parquet file ({exc})") from exc
     try:
-        df = pd.read_csv(path, sep=sep or ("\t" if fmt == "tsv" else ","))
+        # Every cell as exact text: pandas would make "007" the integer 7 and "NA" a NaN.
+        df = pd.read_csv(path, sep=sep or ("\t" if fmt == "tsv" else ","), dtype=str, keep_default_na=False)
     except pd.errors.EmptyDataError as exc:
         raise DataError(f"{path}: file is empty") from exc
-    except (pd.errors.ParserError, UnicodeDecodeError) as exc:
-        raise DataError(f"{path}: cannot parse as {fmt.upper()} ({exc})") from exc
+    except pd.errors.ParserError as exc:
+        raise DataError(f"{path}: cannot parse as {fmt.upper()} ({str(exc).strip()})") from exc
+    except UnicodeDecodeError as exc:
+        bad = exc.object[exc.start : exc.start + 1].hex()
+        raise DataError(f"{path}: not UTF-8 text (byte 0x{bad} cannot be decoded); save the file as UTF-8") from exc
     return df, 2  # line 1 is the header; row 0 is line 2

@@ -18,6 +18,7 @@ from typing import Any
 from pydantic import Field
 
 from hybrid_rec.config import StrictModel
+from hybrid_rec.data.ids import ID_RULE, show_id, text_id_problem
 from hybrid_rec.errors import DataError
 
 EVENT_TYPES = ("view", "click", "purchase", "rating", "skip", "dislike")
@@ -69,10 +70,15 @@ class Event:
 
 
 def parse_event(raw: Mapping[str, Any], config: FeedbackConfig, now: float | None = None) -> Event:
-    """Validate one raw event (e.g. a CSV row or a JSON body); raise `DataError` saying why not."""
-    missing = [f for f in FIELDS if raw.get(f) in (None, "")]
+    """Validate one raw event (e.g. a CSV row or a JSON body); raise `DataError` saying why not.
+
+    Ids are kept exactly as given (" w1" and "w1" are two ids); one that could not be stored and
+    read back exactly (see `hybrid_rec.data.ids`) makes the event invalid.
+    """
+    missing = [f for f in FIELDS if _is_missing(raw.get(f))]
     if missing:
         raise DataError(f"missing field(s) {missing}")
+    ids = [_exact_id(raw, f) for f in ("event_id", "user_id", "item_id")]
     kind = str(raw["type"]).strip().lower()
     if kind not in EVENT_TYPES or kind not in config.confidence:
         raise DataError(f"unknown event type {raw['type']!r}; known: {list(EVENT_TYPES)}")
@@ -87,7 +93,7 @@ def parse_event(raw: Mapping[str, Any], config: FeedbackConfig, now: float | Non
         raise DataError(f"timestamp {ts:.0f} is in the future (now {now:.0f})")
     weight = raw.get("weight")
     w: float | None = None
-    if weight not in (None, ""):
+    if weight is not None and not _is_missing(weight):
         try:
             w = float(weight)
         except (TypeError, ValueError) as exc:
@@ -96,4 +102,18 @@ def parse_event(raw: Mapping[str, Any], config: FeedbackConfig, now: float | Non
             raise DataError(f"weight {w} outside [0, {config.max_weight}]")
     elif kind == "rating":
         raise DataError("a rating event needs a weight (the rating)")
-    return Event(str(raw["event_id"]).strip(), str(raw["user_id"]).strip(), str(raw["item_id"]).strip(), kind, ts, w)
+    return Event(ids[0], ids[1], ids[2], kind, ts, w)
+
+
+def _is_missing(value: object) -> bool:
+    return value is None or value == "" or (isinstance(value, float) and math.isnan(value))
+
+
+def _exact_id(raw: Mapping[str, Any], field: str) -> str:
+    """``raw[field]`` as the exact text id (a number as its digits), or `DataError` saying why it cannot be one."""
+    value = raw[field]
+    text = value if isinstance(value, str) else str(value)
+    why = text_id_problem(text)
+    if why is not None:
+        raise DataError(f"{field} {show_id(value)} {why}; {ID_RULE}")
+    return text

@@ -3,21 +3,23 @@
 `ingest` validates each event, appends the good ones (a repeated ``event_id`` is ignored, so a
 retried batch is never applied twice) and quarantines the bad ones with their reason, all in one
 transaction; it returns only after the commit. Events get increasing offsets; `read` replays from
-any offset.
+any offset. `read_event_csv` reads an events file for `ingest`.
 """
 
 from __future__ import annotations
 
+import csv
 import json
 import sqlite3
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 from hybrid_rec._faults import fault_point
 from hybrid_rec.errors import DataError
-from hybrid_rec.feedback.events import Event, FeedbackConfig, parse_event
+from hybrid_rec.feedback.events import FIELDS, Event, FeedbackConfig, parse_event
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS events (
@@ -136,3 +138,67 @@ class EventLog:
 
     def quarantined(self) -> list[tuple[str, str]]:
         return [(r[0], r[1]) for r in self._conn.execute("SELECT raw, reason FROM quarantine ORDER BY id")]
+
+
+def read_event_csv(path: str | Path) -> Iterator[dict[str, str]]:
+    """The rows of an events CSV as ``{column: text}``, every cell exactly as written (no stripping,
+    no "NA" guessing; blank lines are skipped).
+
+    A file that is not a comma-separated UTF-8 table with the columns of `FIELDS` raises
+    `DataError` naming the line: undecodable bytes, a missing column (a ``;``-separated file has
+    one column), a row with more or fewer fields than the header.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise DataError(f"{path}: file not found")
+    with open(path, "rb") as fh:
+        reader = csv.reader(_utf8_lines(fh, path))
+        header: list[str] | None = None
+        line = 0  # the physical line a row starts on (a quoted field may span lines)
+        while True:
+            try:
+                row = next(reader, None)
+            except csv.Error as exc:
+                raise DataError(f"{path}: line {line + 1}: not valid CSV ({exc})") from exc
+            start, line = line + 1, reader.line_num
+            if row is None:
+                break
+            if not row:
+                continue
+            if header is None:
+                header = _checked_header(row, path, start)
+            elif len(row) != len(header):
+                raise DataError(
+                    f"{path}: line {start} has {len(row)} fields but the header has {len(header)}; "
+                    "quote fields that hold commas"
+                )
+            else:
+                yield dict(zip(header, row, strict=True))
+        if header is None:
+            raise DataError(f"{path}: file is empty")
+
+
+def _utf8_lines(fh: BinaryIO, path: Path) -> Iterator[str]:
+    for number, raw in enumerate(fh, start=1):
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise DataError(
+                f"{path}: line {number} is not UTF-8 text (byte 0x{raw[exc.start]:02x} at column {exc.start + 1}); "
+                "save the file as UTF-8"
+            ) from exc
+        yield text.removeprefix("\ufeff") if number == 1 else text
+
+
+def _checked_header(header: list[str], path: Path, line: int) -> list[str]:
+    missing = [f for f in FIELDS if f not in header]
+    if missing:
+        hint = next((f" (it looks {sep!r}-separated)" for sep in ";\t|" if len(header) == 1 and sep in header[0]), "")
+        raise DataError(
+            f"{path}: missing column(s) {missing} in the header (line {line}: {header}){hint}; an events file is "
+            f"comma-separated with the columns {','.join(FIELDS)}[,weight]"
+        )
+    repeated = sorted({c for c in header if header.count(c) > 1})
+    if repeated:
+        raise DataError(f"{path}: column(s) {repeated} appear more than once in the header (line {line})")
+    return header

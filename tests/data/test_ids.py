@@ -45,9 +45,14 @@ def test_mixed_type_queries_keep_their_types():
     assert list(m.to_internal(["1"], on_unknown="fallback")) == [-1]  # a string is not the integer id
 
 
-def test_extend_keeps_mixed_types():
-    m = IdMap([1, 2], name="item").extend([2, "2", 3])
-    assert list(m.ids) == [1, 2, "2", 3]
+def test_extend_refuses_a_second_id_type():
+    """A map holding integers and text could not be saved (it used to fail only at save time)."""
+    ints = IdMap([1, 2], name="item")
+    with pytest.raises(DataError, match=r"^item: cannot add text id '2' to a map of integer ids"):
+        ints.extend(["2"])
+    with pytest.raises(DataError, match=r"^item: at position 1, id '2' is text but the first id 2 is integer"):
+        ints.extend([2, "2", 3])
+    assert ints.extend([2, 3]).ids.tolist() == [1, 2, 3]
 
 
 def test_coerce_text_ids_to_the_map_type():
@@ -103,8 +108,8 @@ def test_to_array_is_saveable_without_pickle():
     assert ints.dtype.kind == "i" and ints.tolist() == [3, 1]
     strs = IdMap(["b", "a"], name="u").to_array()
     assert strs.dtype.kind == "U" and strs.tolist() == ["b", "a"]
-    with pytest.raises(DataError, match="^u: ids of mixed or non-string object types cannot be saved without pickle$"):
-        IdMap([1, "a"], name="u").to_array()
+    with pytest.raises(DataError, match="^u: at position 1, id 'a' is text but the first id 1 is integer"):
+        IdMap([1, "a"], name="u")  # refused when built, not when saved
 
 
 def test_coerce_rules():

@@ -17,7 +17,7 @@ def test_ingest_reports_and_quarantines(tmp_path):
         "a,u1,i1,click,100,\n"
         "d,u2,i3,purchase,9999999999,\n"
     )
-    result = runner.invoke(app, ["feedback", "ingest", str(events), "--model", str(tmp_path / "store")])
+    result = runner.invoke(app, ["feedback", "ingest", str(events), "--model", str(tmp_path / "store"), "--create"])
     assert result.exit_code == 0, result.output
     assert "accepted 2, duplicates ignored 1, quarantined 2" in result.output
     again = runner.invoke(app, ["feedback", "ingest", str(events), "--model", str(tmp_path / "store")])

@@ -139,13 +139,13 @@ def test_one_writer_at_a_time(tmp_path):
 
 
 # ---------------------------------------------------------------- events: exact acceptance rules and messages
-def test_parse_event_normalises_fields():
+def test_parse_event_normalises_the_type_and_keeps_ids_exactly():
     e = parse_event(
         {"event_id": " e1 ", "user_id": " u1", "item_id": "i9 ", "type": " Click ", "timestamp": "17", "weight": "2.5"},
         FeedbackConfig(),
         now=NOW,
     )
-    assert e == Event("e1", "u1", "i9", "click", 17.0, 2.5)
+    assert e == Event(" e1 ", " u1", "i9 ", "click", 17.0, 2.5)  # " e1 " and "e1" are two events
     assert parse_event(ev(1, weight=""), FeedbackConfig(), now=NOW).weight is None  # empty weight: none
     assert parse_event(ev(1, timestamp=0), FeedbackConfig(), now=NOW).timestamp == 0.0  # the epoch is a time
 

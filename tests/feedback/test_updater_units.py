@@ -11,6 +11,7 @@ import pytest
 import scipy.sparse as sp
 
 from hybrid_rec.data import IdMap
+from hybrid_rec.errors import DataError
 from hybrid_rec.feedback.events import Event, FeedbackConfig
 from hybrid_rec.feedback.updater import apply_negatives, guard_ndcg, negatives_by_user, to_interactions
 from hybrid_rec.topk import TopK
@@ -48,7 +49,7 @@ def test_to_interactions_keeps_positive_confidence_in_the_model_id_types():
         e("2", "11", "view", 6.0, weight=3.0),  # confidence 0.5 * 3
         e("1", "11", "skip", 7.0),  # negative: not a positive
         e("2", "10", "purchase", 8.0, weight=0.0),  # confidence 0: nothing to add
-        e("stranger", "12", "purchase", 9.0),  # new ids are kept (the update adds them); "12" is an integer id
+        e("3", "12", "purchase", 9.0),  # new ids are kept (the update adds them); "12" is an integer id
         e("1", "10", "click", 5.0),  # a repeat of the first (same user, item, time): dropped
     ]
     got = to_interactions(events, pipe, FeedbackConfig())
@@ -62,8 +63,16 @@ def test_to_interactions_keeps_positive_confidence_in_the_model_id_types():
         ),
         key=str,
     )
-    assert rows == sorted([(1, 10, 5.0, 1.0), (2, 11, 6.0, 1.5), ("stranger", 12, 9.0, 3.0)], key=str)
+    assert rows == sorted([(1, 10, 5.0, 1.0), (2, 11, 6.0, 1.5), (3, 12, 9.0, 3.0)], key=str)
     assert type(got.users.to_external(got.user)[0]) is not str  # "1" became the integer id 1
+
+
+def test_to_interactions_refuses_a_text_id_for_an_integer_keyed_model_before_any_training():
+    """A model could not save a map holding integers and text: this used to fail only at save time."""
+    pipe = fake_pipeline([1, 2], [10, 11])
+    events = [e("1", "10", "click", 5.0), e("stranger", "11", "purchase", 9.0)]
+    with pytest.raises(DataError, match=r"^feedback: column 'user_id', row 1: id 'stranger' is text but"):
+        to_interactions(events, pipe, FeedbackConfig())
 
 
 def test_to_interactions_of_no_positives_is_empty():
