@@ -12,7 +12,7 @@ weights and the fusion weights.
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TypedDict
@@ -112,6 +112,7 @@ def train_reranker(
     catalog: ItemCatalog | None,
     valid: Interactions | None,
     progress: bool = False,
+    on_epoch: Callable[[int, float], None] | None = None,
 ) -> GPT2Reranker:
     """Instruction-tune the LM on `train` (early stopping on `valid`), its item embeddings started from
     the fitted first stage's ALS factors and its hard negatives taken from that stage's candidates."""
@@ -127,6 +128,7 @@ def train_reranker(
         item_factors=generator.item_vectors.factors,
         hard_negatives=negatives,
         progress=progress,
+        on_epoch=on_epoch,
     )
     cold_map = generator.fitted.cold_map
     if cold_map is not None and catalog is not None:  # items without interactions: their tokens from their text

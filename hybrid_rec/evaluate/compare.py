@@ -7,10 +7,10 @@ evaluated once on test, with full ranking over all items and the user's fit item
 
 from __future__ import annotations
 
-import itertools
 import json
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Literal
@@ -40,6 +40,7 @@ from hybrid_rec.evaluate.metrics import (
     popularity_buckets,
     ranking_metrics,
 )
+from hybrid_rec.evaluate.search import SearchConfig, grid_points, is_range, optuna_search
 
 log = logging.getLogger(__name__)
 
@@ -146,13 +147,20 @@ class CompareConfig(StrictModel):
     candidates: CandidatesConfig | None = Field(
         None, description="Optional: also report the recall@N of each candidate source and of the blend on test."
     )
+    search: SearchConfig = Field(
+        default_factory=SearchConfig,
+        description="How parameters are searched on validation: the grid of list values, or Optuna (ranges too).",
+    )
 
     @model_validator(mode="after")
     def _check_methods(self) -> CompareConfig:
         if not self.methods:
             raise ValueError("methods: name at least one method")
         for name, params in self.methods.items():
-            expand_grid(name, params)  # raises on unknown types or bad parameters
+            if self.search.kind == "grid":
+                expand_grid(name, params)  # raises on unknown types or bad parameters
+            else:
+                first_point(name, params)
         if self.evaluation.ranked_items == "cold" and self.split.kind != "cold_items":
             raise ValueError("evaluation.ranked_items = 'cold' needs split.kind = 'cold_items'")
         for pair in self.evaluation.comparisons:
@@ -162,21 +170,27 @@ class CompareConfig(StrictModel):
         return self
 
 
-def expand_grid(name: str, params: dict[str, Any]) -> tuple[str, list[StrictModel]]:
-    """The method type and the validated config of every grid point (list values are axes)."""
+def _method_type(name: str, params: dict[str, Any]) -> tuple[str, dict[str, Any]]:
     params = dict(params)
     mtype = params.pop("type", name)
     if mtype not in METHODS:
         raise ConfigError(f"methods.{name}: unknown method type {mtype!r}; known: {sorted(METHODS)}")
-    axes = {k: v if isinstance(v, list) else [v] for k, v in params.items()}
-    if any(len(v) == 0 for v in axes.values()):
-        raise ConfigError(f"methods.{name}: an empty list gives an empty grid")
+    return mtype, params
+
+
+def expand_grid(name: str, params: dict[str, Any]) -> tuple[str, list[StrictModel]]:
+    """The method type and the validated config of every grid point (list values are axes)."""
+    mtype, params = _method_type(name, params)
     spec = METHODS[mtype]
-    points = [
-        spec.config.from_dict(dict(zip(axes, values, strict=True)), source=f"methods.{name}")
-        for values in itertools.product(*axes.values())
-    ]
-    return mtype, points
+    return mtype, [spec.config.from_dict(p, source=f"methods.{name}") for p in grid_points(name, params)]
+
+
+def first_point(name: str, params: dict[str, Any]) -> tuple[str, StrictModel]:
+    """The method type and its config at the first choice / low end of every axis (validates an
+    Optuna search space before any work)."""
+    mtype, params = _method_type(name, params)
+    point = {k: (v["low"] if is_range(v) else v[0] if isinstance(v, list) and v else v) for k, v in params.items()}
+    return mtype, METHODS[mtype].config.from_dict(point, source=f"methods.{name}")
 
 
 def build_split(cfg: SplitConfig, interactions: Interactions) -> Split:
@@ -306,16 +320,21 @@ def _protocol(config: CompareConfig, split: Split, shared: _TestContext) -> dict
 
 @dataclass(frozen=True)
 class _Tuned:
-    """A method's best grid point on validation, the method fitted there, and the time tuning took."""
+    """A method's best point on validation, the method fitted there, the time tuning took and, for
+    an Optuna search, its history."""
 
     params: StrictModel
     valid: dict[str, float]
     method: Method
     seconds: float
+    search: dict[str, Any] | None = None
 
 
 def tune(name: str, config: CompareConfig, split: Split, context: FitContext, n_items: int) -> _Tuned:
-    """Fit every grid point of method `name` on train; keep the best by the validation tune metric."""
+    """Fit every grid point of method `name` on train (or Optuna's trials); keep the best by the
+    validation tune metric."""
+    if config.search.kind == "optuna":
+        return _tune_optuna(name, config, split, context, n_items)
     ev = config.evaluation
     mtype, grid = expand_grid(name, config.methods[name])
     best: _Tuned | None = None
@@ -334,6 +353,29 @@ def tune(name: str, config: CompareConfig, split: Split, context: FitContext, n_
     return replace(best, seconds=time.perf_counter() - start)
 
 
+def _tune_optuna(name: str, config: CompareConfig, split: Split, context: FitContext, n_items: int) -> _Tuned:
+    """Optuna trials on validation; LM methods report each epoch's validation NDCG for pruning."""
+    ev = config.evaluation
+    mtype, params = _method_type(name, config.methods[name])
+    spec = METHODS[mtype]
+    best: list[_Tuned] = []
+    start = time.perf_counter()
+
+    def objective(point: dict[str, Any], report: Callable[[int, float], None] | None) -> float:
+        cfg = spec.config.from_dict(point, source=f"methods.{name}")
+        method = spec.factory(cfg).fit(split.train, replace(context, report=report))
+        _, topk, per_user, _ = evaluate_stage(method, split, "valid", ev, progress=False)
+        summary = _summary(per_user, topk, n_items, ev.cutoffs)
+        if ev.tune_metric not in summary:
+            raise ConfigError(f"evaluation.tune_metric {ev.tune_metric!r} is not one of {sorted(summary)}")
+        if not best or summary[ev.tune_metric] > best[0].valid[ev.tune_metric]:
+            best[:] = [_Tuned(cfg, summary, method, 0.0)]
+        return summary[ev.tune_metric]
+
+    result = optuna_search(name, params, objective, config.search)
+    return replace(best[0], seconds=time.perf_counter() - start, search=result.summary("optuna"))
+
+
 def score_on_test(
     name: str,
     tuned: _Tuned,
@@ -346,7 +388,7 @@ def score_on_test(
     """Refit the tuned method on train + validation, score it on test, write its recommendations;
     returns its report entry and per-user test metrics."""
     ev = config.evaluation
-    mtype = expand_grid(name, config.methods[name])[0]
+    mtype = _method_type(name, config.methods[name])[0]
     start = time.perf_counter()
     if hasattr(tuned.method, "refit"):  # keeps what was trained; takes the train + validation rows
         method = tuned.method.refit(split.train_valid, context)
@@ -380,8 +422,12 @@ def score_on_test(
             bucket: float(np.nanmean(ndcg[shared.test_bucket == b])) if (shared.test_bucket == b).any() else None
             for b, bucket in enumerate(_BUCKETS)
         },
-        "grid_size": len(expand_grid(name, config.methods[name])[1]),
+        "grid_size": (
+            len(expand_grid(name, config.methods[name])[1]) if tuned.search is None else len(tuned.search["trials"])
+        ),
     }
+    if tuned.search is not None:
+        entry["search"] = tuned.search
     if intention is not None:
         entry["intention"] = intention
     _write_recs(out / "recs" / f"{name}.parquet", shared.interactions, users, topk)

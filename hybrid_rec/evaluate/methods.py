@@ -35,6 +35,7 @@ class FitContext:
     valid: Interactions | None = None
     catalog: ItemCatalog | None = None
     progress: bool = False
+    report: Callable[[int, float], None] | None = None  # per-epoch validation metric of LM training (may raise to prune)
 
 
 class Method(Protocol):
@@ -212,7 +213,9 @@ def shared_stages(config: GPT2Config, train: Interactions, context: FitContext) 
     lm_config = GPT2Config.model_validate(config.model_dump(include=set(GPT2Config.model_fields)))
     key = (lm_config.model_dump_json(), _fingerprint(train) + _fingerprint(context.valid))
     if key not in _TRAINED:
-        reranker = train_reranker(config, generator, train, context.catalog, context.valid, context.progress)
+        reranker = train_reranker(
+            config, generator, train, context.catalog, context.valid, context.progress, on_epoch=context.report
+        )
         _TRAINED.clear()
         _TRAINED[key] = reranker
     shared = copy.copy(_TRAINED[key])

@@ -81,7 +81,13 @@ def markdown_report(report: dict[str, Any]) -> str:
     for name, m in report["methods"].items():
         params = str(m["params"])
         shown = f"`{params}`" if len(params) <= 240 else "nested configuration, see report.json"
-        lines.append(f"- {name}: {shown} (grid of {m['grid_size']})")
+        search = m.get("search")
+        how = (
+            f"optuna: {len(search['trials'])} trials, {search['pruned']} pruned; history in search.png"
+            if search
+            else f"grid of {m['grid_size']}"
+        )
+        lines.append(f"- {name}: {shown} ({how})")
         if m.get("learned"):
             lines.append(f"  - learned: `{m['learned']}`")
     return "\n".join(lines) + "\n"
@@ -113,6 +119,37 @@ def plot_report(report: dict[str, Any], path: Path) -> None:
     plt.close(fig)
 
 
+def plot_search(report: dict[str, Any], path: Path) -> None:
+    """Per searched method: each trial's validation metric (pruned trials at the bottom, hollow) and
+    the best so far, against the trial number."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    searched = {name: m["search"] for name, m in report["methods"].items() if m.get("search")}
+    fig, axes = plt.subplots(1, len(searched), figsize=(4.5 * len(searched), 3.4), squeeze=False)
+    for ax, (name, search) in zip(axes[0], searched.items(), strict=True):
+        done = [(t["number"], t["value"]) for t in search["trials"] if t["value"] is not None and t["state"] == "COMPLETE"]
+        pruned = [t["number"] for t in search["trials"] if t["state"] == "PRUNED"]
+        if done:
+            xs, ys = zip(*done, strict=True)
+            ax.scatter(xs, ys, s=14, label="trial")
+            best = [max(ys[: i + 1]) for i in range(len(ys))]
+            ax.step(xs, best, where="post", color="C3", label="best so far")
+            if pruned:
+                ax.scatter(pruned, [min(ys)] * len(pruned), s=14, facecolors="none", edgecolors="C7", label="pruned")
+        ax.set_title(name)
+        ax.set_xlabel("trial")
+        ax.set_ylabel(f"valid {report['protocol']['tune_metric']}")
+        ax.legend(fontsize=7)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
 def write_reports(report: dict[str, Any], out: Path) -> None:
     (out / "report.md").write_text(markdown_report(report))
     plot_report(report, out / "report.png")
+    if any(m.get("search") for m in report["methods"].values()):
+        plot_search(report, out / "search.png")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -180,8 +180,10 @@ class GPT2Reranker:
         hard_negatives: dict[int, np.ndarray] | None = None,
         out_dir: str | Path | None = None,
         progress: bool = False,
+        on_epoch: Callable[[int, float], None] | None = None,
     ) -> GPT2Reranker:
-        """Build the tokenizer and model, then instruction-tune on `train` (early stopping on `valid`)."""
+        """Build the tokenizer and model, then instruction-tune on `train` (early stopping on `valid`;
+        `on_epoch(epoch, valid_ndcg)` after each epoch, e.g. a search's pruning, which may raise)."""
         cfg = self.config
         set_threads(cfg.lm)
         self.catalog = catalog
@@ -210,7 +212,7 @@ class GPT2Reranker:
         counts = np.bincount(train.item, minlength=len(train.items))
         trainer = Trainer(model, tokenizer, cfg.trainer, device=device, progress=progress, item_counts=counts)
         self._scorer = None
-        self.train_result = trainer.train(examples, evaluate, out_dir)
+        self.train_result = trainer.train(examples, evaluate, out_dir, on_epoch=on_epoch)
         self._state.model = model.to(device, dtype)  # type: ignore[arg-type]  # transformers types .to via functools.wraps
         return self
 

@@ -254,7 +254,10 @@ class Trainer:
         examples: list[Example],
         evaluate: Callable[[], float] | None,
         out_dir: str | Path | None = None,
+        on_epoch: Callable[[int, float], None] | None = None,
     ) -> TrainResult:
+        """Train with early stopping on `evaluate()`; `on_epoch(epoch, metric)` after each evaluated
+        epoch (a hyper-parameter search reports it; raising there stops training)."""
         cfg = self.config
         model = self.model.to(self.device)  # type: ignore[arg-type]  # transformers types .to via functools.wraps
         opt = self._optimizer()
@@ -313,6 +316,8 @@ class Trainer:
             else:
                 metric = float(evaluate())
                 log.info("epoch %d: loss %.4f, valid ndcg@10 %.4f", epoch + 1, loss_avg, metric)
+                if on_epoch is not None:
+                    on_epoch(epoch + 1, metric)
             state["history"].append({"epoch": epoch + 1, "loss": loss_avg, "valid": metric})
             if metric > state["best_metric"]:
                 state.update(best_metric=metric, best_epoch=epoch + 1, bad_epochs=0)
