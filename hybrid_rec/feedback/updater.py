@@ -66,16 +66,37 @@ class ApplyResult:
     seconds: float = 0.0
 
 
+def _typed(ids: list[object], idmap: IdMap) -> tuple[np.ndarray, np.ndarray]:
+    """`ids` in the id type of `idmap` and which of them can take it: an integer-keyed model reads
+    "42" as 42 and cannot hold "stranger"; a text-keyed model reads 42 as "42"."""
+    values = idmap.coerce(ids)
+    if len(idmap) and np.issubdtype(idmap.ids.dtype, np.integer):
+        ok = np.array([isinstance(v, int | np.integer) and not isinstance(v, bool) for v in values], bool)
+        return values, ok
+    return np.array([str(v) if isinstance(v, int | np.integer) else v for v in values], dtype=object), np.ones(
+        len(values), bool
+    )
+
+
 def to_interactions(events: list[Event], pipeline: HybridPipeline, config: FeedbackConfig) -> Interactions:
-    """Positive events as `Interactions` (weight = confidence), keyed by the model's id types."""
+    """Positive events as `Interactions` (weight = confidence), keyed by the model's id types. Events
+    whose ids cannot take those types (text for an integer-keyed model) are skipped with a warning,
+    so that one of them does not hold back the batch forever."""
     pos = [e for e in events if not e.is_negative(config) and e.confidence(config) > 0]
     gen = pipeline.generator
+    users, users_ok = _typed([e.user_id for e in pos], gen.users)
+    items, items_ok = _typed([e.item_id for e in pos], gen.items)
+    keep = users_ok & items_ok
+    if not keep.all():
+        bad = int(np.flatnonzero(~keep)[0])
+        log.warning("feedback: %d events name ids this integer-keyed model cannot hold (e.g. user %r, item %r); "
+                    "skipped", int((~keep).sum()), pos[bad].user_id, pos[bad].item_id)  # fmt: skip
     frame = pd.DataFrame(
         {
-            "user_id": gen.users.coerce([e.user_id for e in pos]),
-            "item_id": gen.items.coerce([e.item_id for e in pos]),
-            "timestamp": [e.timestamp for e in pos],
-            "weight": [e.confidence(config) for e in pos],
+            "user_id": users[keep],
+            "item_id": items[keep],
+            "timestamp": [e.timestamp for e, k in zip(pos, keep, strict=True) if k],
+            "weight": [e.confidence(config) for e, k in zip(pos, keep, strict=True) if k],
         }
     )
     if frame.empty:

@@ -11,7 +11,6 @@ import pytest
 import scipy.sparse as sp
 
 from hybrid_rec.data import IdMap
-from hybrid_rec.errors import DataError
 from hybrid_rec.feedback.events import Event, FeedbackConfig
 from hybrid_rec.feedback.updater import apply_negatives, guard_ndcg, negatives_by_user, to_interactions
 from hybrid_rec.topk import TopK
@@ -67,12 +66,18 @@ def test_to_interactions_keeps_positive_confidence_in_the_model_id_types():
     assert type(got.users.to_external(got.user)[0]) is not str  # "1" became the integer id 1
 
 
-def test_to_interactions_refuses_a_text_id_for_an_integer_keyed_model_before_any_training():
-    """A model could not save a map holding integers and text: this used to fail only at save time."""
+def test_to_interactions_skips_a_text_id_for_an_integer_keyed_model(caplog):
+    """A model could not save a map holding integers and text (this used to fail only at save time,
+    after the update, and then on every later apply): such events are skipped with a warning and the
+    rest of the batch applies."""
     pipe = fake_pipeline([1, 2], [10, 11])
-    events = [e("1", "10", "click", 5.0), e("stranger", "11", "purchase", 9.0)]
-    with pytest.raises(DataError, match=r"^feedback: column 'user_id', row 1: id 'stranger' is text but"):
-        to_interactions(events, pipe, FeedbackConfig())
+    events = [e("1", "10", "click", 5.0), e("stranger", "11", "purchase", 9.0), e("2", "11", "click", 6.0)]
+    with caplog.at_level("WARNING"):
+        got = to_interactions(events, pipe, FeedbackConfig())
+    assert got.users.to_external(got.user).tolist() == [1, 2] and "1 events name ids" in caplog.text
+    text_keyed = fake_pipeline(["a", "7"], ["x"])
+    got = to_interactions([e(7, "x", "click", 1.0)], text_keyed, FeedbackConfig())
+    assert got.users.to_external(got.user).tolist() == ["7"]  # 7 read as the text id "7"
 
 
 def test_to_interactions_of_no_positives_is_empty():
