@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from hybrid_rec.data.catalog import ItemCatalog, with_catalog_items
+from hybrid_rec.data.ids import as_int_id
 from hybrid_rec.data.interactions import ColumnMapping, Interactions
 from hybrid_rec.errors import DataError
 
@@ -67,8 +68,9 @@ def read_atomic(path: str | Path, *, id_type: Literal["str", "int"] = "str") -> 
                 )
             df[name] = values
         elif id_type == "int" and name in ("user_id", "item_id"):
-            values = pd.to_numeric(df[name], errors="coerce")
-            bad = values.isna().to_numpy()
+            parsed = [as_int_id(str(v)) for v in df[name]]  # "1.5" or "1e3" is not an integer id
+            bad = np.array([not isinstance(v, int) for v in parsed], bool)
+            values = pd.Series([v if isinstance(v, int) else 0 for v in parsed], index=df.index)
             if bad.any():
                 row = int(np.argmax(bad))
                 raise DataError(

@@ -73,3 +73,11 @@ def test_duplicate_item_rows(tmp_path):
     item = ITEM + "11\tAgain\t2001\tDrama\n"
     with pytest.raises(DataError, match="'11' repeats"):
         load_recbole(write(tmp_path, "d.inter", INTER), write(tmp_path, "d.item", item))
+
+
+@pytest.mark.parametrize("bad", ["1.5", "1e3", "x"])
+def test_int_ids_refuse_text_that_is_not_an_integer(tmp_path, bad):
+    """With id_type='int', '1.5' must not silently become user 1 (nor '1e3' user 1000)."""
+    inter = INTER.replace("\n2\t11", f"\n{bad}\t11")
+    with pytest.raises(DataError, match=f"id '{bad}' is not an integer"):
+        load_recbole(write(tmp_path, "d.inter", inter), id_type="int")
