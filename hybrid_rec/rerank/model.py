@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import threading
 from pathlib import Path
 from typing import Literal, cast
 
@@ -107,11 +108,16 @@ def build_model(config: LMConfig, tokenizer: RecTokenizer, item_factors: np.ndar
     return model
 
 
+_LOADING = threading.Lock()
+
+
 def load_pretrained(path_or_name: str | Path, *, progress: bool = False) -> GPT2LMHeadModel:
     """`GPT2LMHeadModel.from_pretrained` (safetensors only: loading never runs pickled code);
-    transformers' "Loading weights" bar only with ``progress=True``."""
+    transformers' "Loading weights" bar only with ``progress=True``. One load at a time in the
+    process: from_pretrained patches torch globally while it builds the model on the meta device,
+    so two concurrent loads can leave "meta tensor" weights behind."""
     try:
-        with hf_progress(progress):
+        with _LOADING, hf_progress(progress):
             return GPT2LMHeadModel.from_pretrained(str(path_or_name), use_safetensors=True)
     except (OSError, ValueError) as exc:
         raise ConfigError(f"cannot load a GPT-2 checkpoint from {path_or_name!r}: {exc}") from exc
