@@ -78,7 +78,10 @@ class ModelStore:
         pointer = self.root / "CURRENT"
         if not pointer.is_file():
             raise DataError(f"{self.root}: the model store has no published version yet")
-        version = int(pointer.read_text().strip())
+        text = pointer.read_text(errors="replace").strip()
+        if not text.isascii() or not text.isdigit() or len(text) > 9:
+            raise DataError(f"{pointer}: names {text[:40]!r}, not a version number; repair it or publish again")
+        version = int(text)
         path = self._path(version)
         if not (path / SNAPSHOT).is_file():
             raise DataError(f"{self.root}: CURRENT names v{version:06d}, which is missing or incomplete")

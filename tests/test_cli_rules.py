@@ -49,3 +49,23 @@ def test_heads_must_divide_the_width():
 def test_absurd_bootstrap_sizes_fail_at_config_load():
     with pytest.raises((ValueError, ConfigError), match="bootstrap"):
         CompareConfig.from_dict({"evaluation": {"bootstrap": 10**23}})
+
+
+@pytest.mark.parametrize("current", ["", "1e3", "../../etc", "v1", "１"])
+def test_a_current_pointer_that_names_no_version_is_a_one_line_error(stream, tmp_path, current):
+    from hybrid_rec.store import ModelStore
+
+    pipeline, _, _ = stream
+    store = ModelStore(tmp_path / "store")
+    store.publish(pipeline.save, {"applied_offset": 0})
+    (store.root / "CURRENT").write_text(current)
+    result = runner.invoke(app, ["recommend", "--model", str(store.root), "--user", "u1"])
+    assert result.exit_code == 2 and "not a version number" in result.output, result.output
+
+
+def test_a_dataset_path_that_is_a_directory_is_a_one_line_error(tmp_path):
+    from hybrid_rec.data.interactions import Interactions
+    from hybrid_rec.errors import DataError
+
+    with pytest.raises(DataError, match="is a directory"):
+        Interactions.from_file(tmp_path)

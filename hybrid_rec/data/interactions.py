@@ -321,6 +321,8 @@ def read_table(
     """Read a CSV/TSV/Parquet file; returns the frame and the offset from row position to file line."""
     if not path.exists():
         raise DataError(f"{path}: file not found")
+    if path.is_dir():
+        raise DataError(f"{path}: is a directory; give the events file (CSV, TSV or Parquet)")
     if path.stat().st_size == 0:
         raise DataError(f"{path}: file is empty")
     fmt: str = format
