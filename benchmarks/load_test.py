@@ -3,9 +3,12 @@
 Starts `hybrid-rec serve` on 127.0.0.1 (a free port), waits for /health, then every client loops
 over POST /recommend (k=10) and POST /rerank (50 random catalog items, k=10) for a random known
 user until the time is up (and at most --max-requests in all). Prints throughput, errors and
-p50/p99 latency per endpoint. Run:
+p50/p99 latency per endpoint. With ``--publish-every S`` the live version of a copy of the store
+is republished as a new version every S seconds while the clients run (the server reloads each one
+in the background): every error then counts against the reload guarantees. Run:
 
     .venv/bin/python benchmarks/load_test.py --model models/ml100k --clients 20 --seconds 60
+    .venv/bin/python benchmarks/load_test.py --model models/ml100k --clients 8 --seconds 60 --publish-every 3
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ import random
 import socket
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -39,6 +43,7 @@ async def client_loop(
     latencies: dict[str, list[float]],
     errors: dict[str, int],
     seed: int,
+    versions: set[str],
 ) -> None:
     rng = random.Random(seed)
     while time.perf_counter() < deadline and budget[0] > 0:
@@ -52,6 +57,8 @@ async def client_loop(
         try:
             response = await client.post(path, json=body)
             ok = response.status_code == 200
+            if ok:
+                versions.add(response.json()["version"])
         except httpx.HTTPError:
             ok = False
         latencies[path].append(time.perf_counter() - start)
@@ -63,12 +70,13 @@ async def run(base: str, users: list, items: list, clients: int, seconds: float,
     latencies: dict[str, list[float]] = {"/recommend": [], "/rerank": []}
     errors = {"/recommend": 0, "/rerank": 0}
     budget = [max_requests]
+    versions: set[str] = set()
     limits = httpx.Limits(max_connections=clients)
     async with httpx.AsyncClient(base_url=base, timeout=60.0, limits=limits) as client:
         start = time.perf_counter()
         deadline = start + seconds
         await asyncio.gather(
-            *(client_loop(client, users, items, deadline, budget, latencies, errors, i) for i in range(clients))
+            *(client_loop(client, users, items, deadline, budget, latencies, errors, i, versions) for i in range(clients))
         )
         wall = time.perf_counter() - start
     out = {
@@ -76,6 +84,7 @@ async def run(base: str, users: list, items: list, clients: int, seconds: float,
         "seconds": wall,
         "requests": sum(len(v) for v in latencies.values()),
         "errors": sum(errors.values()),
+        "versions_answering": sorted(versions),
     }
     out["requests_per_s"] = out["requests"] / wall
     for path, lat in latencies.items():
@@ -95,7 +104,15 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=20)
     parser.add_argument("--seconds", type=float, default=60.0)
     parser.add_argument("--max-requests", type=int, default=200_000)
+    parser.add_argument("--publish-every", type=float, default=0.0, help="Republish a version every S seconds.")
     args = parser.parse_args()
+    if args.publish_every > 0:  # never publish into the real store: serve a copy
+        import shutil
+        import tempfile
+
+        copy = Path(tempfile.mkdtemp(prefix="load-store-")) / "store"
+        shutil.copytree(args.model, copy, ignore=shutil.ignore_patterns("events.sqlite*"))
+        args.model = str(copy)
 
     from hybrid_rec.data.ids import IdMap
     from hybrid_rec.store import resolve_model
@@ -120,11 +137,38 @@ def main() -> None:
                 time.sleep(0.2)
         else:
             raise SystemExit("the server did not come up")
-        result = asyncio.run(run(base, users, items, args.clients, args.seconds, args.max_requests))
+        stop = threading.Event()
+        published: list[int] = []
+        publisher = threading.Thread(target=republish, args=(Path(args.model), args.publish_every, stop, published))
+        if args.publish_every > 0:
+            publisher.start()
+        try:
+            result = asyncio.run(run(base, users, items, args.clients, args.seconds, args.max_requests))
+        finally:
+            stop.set()
+            if publisher.is_alive():
+                publisher.join()
+        result["published_versions"] = published
     finally:
         server.terminate()
         server.wait(timeout=30)
     print(json.dumps(result, indent=2))
+
+
+def republish(store_dir: Path, every: float, stop: threading.Event, published: list[int]) -> None:
+    """Every `every` seconds, publish a copy of the live version as a new version (what a feedback
+    apply or POST /items does), until `stop`."""
+    import shutil
+
+    from hybrid_rec.store import ModelStore
+
+    store = ModelStore(store_dir, keep=3)
+    while not stop.wait(every):
+        live = store.current()
+        source = live.path / "model"
+        snap = store.publish(lambda d, src=source: shutil.copytree(src, d), {**live.meta, "parent": live.version},
+                             parent=live.version)  # fmt: skip
+        published.append(snap.version)
 
 
 if __name__ == "__main__":
