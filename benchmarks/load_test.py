@@ -149,6 +149,7 @@ def main() -> None:
             if publisher.is_alive():
                 publisher.join()
         result["published_versions"] = published
+        result["server_at_end"] = {"version": httpx.get(base + "/version").json(), "health": httpx.get(base + "/health").json()}
     finally:
         server.terminate()
         server.wait(timeout=30)
@@ -162,7 +163,7 @@ def republish(store_dir: Path, every: float, stop: threading.Event, published: l
 
     from hybrid_rec.store import ModelStore
 
-    store = ModelStore(store_dir, keep=3)
+    store = ModelStore(store_dir, keep=100)  # no version is pruned while the server may be loading it
     while not stop.wait(every):
         live = store.current()
         source = live.path / "model"

@@ -10,12 +10,14 @@ from typing import Literal, cast
 import numpy as np
 import torch
 from pydantic import Field, model_validator
+from safetensors import SafetensorError
+from safetensors.torch import load_file
 from transformers import GPT2Config, GPT2LMHeadModel
 
 from hybrid_rec._progress import hf_progress
 from hybrid_rec.candidates.cold import ridge
 from hybrid_rec.config import StrictModel
-from hybrid_rec.errors import ConfigError
+from hybrid_rec.errors import ConfigError, DataError
 from hybrid_rec.rerank.tokenizer import RecTokenizer
 
 log = logging.getLogger(__name__)
@@ -121,6 +123,33 @@ def load_pretrained(path_or_name: str | Path, *, progress: bool = False) -> GPT2
             return GPT2LMHeadModel.from_pretrained(str(path_or_name), use_safetensors=True)
     except (OSError, ValueError) as exc:
         raise ConfigError(f"cannot load a GPT-2 checkpoint from {path_or_name!r}: {exc}") from exc
+
+
+def load_saved(directory: str | Path) -> GPT2LMHeadModel:
+    """A GPT-2 this project saved (`save_pretrained`: ``config.json`` + ``model.safetensors``), built
+    directly on the CPU and filled from the safetensors file, without `from_pretrained`'s meta-device
+    construction, which a serving process reloading while it answers requests cannot rely on (it
+    left ``lm_head`` on the meta device in about 1 of 12 loads next to scoring threads). Tied output
+    embeddings are re-tied; any other missing or unexpected weight is a `DataError`."""
+    directory = Path(directory)
+    weights = directory / "model.safetensors"
+    if not (directory / "config.json").is_file() or not weights.is_file():
+        raise DataError(f"{directory}: missing config.json or model.safetensors; not a saved reranker LM")
+    try:
+        config = GPT2Config.from_json_file(str(directory / "config.json"))
+        state = load_file(str(weights))
+    except (OSError, ValueError, SafetensorError) as exc:
+        raise DataError(f"{directory}: cannot read the saved LM ({exc})") from None
+    with hf_progress(False):
+        model = GPT2LMHeadModel(config)
+    missing, unexpected = model.load_state_dict(state, strict=False)
+    tied = {"lm_head.weight"} if config.tie_word_embeddings else set()
+    if set(missing) - tied or unexpected:
+        raise DataError(f"{weights}: weights do not match the model (missing {missing}, unexpected {unexpected})")
+    model.tie_weights()
+    if any(p.is_meta for p in model.parameters()):  # pragma: no cover - built on the CPU above
+        raise DataError(f"{directory}: the loaded LM has weights without data")
+    return model.eval()
 
 
 def save_pretrained(model: GPT2LMHeadModel, directory: str | Path, *, progress: bool = False) -> None:

@@ -24,7 +24,7 @@ from hybrid_rec.rerank.model import (
     LMConfig,
     build_model,
     grow_item_tokens,
-    load_pretrained,
+    load_saved,
     predict_item_embeddings,
     resolve_device,
     save_pretrained,
@@ -387,7 +387,7 @@ class GPT2Reranker:
         )
         self.catalog = catalog
         device, dtype = resolve_device(config.lm)
-        model = load_pretrained(directory / "model").eval().to(device, dtype)
+        model = load_saved(directory / "model").to(device, dtype)  # type: ignore[arg-type]  # transformers types .to via functools.wraps
         tokenizer = RecTokenizer.load(directory / "tokenizer")
         verbalizer = Verbalizer(items, catalog, config.verbalizer)
         self._state = _Fitted(tokenizer, model, verbalizer, IdMap(z["user_ids"], name="user"), items)

@@ -32,7 +32,7 @@ from transformers import GPT2LMHeadModel
 
 from hybrid_rec.config import StrictModel
 from hybrid_rec.errors import ConfigError
-from hybrid_rec.rerank.model import load_pretrained, save_pretrained
+from hybrid_rec.rerank.model import load_saved, save_pretrained
 from hybrid_rec.rerank.tokenizer import RecTokenizer
 from hybrid_rec.verbalize.verbalizer import Verbalizer, encode_with_layout
 
@@ -281,7 +281,7 @@ class Trainer:
         best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
         if out and (out / "checkpoint-best").is_dir() and state["best_epoch"] >= 0:
             best_state = {
-                k: v.clone() for k, v in load_pretrained(out / "checkpoint-best").state_dict().items()
+                k: v.clone() for k, v in load_saved(out / "checkpoint-best").state_dict().items()
             }
         start = time.perf_counter() - state["seconds"]
         for epoch in range(state["epoch"], cfg.epochs):
@@ -367,7 +367,7 @@ class Trainer:
 
     def _resume(self, directory: Path, opt: torch.optim.Optimizer, sched) -> dict:
         saved = json.loads((directory / "trainer_state.json").read_text())
-        weights = load_pretrained(directory).state_dict()
+        weights = load_saved(directory).state_dict()
         self.model.load_state_dict(weights)
         tensors = load_file(str(directory / "optimizer.safetensors"))
         per_param: dict[int, dict] = {}

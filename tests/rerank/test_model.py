@@ -82,3 +82,29 @@ def test_tokens_never_learned_get_the_embedding_their_features_predict(tokenizer
     assert np.array_equal(after[learned], before[learned])
     with pytest.raises(ConfigError, match="one row per item"):
         predict_item_embeddings(model, tokenizer, features[:3], learned, 1.0)
+
+
+def test_a_saved_lm_loads_without_from_pretrained(tokenizer, tmp_path, monkeypatch):
+    """Reloading a saved reranker must not go through `from_pretrained`'s meta-device construction:
+    next to scoring threads (a serving process that reloads) it left lm_head without data in about
+    1 load in 12. `load_saved` builds on the CPU and fills from safetensors: same weights, head tied."""
+    from transformers import GPT2LMHeadModel
+
+    from hybrid_rec.errors import DataError
+    from hybrid_rec.rerank.model import load_saved, save_pretrained
+
+    model = build_model(LMConfig(**TINY_LM), tokenizer).eval()
+    save_pretrained(model, tmp_path / "lm")
+
+    def forbidden(*args, **kwargs):
+        raise AssertionError("from_pretrained was used to reload a saved LM")
+
+    monkeypatch.setattr(GPT2LMHeadModel, "from_pretrained", forbidden)
+    back = load_saved(tmp_path / "lm")
+    for (name, a), (_, b) in zip(model.state_dict().items(), back.state_dict().items(), strict=True):
+        assert torch.equal(a, b), name
+    assert back.lm_head.weight.data_ptr() == back.transformer.wte.weight.data_ptr()  # tied, not a copy
+    assert not any(p.is_meta for p in back.parameters())
+    (tmp_path / "lm" / "model.safetensors").write_bytes(b"garbage")
+    with pytest.raises(DataError, match="cannot read the saved LM"):
+        load_saved(tmp_path / "lm")
