@@ -10,7 +10,9 @@ from typing import cast
 
 import numpy as np
 import pandas as pd
+from pydantic import Field
 
+from hybrid_rec.config import StrictModel
 from hybrid_rec.data.ids import IdMap
 from hybrid_rec.data.interactions import Interactions
 from hybrid_rec.errors import DataError, UnknownIdError
@@ -154,3 +156,70 @@ def with_catalog_items(interactions: Interactions, catalog: ItemCatalog | None, 
     log.warning("%s: %d catalog items have no interactions yet (e.g. %r); they are recommendable from their "
                 "text only", source, len(cold), cold[0])  # fmt: skip
     return interactions.with_items(cold)
+
+
+class CatalogColumns(StrictModel):
+    """Which columns of an items file hold the catalog fields (CSV/TSV/Parquet)."""
+
+    id: str = Field("item_id", description="The item id column (ids are read like the events file's).")
+    title: str | None = Field("title", description="The title column (unset: none).")
+    year: str | None = Field("year", description="The year / release date column (unset: none).")
+    genres: str | None = Field("genres", description="The genres column: a list, or text split at genre_separator.")
+    genre_separator: str = Field("|", min_length=1, description="What separates genres in a text genres column.")
+    text: list[str] = Field(
+        default_factory=list, description="More text columns kept as catalog fields (e.g. 'description', 'brand')."
+    )
+
+
+class UserColumns(StrictModel):
+    """Which column of a users file holds the id; every other column is a user attribute."""
+
+    id: str = Field("user_id", description="The user id column.")
+
+
+def catalog_from_files(
+    items: IdMap,
+    item_path: str | Path | None,
+    user_path: str | Path | None = None,
+    item_columns: CatalogColumns | None = None,
+    user_columns: UserColumns | None = None,
+    users: IdMap | None = None,
+) -> ItemCatalog | None:
+    """An `ItemCatalog` from an items file (and optional users file) in CSV, TSV or Parquet, with ids
+    read in the types of `items` / `users` (the events' id maps). None without an items file."""
+    from hybrid_rec.data.interactions import read_table
+
+    if item_path is None:
+        if user_path is not None:
+            raise DataError("dataset.user_path needs dataset.item_path (user attributes travel with the catalog)")
+        return None
+    cols = item_columns or CatalogColumns()
+    frame, _ = read_table(Path(item_path))
+    wanted = {cols.id: "item_id", **{c: f for c, f in ((cols.title, "title"), (cols.year, "year"),
+                                                        (cols.genres, "genres")) if c}}  # fmt: skip
+    wanted.update({c: c for c in cols.text})
+    missing = [c for c in wanted if c not in frame.columns and (c == cols.id or c in cols.text)]
+    if missing:
+        raise DataError(f"{item_path}: columns {missing} not found (has {list(frame.columns)})")
+    present = {c: f for c, f in wanted.items() if c in frame.columns}
+    table = frame[list(present)].rename(columns=present)
+    table["item_id"] = items.coerce(table["item_id"].tolist())
+    if "genres" in table:
+        sep = cols.genre_separator
+        table["genres"] = table["genres"].map(
+            lambda v: tuple(str(x) for x in v) if isinstance(v, list | tuple | np.ndarray)
+            else tuple(g.strip() for g in str(v).split(sep) if g.strip()) if isinstance(v, str) else ()
+        )  # fmt: skip
+    for col in table.columns:
+        if col not in ("item_id", "genres"):
+            table[col] = table[col].map(lambda v: "" if v is None or (isinstance(v, float) and np.isnan(v)) else str(v))
+    if user_path is not None:
+        ucols = user_columns or UserColumns()
+        uframe, _ = read_table(Path(user_path))
+        if ucols.id not in uframe.columns:
+            raise DataError(f"{user_path}: no {ucols.id!r} column (has {list(uframe.columns)})")
+        attributes = uframe.set_index(ucols.id).astype(str)
+        if users is not None:
+            attributes.index = pd.Index(users.coerce(attributes.index.tolist()), name=ucols.id)
+        return ItemCatalog(table.set_index("item_id"), attributes)
+    return ItemCatalog(table.set_index("item_id"))

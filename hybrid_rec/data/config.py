@@ -8,6 +8,7 @@ from typing import Literal
 from pydantic import Field, model_validator
 
 from hybrid_rec.config import StrictModel
+from hybrid_rec.data.catalog import CatalogColumns, UserColumns, catalog_from_files, with_catalog_items
 from hybrid_rec.data.datasets import Dataset, load_dataset
 from hybrid_rec.data.interactions import ColumnMapping, Interactions
 from hybrid_rec.data.recbole import load_recbole
@@ -31,8 +32,20 @@ class DatasetConfig(StrictModel):
     path: str | None = Field(
         None, description="'file': the CSV/TSV/Parquet events file; 'recbole': the .inter file. Required for both."
     )
-    item_path: str | None = Field(None, description="'recbole': the optional .item file (item titles and genres).")
-    user_path: str | None = Field(None, description="'recbole': the optional .user file (user attributes).")
+    item_path: str | None = Field(
+        None,
+        description="The optional item catalog: 'recbole': the .item file; 'file': a CSV/TSV/Parquet of items "
+        "(columns in `item_columns`).",
+    )
+    user_path: str | None = Field(
+        None,
+        description="Optional user attributes: 'recbole': the .user file; 'file': a CSV/TSV/Parquet with the id "
+        "column of `user_columns` and one column per attribute.",
+    )
+    item_columns: CatalogColumns = Field(
+        default_factory=CatalogColumns, description="'file': which columns of the items file hold id, title, ..."
+    )
+    user_columns: UserColumns = Field(default_factory=UserColumns, description="'file': the users file's id column.")
     format: Literal["auto", "csv", "tsv", "parquet"] = Field(
         "auto", description="'file': the file format; 'auto' goes by the file extension."
     )
@@ -62,7 +75,11 @@ def build_dataset(cfg: DatasetConfig, home: str | Path | None = None) -> Dataset
     if cfg.name == "synthetic":
         dataset: Dataset = make_synthetic(cfg.synthetic)
     elif cfg.name == "file":
-        dataset = Dataset(cfg.path or "", Interactions.from_file(cfg.path or "", cfg.columns, format=cfg.format))
+        inter = Interactions.from_file(cfg.path or "", cfg.columns, format=cfg.format)
+        catalog = catalog_from_files(
+            inter.items, cfg.item_path, cfg.user_path, cfg.item_columns, cfg.user_columns, inter.users
+        )
+        dataset = Dataset(cfg.path or "", with_catalog_items(inter, catalog, source=str(cfg.item_path)), catalog)
     elif cfg.name == "recbole":
         inter, catalog = load_recbole(cfg.path or "", cfg.item_path, cfg.user_path, weight_field=cfg.columns.weight)
         dataset = Dataset(Path(cfg.path or "").stem, inter, catalog)

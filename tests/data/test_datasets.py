@@ -155,3 +155,28 @@ def test_real_movielens_100k(tmp_path):
     inter = ds.interactions
     assert (inter.n_users, inter.n_items, len(inter)) == (943, 1682, 100_000)
     assert ds.catalog.describe(1) == "Toy Story (1995); Animation, Children's, Comedy"
+
+
+def test_a_file_dataset_takes_an_items_file_and_a_users_file(tmp_path):
+    """Items and user attributes for 'file' datasets: column mappings, genres split at the
+    separator, ids read like the events' (text), items without events kept with a warning."""
+    from hybrid_rec.data.config import DatasetConfig, build_dataset
+
+    (tmp_path / "e.csv").write_text("uid,sku,ts\n007,a1,1\n7,a2,2\n007,a2,3\n")
+    (tmp_path / "i.csv").write_text("sku,name,released,tags,blurb\na1,Alpha,1999,Drama;War,long text\n"
+                                    "a2,Beta,2001,Comedy,short\na3,Gamma,2005,,unseen\n")  # fmt: skip
+    (tmp_path / "u.csv").write_text("customer,age\n007,31\n7,45\n")
+    cfg = DatasetConfig(
+        name="file", path=str(tmp_path / "e.csv"), item_path=str(tmp_path / "i.csv"), user_path=str(tmp_path / "u.csv"),
+        columns={"user": "uid", "item": "sku", "timestamp": "ts"},
+        item_columns={"id": "sku", "title": "name", "year": "released", "genres": "tags", "genre_separator": ";",
+                      "text": ["blurb"]},
+        user_columns={"id": "customer"},
+    )  # fmt: skip
+    ds = build_dataset(cfg)
+    assert ds.catalog is not None and ds.catalog.describe("a1") == "Alpha (1999); Drama, War"
+    assert ds.catalog.item("a3")["genres"] == () and ds.catalog.item("a1")["blurb"] == "long text"
+    assert ds.catalog.user("007") == {"age": "31"} and ds.catalog.user("7") == {"age": "45"}  # two users
+    assert "a3" in set(ds.interactions.items.ids)  # in the item map, without events
+    with pytest.raises(DataError, match="plot"):
+        build_dataset(cfg.model_copy(update={"item_columns": cfg.item_columns.model_copy(update={"text": ["plot"]})}))
