@@ -108,6 +108,11 @@ def data_info(
         typer.echo(f"catalog fields: {', '.join(ds.catalog.fields)}")
 
 
+DEFAULT_TRACK_URI = "sqlite:///runs/mlflow.db"
+TrackOption = Annotated[bool, typer.Option("--track", help="Log the run to MLflow (the 'track' extra).")]
+TrackUriOption = Annotated[str, typer.Option(help="MLflow tracking URI for --track.")]
+
+
 @app.command()
 @_user_errors
 def compare(
@@ -115,16 +120,22 @@ def compare(
     out: Annotated[Path, typer.Option("--out", "-o", help="Output directory for report.json/md/png and recs/.")],
     methods: Annotated[str | None, typer.Option(help="Comma-separated subset of the config's methods.")] = None,
     home: Annotated[Path | None, typer.Option(help="Dataset cache root.")] = None,
+    track: TrackOption = False,
+    track_uri: TrackUriOption = DEFAULT_TRACK_URI,
 ) -> None:
     """Tune on validation, refit, evaluate on test and write a report; prints the table."""
     from hybrid_rec.evaluate.compare import CompareConfig, run_compare
     from hybrid_rec.evaluate.report import markdown_report
 
     cfg = CompareConfig.from_toml(config)
+    _check_tracking(track)
     subset = [m.strip() for m in methods.split(",") if m.strip()] if methods else None
     report = run_compare(cfg, out, methods=subset, home=home, progress=not _state["quiet"])
     typer.echo(markdown_report(report))
     typer.echo(f"wrote {out / 'report.json'}, {out / 'report.md'}, {out / 'report.png'}, {out / 'recs'}/")
+    if track:
+        _track("compare", cfg.model_dump(mode="json"), report, [out / "report.json", out / "report.md",
+               out / "report.png", out / "search.png"], track_uri)  # fmt: skip
 
 
 @app.command()
@@ -133,6 +144,8 @@ def train(
     config: Annotated[Path, typer.Option("--config", "-c", help="TOML with [dataset] and [hybrid] (see configs/).")],
     out: Annotated[Path, typer.Option("--out", "-o", help="Model store directory (a new version is published).")],
     home: Annotated[Path | None, typer.Option(help="Dataset cache root.")] = None,
+    track: TrackOption = False,
+    track_uri: TrackUriOption = DEFAULT_TRACK_URI,
 ) -> None:
     """Train the whole pipeline (ALS, index, reranker, fusion) on all data and publish it to a model store."""
     from hybrid_rec.pipeline import TrainConfig, train_pipeline
@@ -140,9 +153,31 @@ def train(
 
     cfg = TrainConfig.from_toml(config)
     _check_store_path(out)  # before training, not after
+    _check_tracking(track)
     pipeline, info = train_pipeline(cfg, home=home, progress=not _state["quiet"])
     snap = ModelStore(out).publish(pipeline.save, {"applied_offset": 0, "events": 0, "parent": None})
     typer.echo(f"saved {out} as version {snap.version} ({info})")
+    if track:
+        result = pipeline.reranker.train_result
+        learned: dict[str, object] = {"lm_best_valid_ndcg@10": result.best_metric, "lm_best_epoch": result.best_epoch,
+                                      "lm_train_seconds": result.seconds} if result is not None else {}  # fmt: skip
+        learned["fusion"] = pipeline.fusion.weights or {}
+        _track("train", cfg.model_dump(mode="json"), learned, [snap.path / "snapshot.json"], track_uri)
+
+
+def _check_tracking(track: bool) -> None:
+    """--track needs MLflow: say so before the long work, not after it."""
+    if track:
+        from hybrid_rec._extras import require
+
+        require("mlflow", "track", "--track (MLflow experiment tracking)")
+
+
+def _track(kind: str, params: dict, results: dict, artifacts: list[Path], uri: str) -> None:
+    from hybrid_rec.tracking import log_run
+
+    run_id = log_run(kind, params, results, artifacts, uri=uri)
+    typer.echo(f"logged to MLflow ({uri}), run {run_id}")
 
 
 def _check_store_path(out: Path) -> None:
@@ -302,11 +337,17 @@ def simulate(
     config: Annotated[Path, typer.Option("--config", "-c", help="TOML with [dataset], [simulate], [hybrid].")],
     out: Annotated[Path, typer.Option("--out", "-o", help="Directory for simulate.json and simulate.png.")],
     home: Annotated[Path | None, typer.Option(help="Dataset cache root.")] = None,
+    track: TrackOption = False,
+    track_uri: TrackUriOption = DEFAULT_TRACK_URI,
 ) -> None:
     """Replay the last part of the data in time order and compare update strategies."""
     from hybrid_rec.feedback.simulate import SimulateConfig, run_simulation
 
-    report = run_simulation(SimulateConfig.from_toml(config), out, home=home, progress=not _state["quiet"])
+    cfg = SimulateConfig.from_toml(config)
+    _check_tracking(track)
+    report = run_simulation(cfg, out, home=home, progress=not _state["quiet"])
+    if track:
+        _track("simulate", cfg.model_dump(mode="json"), report, [out / "simulate.json", out / "simulate.png"], track_uri)
     typer.echo(f"{report['chunks']} chunks; base trained in {report['full_train_seconds']:.0f}s")
     typer.echo("| mode | stream NDCG@10 | HR@10 | update s (all chunks) | mean s per chunk |")
     typer.echo("|---|---|---|---|---|")

@@ -31,6 +31,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
             "hybrid_rec.metrics",
             "hybrid_rec.persist",
             "hybrid_rec.store",
+            "hybrid_rec.tracking",
         ),
     ),
     ("data", ("hybrid_rec.data",)),
