@@ -63,7 +63,8 @@ def load_arrays(path: str | Path) -> dict[str, np.ndarray]:
 CHECKSUMS = "checksums.json"
 
 
-def _sha256(path: Path) -> str:
+def sha256_file(path: Path) -> str:
+    """The SHA-256 of a file's bytes, read in blocks (hex)."""
     digest = hashlib.sha256()
     with open(path, "rb") as fh:
         for block in iter(lambda: fh.read(1 << 20), b""):
@@ -76,7 +77,7 @@ def write_checksums(directory: str | Path) -> Path:
     ``checksums.json``, so that `verify_checksums` can tell a changed, truncated or missing file."""
     root = Path(directory)
     sums = {
-        p.relative_to(root).as_posix(): _sha256(p)
+        p.relative_to(root).as_posix(): sha256_file(p)
         for p in sorted(root.rglob("*"))
         if p.is_file() and p.name != CHECKSUMS
     }
@@ -100,7 +101,7 @@ def verify_checksums(directory: str | Path, *, what: str) -> None:
         file = root / name
         if not file.is_file():
             raise DataError(f"{file}: missing; the saved {what} is incomplete (restore it or roll the store back)")
-        if _sha256(file) != expected:
+        if sha256_file(file) != expected:
             raise DataError(
                 f"{file}: checksum mismatch, the file changed after it was saved; the saved {what} is damaged "
                 "(restore it or roll the store back)"

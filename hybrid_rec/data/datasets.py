@@ -32,6 +32,7 @@ from hybrid_rec.data.catalog import ItemCatalog
 from hybrid_rec.data.interactions import Interactions
 from hybrid_rec.data.recbole import load_recbole
 from hybrid_rec.errors import ConfigError, DataError
+from hybrid_rec.persist import sha256_file
 
 log = logging.getLogger(__name__)
 
@@ -81,14 +82,6 @@ def data_home(home: str | Path | None = None) -> Path:
     """The cache root: `home`, else ``$HYBRID_REC_HOME``, else ``~/.cache/hybrid_rec``."""
     root = home or os.environ.get("HYBRID_REC_HOME") or Path.home() / ".cache" / "hybrid_rec"
     return Path(root).expanduser()
-
-
-def sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 # ---------------------------------------------------------------------------------- cache

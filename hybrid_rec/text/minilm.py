@@ -27,8 +27,9 @@ import numpy as np
 
 from hybrid_rec._extras import missing_extra
 from hybrid_rec._progress import hf_progress
-from hybrid_rec.data.datasets import data_home, sha256_file
+from hybrid_rec.data.datasets import data_home
 from hybrid_rec.errors import DataError
+from hybrid_rec.persist import sha256_file
 from hybrid_rec.text.encoder import DEFAULT_BATCH_SIZE, check_texts, l2_normalise
 
 log = logging.getLogger(__name__)
