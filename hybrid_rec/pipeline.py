@@ -22,7 +22,7 @@ import pandas as pd
 import scipy.sparse as sp
 from pydantic import Field
 
-from hybrid_rec.candidates.als import ALSModel
+from hybrid_rec.candidates.als import ALSModel, read_factors
 from hybrid_rec.candidates.generator import CandidateGenerator, CandidatesConfig
 from hybrid_rec.candidates.requests import RequestsConfig, RequestStage
 from hybrid_rec.config import StrictModel
@@ -43,6 +43,7 @@ from hybrid_rec.topk import TopK
 
 __all__ = [
     "ExternalFactors",
+    "ExternalFactorsConfig",
     "GPT2Config",
     "HybridConfig",
     "HybridPipeline",
@@ -602,11 +603,30 @@ class HybridPipeline:
         return self
 
 
+class ExternalFactorsConfig(StrictModel):
+    """CF factors trained elsewhere, as Spark ML's ALS writes them (Parquet: an id column and an
+    array-of-floats column), used instead of training ALS here (data beyond one machine)."""
+
+    users: str = Field(description="Parquet file or directory of user factors (Spark: `model.userFactors`).")
+    items: str = Field(description="Parquet file or directory of item factors (Spark: `model.itemFactors`).")
+    id_column: str = Field("id", description="The id column (Spark: 'id').")
+    features_column: str = Field("features", description="The factor-array column (Spark: 'features').")
+
+    def load(self) -> ExternalFactors:
+        cols = {"id_column": self.id_column, "features_column": self.features_column}
+        user_ids, user_factors = read_factors(self.users, **cols)
+        item_ids, item_factors = read_factors(self.items, **cols)
+        return ExternalFactors(user_ids, user_factors, item_ids, item_factors)
+
+
 class TrainConfig(StrictModel):
     """`hybrid-rec train`: which data, and the hybrid pipeline to train on all of it."""
 
     dataset: DatasetConfig = Field(default_factory=DatasetConfig, description="Where the interactions come from.")
     hybrid: HybridConfig = Field(default_factory=HybridConfig, description="The pipeline trained on all of it.")
+    external_factors: ExternalFactorsConfig | None = Field(
+        None, description="Optional: CF factors trained elsewhere (e.g. Spark ALS) instead of training ALS here."
+    )
 
 
 def train_pipeline(
@@ -622,7 +642,8 @@ def train_pipeline(
     if len(split.test) == 0:
         raise DataError("train: no user has 3 or more interactions; nothing to hold out for early stopping")
     start = time.perf_counter()
-    pipeline = HybridPipeline(config.hybrid).fit(
+    external = config.external_factors.load() if config.external_factors is not None else None
+    pipeline = HybridPipeline(config.hybrid, external).fit(
         split.train_valid, dataset.catalog, valid=split.test, progress=progress
     )
     pipeline.refit(dataset.interactions)

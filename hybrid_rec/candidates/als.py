@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Literal
 
@@ -152,8 +152,13 @@ class ALSModel:
         f = user_factors.shape[1]
         model.user_factors = np.zeros((len(self.users), f), np.float32)
         model.item_factors = np.zeros((len(self.items), f), np.float32)
-        u_pos = self.users.to_internal(as_id_array(user_ids), on_unknown="fallback")
-        i_pos = self.items.to_internal(as_id_array(item_ids), on_unknown="fallback")
+        u_pos = self.users.to_internal(_as_map_type(self.users, user_ids), on_unknown="fallback")
+        i_pos = self.items.to_internal(_as_map_type(self.items, item_ids), on_unknown="fallback")
+        for side, pos in (("user", u_pos), ("item", i_pos)):
+            if len(pos) and (pos >= 0).mean() < 0.5:
+                log.warning("external factors: only %d of %d %s ids are in the interactions; the rest are ignored "
+                            "and the interactions' %ss without factors are solved here", int((pos >= 0).sum()),
+                            len(pos), side, side)  # fmt: skip
         model.user_factors[u_pos[u_pos >= 0]] = user_factors[u_pos >= 0]
         model.item_factors[i_pos[i_pos >= 0]] = item_factors[i_pos >= 0]
         self._model = model
@@ -361,3 +366,37 @@ def _grow(factors: np.ndarray, rows: int) -> np.ndarray:
         return factors
     pad = np.zeros((rows - factors.shape[0], factors.shape[1]), dtype=factors.dtype)
     return np.concatenate([factors, pad])
+
+
+def _as_map_type(idmap: IdMap, ids: np.ndarray | Sequence[object]) -> np.ndarray:
+    """External ids in the type of `idmap`: Spark's integer ids match a text-keyed map as their digits
+    ("42"), and text digits match an integer-keyed map as numbers."""
+    values = as_id_array(ids)
+    if len(idmap) and not np.issubdtype(idmap.ids.dtype, np.integer) and np.issubdtype(values.dtype, np.integer):
+        return np.array([str(v) for v in values.tolist()], dtype=object)
+    return idmap.coerce(values)
+
+
+def read_factors(
+    path: str | Path, *, id_column: str = "id", features_column: str = "features"
+) -> tuple[np.ndarray, np.ndarray]:
+    """(ids, [n, f] float32 factors) from a Parquet file or directory of part files in the layout
+    Spark ML's ``ALSModel.userFactors`` / ``itemFactors`` are written in (``id`` + ``features``, an
+    array of floats), for `ALSModel.from_factors` / ``external_factors``."""
+    import pandas as pd
+
+    path = Path(path)
+    if not path.exists():
+        raise DataError(f"{path}: factors file not found")
+    try:
+        frame = pd.read_parquet(path, columns=[id_column, features_column])
+    except (OSError, ValueError, KeyError) as exc:
+        raise DataError(f"{path}: cannot read columns {id_column!r} and {features_column!r} ({exc})") from None
+    if not frame[id_column].is_unique:
+        raise DataError(f"{path}: id {frame[id_column][frame[id_column].duplicated()].iloc[0]!r} appears twice")
+    widths = frame[features_column].map(len)
+    if len(frame) and widths.nunique() != 1:
+        raise DataError(f"{path}: the {features_column!r} arrays have different lengths ({sorted(widths.unique())[:5]})")
+    factors = np.stack(frame[features_column].map(lambda v: np.asarray(v, np.float32)).to_list()) if len(frame) else (
+        np.zeros((0, 0), np.float32))  # fmt: skip
+    return frame[id_column].to_numpy(), factors
