@@ -178,7 +178,7 @@ class Verbalizer:
         """A grown item map (new items from the feedback loop or the API) and, when given, the catalog
         that describes them: their text becomes available."""
         self.items, self._genres = items, None
-        if catalog is not None:
+        if catalog is not None and catalog is not self.catalog:  # a new catalog: its texts, not the cached ones
             self.catalog, self._titles = catalog, {}
 
     def _history_parts(self, history: Sequence[int] | np.ndarray) -> list[list[Part]]:
