@@ -90,26 +90,31 @@ def run_one(interactions: int, items: int, steps: int) -> dict:
 
 
 def plot(rows: list[dict], path: Path) -> None:
+    """Log-log seconds per stage against interactions, on the sizes whose catalog grows with the data
+    (items = interactions / 100; slope fitted on them); other catalog sizes as hollow markers."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
     import numpy as np
 
-    fig, ax = plt.subplots(figsize=(6.5, 4.2))
-    names = ["als_fit", "index_build", "candidates_1k_users", "lm_windows"]
-    for name in names:
-        xs = np.array([r["interactions"] for r in rows], float)
-        ys = np.array([r["stages"][name]["seconds"] for r in rows], float)
-        ok = ys > 0
-        label = name
-        if ok.sum() >= 2:
-            slope = np.polyfit(np.log10(xs[ok]), np.log10(ys[ok]), 1)[0]
-            label += f" (slope {slope:.2f})"
-        ax.loglog(xs[ok], ys[ok], "o-", label=label)
-    xs = np.array([r["interactions"] for r in rows], float)
-    ax.loglog(xs, [r["lm_epoch_seconds_from_measured_rate"] for r in rows], "s--", label="LM epoch (measured rate)")
-    ax.set_xlabel("interactions")
+    def seconds(r: dict, name: str) -> float:
+        return r["lm_epoch_seconds_from_measured_rate"] if name == "lm_epoch" else r["stages"][name]["seconds"]
+
+    fig, ax = plt.subplots(figsize=(6.8, 4.4))
+    main = sorted((r for r in rows if r["items"] * 100 == r["interactions_asked"]), key=lambda r: r["interactions"])
+    other = [r for r in rows if r not in main]
+    for n, name in enumerate(["als_fit", "index_build", "candidates_1k_users", "lm_windows", "lm_epoch"]):
+        xs = np.array([r["interactions"] for r in main], float)
+        ys = np.array([seconds(r, name) for r in main], float)
+        label = name if name != "lm_epoch" else "LM epoch (measured rate)"
+        if len(xs) >= 2:
+            label += f" (slope {np.polyfit(np.log10(xs), np.log10(ys), 1)[0]:.2f})"
+        ax.loglog(xs, ys, "o-", color=f"C{n}", label=label)
+        if other:
+            ax.loglog([r["interactions"] for r in other], [seconds(r, name) for r in other], "o", color=f"C{n}",
+                      mfc="none")  # fmt: skip
+    ax.set_xlabel("interactions (items = interactions / 100; hollow: other catalog sizes)")
     ax.set_ylabel("seconds")
     ax.set_title("hybrid_rec cost by data size (2-core machine)")
     ax.legend(fontsize=7)
@@ -125,7 +130,12 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=20, help="LM optimizer steps measured per size.")
     parser.add_argument("--out", default="runs/scale")
     parser.add_argument("--one", help=argparse.SUPPRESS)
+    parser.add_argument("--replot", action="store_true", help="Only redraw <out>/scale.png from <out>/scale.json.")
     args = parser.parse_args()
+    if args.replot:
+        rows = [json.loads(line) for line in (Path(args.out) / "scale.json").read_text().splitlines() if line]
+        plot(rows, Path(args.out) / "scale.png")
+        return
     if args.one:
         n, m = (int(x) for x in args.one.split(":"))
         print(json.dumps(run_one(n, m, args.steps)))
