@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import cast
 
@@ -47,11 +48,24 @@ class ItemCatalog:
     def __len__(self) -> int:
         return len(self.items)
 
+    @cached_property
+    def _rows(self) -> dict[object, int]:
+        """Item id -> row position, built once: a membership test on a large text index is a scan
+        (pandas' Arrow strings), which made per-item lookups O(catalog)."""
+        return {key: pos for pos, key in enumerate(self.items.index.tolist())}
+
+    def __contains__(self, item_id: object) -> bool:
+        try:
+            return item_id in self._rows
+        except TypeError:  # an unhashable id is in no catalog
+            return False
+
     def item(self, item_id: object) -> dict[str, object]:
         """The fields of one item."""
-        if item_id not in self.items.index:
+        pos = self._rows.get(item_id) if item_id in self else None
+        if pos is None:
             raise UnknownIdError(f"item {item_id!r} is not in the catalog")
-        return self.items.loc[item_id].to_dict()
+        return self.items.iloc[pos].to_dict()
 
     def user(self, user_id: object) -> dict[str, object]:
         """The attributes of one user ({} when the catalog has none for this user)."""

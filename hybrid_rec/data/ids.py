@@ -140,12 +140,13 @@ class IdMap:
     (`extend`), so an internal index stays valid for the lifetime of a model.
     """
 
-    __slots__ = ("_index",)
+    __slots__ = ("_ids", "_index")
 
     def __init__(self, ids: Iterable[object] | np.ndarray | pd.Index, *, name: str = "id") -> None:
         """Raises `DataError` for missing or duplicate ids and for ids that could not be saved and
         loaded back exactly (see the module docstring)."""
         self._index = _checked_index(ids, name)
+        self._ids: np.ndarray | None = None
 
     @property
     def name(self) -> str:
@@ -153,8 +154,13 @@ class IdMap:
 
     @property
     def ids(self) -> np.ndarray:
-        """External ids, in internal order."""
-        return self._index.to_numpy()
+        """External ids, in internal order (read-only; converted from the index once: the conversion
+        of a large text index costs milliseconds, and lookups such as `to_external` are per item)."""
+        if self._ids is None:
+            ids = self._index.to_numpy()
+            ids.flags.writeable = False
+            self._ids = ids
+        return self._ids
 
     def __len__(self) -> int:
         return len(self._index)
@@ -237,6 +243,7 @@ class IdMap:
             )
         grown = IdMap.__new__(IdMap)
         grown._index = (self._index.append(new) if len(self) else new).rename(self.name)
+        grown._ids = None
         return grown
 
 

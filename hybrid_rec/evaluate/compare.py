@@ -251,7 +251,7 @@ def intention_requests(split: Split, catalog: ItemCatalog | None, seed: int, nou
     rng = np.random.default_rng(seed)
     out: list[str | None] = []
     for item in items:
-        known = item in catalog.items.index
+        known = item in catalog
         genres = [g for g in (catalog.items.at[item, "genres"] or ()) if g != "unknown"] if known else []
         out.append(genre_request(genres, rng, noun))  # the phrasing of training ("unknown" is no genre)
     return out

@@ -119,8 +119,7 @@ class ItemFeaturizer:
     def transform(self, catalog: ItemCatalog, item_ids: Sequence[object] | np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """([len(item_ids), dim] float32 features, [len(item_ids)] bool: the id is in the catalog)."""
         ids = list(item_ids)
-        index = catalog.items.index
-        known = np.array([i in index for i in ids], bool)
+        known = np.array([i in catalog for i in ids], bool)
         out = np.zeros((len(ids), self.dim), np.float32)
         rows = catalog.items.loc[[i for i, k in zip(ids, known, strict=True) if k]]
         at = np.flatnonzero(known)

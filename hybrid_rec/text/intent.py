@@ -276,7 +276,7 @@ class IntentMatcher:
     def _text_emb(self) -> np.ndarray:
         """Embeddings of every item's text, computed on the first "like <title>" (seconds for 10^3 items)."""
         cat = self._catalog
-        return self._encoder.encode([cat.describe(i) if i in cat.items.index else str(i) for i in self.items.ids])
+        return self._encoder.encode([cat.describe(i) if i in cat else str(i) for i in self.items.ids])
 
     def _has_any(self, values: Sequence[str]) -> np.ndarray:
         cols = [self._col[v] for v in values if v in self._col]

@@ -150,7 +150,7 @@ class Verbalizer:
 
     def text_of(self, external_id: object) -> str:
         """The item text of an external id, also for items the LM has no token for (new ones)."""
-        if self.catalog is not None and external_id in self.catalog.items.index:
+        if self.catalog is not None and external_id in self.catalog:
             text = self.catalog.describe(external_id)
         else:
             text = str(external_id)

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import pandas as pd
+import pytest
 
 from hybrid_rec.data.catalog import ItemCatalog
 from hybrid_rec.data.ids import IdMap
+from hybrid_rec.errors import UnknownIdError
 
 
 def _catalog() -> ItemCatalog:
@@ -32,3 +34,12 @@ def test_every_list_field_survives_a_round_trip(tmp_path):
 
 def test_cold_items_are_the_catalog_items_the_interactions_lack():
     assert list(_catalog().cold_items(IdMap(["b", "zzz"]))) == ["a", "c"]
+
+
+def test_membership_and_lookup_by_id():
+    frame = pd.DataFrame({"title": ["A", "B"], "genres": [("x",), ()]}, index=pd.Index(["a", "b"], name="item_id"))
+    catalog = ItemCatalog(frame)
+    assert "a" in catalog and "zz" not in catalog and ["unhashable"] not in catalog
+    assert catalog.item("b") == {"title": "B", "genres": ()}
+    with pytest.raises(UnknownIdError):
+        catalog.item("zz")

@@ -134,3 +134,12 @@ def test_extend_names_and_order():
     m = IdMap(["a"], name="item").extend(iter(["c", "a", "b", "c"]))
     assert m.name == "item" and m.ids.tolist() == ["a", "c", "b"]
     assert m.extend([]) is m
+
+
+def test_ids_are_converted_once_and_read_only():
+    """`ids` is read per item in hot paths (`to_external` for every item's text): it is converted from
+    the index once, not on every call, and cannot be changed behind the map's back."""
+    m = IdMap([f"i{n}" for n in range(1000)])
+    assert m.ids is m.ids and not m.ids.flags.writeable
+    grown = m.extend(["new"])
+    assert grown.ids[-1] == "new" and len(m.ids) == 1000  # the old map's cached ids are untouched
