@@ -388,7 +388,7 @@ class ModelHolder:
 
 
 def _rec_json(r: Any) -> dict[str, Any]:
-    item = r.item_id.item() if hasattr(r.item_id, "item") else r.item_id
+    item = _plain(r.item_id)
     nan = r.score != r.score
     return {
         "item_id": item,

@@ -58,13 +58,6 @@ def grid_points(name: str, params: dict[str, Any]) -> list[dict[str, Any]]:
     return [dict(zip(axes, values, strict=True)) for values in itertools.product(*axes.values())]
 
 
-def space_size(params: dict[str, Any]) -> int | None:
-    """Points of the grid, or None when a range makes the space continuous."""
-    if any(is_range(v) for v in params.values()):
-        return None
-    return len(grid_points("", params))
-
-
 @dataclass
 class Trial:
     """One searched point: its parameters, its validation metric (None when pruned or failed) and state."""
