@@ -80,6 +80,12 @@ class HybridConfig(GPT2Config):
         default_factory=RequestsConfig,
         description="How explicit requests act: matching candidates, the 'request' fusion feature, exclusions.",
     )
+    validation_users: int | None = Field(
+        None,
+        gt=0,
+        description="Early stopping and the fusion weights read a seeded sample of this many validation users "
+        "(all when unset): on big data each epoch's full-ranking validation would otherwise score every user.",
+    )
 
 
 @dataclass(frozen=True, eq=False)
@@ -137,6 +143,15 @@ def train_reranker(
         learned = generator.als.item_support() > 0
         reranker.predict_item_tokens(features, learned, config.candidates.cold_start.regularization)
     return reranker
+
+
+def sample_users(rows: Interactions, n: int | None, seed: int) -> Interactions:
+    """The rows of a seeded uniform sample of `n` of their users (all rows when `n` is None or larger)."""
+    users = np.unique(rows.user)
+    if n is None or n >= len(users):
+        return rows
+    keep = np.random.default_rng([seed, n]).choice(users, size=n, replace=False)
+    return rows.subset(np.isin(rows.user, keep))
 
 
 class RecommendOptions(TypedDict, total=False):
@@ -331,6 +346,7 @@ class HybridPipeline:
         and LM already fitted on this `train` (the evaluation harness shares one LM between methods)."""
         if valid is None or len(valid) == 0:
             raise ConfigError("hybrid: early stopping and fusion weights need validation rows; pass valid=")
+        valid = sample_users(valid, self.config.validation_users, self.config.reranker.trainer.seed)
         if stages is None:
             generator = fit_generator(self.config.candidates, train, self.external, catalog)
             stages = generator, train_reranker(self.config, generator, train, catalog, valid, progress)

@@ -306,3 +306,35 @@ def test_items_add_from_a_csv_publishes_a_version_with_them(trained_dir, tmp_pat
     bad = tmp_path / "bad.csv"
     bad.write_text("sku,title\nx,y\n")
     assert CliRunner().invoke(app, ["items", "add", str(bad), "--model", str(store)]).exit_code == 2
+
+
+def test_validation_users_samples_whose_rows_early_stopping_and_fusion_read(synthetic, monkeypatch):
+    """With validation_users = 40, the LM's early stopping and the fusion fit each read exactly the
+    rows of the same 40 validation users (all of those users' rows); unset, every validation user."""
+    from hybrid_rec import pipeline as pipeline_mod
+    from hybrid_rec.data.splits import leave_last_out
+    from hybrid_rec.rerank.fusion import LinearFusion
+    from tests.conftest import TINY
+
+    split = leave_last_out(synthetic.interactions)
+    read: dict[str, np.ndarray] = {}
+    real_train, real_fit = pipeline_mod.train_reranker, LinearFusion.fit
+
+    def train_spy(config, generator, train, catalog, valid, progress=False, on_epoch=None):
+        read["lm"] = np.unique(valid.user)
+        return real_train(config, generator, train, catalog, valid, progress, on_epoch)
+
+    def fit_spy(self, features, items, target):
+        read.setdefault("fusion_rows", target.shape[0])
+        return real_fit(self, features, items, target)
+
+    monkeypatch.setattr(pipeline_mod, "train_reranker", train_spy)
+    monkeypatch.setattr(LinearFusion, "fit", fit_spy)
+    config = TINY.model_copy(update={"validation_users": 40})
+    HybridPipeline(config).fit(split.train_valid, synthetic.catalog, valid=split.test)
+    assert len(read["lm"]) == 40 and read["fusion_rows"] == 40
+    sampled = pipeline_mod.sample_users(split.test, 40, TINY.reranker.trainer.seed)
+    assert np.array_equal(np.unique(sampled.user), read["lm"])
+    assert len(sampled) == int(np.isin(split.test.user, read["lm"]).sum())  # every row of those users
+    assert pipeline_mod.sample_users(split.test, None, 0) is split.test
+    assert pipeline_mod.sample_users(split.test, 10**6, 0) is split.test

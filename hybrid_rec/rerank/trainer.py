@@ -69,6 +69,12 @@ class TrainerConfig(StrictModel):
     sampling_power: float = Field(
         0.75, ge=0, le=1, description="Negatives are drawn with probability proportional to count ** power (0 = uniform)."
     )
+    windows_per_epoch: int | None = Field(
+        None,
+        gt=0,
+        description="Train each epoch on a fresh seeded uniform sample of this many windows (all windows when unset "
+        "or when there are fewer): bounds an epoch's cost on big data; the learning-rate schedule counts sampled steps.",
+    )
     patience: int = Field(3, ge=1, description="Stop after this many epochs without a better validation NDCG@10.")
     max_minutes: float | None = Field(
         None, gt=0, description="Wall-clock budget in minutes: no epoch starts after it; unset: no limit."
@@ -261,7 +267,8 @@ class Trainer:
         cfg = self.config
         model = self.model.to(self.device)  # type: ignore[arg-type]  # transformers types .to via functools.wraps
         opt = self._optimizer()
-        steps_per_epoch = math.ceil(len(examples) / cfg.batch_size)
+        per_epoch = min(len(examples), cfg.windows_per_epoch or len(examples))
+        steps_per_epoch = math.ceil(per_epoch / cfg.batch_size)
         total = steps_per_epoch * cfg.epochs
         sched = torch.optim.lr_scheduler.LambdaLR(
             opt, lambda s: min(1.0, (s + 1) / max(cfg.warmup_steps, 1)) * max(0.05, 1 - s / max(total, 1))
@@ -292,7 +299,7 @@ class Trainer:
                 break
             rng = np.random.default_rng([cfg.seed, epoch])
             torch.manual_seed(cfg.seed * 100_003 + epoch)  # dropout: deterministic and resumable
-            order = rng.permutation(len(examples))
+            order = rng.permutation(len(examples))[:per_epoch]  # windows_per_epoch: a fresh sample each epoch
             model.train()
             running = 0.0
             bar = tqdm(

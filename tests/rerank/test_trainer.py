@@ -272,3 +272,27 @@ def test_the_trainer_switches_to_sampling_above_the_threshold(tokenizer):
     q = trainer.sampling
     assert q is not None and q.sum() == pytest.approx(1.0) and q[0] > 0  # unseen items are drawn too
     assert q[20] / q[10] == pytest.approx(2.0)  # proportional to count ** power
+
+
+def test_windows_per_epoch_trains_on_a_fresh_sample_each_epoch(tokenizer, monkeypatch):
+    """8 of 12 windows per epoch (2 steps of 4), different windows in different epochs, none repeated
+    within one; unset, every window every epoch."""
+    seen: list[list[int]] = []
+    real = trainer_mod._batch_loss
+
+    def recording(model, batch, *args, **kwargs):
+        seen.append([id(e) for e in batch])
+        return real(model, batch, *args, **kwargs)
+
+    monkeypatch.setattr(trainer_mod, "_batch_loss", recording)
+    examples = toy_examples(tokenizer)
+    index = {id(e): i for i, e in enumerate(examples)}
+    cfg = TrainerConfig(epochs=3, patience=3, batch_size=4, warmup_steps=0, windows_per_epoch=8)
+    Trainer(fresh_model(tokenizer), tokenizer, cfg, progress=False).train(examples, lambda: 0.0)
+    epochs = [sorted(index[w] for batch in seen[e * 2 : e * 2 + 2] for w in batch) for e in range(3)]
+    assert len(seen) == 6 and all(len(e) == 8 == len(set(e)) for e in epochs)
+    assert len({tuple(e) for e in epochs}) > 1  # a fresh sample, not the same 8 windows every epoch
+    seen.clear()
+    cfg = cfg.model_copy(update={"windows_per_epoch": None, "epochs": 1})
+    Trainer(fresh_model(tokenizer), tokenizer, cfg, progress=False).train(examples, lambda: 0.0)
+    assert sorted(index[w] for batch in seen for w in batch) == list(range(12))
