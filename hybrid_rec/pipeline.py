@@ -30,7 +30,7 @@ from hybrid_rec.data.catalog import ItemCatalog
 from hybrid_rec.data.config import DatasetConfig, build_dataset
 from hybrid_rec.data.ids import as_id_array
 from hybrid_rec.data.interactions import Interactions
-from hybrid_rec.data.splits import leave_last_out
+from hybrid_rec.data.splits import leave_last_out, sample_user_rows
 from hybrid_rec.errors import ConfigError, DataError, NotFittedError, require_fitted
 from hybrid_rec.explain import Explainer, Recommendation
 from hybrid_rec.persist import load_config, save_config, verify_checksums, write_checksums
@@ -143,15 +143,6 @@ def train_reranker(
         learned = generator.als.item_support() > 0
         reranker.predict_item_tokens(features, learned, config.candidates.cold_start.regularization)
     return reranker
-
-
-def sample_users(rows: Interactions, n: int | None, seed: int) -> Interactions:
-    """The rows of a seeded uniform sample of `n` of their users (all rows when `n` is None or larger)."""
-    users = np.unique(rows.user)
-    if n is None or n >= len(users):
-        return rows
-    keep = np.random.default_rng([seed, n]).choice(users, size=n, replace=False)
-    return rows.subset(np.isin(rows.user, keep))
 
 
 class RecommendOptions(TypedDict, total=False):
@@ -346,7 +337,7 @@ class HybridPipeline:
         and LM already fitted on this `train` (the evaluation harness shares one LM between methods)."""
         if valid is None or len(valid) == 0:
             raise ConfigError("hybrid: early stopping and fusion weights need validation rows; pass valid=")
-        valid = sample_users(valid, self.config.validation_users, self.config.reranker.trainer.seed)
+        valid = sample_user_rows(valid, self.config.validation_users, self.config.reranker.trainer.seed)
         if stages is None:
             generator = fit_generator(self.config.candidates, train, self.external, catalog)
             stages = generator, train_reranker(self.config, generator, train, catalog, valid, progress)

@@ -312,7 +312,7 @@ def test_validation_users_samples_whose_rows_early_stopping_and_fusion_read(synt
     """With validation_users = 40, the LM's early stopping and the fusion fit each read exactly the
     rows of the same 40 validation users (all of those users' rows); unset, every validation user."""
     from hybrid_rec import pipeline as pipeline_mod
-    from hybrid_rec.data.splits import leave_last_out
+    from hybrid_rec.data.splits import leave_last_out, sample_user_rows
     from hybrid_rec.rerank.fusion import LinearFusion
     from tests.conftest import TINY
 
@@ -333,8 +333,8 @@ def test_validation_users_samples_whose_rows_early_stopping_and_fusion_read(synt
     config = TINY.model_copy(update={"validation_users": 40})
     HybridPipeline(config).fit(split.train_valid, synthetic.catalog, valid=split.test)
     assert len(read["lm"]) == 40 and read["fusion_rows"] == 40
-    sampled = pipeline_mod.sample_users(split.test, 40, TINY.reranker.trainer.seed)
+    sampled = sample_user_rows(split.test, 40, TINY.reranker.trainer.seed)
     assert np.array_equal(np.unique(sampled.user), read["lm"])
     assert len(sampled) == int(np.isin(split.test.user, read["lm"]).sum())  # every row of those users
-    assert pipeline_mod.sample_users(split.test, None, 0) is split.test
-    assert pipeline_mod.sample_users(split.test, 10**6, 0) is split.test
+    assert sample_user_rows(split.test, None, 0) is split.test
+    assert sample_user_rows(split.test, 10**6, 0) is split.test

@@ -7,7 +7,7 @@ tuning only; the test rows are never seen by a fit.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Literal
 
 import numpy as np
@@ -36,6 +36,25 @@ class Split:
     def targets(self, stage: Stage) -> Interactions:
         """The held-out rows scored at `stage`."""
         return self.valid if stage == "valid" else self.test
+
+
+def sample_user_rows(rows: Interactions, n: int | None, seed: int) -> Interactions:
+    """The rows of a seeded uniform sample of `n` of their users (`rows` itself when `n` is None or
+    at least the number of users)."""
+    users = np.unique(rows.user)
+    if n is None or n >= len(users):
+        return rows
+    keep = np.random.default_rng([seed, n]).choice(users, size=n, replace=False)
+    return rows.subset(np.isin(rows.user, keep))
+
+
+def sample_scored_users(split: Split, n: int | None, seed: int) -> Split:
+    """The split with its validation and test rows cut to a seeded sample of `n` users each; the fit
+    rows (``train``, ``train_valid``) unchanged, so only the cost of scoring shrinks."""
+    valid, test = sample_user_rows(split.valid, n, seed), sample_user_rows(split.test, n, seed)
+    if valid is split.valid and test is split.test:
+        return split
+    return replace(split, valid=valid, test=test, info={**split.info, "scored_users": n})
 
 
 def leave_last_out(interactions: Interactions, min_interactions: int = 3) -> Split:

@@ -27,7 +27,15 @@ from hybrid_rec.config import StrictModel
 from hybrid_rec.data.catalog import ItemCatalog, genre_request
 from hybrid_rec.data.config import DatasetConfig, build_dataset
 from hybrid_rec.data.interactions import Interactions
-from hybrid_rec.data.splits import Split, Stage, cold_item_split, leave_last_out, random_holdout, temporal_split
+from hybrid_rec.data.splits import (
+    Split,
+    Stage,
+    cold_item_split,
+    leave_last_out,
+    random_holdout,
+    sample_scored_users,
+    temporal_split,
+)
 from hybrid_rec.errors import ConfigError
 from hybrid_rec.evaluate.methods import METHODS, FitContext, Method, RequestMethod
 from hybrid_rec.evaluate.metrics import (
@@ -89,6 +97,12 @@ class EvaluationConfig(StrictModel):
     seed: int = Field(0, description="Seed of the bootstrap and of the reference model behind the diversity measure.")
     batch_users: int = Field(
         2048, gt=0, description="Users scored per batch (bounds memory: batch_users x items scores)."
+    )
+    max_users: int | None = Field(
+        None,
+        gt=0,
+        description="Score validation and test on a seeded sample of this many users each (all when unset): "
+        "bounds scoring cost on big data; the fits still read every row. The CIs are over the sampled users.",
     )
     comparisons: list[str] = Field(
         default_factory=list, description="Method pairs '<a>_vs_<b>' compared with a paired bootstrap over users."
@@ -496,7 +510,7 @@ def run_compare(
 
     dataset = build_dataset(config.dataset, home)
     inter = dataset.interactions
-    split = build_split(config.split, inter)
+    split = sample_scored_users(build_split(config.split, inter), ev.max_users, ev.seed)
     if len(split.valid) == 0 or len(split.test) == 0:
         raise ConfigError(f"the {config.split.kind} split left no validation or no test rows; adjust [split]")
     log.info("%s: %d users, %d items, %d interactions; split %s: train %d, valid %d, test %d", dataset.name,

@@ -216,13 +216,17 @@ class GPT2Reranker:
         self._state.model = model.to(device, dtype)  # type: ignore[arg-type]  # transformers types .to via functools.wraps
         return self
 
-    def validation_ndcg(self, fit: Interactions, valid: Interactions, k: int = 10) -> float:
+    def validation_ndcg(self, fit: Interactions, valid: Interactions, k: int = 10, chunk: int = 1024) -> float:
         """Full-ranking NDCG@k of the item-token distribution on `valid` (fit items excluded)."""
         self._scorer = None
         users = np.unique(valid.user)
-        logp = self.item_logprobs(users)
-        top = topk_from_scores(logp, k, fit.to_csr()[users])
-        return float(np.nanmean(ranking_metrics(top.items, valid.to_csr()[users], [k])[f"ndcg@{k}"]))
+        seen, target = fit.to_csr(), valid.to_csr()
+        values = []
+        for start in range(0, len(users), chunk):  # users x items scores, a chunk at a time
+            part = users[start : start + chunk]
+            top = topk_from_scores(self.item_logprobs(part), k, seen[part])
+            values.append(ranking_metrics(top.items, target[part], [k])[f"ndcg@{k}"])
+        return float(np.nanmean(np.concatenate(values))) if values else float("nan")
 
     def _attributes(self, user: int) -> dict[str, object] | None:
         if self.catalog is None or not self.config.verbalizer.attributes:

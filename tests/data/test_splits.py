@@ -259,3 +259,22 @@ def test_cold_item_split_holds_items_out_entirely(synthetic):
     again = cold_item_split(inter, fraction=0.2, seed=1)
     assert np.array_equal(again.test.item, split.test.item)
     assert not np.array_equal(cold_item_split(inter, fraction=0.2, seed=2).test.item, split.test.item)
+
+
+@settings(max_examples=60, deadline=None)
+@given(interaction_tables(), st.integers(1, 6), st.integers(0, 3))
+def test_sampled_scored_users_cut_only_what_is_scored(inter: Interactions, n: int, seed: int):
+    """Validation and test keep every row of at most `n` of their users, the same ones for a seed;
+    the fit rows are untouched (so no fit changes, only what is scored)."""
+    from hybrid_rec.data.splits import sample_scored_users
+
+    split = random_holdout(inter, test_fraction=0.3, valid_fraction=0.3, seed=seed)
+    cut = sample_scored_users(split, n, seed)
+    assert cut.train is split.train and cut.train_valid is split.train_valid
+    for full, part in ((split.valid, cut.valid), (split.test, cut.test)):
+        users = np.unique(part.user)
+        assert len(users) == min(n, len(np.unique(full.user)))
+        assert triples(part) == {t for t in triples(full) if t[0] in set(users.tolist())}
+    again = sample_scored_users(split, n, seed)
+    assert triples(again.test) == triples(cut.test) and triples(again.valid) == triples(cut.valid)
+    assert sample_scored_users(split, None, seed) is split

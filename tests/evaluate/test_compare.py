@@ -311,3 +311,16 @@ def test_the_cold_start_protocol_ranks_only_cold_items(tmp_path):
     assert "only the items without fit interactions" in (out / "report.md").read_text()
     with pytest.raises(ValueError, match="cold_items"):
         CompareConfig.from_dict({**SMALL, "evaluation": {"ranked_items": "cold"}})
+
+
+def test_max_users_scores_a_sample_of_users(tmp_path):
+    """evaluation.max_users = 50: both stages score 50 users (the recs files hold 50 users), and the
+    report says so; the fits are unchanged (ALS tuned on the same train rows)."""
+    cfg = {**SMALL, "evaluation": {**SMALL["evaluation"], "max_users": 50}}
+    report = run_compare(CompareConfig.from_dict(cfg), tmp_path, progress=False)
+    assert report["protocol"]["test_users"] == 50 and report["protocol"]["split_info"]["scored_users"] == 50
+    recs = pd.read_parquet(tmp_path / "recs" / "als.parquet")
+    assert recs["user_id"].nunique() == 50
+    assert report["protocol"]["train"] == len(build_split(CompareConfig.from_dict(SMALL).split,
+                                                          build_dataset(CompareConfig.from_dict(SMALL).dataset)
+                                                          .interactions).train)  # fmt: skip

@@ -243,3 +243,12 @@ def test_text_continuations_score_items_that_have_no_token(synthetic):
     internal = pipe.generator.items.to_internal(["brand-new", "i1"])
     assert internal[0] >= pipe.reranker.tokenizer.n_items  # it really has no token
     assert np.isfinite(pipe.reranker.score(np.array([0]), internal[None, :])).all()
+
+
+def test_validation_ndcg_is_the_same_whatever_the_chunk(data, trained):
+    """Scoring validation users a chunk at a time (memory: chunk x items) changes nothing."""
+    _, split = data
+    whole = trained.validation_ndcg(split.train, split.valid, chunk=10_000)
+    assert whole > 0
+    for chunk in (1, 7):
+        assert trained.validation_ndcg(split.train, split.valid, chunk=chunk) == pytest.approx(whole, abs=1e-6)
