@@ -67,6 +67,12 @@ class GPT2Config(StrictModel):
     hard_negatives_from: int = Field(
         100, ge=0, description="Top first-stage candidates per user used as training hard negatives (0 = none)."
     )
+    validation_users: int | None = Field(
+        None,
+        gt=0,
+        description="Early stopping (and the hybrid's fusion weights) read a seeded sample of this many validation users "
+        "(all when unset): on big data each epoch's full-ranking validation would otherwise score every user.",
+    )
 
 
 class HybridConfig(GPT2Config):
@@ -79,12 +85,6 @@ class HybridConfig(GPT2Config):
     requests: RequestsConfig = Field(
         default_factory=RequestsConfig,
         description="How explicit requests act: matching candidates, the 'request' fusion feature, exclusions.",
-    )
-    validation_users: int | None = Field(
-        None,
-        gt=0,
-        description="Early stopping and the fusion weights read a seeded sample of this many validation users "
-        "(all when unset): on big data each epoch's full-ranking validation would otherwise score every user.",
     )
 
 
@@ -121,8 +121,11 @@ def train_reranker(
     progress: bool = False,
     on_epoch: Callable[[int, float], None] | None = None,
 ) -> GPT2Reranker:
-    """Instruction-tune the LM on `train` (early stopping on `valid`), its item embeddings started from
-    the fitted first stage's ALS factors and its hard negatives taken from that stage's candidates."""
+    """Instruction-tune the LM on `train` (early stopping on `valid`, or its `validation_users` sample),
+    its item embeddings started from the fitted first stage's ALS factors and its hard negatives
+    taken from that stage's candidates."""
+    if valid is not None:
+        valid = sample_user_rows(valid, config.validation_users, config.reranker.trainer.seed)
     negatives = None
     if config.hard_negatives_from and config.reranker.trainer.hard_negative_weight > 0:
         users = np.arange(len(train.users))

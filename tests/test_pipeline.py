@@ -318,17 +318,17 @@ def test_validation_users_samples_whose_rows_early_stopping_and_fusion_read(synt
 
     split = leave_last_out(synthetic.interactions)
     read: dict[str, np.ndarray] = {}
-    real_train, real_fit = pipeline_mod.train_reranker, LinearFusion.fit
+    real_train, real_fit = pipeline_mod.GPT2Reranker.fit, LinearFusion.fit
 
-    def train_spy(config, generator, train, catalog, valid, progress=False, on_epoch=None):
+    def train_spy(self, train, catalog=None, *, valid=None, **kwargs):
         read["lm"] = np.unique(valid.user)
-        return real_train(config, generator, train, catalog, valid, progress, on_epoch)
+        return real_train(self, train, catalog, valid=valid, **kwargs)
 
     def fit_spy(self, features, items, target):
         read.setdefault("fusion_rows", target.shape[0])
         return real_fit(self, features, items, target)
 
-    monkeypatch.setattr(pipeline_mod, "train_reranker", train_spy)
+    monkeypatch.setattr(pipeline_mod.GPT2Reranker, "fit", train_spy)
     monkeypatch.setattr(LinearFusion, "fit", fit_spy)
     config = TINY.model_copy(update={"validation_users": 40})
     HybridPipeline(config).fit(split.train_valid, synthetic.catalog, valid=split.test)
@@ -338,3 +338,7 @@ def test_validation_users_samples_whose_rows_early_stopping_and_fusion_read(synt
     assert len(sampled) == int(np.isin(split.test.user, read["lm"]).sum())  # every row of those users
     assert sample_user_rows(split.test, None, 0) is split.test
     assert sample_user_rows(split.test, 10**6, 0) is split.test
+    read.clear()  # the LM trained on its own (compare's shared stages) samples the same way
+    generator = pipeline_mod.fit_generator(config.candidates, split.train_valid, None, synthetic.catalog)
+    pipeline_mod.train_reranker(config, generator, split.train_valid, synthetic.catalog, split.test)
+    assert np.array_equal(read["lm"], np.unique(sampled.user))
