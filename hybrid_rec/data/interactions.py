@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Literal
+from typing import Literal, cast
 
 import numpy as np
 import pandas as pd
@@ -155,8 +156,10 @@ class Interactions:
         format: Literal["auto", "csv", "tsv", "parquet"] = "auto",
         sep: str | None = None,
         duplicates: Literal["raise", "drop"] = "raise",
+        chunk_rows: int | None = None,
     ) -> Interactions:
-        """Read CSV, TSV or Parquet (format from the suffix when ``"auto"``), then `from_dataframe`.
+        """Read CSV, TSV or Parquet (format from the suffix when ``"auto"``), then `from_dataframe`;
+        with `chunk_rows`, `chunk_rows` rows at a time (`from_chunks`: peak memory for big files).
 
         CSV/TSV cells are read as exact text: ids stay text ("007", "NA" and "" are what they say;
         an empty id is missing) unless the mapping's ``id_type="int"`` asks for integers. Parquet
@@ -164,8 +167,58 @@ class Interactions:
         (the header is line 1).
         """
         path = Path(path)
+        if chunk_rows is not None:
+            return cls.from_chunks(iter_table(path, chunk_rows, format=format, sep=sep), columns, source=str(path),
+                                   duplicates=duplicates)  # fmt: skip
         df, row_offset = read_table(path, format=format, sep=sep)
         return cls.from_dataframe(df, columns, source=str(path), duplicates=duplicates, row_offset=row_offset)
+
+    @classmethod
+    def from_chunks(
+        cls,
+        chunks: Iterable[tuple[pd.DataFrame, int]],
+        columns: ColumnMapping | Mapping[str, str | None] | None = None,
+        *,
+        source: str = "<chunks>",
+        duplicates: Literal["raise", "drop"] = "raise",
+    ) -> Interactions:
+        """`from_dataframe` over (frame, row offset) chunks, e.g. `iter_table`: only one chunk of text
+        ids is in memory at a time (the rows are kept as dense int32 / float arrays); the result is
+        the same as reading the whole file at once, repeats across chunks included."""
+        parts: list[Interactions] = []
+        users: IdMap | None = None
+        items: IdMap | None = None
+        for df, row_offset in chunks:
+            if len(df) == 0:
+                continue
+            part = cls.from_dataframe(df, columns, source=source, duplicates=duplicates, users=users, items=items,
+                                      row_offset=row_offset)  # fmt: skip
+            users, items = part.users, part.items
+            parts.append(part)
+        if not parts or users is None or items is None:
+            raise DataError(f"{source}: no interaction rows")
+        has_event = parts[0].event is not None
+        joined = cls(
+            user=np.concatenate([p.user for p in parts]),
+            item=np.concatenate([p.item for p in parts]),
+            timestamp=np.concatenate([p.timestamp for p in parts]),
+            weight=np.concatenate([p.weight for p in parts]),
+            users=users,
+            items=items,
+            event=np.concatenate([cast(np.ndarray, p.event) for p in parts]) if has_event else None,
+            meta={"source": source},
+        )
+        dup = pd.DataFrame({"u": joined.user, "i": joined.item, "t": joined.timestamp}).duplicated().to_numpy()
+        if not dup.any():
+            return joined
+        if duplicates == "raise":  # a repeat across chunks (within one chunk, from_dataframe raised)
+            row = int(np.argmax(dup))
+            user, item = users.to_external([joined.user[row]])[0], items.to_external([joined.item[row]])[0]
+            raise DataError(
+                f"{source}: interaction {row + 1} repeats an earlier (user, item, timestamp) "
+                f"({user!r}, {item!r}, {joined.timestamp[row]}); pass duplicates='drop' to drop repeats"
+            )
+        return joined.subset(~dup)
 
     # ------------------------------------------------------------------ views
     def __len__(self) -> int:
@@ -315,28 +368,25 @@ def _ids(
     return values
 
 
-def read_table(
-    path: Path, *, format: Literal["auto", "csv", "tsv", "parquet"] = "auto", sep: str | None = None
-) -> tuple[pd.DataFrame, int]:
-    """Read a CSV/TSV/Parquet file; returns the frame and the offset from row position to file line."""
+def _table_format(path: Path, format: Literal["auto", "csv", "tsv", "parquet"]) -> str:
+    """Check that `path` is a non-empty file; its format (from the suffix when ``"auto"``)."""
     if not path.exists():
         raise DataError(f"{path}: file not found")
     if path.is_dir():
         raise DataError(f"{path}: is a directory; give the events file (CSV, TSV or Parquet)")
     if path.stat().st_size == 0:
         raise DataError(f"{path}: file is empty")
-    fmt: str = format
-    if fmt == "auto":
-        suffix = path.suffix.lower()
-        fmt = {".parquet": "parquet", ".pq": "parquet", ".tsv": "tsv", ".tab": "tsv"}.get(suffix, "csv")
-    if fmt == "parquet":
-        try:
-            return pd.read_parquet(path), 0
-        except Exception as exc:  # pyarrow raises many types for a bad file
-            raise DataError(f"{path}: not a readable Parquet file ({exc})") from exc
+    if format != "auto":
+        return format
+    suffix = path.suffix.lower()
+    return {".parquet": "parquet", ".pq": "parquet", ".tsv": "tsv", ".tab": "tsv"}.get(suffix, "csv")
+
+
+@contextmanager
+def _read_errors(path: Path, fmt: str) -> Iterator[None]:
+    """pandas' / pyarrow's read errors as one-line `DataError`s naming the file."""
     try:
-        # Every cell as exact text: pandas would make "007" the integer 7 and "NA" a NaN.
-        df = pd.read_csv(path, sep=sep or ("\t" if fmt == "tsv" else ","), dtype=str, keep_default_na=False)
+        yield
     except pd.errors.EmptyDataError as exc:
         raise DataError(f"{path}: file is empty") from exc
     except pd.errors.ParserError as exc:
@@ -344,4 +394,48 @@ def read_table(
     except UnicodeDecodeError as exc:
         bad = exc.object[exc.start : exc.start + 1].hex()
         raise DataError(f"{path}: not UTF-8 text (byte 0x{bad} cannot be decoded); save the file as UTF-8") from exc
+    except DataError:
+        raise
+    except Exception as exc:  # pyarrow raises many types for a bad Parquet file
+        if fmt != "parquet":
+            raise
+        raise DataError(f"{path}: not a readable Parquet file ({exc})") from exc
+
+
+def read_table(
+    path: Path, *, format: Literal["auto", "csv", "tsv", "parquet"] = "auto", sep: str | None = None
+) -> tuple[pd.DataFrame, int]:
+    """Read a CSV/TSV/Parquet file; returns the frame and the offset from row position to file line."""
+    fmt = _table_format(path, format)
+    with _read_errors(path, fmt):
+        if fmt == "parquet":
+            return pd.read_parquet(path), 0
+        # Every cell as exact text: pandas would make "007" the integer 7 and "NA" a NaN.
+        df = pd.read_csv(path, sep=sep or ("\t" if fmt == "tsv" else ","), dtype=str, keep_default_na=False)
     return df, 2  # line 1 is the header; row 0 is line 2
+
+
+def iter_table(
+    path: Path, chunk_rows: int, *, format: Literal["auto", "csv", "tsv", "parquet"] = "auto", sep: str | None = None
+) -> Iterator[tuple[pd.DataFrame, int]]:
+    """`read_table` `chunk_rows` rows at a time: (frame, offset from row position to file line) per
+    chunk (Parquet: record batches through pyarrow; CSV/TSV: pandas' chunked reader, cells as text)."""
+    if chunk_rows <= 0:
+        raise ConfigError(f"chunk_rows must be a positive number of rows, got {chunk_rows}")
+    fmt = _table_format(path, format)
+    with _read_errors(path, fmt):
+        if fmt == "parquet":
+            import pyarrow.parquet as pq
+
+            start = 0
+            for batch in pq.ParquetFile(path).iter_batches(batch_size=chunk_rows):
+                yield batch.to_pandas(), start
+                start += batch.num_rows
+            return
+        reader = pd.read_csv(path, sep=sep or ("\t" if fmt == "tsv" else ","), dtype=str, keep_default_na=False,
+                             chunksize=chunk_rows)  # fmt: skip
+        line = 2
+        with reader:
+            for df in reader:
+                yield df.reset_index(drop=True), line
+                line += len(df)

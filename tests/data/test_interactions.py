@@ -141,3 +141,53 @@ def test_missing_and_corrupt_files(tmp_path):
     bad.write_bytes(b"not parquet at all")
     with pytest.raises(DataError, match="Parquet"):
         Interactions.from_file(bad)
+
+
+def _same_rows(a: Interactions, b: Interactions) -> None:
+    assert list(a.users.ids) == list(b.users.ids) and list(a.items.ids) == list(b.items.ids)
+    for name in ("user", "item", "timestamp", "weight"):
+        np.testing.assert_array_equal(getattr(a, name), getattr(b, name))
+    assert (a.event is None and b.event is None) or list(a.event) == list(b.event)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".tsv", ".parquet"])
+@pytest.mark.parametrize("chunk_rows", [1, 3, 7, 1000])
+def test_reading_in_chunks_gives_what_reading_at_once_gives(tmp_path, suffix, chunk_rows):
+    """Ids first seen in later chunks, text ids like "007" and "NA", weights and event types: the
+    chunked reader builds the same maps and rows as the whole-file reader."""
+    rng = np.random.default_rng(0)
+    df = pd.DataFrame(
+        {
+            "uid": rng.choice(["007", "7", "NA", "u1", "u2", "u3"], 40),
+            "iid": rng.choice([f"i{k}" for k in range(15)], 40),
+            "t": np.arange(40) * 10,
+            "w": rng.integers(1, 5, 40),
+            "ev": rng.choice(["click", "purchase"], 40),
+        }
+    )
+    path = tmp_path / f"events{suffix}"
+    if suffix == ".parquet":
+        df.to_parquet(path)
+    else:
+        df.to_csv(path, sep="\t" if suffix == ".tsv" else ",", index=False)
+    cols = ColumnMapping(user="uid", item="iid", timestamp="t", weight="w", event="ev")
+    _same_rows(Interactions.from_file(path, cols, chunk_rows=chunk_rows), Interactions.from_file(path, cols))
+
+
+def test_chunked_reading_finds_repeats_across_chunks_and_reports_lines(tmp_path):
+    path = tmp_path / "events.csv"
+    path.write_text("user_id,item_id,timestamp\na,x,1\nb,y,2\nc,z,3\na,x,1\n")  # line 5 repeats line 2
+    with pytest.raises(DataError, match="repeats an earlier"):
+        Interactions.from_file(path, chunk_rows=2)
+    dropped = Interactions.from_file(path, chunk_rows=2, duplicates="drop")
+    _same_rows(dropped, Interactions.from_file(path, duplicates="drop"))
+    assert len(dropped) == 3
+    path.write_text("user_id,item_id,timestamp\n1,1,10\n2,2,20\n3,3,30\n4,4,soon\n")
+    with pytest.raises(DataError, match=r"events.csv: column 'timestamp', row 5"):  # the file's line, chunk 2
+        Interactions.from_file(path, chunk_rows=2)
+    with pytest.raises(ConfigError, match="chunk_rows"):
+        Interactions.from_file(path, chunk_rows=0)
+    empty = tmp_path / "empty.csv"
+    empty.write_text("user_id,item_id,timestamp\n")
+    with pytest.raises(DataError, match="empty|no interaction rows"):
+        Interactions.from_file(empty, chunk_rows=2)
