@@ -1,7 +1,8 @@
 """Data layer: id maps, interactions, catalogs, datasets, splits and synthetic data."""
 
 from hybrid_rec.data.catalog import ItemCatalog
-from hybrid_rec.data.datasets import Dataset, fetch_movielens_100k, load_dataset
+from hybrid_rec.data.datasets import Dataset, fetch_dataset, fetch_movielens_100k, load_dataset
+from hybrid_rec.data.filters import k_core
 from hybrid_rec.data.ids import IdMap
 from hybrid_rec.data.interactions import ColumnMapping, Interactions
 from hybrid_rec.data.recbole import load_recbole
@@ -16,7 +17,9 @@ __all__ = [
     "ItemCatalog",
     "Split",
     "SyntheticConfig",
+    "fetch_dataset",
     "fetch_movielens_100k",
+    "k_core",
     "leave_last_out",
     "load_dataset",
     "load_recbole",

@@ -9,7 +9,7 @@ from pydantic import Field, model_validator
 
 from hybrid_rec.config import StrictModel
 from hybrid_rec.data.catalog import CatalogColumns, UserColumns, catalog_from_files, with_catalog_items
-from hybrid_rec.data.datasets import Dataset, load_dataset
+from hybrid_rec.data.datasets import DATASETS, Dataset, load_dataset
 from hybrid_rec.data.interactions import ColumnMapping, Interactions
 from hybrid_rec.data.recbole import load_recbole
 from hybrid_rec.data.synthetic import SyntheticConfig, make_synthetic
@@ -18,7 +18,8 @@ from hybrid_rec.data.synthetic import SyntheticConfig, make_synthetic
 class DatasetConfig(StrictModel):
     """Where the interactions come from.
 
-    ``name``: a registered dataset (``movielens-100k``), ``synthetic`` (see `synthetic`), ``file``
+    ``name``: a registered dataset (``movielens-100k``, ``movielens-1m``, ``amazon2023-all-beauty``, ...:
+    the keys of `hybrid_rec.data.datasets.DATASETS`), ``synthetic`` (see `synthetic`), ``file``
     (CSV/TSV/Parquet at `path`, columns mapped by `columns`) or ``recbole`` (atomic files:
     `path` is the ``.inter`` file, `item_path`/`user_path` optional). ``min_weight`` keeps only rows
     whose weight is at least this (e.g. ratings >= 4 as positives).
@@ -26,7 +27,7 @@ class DatasetConfig(StrictModel):
 
     name: str = Field(
         "movielens-100k",
-        description="A registered dataset (e.g. 'movielens-100k', fetched and cached), 'synthetic', "
+        description=f"A registered dataset (fetched and cached: {', '.join(repr(n) for n in DATASETS)}), 'synthetic', "
         "'file' (your own events at `path`) or 'recbole' (RecBole atomic files).",
     )
     path: str | None = Field(
@@ -57,6 +58,12 @@ class DatasetConfig(StrictModel):
     synthetic: SyntheticConfig = Field(
         default_factory=SyntheticConfig, description="'synthetic': size and structure of the generated data."
     )
+    chunk_rows: int | None = Field(
+        None,
+        gt=0,
+        description="'file': read the events this many rows at a time (only one chunk of text ids in memory; "
+        "for files of tens of millions of rows); unset reads the whole file at once.",
+    )
     min_weight: float | None = Field(
         None,
         description="Keep only rows whose weight is at least this (e.g. 4 to take ratings >= 4 as positives); "
@@ -67,6 +74,10 @@ class DatasetConfig(StrictModel):
     def _path_needed(self) -> DatasetConfig:
         if self.name in ("file", "recbole") and not self.path:
             raise ValueError(f"dataset.path is required when dataset.name = {self.name!r}")
+        if self.name not in ("synthetic", "file", "recbole") and self.name not in DATASETS:
+            raise ValueError(
+                f"unknown dataset {self.name!r}; registered: {sorted(DATASETS)}, or 'synthetic', 'file', 'recbole'"
+            )
         return self
 
 
@@ -75,7 +86,7 @@ def build_dataset(cfg: DatasetConfig, home: str | Path | None = None) -> Dataset
     if cfg.name == "synthetic":
         dataset: Dataset = make_synthetic(cfg.synthetic)
     elif cfg.name == "file":
-        inter = Interactions.from_file(cfg.path or "", cfg.columns, format=cfg.format)
+        inter = Interactions.from_file(cfg.path or "", cfg.columns, format=cfg.format, chunk_rows=cfg.chunk_rows)
         catalog = catalog_from_files(
             inter.items, cfg.item_path, cfg.user_path, cfg.item_columns, cfg.user_columns, inter.users
         )

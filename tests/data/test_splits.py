@@ -268,7 +268,7 @@ def test_sampled_scored_users_cut_only_what_is_scored(inter: Interactions, n: in
     the fit rows are untouched (so no fit changes, only what is scored)."""
     from hybrid_rec.data.splits import sample_scored_users
 
-    split = random_holdout(inter, test_fraction=0.3, valid_fraction=0.3, seed=seed)
+    split = leave_last_out(inter)
     cut = sample_scored_users(split, n, seed)
     assert cut.train is split.train and cut.train_valid is split.train_valid
     for full, part in ((split.valid, cut.valid), (split.test, cut.test)):
