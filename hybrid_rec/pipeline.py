@@ -11,16 +11,19 @@ weights and the fusion weights.
 
 from __future__ import annotations
 
+import difflib
 import time
+import types
+import typing
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import TypedDict
+from typing import Any, Literal, TypedDict
 
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
-from pydantic import Field
+from pydantic import BaseModel, Field, field_validator, model_validator
 
 from hybrid_rec.candidates.als import ALSModel, read_factors
 from hybrid_rec.candidates.generator import CandidateGenerator, CandidatesConfig
@@ -28,6 +31,7 @@ from hybrid_rec.candidates.requests import RequestsConfig, RequestStage
 from hybrid_rec.config import StrictModel
 from hybrid_rec.data.catalog import ItemCatalog
 from hybrid_rec.data.config import DatasetConfig, build_dataset
+from hybrid_rec.data.datasets import Dataset
 from hybrid_rec.data.ids import as_id_array
 from hybrid_rec.data.interactions import Interactions
 from hybrid_rec.data.splits import leave_last_out, sample_user_rows
@@ -50,8 +54,13 @@ __all__ = [
     "RecommendOptions",
     "Recommendation",
     "RerankOptions",
+    "SearchOptions",
+    "SearchRange",
     "TrainConfig",
+    "TrainSearchConfig",
+    "check_hybrid_path",
     "fit_generator",
+    "hybrid_at",
     "train_pipeline",
     "train_reranker",
 ]
@@ -335,15 +344,17 @@ class HybridPipeline:
         valid: Interactions | None = None,
         progress: bool = False,
         stages: tuple[CandidateGenerator, GPT2Reranker] | None = None,
+        on_epoch: Callable[[int, float], None] | None = None,
     ) -> HybridPipeline:
         """Fit on `train`, with early stopping and fusion weights on `valid`. `stages` = a first stage
-        and LM already fitted on this `train` (the evaluation harness shares one LM between methods)."""
+        and LM already fitted on this `train` (the evaluation harness shares one LM between methods).
+        `on_epoch(epoch, valid_ndcg)` after each LM epoch (a search's pruning; it may raise)."""
         if valid is None or len(valid) == 0:
             raise ConfigError("hybrid: early stopping and fusion weights need validation rows; pass valid=")
         valid = sample_user_rows(valid, self.config.validation_users, self.config.reranker.trainer.seed)
         if stages is None:
             generator = fit_generator(self.config.candidates, train, self.external, catalog)
-            stages = generator, train_reranker(self.config, generator, train, catalog, valid, progress)
+            stages = generator, train_reranker(self.config, generator, train, catalog, valid, progress, on_epoch)
         generator, reranker = stages
         stage = RequestStage(self.config.requests, reranker.catalog)
         users = np.unique(valid.user)
@@ -629,25 +640,222 @@ class ExternalFactorsConfig(StrictModel):
         return ExternalFactors(user_ids, user_factors, item_ids, item_factors)
 
 
+class SearchOptions(StrictModel):
+    """How a hyper-parameter search runs (`compare` and `train` share these): the grid of list values,
+    or Optuna's seeded sampler with a trial budget (the `tune` extra)."""
+
+    kind: Literal["grid", "optuna"] = Field(
+        "grid", description="'grid' (every combination of list values) or 'optuna' (a sampler with a trial budget)."
+    )
+    trials: int = Field(
+        20, gt=0, description="optuna: how many trials (compare: per method, unless method_trials names it)."
+    )
+    timeout: float | None = Field(
+        None, gt=0, description="optuna: seconds after which no new trial starts (compare: per method)."
+    )
+    seed: int = Field(0, description="optuna: the sampler's seed (the same seed gives the same trials).")
+    sampler: Literal["tpe", "random"] = Field("tpe", description="optuna: 'tpe' (default) or 'random'.")
+    pruning: bool = Field(
+        True, description="optuna: stop LM trials whose per-epoch validation NDCG@10 falls below the median."
+    )
+    startup_trials: int = Field(
+        5, ge=0, description="optuna: trials sampled at random (and never pruned) before TPE and pruning start."
+    )
+
+    def trials_for(self, name: str) -> int:
+        """The trial budget of the search called `name` (in `compare`: a method)."""
+        return self.trials
+
+
+class SearchRange(StrictModel):
+    """A range Optuna samples: integers when `low` and `high` are both integers, floats otherwise."""
+
+    low: int | float = Field(description="The smallest value.")
+    high: int | float = Field(description="The largest value.")
+    log: bool = Field(False, description="Sample on a log scale (needs low > 0).")
+    step: int | float | None = Field(None, gt=0, description="Optional: only values low + k * step.")
+
+    @model_validator(mode="after")
+    def _check(self) -> SearchRange:
+        if self.high < self.low:
+            raise ValueError(f"low {self.low} is above high {self.high}")
+        if self.log and self.low <= 0:
+            raise ValueError("log = true needs low > 0")
+        if self.log and self.step is not None:
+            raise ValueError("step and log = true do not combine; drop one")
+        return self
+
+
+_RANGE_KEYS = {"low", "high", "log", "step"}
+_SPACE_EXAMPLE = (
+    'e.g. "candidates.als.factors" = [32, 64] or "reranker.trainer.lr" = {low = 3e-4, high = 3e-3, log = true}'
+)
+
+
+def _plain(annotation: Any) -> Any:
+    """`annotation` without ``| None``."""
+    if typing.get_origin(annotation) in (typing.Union, types.UnionType):
+        rest = [a for a in typing.get_args(annotation) if a is not type(None)]
+        if len(rest) == 1:
+            return rest[0]
+    return annotation
+
+
+def check_hybrid_path(path: str) -> None:
+    """`path` names a field inside `HybridConfig` (``candidates.als.factors``, or a key of a table
+    field such as ``candidates.blend.weights.als``); a `ValueError` says what is wrong and the fix."""
+    node: Any = HybridConfig
+    parts = path.split(".")
+    for i, key in enumerate(parts):
+        where = ".".join(parts[:i]) or "[hybrid]"
+        node = _plain(node)
+        if isinstance(node, type) and issubclass(node, BaseModel):
+            fields = list(node.model_fields)
+            if key not in fields:
+                close = difflib.get_close_matches(key, fields, n=1)
+                fix = f"did you mean {'.'.join([*parts[:i], close[0]])!r}? " if close else ""
+                raise ValueError(
+                    f"{path!r}: {where} has no field {key!r}; {fix}a key is a dotted path inside [hybrid] "
+                    f"({where} has: {', '.join(fields)})"
+                )
+            node = node.model_fields[key].annotation
+        elif typing.get_origin(node) is dict:
+            node = typing.get_args(node)[1]
+        else:
+            raise ValueError(f"{path!r}: {where} is a single value, not a table; search {where!r} itself")
+
+
+def hybrid_at(base: HybridConfig, point: dict[str, Any], *, source: str = "search") -> HybridConfig:
+    """`base` with each dotted path of `point` set (a table value is merged into a table field); a
+    `ConfigError` naming `source` when the result is not a valid hybrid config."""
+    data = base.model_dump()
+    for path, value in point.items():
+        *parents, leaf = path.split(".")
+        node = data
+        for key in parents:
+            if not isinstance(node.get(key), dict):
+                node[key] = {}
+            node = node[key]
+        node[leaf] = _merged(node.get(leaf), value)
+    return HybridConfig.from_dict(data, source=source)
+
+
+def _dotted(space: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+    """Nested tables that are not ranges as dotted paths: ``{candidates: {als: {factors: [8]}}}`` is
+    ``{"candidates.als.factors": [8]}``."""
+    out: dict[str, Any] = {}
+    for key, value in space.items():
+        if isinstance(value, dict) and value and not set(value) <= _RANGE_KEYS:
+            out.update(_dotted(value, f"{prefix}{key}."))
+        else:
+            out[f"{prefix}{key}"] = value
+    return out
+
+
+def _merged(old: Any, new: Any) -> Any:
+    if isinstance(old, dict) and isinstance(new, dict):
+        return {**old, **{k: _merged(old.get(k), v) for k, v in new.items()}}
+    return new
+
+
+class TrainSearchConfig(SearchOptions):
+    """`hybrid-rec train`'s ``[search]``: which hybrid parameters to search (``space``) and how.
+
+    Each trial fits on all rows but each user's last two, stops the LM early and fits the fusion
+    weights on the second last, and is scored by the whole pipeline's NDCG@10 on the last (rows it
+    never fitted on); the best point is then trained as without a search.
+    """
+
+    space: dict[str, list[Any] | SearchRange] = Field(
+        description="Dotted paths inside [hybrid] -> a list of choices (a grid axis) or a range "
+        "{low, high, log, step} (optuna only), " + _SPACE_EXAMPLE + "."
+    )
+
+    @field_validator("space", mode="before")
+    @classmethod
+    def _check_space(cls, space: Any) -> Any:
+        if not isinstance(space, dict) or not space:
+            raise ValueError(f"name at least one parameter to search, {_SPACE_EXAMPLE}")
+        space = _dotted(space)  # TOML reads an unquoted dotted key as nested tables: the same paths
+        for path, value in space.items():
+            check_hybrid_path(path)
+            if isinstance(value, list):
+                if not value:
+                    raise ValueError(f"{path!r}: an empty list has nothing to choose from")
+            elif not isinstance(value, SearchRange) and not (
+                isinstance(value, dict) and {"low", "high"} <= set(value) <= _RANGE_KEYS
+            ):
+                raise ValueError(
+                    f"{path!r}: give a list of choices or a range {{low, high[, log, step]}} "
+                    f"(got {value!r}); a fixed value belongs in [hybrid]"
+                )
+        return space
+
+    @model_validator(mode="after")
+    def _ranges_need_optuna(self) -> TrainSearchConfig:
+        ranged = [path for path, value in self.space.items() if isinstance(value, SearchRange)]
+        if ranged and self.kind == "grid":
+            raise ValueError(f"space: {ranged} are ranges; they need [search] kind = 'optuna' (or give lists)")
+        return self
+
+    def params(self) -> dict[str, Any]:
+        """The space as the search reads it: lists, and ranges as ``{low, high[, log, step]}`` tables."""
+        return {
+            path: value.model_dump(exclude_none=True) if isinstance(value, SearchRange) else value
+            for path, value in self.space.items()
+        }
+
+
 class TrainConfig(StrictModel):
-    """`hybrid-rec train`: which data, and the hybrid pipeline to train on all of it."""
+    """`hybrid-rec train`: which data, and the hybrid pipeline to train on all of it (optionally the
+    best point of a ``[search]`` over its parameters)."""
 
     dataset: DatasetConfig = Field(default_factory=DatasetConfig, description="Where the interactions come from.")
     hybrid: HybridConfig = Field(default_factory=HybridConfig, description="The pipeline trained on all of it.")
     external_factors: ExternalFactorsConfig | None = Field(
         None, description="Optional: CF factors trained elsewhere (e.g. Spark ALS) instead of training ALS here."
     )
+    search: TrainSearchConfig | None = Field(
+        None,
+        description="Optional: search these [hybrid] parameters first (scored on each user's last interaction, "
+        "never fitted on), then train the best point.",
+    )
+
+    @model_validator(mode="after")
+    def _check_search_values(self) -> TrainConfig:
+        """Every choice (and each range's ends and middle) gives a valid hybrid config: a typo fails
+        here, not after hours of trials."""
+        if self.search is None:
+            return self
+        for path, value in self.search.space.items():
+            if isinstance(value, list):
+                values = value
+            else:
+                middle = (value.low + value.high) / 2
+                values = [value.low, value.high, *([middle] if isinstance(middle, float) else [])]
+            for v in values:
+                try:
+                    hybrid_at(self.hybrid, {path: v}, source=f"search.space[{path!r}] = {v!r}")
+                except ConfigError as exc:
+                    raise ValueError(str(exc)) from None
+        return self
 
 
 def train_pipeline(
-    config: TrainConfig, *, home: str | Path | None = None, progress: bool = False
+    config: TrainConfig, *, home: str | Path | None = None, progress: bool = False, dataset: Dataset | None = None
 ) -> tuple[HybridPipeline, str]:
-    """Train on all data.
+    """Train on all data (`dataset`: already loaded from ``config.dataset``).
 
     Each user's last interaction is held out for early stopping and the fusion weights; the first
-    stage is then refitted on all rows and the LM reads the full histories.
+    stage is then refitted on all rows and the LM reads the full histories. A ``[search]`` runs in
+    `hybrid_rec.evaluate.train_search.train_with_search` (as ``hybrid-rec train`` does), which ends here.
     """
-    dataset = build_dataset(config.dataset, home)
+    if config.search is not None:
+        raise ConfigError(
+            "train_pipeline trains one fixed [hybrid]; a [search] runs through "
+            "hybrid_rec.evaluate.train_search.train_with_search (as `hybrid-rec train` does)"
+        )
+    dataset = dataset if dataset is not None else build_dataset(config.dataset, home)
     split = leave_last_out(dataset.interactions)
     if len(split.test) == 0:
         raise DataError("train: no user has 3 or more interactions; nothing to hold out for early stopping")

@@ -122,30 +122,10 @@ def plot_report(report: dict[str, Any], path: Path) -> None:
 def plot_search(report: dict[str, Any], path: Path) -> None:
     """Per searched method: each trial's validation metric (pruned trials at the bottom, hollow) and
     the best so far, against the trial number."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    from hybrid_rec.evaluate.search import plot_history
 
     searched = {name: m["search"] for name, m in report["methods"].items() if m.get("search")}
-    fig, axes = plt.subplots(1, len(searched), figsize=(4.5 * len(searched), 3.4), squeeze=False)
-    for ax, (name, search) in zip(axes[0], searched.items(), strict=True):
-        done = [(t["number"], t["value"]) for t in search["trials"] if t["value"] is not None and t["state"] == "COMPLETE"]
-        pruned = [t["number"] for t in search["trials"] if t["state"] == "PRUNED"]
-        if done:
-            xs, ys = zip(*done, strict=True)
-            ax.scatter(xs, ys, s=14, label="trial")
-            best = [max(ys[: i + 1]) for i in range(len(ys))]
-            ax.step(xs, best, where="post", color="C3", label="best so far")
-            if pruned:
-                ax.scatter(pruned, [min(ys)] * len(pruned), s=14, facecolors="none", edgecolors="C7", label="pruned")
-        ax.set_title(name)
-        ax.set_xlabel("trial")
-        ax.set_ylabel(f"valid {report['protocol']['tune_metric']}")
-        ax.legend(fontsize=7)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    plot_history(searched, f"valid {report['protocol']['tune_metric']}", path)
 
 
 def write_reports(report: dict[str, Any], out: Path) -> None:

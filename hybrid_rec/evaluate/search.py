@@ -1,10 +1,11 @@
-"""Hyper-parameter search for `compare`: the grid (default) or Optuna (TPE, pruning).
+"""Hyper-parameter search for `compare` and `train`: the grid (default) or Optuna (TPE, pruning).
 
-A method's parameters in the config are fixed values, lists (grid axes; Optuna choices) or ranges
-``{low, high, log, step}`` (Optuna only). With ``[search] kind = "optuna"`` each method gets
-``trials`` (or ``method_trials[name]``) trials of a seeded sampler; methods that train an LM report
+Parameters are fixed values, lists (grid axes; Optuna choices) or ranges ``{low, high, log, step}``
+(Optuna only). With ``[search] kind = "optuna"`` each search (in `compare`: each method) gets
+``trials`` (or ``method_trials[name]``) trials of a seeded sampler; searches that train an LM report
 their validation NDCG@10 after every epoch, and a median pruner stops trials that fall behind.
-Optuna is an optional extra (``pip install hybrid_rec[tune]``): the grid needs nothing.
+Optuna is an optional extra (``pip install hybrid_rec[tune]``): the grid needs nothing. The options
+shared with `train`'s ``[search]`` (`SearchOptions`) live beside `TrainConfig` in `hybrid_rec.pipeline`.
 """
 
 from __future__ import annotations
@@ -12,34 +13,38 @@ from __future__ import annotations
 import itertools
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from pathlib import Path
+from typing import Any
 
 from pydantic import Field
 
 from hybrid_rec._extras import require
-from hybrid_rec.config import StrictModel
 from hybrid_rec.errors import ConfigError
+from hybrid_rec.pipeline import SearchOptions
+
+__all__ = [
+    "Objective",
+    "SearchConfig",
+    "SearchOptions",
+    "SearchResult",
+    "Trial",
+    "grid_points",
+    "grid_search",
+    "is_range",
+    "optuna_search",
+    "plot_history",
+]
 
 
-class SearchConfig(StrictModel):
+class SearchConfig(SearchOptions):
     """How each method's parameters are searched on validation."""
 
-    kind: Literal["grid", "optuna"] = Field(
-        "grid", description="'grid' (every combination of list values) or 'optuna' (a sampler with a trial budget)."
-    )
-    trials: int = Field(20, gt=0, description="optuna: trials per method (unless method_trials names it).")
     method_trials: dict[str, int] = Field(
         default_factory=dict, description="optuna: trials for particular methods, e.g. {gpt2 = 10}."
     )
-    timeout: float | None = Field(None, gt=0, description="optuna: seconds per method after which no trial starts.")
-    seed: int = Field(0, description="optuna: the sampler's seed (the same seed gives the same trials).")
-    sampler: Literal["tpe", "random"] = Field("tpe", description="optuna: 'tpe' (default) or 'random'.")
-    pruning: bool = Field(
-        True, description="optuna: stop LM trials whose per-epoch validation NDCG@10 falls below the median."
-    )
-    startup_trials: int = Field(
-        5, ge=0, description="optuna: trials sampled at random (and never pruned) before TPE and pruning start."
-    )
+
+    def trials_for(self, name: str) -> int:
+        return self.method_trials.get(name, self.trials)
 
 
 def is_range(value: object) -> bool:
@@ -47,14 +52,16 @@ def is_range(value: object) -> bool:
     return isinstance(value, dict) and {"low", "high"} <= set(value) and set(value) <= {"low", "high", "log", "step"}
 
 
-def grid_points(name: str, params: dict[str, Any]) -> list[dict[str, Any]]:
-    """Every combination of the list values (the grid); ranges are an error here."""
+def grid_points(name: str, params: dict[str, Any], *, where: str | None = None) -> list[dict[str, Any]]:
+    """Every combination of the list values (the grid); ranges are an error here. `where` names the
+    config table in messages (default ``methods.<name>``)."""
+    where = where or f"methods.{name}"
     ranged = [k for k, v in params.items() if is_range(v)]
     if ranged:
-        raise ConfigError(f"methods.{name}: {ranged} are ranges; they need [search] kind = 'optuna'")
+        raise ConfigError(f"{where}: {ranged} are ranges; they need [search] kind = 'optuna'")
     axes = {k: v if isinstance(v, list) else [v] for k, v in params.items()}
     if any(len(v) == 0 for v in axes.values()):
-        raise ConfigError(f"methods.{name}: an empty list gives an empty grid")
+        raise ConfigError(f"{where}: an empty list gives an empty grid")
     return [dict(zip(axes, values, strict=True)) for values in itertools.product(*axes.values())]
 
 
@@ -80,6 +87,7 @@ class SearchResult:
             "trials": [t.__dict__ for t in self.trials],
             "pruned": sum(t.state == "PRUNED" for t in self.trials),
             "best_value": self.best_value,
+            "best_params": self.best_params,
         }
 
 
@@ -87,8 +95,20 @@ class SearchResult:
 Objective = Callable[[dict[str, Any], Callable[[int, float], None] | None], float]
 
 
-def optuna_search(name: str, params: dict[str, Any], objective: Objective, config: SearchConfig) -> SearchResult:
-    """Maximise `objective` over `params` (fixed values, choices, ranges) with Optuna."""
+def grid_search(params: dict[str, Any], objective: Objective, *, where: str) -> SearchResult:
+    """Maximise `objective` over every grid point of `params` (the first of equal values wins); the
+    history records every point, as an Optuna search's does."""
+    history = [Trial(i, point, float(objective(point, None)), "COMPLETE")
+               for i, point in enumerate(grid_points("", params, where=where))]  # fmt: skip
+    best = max(history, key=lambda t: t.value if t.value is not None else float("-inf"))
+    return SearchResult(best.params, float(best.value or 0.0), history)
+
+
+def optuna_search(
+    name: str, params: dict[str, Any], objective: Objective, config: SearchOptions, *, where: str | None = None
+) -> SearchResult:
+    """Maximise `objective` over `params` (fixed values, choices, ranges) with Optuna (`where`: the
+    config table named in messages, default ``methods.<name>``)."""
     optuna = require("optuna", "tune", "[search] kind = 'optuna'")
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     if config.sampler == "tpe":
@@ -113,11 +133,12 @@ def optuna_search(name: str, params: dict[str, Any], objective: Objective, confi
 
         return objective(point, report)
 
-    trials = config.method_trials.get(name, config.trials)
-    study.optimize(run, n_trials=trials, timeout=config.timeout, catch=())
+    study.optimize(run, n_trials=config.trials_for(name), timeout=config.timeout, catch=())
     done = [t for t in study.trials if t.state == optuna.trial.TrialState.COMPLETE]
     if not done:
-        raise ConfigError(f"methods.{name}: no Optuna trial completed (all pruned or timed out); raise trials")
+        raise ConfigError(
+            f"{where or f'methods.{name}'}: no Optuna trial completed (all pruned or timed out); raise trials"
+        )
     best = max(done, key=lambda t: t.value)
     history = [
         Trial(t.number, t.user_attrs.get("params", {}), t.value if t.state.name == "COMPLETE" else None, t.state.name)
@@ -138,3 +159,33 @@ def _suggest(trial: Any, key: str, value: Any) -> Any:
             return trial.suggest_categorical(key, value)
         return value[trial.suggest_categorical(key, list(range(len(value))))]  # tables: chosen by position
     return value
+
+
+def plot_history(searches: dict[str, dict[str, Any]], ylabel: str, path: Path) -> None:
+    """Per search (name -> `SearchResult.summary`): each trial's metric (pruned trials at the bottom,
+    hollow) and the best so far, against the trial number."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, len(searches), figsize=(4.5 * len(searches), 3.4), squeeze=False)
+    for ax, (name, search) in zip(axes[0], searches.items(), strict=True):
+        done = [
+            (t["number"], t["value"]) for t in search["trials"] if t["value"] is not None and t["state"] == "COMPLETE"
+        ]
+        pruned = [t["number"] for t in search["trials"] if t["state"] == "PRUNED"]
+        if done:
+            xs, ys = zip(*done, strict=True)
+            ax.scatter(xs, ys, s=14, label="trial")
+            best = [max(ys[: i + 1]) for i in range(len(ys))]
+            ax.step(xs, best, where="post", color="C3", label="best so far")
+            if pruned:
+                ax.scatter(pruned, [min(ys)] * len(pruned), s=14, facecolors="none", edgecolors="C7", label="pruned")
+        ax.set_title(name)
+        ax.set_xlabel("trial")
+        ax.set_ylabel(ylabel)
+        ax.legend(fontsize=7)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
