@@ -9,7 +9,7 @@ true next item against that user's hard negatives from the first stage (``hard_n
 teaching the model explicit intentions. Early stopping on validation NDCG@10 (full ranking through
 the item-token distribution). The vocabulary head is applied only where a loss reads it, so no
 [batch, positions, vocabulary] logits are ever built. Deterministic for a seed; resumable from
-``checkpoint-last``.
+``checkpoint-last``. Data-parallel (DDP) inside a `torch.distributed` process group (`Trainer`).
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ import logging
 import math
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, cast
 
@@ -32,6 +32,7 @@ from transformers import GPT2LMHeadModel
 
 from hybrid_rec.config import StrictModel
 from hybrid_rec.errors import ConfigError
+from hybrid_rec.rerank import distributed
 from hybrid_rec.rerank.model import load_saved, save_pretrained
 from hybrid_rec.rerank.tokenizer import RecTokenizer
 from hybrid_rec.verbalize.verbalizer import Verbalizer, encode_with_layout
@@ -41,7 +42,9 @@ log = logging.getLogger(__name__)
 
 class TrainerConfig(StrictModel):
     epochs: int = Field(12, gt=0, description="Most epochs (early stopping may end training sooner).")
-    batch_size: int = Field(64, gt=0, description="Training windows per optimizer step.")
+    batch_size: int = Field(
+        64, gt=0, description="Training windows per optimizer step (under DDP the global batch, shared by the ranks)."
+    )
     lr: float = Field(1e-3, gt=0, description="Peak AdamW learning rate (linear warm-up, then linear decay).")
     weight_decay: float = Field(0.01, ge=0, description="AdamW weight decay.")
     warmup_steps: int = Field(50, ge=0, description="Optimizer steps of linear learning-rate warm-up.")
@@ -137,21 +140,43 @@ def sampling_distribution(counts: np.ndarray, power: float) -> np.ndarray:
     return weights / weights.sum()
 
 
-def _sampled_listwise(
-    hidden: torch.Tensor, item_head: torch.Tensor, targets: list[int], q: np.ndarray, cfg: TrainerConfig,
-    rng: np.random.Generator,
-) -> torch.Tensor:  # fmt: skip
-    """Sampled softmax with the logQ correction (Bengio & Senecal 2008; Yi et al. 2019): each target
-    against the batch's targets and `sampled_negatives` items drawn from `q`; every candidate's logit
-    is reduced by log(its expected number of draws), which makes the estimate of the full softmax's
-    gradient consistent. Only the candidates' rows of the item head are read."""
+def _sampled_candidates(
+    targets: list[int], q: np.ndarray, cfg: TrainerConfig, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray]:
+    """The sampled softmax's candidates (the batch's targets + `sampled_negatives` items drawn from
+    `q`, shared by the whole batch) and their logQ correction, log(expected number of draws)."""
     drawn = rng.choice(len(q), size=cfg.sampled_negatives, replace=True, p=q)
     cands = np.unique(np.concatenate([np.asarray(targets), drawn]))
+    return cands, np.log(np.maximum(cfg.sampled_negatives * q[cands], 1e-30))
+
+
+def _sampled_listwise(
+    hidden: torch.Tensor, item_head: torch.Tensor, targets: list[int], cands: np.ndarray, logq: np.ndarray
+) -> torch.Tensor:
+    """Sampled softmax with the logQ correction (Bengio & Senecal 2008; Yi et al. 2019), summed over
+    `targets`: each target against the candidates (`_sampled_candidates`); every candidate's logit is
+    reduced by log(its expected number of draws), which makes the estimate of the full softmax's
+    gradient consistent. Only the candidates' rows of the item head are read."""
     label = torch.as_tensor(np.searchsorted(cands, targets), device=hidden.device)
-    expected = np.log(np.maximum(cfg.sampled_negatives * q[cands], 1e-30))
     rows = torch.as_tensor(cands, device=hidden.device)
-    logits = (hidden @ item_head[rows].T).float() - torch.as_tensor(expected, device=hidden.device).float()
-    return torch.nn.functional.cross_entropy(logits, label)
+    logits = (hidden @ item_head[rows].T).float() - torch.as_tensor(logq, device=hidden.device).float()
+    return torch.nn.functional.cross_entropy(logits, label, reduction="sum")
+
+
+def _hard_candidates(batch: list[Example], cfg: TrainerConfig, rng: np.random.Generator) -> list[np.ndarray | None]:
+    """Per window: its last target, then up to `hard_negatives` of its hard negatives (sampled without
+    replacement when there are more; the target itself excluded), padded with -1; None: no such loss."""
+    out: list[np.ndarray | None] = []
+    for e in batch:
+        if not e.item_targets or len(e.negatives) == 0:
+            out.append(None)
+            continue
+        t = e.item_targets[-1][1]
+        negs = e.negatives[e.negatives != t]
+        if len(negs) > cfg.hard_negatives:
+            negs = rng.choice(negs, cfg.hard_negatives, replace=False)
+        out.append(np.concatenate([[t], negs, np.full(cfg.hard_negatives - len(negs), -1)]))
+    return out
 
 
 def _batch_loss(
@@ -162,13 +187,33 @@ def _batch_loss(
     rng: np.random.Generator,
     device: torch.device,
     sampling: np.ndarray | None = None,
+    shard: tuple[int, int] | None = None,
 ) -> torch.Tensor:
     """The training loss of one batch; `sampling` = the sampled-softmax distribution over items (None:
-    the full softmax)."""
-    width = max(len(e.ids) for e in batch)
-    ids = torch.full((len(batch), width), tokenizer.eos_id, dtype=torch.long)
-    mask = torch.zeros((len(batch), width), dtype=torch.long)
-    for r, e in enumerate(batch):
+    the full softmax).
+
+    `shard` = (rank, world size) under DDP: this rank's share of the loss of the global `batch`. The
+    rank runs only its contiguous part of the windows (`distributed.shard_bounds`) and each loss term
+    is summed there and divided by the whole batch's count of that term, so the ranks' shares add up
+    to the loss of one process and so do their gradients, however the targets fall. The random draws
+    (sampled and hard negatives) are made for the whole batch on every rank from the same `rng`: the
+    draws of one process. A rank with no window runs the model on one with a zero loss, so that every
+    parameter takes part in every rank's backward (DDP waits for all of them)."""
+    base = tokenizer.base_vocab_size
+    targets = [t for e in batch for _, t in e.item_targets]
+    sampled = None  # the random draws first, in one process's order, for the whole batch
+    if targets and cfg.listwise_weight > 0 and sampling is not None:
+        sampled = _sampled_candidates(targets, sampling, cfg, rng)
+    hard = _hard_candidates(batch, cfg, rng) if cfg.hard_negative_weight > 0 and cfg.hard_negatives > 0 else []
+    n_text = sum(i < base for e in batch for i in e.ids[1:])  # the whole batch's count of each term
+    n_hard = sum(c is not None for c in hard)
+    lo, hi = (0, len(batch)) if shard is None else distributed.shard_bounds(len(batch), *shard)
+    part = batch[lo:hi] or batch[:1]
+
+    width = max(len(e.ids) for e in part)
+    ids = torch.full((len(part), width), tokenizer.eos_id, dtype=torch.long)
+    mask = torch.zeros((len(part), width), dtype=torch.long)
+    for r, e in enumerate(part):
         ids[r, : len(e.ids)] = torch.as_tensor(e.ids)
         mask[r, : len(e.ids)] = 1
     ids, mask = ids.to(device), mask.to(device)
@@ -177,45 +222,39 @@ def _batch_loss(
     # compute do not grow with batch x positions x catalog.
     hidden = model.transformer(input_ids=ids, attention_mask=mask).last_hidden_state
     head = cast(torch.nn.Linear, model.get_output_embeddings()).weight  # GPT-2: tied to the input embeddings
-    base = tokenizer.base_vocab_size
-    text_head, item_head = head[:base], head[base:]
     loss = torch.zeros((), device=device)
-    if cfg.lm_weight > 0:  # causal LM on text tokens of the instruction
+    if shard is not None:
+        loss = loss + 0.0 * (hidden.sum() + head.sum())  # every parameter in the graph, on every rank
+        if hi == lo:
+            return loss
+    text_head, item_head = head[:base], head[base:]
+    ce = torch.nn.functional.cross_entropy
+    if cfg.lm_weight > 0 and n_text:  # causal LM on text tokens of the instruction
         nxt = ids[:, 1:]
         text = (mask[:, 1:] == 1) & (nxt < base)
         if text.any():
             text_logits = (hidden[:, :-1][text] @ text_head.T).float()
-            loss = loss + cfg.lm_weight * torch.nn.functional.cross_entropy(text_logits, nxt[text])
-    rows = [r for r, e in enumerate(batch) for _ in e.item_targets]
-    pos = [p for e in batch for p, _ in e.item_targets]
-    tgt = [t for e in batch for _, t in e.item_targets]
-    if rows and cfg.listwise_weight > 0 and sampling is not None:
-        loss = loss + cfg.listwise_weight * _sampled_listwise(hidden[rows, pos], item_head, tgt, sampling, cfg, rng)
+            loss = loss + cfg.lm_weight * ce(text_logits, nxt[text], reduction="sum") / n_text
+    rows = [r for r, e in enumerate(part) for _ in e.item_targets]
+    pos = [p for e in part for p, _ in e.item_targets]
+    tgt = [t for e in part for _, t in e.item_targets]
+    if rows and cfg.listwise_weight > 0 and sampled is not None:
+        listwise = _sampled_listwise(hidden[rows, pos], item_head, tgt, *sampled)
+        loss = loss + cfg.listwise_weight * listwise / len(targets)
     elif rows and cfg.listwise_weight > 0:
         item_logits = (hidden[rows, pos] @ item_head.T).float()
-        loss = loss + cfg.listwise_weight * torch.nn.functional.cross_entropy(
-            item_logits, torch.as_tensor(tgt, device=device)
-        )
-    if cfg.hard_negative_weight > 0 and cfg.hard_negatives > 0:
-        hn_rows, hn_pos, cand = [], [], []
-        for r, e in enumerate(batch):
-            if not e.item_targets or len(e.negatives) == 0:
-                continue
-            p, t = e.item_targets[-1]
-            negs = e.negatives[e.negatives != t]
-            if len(negs) > cfg.hard_negatives:
-                negs = rng.choice(negs, cfg.hard_negatives, replace=False)
-            pad = np.full(cfg.hard_negatives - len(negs), -1)
-            hn_rows.append(r)
-            hn_pos.append(p)
-            cand.append(np.concatenate([[t], negs, pad]))
-        if hn_rows:
-            cand_t = torch.as_tensor(np.asarray(cand), device=device)
-            sel = hidden[hn_rows, hn_pos]  # [n, H] against only the candidates' item rows
-            scores = torch.einsum("nh,nch->nc", sel, item_head[cand_t.clamp(min=0)]).float()
-            scores = scores.masked_fill(cand_t < 0, float("-inf"))
-            zeros = torch.zeros(len(hn_rows), dtype=torch.long, device=device)
-            loss = loss + cfg.hard_negative_weight * torch.nn.functional.cross_entropy(scores, zeros)
+        listwise = ce(item_logits, torch.as_tensor(tgt, device=device), reduction="sum")
+        loss = loss + cfg.listwise_weight * listwise / len(targets)
+    mine = [(r - lo, c) for r, c in enumerate(hard) if c is not None and lo <= r < hi]
+    if mine:
+        cand_t = torch.as_tensor(np.asarray([c for _, c in mine]), device=device)
+        hn_rows = [r for r, _ in mine]
+        hn_pos = [part[r].item_targets[-1][0] for r in hn_rows]
+        sel = hidden[hn_rows, hn_pos]  # [n, H] against only the candidates' item rows
+        scores = torch.einsum("nh,nch->nc", sel, item_head[cand_t.clamp(min=0)]).float()
+        scores = scores.masked_fill(cand_t < 0, float("-inf"))
+        zeros = torch.zeros(len(hn_rows), dtype=torch.long, device=device)
+        loss = loss + cfg.hard_negative_weight * ce(scores, zeros, reduction="sum") / n_hard
     return loss
 
 
@@ -226,10 +265,39 @@ class TrainResult:
     epochs_run: int
     seconds: float
     history: list[dict[str, float]]
+    step_losses: list[float] = field(default_factory=list)  # each optimizer step's batch loss, this call's steps
+
+
+class _ShareLoss(torch.nn.Module):
+    """What DDP wraps: its forward is this rank's share of a batch's loss (`_batch_loss` with `shard`).
+    DDP hooks a module's forward, and the loss reaches the LM through ``model.transformer`` and the tied
+    head, not through ``model.forward``; so the whole loss runs inside this forward."""
+
+    def __init__(self, model: GPT2LMHeadModel, trainer: Trainer) -> None:
+        super().__init__()
+        self.model = model
+        self.trainer = trainer
+        self.shard = (distributed.rank(), distributed.world_size())
+
+    def forward(self, batch: list[Example], rng: np.random.Generator) -> torch.Tensor:
+        t = self.trainer
+        return _batch_loss(self.model, batch, t.tokenizer, t.config, rng, t.device, t.sampling, shard=self.shard)
 
 
 class Trainer:
-    """Trains `model` on `examples`; `evaluate()` returns the validation NDCG@10 (higher is better)."""
+    """Trains `model` on `examples`; `evaluate()` returns the validation NDCG@10 (higher is better).
+
+    Inside an initialised `torch.distributed` process group (e.g. a script run with ``torchrun
+    --nproc_per_node 2 script.py`` that calls ``torch.distributed.init_process_group("gloo")``, or
+    "nccl" on GPUs; or `distributed.spawn_training`) the LM trains with DDP, with the same code on
+    every rank: ``batch_size`` is the global batch; each rank computes its contiguous share of it
+    (shares of the loss whose sum is one process's loss, so W processes take one process's optimizer
+    steps up to float rounding); DDP averages the gradients. Only rank 0 calls `evaluate` and
+    `on_epoch` (the other ranks may pass None), logs, and writes checkpoints; its metric and stop
+    decisions are broadcast, so every rank stops at the same epoch and ends with the best weights.
+    Resuming reads ``out_dir`` on every rank (one machine or a shared file system). With dropout, each
+    rank draws its own masks. See `hybrid_rec.rerank.distributed` and the README.
+    """
 
     def __init__(
         self,
@@ -265,6 +333,11 @@ class Trainer:
         """Train with early stopping on `evaluate()`; `on_epoch(epoch, metric)` after each evaluated
         epoch (a hyper-parameter search reports it; raising there stops training)."""
         cfg = self.config
+        ddp_on = distributed.is_distributed()
+        rank, world = distributed.rank(), distributed.world_size()
+        main = rank == 0  # evaluates, logs and writes checkpoints
+        if ddp_on:
+            self.device = distributed.training_device(self.device)
         model = self.model.to(self.device)  # type: ignore[arg-type]  # transformers types .to via functools.wraps
         opt = self._optimizer()
         per_epoch = min(len(examples), cfg.windows_per_epoch or len(examples))
@@ -284,40 +357,58 @@ class Trainer:
         }
         if out and (out / "checkpoint-last" / "trainer_state.json").is_file():
             state = self._resume(out / "checkpoint-last", opt, sched)
-            log.info("resuming from epoch %d", state["epoch"])
+            if main:
+                log.info("resuming from epoch %d", state["epoch"])
+        if not distributed.agree(state["epoch"]):
+            raise ConfigError(f"{out}: the ranks resumed from different epochs; out_dir must be shared by every rank")
+        ddp = distributed.wrap(_ShareLoss(model, self), self.device) if ddp_on else None
         best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
         if out and (out / "checkpoint-best").is_dir() and state["best_epoch"] >= 0:
             best_state = {
                 k: v.clone() for k, v in load_saved(out / "checkpoint-best").state_dict().items()
             }
+        step_losses: list[float] = []
         start = time.perf_counter() - state["seconds"]
         for epoch in range(state["epoch"], cfg.epochs):
             if state["bad_epochs"] >= cfg.patience:
                 break
-            if cfg.max_minutes and (time.perf_counter() - start) / 60 > cfg.max_minutes:
-                log.info("stopping: max_minutes=%s reached", cfg.max_minutes)
+            over = bool(cfg.max_minutes) and (time.perf_counter() - start) / 60 > cast(float, cfg.max_minutes)
+            if cfg.max_minutes and ddp_on:
+                over = bool(distributed.from_rank0([over])[0])  # the ranks' clocks differ: rank 0's decides
+            if over:
+                if main:
+                    log.info("stopping: max_minutes=%s reached", cfg.max_minutes)
                 break
-            rng = np.random.default_rng([cfg.seed, epoch])
-            torch.manual_seed(cfg.seed * 100_003 + epoch)  # dropout: deterministic and resumable
+            rng = np.random.default_rng([cfg.seed, epoch])  # the same on every rank: one epoch order
+            torch.manual_seed(cfg.seed * 100_003 + epoch + 1_000_003 * rank)  # dropout: deterministic and resumable
             order = rng.permutation(len(examples))[:per_epoch]  # windows_per_epoch: a fresh sample each epoch
             model.train()
             running = 0.0
             bar = tqdm(
-                range(steps_per_epoch), desc=f"epoch {epoch + 1}/{cfg.epochs}", disable=not self.progress, leave=False
+                range(steps_per_epoch),
+                desc=f"epoch {epoch + 1}/{cfg.epochs}",
+                disable=not (self.progress and main),
+                leave=False,
             )
             for step in bar:
                 batch = [examples[i] for i in order[step * cfg.batch_size : (step + 1) * cfg.batch_size]]
-                loss = _batch_loss(model, batch, self.tokenizer, cfg, rng, self.device, self.sampling)
+                if ddp is None:
+                    loss = _batch_loss(model, batch, self.tokenizer, cfg, rng, self.device, self.sampling)
+                else:
+                    loss = ddp(batch, rng)  # this rank's share of the batch's loss
                 opt.zero_grad(set_to_none=True)
-                loss.backward()
+                (loss * world if ddp_on else loss).backward()  # DDP averages the ranks' gradients: x W sums them
                 torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
                 opt.step()
                 sched.step()
-                running += float(loss.detach())
+                step_losses.append(distributed.all_sum(float(loss.detach())))
+                running += step_losses[-1]
                 bar.set_postfix(loss=f"{running / (step + 1):.3f}")
             model.eval()
             loss_avg = running / max(steps_per_epoch, 1)
-            if evaluate is None:  # no validation (e.g. an incremental fine-tune): keep the last epoch
+            if ddp_on:
+                metric = self._evaluate_on_rank0(evaluate, on_epoch, epoch, loss_avg)
+            elif evaluate is None:  # no validation (e.g. an incremental fine-tune): keep the last epoch
                 metric = float(epoch)
                 log.debug("epoch %d: loss %.4f", epoch + 1, loss_avg)
             else:
@@ -329,19 +420,51 @@ class Trainer:
             if metric > state["best_metric"]:
                 state.update(best_metric=metric, best_epoch=epoch + 1, bad_epochs=0)
                 best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
-                if out:
+                if out and main:
                     save_pretrained(model, out / "checkpoint-best")
             else:
                 state["bad_epochs"] += 1
             state["epoch"] = epoch + 1
             state["seconds"] = time.perf_counter() - start
-            if out:
+            if out and main:
                 self._checkpoint(out / "checkpoint-last", opt, sched, state)
         model.load_state_dict(best_state)
         model.eval()
         return TrainResult(
-            state["best_metric"], state["best_epoch"], state["epoch"], time.perf_counter() - start, state["history"]
+            state["best_metric"],
+            state["best_epoch"],
+            state["epoch"],
+            time.perf_counter() - start,
+            state["history"],
+            step_losses,
         )
+
+    @staticmethod
+    def _evaluate_on_rank0(
+        evaluate: Callable[[], float] | None, on_epoch: Callable[[int, float], None] | None, epoch: int, loss_avg: float
+    ) -> float:
+        """Under DDP: rank 0 evaluates (and calls `on_epoch`) with its own `evaluate` (None: the epoch, as
+        outside DDP; the other ranks' are never called), every rank gets its metric. An exception there is
+        raised on rank 0 and a `RuntimeError` on the others (none is left waiting)."""
+        metric, error = float("nan"), None
+        if distributed.rank() == 0:
+            try:
+                if evaluate is None:
+                    metric = float(epoch)
+                    log.debug("epoch %d: loss %.4f", epoch + 1, loss_avg)
+                else:
+                    metric = float(evaluate())
+                    log.info("epoch %d: loss %.4f, valid ndcg@10 %.4f", epoch + 1, loss_avg, metric)
+                    if on_epoch is not None:
+                        on_epoch(epoch + 1, metric)
+            except BaseException as e:
+                error = e
+        metric, failed = distributed.from_rank0([metric, float(error is not None)])
+        if error is not None:
+            raise error
+        if failed:
+            raise RuntimeError(f"epoch {epoch + 1}: rank 0 failed in evaluate/on_epoch; training stopped")
+        return metric
 
     # ------------------------------------------------------------------ checkpoints (no pickle)
     def _checkpoint(self, directory: Path, opt: torch.optim.Optimizer, sched, state: dict) -> None:
