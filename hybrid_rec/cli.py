@@ -82,14 +82,23 @@ def data_fetch(
         Path | None, typer.Option(help="Cache root (default $HYBRID_REC_HOME or ~/.cache/hybrid_rec).")
     ] = None,
     force: Annotated[bool, typer.Option(help="Download again even if a verified copy is cached.")] = False,
+    sha256: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="Pin a downloaded file's SHA-256 instead of the registered checksum: HEX, or FILE=HEX per file "
+            "(repeatable; e.g. a newer 'latest' release, or a dataset whose source publishes none)."
+        ),
+    ] = None,
+    url: Annotated[
+        list[str] | None,
+        typer.Option(help="Download a file from another URL (a mirror, a file:// copy): URL, or FILE=URL per file."),
+    ] = None,
 ) -> None:
     """Download a dataset into the cache, verify it and print where it is."""
-    from hybrid_rec.data.datasets import FETCHERS
-    from hybrid_rec.errors import ConfigError
+    from hybrid_rec.data.datasets import fetch_dataset, parse_overrides
 
-    if name not in FETCHERS:
-        raise ConfigError(f"unknown dataset {name!r}; known: {sorted(FETCHERS)}")
-    typer.echo(str(FETCHERS[name](home, force=force)))
+    path = fetch_dataset(name, home, force=force, sha256=parse_overrides(sha256), urls=parse_overrides(url))
+    typer.echo(str(path))
 
 
 @data_app.command("info")
@@ -147,22 +156,56 @@ def train(
     track: TrackOption = False,
     track_uri: TrackUriOption = DEFAULT_TRACK_URI,
 ) -> None:
-    """Train the whole pipeline (ALS, index, reranker, fusion) on all data and publish it to a model store."""
-    from hybrid_rec.pipeline import TrainConfig, train_pipeline
+    """Train the whole pipeline (ALS, index, reranker, fusion) on all data and publish it to a model store.
+
+    With a [search] table the [hybrid] parameters it names are searched first (grid or Optuna), each
+    trial scored on every user's last interaction, and the best point is trained; search.json and
+    search.png land beside the published model.
+    """
+    from hybrid_rec.evaluate.train_search import train_with_search, write_search
+    from hybrid_rec.pipeline import TrainConfig
     from hybrid_rec.store import ModelStore
 
     cfg = TrainConfig.from_toml(config)
     _check_store_path(out)  # before training, not after
     _check_tracking(track)
-    pipeline, info = train_pipeline(cfg, home=home, progress=not _state["quiet"])
-    snap = ModelStore(out).publish(pipeline.save, {"applied_offset": 0, "events": 0, "parent": None})
+    if cfg.search is not None and cfg.search.kind == "optuna":
+        from hybrid_rec._extras import require
+
+        require("optuna", "tune", "[search] kind = 'optuna'")  # before the data is loaded
+    pipeline, info, found = train_with_search(cfg, home=home, progress=not _state["quiet"])
+    meta: dict[str, object] = {"applied_offset": 0, "events": 0, "parent": None}
+    written: list[Path] = []
+
+    def save(directory: Path) -> None:
+        pipeline.save(directory)
+        if found is not None:  # beside model/ and snapshot.json in the version's directory
+            written.extend(write_search(found, directory.parent))
+
+    if found is not None:
+        meta["search"] = found.brief()
+    snap = ModelStore(out).publish(save, meta)
+    if found is not None:
+        res = found.result
+        typer.echo(
+            f"search ({found.kind}, {len(res.trials)} trials, {sum(t.state == 'PRUNED' for t in res.trials)} pruned): "
+            f"best held-out NDCG@10 {res.best_value:.4f} with {res.best_params}"
+        )
     typer.echo(f"saved {out} as version {snap.version} ({info})")
+    search_files = [snap.path / p.name for p in written]
+    if search_files:
+        typer.echo(f"wrote {', '.join(str(p) for p in search_files)}")
     if track:
         result = pipeline.reranker.train_result
         learned: dict[str, object] = {"lm_best_valid_ndcg@10": result.best_metric, "lm_best_epoch": result.best_epoch,
                                       "lm_train_seconds": result.seconds} if result is not None else {}  # fmt: skip
         learned["fusion"] = pipeline.fusion.weights or {}
-        _track("train", cfg.model_dump(mode="json"), learned, [snap.path / "snapshot.json"], track_uri)
+        params = cfg.model_dump(mode="json")
+        if found is not None:  # the trained config, and the chosen point beside the searched space
+            params["hybrid"] = found.best.model_dump(mode="json")
+            params["search"]["best"] = found.result.best_params
+            learned["search"] = found.brief()
+        _track("train", params, learned, [snap.path / "snapshot.json", *search_files], track_uri)
 
 
 def _check_tracking(track: bool) -> None:
