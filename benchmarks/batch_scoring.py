@@ -30,6 +30,7 @@ def main() -> None:
     parser.add_argument("--model", required=True)
     parser.add_argument("--k", type=int, default=100)
     parser.add_argument("--chunk-users", type=int, default=128)
+    parser.add_argument("--users", type=int, default=None, help="score the model's first N users (default: all)")
     parser.add_argument("--runs", nargs="+", default=["local:1", "local:2", "ray:2", "local:1"],
                         help="backend:workers, in order (local:1 twice by default: the first also warms caches)")  # fmt: skip
     args = parser.parse_args()
@@ -38,11 +39,19 @@ def main() -> None:
     print("| backend | workers | users | rows | seconds (incl. start-up) | users/s | peak RSS self / child (MiB) |")
     print("|---|---|---|---|---|---|---|")
     with tempfile.TemporaryDirectory() as tmp:
+        users = "all"
+        if args.users is not None:
+            from hybrid_rec.batch import read_users
+            from hybrid_rec.store import resolve_model
+
+            users = str(Path(tmp) / "users.parquet")
+            ids = read_users("all", resolve_model(Path(args.model))[0])[: args.users]
+            pd.DataFrame({"user_id": ids}).to_parquet(users, index=False)
         for backend, workers in runs:
             out = Path(tmp) / f"{backend}-{workers}.parquet"
             cfg = BatchConfig(k=args.k, chunk_users=args.chunk_users, backend=backend, workers=workers)
             start = time.perf_counter()
-            res = score(args.model, "all", out, cfg, progress=False)
+            res = score(args.model, users, out, cfg, progress=False)
             seconds = time.perf_counter() - start
             frames[(backend, workers, len(frames))] = pd.read_parquet(out)
             shutil.rmtree(out.with_name(out.name + ".parts"))
