@@ -21,28 +21,10 @@ from hybrid_rec.evaluate.train_search import search_train
 from hybrid_rec.metrics import ranking_metrics
 from hybrid_rec.pipeline import HybridPipeline, TrainConfig, train_pipeline
 from hybrid_rec.store import ModelStore
+from tests.test_pipeline import TRAIN_TOML
 
-# tests/test_pipeline.py's tiny training, ALS at 2 factors unless a search chooses otherwise
-BASE = """
-[dataset]
-name = "synthetic"
-[dataset.synthetic]
-n_users = 120
-n_items = 60
-n_clusters = 3
-interactions_per_user = 12
-seed = 3
-
-[hybrid]
-n_candidates = 20
-hard_negatives_from = 10
-candidates = { n = 20, als = { factors = 2, iterations = 5 } }
-
-[hybrid.reranker]
-bpe_vocab_size = 300
-lm = { n_layer = 1, n_head = 2, n_embd = 16, n_positions = 128, dropout = 0.0 }
-trainer = { epochs = 1, batch_size = 32, hard_negatives = 5 }
-"""
+# tests/test_pipeline.py's tiny training, ALS at 2 factors unless a search chooses otherwise, one epoch
+BASE = TRAIN_TOML.replace("factors = 8", "factors = 2").replace("epochs = 2", "epochs = 1")
 
 
 def config(search: str) -> TrainConfig:

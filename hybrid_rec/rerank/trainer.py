@@ -284,6 +284,21 @@ class _ShareLoss(torch.nn.Module):
         return _batch_loss(self.model, batch, t.tokenizer, t.config, rng, t.device, t.sampling, shard=self.shard)
 
 
+def _evaluate_epoch(
+    evaluate: Callable[[], float] | None, on_epoch: Callable[[int, float], None] | None, epoch: int, loss_avg: float
+) -> float:
+    """The epoch's validation metric (then `on_epoch`); without `evaluate` (e.g. an incremental
+    fine-tune) the epoch number, so the last epoch is kept."""
+    if evaluate is None:
+        log.debug("epoch %d: loss %.4f", epoch + 1, loss_avg)
+        return float(epoch)
+    metric = float(evaluate())
+    log.info("epoch %d: loss %.4f, valid ndcg@10 %.4f", epoch + 1, loss_avg, metric)
+    if on_epoch is not None:
+        on_epoch(epoch + 1, metric)
+    return metric
+
+
 class Trainer:
     """Trains `model` on `examples`; `evaluate()` returns the validation NDCG@10 (higher is better).
 
@@ -408,14 +423,8 @@ class Trainer:
             loss_avg = running / max(steps_per_epoch, 1)
             if ddp_on:
                 metric = self._evaluate_on_rank0(evaluate, on_epoch, epoch, loss_avg)
-            elif evaluate is None:  # no validation (e.g. an incremental fine-tune): keep the last epoch
-                metric = float(epoch)
-                log.debug("epoch %d: loss %.4f", epoch + 1, loss_avg)
             else:
-                metric = float(evaluate())
-                log.info("epoch %d: loss %.4f, valid ndcg@10 %.4f", epoch + 1, loss_avg, metric)
-                if on_epoch is not None:
-                    on_epoch(epoch + 1, metric)
+                metric = _evaluate_epoch(evaluate, on_epoch, epoch, loss_avg)
             state["history"].append({"epoch": epoch + 1, "loss": loss_avg, "valid": metric})
             if metric > state["best_metric"]:
                 state.update(best_metric=metric, best_epoch=epoch + 1, bad_epochs=0)
@@ -449,14 +458,7 @@ class Trainer:
         metric, error = float("nan"), None
         if distributed.rank() == 0:
             try:
-                if evaluate is None:
-                    metric = float(epoch)
-                    log.debug("epoch %d: loss %.4f", epoch + 1, loss_avg)
-                else:
-                    metric = float(evaluate())
-                    log.info("epoch %d: loss %.4f, valid ndcg@10 %.4f", epoch + 1, loss_avg, metric)
-                    if on_epoch is not None:
-                        on_epoch(epoch + 1, metric)
+                metric = _evaluate_epoch(evaluate, on_epoch, epoch, loss_avg)
             except BaseException as e:
                 error = e
         metric, failed = distributed.from_rank0([metric, float(error is not None)])
