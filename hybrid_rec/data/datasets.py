@@ -504,7 +504,8 @@ class RegisteredDataset:
             weight_field="rating",
             id_type=self.id_type,
         )
-        assert catalog is not None  # an item file was given
+        if catalog is None:  # load_recbole returns one whenever an item file is given, as here
+            raise DataError(f"{directory}: {self.stem}.item gave no catalog; run `hybrid-rec data fetch {self.name}`")
         items = catalog.items.copy()
         items["genres"] = items["genres"].map(lambda text: tuple(g for g in str(text).split(GENRE_SEPARATOR) if g))
         return Dataset(self.name, interactions, ItemCatalog(items, catalog.users))
