@@ -1,3 +1,4 @@
+import numpy as np
 import pytest
 
 from hybrid_rec.data import load_recbole
@@ -81,3 +82,13 @@ def test_int_ids_refuse_text_that_is_not_an_integer(tmp_path, bad):
     inter = INTER.replace("\n2\t11", f"\n{bad}\t11")
     with pytest.raises(DataError, match=f"id '{bad}' is not an integer"):
         load_recbole(write(tmp_path, "d.inter", inter), id_type="int")
+
+
+@pytest.mark.parametrize(
+    ("text", "value"), [("007", 7), (" 42 ", 42), ("-3", -3), ("1234567890123456789", 1234567890123456789)]
+)
+def test_int_ids_parse_the_same_on_the_fast_and_the_careful_path(tmp_path, text, value):
+    """Plain ids of up to 18 digits take the vectorised path, longer ones the per-value one: one meaning."""
+    inter = INTER.replace("\n2\t11", f"\n{text}\t11")
+    loaded, _ = load_recbole(write(tmp_path, "d.inter", inter), id_type="int")
+    assert value in list(loaded.users.ids) and all(isinstance(u, int | np.integer) for u in loaded.users.ids)
