@@ -2,12 +2,13 @@
 
 For every genre with at least 50 items and a sample of users, the pipeline recommends the top 10
 (a) with no request, (b) with the phrasing the model was trained and fitted on ("a <genre> movie"),
-(c) with phrasings written for this benchmark and never used in training (HELD_OUT, below: none of
-them appears in the trainer, the validation intentions or the intent parser's configuration), and
-(d) with negative requests: the share of slots that avoid the genre. Scores are macro-averaged
+(c) with phrasings written for this benchmark and never used in training (HELD_OUT and HELD_OUT_2,
+below: none of them appears in the trainer, the validation intentions or the intent parser's
+configuration), and (d) with negative requests: the share of slots that avoid the genre. Scores are macro-averaged
 over genres. Everything else (users, candidates, model) is the same in every run.
 
     .venv/bin/python benchmarks/request_adherence.py --model models/ml100k --users 100
+    .venv/bin/python benchmarks/request_adherence.py --model models/ml100k --parser-only   # seconds
 """
 
 from __future__ import annotations
@@ -99,12 +100,41 @@ NEGATIVE_HELD_OUT_2: dict[str, str] = {
 }
 
 
+SETS = {"set 1": (HELD_OUT, NEGATIVE_HELD_OUT), "set 2": (HELD_OUT_2, NEGATIVE_HELD_OUT_2)}
+
+
+def parser_only(pipe: HybridPipeline, genres: list[str]) -> None:
+    """How the intent parser reads each held-out phrasing (no recommendations: seconds)."""
+    matcher = pipe.fitted.requests.bind(pipe.generator.items).matcher
+    if matcher is None:
+        raise SystemExit("the model reads no requests")
+    for name, (positive, negative) in SETS.items():
+        hits = firsts = total = 0
+        print(f"\n{name}:")
+        for genre in genres:
+            for phrase in positive.get(genre, []):
+                intent = matcher.parse(phrase)
+                hit, first = genre in intent.include, intent.include[:1] == (genre,)
+                hits, firsts, total = hits + hit, firsts + first, total + 1
+                print(f"- {genre}: {phrase!r} -> include {list(intent.include)}, exclude {list(intent.exclude)}"
+                      f"{'' if hit else '   MISS'}")  # fmt: skip
+        neg_hits = 0
+        for genre, phrase in negative.items():
+            intent = matcher.parse(phrase)
+            neg_hits += genre in intent.exclude
+            print(f"- not {genre}: {phrase!r} -> include {list(intent.include)}, exclude {list(intent.exclude)}"
+                  f"{'' if genre in intent.exclude else '   MISS'}")  # fmt: skip
+        print(f"{name}: asked genre named {hits}/{total} (named first {firsts}/{total}); "
+              f"negative requests excluding the genre {neg_hits}/{len(negative)}")  # fmt: skip
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--model", required=True)
     parser.add_argument("--users", type=int, default=100)
     parser.add_argument("--k", type=int, default=10)
     parser.add_argument("--min-items", type=int, default=50)
+    parser.add_argument("--parser-only", action="store_true", help="only print how each phrasing is read")
     parser.add_argument("--json", help="also write the figures as JSON here")
     args = parser.parse_args()
     model_dir, version, _ = resolve_model(args.model)
@@ -112,9 +142,12 @@ def main() -> None:
     catalog = pipe.reranker.catalog
     if catalog is None:
         raise SystemExit("the model has no catalog: nothing to measure")
-    users = list(np.random.default_rng(0).choice(pipe.generator.users.ids, args.users, replace=False))
     counts = catalog.items["genres"].explode().value_counts()
     genres = [g for g in counts.index if counts[g] >= args.min_items and g != "unknown"]
+    if args.parser_only:
+        parser_only(pipe, genres)
+        return
+    users = list(np.random.default_rng(0).choice(pipe.generator.users.ids, args.users, replace=False))
 
     def share(request: str | None, genre: str) -> float:
         items = [r.item_id for recs in pipe.recommend(users, args.k, request=request) for r in recs]
@@ -123,8 +156,9 @@ def main() -> None:
     start = time.perf_counter()
     rows = []
     print(f"model {args.model} (version {version}), {args.users} random users, top {args.k}\n")
-    print("| genre | items | catalog share | no request | trained phrasing | held-out phrasings | avoided: 'no <genre> movies' |")
-    print("|---|---|---|---|---|---|---|")
+    print("| genre | items | catalog share | no request | trained phrasing | held-out set 1 | held-out set 2 "
+          "| avoided: 'no <genre> movies' |")  # fmt: skip
+    print("|---|---|---|---|---|---|---|---|")
     for genre in genres:
         row = {
             "genre": genre,
@@ -133,25 +167,32 @@ def main() -> None:
             "none": share(None, genre),
             "trained": share(f"a {genre.lower()} movie", genre),
             "held_out": [share(p, genre) for p in HELD_OUT.get(genre, [])],
+            "held_out_2": [share(p, genre) for p in HELD_OUT_2.get(genre, [])],
             "avoid": 1.0 - share(f"no {genre.lower()} movies", genre),
         }
         rows.append(row)
-        held = f"{np.mean(row['held_out']):.3f}" if row["held_out"] else "-"
+        held = [f"{np.mean(row[key]):.3f}" if row[key] else "-" for key in ("held_out", "held_out_2")]
         print(f"| {genre} | {row['items']} | {row['catalog']:.3f} | {row['none']:.3f} | {row['trained']:.3f} "
-              f"| {held} | {row['avoid']:.3f} |", flush=True)  # fmt: skip
-    held_all = [s for r in rows for s in r["held_out"]]
-    print(f"| **macro** | | {np.mean([r['catalog'] for r in rows]):.3f} | {np.mean([r['none'] for r in rows]):.3f} "
-          f"| **{np.mean([r['trained'] for r in rows]):.3f}** | **{np.mean([np.mean(r['held_out']) for r in rows if r['held_out']]):.3f}** "
-          f"| **{np.mean([r['avoid'] for r in rows]):.3f}** |")  # fmt: skip
-    print(f"\nheld-out phrasings: {len(held_all)}; per phrasing:")
-    for r in rows:
-        for p, s in zip(HELD_OUT.get(r["genre"], []), r["held_out"], strict=True):
-            print(f"- {r['genre']}: {p!r} -> {s:.3f}")
-    negatives = {g: 1.0 - share(p, g) for g, p in NEGATIVE_HELD_OUT.items() if g in genres}
-    print("\nheld-out negative requests (share of slots that avoid the genre):")
-    for g, v in negatives.items():
-        print(f"- {NEGATIVE_HELD_OUT[g]!r} ({g}): {v:.3f}")
-    print(f"\n{time.perf_counter() - start:.0f}s for {len(genres) * (4 + 2) + len(negatives)} x {args.users} users")
+              f"| {held[0]} | {held[1]} | {row['avoid']:.3f} |", flush=True)  # fmt: skip
+
+    def macro(key: str) -> float:
+        return float(np.mean([np.mean(r[key]) for r in rows if r[key] != []]))
+
+    print(f"| **macro** | | {macro('catalog'):.3f} | {macro('none'):.3f} | **{macro('trained'):.3f}** "
+          f"| **{macro('held_out'):.3f}** | **{macro('held_out_2'):.3f}** | **{macro('avoid'):.3f}** |")  # fmt: skip
+    negatives = {}
+    for (name, (positive, negative)), key in zip(SETS.items(), ("held_out", "held_out_2"), strict=True):
+        print(f"\nheld-out {name}: {sum(len(r[key]) for r in rows)} phrasings; per phrasing:")
+        for r in rows:
+            for p, s in zip(positive.get(r["genre"], []), r[key], strict=True):
+                print(f"- {r['genre']}: {p!r} -> {s:.3f}")
+        negatives[name] = {g: 1.0 - share(p, g) for g, p in negative.items() if g in genres}
+        print(f"\nheld-out {name}, negative requests (share of slots that avoid the genre):")
+        for g, v in negatives[name].items():
+            print(f"- {negative[g]!r} ({g}): {v:.3f}")
+    n_requests = len(genres) * 4 + sum(len(r["held_out"]) + len(r["held_out_2"]) for r in rows)
+    n_requests += sum(len(v) for v in negatives.values())
+    print(f"\n{time.perf_counter() - start:.0f}s for {n_requests} x {args.users} users")
     if args.json:
         Path(args.json).write_text(json.dumps({"rows": rows, "negative_held_out": negatives}, indent=2))
 

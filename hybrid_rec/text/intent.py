@@ -10,8 +10,10 @@ InstructRec's intention kinds, adapted to what a catalog holds:
 `IntentParser` splits a request into positive and negative clauses (negation cues), pulls out
 years and named titles with patterns, and maps what remains to catalog values (genres) by the
 similarity of sentence embeddings (`TextEncoder`): a clause names a value when its embedding is
-closer to that value than to neutral anchor texts ("a movie") by a margin, so free-form phrasings
-work and nonsense names nothing. `IntentMatcher` turns an `Intent` into a match score per item (in
+close enough to the value's name or to one of its descriptions (`IntentConfig.aliases`; by default
+short descriptions of the film genres, ``hybrid_rec.text.glossary``) and closer to it than to
+neutral anchor texts ("a movie") by a margin, so free-form phrasings work and nonsense names
+nothing. `IntentMatcher` turns an `Intent` into a match score per item (in
 [0, 1], NaN without a positive intent) and an exclusion mask. An empty or nonsense request parses to
 an empty intent, which callers treat as no request.
 """
@@ -31,6 +33,7 @@ from hybrid_rec.config import StrictModel
 from hybrid_rec.data.catalog import ItemCatalog
 from hybrid_rec.data.ids import IdMap
 from hybrid_rec.text.encoder import TextEncoder
+from hybrid_rec.text.glossary import FILM_GENRES
 
 __all__ = ["Intent", "IntentConfig", "IntentMatcher", "IntentParser"]
 
@@ -87,8 +90,10 @@ class IntentConfig(StrictModel):
         description="Neutral texts: a clause closer to these than to any value names no value (nonsense, 'anything').",
     )
     aliases: dict[str, list[str]] = Field(
-        default_factory=lambda: {"Sci-Fi": ["science fiction"], "Film-Noir": ["film noir"]},
-        description="Extra texts per value (e.g. spelled-out abbreviations); the value's own name is always used.",
+        default_factory=lambda: {value: list(texts) for value, texts in FILM_GENRES.items()},
+        description="Extra texts per value (spelled-out abbreviations, short descriptions), matched as well as the "
+        "value's own name. Default: descriptions of the usual film genres (hybrid_rec.text.glossary); values "
+        "the catalog lacks are ignored; {} matches names only.",
     )
     title_cutoff: float = Field(
         0.8, gt=0, le=1, description="Lowest similarity ratio for a named title ('like toy story') to match one."

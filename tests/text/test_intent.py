@@ -9,7 +9,7 @@ import pytest
 from hybrid_rec.data.catalog import ItemCatalog
 from hybrid_rec.data.ids import IdMap
 from hybrid_rec.text import HashingEncoder, TextEncoderConfig, build_encoder, minilm_available
-from hybrid_rec.text.intent import IntentMatcher, IntentParser
+from hybrid_rec.text.intent import IntentConfig, IntentMatcher, IntentParser
 
 pytestmark = pytest.mark.skipif(not minilm_available(), reason="needs the 'text' extra (make install installs it)")
 
@@ -54,6 +54,27 @@ def parser(catalog: ItemCatalog, encoder) -> IntentParser:
 def test_vague_intentions_name_the_genre(parser: IntentParser, request_text: str, include: tuple[str, ...]) -> None:
     intent = parser.parse(request_text)
     assert intent.include[: len(include)] == include and not intent.exclude
+
+
+DESCRIBED = [  # phrasings that name no genre; they match a genre's description, not its name
+    ("a slow, thoughtful film about relationships", "Drama"),
+    ("a creepy film with a killer in the woods", "Horror"),
+]
+
+
+@pytest.mark.parametrize(("request_text", "genre"), DESCRIBED)
+def test_genre_descriptions_read_phrasings_that_do_not_name_the_genre(
+    parser: IntentParser, catalog: ItemCatalog, encoder, request_text: str, genre: str
+) -> None:
+    assert parser.parse(request_text).include[:1] == (genre,)
+    names_only = IntentParser(catalog, encoder, IntentConfig(aliases={}))
+    assert names_only.parse(request_text).include[:1] != (genre,)  # the descriptions are what reads it
+
+
+def test_descriptions_of_genres_the_catalog_lacks_are_ignored(parser: IntentParser) -> None:
+    assert "Fantasy" not in parser.values  # the glossary describes it; the catalog has none
+    for text in ("magic, wizards and mythical creatures", "a black-and-white crime drama with a femme fatale"):
+        assert set(parser.parse(text).include) <= set(parser.values)
 
 
 @pytest.mark.parametrize("request_text", ["", "   ", "asdf qwerty", "a movie", "please recommend something", None])
