@@ -85,11 +85,18 @@ class TrainerConfig(StrictModel):
     seed: int = Field(0, description="Seed of example order, negative sampling and dropout (runs are reproducible).")
 
 
-@dataclass
+@dataclass(eq=False)  # a window equals only itself
 class Example:
-    ids: list[int]
-    item_targets: list[tuple[int, int]]  # (position whose next token is the item, item id)
+    """One training window, held as compact arrays (at 10M interactions there are ~200k windows:
+    Python lists of ints and tuples took ~5x the memory). Lists are accepted and converted."""
+
+    ids: np.ndarray  # token ids, int32
+    item_targets: np.ndarray  # [n, 2] int64: (position whose next token is the item, item id)
     negatives: np.ndarray  # hard negatives for the last target
+
+    def __post_init__(self) -> None:
+        self.ids = np.asarray(self.ids, dtype=np.int32)
+        self.item_targets = np.asarray(self.item_targets, dtype=np.int64).reshape(-1, 2)
 
 
 def build_examples(
@@ -120,7 +127,8 @@ def build_examples(
                 request = verbalizer.genre_request(target, rng)
                 instr = verbalizer.instruction(seq[: end - 1], attributes=attrs, request=request)
                 ids, _ = encode_with_layout(instr, tokenizer, n_positions - 1)
-                examples.append(Example([*ids, tokenizer.item_token_id(target)], [(len(ids) - 1, target)], negs))
+                window = np.asarray([*ids, tokenizer.item_token_id(target)])
+                examples.append(Example(window, np.asarray([(len(ids) - 1, target)]), negs))
                 end -= 1
                 continue
             instr = verbalizer.instruction(seq[:end], attributes=attrs)
@@ -128,7 +136,8 @@ def build_examples(
             if not starts:
                 break  # the template leaves no room for history
             kept = seq[end - len(starts) : end]
-            examples.append(Example(ids, [(p - 1, int(i)) for p, i in zip(starts, kept, strict=True)], negs))
+            targets = np.column_stack([np.asarray(starts) - 1, kept])
+            examples.append(Example(np.asarray(ids), targets, negs))
             end -= len(starts)
     return examples
 
@@ -168,10 +177,10 @@ def _hard_candidates(batch: list[Example], cfg: TrainerConfig, rng: np.random.Ge
     replacement when there are more; the target itself excluded), padded with -1; None: no such loss."""
     out: list[np.ndarray | None] = []
     for e in batch:
-        if not e.item_targets or len(e.negatives) == 0:
+        if len(e.item_targets) == 0 or len(e.negatives) == 0:
             out.append(None)
             continue
-        t = e.item_targets[-1][1]
+        t = int(e.item_targets[-1, 1])
         negs = e.negatives[e.negatives != t]
         if len(negs) > cfg.hard_negatives:
             negs = rng.choice(negs, cfg.hard_negatives, replace=False)
@@ -200,12 +209,12 @@ def _batch_loss(
     draws of one process. A rank with no window runs the model on one with a zero loss, so that every
     parameter takes part in every rank's backward (DDP waits for all of them)."""
     base = tokenizer.base_vocab_size
-    targets = [t for e in batch for _, t in e.item_targets]
+    targets = [int(t) for e in batch for t in e.item_targets[:, 1]]
     sampled = None  # the random draws first, in one process's order, for the whole batch
     if targets and cfg.listwise_weight > 0 and sampling is not None:
         sampled = _sampled_candidates(targets, sampling, cfg, rng)
     hard = _hard_candidates(batch, cfg, rng) if cfg.hard_negative_weight > 0 and cfg.hard_negatives > 0 else []
-    n_text = sum(i < base for e in batch for i in e.ids[1:])  # the whole batch's count of each term
+    n_text = sum(int((e.ids[1:] < base).sum()) for e in batch)  # the whole batch's count of each term
     n_hard = sum(c is not None for c in hard)
     lo, hi = (0, len(batch)) if shard is None else distributed.shard_bounds(len(batch), *shard)
     part = batch[lo:hi] or batch[:1]
@@ -235,9 +244,9 @@ def _batch_loss(
         if text.any():
             text_logits = (hidden[:, :-1][text] @ text_head.T).float()
             loss = loss + cfg.lm_weight * ce(text_logits, nxt[text], reduction="sum") / n_text
-    rows = [r for r, e in enumerate(part) for _ in e.item_targets]
-    pos = [p for e in part for p, _ in e.item_targets]
-    tgt = [t for e in part for _, t in e.item_targets]
+    rows = [r for r, e in enumerate(part) for _ in range(len(e.item_targets))]
+    pos = [int(p) for e in part for p in e.item_targets[:, 0]]
+    tgt = [int(t) for e in part for t in e.item_targets[:, 1]]
     if rows and cfg.listwise_weight > 0 and sampled is not None:
         listwise = _sampled_listwise(hidden[rows, pos], item_head, tgt, *sampled)
         loss = loss + cfg.listwise_weight * listwise / len(targets)
@@ -249,7 +258,7 @@ def _batch_loss(
     if mine:
         cand_t = torch.as_tensor(np.asarray([c for _, c in mine]), device=device)
         hn_rows = [r for r, _ in mine]
-        hn_pos = [part[r].item_targets[-1][0] for r in hn_rows]
+        hn_pos = [int(part[r].item_targets[-1, 0]) for r in hn_rows]
         sel = hidden[hn_rows, hn_pos]  # [n, H] against only the candidates' item rows
         scores = torch.einsum("nh,nch->nc", sel, item_head[cand_t.clamp(min=0)]).float()
         scores = scores.masked_fill(cand_t < 0, float("-inf"))

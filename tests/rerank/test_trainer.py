@@ -119,6 +119,15 @@ def test_intention_fraction(genre_data):
     assert 0.3 < asked / (asked + declined) < 0.7, (asked, declined)
 
 
+def test_windows_are_held_as_compact_arrays(tokenizer):
+    """At 10M interactions there are ~200k windows: Python lists of ints and tuples held ~4.5x the
+    memory (benchmarks/window_memory.py). Lists are still accepted and converted."""
+    e = Example([tokenizer.eos_id, 5, 6], [(0, 1), (1, 2)], np.empty(0, np.int64))
+    assert isinstance(e.ids, np.ndarray) and e.ids.dtype == np.int32
+    assert e.item_targets.shape == (2, 2) and e.item_targets.dtype == np.int64
+    assert Example([tokenizer.eos_id], [], np.empty(0, np.int64)).item_targets.shape == (0, 2)
+
+
 # ---------------------------------------------------------------- the losses, against a by-hand computation
 def loss_batch(tokenizer: RecTokenizer) -> list[Example]:
     """Two windows of different lengths (the shorter is right-padded in the batch). The first has no
