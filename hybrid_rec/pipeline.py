@@ -661,6 +661,12 @@ class SearchOptions(StrictModel):
     startup_trials: int = Field(
         5, ge=0, description="optuna: trials sampled at random (and never pruned) before TPE and pruning start."
     )
+    pruning_warmup: int = Field(
+        2,
+        ge=0,
+        description="optuna: epochs a trial runs before it may be pruned (a low learning rate starts slower "
+        "and can end best).",
+    )
 
     def trials_for(self, name: str) -> int:
         """The trial budget of the search called `name` (in `compare`: a method)."""

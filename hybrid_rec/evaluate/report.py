@@ -83,7 +83,8 @@ def markdown_report(report: dict[str, Any]) -> str:
         shown = f"`{params}`" if len(params) <= 240 else "nested configuration, see report.json"
         search = m.get("search")
         how = (
-            f"optuna: {len(search['trials'])} trials, {search['pruned']} pruned; history in search.png"
+            f"optuna: {len(search['trials'])} trials, {search['pruned']} pruned, "
+            f"{search.get('repeats', 0)} repeated points reused; history in search.png"
             if search
             else f"grid of {m['grid_size']}"
         )

@@ -3,7 +3,9 @@
 Parameters are fixed values, lists (grid axes; Optuna choices) or ranges ``{low, high, log, step}``
 (Optuna only). With ``[search] kind = "optuna"`` each search (in `compare`: each method) gets
 ``trials`` (or ``method_trials[name]``) trials of a seeded sampler; searches that train an LM report
-their validation NDCG@10 after every epoch, and a median pruner stops trials that fall behind.
+their validation NDCG@10 after every epoch, and a median pruner stops trials that fall behind (after
+``pruning_warmup`` epochs). A point the sampler repeats reuses the first trial's result (training
+is seeded), so a trial budget over a few choices does not train the same model twice.
 Optuna is an optional extra (``pip install hybrid_rec[tune]``): the grid needs nothing. The options
 shared with `train`'s ``[search]`` (`SearchOptions`) live beside `TrainConfig` in `hybrid_rec.pipeline`.
 """
@@ -73,6 +75,7 @@ class Trial:
     params: dict[str, Any]
     value: float | None
     state: str
+    repeat_of: int | None = None  # the earlier trial with the same point, whose result this one reuses
 
 
 @dataclass
@@ -86,6 +89,7 @@ class SearchResult:
             "kind": kind,
             "trials": [t.__dict__ for t in self.trials],
             "pruned": sum(t.state == "PRUNED" for t in self.trials),
+            "repeats": sum(t.repeat_of is not None for t in self.trials),
             "best_value": self.best_value,
             "best_params": self.best_params,
         }
@@ -116,22 +120,36 @@ def optuna_search(
     else:
         sampler = optuna.samplers.RandomSampler(seed=config.seed)
     pruner = (
-        optuna.pruners.MedianPruner(n_startup_trials=config.startup_trials)
+        optuna.pruners.MedianPruner(n_startup_trials=config.startup_trials, n_warmup_steps=config.pruning_warmup)
         if config.pruning
         else optuna.pruners.NopPruner()
     )
     study = optuna.create_study(direction="maximize", sampler=sampler, pruner=pruner)
+    finished: dict[str, tuple[int, float | None]] = {}  # a point's key -> (first trial, value; None: pruned)
 
     def run(trial: Any) -> float:
         point = {key: _suggest(trial, key, value) for key, value in params.items()}
         trial.set_user_attr("params", point)
+        key = repr(sorted(trial.params.items()))
+        if key in finished:  # the sampler repeated a point (common with choices): training is seeded,
+            first, value = finished[key]  # so its result is known; reuse it instead of training again
+            trial.set_user_attr("repeat_of", first)
+            if value is None:
+                raise optuna.TrialPruned()
+            return value
 
         def report(step: int, value: float) -> None:
             trial.report(value, step)
             if trial.should_prune():
                 raise optuna.TrialPruned()
 
-        return objective(point, report)
+        try:
+            value = float(objective(point, report))
+        except optuna.TrialPruned:
+            finished[key] = (trial.number, None)
+            raise
+        finished[key] = (trial.number, value)
+        return value
 
     study.optimize(run, n_trials=config.trials_for(name), timeout=config.timeout, catch=())
     done = [t for t in study.trials if t.state == optuna.trial.TrialState.COMPLETE]
@@ -141,9 +159,10 @@ def optuna_search(
         )
     best = max(done, key=lambda t: t.value)
     history = [
-        Trial(t.number, t.user_attrs.get("params", {}), t.value if t.state.name == "COMPLETE" else None, t.state.name)
+        Trial(t.number, t.user_attrs.get("params", {}), t.value if t.state.name == "COMPLETE" else None, t.state.name,
+              t.user_attrs.get("repeat_of"))
         for t in study.trials
-    ]
+    ]  # fmt: skip
     return SearchResult(best.user_attrs["params"], float(best.value), history)
 
 
@@ -162,12 +181,14 @@ def _suggest(trial: Any, key: str, value: Any) -> Any:
 
 
 def plot_history(searches: dict[str, dict[str, Any]], ylabel: str, path: Path) -> None:
-    """Per search (name -> `SearchResult.summary`): each trial's metric (pruned trials at the bottom,
-    hollow) and the best so far, against the trial number."""
+    """Per search (name -> `SearchResult.summary`) with more than one trial: each trial's metric
+    (pruned trials at the bottom, hollow) and the best so far, against the trial number."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+
+    searches = {name: search for name, search in searches.items() if len(search["trials"]) > 1} or searches
 
     fig, axes = plt.subplots(1, len(searches), figsize=(4.5 * len(searches), 3.4), squeeze=False)
     for ax, (name, search) in zip(axes[0], searches.items(), strict=True):

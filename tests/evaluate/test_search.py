@@ -66,3 +66,41 @@ def test_lm_training_reports_every_epoch_to_the_search(synthetic):
     cfg = GPT2Config.from_dict(LM_METHOD)
     GPT2Method(cfg).fit(split.train, FitContext(split.test, synthetic.catalog, report=lambda e, v: seen.append((e, v))))
     assert [e for e, _ in seen] == [1, 2] and all(0 <= v <= 1 for _, v in seen)
+
+
+def test_a_repeated_point_reuses_the_first_result_instead_of_training_again():
+    """Seeded training gives a point the same result every time: a trial the sampler repeats (common
+    with a few choices) is answered from the first, pruned or not, without calling the objective."""
+    calls: list[dict] = []
+
+    def objective(point, report):
+        calls.append(point)
+        for step in range(1, 4):
+            report(step, point["x"] * step)
+        return float(point["x"] * 3)
+
+    result = optuna_search("toy", {"x": [1, 2, 3]}, objective,
+                           SearchConfig(kind="optuna", trials=12, seed=0, startup_trials=2, pruning_warmup=0))  # fmt: skip
+    assert len(calls) == len({c["x"] for c in calls}) <= 3  # each point trained at most once
+    repeats = [t for t in result.trials if t.repeat_of is not None]
+    assert len(repeats) == 12 - len(calls) and result.summary("optuna")["repeats"] == len(repeats)
+    for t in repeats:
+        first = result.trials[t.repeat_of]
+        assert first.params == t.params and (t.state, t.value) == (first.state, first.value)
+
+
+def test_no_trial_is_pruned_before_the_warmup():
+    """A trial that starts slowly (a low learning rate) is not judged on its first epochs."""
+
+    def objective(point, report):
+        for step in range(1, 4):
+            report(step, point["x"] if step == 1 else 1.0)  # the first epoch differs; the rest are equal
+        return 1.0
+
+    space = {"x": {"low": 0.0, "high": 1.0}}
+    warm = optuna_search("toy", space, objective,
+                         SearchConfig(kind="optuna", trials=12, seed=0, startup_trials=2, pruning_warmup=2))  # fmt: skip
+    assert not [t for t in warm.trials if t.state == "PRUNED"]
+    cold = optuna_search("toy", space, objective,
+                         SearchConfig(kind="optuna", trials=12, seed=0, startup_trials=2, pruning_warmup=0))  # fmt: skip
+    assert [t for t in cold.trials if t.state == "PRUNED"]  # the same search without the warm-up prunes
