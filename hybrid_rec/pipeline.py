@@ -18,7 +18,7 @@ import typing
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any, Literal, TypedDict
+from typing import Any, TypedDict
 
 import numpy as np
 import pandas as pd
@@ -41,6 +41,7 @@ from hybrid_rec.persist import load_config, save_config, verify_checksums, write
 from hybrid_rec.policy import OnUnknown, check_on_unknown
 from hybrid_rec.rerank.fusion import FusionConfig, LinearFusion, mmr, rank
 from hybrid_rec.rerank.reranker import GPT2Reranker, RerankerConfig
+from hybrid_rec.search_options import RANGE_KEYS, SearchOptions, SearchRange
 from hybrid_rec.session import Session
 from hybrid_rec.text.intent import Intent
 from hybrid_rec.topk import TopK
@@ -640,59 +641,6 @@ class ExternalFactorsConfig(StrictModel):
         return ExternalFactors(user_ids, user_factors, item_ids, item_factors)
 
 
-class SearchOptions(StrictModel):
-    """How a hyper-parameter search runs (`compare` and `train` share these): the grid of list values,
-    or Optuna's seeded sampler with a trial budget (the `tune` extra)."""
-
-    kind: Literal["grid", "optuna"] = Field(
-        "grid", description="'grid' (every combination of list values) or 'optuna' (a sampler with a trial budget)."
-    )
-    trials: int = Field(
-        20, gt=0, description="optuna: how many trials (compare: per method, unless method_trials names it)."
-    )
-    timeout: float | None = Field(
-        None, gt=0, description="optuna: seconds after which no new trial starts (compare: per method)."
-    )
-    seed: int = Field(0, description="optuna: the sampler's seed (the same seed gives the same trials).")
-    sampler: Literal["tpe", "random"] = Field("tpe", description="optuna: 'tpe' (default) or 'random'.")
-    pruning: bool = Field(
-        True, description="optuna: stop LM trials whose per-epoch validation NDCG@10 falls below the median."
-    )
-    startup_trials: int = Field(
-        5, ge=0, description="optuna: trials sampled at random (and never pruned) before TPE and pruning start."
-    )
-    pruning_warmup: int = Field(
-        2,
-        ge=0,
-        description="optuna: epochs a trial runs before it may be pruned (a low learning rate starts slower "
-        "and can end best).",
-    )
-
-    def trials_for(self, name: str) -> int:
-        """The trial budget of the search called `name` (in `compare`: a method)."""
-        return self.trials
-
-
-class SearchRange(StrictModel):
-    """A range Optuna samples: integers when `low` and `high` are both integers, floats otherwise."""
-
-    low: int | float = Field(description="The smallest value.")
-    high: int | float = Field(description="The largest value.")
-    log: bool = Field(False, description="Sample on a log scale (needs low > 0).")
-    step: int | float | None = Field(None, gt=0, description="Optional: only values low + k * step.")
-
-    @model_validator(mode="after")
-    def _check(self) -> SearchRange:
-        if self.high < self.low:
-            raise ValueError(f"low {self.low} is above high {self.high}")
-        if self.log and self.low <= 0:
-            raise ValueError("log = true needs low > 0")
-        if self.log and self.step is not None:
-            raise ValueError("step and log = true do not combine; drop one")
-        return self
-
-
-_RANGE_KEYS = {"low", "high", "log", "step"}
 _SPACE_EXAMPLE = (
     'e.g. "candidates.als.factors" = [32, 64] or "reranker.trainer.lr" = {low = 3e-4, high = 3e-3, log = true}'
 )
@@ -751,7 +699,7 @@ def _dotted(space: dict[str, Any], prefix: str = "") -> dict[str, Any]:
     ``{"candidates.als.factors": [8]}``."""
     out: dict[str, Any] = {}
     for key, value in space.items():
-        if isinstance(value, dict) and value and not set(value) <= _RANGE_KEYS:
+        if isinstance(value, dict) and value and not set(value) <= RANGE_KEYS:
             out.update(_dotted(value, f"{prefix}{key}."))
         else:
             out[f"{prefix}{key}"] = value
@@ -789,7 +737,7 @@ class TrainSearchConfig(SearchOptions):
                 if not value:
                     raise ValueError(f"{path!r}: an empty list has nothing to choose from")
             elif not isinstance(value, SearchRange) and not (
-                isinstance(value, dict) and {"low", "high"} <= set(value) <= _RANGE_KEYS
+                isinstance(value, dict) and {"low", "high"} <= set(value) <= RANGE_KEYS
             ):
                 raise ValueError(
                     f"{path!r}: give a list of choices or a range {{low, high[, log, step]}} "

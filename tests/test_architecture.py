@@ -32,6 +32,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
             "hybrid_rec.persist",
             "hybrid_rec.store",
             "hybrid_rec.tracking",
+            "hybrid_rec.search_options",
         ),
     ),
     ("data", ("hybrid_rec.data",)),

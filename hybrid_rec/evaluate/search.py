@@ -7,7 +7,7 @@ their validation NDCG@10 after every epoch, and a median pruner stops trials tha
 ``pruning_warmup`` epochs). A point the sampler repeats reuses the first trial's result (training
 is seeded), so a trial budget over a few choices does not train the same model twice.
 Optuna is an optional extra (``pip install hybrid_rec[tune]``): the grid needs nothing. The options
-shared with `train`'s ``[search]`` (`SearchOptions`) live beside `TrainConfig` in `hybrid_rec.pipeline`.
+shared with `train`'s ``[search]`` (`SearchOptions`) are in the core module `hybrid_rec.search_options`.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from pydantic import Field
 
 from hybrid_rec._extras import require
 from hybrid_rec.errors import ConfigError
-from hybrid_rec.pipeline import SearchOptions
+from hybrid_rec.search_options import SearchOptions
 
 __all__ = [
     "Objective",
