@@ -239,19 +239,25 @@ def recommend_batched(
     """Top-k for `users` in batches, excluding each user's rows of `fit_data` (`requests`: one per
     user, for a method that reads requests; `only_cold`: every item with fit rows is excluded too)."""
     exclude = fit_data.to_csr("binary")
-    if only_cold:
-        warm = np.flatnonzero(fit_data.item_counts() > 0)
-        rows = np.repeat(np.arange(exclude.shape[0]), len(warm))
-        every = sp.csr_matrix((np.ones(len(rows), np.float32), (rows, np.tile(warm, exclude.shape[0]))), exclude.shape)
-        exclude = sp.csr_matrix(((exclude + every) > 0).astype(np.float32))
+    warm = np.flatnonzero(fit_data.item_counts() > 0) if only_cold else None
     parts = []
     for start in tqdm(range(0, len(users), batch), desc=desc, disable=not progress, leave=False):
         chunk = users[start : start + batch]
+        seen = exclude[chunk] if warm is None else _with_columns(exclude[chunk], warm)  # per batch: rows x warm
         if requests is not None and isinstance(method, RequestMethod):
-            parts.append(method.recommend(chunk, k, exclude[chunk], requests=requests[start : start + batch]))
+            parts.append(method.recommend(chunk, k, seen, requests=requests[start : start + batch]))
         else:
-            parts.append(method.recommend(chunk, k, exclude[chunk]))
+            parts.append(method.recommend(chunk, k, seen))
     return TopK.concat(parts)
+
+
+def _with_columns(rows: sp.csr_matrix, columns: np.ndarray) -> sp.csr_matrix:
+    """`rows` (binary) with every one of `columns` set in each row as well."""
+    n = rows.shape[0]
+    every = sp.csr_matrix(
+        (np.ones(n * len(columns), np.float32), (np.repeat(np.arange(n), len(columns)), np.tile(columns, n))), rows.shape
+    )
+    return sp.csr_matrix(((rows + every) > 0).astype(np.float32))
 
 
 def intention_requests(split: Split, catalog: ItemCatalog | None, seed: int, noun: str = "movie") -> list[str | None]:
