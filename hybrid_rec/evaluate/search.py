@@ -22,7 +22,7 @@ from pydantic import Field
 
 from hybrid_rec._extras import require
 from hybrid_rec.errors import ConfigError
-from hybrid_rec.search_options import SearchOptions
+from hybrid_rec.search_options import RANGE_KEYS, SearchOptions
 
 __all__ = [
     "Objective",
@@ -51,7 +51,7 @@ class SearchConfig(SearchOptions):
 
 def is_range(value: object) -> bool:
     """A ``{low, high[, log, step]}`` table: a range to sample, not a nested config."""
-    return isinstance(value, dict) and {"low", "high"} <= set(value) and set(value) <= {"low", "high", "log", "step"}
+    return isinstance(value, dict) and {"low", "high"} <= set(value) <= RANGE_KEYS
 
 
 def grid_points(name: str, params: dict[str, Any], *, where: str | None = None) -> list[dict[str, Any]]:

@@ -88,7 +88,7 @@ class TrainerConfig(StrictModel):
 @dataclass(eq=False)  # a window equals only itself
 class Example:
     """One training window, held as compact arrays (at 10M interactions there are ~200k windows:
-    Python lists of ints and tuples took ~5x the memory). Lists are accepted and converted."""
+    Python lists of ints and tuples took ~4.5x the memory). Lists are accepted and converted."""
 
     ids: np.ndarray  # token ids, int32
     item_targets: np.ndarray  # [n, 2] int64: (position whose next token is the item, item id)
