@@ -18,22 +18,28 @@ import pandas as pd
 from typing_extensions import Unpack
 
 from hybrid_rec.data.catalog import ItemCatalog, with_catalog_items
+from hybrid_rec.data.datasets import Dataset
 from hybrid_rec.data.interactions import ColumnMapping, Interactions
-from hybrid_rec.data.splits import leave_last_out
 from hybrid_rec.errors import DataError, NotFittedError
 from hybrid_rec.explain import Recommendation
-from hybrid_rec.pipeline import ExternalFactors, HybridConfig, HybridPipeline, RecommendOptions, RerankOptions
+from hybrid_rec.pipeline import (
+    ExternalFactors,
+    HybridConfig,
+    HybridPipeline,
+    RecommendOptions,
+    RerankOptions,
+    TrainConfig,
+    train_pipeline,
+)
 from hybrid_rec.store import resolve_model
 
 COLUMNS = ["user_id", "item_id", "rank", "score", "lm_score", "sources", "cf_scores", "item_text"]
 
 
 def _frame(recs: Sequence[Recommendation]) -> pd.DataFrame:
+    """One row per recommendation; ``sources`` stays a tuple, as on `Recommendation`."""
     rows = [{k: v for k, v in asdict(r).items() if k != "instruction"} for r in recs]
-    frame = pd.DataFrame(rows, columns=[*COLUMNS])
-    if len(frame):
-        frame["sources"] = frame["sources"].map(lambda s: ",".join(s))
-    return frame
+    return pd.DataFrame(rows, columns=[*COLUMNS])
 
 
 class HybridRecommender:
@@ -75,12 +81,8 @@ class HybridRecommender:
                 np.asarray(item_factors[0]),
                 np.asarray(item_factors[1]),
             )
-        split = leave_last_out(inter)
-        if len(split.test) == 0:
-            raise DataError("fit: no user has 3 or more interactions; nothing to hold out for early stopping")
-        pipeline = HybridPipeline(self.config, external)
-        pipeline.fit(split.train_valid, catalog, valid=split.test, progress=progress)
-        self.pipeline = pipeline.refit(inter)
+        config = TrainConfig(hybrid=self.config)
+        self.pipeline, _ = train_pipeline(config, progress=progress, dataset=Dataset("fit", inter, catalog), external=external)
         return self
 
     def _ready(self) -> HybridPipeline:

@@ -138,18 +138,15 @@ def _init_worker(model_dir: str, threads: int) -> None:
 def _score_chunk(args: tuple[int, np.ndarray, int, str]) -> int:
     index, users, k, parts_dir = args
     pipeline = _WORKER["pipeline"]
-    gen = pipeline.generator
-    ids = gen.users.coerce(users)
-    internal = gen.users.to_internal(ids, on_unknown="fallback")
-    known = internal >= 0
-    top = pipeline.recommend_internal(internal[known], k)
+    ids, internal = pipeline.ids.users(users, on_unknown="skip")  # unknown users are counted by the caller
+    top = pipeline.recommend_internal(internal, k)
     valid = top.items >= 0
-    rows = np.repeat(np.arange(int(known.sum())), k).reshape(-1, k)
+    rows = np.repeat(np.arange(len(ids)), k).reshape(-1, k)
     frame = pd.DataFrame(
         {
-            "user_id": ids[known][rows[valid]],
-            "item_id": gen.items.to_external(top.items[valid]),
-            "rank": np.tile(np.arange(1, k + 1), (int(known.sum()), 1))[valid].astype(np.int32),
+            "user_id": ids[rows[valid]],
+            "item_id": pipeline.generator.items.to_external(top.items[valid]),
+            "rank": np.tile(np.arange(1, k + 1), (len(ids), 1))[valid].astype(np.int32),
             "score": top.scores[valid].astype(np.float32),
         }
     )

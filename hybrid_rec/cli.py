@@ -162,9 +162,8 @@ def train(
     trial scored on every user's last interaction, and the best point is trained; search.json and
     search.png land beside the published model.
     """
-    from hybrid_rec.evaluate.train_search import train_with_search, write_search
+    from hybrid_rec.evaluate.train_search import train_and_publish
     from hybrid_rec.pipeline import TrainConfig
-    from hybrid_rec.store import ModelStore
 
     cfg = TrainConfig.from_toml(config)
     _check_store_path(out)  # before training, not after
@@ -173,39 +172,18 @@ def train(
         from hybrid_rec._extras import require
 
         require("optuna", "tune", "[search] kind = 'optuna'")  # before the data is loaded
-    pipeline, info, found = train_with_search(cfg, home=home, progress=not _state["quiet"])
-    meta: dict[str, object] = {"applied_offset": 0, "events": 0, "parent": None}
-    written: list[Path] = []
-
-    def save(directory: Path) -> None:
-        pipeline.save(directory)
-        if found is not None:  # beside model/ and snapshot.json in the version's directory
-            written.extend(write_search(found, directory.parent))
-
-    if found is not None:
-        meta["search"] = found.brief()
-    snap = ModelStore(out).publish(save, meta)
-    if found is not None:
-        res = found.result
+    done = train_and_publish(cfg, out, home=home, progress=not _state["quiet"])
+    if done.search is not None:
+        res = done.search.result
         typer.echo(
-            f"search ({found.kind}, {len(res.trials)} trials, {sum(t.state == 'PRUNED' for t in res.trials)} pruned): "
-            f"best held-out NDCG@10 {res.best_value:.4f} with {res.best_params}"
+            f"search ({done.search.kind}, {len(res.trials)} trials, {sum(t.state == 'PRUNED' for t in res.trials)} "
+            f"pruned): best held-out NDCG@10 {res.best_value:.4f} with {res.best_params}"
         )
-    typer.echo(f"saved {out} as version {snap.version} ({info})")
-    search_files = [snap.path / p.name for p in written]
-    if search_files:
-        typer.echo(f"wrote {', '.join(str(p) for p in search_files)}")
+    typer.echo(f"saved {out} as version {done.snapshot.version} ({done.info})")
+    if done.search_files:
+        typer.echo(f"wrote {', '.join(str(p) for p in done.search_files)}")
     if track:
-        result = pipeline.reranker.train_result
-        learned: dict[str, object] = {"lm_best_valid_ndcg@10": result.best_metric, "lm_best_epoch": result.best_epoch,
-                                      "lm_train_seconds": result.seconds} if result is not None else {}  # fmt: skip
-        learned["fusion"] = pipeline.fusion.weights or {}
-        params = cfg.model_dump(mode="json")
-        if found is not None:  # the trained config, and the chosen point beside the searched space
-            params["hybrid"] = found.best.model_dump(mode="json")
-            params["search"]["best"] = found.result.best_params
-            learned["search"] = found.brief()
-        _track("train", params, learned, [snap.path / "snapshot.json", *search_files], track_uri)
+        _track("train", *done.tracking(cfg), track_uri)
 
 
 def _check_tracking(track: bool) -> None:
@@ -257,11 +235,11 @@ def recommend(
 
     policy = check_on_unknown(on_unknown, "--on-unknown")
     pipeline = _load_pipeline(model)
-    user_id = pipeline.generator.users.coerce([user])[0]
-    recs = pipeline.recommend([user_id], k, request=request, on_unknown=policy)
-    if not recs:
+    known, _ = pipeline.ids.users([user], policy, argument="--on-unknown")  # errors in the CLI's spelling
+    if not len(known):
         typer.echo(f"user {user!r} is unknown; nothing to recommend (--on-unknown skip)")
         return
+    recs = pipeline.recommend(list(known), k, request=request, on_unknown=policy)
     typer.echo(f"{'rank':>4}  {'item':>8}  {'fused':>7}  {'lm':>8}  sources                 title")
     for r in recs[0]:
         typer.echo(

@@ -18,7 +18,12 @@ NOT_CF = frozenset({"lm", "request"})  # features that are not a first-stage sou
 
 @dataclass(frozen=True)
 class Recommendation:
-    """One recommended item with its explanation."""
+    """One recommended item with its explanation.
+
+    ``cf_scores``: each CF source's own score for the item (those that can score it); ``sources``:
+    which first-stage lists proposed it (``"caller"`` for a candidate passed to `rerank`), plus
+    ``"request"`` when the user's request matched it; a tuple everywhere in Python (DataFrame cells
+    too), a list in JSON."""
 
     user_id: object
     item_id: object
@@ -48,49 +53,37 @@ class Explainer:
         features: dict[str, np.ndarray],
         fused: np.ndarray,
         instruction: str,
+        proposed: dict[str, np.ndarray] | None = None,
     ) -> list[Recommendation]:
-        """`ranked` internal items (-1 ends the list), each found in the user's `candidates` row, whose
-        per-candidate `features` (``"lm"`` and the CF sources, [1, N]) and `fused` scores explain it.
-        A CF source that did not score the item (NaN) is left out of its ``cf_scores`` and ``sources``."""
+        """`ranked` internal items (-1 ends the list), each found in the user's `candidates` row [1, N],
+        whose `features` (``"lm"`` and the CF sources, [1, N]) and `fused` scores explain it;
+        `proposed` = the first-stage lists' own scores [1, N] (NaN: did not propose it; None: the
+        caller's candidates)."""
         recs = []
         for r, item in enumerate(ranked):
             if item < 0:
                 break
-            j = int(np.flatnonzero(candidates == item)[0])
+            j = int(np.flatnonzero(candidates.ravel() == item)[0])
             cf = {n: float(v[0, j]) for n, v in features.items() if n not in NOT_CF and not np.isnan(v[0, j])}
+            if proposed is None:
+                by: tuple[str, ...] = ("caller",)
+            else:
+                by = tuple(n for n, v in proposed.items() if n != "intent" and not np.isnan(v[0, j]))
             asked = "request" in features and features["request"][0, j] > 0  # the request matched it
             recs.append(
                 Recommendation(
                     user_id,
                     self.items.to_external([item])[0],
                     r + 1,
-                    float(fused[0, j]),
+                    float(fused.ravel()[j]),
                     float(features["lm"][0, j]),
                     cf,
-                    (*cf, "request") if asked else tuple(cf),
+                    (*by, "request") if asked else by,
                     instruction,
                     self.item_text(int(item)),
                 )
             )
         return recs
-
-    def popular(self, user_id: object, items: np.ndarray, scores: np.ndarray) -> list[Recommendation]:
-        """The fallback for a user the model does not know: popular `items` (internal), no LM score."""
-        return [
-            Recommendation(
-                user_id,
-                self.items.to_external([item])[0],
-                r + 1,
-                float(s),
-                float("nan"),
-                {"popularity": float(s)},
-                ("popularity",),
-                "",
-                self.item_text(int(item)),
-            )
-            for r, (item, s) in enumerate(zip(items, scores, strict=True))
-            if item >= 0
-        ]
 
     def unscored(
         self, user_id: object, item_ids: Sequence[object], after: int, instruction: str

@@ -5,13 +5,13 @@ what a range is (`SearchRange`). Core, so that both the pipeline (`train`'s ``[s
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import Field, model_validator
 
 from hybrid_rec.config import StrictModel
 
-__all__ = ["RANGE_KEYS", "SearchOptions", "SearchRange"]
+__all__ = ["RANGE_KEYS", "SearchOptions", "SearchRange", "dotted_paths"]
 
 RANGE_KEYS = {"low", "high", "log", "step"}  # the keys of a range table
 
@@ -66,3 +66,15 @@ class SearchRange(StrictModel):
         if self.log and self.step is not None:
             raise ValueError("step and log = true do not combine; drop one")
         return self
+
+
+def dotted_paths(space: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+    """Nested tables that are not ranges as dotted paths: ``{candidates: {als: {factors: [8]}}}`` is
+    ``{"candidates.als.factors": [8]}`` (TOML reads an unquoted dotted key as nested tables)."""
+    out: dict[str, Any] = {}
+    for key, value in space.items():
+        if isinstance(value, dict) and value and not set(value) <= RANGE_KEYS:
+            out.update(dotted_paths(value, f"{prefix}{key}."))
+        else:
+            out[f"{prefix}{key}"] = value
+    return out

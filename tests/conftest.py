@@ -96,3 +96,16 @@ def stream():
         {"event_id": "new-user-1", "user_id": "stranger", "item_id": "i1", "type": "purchase", "timestamp": now - 5}
     )
     return pipeline, events, float(base.weight.sum())
+
+
+@pytest.fixture(scope="session")
+def tiny_store(tmp_path_factory: pytest.TempPathFactory):
+    """The one shared tiny trained model (`TINY` on a synthetic catalog with genres), saved once per
+    test session; tests load their own copy with `HybridPipeline.load(path)` and may change it."""
+    ds = make_synthetic(n_users=80, n_items=50, n_clusters=3, interactions_per_user=12, seed=5)
+    split = leave_last_out(ds.interactions)
+    pipeline = HybridPipeline(TINY).fit(split.train_valid, ds.catalog, valid=split.test)
+    pipeline.refit(ds.interactions)
+    path = tmp_path_factory.mktemp("tiny_store") / "model"
+    pipeline.save(path)
+    return path

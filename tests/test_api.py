@@ -88,7 +88,7 @@ def test_rerank_frame_equals_the_pipelines_rerank(fitted):
         assert frame["rank"].tolist() == [r.rank for r in recs]
         assert frame["score"].tolist() == [r.score for r in recs]
         assert frame["lm_score"].tolist() == [r.lm_score for r in recs]
-        assert frame["sources"].tolist() == [",".join(r.sources) for r in recs]
+        assert frame["sources"].tolist() == [r.sources for r in recs]  # one type: a tuple, as on Recommendation
         assert frame["cf_scores"].tolist() == [r.cf_scores for r in recs]
 
 

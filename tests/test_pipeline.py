@@ -35,6 +35,14 @@ def live(store_dir):
     return ModelStore(store_dir).current().path / "model"
 
 
+def features(pipe, users, requests=None):
+    """The first stage's candidates of internal `users` and their features, through the one scoring path."""
+    state = pipe.fitted
+    query = state.query(users, requests)
+    items, _ = state.first_stage(query, pipe.config.n_candidates)
+    return state.score(query, items).features, items
+
+
 @pytest.fixture(scope="module")
 def trained_dir(tmp_path_factory):
     out = tmp_path_factory.mktemp("model") / "m"
@@ -137,11 +145,11 @@ def test_a_request_reaches_the_lm_scores(trained_dir):
     without = pipe.reranker.score(users, items[None, :])[0]
     np.testing.assert_allclose([r.lm_score for r in asked], with_request, rtol=1e-6)
     assert np.abs(with_request - without).max() > 1e-4
-    features, cands = pipe.features(users, requests=[req])
-    plain, _ = pipe.features(users)
-    assert "request" in features and "request" not in plain  # the request also becomes a match signal
-    np.testing.assert_allclose(features["lm"], pipe.reranker.score(users, cands, [req]), rtol=1e-6)
-    assert np.abs(features["lm"] - pipe.reranker.score(users, cands)).max() > 1e-4
+    asked_features, cands = features(pipe, users, requests=[req])
+    plain, _ = features(pipe, users)
+    assert "request" in asked_features and "request" not in plain  # the request also becomes a match signal
+    np.testing.assert_allclose(asked_features["lm"], pipe.reranker.score(users, cands, [req]), rtol=1e-6)
+    assert np.abs(asked_features["lm"] - pipe.reranker.score(users, cands)).max() > 1e-4
     reranked = pipe.rerank("u1", ["i3", "i7", "i11"], request=req)
     direct = pipe.reranker.score(users, pipe.generator.items.to_internal([r.item_id for r in reranked])[None, :], [req])
     np.testing.assert_allclose([r.lm_score for r in reranked], direct[0], rtol=1e-6)
@@ -153,8 +161,8 @@ def test_mmr_in_the_pipeline(trained_dir):
 
     pipe = HybridPipeline.load(live(trained_dir))
     users = pipe.generator.users.to_internal([f"u{n}" for n in range(12)])
-    features, items = pipe.features(users)
-    fused = pipe.fusion.transform(features, items)
+    scores, items = features(pipe, users)
+    fused = pipe.fusion.transform(scores, items)
     plain = pipe.recommend_internal(users, 5).items
     assert np.array_equal(plain, rank(items, fused, 5).items)
     fusion = pipe.config.fusion.model_copy(update={"mmr_lambda": 0.3})
@@ -314,11 +322,12 @@ def test_validation_users_samples_whose_rows_early_stopping_and_fusion_read(synt
     from hybrid_rec import pipeline as pipeline_mod
     from hybrid_rec.data.splits import leave_last_out, sample_user_rows
     from hybrid_rec.rerank.fusion import LinearFusion
+    from hybrid_rec.rerank.reranker import GPT2Reranker
     from tests.conftest import TINY
 
     split = leave_last_out(synthetic.interactions)
     read: dict[str, np.ndarray] = {}
-    real_train, real_fit = pipeline_mod.GPT2Reranker.fit, LinearFusion.fit
+    real_train, real_fit = GPT2Reranker.fit, LinearFusion.fit
 
     def train_spy(self, train, catalog=None, *, valid=None, **kwargs):
         read["lm"] = np.unique(valid.user)
@@ -328,7 +337,7 @@ def test_validation_users_samples_whose_rows_early_stopping_and_fusion_read(synt
         read.setdefault("fusion_rows", target.shape[0])
         return real_fit(self, features, items, target)
 
-    monkeypatch.setattr(pipeline_mod.GPT2Reranker, "fit", train_spy)
+    monkeypatch.setattr(GPT2Reranker, "fit", train_spy)
     monkeypatch.setattr(LinearFusion, "fit", fit_spy)
     config = TINY.model_copy(update={"validation_users": 40})
     HybridPipeline(config).fit(split.train_valid, synthetic.catalog, valid=split.test)
@@ -340,5 +349,5 @@ def test_validation_users_samples_whose_rows_early_stopping_and_fusion_read(synt
     assert sample_user_rows(split.test, 10**6, 0) is split.test
     read.clear()  # the LM trained on its own (compare's shared stages) samples the same way
     generator = pipeline_mod.fit_generator(config.candidates, split.train_valid, None, synthetic.catalog)
-    pipeline_mod.train_reranker(config, generator, split.train_valid, synthetic.catalog, split.test)
+    pipeline_mod.train_reranker(config.lm_stage, generator, split.train_valid, synthetic.catalog, split.test)
     assert np.array_equal(read["lm"], np.unique(sampled.user))

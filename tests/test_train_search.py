@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
-import hybrid_rec.pipeline as pipeline_module
+import hybrid_rec.pipeline.hybrid as pipeline_module  # where HybridPipeline.fit looks up train_reranker
 from hybrid_rec.cli import app
 from hybrid_rec.config import tomllib
 from hybrid_rec.data.config import build_dataset

@@ -210,18 +210,27 @@ class CandidateGenerator:
                 out[name] = state.popularity
         return out
 
-    def score_items(self, user: int, items: np.ndarray) -> dict[str, np.ndarray]:
-        """Each source's own score for arbitrary `items` of one internal `user` (-1: a user the model
-        does not know), as [1, len(items)] float64 rows; NaN where a source cannot score. Used for
-        candidates that come from another system. Every source of `SOURCES` is present."""
+    def score_items(self, users: np.ndarray | int, items: np.ndarray) -> dict[str, np.ndarray]:
+        """Every source's own score for any `items` of internal `users` (-1: a user the model does
+        not know): `items` [rows, N] (-1 padding) or, with one user, [N]; float64 [rows, N] per
+        source in `SOURCES`, NaN where a source cannot score (padding, no vector, no history).
+        An item's score never depends on the other items given: the one scoring path reads these
+        for the first stage's candidates and for a caller's alike."""
         state = self.fitted
-        items = np.asarray(items, dtype=np.int64)
+        users = np.atleast_1d(np.asarray(users, dtype=np.int64))
+        items = np.asarray(items, dtype=np.int64).reshape(len(users), -1)
         sources: dict[str, CandidateSource] = {
             "als": ALSRetrieval(self.als, state.mips, state.vectors),
             "item_knn": ItemKNN(state.knn, state.history, self.config.item_knn, self.als, state.vectors),
             "popularity": state.popularity,
         }
-        return {name: src.score(int(user), items)[None, :].astype(np.float64) for name, src in sources.items()}
+        valid = items >= 0
+        out = {name: np.full(items.shape, np.nan) for name in sources}
+        for r, user in enumerate(users):
+            row = items[r, valid[r]]
+            for name, src in sources.items():
+                out[name][r, valid[r]] = src.score(int(user), row)
+        return out
 
     def seen(self, users: np.ndarray) -> sp.csr_matrix:
         """The fitted items of `users` (the default exclusion)."""

@@ -104,14 +104,14 @@ class RecentHistory:
         )
 
     def of(self, user: int) -> np.ndarray:
-        if user >= len(self.indptr) - 1:
+        if user < 0 or user >= len(self.indptr) - 1:
             return np.empty(0, np.int64)
         return self._item[self.indptr[user] : self.indptr[user + 1]]
 
     def lengths(self, users: np.ndarray) -> np.ndarray:
         users = np.asarray(users)
         out = np.zeros(len(users), np.int64)
-        known = users < len(self.indptr) - 1
+        known = (users >= 0) & (users < len(self.indptr) - 1)  # -1: a user the model does not know
         out[known] = self.indptr[users[known] + 1] - self.indptr[users[known]]
         return out
 
@@ -182,7 +182,8 @@ class ALSRetrieval:
         """Factor dot product; NaN for items without a vector or a user the model lacks."""
         if user < 0:
             return np.full(len(items), np.nan)
-        dot = self.vectors.factors[items] @ self.als.user_factors[user]
+        # elementwise, in float64: an item's score is bit-identical whatever other items are scored with it
+        dot = (self.vectors.factors[items].astype(np.float64) * self.als.user_factors[user]).sum(axis=1)
         return np.where(self.vectors.scorable[items], dot, np.nan)
 
 
@@ -237,9 +238,10 @@ class ItemKNN:
         if not len(recent):
             return np.full(len(items), np.nan)
         weights = self.config.decay ** np.arange(len(recent))
-        factors = self.vectors.factors
-        cosine = _unit(factors[items]) @ _unit(factors[recent]).T
-        return np.where(self.vectors.scorable[items], cosine @ weights, np.nan)
+        factors = self.vectors.factors.astype(np.float64)
+        profile = (_unit(factors[recent]) * weights[:, None]).sum(axis=0)  # cosine is linear in the item
+        # elementwise: an item's score is bit-identical whatever other items are scored with it
+        return np.where(self.vectors.scorable[items], (_unit(factors[items]) * profile).sum(axis=1), np.nan)
 
     def generate(self, users: np.ndarray, n: int, exclude: sp.csr_matrix) -> TopK:
         cfg = self.config

@@ -2,7 +2,8 @@
 
 Every split returns train, validation and test `Interactions` sharing the dataset's id maps, plus
 ``train_valid``: the rows a model is refitted on before the test evaluation. Validation is for
-tuning only; the test rows are never seen by a fit.
+tuning only; the test rows are never seen by a fit. The checks that need no data (`check_*`) run
+again when a ``[split]`` table is loaded (`hybrid_rec.data.config`), before any data is read.
 """
 
 from __future__ import annotations
@@ -117,6 +118,43 @@ def _assemble(interactions: Interactions, stage: np.ndarray, info: dict[str, obj
     return Split(train, valid_all.subset(valid_keep), test_all.subset(test_keep), train_valid, info)
 
 
+def check_temporal_cuts(
+    *,
+    test_start: float | None = None,
+    valid_start: float | None = None,
+    test_quantile: float | None = None,
+    valid_quantile: float | None = None,
+) -> None:
+    """The checks of `temporal_split`'s cuts that need no data (a `ConfigError` naming the option):
+    run by the split and, at load, by its config."""
+    if (test_start is None) == (test_quantile is None):
+        raise ConfigError("temporal_split: give exactly one of test_start or test_quantile")
+    if valid_start is not None and valid_quantile is not None:
+        raise ConfigError("temporal_split: give at most one of valid_start or valid_quantile")
+    for name, q in (("test_quantile", test_quantile), ("valid_quantile", valid_quantile)):
+        if q is not None and not 0.0 < q < 1.0:
+            raise ConfigError(f"temporal_split: {name} must be in (0, 1), got {q}")
+    if test_start is not None and valid_start is not None and valid_start > test_start:
+        raise ConfigError(
+            f"temporal_split: the validation cut ({float(valid_start)}) is after the test cut ({float(test_start)})"
+        )
+    if test_quantile is not None and valid_quantile is not None and valid_quantile > test_quantile:
+        raise ConfigError(
+            f"temporal_split: valid_quantile ({valid_quantile}) is above test_quantile ({test_quantile}): "
+            "the validation cut would come after the test cut"
+        )
+
+
+def check_random_fractions(test_fraction: float, valid_fraction: float) -> None:
+    """`random_holdout`'s fractions are probabilities that leave some rows to train (a `ConfigError`
+    otherwise): run by the split and, at load, by its config."""
+    if not (0 < test_fraction < 1 and 0 <= valid_fraction < 1 and test_fraction + valid_fraction < 1):
+        raise ConfigError(
+            "random_holdout: fractions must be in [0, 1) and sum below 1, "
+            f"got test={test_fraction}, valid={valid_fraction}"
+        )
+
+
 def temporal_split(
     interactions: Interactions,
     *,
@@ -130,14 +168,10 @@ def temporal_split(
     timestamps. Held-out rows of users or items unseen by the fit they are scored after (train for
     validation, train + validation for test) are dropped and counted in ``info``.
     """
+    check_temporal_cuts(
+        test_start=test_start, valid_start=valid_start, test_quantile=test_quantile, valid_quantile=valid_quantile
+    )
     ts = interactions.timestamp
-    if (test_start is None) == (test_quantile is None):
-        raise ConfigError("temporal_split: give exactly one of test_start or test_quantile")
-    if valid_start is not None and valid_quantile is not None:
-        raise ConfigError("temporal_split: give at most one of valid_start or valid_quantile")
-    for name, q in (("test_quantile", test_quantile), ("valid_quantile", valid_quantile)):
-        if q is not None and not 0.0 < q < 1.0:
-            raise ConfigError(f"temporal_split: {name} must be in (0, 1), got {q}")
     if test_quantile is not None:
         t_cut = float(np.quantile(ts, test_quantile))
     elif test_start is not None:  # always, by the exactly-one check above
@@ -157,11 +191,7 @@ def random_holdout(
 ) -> Split:
     """Each row independently goes to test / validation / train with the given probabilities
     (seeded). Held-out rows of unseen users or items are dropped as in `temporal_split`."""
-    if not (0 < test_fraction < 1 and 0 <= valid_fraction < 1 and test_fraction + valid_fraction < 1):
-        raise ConfigError(
-            "random_holdout: fractions must be in [0, 1) and sum below 1, "
-            f"got test={test_fraction}, valid={valid_fraction}"
-        )
+    check_random_fractions(test_fraction, valid_fraction)
     draw = np.random.default_rng(seed).random(len(interactions))
     stage = np.where(draw < test_fraction, 2, np.where(draw < test_fraction + valid_fraction, 1, 0))
     return _assemble(

@@ -20,7 +20,7 @@ from hybrid_rec.config import StrictModel
 from hybrid_rec.data.catalog import ItemCatalog
 from hybrid_rec.data.interactions import Interactions
 from hybrid_rec.errors import ConfigError, NotFittedError
-from hybrid_rec.pipeline import GPT2Config, HybridConfig, HybridPipeline, fit_generator, train_reranker
+from hybrid_rec.pipeline import HybridConfig, HybridPipeline, LMStageConfig, fit_generator, train_reranker
 from hybrid_rec.rerank.reranker import GPT2Reranker
 from hybrid_rec.text import TextEncoderConfig
 from hybrid_rec.text.config import shared_encoder
@@ -206,15 +206,17 @@ def _fingerprint(rows: Interactions | None) -> str:
     return f"{len(rows.users)}-{len(rows.items)}-{digest.hexdigest()}"
 
 
-def shared_stages(config: GPT2Config, train: Interactions, context: FitContext) -> tuple[CandidateGenerator, GPT2Reranker]:
+def shared_stages(
+    config: LMStageConfig | HybridConfig, train: Interactions, context: FitContext
+) -> tuple[CandidateGenerator, GPT2Reranker]:
     """A first stage fitted on `train` and the LM trained for `config` on it, trained once per process
     (the last one is kept). Callers get their own copy of the mutable parts (histories, user map)."""
     generator = fit_generator(config.candidates, train, None, context.catalog)
-    lm_config = GPT2Config.model_validate(config.model_dump(include=set(GPT2Config.model_fields)))
+    lm_config = config.lm_stage
     key = (lm_config.model_dump_json(), _fingerprint(train) + _fingerprint(context.valid))
     if key not in _TRAINED:
         reranker = train_reranker(
-            config, generator, train, context.catalog, context.valid, context.progress, on_epoch=context.report
+            lm_config, generator, train, context.catalog, context.valid, context.progress, on_epoch=context.report
         )
         _TRAINED.clear()
         _TRAINED[key] = reranker
@@ -240,7 +242,7 @@ def lm_learned(reranker: GPT2Reranker | None) -> dict[str, object]:
 class GPT2Method:
     """The LM alone: full ranking through the item-token distribution."""
 
-    def __init__(self, config: GPT2Config) -> None:
+    def __init__(self, config: LMStageConfig) -> None:
         self.config = config
         self.reranker: GPT2Reranker | None = None
 
@@ -318,6 +320,6 @@ METHODS: dict[str, MethodSpec[Any]] = {
     "als": MethodSpec(ALSConfig, ALSMethod),
     "faiss_knn": MethodSpec(FaissKNNConfig, FaissKNNMethod),
     "content": MethodSpec(ContentConfig, ContentMethod),
-    "gpt2": MethodSpec(GPT2Config, GPT2Method),
+    "gpt2": MethodSpec(LMStageConfig, GPT2Method),
     "hybrid": MethodSpec(HybridConfig, HybridMethod),
 }

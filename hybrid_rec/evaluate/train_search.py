@@ -28,7 +28,8 @@ from hybrid_rec.errors import ConfigError, DataError
 from hybrid_rec.evaluate.compare import EvaluationConfig, evaluate_stage
 from hybrid_rec.evaluate.methods import HybridMethod
 from hybrid_rec.evaluate.search import SearchResult, grid_search, optuna_search, plot_history
-from hybrid_rec.pipeline import HybridConfig, HybridPipeline, TrainConfig, hybrid_at, train_pipeline
+from hybrid_rec.pipeline import HybridConfig, HybridPipeline, TrainConfig, train_pipeline
+from hybrid_rec.store import ModelStore, Snapshot
 
 log = logging.getLogger(__name__)
 
@@ -84,7 +85,7 @@ def search_train(
     ev = EvaluationConfig(k=10, cutoffs=[10])
 
     def objective(point: dict[str, Any], report: Callable[[int, float], None] | None) -> float:
-        hybrid = hybrid_at(base, point, source=f"search point {point}")
+        hybrid = base.with_params(point, source=f"search point {point}")
         method = HybridMethod(hybrid)
         method.pipeline = HybridPipeline(hybrid, external).fit(
             split.train, dataset.catalog, valid=split.valid, progress=progress, on_epoch=report
@@ -101,7 +102,7 @@ def search_train(
         result = optuna_search("train", params, objective, search, where="search.space")
     else:
         result = grid_search(params, objective, where="search.space")
-    best = hybrid_at(base, result.best_params, source="search: the best point")
+    best = base.with_params(result.best_params, source="search: the best point")
     users = len(np.unique(split.test.user))
     return TrainSearch(search.kind, best, result, time.perf_counter() - start, users)
 
@@ -132,3 +133,50 @@ def _plain(obj: object) -> object:
     if isinstance(obj, np.generic):
         return obj.item()
     raise TypeError(f"not JSON serialisable: {type(obj).__name__}")
+
+
+@dataclass(frozen=True)
+class Published:
+    """What `train_and_publish` did: the trained pipeline, its summary, the search (if any), the
+    published store version and the search files written beside it."""
+
+    pipeline: HybridPipeline
+    info: str
+    search: TrainSearch | None
+    snapshot: Snapshot
+    search_files: list[Path]
+
+    def tracking(self, config: TrainConfig) -> tuple[dict[str, Any], dict[str, object], list[Path]]:
+        """(params, results, artifacts) of this training for an MLflow run (``--track``)."""
+        result = self.pipeline.reranker.train_result
+        learned: dict[str, object] = {}
+        if result is not None:
+            learned = {"lm_best_valid_ndcg@10": result.best_metric, "lm_best_epoch": result.best_epoch,
+                       "lm_train_seconds": result.seconds}  # fmt: skip
+        learned["fusion"] = self.pipeline.fusion.weights or {}
+        params = config.model_dump(mode="json")
+        if self.search is not None:  # the trained config, and the chosen point beside the searched space
+            params["hybrid"] = self.search.best.model_dump(mode="json")
+            params["search"]["best"] = self.search.result.best_params
+            learned["search"] = self.search.brief()
+        return params, learned, [self.snapshot.path / "snapshot.json", *self.search_files]
+
+
+def train_and_publish(
+    config: TrainConfig, out: str | Path, *, home: str | Path | None = None, progress: bool = False
+) -> Published:
+    """Train (after the ``[search]``, if any) and publish a new version to the model store `out`, with
+    ``search.json`` / ``search.png`` beside the published model."""
+    pipeline, info, found = train_with_search(config, home=home, progress=progress)
+    meta: dict[str, object] = {"applied_offset": 0, "events": 0, "parent": None}
+    written: list[Path] = []
+
+    def save(directory: Path) -> None:
+        pipeline.save(directory)
+        if found is not None:  # beside model/ and snapshot.json in the version's directory
+            written.extend(write_search(found, directory.parent))
+
+    if found is not None:
+        meta["search"] = found.brief()
+    snap = ModelStore(out).publish(save, meta)
+    return Published(pipeline, info, found, snap, [snap.path / p.name for p in written])

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from hybrid_rec._faults import fault_point
-from hybrid_rec.errors import DataError
+from hybrid_rec.errors import ConfigError, DataError
 from hybrid_rec.feedback.events import FIELDS, Event, FeedbackConfig, parse_event
 
 _SCHEMA = """
@@ -56,13 +56,20 @@ class LoggedEvent:
 
 
 class EventLog:
-    """The append-only log at `path` (created on first use)."""
+    """The append-only log at `path` (created on first use).
 
-    def __init__(self, path: str | Path, config: FeedbackConfig | None = None) -> None:
+    `busy_timeout_s`: how long a call waits for another writer's lock before SQLite gives up with
+    ``sqlite3.OperationalError`` ("database is locked"); a request thread wants a short one.
+    """
+
+    def __init__(self, path: str | Path, config: FeedbackConfig | None = None, *, busy_timeout_s: float = 30.0) -> None:
+        if not busy_timeout_s >= 0:  # NaN included
+            raise ConfigError(f"busy_timeout_s must be a number of seconds >= 0, got {busy_timeout_s!r}")
         self.path = Path(path)
         self.config = config or FeedbackConfig()
+        self.busy_timeout_s = busy_timeout_s
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._conn = sqlite3.connect(self.path, timeout=30.0, isolation_level=None)
+        self._conn = sqlite3.connect(self.path, timeout=busy_timeout_s, isolation_level=None)
         self._conn.execute("PRAGMA journal_mode=WAL")
         self._conn.execute("PRAGMA synchronous=FULL")
         self._conn.executescript(_SCHEMA)

@@ -1,8 +1,11 @@
-"""Score fusion: final score = a linear blend of per-user z-scored CF and LM scores.
+"""Score fusion: final score = a linear blend of CF, LM and request scores on fitted scales.
 
-Weights are fitted on validation by coordinate ascent over a small grid, maximising NDCG@10 of
-the reordered candidates. A feature a source did not provide for a candidate (NaN) is set below
-every provided value of that row. Optional MMR reordering trades relevance for diversity.
+Each feature is put on one scale fitted once on validation candidates (`FeatureScale`: centre,
+the spread of a user's scores around their own mean, and a floor for a value the feature lacks),
+so that an item's fused score depends on the user, the request and the item alone, never on which
+other items are in the list: reranking any subset of a list keeps its order and scores. Weights
+are fitted by coordinate ascent over a small grid, maximising NDCG@10 of the reordered
+candidates. Optional MMR reordering trades relevance for diversity.
 """
 
 from __future__ import annotations
@@ -10,6 +13,7 @@ from __future__ import annotations
 import itertools
 import json
 import warnings
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
@@ -47,26 +51,55 @@ class FusionConfig(StrictModel):
     )
 
 
-def zscore_rows(values: np.ndarray) -> np.ndarray:
-    """Per-row z-scores over non-NaN entries; NaN becomes (row minimum - 1)."""
-    v = np.asarray(values, dtype=np.float64)
-    with np.errstate(invalid="ignore"), warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)  # rows of one value or all-NaN are handled below
-        mean = np.nanmean(np.where(np.isnan(v).all(axis=1, keepdims=True), 0.0, v), axis=1, keepdims=True)
-        std = np.nanstd(np.where(np.isnan(v).all(axis=1, keepdims=True), 0.0, v), axis=1, keepdims=True)
-    z = (v - mean) / np.where(std > 0, std, 1.0)
-    floor = np.nan_to_num(np.nanmin(np.where(np.isnan(z), np.inf, z), axis=1, keepdims=True), posinf=0.0) - 1.0
-    return np.where(np.isnan(z), floor, z)
+@dataclass(frozen=True)
+class FeatureScale:
+    """One feature's fitted scale: ``z = (value - center) / spread``, and ``floor`` (below every
+    fitted value) for a candidate the feature cannot score (NaN)."""
+
+    center: float
+    spread: float
+    floor: float
+
+    @classmethod
+    def fit(cls, values: np.ndarray) -> FeatureScale:
+        """From [rows, N] values (NaN: not scored): the spread is that of each row around its own mean
+        (a per-user offset, as in log-likelihoods, does not change a ranking and must not widen it)."""
+        v = np.asarray(values, dtype=np.float64)
+        ok = ~np.isnan(v)
+        if not ok.any():
+            return cls(0.0, 1.0, -1.0)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN rows
+            row_mean = np.nanmean(v, axis=1, keepdims=True)
+        spread = float(np.sqrt(np.mean((v - row_mean)[ok] ** 2)))
+        spread = spread if spread > 0 else 1.0
+        center = float(v[ok].mean())
+        return cls(center, spread, float((v[ok].min() - center) / spread) - 1.0)
+
+    def apply(self, values: np.ndarray) -> np.ndarray:
+        z = (np.asarray(values, dtype=np.float64) - self.center) / self.spread
+        return np.where(np.isnan(z), self.floor, z)
 
 
 class LinearFusion:
-    """``fused = sum_f w_f * z(f)``; `fit` picks the weights on validation."""
+    """``fused = sum_f w_f * z_f`` on fitted scales; `fit` picks the scales and weights on validation."""
 
-    def __init__(self, config: FusionConfig | None = None, weights: dict[str, float] | None = None) -> None:
+    def __init__(
+        self,
+        config: FusionConfig | None = None,
+        weights: dict[str, float] | None = None,
+        scales: dict[str, FeatureScale] | None = None,
+    ) -> None:
         self.config = config or FusionConfig()
         self.weights = weights
+        self.scales = scales or {}
+
+    def _z(self, name: str, values: np.ndarray) -> np.ndarray:
+        return self.scales.get(name, FeatureScale(0.0, 1.0, -1.0)).apply(values)
 
     def transform(self, features: dict[str, np.ndarray], items: np.ndarray) -> np.ndarray:
+        """[rows, N] fused scores of candidate `items` (NaN at -1 padding); pointwise: a candidate's
+        score does not depend on the other candidates of its row."""
         if self.weights is None:
             raise NotFittedError("LinearFusion has no weights; call fit() on validation data first")
         missing = [f for f, w in self.weights.items() if w and f not in features]
@@ -75,16 +108,19 @@ class LinearFusion:
         fused = np.zeros(items.shape, np.float64)
         for name, w in self.weights.items():
             if w:
-                fused += w * zscore_rows(features[name])
+                fused += w * self._z(name, features[name])
         fused[items < 0] = np.nan
         return fused
 
     def fit(self, features: dict[str, np.ndarray], items: np.ndarray, targets: sp.csr_matrix) -> LinearFusion:
-        """Coordinate ascent over `weight_grid` per feature, starting from the LM alone."""
+        """Fit each feature's scale on these candidates, then coordinate ascent over `weight_grid` per
+        feature, starting from the first configured feature alone."""
         names = [f for f in self.config.features if f in features]
         if not names:
             raise ConfigError(f"fusion: none of {self.config.features} among the provided features {list(features)}")
-        z = {f: zscore_rows(features[f]) for f in names}
+        valid = items >= 0
+        self.scales = {f: FeatureScale.fit(np.where(valid, features[f], np.nan)) for f in names}
+        z = {f: self._z(f, features[f]) for f in names}
         weights = {f: (1.0 if f == names[0] else 0.0) for f in names}
         best = self._ndcg(z, weights, items, targets)
         for _, name in itertools.product(range(self.config.rounds), names):
@@ -109,12 +145,23 @@ class LinearFusion:
         return float(np.nanmean(ranking_metrics(top, targets, [k])[f"ndcg@{k}"]))
 
     def save(self, path: str | Path) -> None:
-        Path(path).write_text(json.dumps({"config": self.config.model_dump(), "weights": self.weights}, indent=2))
+        data = {
+            "config": self.config.model_dump(),
+            "weights": self.weights,
+            "scales": {name: asdict(scale) for name, scale in self.scales.items()},
+        }
+        Path(path).write_text(json.dumps(data, indent=2))
 
     @classmethod
     def load(cls, path: str | Path) -> LinearFusion:
         data = json.loads(Path(path).read_text())
-        return cls(FusionConfig.from_dict(data["config"], source=str(path)), data["weights"])
+        if data.get("weights") and "scales" not in data:
+            raise ConfigError(
+                f"{path}: fusion weights without feature scales were saved by an older hybrid_rec (scores "
+                "z-scored per list); retrain the model (`hybrid-rec train`)"
+            )
+        scales = {name: FeatureScale(**scale) for name, scale in data.get("scales", {}).items()}
+        return cls(FusionConfig.from_dict(data["config"], source=str(path)), data["weights"], scales)
 
 
 def rank(items: np.ndarray, scores: np.ndarray, k: int) -> TopK:
@@ -131,10 +178,11 @@ def rank(items: np.ndarray, scores: np.ndarray, k: int) -> TopK:
 
 
 def mmr(items: np.ndarray, scores: np.ndarray, vectors: np.ndarray, k: int, lam: float) -> TopK:
-    """Maximal marginal relevance: greedily pick argmax ``lam * z(score) - (1 - lam) * max cos-sim to
-    picked``; lam = 1 is pure relevance."""
+    """Maximal marginal relevance: greedily pick argmax ``lam * score - (1 - lam) * max cos-sim to
+    picked``; lam = 1 is pure relevance. `scores` are fused scores (already on the features' fitted
+    scales), used as they are, so the first k picks of a list are the picks of any subset holding them."""
     unit = vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
-    z = zscore_rows(scores)
+    z = np.asarray(scores, dtype=np.float64)
     out_items = np.full((items.shape[0], k), -1, np.int64)
     out_scores = np.full((items.shape[0], k), np.nan)
     for r in range(items.shape[0]):

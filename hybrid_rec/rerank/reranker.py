@@ -310,12 +310,24 @@ class GPT2Reranker:
         attributes = self._attributes(user) if user >= 0 else None
         return state.verbalizer.instruction(history, attributes=attributes, request=request, candidates=candidates)
 
+    def instructions(
+        self,
+        users: np.ndarray,
+        requests: Sequence[str | None] | None = None,
+        recent: Sequence[np.ndarray | None] | None = None,
+    ) -> list[Instruction]:
+        """One instruction per internal user (`requests` and `recent`: one per user, or None)."""
+        reqs = list(requests) if requests is not None else [None] * len(users)
+        extra = list(recent) if recent is not None else [None] * len(users)
+        return [self.instruction(int(u), r, recent=e) for u, r, e in zip(users, reqs, extra, strict=True)]
+
     def prompt_ids(
         self, user: int, request: str | None = None, reserve: int = 1, recent: np.ndarray | None = None
     ) -> list[int]:
-        return encode_instruction(
-            self.instruction(user, request, recent=recent), self.tokenizer, self.model.config.n_positions - reserve
-        )
+        return self._encode(self.instruction(user, request, recent=recent), reserve)
+
+    def _encode(self, instruction: Instruction, reserve: int = 1) -> list[int]:
+        return encode_instruction(instruction, self.tokenizer, self.model.config.n_positions - reserve)
 
     def item_logprobs(
         self,
@@ -324,11 +336,12 @@ class GPT2Reranker:
         recent: Sequence[np.ndarray | None] | None = None,
     ) -> np.ndarray:
         """[len(users), n_items] log p(item token | user's instruction): full ranking in one pass per batch."""
+        return self.instruction_logprobs(self.instructions(users, requests, recent))
+
+    def instruction_logprobs(self, instructions: Sequence[Instruction]) -> np.ndarray:
+        """[len(instructions), n_items] log p(item token | instruction)."""
         set_threads(self.config.lm)
-        reqs = list(requests) if requests is not None else [None] * len(users)
-        extra = list(recent) if recent is not None else [None] * len(users)
-        prompts = [self.prompt_ids(int(u), r, recent=e) for u, r, e in zip(users, reqs, extra, strict=True)]
-        return self.scorer.item_logprobs(prompts)
+        return self.scorer.item_logprobs([self._encode(i) for i in instructions])
 
     def score(
         self,
@@ -339,6 +352,11 @@ class GPT2Reranker:
     ) -> np.ndarray:
         """[len(users), N] LM scores of candidate items (internal ids; -1 padding scores NaN). `recent` =
         per user, session items read after their history (None: none)."""
+        return self.score_instructions(self.instructions(users, requests, recent), candidates)
+
+    def score_instructions(self, instructions: Sequence[Instruction], candidates: np.ndarray) -> np.ndarray:
+        """[len(instructions), N] LM scores of candidate items after each row's instruction (built
+        once by the caller, who also shows it); an item's score never depends on the other candidates."""
         state = self.fitted
         candidates = np.asarray(candidates)
         out = np.full(candidates.shape, np.nan, np.float32)
@@ -346,18 +364,15 @@ class GPT2Reranker:
         if not self.scores_text:
             valid &= candidates < state.tokenizer.n_items  # no token: cannot score (NaN)
         if self.config.reduction == "item":
-            logp = self.item_logprobs(users, requests, recent)
+            logp = self.instruction_logprobs(instructions)
             out[valid] = np.take_along_axis(logp, np.where(valid, candidates, 0), axis=1)[valid]
             return out
         set_threads(self.config.lm)
-        reqs = list(requests) if requests is not None else [None] * len(users)
-        extra = list(recent) if recent is not None else [None] * len(users)
-        for r, (u, req, e) in enumerate(zip(users, reqs, extra, strict=True)):
+        for r, instruction in enumerate(instructions):
             items = candidates[r][valid[r]]
             conts = [state.tokenizer.encode(state.verbalizer.continuation(int(i))) for i in items]
             longest = max((len(c) for c in conts), default=1)
-            prompt = self.prompt_ids(int(u), req, reserve=longest, recent=e)
-            out[r, valid[r]] = self.scorer.score(prompt, conts, self.config.reduction)
+            out[r, valid[r]] = self.scorer.score(self._encode(instruction, longest), conts, self.config.reduction)
         return out
 
     # ------------------------------------------------------------------ persistence

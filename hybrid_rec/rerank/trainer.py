@@ -7,9 +7,9 @@ for the true next item (``listwise_weight``); and at each window's last position
 true next item against that user's hard negatives from the first stage (``hard_negative_weight``). A share of windows
 (``intention_fraction``) uses the request template with a request naming a genre of the target,
 teaching the model explicit intentions. Early stopping on validation NDCG@10 (full ranking through
-the item-token distribution). The vocabulary head is applied only where a loss reads it, so no
-[batch, positions, vocabulary] logits are ever built. Deterministic for a seed; resumable from
-``checkpoint-last``. Data-parallel (DDP) inside a `torch.distributed` process group (`Trainer`).
+the item-token distribution). The losses are `hybrid_rec.rerank.losses`: the vocabulary head is
+applied only where a loss reads it. Deterministic for a seed; resumable from ``checkpoint-last``
+(`TrainState`). Data-parallel (DDP) inside a `torch.distributed` process group (`Trainer`).
 """
 
 from __future__ import annotations
@@ -17,9 +17,10 @@ from __future__ import annotations
 import json
 import logging
 import math
+import shutil
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any, cast
 
@@ -31,8 +32,10 @@ from tqdm.auto import tqdm
 from transformers import GPT2LMHeadModel
 
 from hybrid_rec.config import StrictModel
-from hybrid_rec.errors import ConfigError
+from hybrid_rec.errors import ConfigError, DataError
 from hybrid_rec.rerank import distributed
+from hybrid_rec.rerank.losses import batch_loss as _batch_loss  # the name the tests patch and call
+from hybrid_rec.rerank.losses import sampling_distribution
 from hybrid_rec.rerank.model import load_saved, save_pretrained
 from hybrid_rec.rerank.tokenizer import RecTokenizer
 from hybrid_rec.verbalize.verbalizer import Verbalizer, encode_with_layout
@@ -142,139 +145,58 @@ def build_examples(
     return examples
 
 
-def sampling_distribution(counts: np.ndarray, power: float) -> np.ndarray:
-    """Probabilities of drawing each item as a sampled negative: ``count ** power`` normalised, with
-    a floor so that items never seen in training are drawn too (and their log-probability is finite)."""
-    weights = np.maximum(np.asarray(counts, np.float64), 0.5) ** power
-    return weights / weights.sum()
-
-
-def _sampled_candidates(
-    targets: list[int], q: np.ndarray, cfg: TrainerConfig, rng: np.random.Generator
-) -> tuple[np.ndarray, np.ndarray]:
-    """The sampled softmax's candidates (the batch's targets + `sampled_negatives` items drawn from
-    `q`, shared by the whole batch) and their logQ correction, log(expected number of draws)."""
-    drawn = rng.choice(len(q), size=cfg.sampled_negatives, replace=True, p=q)
-    cands = np.unique(np.concatenate([np.asarray(targets), drawn]))
-    return cands, np.log(np.maximum(cfg.sampled_negatives * q[cands], 1e-30))
-
-
-def _sampled_listwise(
-    hidden: torch.Tensor, item_head: torch.Tensor, targets: list[int], cands: np.ndarray, logq: np.ndarray
-) -> torch.Tensor:
-    """Sampled softmax with the logQ correction (Bengio & Senecal 2008; Yi et al. 2019), summed over
-    `targets`: each target against the candidates (`_sampled_candidates`); every candidate's logit is
-    reduced by log(its expected number of draws), which makes the estimate of the full softmax's
-    gradient consistent. Only the candidates' rows of the item head are read."""
-    label = torch.as_tensor(np.searchsorted(cands, targets), device=hidden.device)
-    rows = torch.as_tensor(cands, device=hidden.device)
-    logits = (hidden @ item_head[rows].T).float() - torch.as_tensor(logq, device=hidden.device).float()
-    return torch.nn.functional.cross_entropy(logits, label, reduction="sum")
-
-
-def _hard_candidates(batch: list[Example], cfg: TrainerConfig, rng: np.random.Generator) -> list[np.ndarray | None]:
-    """Per window: its last target, then up to `hard_negatives` of its hard negatives (sampled without
-    replacement when there are more; the target itself excluded), padded with -1; None: no such loss."""
-    out: list[np.ndarray | None] = []
-    for e in batch:
-        if len(e.item_targets) == 0 or len(e.negatives) == 0:
-            out.append(None)
-            continue
-        t = int(e.item_targets[-1, 1])
-        negs = e.negatives[e.negatives != t]
-        if len(negs) > cfg.hard_negatives:
-            negs = rng.choice(negs, cfg.hard_negatives, replace=False)
-        out.append(np.concatenate([[t], negs, np.full(cfg.hard_negatives - len(negs), -1)]))
-    return out
-
-
-def _batch_loss(
-    model: GPT2LMHeadModel,
-    batch: list[Example],
-    tokenizer: RecTokenizer,
-    cfg: TrainerConfig,
-    rng: np.random.Generator,
-    device: torch.device,
-    sampling: np.ndarray | None = None,
-    shard: tuple[int, int] | None = None,
-) -> torch.Tensor:
-    """The training loss of one batch; `sampling` = the sampled-softmax distribution over items (None:
-    the full softmax).
-
-    `shard` = (rank, world size) under DDP: this rank's share of the loss of the global `batch`. The
-    rank runs only its contiguous part of the windows (`distributed.shard_bounds`) and each loss term
-    is summed there and divided by the whole batch's count of that term, so the ranks' shares add up
-    to the loss of one process and so do their gradients, however the targets fall. The random draws
-    (sampled and hard negatives) are made for the whole batch on every rank from the same `rng`: the
-    draws of one process. A rank with no window runs the model on one with a zero loss, so that every
-    parameter takes part in every rank's backward (DDP waits for all of them)."""
-    base = tokenizer.base_vocab_size
-    targets = [int(t) for e in batch for t in e.item_targets[:, 1]]
-    sampled = None  # the random draws first, in one process's order, for the whole batch
-    if targets and cfg.listwise_weight > 0 and sampling is not None:
-        sampled = _sampled_candidates(targets, sampling, cfg, rng)
-    hard = _hard_candidates(batch, cfg, rng) if cfg.hard_negative_weight > 0 and cfg.hard_negatives > 0 else []
-    n_text = sum(int((e.ids[1:] < base).sum()) for e in batch)  # the whole batch's count of each term
-    n_hard = sum(c is not None for c in hard)
-    lo, hi = (0, len(batch)) if shard is None else distributed.shard_bounds(len(batch), *shard)
-    part = batch[lo:hi] or batch[:1]
-
-    width = max(len(e.ids) for e in part)
-    ids = torch.full((len(part), width), tokenizer.eos_id, dtype=torch.long)
-    mask = torch.zeros((len(part), width), dtype=torch.long)
-    for r, e in enumerate(part):
-        ids[r, : len(e.ids)] = torch.as_tensor(e.ids)
-        mask[r, : len(e.ids)] = 1
-    ids, mask = ids.to(device), mask.to(device)
-    # Hidden states, not logits: the vocabulary head is applied only where a loss needs it (text
-    # positions against the text vocabulary, item positions against the item rows), so memory and
-    # compute do not grow with batch x positions x catalog.
-    hidden = model.transformer(input_ids=ids, attention_mask=mask).last_hidden_state
-    head = cast(torch.nn.Linear, model.get_output_embeddings()).weight  # GPT-2: tied to the input embeddings
-    loss = torch.zeros((), device=device)
-    if shard is not None:
-        loss = loss + 0.0 * (hidden.sum() + head.sum())  # every parameter in the graph, on every rank
-        if hi == lo:
-            return loss
-    text_head, item_head = head[:base], head[base:]
-    ce = torch.nn.functional.cross_entropy
-    if cfg.lm_weight > 0 and n_text:  # causal LM on text tokens of the instruction
-        nxt = ids[:, 1:]
-        text = (mask[:, 1:] == 1) & (nxt < base)
-        if text.any():
-            text_logits = (hidden[:, :-1][text] @ text_head.T).float()
-            loss = loss + cfg.lm_weight * ce(text_logits, nxt[text], reduction="sum") / n_text
-    rows = [r for r, e in enumerate(part) for _ in range(len(e.item_targets))]
-    pos = [int(p) for e in part for p in e.item_targets[:, 0]]
-    tgt = [int(t) for e in part for t in e.item_targets[:, 1]]
-    if rows and cfg.listwise_weight > 0 and sampled is not None:
-        listwise = _sampled_listwise(hidden[rows, pos], item_head, tgt, *sampled)
-        loss = loss + cfg.listwise_weight * listwise / len(targets)
-    elif rows and cfg.listwise_weight > 0:
-        item_logits = (hidden[rows, pos] @ item_head.T).float()
-        listwise = ce(item_logits, torch.as_tensor(tgt, device=device), reduction="sum")
-        loss = loss + cfg.listwise_weight * listwise / len(targets)
-    mine = [(r - lo, c) for r, c in enumerate(hard) if c is not None and lo <= r < hi]
-    if mine:
-        cand_t = torch.as_tensor(np.asarray([c for _, c in mine]), device=device)
-        hn_rows = [r for r, _ in mine]
-        hn_pos = [int(part[r].item_targets[-1, 0]) for r in hn_rows]
-        sel = hidden[hn_rows, hn_pos]  # [n, H] against only the candidates' item rows
-        scores = torch.einsum("nh,nch->nc", sel, item_head[cand_t.clamp(min=0)]).float()
-        scores = scores.masked_fill(cand_t < 0, float("-inf"))
-        zeros = torch.zeros(len(hn_rows), dtype=torch.long, device=device)
-        loss = loss + cfg.hard_negative_weight * ce(scores, zeros, reduction="sum") / n_hard
-    return loss
-
-
 @dataclass
 class TrainResult:
+    """What `Trainer.train` hands back: the best epoch (its weights are the model's) and the run's record."""
+
     best_metric: float
     best_epoch: int
     epochs_run: int
     seconds: float
     history: list[dict[str, float]]
     step_losses: list[float] = field(default_factory=list)  # each optimizer step's batch loss, this call's steps
+
+
+@dataclass
+class TrainState:
+    """Where a run stands after its last finished epoch: what ``checkpoint-last/trainer_state.json``
+    holds (with the optimizer's and the scheduler's state) and what a resumed run goes on from."""
+
+    epoch: int = 0  # epochs finished
+    best_metric: float = -1.0  # the best validation metric so far
+    best_epoch: int = -1  # its epoch (1-based; -1: none yet)
+    bad_epochs: int = 0  # epochs since the last improvement (early stopping: `patience`)
+    history: list[dict[str, float]] = field(default_factory=list)  # per epoch: epoch, loss, valid
+    seconds: float = 0.0  # training time so far, carried over a resume (the `max_minutes` budget)
+
+    @classmethod
+    def from_saved(cls, saved: dict[str, Any]) -> TrainState:
+        """The state of a ``trainer_state.json`` (its optimizer and scheduler entries removed)."""
+        names = {f.name for f in fields(cls)}
+        if missing := names - saved.keys():
+            raise DataError(f"trainer_state.json lacks {sorted(missing)}; the checkpoint is incomplete")
+        return cls(**{k: v for k, v in saved.items() if k in names})
+
+
+@dataclass(eq=False)
+class _Run:
+    """One `Trainer.train` call's working objects, rebuilt by every call (a resume reloads their state)."""
+
+    model: GPT2LMHeadModel
+    opt: torch.optim.Optimizer
+    sched: torch.optim.lr_scheduler.LambdaLR
+    out: Path | None  # where checkpoints go (None: nowhere)
+    per_epoch: int  # windows trained per epoch
+    steps: int  # optimizer steps per epoch
+    ddp: torch.nn.Module | None = None  # the DDP-wrapped `_ShareLoss`; None outside a process group
+    best_weights: dict[str, torch.Tensor] = field(default_factory=dict)  # the best epoch's, handed back at the end
+    start: float = 0.0  # `time.perf_counter()` at the start, less the seconds of the resumed run
+    step_losses: list[float] = field(default_factory=list)
+
+
+def _snapshot(model: torch.nn.Module) -> dict[str, torch.Tensor]:
+    """A detached copy of the model's weights."""
+    return {k: v.detach().clone() for k, v in model.state_dict().items()}
 
 
 class _ShareLoss(torch.nn.Module):
@@ -347,6 +269,13 @@ class Trainer:
     def _optimizer(self) -> torch.optim.Optimizer:
         return torch.optim.AdamW(self.model.parameters(), lr=self.config.lr, weight_decay=self.config.weight_decay)
 
+    def _scheduler(self, opt: torch.optim.Optimizer, total: int) -> torch.optim.lr_scheduler.LambdaLR:
+        """Linear warm-up over ``warmup_steps``, then linear decay to 5% of the peak at `total` steps."""
+        warmup = max(self.config.warmup_steps, 1)
+        return torch.optim.lr_scheduler.LambdaLR(
+            opt, lambda s: min(1.0, (s + 1) / warmup) * max(0.05, 1 - s / max(total, 1))
+        )
+
     def train(
         self,
         examples: list[Example],
@@ -355,107 +284,118 @@ class Trainer:
         on_epoch: Callable[[int, float], None] | None = None,
     ) -> TrainResult:
         """Train with early stopping on `evaluate()`; `on_epoch(epoch, metric)` after each evaluated
-        epoch (a hyper-parameter search reports it; raising there stops training)."""
+        epoch (a hyper-parameter search reports it; raising there stops training). Goes on from
+        ``out_dir/checkpoint-last`` when there is one; hands back the model with the best epoch's weights."""
+        run, state = self._start(len(examples), Path(out_dir) if out_dir else None)
+        for epoch in range(state.epoch, self.config.epochs):
+            if self._should_stop(run, state):
+                break
+            loss_avg = self._train_epoch(run, examples, epoch)
+            metric = self._evaluate(evaluate, on_epoch, epoch, loss_avg)
+            better = self._record_epoch(run, state, epoch, loss_avg, metric)
+            if better:
+                run.best_weights = _snapshot(run.model)
+            self._save_epoch(run, state, better)
+        run.model.load_state_dict(run.best_weights)
+        run.model.eval()
+        elapsed = time.perf_counter() - run.start
+        return TrainResult(state.best_metric, state.best_epoch, state.epoch, elapsed, state.history, run.step_losses)
+
+    # ------------------------------------------------------------------ the steps of `train`
+    def _start(self, n_examples: int, out: Path | None) -> tuple[_Run, TrainState]:
+        """The run's model (on this rank's device), optimizer, schedule and DDP wrapper, and its state:
+        fresh, or resumed from ``out/checkpoint-last`` (with ``checkpoint-best``'s weights as the best)."""
         cfg = self.config
-        ddp_on = distributed.is_distributed()
-        rank, world = distributed.rank(), distributed.world_size()
-        main = rank == 0  # evaluates, logs and writes checkpoints
-        if ddp_on:
+        if distributed.is_distributed():
             self.device = distributed.training_device(self.device)
         model = self.model.to(self.device)  # type: ignore[arg-type]  # transformers types .to via functools.wraps
         opt = self._optimizer()
-        per_epoch = min(len(examples), cfg.windows_per_epoch or len(examples))
-        steps_per_epoch = math.ceil(per_epoch / cfg.batch_size)
-        total = steps_per_epoch * cfg.epochs
-        sched = torch.optim.lr_scheduler.LambdaLR(
-            opt, lambda s: min(1.0, (s + 1) / max(cfg.warmup_steps, 1)) * max(0.05, 1 - s / max(total, 1))
-        )
-        out = Path(out_dir) if out_dir else None
-        state: dict[str, Any] = {
-            "epoch": 0,
-            "best_metric": -1.0,
-            "best_epoch": -1,
-            "bad_epochs": 0,
-            "history": [],
-            "seconds": 0.0,
-        }
-        if out and (out / "checkpoint-last" / "trainer_state.json").is_file():
-            state = self._resume(out / "checkpoint-last", opt, sched)
-            if main:
-                log.info("resuming from epoch %d", state["epoch"])
-        if not distributed.agree(state["epoch"]):
-            raise ConfigError(f"{out}: the ranks resumed from different epochs; out_dir must be shared by every rank")
-        ddp = distributed.wrap(_ShareLoss(model, self), self.device) if ddp_on else None
-        best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
-        if out and (out / "checkpoint-best").is_dir() and state["best_epoch"] >= 0:
-            best_state = {
-                k: v.clone() for k, v in load_saved(out / "checkpoint-best").state_dict().items()
-            }
-        step_losses: list[float] = []
-        start = time.perf_counter() - state["seconds"]
-        for epoch in range(state["epoch"], cfg.epochs):
-            if state["bad_epochs"] >= cfg.patience:
-                break
-            over = bool(cfg.max_minutes) and (time.perf_counter() - start) / 60 > cast(float, cfg.max_minutes)
-            if cfg.max_minutes and ddp_on:
-                over = bool(distributed.from_rank0([over])[0])  # the ranks' clocks differ: rank 0's decides
-            if over:
-                if main:
-                    log.info("stopping: max_minutes=%s reached", cfg.max_minutes)
-                break
-            rng = np.random.default_rng([cfg.seed, epoch])  # the same on every rank: one epoch order
-            torch.manual_seed(cfg.seed * 100_003 + epoch + 1_000_003 * rank)  # dropout: deterministic and resumable
-            order = rng.permutation(len(examples))[:per_epoch]  # windows_per_epoch: a fresh sample each epoch
-            model.train()
-            running = 0.0
-            bar = tqdm(
-                range(steps_per_epoch),
-                desc=f"epoch {epoch + 1}/{cfg.epochs}",
-                disable=not (self.progress and main),
-                leave=False,
+        per_epoch = min(n_examples, cfg.windows_per_epoch or n_examples)
+        steps = math.ceil(per_epoch / cfg.batch_size)
+        run = _Run(model, opt, self._scheduler(opt, steps * cfg.epochs), out, per_epoch, steps)
+        state = self._initial_state(run)
+        if distributed.is_distributed():
+            run.ddp = distributed.wrap(_ShareLoss(model, self), self.device)
+        run.best_weights = _snapshot(model)
+        if out and (out / "checkpoint-best").is_dir() and state.best_epoch >= 0:
+            run.best_weights = {k: v.clone() for k, v in load_saved(out / "checkpoint-best").state_dict().items()}
+        run.start = time.perf_counter() - state.seconds
+        return run, state
+
+    def _initial_state(self, run: _Run) -> TrainState:
+        """A fresh state, or the one of ``checkpoint-last`` (loaded into the model, optimizer and
+        schedule) when `run.out` holds one; every rank must start from the same epoch."""
+        state = TrainState()
+        if run.out and (run.out / "checkpoint-last" / "trainer_state.json").is_file():
+            state = self._resume(run.out / "checkpoint-last", run.opt, run.sched)
+            if distributed.rank() == 0:
+                log.info("resuming from epoch %d", state.epoch)
+        if not distributed.agree(state.epoch):
+            raise ConfigError(
+                f"{run.out}: the ranks resumed from different epochs; out_dir must be shared by every rank"
             )
-            for step in bar:
-                batch = [examples[i] for i in order[step * cfg.batch_size : (step + 1) * cfg.batch_size]]
-                if ddp is None:
-                    loss = _batch_loss(model, batch, self.tokenizer, cfg, rng, self.device, self.sampling)
-                else:
-                    loss = ddp(batch, rng)  # this rank's share of the batch's loss
-                opt.zero_grad(set_to_none=True)
-                (loss * world if ddp_on else loss).backward()  # DDP averages the ranks' gradients: x W sums them
-                torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-                opt.step()
-                sched.step()
-                step_losses.append(distributed.all_sum(float(loss.detach())))
-                running += step_losses[-1]
-                bar.set_postfix(loss=f"{running / (step + 1):.3f}")
-            model.eval()
-            loss_avg = running / max(steps_per_epoch, 1)
-            if ddp_on:
-                metric = self._evaluate_on_rank0(evaluate, on_epoch, epoch, loss_avg)
-            else:
-                metric = _evaluate_epoch(evaluate, on_epoch, epoch, loss_avg)
-            state["history"].append({"epoch": epoch + 1, "loss": loss_avg, "valid": metric})
-            if metric > state["best_metric"]:
-                state.update(best_metric=metric, best_epoch=epoch + 1, bad_epochs=0)
-                best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
-                if out and main:
-                    save_pretrained(model, out / "checkpoint-best")
-            else:
-                state["bad_epochs"] += 1
-            state["epoch"] = epoch + 1
-            state["seconds"] = time.perf_counter() - start
-            if out and main:
-                self._checkpoint(out / "checkpoint-last", opt, sched, state)
-        model.load_state_dict(best_state)
-        model.eval()
-        return TrainResult(
-            state["best_metric"],
-            state["best_epoch"],
-            state["epoch"],
-            time.perf_counter() - start,
-            state["history"],
-            step_losses,
+        return state
+
+    def _should_stop(self, run: _Run, state: TrainState) -> bool:
+        """Whether no further epoch starts: `patience` epochs without improvement, or `max_minutes`
+        spent (under DDP rank 0's clock decides, since the ranks' clocks differ)."""
+        cfg = self.config
+        if state.bad_epochs >= cfg.patience:
+            return True
+        over = bool(cfg.max_minutes) and (time.perf_counter() - run.start) / 60 > cast(float, cfg.max_minutes)
+        if cfg.max_minutes and run.ddp is not None:
+            over = bool(distributed.from_rank0([over])[0])
+        if over and distributed.rank() == 0:
+            log.info("stopping: max_minutes=%s reached", cfg.max_minutes)
+        return over
+
+    def _train_epoch(self, run: _Run, examples: list[Example], epoch: int) -> float:
+        """One epoch's optimizer steps over a seeded order of the windows; the mean batch loss."""
+        cfg = self.config
+        rng = np.random.default_rng([cfg.seed, epoch])  # the same on every rank: one epoch order
+        torch.manual_seed(cfg.seed * 100_003 + epoch + 1_000_003 * distributed.rank())  # dropout: resumable
+        order = rng.permutation(len(examples))[: run.per_epoch]  # windows_per_epoch: a fresh sample each epoch
+        run.model.train()
+        running = 0.0
+        bar = tqdm(
+            range(run.steps),
+            desc=f"epoch {epoch + 1}/{cfg.epochs}",
+            disable=not (self.progress and distributed.rank() == 0),
+            leave=False,
         )
+        for step in bar:
+            batch = [examples[i] for i in order[step * cfg.batch_size : (step + 1) * cfg.batch_size]]
+            running += self._step(run, batch, rng)
+            bar.set_postfix(loss=f"{running / (step + 1):.3f}")
+        run.model.eval()
+        return running / max(run.steps, 1)
+
+    def _step(self, run: _Run, batch: list[Example], rng: np.random.Generator) -> float:
+        """One optimizer step on `batch` (this rank's share under DDP); the batch's loss, summed over the ranks."""
+        if run.ddp is None:
+            loss = _batch_loss(run.model, batch, self.tokenizer, self.config, rng, self.device, self.sampling)
+        else:
+            loss = run.ddp(batch, rng)  # this rank's share of the batch's loss
+        run.opt.zero_grad(set_to_none=True)
+        # DDP averages the ranks' gradients: x W sums them
+        (loss * distributed.world_size() if run.ddp is not None else loss).backward()
+        torch.nn.utils.clip_grad_norm_(run.model.parameters(), 1.0)
+        run.opt.step()
+        run.sched.step()
+        run.step_losses.append(distributed.all_sum(float(loss.detach())))
+        return run.step_losses[-1]
+
+    def _evaluate(
+        self,
+        evaluate: Callable[[], float] | None,
+        on_epoch: Callable[[int, float], None] | None,
+        epoch: int,
+        loss_avg: float,
+    ) -> float:
+        """The epoch's validation metric (`_evaluate_epoch`); under DDP rank 0's, on every rank."""
+        if distributed.is_distributed():
+            return self._evaluate_on_rank0(evaluate, on_epoch, epoch, loss_avg)
+        return _evaluate_epoch(evaluate, on_epoch, epoch, loss_avg)
 
     @staticmethod
     def _evaluate_on_rank0(
@@ -477,8 +417,35 @@ class Trainer:
             raise RuntimeError(f"epoch {epoch + 1}: rank 0 failed in evaluate/on_epoch; training stopped")
         return metric
 
+    @staticmethod
+    def _record_epoch(run: _Run, state: TrainState, epoch: int, loss_avg: float, metric: float) -> bool:
+        """The early-stopping bookkeeping of a finished epoch (history, best, epochs without improvement,
+        time); whether its metric is a new best."""
+        state.history.append({"epoch": epoch + 1, "loss": loss_avg, "valid": metric})
+        better = metric > state.best_metric
+        if better:
+            state.best_metric, state.best_epoch, state.bad_epochs = metric, epoch + 1, 0
+        else:
+            state.bad_epochs += 1
+        state.epoch = epoch + 1
+        state.seconds = time.perf_counter() - run.start
+        return better
+
     # ------------------------------------------------------------------ checkpoints (no pickle)
-    def _checkpoint(self, directory: Path, opt: torch.optim.Optimizer, sched, state: dict) -> None:
+    def _save_epoch(self, run: _Run, state: TrainState, better: bool) -> None:
+        """On rank 0 with an `out_dir`: ``checkpoint-best`` after a `better` epoch, ``checkpoint-last`` always."""
+        if run.out is None or distributed.rank() != 0:
+            return
+        if better:
+            save_pretrained(run.model, run.out / "checkpoint-best")
+        self._checkpoint(run.out / "checkpoint-last", run.opt, run.sched, state)
+
+    def _checkpoint(
+        self, directory: Path, opt: torch.optim.Optimizer, sched: torch.optim.lr_scheduler.LambdaLR, state: TrainState
+    ) -> None:
+        """The model, the optimizer's tensors (safetensors) and the rest of the state (JSON) in
+        `directory`, written to a temporary sibling first and renamed (an interrupted write leaves the
+        previous checkpoint)."""
         tmp = directory.with_name(directory.name + ".tmp")
         save_pretrained(self.model, tmp)
         tensors, meta = {}, {}
@@ -489,24 +456,21 @@ class Trainer:
                 else:
                     meta[f"{idx}.{key}"] = value
         save_file(tensors, str(tmp / "optimizer.safetensors"))
-        (tmp / "trainer_state.json").write_text(
-            json.dumps(
-                {
-                    **state,
-                    "optimizer_meta": meta,
-                    "param_groups": opt.state_dict()["param_groups"],
-                    "scheduler": sched.state_dict(),
-                },
-                default=float,
-            )
-        )
+        saved = {
+            **asdict(state),
+            "optimizer_meta": meta,
+            "param_groups": opt.state_dict()["param_groups"],
+            "scheduler": sched.state_dict(),
+        }
+        (tmp / "trainer_state.json").write_text(json.dumps(saved, default=float))
         if directory.exists():
-            import shutil
-
             shutil.rmtree(directory)
         tmp.rename(directory)
 
-    def _resume(self, directory: Path, opt: torch.optim.Optimizer, sched) -> dict:
+    def _resume(
+        self, directory: Path, opt: torch.optim.Optimizer, sched: torch.optim.lr_scheduler.LambdaLR
+    ) -> TrainState:
+        """Load a `_checkpoint` into the model, `opt` and `sched`; its `TrainState`."""
         saved = json.loads((directory / "trainer_state.json").read_text())
         weights = load_saved(directory).state_dict()
         self.model.load_state_dict(weights)
@@ -520,4 +484,4 @@ class Trainer:
             per_param.setdefault(int(idx), {})[name] = value
         opt.load_state_dict({"state": per_param, "param_groups": saved.pop("param_groups")})
         sched.load_state_dict(saved.pop("scheduler"))
-        return saved
+        return TrainState.from_saved(saved)

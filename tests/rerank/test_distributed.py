@@ -126,11 +126,24 @@ def runs(tmp_path_factory):
     return ranks, single
 
 
+def _without_key_bias(name: str, value: np.ndarray) -> np.ndarray:
+    """The attention's key bias gets a zero gradient in exact arithmetic (softmax ignores a constant
+    added to every key), so AdamW turns its rounding noise into steps of either sign: it differs
+    between any two summation orders and is left out of the comparison; everything else must agree."""
+    if not name.endswith("attn.c_attn.bias"):
+        return value
+    width = value.shape[-1] // 3  # [query | key | value]
+    return np.concatenate([value[..., :width], value[..., 2 * width :]], axis=-1)
+
+
 def assert_same_run(got: dict, want: dict) -> None:
     np.testing.assert_allclose(got["losses"], want["losses"], rtol=1e-4, atol=1e-6)
     assert got["weights"].keys() == want["weights"].keys()
     for k, v in want["weights"].items():
-        np.testing.assert_allclose(got["weights"][k], v, rtol=1e-4, atol=1e-5, err_msg=k)
+        np.testing.assert_allclose(
+            _without_key_bias(k, np.asarray(got["weights"][k])), _without_key_bias(k, np.asarray(v)),
+            rtol=1e-4, atol=1e-5, err_msg=k,
+        )  # fmt: skip
     assert got["best"] == want["best"]
 
 

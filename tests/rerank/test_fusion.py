@@ -11,14 +11,15 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from hybrid_rec.errors import ConfigError, NotFittedError
-from hybrid_rec.rerank.fusion import FusionConfig, LinearFusion, mmr, rank, zscore_rows
+from hybrid_rec.rerank.fusion import FeatureScale, FusionConfig, LinearFusion, mmr, rank
 
 
-def test_zscore_rows_puts_missing_values_last():
-    z = zscore_rows(np.array([[1.0, 2.0, np.nan, 3.0], [np.nan, np.nan, np.nan, np.nan]]))
-    np.testing.assert_allclose(z[0, [0, 1, 3]], [-1.2247449, 0.0, 1.2247449], rtol=1e-6)
-    assert z[0, 2] < z[0, [0, 1, 3]].min()
-    assert np.isfinite(z[1]).all()
+def test_feature_scale_puts_missing_values_below_every_fitted_one():
+    values = np.array([[1.0, 2.0, np.nan, 3.0], [np.nan, np.nan, np.nan, np.nan]])
+    scale = FeatureScale.fit(values)
+    z = scale.apply(values)
+    assert z[0, 2] < z[0, [0, 1, 3]].min() and (z[1] == scale.floor).all()
+    assert np.isfinite(z).all()
 
 
 def test_fit_finds_the_informative_feature():
@@ -49,25 +50,49 @@ def test_rank_and_mmr():
     assert mmr(items, scores, vectors, 3, lam=0.3).items.tolist()[0][:2] == [6, 5]
 
 
-def test_zscore_rows_exact_values():
-    z = zscore_rows(np.array([[1.0, 2.0, np.nan, 3.0], [0.0, 10.0, np.nan, np.nan]]))
-    s = np.sqrt(1.5)  # (x - 2) / sqrt(2/3)
-    np.testing.assert_allclose(z, [[-s, 0.0, -s - 1.0, s], [-1.0, 1.0, -2.0, -2.0]], atol=1e-12)
-    # a row of one value (std 0) is all zeros, its missing entries one below; an all-missing row is -1
-    np.testing.assert_array_equal(zscore_rows(np.array([[4.0, 4.0, np.nan]])), [[0.0, 0.0, -1.0]])
-    np.testing.assert_array_equal(zscore_rows(np.array([[np.nan, np.nan]])), [[-1.0, -1.0]])
+def test_feature_scale_exact_values():
+    """Centre = the mean of every value; spread = the root mean square of each row around its own mean
+    (a per-row offset does not widen it); floor = one below the lowest fitted value."""
+    values = np.array([[1.0, 2.0, np.nan, 3.0], [0.0, 10.0, np.nan, np.nan]])
+    scale = FeatureScale.fit(values)
+    spread = np.sqrt((1 + 0 + 1 + 25 + 25) / 5)
+    assert scale.center == pytest.approx(3.2) and scale.spread == pytest.approx(spread)
+    assert scale.floor == pytest.approx((0.0 - 3.2) / spread - 1.0)
+    np.testing.assert_allclose(scale.apply(values)[0], [(1 - 3.2) / spread, (2 - 3.2) / spread, scale.floor,
+                                                         (3 - 3.2) / spread])  # fmt: skip
+    shifted = FeatureScale.fit(values + np.array([[0.0], [100.0]]))  # a per-row offset
+    assert shifted.spread == pytest.approx(spread)
+    assert FeatureScale.fit(np.array([[4.0, 4.0, np.nan]])).spread == 1.0  # no spread: unit scale
+    assert FeatureScale.fit(np.array([[np.nan, np.nan]])) == FeatureScale(0.0, 1.0, -1.0)
     raw = np.array([[3.0, np.nan]])
-    zscore_rows(raw)
+    scale.apply(raw)
     assert np.isnan(raw[0, 1])  # the input is not modified
+
+
+@settings(max_examples=50, deadline=None)
+@given(st.integers(1, 5), st.integers(2, 9), st.integers(0, 10_000))
+def test_a_fused_score_does_not_depend_on_the_other_candidates(rows, width, seed):
+    """Pointwise: fusing any subset of a list's columns gives those columns' fused scores."""
+    rng = np.random.default_rng(seed)
+    items = rng.integers(-1, 20, size=(rows, width))
+    features = {"lm": rng.standard_normal((rows, width)), "als": rng.standard_normal((rows, width))}
+    features["als"][rng.random((rows, width)) < 0.3] = np.nan
+    fusion = LinearFusion(weights={"lm": 1.0, "als": 0.5}, scales={"lm": FeatureScale.fit(features["lm"]),
+                                                                  "als": FeatureScale.fit(features["als"])})  # fmt: skip
+    whole = fusion.transform(features, items)
+    keep = np.flatnonzero(rng.random(width) < 0.5)
+    part = fusion.transform({k: v[:, keep] for k, v in features.items()}, items[:, keep])
+    np.testing.assert_array_equal(part, whole[:, keep])
 
 
 def test_transform_is_the_weighted_sum_of_z_scores():
     items = np.array([[4, 0, 2, -1]])
     lm = np.array([[1.0, 2.0, 3.0, np.nan]])
     pop = np.array([[3.0, 1.0, 2.0, np.nan]])
-    fusion = LinearFusion(weights={"lm": 2.0, "als": 0.0, "popularity": 0.5})  # als unweighted: not needed
+    scales = {"lm": FeatureScale(1.0, 2.0, -3.0), "popularity": FeatureScale(0.0, 1.0, -1.0)}
+    fusion = LinearFusion(weights={"lm": 2.0, "als": 0.0, "popularity": 0.5}, scales=scales)  # als unweighted
     got = fusion.transform({"lm": lm, "popularity": pop}, items)
-    want = 2.0 * zscore_rows(lm) + 0.5 * zscore_rows(pop)
+    want = 2.0 * (lm - 1.0) / 2.0 + 0.5 * pop
     np.testing.assert_allclose(got[0, :3], want[0, :3], atol=1e-12)
     assert np.isnan(got[0, 3])  # padding
     with pytest.raises(ConfigError, match=r"features \['popularity'\] are weighted but were not provided"):
@@ -97,7 +122,7 @@ def test_fit_reports_the_validation_ndcg_of_the_weights_it_chose():
     fusion = LinearFusion(cfg).fit(features, items, targets)
     fused = fusion.transform(features, items)
     assert fusion.valid_ndcg == pytest.approx(naive_ndcg(items, fused, target, k), abs=1e-12)
-    start = naive_ndcg(items, np.where(items >= 0, zscore_rows(lm), -np.inf), target, k)
+    start = naive_ndcg(items, np.where(items >= 0, fusion.scales["lm"].apply(lm), -np.inf), target, k)
     assert fusion.valid_ndcg > start and fusion.weights["als"] > 0
 
 
@@ -124,9 +149,11 @@ def test_fit_keeps_the_start_when_nothing_is_strictly_better():
 
 def test_save_and_load_round_trip(tmp_path):
     fusion = LinearFusion(FusionConfig(features=["lm", "als"], metric_k=5, mmr_lambda=0.3), {"lm": 1.0, "als": 0.25})
+    fusion.scales = {"lm": FeatureScale(-3.0, 0.5, -9.0)}
     fusion.save(tmp_path / "fusion.json")
     back = LinearFusion.load(tmp_path / "fusion.json")
     assert back.config == fusion.config and back.weights == {"lm": 1.0, "als": 0.25}
+    assert back.scales == fusion.scales
 
 
 def test_rank_orders_by_score_with_nan_last_and_pads():
@@ -141,15 +168,15 @@ def test_rank_orders_by_score_with_nan_last_and_pads():
 
 
 def test_mmr_hand_computed():
-    """z-scores of (3, 2, 1) are (1.22, 0, -1.22); items 0 and 1 point the same way, 2 is orthogonal.
-    lam = 0.3: after item 0, item 1 scores 0.3 * 0 - 0.7 * 1 = -0.7 and item 2 0.3 * -1.22 - 0 = -0.37."""
+    """Fused scores (3, 2, 1) are used as they are; items 0 and 1 point the same way, 2 is orthogonal.
+    lam = 0.3: after item 0, item 1 scores 0.3 * 2 - 0.7 * 1 = -0.1 and item 2 0.3 * 1 - 0 = 0.3."""
     items = np.array([[0, 1, 2, 3, -1], [0, 1, -1, -1, -1]])
     scores = np.array([[3.0, 2.0, 1.0, np.nan, np.nan], [np.nan, np.nan, np.nan, np.nan, np.nan]])
     vectors = np.array([[0.1, 0.0], [0.2, 0.0], [0.0, 0.1], [0.1, 0.1]])  # short: only cosines count
     top = mmr(items, scores, vectors, 4, lam=0.3)
     assert top.items.tolist() == [[0, 2, 1, -1], [-1, -1, -1, -1]]
     np.testing.assert_array_equal(top.scores, [[3.0, 1.0, 2.0, np.nan], [np.nan] * 4])
-    assert mmr(items, scores, vectors, 2, lam=0.6).items.tolist() == [[0, 1], [-1, -1]]  # 0.6*0-0.4 > 0.6*-1.22
+    assert mmr(items, scores, vectors, 2, lam=0.6).items.tolist() == [[0, 1], [-1, -1]]  # 0.6*2-0.4 > 0.6*1
     assert mmr(items, scores, vectors, 3, lam=0.0).items.tolist()[0] == [0, 2, 1]  # 0 first: all tie at 0
 
 
@@ -166,14 +193,21 @@ def test_mmr_with_lambda_one_is_rank(n, k, seed):
     np.testing.assert_array_equal(a.scores, b.scores)
 
 
-def test_zscore_rows_computes_in_float64_without_warnings():
+def test_feature_scale_computes_in_float64_without_warnings():
     """LM scores arrive as float32; rows of one value or all missing raise no warning."""
     x = np.random.default_rng(2).standard_normal((3, 7)).astype(np.float32)
-    np.testing.assert_array_equal(zscore_rows(x), zscore_rows(x.astype(np.float64)))
+    assert FeatureScale.fit(x) == FeatureScale.fit(x.astype(np.float64))
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        z = zscore_rows(np.array([[np.nan, np.nan, np.nan], [2.0, 2.0, np.nan], [1.0, np.nan, 3.0]]))
-    np.testing.assert_array_equal(z, [[-1.0, -1.0, -1.0], [0.0, 0.0, -1.0], [-1.0, -2.0, 1.0]])
+        scale = FeatureScale.fit(np.array([[np.nan, np.nan, np.nan], [2.0, 2.0, np.nan], [1.0, np.nan, 3.0]]))
+    assert scale.spread == pytest.approx(np.sqrt(2 / 4))
+
+
+def test_weights_saved_without_scales_say_to_retrain(tmp_path):
+    """A fusion.json of an older version (scores z-scored per list) is refused with the fix, not misread."""
+    (tmp_path / "fusion.json").write_text(json.dumps({"config": {}, "weights": {"lm": 1.0}}))
+    with pytest.raises(ConfigError, match="retrain"):
+        LinearFusion.load(tmp_path / "fusion.json")
 
 
 def test_transform_before_fit_says_what_to_do():

@@ -1,7 +1,9 @@
-"""The trainer's documented controls: early stopping, the `max_minutes` budget, `intention_fraction`."""
+"""The trainer's documented controls (early stopping, the `max_minutes` budget, `intention_fraction`),
+its checkpointed `TrainState`, and the loss terms of `hybrid_rec.rerank.losses`."""
 
 from __future__ import annotations
 
+import json
 import types
 
 import numpy as np
@@ -9,11 +11,13 @@ import pytest
 import torch
 
 from hybrid_rec.data import make_synthetic
+from hybrid_rec.errors import DataError
+from hybrid_rec.rerank import losses
 from hybrid_rec.rerank import trainer as trainer_mod
 from hybrid_rec.rerank.model import LMConfig, build_model
 from hybrid_rec.rerank.reranker import sequences_of
 from hybrid_rec.rerank.tokenizer import RecTokenizer
-from hybrid_rec.rerank.trainer import Example, Trainer, TrainerConfig, build_examples
+from hybrid_rec.rerank.trainer import Example, Trainer, TrainerConfig, TrainState, build_examples
 from hybrid_rec.verbalize.verbalizer import BUILTIN_TEMPLATES, Verbalizer
 from tests.rerank.conftest import TINY_LM
 
@@ -167,7 +171,7 @@ def reference_losses(model, tokenizer: RecTokenizer, batch: list[Example], negat
 def batch_loss(model, tokenizer, batch, seed: int = 0, **weights) -> float:
     cfg = TrainerConfig(**weights)
     with torch.no_grad():
-        out = trainer_mod._batch_loss(model, batch, tokenizer, cfg, np.random.default_rng(seed), torch.device("cpu"))
+        out = losses.batch_loss(model, batch, tokenizer, cfg, np.random.default_rng(seed), torch.device("cpu"))
     return float(out)
 
 
@@ -227,7 +231,6 @@ def test_a_batch_without_item_targets_or_negatives_has_only_the_lm_loss(tokenize
     assert got == pytest.approx(0.5 * lm, abs=1e-5)
 
 
-
 def test_training_never_builds_full_vocabulary_logits(tokenizer, monkeypatch):
     """The loss reads hidden states and applies the head only where a target is: the LM head's own
     forward (the [batch, positions, vocabulary] logits) is never called."""
@@ -249,9 +252,9 @@ def test_sampled_softmax_over_every_item_equals_the_full_softmax(tokenizer):
     only = {"lm_weight": 0.0, "hard_negative_weight": 0.0, "listwise_weight": 1.0}
     full = batch_loss(model, tokenizer, batch, **only)
     cfg = TrainerConfig(**only, sampled_negatives=5000, sampling_power=0.0)
-    q = trainer_mod.sampling_distribution(np.ones(tokenizer.n_items), 0.0)
+    q = losses.sampling_distribution(np.ones(tokenizer.n_items), 0.0)
     with torch.no_grad():
-        sampled = trainer_mod._batch_loss(model, batch, tokenizer, cfg, np.random.default_rng(0), torch.device("cpu"), q)
+        sampled = losses.batch_loss(model, batch, tokenizer, cfg, np.random.default_rng(0), torch.device("cpu"), q)
     assert float(sampled) == pytest.approx(full, abs=1e-5)
 
 
@@ -261,10 +264,10 @@ def test_sampled_softmax_reads_only_the_candidates_rows(tokenizer):
     model = fresh_model(tokenizer).train()
     batch = loss_batch(tokenizer)
     cfg = TrainerConfig(lm_weight=0.0, hard_negative_weight=0.0, sampled_negatives=2, sampling_power=0.0)
-    q = trainer_mod.sampling_distribution(np.ones(tokenizer.n_items), 0.0)
+    q = losses.sampling_distribution(np.ones(tokenizer.n_items), 0.0)
     rng = np.random.default_rng(5)
     drawn = np.random.default_rng(5).choice(len(q), size=2, replace=True, p=q)  # what the loss will draw
-    loss = trainer_mod._batch_loss(model, batch, tokenizer, cfg, rng, torch.device("cpu"), q)
+    loss = losses.batch_loss(model, batch, tokenizer, cfg, rng, torch.device("cpu"), q)
     loss.backward()
     grad = model.get_input_embeddings().weight.grad[tokenizer.base_vocab_size :].abs().sum(dim=1).numpy()
     used = {t for e in batch for _, t in e.item_targets} | set(drawn.tolist())
@@ -287,7 +290,7 @@ def test_windows_per_epoch_trains_on_a_fresh_sample_each_epoch(tokenizer, monkey
     """8 of 12 windows per epoch (2 steps of 4), different windows in different epochs, none repeated
     within one; unset, every window every epoch."""
     seen: list[list[int]] = []
-    real = trainer_mod._batch_loss
+    real = trainer_mod._batch_loss  # the name the trainer calls (`losses.batch_loss`)
 
     def recording(model, batch, *args, **kwargs):
         seen.append([id(e) for e in batch])
@@ -305,3 +308,37 @@ def test_windows_per_epoch_trains_on_a_fresh_sample_each_epoch(tokenizer, monkey
     cfg = cfg.model_copy(update={"windows_per_epoch": None, "epochs": 1})
     Trainer(fresh_model(tokenizer), tokenizer, cfg, progress=False).train(examples, lambda: 0.0)
     assert sorted(index[w] for batch in seen for w in batch) == list(range(12))
+
+
+# ---------------------------------------------------------------- the checkpointed state
+def test_checkpoint_last_holds_the_train_state(tokenizer, tmp_path):
+    """``trainer_state.json`` is the `TrainState` of the last finished epoch (plus the optimizer's and
+    the scheduler's state), and reads back as that state; a file without one of its fields is refused."""
+    metrics = iter([0.5, 0.4])
+    cfg = TrainerConfig(epochs=2, patience=3, batch_size=4, warmup_steps=0)
+    res = Trainer(fresh_model(tokenizer), tokenizer, cfg).train(toy_examples(tokenizer), lambda: next(metrics), tmp_path)
+    saved = json.loads((tmp_path / "checkpoint-last" / "trainer_state.json").read_text())
+    assert {"optimizer_meta", "param_groups", "scheduler"} <= saved.keys()
+    state = TrainState.from_saved(saved)
+    assert (state.epoch, state.best_epoch, state.best_metric, state.bad_epochs) == (2, 1, 0.5, 1)
+    assert state.history == res.history and state.seconds > 0
+    del saved["bad_epochs"]
+    with pytest.raises(DataError, match="bad_epochs"):
+        TrainState.from_saved(saved)
+
+
+def test_full_softmax_loss_is_the_summed_cross_entropy_over_the_head():
+    torch.manual_seed(0)
+    hidden, head, labels = torch.randn(3, 4), torch.randn(5, 4), torch.tensor([0, 4, 2])
+    want = -torch.log_softmax(hidden @ head.T, dim=-1)[torch.arange(3), labels].sum()
+    torch.testing.assert_close(losses.full_softmax_loss(hidden, head, labels), want)
+
+
+def test_hard_negative_loss_masks_the_padding():
+    """A -1 slot is no candidate: the loss equals the one without it."""
+    torch.manual_seed(0)
+    hidden, items = torch.randn(2, 4), torch.randn(6, 4)
+    padded = losses.hard_negative_loss(hidden, items, torch.tensor([[1, 3, -1], [2, 0, 5]]))
+    first = losses.hard_negative_loss(hidden[:1], items, torch.tensor([[1, 3]]))
+    second = losses.hard_negative_loss(hidden[1:], items, torch.tensor([[2, 0, 5]]))
+    torch.testing.assert_close(padded, first + second)

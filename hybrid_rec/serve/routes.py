@@ -1,0 +1,175 @@
+"""The endpoints: recommend, rerank, feedback, items, health and version (one `APIRouter`).
+
+Each route checks the server's limits (`ServeConfig`, a 422 naming the limit), asks the live model
+of the `ModelHolder` and maps the library's errors to statuses (`middleware.checked`). Every status a
+route can return is in its OpenAPI ``responses``. The write endpoints (``/feedback``, ``/items``)
+can require an API key (header ``X-API-Key``), compared in constant time.
+"""
+
+from __future__ import annotations
+
+import hmac
+import sqlite3
+from typing import TYPE_CHECKING, Any
+
+from fastapi import APIRouter, Depends, Header, HTTPException, Request
+
+from hybrid_rec.serve.holder import ModelHolder
+from hybrid_rec.serve.middleware import checked, invalid, is_busy
+from hybrid_rec.serve.schemas import (
+    FeedbackRequest,
+    ItemsRequest,
+    RecommendRequest,
+    RerankRequest,
+    ServeConfig,
+    error_responses,
+)
+
+if TYPE_CHECKING:
+    pass
+
+
+def _rec_json(r: Any) -> dict[str, Any]:
+    item = _plain(r.item_id)
+    nan = r.score != r.score
+    return {
+        "item_id": item,
+        "rank": r.rank,
+        "score": None if nan else r.score,
+        "lm_score": None if r.lm_score != r.lm_score else r.lm_score,
+        "sources": list(r.sources),
+        "cf_scores": r.cf_scores,
+        "item_text": r.item_text,
+    }
+
+
+def _plain(value: Any) -> Any:
+    """A numpy id as a JSON-friendly Python value."""
+    return value.item() if hasattr(value, "item") else value
+
+
+def _limit(config: ServeConfig, body: RecommendRequest | RerankRequest) -> None:
+    """The server's limits on k and on the request text (422 with the limit when exceeded)."""
+    if body.k is not None and body.k > config.max_k:
+        raise invalid(f"k must be at most {config.max_k}", "k")
+    if body.request is not None and len(body.request) > config.max_request_chars:
+        raise invalid(f"request text longer than {config.max_request_chars} characters", "request")
+
+
+def _holder(request: Request) -> ModelHolder:
+    holder: ModelHolder = request.app.state.holder
+    return holder
+
+
+def _config(request: Request) -> ServeConfig:
+    config: ServeConfig = request.app.state.config
+    return config
+
+
+def _write_access(
+    request: Request,
+    x_api_key: str | None = Header(default=None, description="The API key, when the server is configured with one."),
+) -> None:
+    api_key = _config(request).api_key
+    if api_key is not None and not (  # constant time: the comparison leaks no prefix of the key
+        x_api_key is not None and hmac.compare_digest(x_api_key.encode(), api_key.encode())
+    ):
+        raise HTTPException(401, "missing or wrong X-API-Key header")
+
+
+router = APIRouter()
+
+
+@router.get("/health")
+def health(request: Request) -> dict[str, str]:
+    """{"status": "ok"}; {"status": "degraded", "error": ...} (still 200: the old model answers) when
+    the newest published version failed to load."""
+    holder = _holder(request)
+    holder.refresh()
+    state = holder.status()
+    failure = state["failure"]
+    if failure is None:
+        return {"status": "ok"}
+    return {
+        "status": "degraded",
+        "error": f"version {failure['version']} failed to load ({failure['error']}); serving {state['version']}",
+    }
+
+
+@router.get("/version")
+def version(request: Request) -> dict[str, Any]:
+    """The served version and its snapshot metadata; `failed_version` and `error` name the newest
+    version that failed to load (null when none did)."""
+    holder = _holder(request)
+    holder.refresh()
+    state = holder.status()
+    meta, failure = state["meta"], state["failure"] or {}
+    return {"version": state["version"], "applied_offset": meta.get("applied_offset"), "created": meta.get("created"),
+            "failed_version": failure.get("version"), "error": failure.get("error")}  # fmt: skip
+
+
+@router.post("/recommend", responses=error_responses(400, 404, 413, 503))
+def recommend(body: RecommendRequest, request: Request) -> dict[str, Any]:
+    _limit(_config(request), body)
+    pipe, served = _holder(request).live()
+    session = body.session()  # ids as sent: the pipeline maps them once (pipeline.ids)
+    recs = checked(
+        lambda: pipe.recommend([body.user_id], body.k, request=body.request, session=session, on_unknown=body.on_unknown)
+    )
+    items = [_rec_json(r) for r in (recs[0] if recs else [])]
+    return {"user_id": body.user_id, "version": served, "items": items}
+
+
+@router.post("/rerank", responses=error_responses(400, 404, 413, 503))
+def rerank(body: RerankRequest, request: Request) -> dict[str, Any]:
+    config = _config(request)
+    if len(body.item_ids) > config.max_candidates:
+        raise invalid(f"at most {config.max_candidates} candidates per request", "item_ids")
+    _limit(config, body)
+    pipe, served = _holder(request).live()
+    session = body.session()  # ids as sent: the pipeline maps them once (pipeline.ids)
+    recs = checked(
+        lambda: pipe.rerank(
+            body.user_id, list(body.item_ids), body.k, request=body.request, session=session, on_unknown_items=body.on_unknown_items
+        )
+    )
+    return {"user_id": body.user_id, "version": served, "items": [_rec_json(r) for r in recs]}
+
+
+@router.post("/feedback", dependencies=[Depends(_write_access)], responses=error_responses(400, 401, 413, 503))
+def feedback(body: FeedbackRequest, request: Request) -> dict[str, Any]:
+    config = _config(request)
+    if len(body.events) > config.max_events:
+        raise invalid(f"at most {config.max_events} events per request", "events")
+    from hybrid_rec.feedback.log import EventLog
+
+    try:
+        # a request thread must not wait the log's own 30 s for another writer's lock
+        with EventLog(_holder(request).model / "events.sqlite", busy_timeout_s=config.feedback_busy_s) as events:
+            res = events.ingest([e.model_dump() for e in body.events])
+    except sqlite3.OperationalError as exc:
+        if not is_busy(exc):
+            raise
+        raise HTTPException(
+            503, f"the event log is busy ({exc}); nothing was ingested, retry later", headers={"Retry-After": "1"}
+        ) from None
+    return {"accepted": res.accepted, "duplicates": res.duplicates, "quarantined": res.quarantined,
+            "last_offset": res.last_offset}  # fmt: skip
+
+
+@router.post("/items", dependencies=[Depends(_write_access)], responses=error_responses(400, 401, 409, 413, 503))
+def add_items(body: ItemsRequest, request: Request) -> dict[str, Any]:
+    """Publish a model version in which the items are recommendable (needs a model store); answers
+    once that version is served (or has failed to load: see /health)."""
+    config, holder = _config(request), _holder(request)
+    if len(body.items) > config.max_items:
+        raise invalid(f"at most {config.max_items} items per request", "items")
+    from hybrid_rec.feedback.updater import publish_items
+    from hybrid_rec.store import ModelStore
+
+    if not (holder.model / "CURRENT").is_file():
+        raise HTTPException(409, "adding items publishes a new version: serve a model store (hybrid-rec train --out)")
+    rows = checked(body.frame)
+    added, version = checked(lambda: publish_items(ModelStore(holder.model), rows))
+    holder.wait_loaded(config.reload_wait_s)
+    return {"added": [_plain(i) for i in added], "described": len(rows), "version": f"v{version}"}

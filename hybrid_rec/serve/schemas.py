@@ -1,0 +1,229 @@
+"""The service's request and response models (pydantic) and its configured limits.
+
+Everything a client sends is checked here before a route runs: ids of at most 256 characters, text
+that is valid Unicode, JSON numbers that are numbers, unknown fields refused (all a 422). The
+server's own limits (`ServeConfig`) are checked by the routes and written into the OpenAPI schema.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, field_validator
+
+from hybrid_rec.config import StrictModel
+from hybrid_rec.errors import DataError
+from hybrid_rec.policy import OnUnknown, check_on_unknown
+from hybrid_rec.session import Session
+
+MAX_ID_CHARS = 256  # the library's id rule (hybrid_rec.data.ids): 1..256 characters
+
+
+def _unicode(value: str) -> str:
+    """Reject a lone UTF-16 surrogate (JSON allows the escape "\\ud800"): no tokenizer, log or JSON
+    encoder downstream can encode it, so it is a 422 here instead of a 500 later."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValueError("text must be valid Unicode (a lone surrogate such as \\ud800 is not)") from None
+    return value
+
+
+def _number(value: object) -> object:
+    """JSON numbers only: pydantic's lax mode would read true as 1 and "3" as 3, which the
+    documented schema (integer, number) does not allow."""
+    if isinstance(value, (bool, str)):
+        raise ValueError("must be a JSON number")
+    return value
+
+
+# constraints before the number check, so that they stay in the published schema
+Text = Annotated[str, AfterValidator(_unicode)]
+Number = Annotated[float, BeforeValidator(_number)]
+PositiveInt = Annotated[int, Field(ge=1), BeforeValidator(_number)]
+# integers in JSON stay within what every client reads exactly (RFC 8259, section 6); larger
+# integer ids travel as text ("9007199254740993"), which an integer-keyed model reads as the number
+JsonInt = Annotated[int, Field(ge=-(2**53 - 1), le=2**53 - 1), BeforeValidator(_number)]
+Id = Annotated[str, Field(min_length=1, max_length=MAX_ID_CHARS), AfterValidator(_unicode)] | JsonInt
+# a new catalog item's id is stored: no control characters either
+NewId = (
+    Annotated[
+        str,
+        Field(min_length=1, max_length=MAX_ID_CHARS, pattern=r"^[^\x00-\x1f\x7f-\x9f]+$"),
+        AfterValidator(_unicode),
+    ]
+    | JsonInt
+)
+
+
+class ServeConfig(StrictModel):
+    """Limits every request is checked against, and the key that guards the write endpoint."""
+
+    max_k: int = Field(100, gt=0, description="Largest k a client may ask for.")
+    max_candidates: int = Field(1000, gt=0, description="Most candidate items per /rerank request.")
+    max_events: int = Field(10_000, gt=0, description="Most events per /feedback request.")
+    max_items: int = Field(1_000, gt=0, description="Most catalog items per /items request.")
+    max_body_bytes: int = Field(
+        2_000_000, gt=0, description="Largest request body in bytes, counted as it arrives (larger: 413)."
+    )
+    max_request_chars: int = Field(200, gt=0, description="Longest request text (the 'request' field).")
+    api_key: str | None = Field(
+        None, description="Key clients must send as X-API-Key to POST /feedback and /items; unset: no key needed."
+    )
+    feedback_busy_s: float = Field(
+        2.0,
+        gt=0,
+        description="How long POST /feedback waits for a busy (locked) event log before answering 503.",
+    )
+    reload_wait_s: float = Field(
+        300.0,
+        gt=0,
+        description="How long POST /items waits for the version it published to be served before answering.",
+    )
+
+
+class ErrorBody(BaseModel):
+    """The body of every error response except 422 (FastAPI's HTTPValidationError)."""
+
+    detail: str = Field(description="What went wrong, in words.")
+
+
+_WHY = {
+    400: "The body is not valid UTF-8 JSON.",
+    401: "Missing or wrong X-API-Key header.",
+    404: "An unknown user or item (with the policy 'raise').",
+    409: "The model store changed meanwhile (retry), or the model is not a store.",
+    413: "The request body is larger than the server's max_body_bytes.",
+    503: "Unavailable for now (the event log is busy, or no model is loaded); retry later.",
+}
+
+
+def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI `responses=` for these error statuses, each an `ErrorBody`."""
+    return {status: {"model": ErrorBody, "description": _WHY[status]} for status in statuses}
+
+
+class _Body(BaseModel):
+    """Request bodies: an unknown field is a 422."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class _SessionFields(_Body):
+    """This visit's context that the event log does not hold yet (unknown item ids are ignored)."""
+
+    recent_items: list[Id] = Field(
+        default_factory=list,
+        max_length=200,
+        description="Items of this session, oldest first: read after the user's history, never recommended again.",
+    )
+    exclude_items: list[Id] = Field(default_factory=list, max_length=1000, description="Items never to recommend.")
+    more_like: list[Id] = Field(
+        default_factory=list, max_length=50, description="Steer the list toward items like these ('more like X')."
+    )
+    less_like: list[Id] = Field(
+        default_factory=list, max_length=50, description="Steer the list away from items like these ('less like Y')."
+    )
+
+    def session(self) -> Session | None:
+        """The `Session` (ids as sent: the pipeline maps them), None when empty."""
+        got = Session.of(self.recent_items, self.exclude_items, self.more_like, self.less_like)
+        return None if got.empty else got
+
+
+def _policy(value: object) -> object:
+    """The one validation of `on_unknown` values, so that old names get the rename hint (as a 422)."""
+    return check_on_unknown(value) if isinstance(value, str) else value
+
+
+class RecommendRequest(_SessionFields):
+    """Top-k items for one user."""
+
+    user_id: Id = Field(description="External user id.")
+    k: PositiveInt = Field(10, description="How many items (at most the server's max_k).")
+    request: Text | None = Field(
+        None, description="An explicit request in words, e.g. 'a comedy' (at most max_request_chars)."
+    )
+    on_unknown: OnUnknown = Field(
+        "raise",
+        description="A user the model does not know: 'raise' (an error), 'fallback' (popular items) or "
+        "'skip' (an empty list).",
+    )
+
+    _on_unknown = field_validator("on_unknown", mode="before")(_policy)
+
+
+class RerankRequest(_SessionFields):
+    """Reorder candidates from another system for one user."""
+
+    user_id: Id = Field(description="External user id (an unknown user is scored from the LM prior and popularity).")
+    item_ids: list[Id] = Field(
+        min_length=1,
+        description="Candidate item ids, each once (at most the server's max_candidates).",
+        json_schema_extra={"uniqueItems": True},
+    )
+    k: PositiveInt | None = Field(None, description="Keep the best k (at most max_k); unset: all candidates.")
+    request: Text | None = Field(
+        None, description="An explicit request in words, e.g. 'a comedy' (at most max_request_chars)."
+    )
+    on_unknown_items: OnUnknown = Field(
+        "skip",
+        description="Candidates the model does not know: 'skip' them, 'raise' (an error) or 'fallback' "
+        "(ranked last, score NaN).",
+    )
+
+    _on_unknown_items = field_validator("on_unknown_items", mode="before")(_policy)
+
+    @field_validator("item_ids")
+    @classmethod
+    def _unique(cls, ids: list[Id]) -> list[Id]:
+        """Each candidate once (as documented: uniqueItems), known to the model or not."""
+        if len(set(ids)) != len(ids):
+            raise ValueError("candidate item ids must be unique")
+        return ids
+
+
+class FeedbackEvent(_Body):
+    """One event for the durable event log."""
+
+    event_id: Text = Field(
+        min_length=1,
+        max_length=MAX_ID_CHARS,
+        description="Unique id of the event; a repeated id is ignored (idempotent).",
+    )
+    user_id: Id = Field(description="External user id (new users are allowed).")
+    item_id: Id = Field(description="External item id.")
+    type: Text = Field(max_length=64, description="view, click, purchase, rating, skip or dislike.")
+    timestamp: Number = Field(description="Event time in Unix seconds.")
+    weight: Number | None = Field(None, description="Optional weight (the rating for type 'rating').")
+
+
+class FeedbackRequest(_Body):
+    """A batch of feedback events (at most the server's max_events)."""
+
+    events: list[FeedbackEvent] = Field(min_length=1, description="The events, in any order.")
+
+
+class CatalogItem(_Body):
+    """One catalog item: its id and its catalog fields (the ones the model was trained with)."""
+
+    item_id: NewId = Field(description="External item id (a known id is re-described).")
+    fields: dict[Text, Text | Number | list[Text] | None] = Field(
+        description="Catalog fields, e.g. {'title': 'Brand new', 'year': '2024', 'genres': ['Comedy']}."
+    )
+
+
+class ItemsRequest(_Body):
+    """New or re-described catalog items (at most the server's max_items): recommendable at once
+    from their text, before anyone has used them."""
+
+    items: list[CatalogItem] = Field(min_length=1, description="The items.")
+
+    def frame(self) -> Any:
+        """The items as catalog rows (a DataFrame indexed by item id)."""
+        import pandas as pd
+
+        ids = [i.item_id for i in self.items]
+        if len(set(ids)) != len(ids):
+            raise DataError("items: an item_id appears twice")
+        return pd.DataFrame([i.fields for i in self.items], index=pd.Index(ids, name="item_id"))
