@@ -110,8 +110,12 @@ class _Body(BaseModel):
 
 
 class _SessionFields(_Body):
-    """This visit's context that the event log does not hold yet (unknown item ids are ignored)."""
+    """What the user asks in words, and this visit's context that the event log does not hold yet
+    (unknown item ids are ignored)."""
 
+    request: Text | None = Field(
+        None, description="An explicit request in words, e.g. 'a comedy' (at most max_request_chars)."
+    )
     recent_items: list[Id] = Field(
         default_factory=list,
         max_length=200,
@@ -141,13 +145,10 @@ class RecommendRequest(_SessionFields):
 
     user_id: Id = Field(description="External user id.")
     k: PositiveInt = Field(10, description="How many items (at most the server's max_k).")
-    request: Text | None = Field(
-        None, description="An explicit request in words, e.g. 'a comedy' (at most max_request_chars)."
-    )
     on_unknown: OnUnknown = Field(
         "raise",
-        description="A user the model does not know: 'raise' (an error), 'fallback' (popular items) or "
-        "'skip' (an empty list).",
+        description="A user the model does not know: 'raise' (an error), 'fallback' (popular and "
+        "request-matching items, scored by the LM from the request) or 'skip' (an empty list).",
     )
 
     _on_unknown = field_validator("on_unknown", mode="before")(_policy)
@@ -163,9 +164,6 @@ class RerankRequest(_SessionFields):
         json_schema_extra={"uniqueItems": True},
     )
     k: PositiveInt | None = Field(None, description="Keep the best k (at most max_k); unset: all candidates.")
-    request: Text | None = Field(
-        None, description="An explicit request in words, e.g. 'a comedy' (at most max_request_chars)."
-    )
     on_unknown_items: OnUnknown = Field(
         "skip",
         description="Candidates the model does not know: 'skip' them, 'raise' (an error) or 'fallback' "
