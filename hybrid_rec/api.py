@@ -21,7 +21,7 @@ from hybrid_rec.data.catalog import ItemCatalog, with_catalog_items
 from hybrid_rec.data.datasets import Dataset
 from hybrid_rec.data.interactions import ColumnMapping, Interactions
 from hybrid_rec.errors import DataError, NotFittedError
-from hybrid_rec.explain import Recommendation
+from hybrid_rec.explain import Recommendation, RequestReading
 from hybrid_rec.pipeline import (
     ExternalFactors,
     HybridConfig,
@@ -98,10 +98,11 @@ class HybridRecommender:
         The options of `HybridPipeline.recommend`: ``request`` (what the user asks for in words),
         ``session`` (this visit's recent / excluded / "more or less like" items,
         `hybrid_rec.session.Session`), ``on_unknown`` (users the model does not know: ``"raise"``,
-        ``"skip"`` or ``"fallback"``, popular items).
+        ``"skip"`` or ``"fallback"``, popular items). How the request was read is in
+        ``frame.attrs["request_reading"]`` (`read_request`).
         """
         recs = self._ready().recommend(list(user_ids), k, **options)
-        return _frame([r for user in recs for r in user])
+        return self._with_reading(_frame([r for user in recs for r in user]), options.get("request"))
 
     def rerank(
         self, user_id: object, item_ids: Sequence[object], k: int | None = None, **options: Unpack[RerankOptions]
@@ -109,7 +110,17 @@ class HybridRecommender:
         """Reorder candidates from another system for one user, best first (the options of
         `HybridPipeline.rerank`: ``request``, ``session``; ``on_unknown_items`` = ``"skip"`` (default), ``"raise"``
         or ``"fallback"`` (kept last, score NaN))."""
-        return _frame(self._ready().rerank(user_id, item_ids, k, **options))
+        return self._with_reading(_frame(self._ready().rerank(user_id, item_ids, k, **options)), options.get("request"))
+
+    def read_request(self, request: str | None) -> RequestReading | None:
+        """How the model reads `request`: what it asks for and excludes, or that nothing was understood."""
+        return self._ready().read_request(request)
+
+    def _with_reading(self, frame: pd.DataFrame, request: str | None) -> pd.DataFrame:
+        """`frame` with the request's reading in ``frame.attrs["request_reading"]`` (None without one)."""
+        reading = self.read_request(request)
+        frame.attrs["request_reading"] = None if reading is None else reading.as_dict()
+        return frame
 
     def explain(self, user_id: object, k: int = 10, *, request: str | None = None) -> list[Recommendation]:
         """Recommendations with everything behind them, including the instruction the LM scored."""

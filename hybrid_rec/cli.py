@@ -240,6 +240,9 @@ def recommend(
         typer.echo(f"user {user!r} is unknown; nothing to recommend (--on-unknown skip)")
         return
     recs = pipeline.recommend(list(known), k, request=request, on_unknown=policy)
+    reading = pipeline.read_request(request)
+    if reading is not None:
+        typer.echo(f"request read as: {reading.note}" if reading.understood else f"request not understood: {reading.note}")
     typer.echo(f"{'rank':>4}  {'item':>8}  {'fused':>7}  {'lm':>8}  sources                 title")
     for r in recs[0]:
         typer.echo(

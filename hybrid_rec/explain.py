@@ -8,10 +8,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
 from hybrid_rec.data.ids import IdMap
+from hybrid_rec.text.intent import Intent
 
 NOT_CF = frozenset({"lm", "request"})  # features that are not a first-stage source's score
 
@@ -34,6 +36,63 @@ class Recommendation:
     sources: tuple[str, ...]
     instruction: str
     item_text: str = ""
+
+
+@dataclass(frozen=True)
+class RequestReading:
+    """How a request was read, returned with every list it steered, so that a user (or a client) can
+    tell "understood, and this is what it asked" from "not understood: ranked as without a request".
+
+    ``asked_for`` / ``excluded``: catalog values (categories, genres) the request names for or
+    against; ``years`` / ``excluded_years``: a period asked for or rejected (inclusive years);
+    ``like`` / ``unlike``: item ids of titles it names; ``note``: what happened, in words."""
+
+    text: str
+    understood: bool
+    asked_for: tuple[str, ...] = ()
+    excluded: tuple[str, ...] = ()
+    years: tuple[float, float] | None = None
+    excluded_years: tuple[float, float] | None = None
+    like: tuple[object, ...] = ()
+    unlike: tuple[object, ...] = ()
+    note: str = ""
+
+    @classmethod
+    def of(cls, text: str, intent: Intent | None, parsed: bool = True) -> RequestReading:
+        """The reading of `text` from its parsed `intent` (None or empty: nothing understood);
+        `parsed` = False when this model does not read requests (no catalog, or requests disabled)."""
+        if not parsed:
+            return cls(text, False, note="this model does not parse requests (no catalog, or requests.enabled is "
+                                         "false): only the LM read the words")  # fmt: skip
+        if intent is None or intent.empty:
+            return cls(text, False, note="named no category, period or title this catalog knows: ranked as "
+                                         "without a request")  # fmt: skip
+        return cls(text, True, intent.include, intent.exclude, intent.years, intent.exclude_years,
+                   intent.like, intent.unlike, _said(intent))  # fmt: skip
+
+    def as_dict(self) -> dict[str, Any]:
+        """Plain JSON-ready values (lists, not tuples; numpy ids as Python ids)."""
+        plain = lambda xs: [x.item() if isinstance(x, np.generic) else x for x in xs]  # noqa: E731
+        return {
+            "text": self.text, "understood": self.understood, "asked_for": list(self.asked_for),
+            "excluded": list(self.excluded), "years": list(self.years) if self.years else None,
+            "excluded_years": list(self.excluded_years) if self.excluded_years else None,
+            "like": plain(self.like), "unlike": plain(self.unlike), "note": self.note,
+        }  # fmt: skip
+
+
+def _said(intent: Intent) -> str:
+    """The reading in words: "asked for Comedy; excluded Horror; from 1990 to 1999"."""
+    span = lambda ys: f"{int(ys[0])} to {int(ys[1])}"  # noqa: E731
+    parts = [
+        f"asked for {', '.join(intent.include)}" if intent.include else "",
+        f"excluded {', '.join(intent.exclude)}" if intent.exclude else "",
+        f"from {span(intent.years)}" if intent.years else "",
+        f"not from {span(intent.exclude_years)}" if intent.exclude_years else "",
+        f"like {', '.join(map(str, intent.like))}" if intent.like else "",
+        f"unlike {', '.join(map(str, intent.unlike))}" if intent.unlike else "",
+    ]
+    return "; ".join(p for p in parts if p)
 
 
 class Explainer:

@@ -22,7 +22,7 @@ from hybrid_rec.data.catalog import ItemCatalog
 from hybrid_rec.data.interactions import Interactions
 from hybrid_rec.data.splits import sample_user_rows
 from hybrid_rec.errors import ConfigError, require_fitted
-from hybrid_rec.explain import Recommendation
+from hybrid_rec.explain import Recommendation, RequestReading
 from hybrid_rec.pipeline.config import HybridConfig
 from hybrid_rec.pipeline.fitting import fit_fusions
 from hybrid_rec.pipeline.growth import absorb_events, add_catalog_items
@@ -198,6 +198,11 @@ class HybridPipeline:
             room = len(external) if k is None else max(k - len(recs), 0)
             recs += state.explainer.unscored(user_ext[0], list(external[~known][:room]), len(recs), text)
         return recs
+
+    def read_request(self, request: str | None) -> RequestReading | None:
+        """How this model reads `request` (what it asks for and excludes, or that nothing was
+        understood); None without a request. `recommend` and `rerank` act on this reading."""
+        return self.fitted.read(request)
 
     # ------------------------------------------------------------------ persistence
     def save(self, directory: str | Path) -> None:

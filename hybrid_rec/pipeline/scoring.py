@@ -20,7 +20,7 @@ import scipy.sparse as sp
 from hybrid_rec.candidates.generator import CandidateGenerator
 from hybrid_rec.candidates.requests import RequestStage
 from hybrid_rec.data.ids import IdMap
-from hybrid_rec.explain import Explainer
+from hybrid_rec.explain import Explainer, RequestReading
 from hybrid_rec.rerank.fusion import LinearFusion, mmr, rank
 from hybrid_rec.rerank.reranker import GPT2Reranker
 from hybrid_rec.session import Session
@@ -120,6 +120,14 @@ class FittedPipeline:
 
     def instruction_text(self, query: Query, row: int) -> str:
         return self.reranker.verbalizer.render(query.instructions[row])
+
+    def read(self, request: str | None) -> RequestReading | None:
+        """How `request` is read (None without a request or for a blank one)."""
+        text = " ".join(str(request or "").split())
+        if not text:
+            return None
+        matcher = self.requests.bind(self.generator.items).matcher
+        return RequestReading.of(text, matcher.parse(text) if matcher is not None else None, matcher is not None)
 
     def query(
         self, users: np.ndarray, requests: Sequence[str | None] | None = None, session: Session | None = None

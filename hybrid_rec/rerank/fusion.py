@@ -29,7 +29,7 @@ from hybrid_rec.topk import TopK
 class FusionConfig(StrictModel):
     features: list[str] = Field(
         default_factory=lambda: ["lm", "als", "item_knn", "popularity", "request"],
-        description="Scores blended (each z-scored per user); the first present one starts with weight 1.",
+        description="Scores blended (each on a scale fitted on validation, the same for every list); the first present one starts with weight 1.",
     )
     weight_grid: list[float] = Field(
         default_factory=lambda: [0.0, 0.1, 0.25, 0.5, 1.0, 2.0],

@@ -19,6 +19,7 @@ from hybrid_rec.serve.middleware import checked, invalid, is_busy
 from hybrid_rec.serve.schemas import (
     FeedbackRequest,
     ItemsRequest,
+    ListBody,
     RecommendRequest,
     RerankRequest,
     ServeConfig,
@@ -26,7 +27,12 @@ from hybrid_rec.serve.schemas import (
 )
 
 if TYPE_CHECKING:
-    pass
+    from hybrid_rec.pipeline import HybridPipeline
+
+
+def _reading(pipe: HybridPipeline, request: str | None) -> dict[str, Any] | None:
+    reading = pipe.read_request(request)
+    return None if reading is None else reading.as_dict()
 
 
 def _rec_json(r: Any) -> dict[str, Any]:
@@ -108,7 +114,7 @@ def version(request: Request) -> dict[str, Any]:
             "failed_version": failure.get("version"), "error": failure.get("error")}  # fmt: skip
 
 
-@router.post("/recommend", responses=error_responses(400, 404, 413, 503))
+@router.post("/recommend", response_model=ListBody, responses=error_responses(400, 404, 413, 503))
 def recommend(body: RecommendRequest, request: Request) -> dict[str, Any]:
     _limit(_config(request), body)
     pipe, served = _holder(request).live()
@@ -117,10 +123,10 @@ def recommend(body: RecommendRequest, request: Request) -> dict[str, Any]:
         lambda: pipe.recommend([body.user_id], body.k, request=body.request, session=session, on_unknown=body.on_unknown)
     )
     items = [_rec_json(r) for r in (recs[0] if recs else [])]
-    return {"user_id": body.user_id, "version": served, "items": items}
+    return {"user_id": body.user_id, "version": served, "items": items, "request_reading": _reading(pipe, body.request)}
 
 
-@router.post("/rerank", responses=error_responses(400, 404, 413, 503))
+@router.post("/rerank", response_model=ListBody, responses=error_responses(400, 404, 413, 503))
 def rerank(body: RerankRequest, request: Request) -> dict[str, Any]:
     config = _config(request)
     if len(body.item_ids) > config.max_candidates:
@@ -133,7 +139,8 @@ def rerank(body: RerankRequest, request: Request) -> dict[str, Any]:
             body.user_id, list(body.item_ids), body.k, request=body.request, session=session, on_unknown_items=body.on_unknown_items
         )
     )
-    return {"user_id": body.user_id, "version": served, "items": [_rec_json(r) for r in recs]}
+    items = [_rec_json(r) for r in recs]
+    return {"user_id": body.user_id, "version": served, "items": items, "request_reading": _reading(pipe, body.request)}
 
 
 @router.post("/feedback", dependencies=[Depends(_write_access)], responses=error_responses(400, 401, 413, 503))

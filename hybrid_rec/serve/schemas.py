@@ -82,6 +82,47 @@ class ServeConfig(StrictModel):
     )
 
 
+class ReadingBody(BaseModel):
+    """How the request was read (`hybrid_rec.explain.RequestReading`): null when none was given."""
+
+    text: str = Field(description="The request as read (whitespace collapsed).")
+    understood: bool = Field(
+        description="False: it named no category, period or title the catalog knows, and the list is ranked as "
+        "without a request (see note)."
+    )
+    asked_for: list[str] = Field(description="Catalog values (categories, genres) the request asks for.")
+    excluded: list[str] = Field(description="Catalog values the request rejects: items with them are left out.")
+    years: list[float] | None = Field(description="A period asked for, [first, last] year.")
+    excluded_years: list[float] | None = Field(description="A period rejected, [first, last] year.")
+    like: list[str | int] = Field(description="Items whose titles the request names ('like <title>').")
+    unlike: list[str | int] = Field(description="Items the request names to move away from.")
+    note: str = Field(description="The reading, or what happened, in words.")
+
+
+class ItemBody(BaseModel):
+    """One recommended item and its explanation."""
+
+    item_id: str | int = Field(description="External item id.")
+    rank: int = Field(description="1 = best.")
+    score: float | None = Field(description="The fused score (null: a candidate the model could not score).")
+    lm_score: float | None = Field(description="The LM's log-likelihood of the item after the instruction.")
+    sources: list[str] = Field(
+        description="The first-stage lists that proposed it ('caller' for /rerank candidates), and 'request' "
+        "when the request matched it."
+    )
+    cf_scores: dict[str, float] = Field(description="Each CF source's own score for the item.")
+    item_text: str = Field(description="The item as the LM reads it.")
+
+
+class ListBody(BaseModel):
+    """The answer of /recommend and /rerank."""
+
+    user_id: str | int = Field(description="The user id as sent.")
+    version: str = Field(description="The model version that answered.")
+    items: list[ItemBody] = Field(description="Best first.")
+    request_reading: ReadingBody | None = Field(description="How the request was read; null without a request.")
+
+
 class ErrorBody(BaseModel):
     """The body of every error response except 422 (FastAPI's HTTPValidationError)."""
 

@@ -1,0 +1,85 @@
+"""Every steered list says how its request was read, in Python, REST and the CLI alike."""
+
+from __future__ import annotations
+
+import pytest
+
+from hybrid_rec.api import HybridRecommender
+from hybrid_rec.explain import RequestReading
+from hybrid_rec.pipeline import HybridPipeline
+
+
+@pytest.fixture(scope="module")
+def pipe(tiny_store) -> HybridPipeline:
+    return HybridPipeline.load(tiny_store)
+
+
+def _genres(pipe: HybridPipeline) -> list[str]:
+    return sorted({g for gs in pipe.reranker.catalog.items["genres"] for g in gs})
+
+
+def test_a_request_is_read_into_what_it_asks_for_and_excludes(pipe):
+    first, second = _genres(pipe)[:2]
+    reading = pipe.read_request(f"a {first} movie but no {second}")
+    assert isinstance(reading, RequestReading) and reading.understood
+    assert reading.asked_for == (first,) and reading.excluded == (second,)
+    assert reading.note == f"asked for {first}; excluded {second}"
+    assert pipe.read_request("  ") is None and pipe.read_request(None) is None
+
+
+def test_a_request_that_names_nothing_says_so(pipe):
+    reading = pipe.read_request("asdf qwerty zxcv")
+    assert reading is not None and not reading.understood and not reading.asked_for
+    assert "ranked as without a request" in reading.note
+
+
+def test_the_python_api_carries_the_reading_beside_the_frame(pipe):
+    rec = HybridRecommender(pipe.config)
+    rec.pipeline = pipe
+    genre = _genres(pipe)[0]
+    user = pipe.generator.users.ids[0]
+    frame = rec.recommend([user], 3, request=f"a {genre} movie")
+    assert frame.attrs["request_reading"]["asked_for"] == [genre]
+    assert rec.rerank(user, list(frame["item_id"]), request="asdf")["item_id"].size == 3
+    assert rec.rerank(user, list(frame["item_id"]), request="asdf").attrs["request_reading"]["understood"] is False
+    assert rec.recommend([user], 3).attrs["request_reading"] is None
+
+
+def test_rest_answers_carry_the_reading(tiny_store):
+    from fastapi.testclient import TestClient
+
+    from hybrid_rec.serve import ServeConfig, create_app
+    from hybrid_rec.store import ModelStore
+
+    # a one-version store around the tiny model, as `hybrid-rec train` writes it
+    store = tiny_store.parent / "store"
+    if not store.exists():
+        import shutil
+
+        ModelStore(store).publish(lambda d: shutil.copytree(tiny_store, d, dirs_exist_ok=True), {"applied_offset": 0})
+    pipe = HybridPipeline.load(tiny_store)
+    genre, user = _genres(pipe)[0], str(pipe.generator.users.ids[0])
+    with TestClient(create_app(store, ServeConfig())) as client:
+        got = client.post("/recommend", json={"user_id": user, "k": 3, "request": f"a {genre} movie"}).json()
+        assert got["request_reading"]["understood"] is True and got["request_reading"]["asked_for"] == [genre]
+        plain = client.post("/rerank", json={"user_id": user, "item_ids": [i["item_id"] for i in got["items"]]})
+        assert plain.json()["request_reading"] is None
+        odd = client.post("/recommend", json={"user_id": user, "k": 3, "request": "asdf qwerty"}).json()
+        assert odd["request_reading"]["understood"] is False and odd["request_reading"]["note"]
+        schema = client.get("/openapi.json").json()
+        assert "request_reading" in schema["components"]["schemas"]["ListBody"]["properties"]
+
+
+def test_the_cli_prints_the_reading(tiny_store):
+    from typer.testing import CliRunner
+
+    from hybrid_rec.cli import app
+
+    pipe = HybridPipeline.load(tiny_store)
+    genre, user = _genres(pipe)[0], str(pipe.generator.users.ids[0])
+    args = ["recommend", "--model", str(tiny_store), "--user", user, "--k", "2", "--request"]
+    read = CliRunner().invoke(app, [*args, f"a {genre} movie"])
+    assert read.exit_code == 0, read.output
+    assert f"request read as: asked for {genre}" in read.output
+    missed = CliRunner().invoke(app, [*args, "asdf qwerty"])
+    assert "request not understood: named no category" in missed.output
