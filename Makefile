@@ -1,6 +1,8 @@
-# Two entry points, each doing all set-up on a fresh machine:
-#   make demo   - create .venv, install, fetch MovieLens-100K, run the quick hybrid-vs-pure comparison
-#   make test   - create .venv, install, lint, run the test suite (network tests deselected)
+# Entry points, each doing all set-up on a fresh machine:
+#   make demo       - create .venv, install, fetch MovieLens-100K, run the quick hybrid-vs-pure comparison
+#   make test       - create .venv, install, lint, run the test suite (network tests deselected)
+#   make test-fast  - the same lint, then only the tests that train no model (-m "not slow", under 2 minutes;
+#                     tests/conftest.py says which are slow)
 PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
@@ -8,7 +10,7 @@ STAMP := $(VENV)/.installed
 CONFIG ?= configs/ml100k-quick.toml
 OUT ?= runs/ml100k-quick
 
-.PHONY: install demo benchmark test test-network lint mutate clean
+.PHONY: install demo benchmark test test-fast test-network lint mutate clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -35,6 +37,9 @@ test: install
 	$(VENV)/bin/ruff check hybrid_rec tests benchmarks
 	$(VENV)/bin/mypy
 	$(PY) -m pytest -q -m "not network"
+
+test-fast: lint
+	$(PY) -m pytest -q -m "not slow and not network"
 
 test-network: install
 	$(PY) -m pytest -q -m network

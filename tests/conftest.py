@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -10,8 +12,8 @@ import pytest
 from hypothesis import Phase, settings
 
 from hybrid_rec.data import Interactions, make_synthetic
-from hybrid_rec.data.splits import leave_last_out, temporal_split
-from hybrid_rec.pipeline import HybridConfig, HybridPipeline
+from hybrid_rec.rerank.trainer import Trainer
+from tests.factory import TinyModel, stream_split, train_tiny
 
 # Under `make mutate` (benchmarks/mutate.py sets this), a property test stops at its first failing
 # example instead of shrinking it: a mutant is killed either way, shrinking only spends its CPU budget.
@@ -56,35 +58,65 @@ def rng() -> np.random.Generator:
     return np.random.default_rng(0)
 
 
-TINY = HybridConfig.from_dict(
-    {
-        "n_candidates": 20,
-        "hard_negatives_from": 10,
-        "candidates": {
-            "n": 20,
-            "als": {"factors": 8, "iterations": 5, "confidence": "weight"},
-            "cold_start": {"features": {"encoder": {"kind": "hashing", "dim": 64}}},
-        },
-        "requests": {"encoder": {"kind": "hashing"}},  # fast; tests of the real encoder use MiniLM
-        "reranker": {
-            "bpe_vocab_size": 300,
-            "lm": {"n_layer": 1, "n_head": 2, "n_embd": 16, "n_positions": 128, "dropout": 0.0},
-            "trainer": {"epochs": 1, "batch_size": 32, "hard_negatives": 5},
-        },
-    }
-)
+TRAINING_FIXTURES = frozenset({"tiny_models", "trained_reranker", "ddp_runs"})
+"""The fixtures that train a GPT-2 reranker (`Trainer.train`): the shared factory below, and the two
+that need their own training (tests/rerank/test_reranker.py: a wider LM trained for 6 epochs on its own
+data; tests/rerank/test_distributed.py: the same run in one process and in a process group).
+
+The rule of the fast lane: a test that trains is marked `slow`, either because its fixture closure
+holds one of these (`pytest_collection_modifyitems`) or, training in its own body, by
+`@pytest.mark.slow`; `make test-fast` runs the rest (-m "not slow and not network").
+`_no_training_in_the_fast_lane` keeps the rule true: a test not marked slow that trains fails."""
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        if TRAINING_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.slow)
+
+
+@pytest.fixture(autouse=True)
+def _no_training_in_the_fast_lane(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Outside `slow` tests `Trainer.train` fails the test, saying what to mark."""
+    if request.node.get_closest_marker("slow") is None:
+        node = request.node.nodeid
+
+        def refuse(*args: object, **kwargs: object) -> None:
+            pytest.fail(f"{node} trains a model: mark it @pytest.mark.slow (or list its fixture in TRAINING_FIXTURES)")
+
+        monkeypatch.setattr(Trainer, "train", refuse)
 
 
 @pytest.fixture(scope="session")
-def stream():
-    """A trained tiny pipeline on the first 80% of a synthetic stream, and the rest as raw events."""
-    ds = make_synthetic(n_users=150, n_items=60, n_clusters=3, interactions_per_user=14, seed=11)
-    split = temporal_split(ds.interactions, test_quantile=0.8)
-    base = split.train_valid
-    inner = leave_last_out(base)
-    pipeline = HybridPipeline(TINY).fit(inner.train_valid, ds.catalog, valid=inner.test)
-    pipeline.refit(base)
-    rest = ds.interactions.subset(ds.interactions.timestamp >= split.info["test_start"])
+def tiny_models(tmp_path_factory: pytest.TempPathFactory) -> Callable[..., TinyModel]:
+    """The factory of the shared tiny trained models: `tiny_models(dataset="small", variant="default")`
+    trains `VARIANTS[variant]` on `DATASETS[dataset]` (tests/factory.py) the first time a test asks,
+    saves it, and hands the same `TinyModel` to every later test. Load your own copy
+    (`TinyModel.load`); copy the directory or `publish` it into a store before changing files."""
+    made: dict[tuple[str, str], TinyModel] = {}
+
+    def get(dataset: str = "small", variant: str = "default") -> TinyModel:
+        if (dataset, variant) not in made:
+            out = tmp_path_factory.mktemp(f"tiny-{dataset}-{variant}") / "model"
+            made[dataset, variant] = train_tiny(dataset, variant, out)
+        return made[dataset, variant]
+
+    return get
+
+
+@pytest.fixture(scope="session")
+def tiny_store(tiny_models) -> Path:
+    """The saved shared tiny model (tests/factory.py's `TINY` on the "small" synthetic catalog with genres)."""
+    return tiny_models().path
+
+
+@pytest.fixture(scope="session")
+def stream(tiny_models):
+    """The tiny pipeline trained on the first 80% of the "stream" synthetic data, the rest as raw
+    events (and one of a user the model does not know), and the trained rows' total weight."""
+    trained = tiny_models("stream")
+    ds = trained.data
+    rest = ds.interactions.subset(ds.interactions.timestamp >= stream_split(ds).info["test_start"])
     now = float(ds.interactions.timestamp.max()) + 10
     events = [
         {"event_id": f"ev{k}", "user_id": u, "item_id": i, "type": "click", "timestamp": float(t)}
@@ -95,17 +127,4 @@ def stream():
     events.append(
         {"event_id": "new-user-1", "user_id": "stranger", "item_id": "i1", "type": "purchase", "timestamp": now - 5}
     )
-    return pipeline, events, float(base.weight.sum())
-
-
-@pytest.fixture(scope="session")
-def tiny_store(tmp_path_factory: pytest.TempPathFactory):
-    """The one shared tiny trained model (`TINY` on a synthetic catalog with genres), saved once per
-    test session; tests load their own copy with `HybridPipeline.load(path)` and may change it."""
-    ds = make_synthetic(n_users=80, n_items=50, n_clusters=3, interactions_per_user=12, seed=5)
-    split = leave_last_out(ds.interactions)
-    pipeline = HybridPipeline(TINY).fit(split.train_valid, ds.catalog, valid=split.test)
-    pipeline.refit(ds.interactions)
-    path = tmp_path_factory.mktemp("tiny_store") / "model"
-    pipeline.save(path)
-    return path
+    return trained.load(), events, float(trained.rows.weight.sum())

@@ -8,28 +8,24 @@ from hybrid_rec import HybridRecommender
 from hybrid_rec.data import make_synthetic
 from hybrid_rec.errors import DataError, NotFittedError
 from hybrid_rec.session import Session
-
-TINY = {
-    "n_candidates": 20,
-    "hard_negatives_from": 10,
-    "candidates": {"n": 20, "als": {"factors": 8, "iterations": 5}},
-    "reranker": {
-        "bpe_vocab_size": 300,
-        "lm": {"n_layer": 1, "n_head": 2, "n_embd": 16, "n_positions": 128, "dropout": 0.0},
-        "trainer": {"epochs": 1, "batch_size": 32, "hard_negatives": 5},
-    },
-}
+from tests.factory import tiny
 
 
 @pytest.fixture(scope="module")
 def data():
+    """Own data for the tests that fit through the API (their thresholds were measured on it)."""
     return make_synthetic(n_users=100, n_items=50, n_clusters=3, interactions_per_user=12, seed=21)
 
 
 @pytest.fixture(scope="module")
-def fitted(data):
-    df = data.interactions.to_dataframe().rename(columns={"user_id": "customer", "item_id": "sku"})
-    return HybridRecommender(TINY).fit(df, data.catalog, columns={"user": "customer", "item": "sku"})
+def shared(tiny_models):
+    return tiny_models()
+
+
+@pytest.fixture(scope="module")
+def fitted(shared):
+    """The shared tiny model, loaded through the API."""
+    return HybridRecommender.load(shared.path)
 
 
 def test_top_level_import_is_lazy_and_works():
@@ -38,11 +34,11 @@ def test_top_level_import_is_lazy_and_works():
         hybrid_rec.Nope  # noqa: B018
 
 
-def test_recommend_returns_a_frame_of_unseen_items(fitted, data):
+def test_recommend_returns_a_frame_of_unseen_items(fitted, shared):
     frame = fitted.recommend(["u1", "u2"], k=4)
     assert list(frame.columns[:4]) == ["user_id", "item_id", "rank", "score"]
     assert len(frame) == 8 and frame.groupby("user_id")["rank"].apply(list).tolist() == [[1, 2, 3, 4]] * 2
-    seen = set(data.interactions.to_dataframe().query("user_id == 'u1'")["item_id"])
+    seen = set(shared.data.interactions.to_dataframe().query("user_id == 'u1'")["item_id"])
     assert not set(frame.query("user_id == 'u1'")["item_id"]) & seen
     assert fitted.explain("u1", k=2)[0].instruction
 
@@ -52,12 +48,13 @@ def test_rerank_frame(fitted):
     assert len(frame) == 2 and set(frame["item_id"]) <= {"i1", "i2", "i3"}
 
 
+@pytest.mark.slow
 def test_external_factors_replace_als(data, tmp_path):
     rng = np.random.default_rng(0)
     inter = data.interactions
     users, items = inter.users.ids[:-5], inter.items.ids[:-3]  # some users/items lack external factors
     uf, itf = rng.standard_normal((len(users), 6)), rng.standard_normal((len(items), 6))
-    rec = HybridRecommender(TINY).fit(inter, data.catalog, user_factors=(users, uf), item_factors=(items, itf))
+    rec = HybridRecommender(tiny()).fit(inter, data.catalog, user_factors=(users, uf), item_factors=(items, itf))
     als = rec.pipeline.generator.als
     assert als.item_factors.shape[1] == 6
     np.testing.assert_allclose(als.item_factors[inter.items.to_internal(items[:10])], itf[:10], rtol=1e-6)
@@ -66,9 +63,9 @@ def test_external_factors_replace_als(data, tmp_path):
     again = HybridRecommender.load(tmp_path / "r")
     assert again.recommend(["u4"], 3).equals(rec.recommend(["u4"], 3))
     with pytest.raises(DataError, match="both"):
-        HybridRecommender(TINY).fit(inter, user_factors=(users, uf))
+        HybridRecommender(tiny()).fit(inter, user_factors=(users, uf))
     with pytest.raises(DataError, match="equal widths"):
-        HybridRecommender(TINY).fit(inter, user_factors=(users, uf), item_factors=(items, itf[:, :3]))
+        HybridRecommender(tiny()).fit(inter, user_factors=(users, uf), item_factors=(items, itf[:, :3]))
 
 
 def test_not_fitted():
@@ -98,6 +95,7 @@ def test_recommend_frame_takes_a_session(fitted):
     assert len(got) == 4 and not set(plain["item_id"][:2]) & set(got["item_id"])
 
 
+@pytest.mark.slow
 def test_a_catalog_with_never_interacted_items_trains_and_recommends_them(data, caplog):
     import pandas as pd
 
@@ -110,7 +108,7 @@ def test_a_catalog_with_never_interacted_items_trains_and_recommends_them(data, 
     )
     catalog = ItemCatalog(pd.concat([data.catalog.items, cold]), data.catalog.users)
     with caplog.at_level("WARNING"):
-        rec = HybridRecommender(TINY).fit(data.interactions, catalog)
+        rec = HybridRecommender(tiny()).fit(data.interactions, catalog)
     assert "3 catalog items have no interactions" in caplog.text
     plain = rec.recommend(["u3", "u4"], k=10)
     assert not set(plain["item_id"]) & {"new1", "new2", "new3"}  # never CF candidates
@@ -121,15 +119,18 @@ def test_a_catalog_with_never_interacted_items_trains_and_recommends_them(data, 
     assert np.isfinite(new["lm_score"]) and np.isfinite(new["cf_scores"]["als"])  # from the vector its text predicts
 
 
+@pytest.mark.slow
 def test_items_added_after_training_are_recommendable_at_once(data, tmp_path):
-    """New catalog rows through the API: the first stage predicts their CF vectors and the LM gets
-    item tokens from their text, so a new item of a user's favourite group ranks above one of another
-    group for most users, before any event or retraining; saving and loading keeps them."""
+    """Fitted from a frame with its own column names; then new catalog rows through the API: the first
+    stage predicts their CF vectors and the LM gets item tokens from their text, so a new item of a
+    user's favourite group ranks above one of another group for most users, before any event or
+    retraining; saving and loading keeps them."""
     import pandas as pd
 
     from hybrid_rec.errors import DataError
 
-    rec = HybridRecommender(TINY).fit(data.interactions, data.catalog)
+    df = data.interactions.to_dataframe().rename(columns={"user_id": "customer", "item_id": "sku"})
+    rec = HybridRecommender(tiny()).fit(df, data.catalog, columns={"user": "customer", "item": "sku"})
     pipe = rec.pipeline
     truth, items = data.truth, pipe.generator.items
     first = {g: data.interactions.items.ids[int(np.flatnonzero(truth.item_group == g)[0])] for g in range(3)}
@@ -171,8 +172,8 @@ def test_a_k_that_is_no_list_length_is_a_config_error(fitted, k):
         fitted.rerank("u1", ["i1", "i2"], k=k)
 
 
-def test_a_huge_k_is_capped_at_the_catalog(fitted, data):
+def test_a_huge_k_is_capped_at_the_catalog(fitted, shared):
     got = fitted.recommend(["u1"], k=10**12)  # must not try to allocate for 10**12 slots
-    assert 0 < len(got) <= data.interactions.n_items
+    assert 0 < len(got) <= shared.data.interactions.n_items
     with pytest.raises(Exception, match="on_unknown"):
         fitted.recommend(["u1"], k=3, on_unknown="bogus")

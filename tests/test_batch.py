@@ -12,11 +12,9 @@ from hybrid_rec.pipeline import HybridPipeline
 
 
 @pytest.fixture(scope="module")
-def model_dir(stream, tmp_path_factory):
-    pipeline, _, _ = stream
-    path = tmp_path_factory.mktemp("batch") / "model"
-    pipeline.save(path)
-    return path
+def model_dir(tiny_models):
+    """The saved `stream` model: 150 users (read only here)."""
+    return tiny_models("stream").path
 
 
 def test_batch_equals_single_and_is_resumable(model_dir, tmp_path):

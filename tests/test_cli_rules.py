@@ -9,19 +9,11 @@ from hybrid_rec.cli import app
 from hybrid_rec.errors import ConfigError
 from hybrid_rec.evaluate.compare import CompareConfig
 from hybrid_rec.rerank.model import LMConfig
+from tests.factory import train_toml
 
 runner = CliRunner()
 
-TRAIN = """
-[dataset]
-name = "synthetic"
-[dataset.synthetic]
-n_users = 50
-n_items = 30
-interactions_per_user = 8
-[hybrid.reranker.trainer]
-epochs = 1
-"""
+TRAIN = train_toml({"name": "synthetic", "synthetic": {"n_users": 50, "n_items": 30, "interactions_per_user": 8}})
 
 
 @pytest.mark.parametrize("existing", ["file", "foreign-dir"])
@@ -52,12 +44,8 @@ def test_absurd_bootstrap_sizes_fail_at_config_load():
 
 
 @pytest.mark.parametrize("current", ["", "1e3", "../../etc", "v1", "１"])
-def test_a_current_pointer_that_names_no_version_is_a_one_line_error(stream, tmp_path, current):
-    from hybrid_rec.store import ModelStore
-
-    pipeline, _, _ = stream
-    store = ModelStore(tmp_path / "store")
-    store.publish(pipeline.save, {"applied_offset": 0})
+def test_a_current_pointer_that_names_no_version_is_a_one_line_error(tiny_models, tmp_path, current):
+    store = tiny_models().publish(tmp_path / "store")
     (store.root / "CURRENT").write_text(current)
     result = runner.invoke(app, ["recommend", "--model", str(store.root), "--user", "u1"])
     assert result.exit_code == 2 and "not a version number" in result.output, result.output

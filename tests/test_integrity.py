@@ -12,11 +12,8 @@ from hybrid_rec.pipeline import HybridPipeline
 
 
 @pytest.fixture(scope="module")
-def saved(stream, tmp_path_factory):
-    pipeline, _, _ = stream
-    out = tmp_path_factory.mktemp("saved") / "model"
-    pipeline.save(out)
-    return out
+def saved(tiny_store):
+    return tiny_store  # read only here; `copy` is the one to damage
 
 
 @pytest.fixture()

@@ -8,27 +8,7 @@ from hybrid_rec.cli import app
 from hybrid_rec.errors import ConfigError, DataError, NotFittedError, UnknownIdError
 from hybrid_rec.pipeline import HybridPipeline
 from hybrid_rec.store import ModelStore
-
-TRAIN_TOML = """
-[dataset]
-name = "synthetic"
-[dataset.synthetic]
-n_users = 120
-n_items = 60
-n_clusters = 3
-interactions_per_user = 12
-seed = 3
-
-[hybrid]
-n_candidates = 20
-hard_negatives_from = 10
-candidates = { n = 20, als = { factors = 8, iterations = 5 } }
-
-[hybrid.reranker]
-bpe_vocab_size = 300
-lm = { n_layer = 1, n_head = 2, n_embd = 16, n_positions = 128, dropout = 0.0 }
-trainer = { epochs = 2, batch_size = 32, hard_negatives = 5 }
-"""
+from tests.factory import tiny_config
 
 
 def live(store_dir):
@@ -44,14 +24,9 @@ def features(pipe, users, requests=None):
 
 
 @pytest.fixture(scope="module")
-def trained_dir(tmp_path_factory):
-    out = tmp_path_factory.mktemp("model") / "m"
-    cfg = out.parent / "train.toml"
-    cfg.write_text(TRAIN_TOML)
-    result = CliRunner().invoke(app, ["--quiet", "train", "--config", str(cfg), "--out", str(out)])
-    assert result.exit_code == 0, result.output
-    assert "saved" in result.output and "fusion weights" in result.output
-    return out
+def trained_dir(tiny_models, tmp_path_factory):
+    """A model store holding the shared tiny model as version 1 (what `hybrid-rec train --out` leaves)."""
+    return tiny_models().publish(tmp_path_factory.mktemp("model") / "m").root
 
 
 def test_train_writes_a_loadable_pipeline_without_pickle(trained_dir):
@@ -277,6 +252,7 @@ def test_unknown_more_like_ids_change_nothing(trained_dir):
     assert got == plain
 
 
+@pytest.mark.slow
 def test_items_nobody_used_are_ranked_for_the_users_their_text_suits():
     """Cold items (all their rows held out) are scored by the vectors and item tokens their text
     predicts: ranked over the cold items alone, the first is of the user's own group (genres name it)."""
@@ -284,11 +260,10 @@ def test_items_nobody_used_are_ranked_for_the_users_their_text_suits():
 
     from hybrid_rec.data.splits import cold_item_split
     from hybrid_rec.data.synthetic import make_synthetic
-    from tests.conftest import TINY
 
     ds = make_synthetic(n_users=150, n_items=60, n_clusters=3, interactions_per_user=14, seed=11)
     split = cold_item_split(ds.interactions, 0.2, seed=2)
-    pipe = HybridPipeline(TINY).fit(split.train, ds.catalog, valid=split.valid)
+    pipe = HybridPipeline(tiny_config()).fit(split.train, ds.catalog, valid=split.valid)
     warm = split.train.item_counts() > 0
     users = np.arange(len(pipe.generator.users))
     only_cold = sp.csr_matrix(np.broadcast_to(warm, (len(users), len(warm))).astype(np.float32))
@@ -316,6 +291,7 @@ def test_items_add_from_a_csv_publishes_a_version_with_them(trained_dir, tmp_pat
     assert CliRunner().invoke(app, ["items", "add", str(bad), "--model", str(store)]).exit_code == 2
 
 
+@pytest.mark.slow
 def test_validation_users_samples_whose_rows_early_stopping_and_fusion_read(synthetic, monkeypatch):
     """With validation_users = 40, the LM's early stopping and the fusion fit each read exactly the
     rows of the same 40 validation users (all of those users' rows); unset, every validation user."""
@@ -323,7 +299,6 @@ def test_validation_users_samples_whose_rows_early_stopping_and_fusion_read(synt
     from hybrid_rec.data.splits import leave_last_out, sample_user_rows
     from hybrid_rec.rerank.fusion import LinearFusion
     from hybrid_rec.rerank.reranker import GPT2Reranker
-    from tests.conftest import TINY
 
     split = leave_last_out(synthetic.interactions)
     read: dict[str, np.ndarray] = {}
@@ -339,10 +314,10 @@ def test_validation_users_samples_whose_rows_early_stopping_and_fusion_read(synt
 
     monkeypatch.setattr(GPT2Reranker, "fit", train_spy)
     monkeypatch.setattr(LinearFusion, "fit", fit_spy)
-    config = TINY.model_copy(update={"validation_users": 40})
+    config = tiny_config({"validation_users": 40})
     HybridPipeline(config).fit(split.train_valid, synthetic.catalog, valid=split.test)
     assert len(read["lm"]) == 40 and read["fusion_rows"] == 40
-    sampled = sample_user_rows(split.test, 40, TINY.reranker.trainer.seed)
+    sampled = sample_user_rows(split.test, 40, config.reranker.trainer.seed)
     assert np.array_equal(np.unique(sampled.user), read["lm"])
     assert len(sampled) == int(np.isin(split.test.user, read["lm"]).sum())  # every row of those users
     assert sample_user_rows(split.test, None, 0) is split.test

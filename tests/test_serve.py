@@ -13,10 +13,9 @@ from hybrid_rec.store import ModelStore
 
 
 @pytest.fixture()
-def store_dir(stream, tmp_path):
-    pipeline, _, _ = stream
-    ModelStore(tmp_path / "store").publish(pipeline.save, {"applied_offset": 0})
-    return tmp_path / "store"
+def store_dir(tiny_models, tmp_path):
+    """A model store whose version 1 is the `stream` fixture's model."""
+    return tiny_models("stream").publish(tmp_path / "store").root
 
 
 @pytest.fixture()

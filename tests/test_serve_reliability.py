@@ -26,10 +26,9 @@ WAIT = 120.0  # a ceiling for background loads that should take well under a sec
 
 
 @pytest.fixture()
-def store_dir(stream, tmp_path):
-    pipeline, _, _ = stream
-    ModelStore(tmp_path / "store").publish(pipeline.save, {"applied_offset": 0})
-    return tmp_path / "store"
+def store_dir(tiny_models, tmp_path):
+    """A model store whose version 1 is the `stream` fixture's model."""
+    return tiny_models("stream").publish(tmp_path / "store").root
 
 
 def _client(store_dir: Path, **config: object) -> TestClient:

@@ -17,7 +17,7 @@ from hybrid_rec.data.synthetic import make_synthetic
 from hybrid_rec.errors import DataError
 from hybrid_rec.pipeline import HybridPipeline
 from hybrid_rec.store import ModelStore
-from tests.test_walkthrough import TINY
+from tests.factory import tiny
 
 
 def write_spark_factors(folder, ids, factors, parts=2):
@@ -30,6 +30,7 @@ def write_spark_factors(folder, ids, factors, parts=2):
     (folder / "_SUCCESS").write_text("")
 
 
+@pytest.mark.slow
 def test_spark_factors_train_a_pipeline_from_the_command_line(tmp_path):
     ds = make_synthetic(n_users=60, n_items=30, n_clusters=3, interactions_per_user=10, seed=4)
     events = ds.interactions.to_dataframe()[["user_id", "item_id", "timestamp"]]
@@ -44,7 +45,7 @@ def test_spark_factors_train_a_pipeline_from_the_command_line(tmp_path):
     ids, got = read_factors(tmp_path / "userFactors")
     assert sorted(ids.tolist()) == list(range(55)) and got.shape == (55, 6)
 
-    cfg = {"dataset": {"name": "file", "path": str(tmp_path / "events.csv")}, "hybrid": TINY,
+    cfg = {"dataset": {"name": "file", "path": str(tmp_path / "events.csv")}, "hybrid": tiny(),
            "external_factors": {"users": str(tmp_path / "userFactors"), "items": str(tmp_path / "itemFactors")}}  # fmt: skip
     (tmp_path / "train.toml").write_text(tomli_w.dumps(cfg))
     result = CliRunner().invoke(app, ["--quiet", "train", "--config", str(tmp_path / "train.toml"), "--out",

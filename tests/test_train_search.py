@@ -21,10 +21,11 @@ from hybrid_rec.evaluate.train_search import search_train
 from hybrid_rec.metrics import ranking_metrics
 from hybrid_rec.pipeline import HybridPipeline, TrainConfig, train_pipeline
 from hybrid_rec.store import ModelStore
-from tests.test_pipeline import TRAIN_TOML
+from tests.factory import train_toml
 
-# tests/test_pipeline.py's tiny training, ALS at 2 factors unless a search chooses otherwise, one epoch
-BASE = TRAIN_TOML.replace("factors = 8", "factors = 2").replace("epochs = 2", "epochs = 1")
+SYNTHETIC = {"n_users": 120, "n_items": 60, "n_clusters": 3, "interactions_per_user": 12, "seed": 3}
+# the tiny training, ALS at 2 factors unless a search chooses otherwise
+BASE = train_toml({"name": "synthetic", "synthetic": SYNTHETIC}, {"candidates": {"als": {"factors": 2}}})
 
 
 def config(search: str) -> TrainConfig:
@@ -36,6 +37,7 @@ def rows_of(inter: Interactions) -> set[tuple[object, object, float]]:
     return set(zip(users.tolist(), items.tolist(), inter.timestamp.tolist(), strict=True))
 
 
+@pytest.mark.slow
 def test_the_grid_trains_and_publishes_its_best_point(tmp_path, monkeypatch):
     """ALS with one factor is clearly worse on this clustered data: the grid keeps the best trial,
     whichever position it has, and the published model is that point, not [hybrid]'s 2 factors."""
@@ -62,6 +64,7 @@ def test_the_grid_trains_and_publishes_its_best_point(tmp_path, monkeypatch):
     assert {snap.path / "search.json", snap.path / "search.png"} <= set(artifacts)
 
 
+@pytest.mark.slow
 def test_optuna_gives_the_same_trials_for_a_seed():
     pytest.importorskip("optuna")
     space = """[search]
@@ -83,6 +86,7 @@ seed = {seed}
     assert a.best.reranker.trainer.lr == a.result.best_params["reranker.trainer.lr"]
 
 
+@pytest.mark.slow
 def test_the_lm_epoch_report_prunes_trials_that_fall_behind(monkeypatch):
     """The fake LM training reports a score that grows with the learning rate for 3 epochs, then
     trains the real (tiny) LM; a pruned trial stops at the epoch Optuna pruned it."""
@@ -143,6 +147,7 @@ def test_unquoted_dotted_keys_mean_the_same_paths_and_configs_round_trip():
         train_pipeline(quoted)  # one fixed point only: a search is never silently skipped
 
 
+@pytest.mark.slow
 def test_trials_never_fit_on_the_rows_that_score_them(monkeypatch):
     """Early stopping and the fusion weights read each user's second last interaction, fits and
     refits never see the last, and the trial's value is the NDCG@10 on exactly those last rows."""

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pytest
 import tomli_w
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
@@ -17,16 +18,10 @@ from hybrid_rec.cli import app
 from hybrid_rec.config import tomllib
 from hybrid_rec.data.synthetic import make_synthetic
 from hybrid_rec.serve import create_app
+from hybrid_rec.store import ModelStore
+from tests.factory import tiny
 
 ROOT = Path(__file__).resolve().parents[1]
-TINY = {
-    "n_candidates": 20,
-    "hard_negatives_from": 10,
-    "candidates": {"als": {"factors": 8, "iterations": 5}, "n": 20, "cold_start": {"features": {"text_fields": []}}},
-    "requests": {"encoder": {"kind": "hashing"}},
-    "reranker": {"bpe_vocab_size": 300, "lm": {"n_layer": 1, "n_head": 2, "n_embd": 16, "n_positions": 128},
-                 "trainer": {"epochs": 1, "batch_size": 32}},
-}  # fmt: skip
 
 
 def write_fixture(folder: Path) -> None:
@@ -46,16 +41,17 @@ def shipped(name: str, folder: Path, section: str | None) -> Path:
     cfg = tomllib.loads((ROOT / "configs" / name).read_text())
     cfg["dataset"].update(path=str(folder / "events.csv"), item_path=str(folder / "items.csv"))
     if section == "methods":
-        cfg["methods"]["hybrid"] = TINY
+        cfg["methods"]["hybrid"] = tiny()
         cfg["methods"]["als"] = {"factors": [4, 8], "iterations": 5}
         cfg["evaluation"].update(bootstrap=50, cutoffs=[5, 10])  # a 41-item catalog: no cut-off of 50
     else:
-        cfg["hybrid"] = TINY
+        cfg["hybrid"] = tiny()
     out = folder / name
     out.write_text(tomli_w.dumps(cfg))
     return out
 
 
+@pytest.mark.slow
 def test_events_and_items_csv_to_report_model_and_endpoint(tmp_path):
     write_fixture(tmp_path)
     runner = CliRunner()
@@ -69,6 +65,8 @@ def test_events_and_items_csv_to_report_model_and_endpoint(tmp_path):
     train_cfg = shipped("own-data-train.toml", tmp_path, None)
     result = runner.invoke(app, ["--quiet", "train", "--config", str(train_cfg), "--out", str(tmp_path / "model")])
     assert result.exit_code == 0, result.output
+    assert "as version 1" in result.output and "fusion weights" in result.output
+    assert ModelStore(tmp_path / "model").current().version == 1
 
     client = TestClient(create_app(tmp_path / "model"))
     recs = client.post("/recommend", json={"user_id": "u3", "k": 5}).json()

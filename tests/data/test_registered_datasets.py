@@ -329,7 +329,8 @@ def amazon_fixture() -> tuple[bytes, bytes]:
     ]
 
     def jsonl(lines: list[dict]) -> bytes:
-        return gzip.compress("".join(json.dumps(line) + "\n" for line in lines).encode())
+        # mtime=0: the same bytes on every call (a call in the next second would differ in the header)
+        return gzip.compress("".join(json.dumps(line) + "\n" for line in lines).encode(), mtime=0)
 
     return jsonl(reviews), jsonl(metas)
 

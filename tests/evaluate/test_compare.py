@@ -12,6 +12,7 @@ from hybrid_rec.errors import ConfigError
 from hybrid_rec.evaluate import methods as methods_mod
 from hybrid_rec.evaluate.compare import CompareConfig, build_split, run_compare
 from hybrid_rec.evaluate.methods import MethodSpec, Popularity, PopularityConfig
+from tests.factory import derive, tiny, tiny_lm_stage
 
 SMALL = {
     "dataset": {
@@ -208,14 +209,14 @@ def test_two_variants_of_one_type_and_file_dataset(tmp_path, synthetic):
     assert report["protocol"]["split"] == "temporal"
 
 
-TINY_LM = {"n_layer": 1, "n_head": 2, "n_embd": 16, "n_positions": 160, "dropout": 0.0}
-LM_METHOD = {
-    "candidates": {"als": {"factors": 8, "iterations": 5}, "n": 40},
-    "reranker": {"lm": TINY_LM, "bpe_vocab_size": 300, "trainer": {"epochs": 2, "batch_size": 32, "hard_negatives": 5}},
-    "hard_negatives_from": 20,
-}
+# the tiny config with more candidates, longer windows and two epochs: the harness's LM methods
+LM = {"candidates": {"n": 40}, "hard_negatives_from": 20, "n_candidates": 30,
+      "reranker": {"lm": {"n_positions": 160}, "trainer": {"epochs": 2}}}  # fmt: skip
+HYBRID = tiny(LM)
+LM_METHOD = tiny_lm_stage(LM)  # the same LM stage: the harness trains it once for both methods
 
 
+@pytest.mark.slow
 def test_gpt2_and_hybrid_in_the_harness(tmp_path):
     cfg = {
         **SMALL,
@@ -223,7 +224,7 @@ def test_gpt2_and_hybrid_in_the_harness(tmp_path):
         "methods": {
             "als": {"factors": 8, "iterations": 5},
             "gpt2": LM_METHOD,
-            "hybrid": {**LM_METHOD, "n_candidates": 30},
+            "hybrid": HYBRID,
         },
     }
     report = run_compare(CompareConfig.from_dict(cfg), tmp_path / "all", progress=False)
@@ -248,13 +249,14 @@ def test_gpt2_and_hybrid_in_the_harness(tmp_path):
     assert alone["methods"]["hybrid"]["test"] == report["methods"]["hybrid"]["test"]
 
 
+@pytest.mark.slow
 def test_the_intention_task_scores_every_method(tmp_path):
     """Each test user asks for a genre of their held-out item: the hybrid reads the request (and on
     planted genres gains from it), a method that cannot read requests scores as without one."""
     cfg = {
         **SMALL,
         "evaluation": {"bootstrap": 50, "intention_task": True},
-        "methods": {"als": {"factors": 8, "iterations": 5}, "hybrid": {**LM_METHOD, "n_candidates": 30}},
+        "methods": {"als": {"factors": 8, "iterations": 5}, "hybrid": HYBRID},
     }
     report = run_compare(CompareConfig.from_dict(cfg), tmp_path / "intent", progress=False)
     als, hybrid = report["methods"]["als"]["intention"], report["methods"]["hybrid"]["intention"]
@@ -283,15 +285,11 @@ def test_the_cold_item_split_in_the_harness(tmp_path):
     assert report["methods"]["content"]["test"]["ndcg@10"] > 0.0
 
 
+@pytest.mark.slow
 def test_the_cold_start_protocol_ranks_only_cold_items(tmp_path):
     """ranked_items = 'cold': every test list holds only items without fit interactions, and the hybrid
     reaches them through the vectors and item tokens their text predicts."""
-    hybrid = {
-        **LM_METHOD,
-        "candidates": {**LM_METHOD["candidates"], "cold_start": {"features": {"text_fields": [], "fields": ["genres"]}}},
-        "requests": {"encoder": {"kind": "hashing"}},
-        "n_candidates": 30,
-    }
+    hybrid = derive(HYBRID, {"candidates": {"cold_start": {"features": {"text_fields": [], "fields": ["genres"]}}}})
     cfg = {
         **SMALL,
         "split": {"kind": "cold_items", "cold_fraction": 0.2, "seed": 3},

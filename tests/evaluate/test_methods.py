@@ -20,7 +20,7 @@ from hybrid_rec.evaluate.methods import (
     Popularity,
     PopularityConfig,
 )
-from tests.conftest import TINY
+from tests.factory import tiny_config
 
 
 class MethodContract:
@@ -31,15 +31,21 @@ class MethodContract:
     def make(self):  # pragma: no cover - overridden
         raise AssertionError("subclass must override make()")
 
-    @pytest.fixture()
-    def fitted(self, synthetic):
-        split = leave_last_out(synthetic.interactions)
-        return self.make().fit(split.train, FitContext(split.valid, synthetic.catalog)), split
-
-    def test_fit_returns_self(self, synthetic):
+    @pytest.fixture(scope="class")
+    def fit_once(self, synthetic):
+        """(the method made, what its `fit` returned, the split): one fit per method class."""
         split = leave_last_out(synthetic.interactions)
         method = self.make()
-        assert method.fit(split.train, FitContext(split.valid, synthetic.catalog)) is method
+        return method, method.fit(split.train, FitContext(split.valid, synthetic.catalog)), split
+
+    @pytest.fixture()
+    def fitted(self, fit_once):
+        _, method, split = fit_once
+        return method, split
+
+    def test_fit_returns_self(self, fit_once):
+        method, returned, _ = fit_once
+        assert returned is method
 
     def test_is_the_registered_type(self):
         assert isinstance(self.make(), type(METHODS[self.kind].factory(METHODS[self.kind].config())))
@@ -114,18 +120,20 @@ class TestContent(MethodContract):
         np.testing.assert_allclose(method.score(np.array([user]))[0], expected, rtol=1e-5, atol=1e-6)
 
 
+@pytest.mark.slow  # the fit trains the LM
 class TestGPT2(MethodContract):
     kind = "gpt2"
 
     def make(self):
-        return GPT2Method(TINY.lm_stage)
+        return GPT2Method(tiny_config().lm_stage)
 
 
+@pytest.mark.slow
 class TestHybrid(MethodContract):
     kind = "hybrid"
 
     def make(self):
-        return HybridMethod(TINY)
+        return HybridMethod(tiny_config())
 
 
 def test_every_registered_method_has_a_contract_test():

@@ -58,6 +58,7 @@ def test_trials_that_fall_behind_are_pruned():
     assert result.best_value == max(t.value for t in result.trials if t.value is not None)
 
 
+@pytest.mark.slow
 def test_lm_training_reports_every_epoch_to_the_search(synthetic):
     from hybrid_rec.data import leave_last_out
 

@@ -7,11 +7,9 @@ from hybrid_rec.store import ModelStore
 
 
 @pytest.fixture()
-def store(stream, tmp_path):
-    pipeline, _, _ = stream
-    s = ModelStore(tmp_path / "store")
-    s.publish(pipeline.save, {"applied_offset": 0, "events": 0})
-    return s
+def store(tiny_models, tmp_path) -> ModelStore:
+    """A model store whose version 1 is the `stream` fixture's model (trained on the first 80%)."""
+    return tiny_models("stream").publish(tmp_path / "store")
 
 
 def matrix_total(store: ModelStore) -> float:

@@ -6,36 +6,16 @@ import pytest
 from typer.testing import CliRunner
 
 from hybrid_rec.cli import app
+from tests.factory import train_toml
 
-CONFIG = """
-[dataset]
-name = "synthetic"
-[dataset.synthetic]
-n_users = 120
-n_items = 50
-n_clusters = 3
-interactions_per_user = 14
-seed = 4
-
-[simulate]
-test_quantile = 0.8
-chunks = 3
-retrain_every = 2
-bootstrap = 50
-updater = { replay_windows = 8 }
-
-[hybrid]
-n_candidates = 20
-hard_negatives_from = 10
-candidates = { n = 20, als = { factors = 8, iterations = 5 } }
-
-[hybrid.reranker]
-bpe_vocab_size = 300
-lm = { n_layer = 1, n_head = 2, n_embd = 16, n_positions = 128, dropout = 0.0 }
-trainer = { epochs = 1, batch_size = 32, hard_negatives = 5 }
-"""
+CONFIG = train_toml(
+    {"name": "synthetic",
+     "synthetic": {"n_users": 120, "n_items": 50, "n_clusters": 3, "interactions_per_user": 14, "seed": 4}},
+    simulate={"test_quantile": 0.8, "chunks": 3, "retrain_every": 2, "bootstrap": 50, "updater": {"replay_windows": 8}},
+)  # fmt: skip
 
 
+@pytest.mark.slow
 def test_simulate_writes_every_mode(tmp_path):
     cfg = tmp_path / "sim.toml"
     cfg.write_text(CONFIG)

@@ -4,8 +4,9 @@ import pytest
 
 from hybrid_rec.rerank.model import LMConfig, build_model
 from hybrid_rec.rerank.tokenizer import RecTokenizer
+from tests.factory import tiny_lm
 
-TINY_LM = {"n_layer": 1, "n_head": 2, "n_embd": 16, "n_positions": 64, "dropout": 0.0, "threads": 1}
+TINY_LM = tiny_lm(n_positions=64)  # the tiny GPT-2 with short windows: the toy histories here are short
 
 
 @pytest.fixture(scope="session")

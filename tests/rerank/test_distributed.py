@@ -113,7 +113,7 @@ def scenarios(out_dir: str) -> dict:
 
 
 @pytest.fixture(scope="module")
-def runs(tmp_path_factory):
+def ddp_runs(tmp_path_factory):
     """(the 2 ranks' results, one process's results). The processes' start (importing torch and
     transformers) is most of the time: ~15 s on 2 idle cores; the training itself ~2 s a rank."""
     ranks = distributed.spawn_training(scenarios, 2, str(tmp_path_factory.mktemp("ddp")), timeout=240)
@@ -149,8 +149,8 @@ def assert_same_run(got: dict, want: dict) -> None:
 
 @pytest.mark.slow
 @pytest.mark.parametrize("name", ["full", "sampled", "stop", "resume"])
-def test_two_processes_take_the_steps_of_one(runs, name):
-    ranks, single = runs
+def test_two_processes_take_the_steps_of_one(ddp_runs, name):
+    ranks, single = ddp_runs
     assert [r["world"] for r in ranks] == [2, 2] and single["world"] == 1
     assert len(single[name]["losses"]) == {"full": 9, "sampled": 6, "stop": 9, "resume": 3}[name]
     for r in ranks:
@@ -175,8 +175,8 @@ def test_the_shares_of_a_batch_hold_different_target_counts():
 
 
 @pytest.mark.slow
-def test_only_rank_0_evaluates_and_every_rank_stops_together(runs):
-    ranks, single = runs
+def test_only_rank_0_evaluates_and_every_rank_stops_together(ddp_runs):
+    ranks, single = ddp_runs
     assert single["stop"]["calls"] == 3 and single["stop"]["best"] == (1, 3)
     assert [r["stop"]["calls"] for r in ranks] == [3, 0]
     for r in ranks:  # rank 0's metrics reached rank 1: the same history, the same stop, epoch 1's weights

@@ -12,13 +12,12 @@ from hybrid_rec.metrics import ranking_metrics
 from hybrid_rec.rerank.reranker import GPT2Reranker, RerankerConfig, sequences_of
 from hybrid_rec.rerank.trainer import Trainer, TrainerConfig, build_examples
 from hybrid_rec.topk import topk_from_scores
+from tests.factory import tiny
 from tests.rerank.conftest import TINY_LM
 
-CFG = {
-    "lm": {**TINY_LM, "n_embd": 32},
-    "bpe_vocab_size": 300,
-    "trainer": {"epochs": 6, "batch_size": 16, "lr": 5e-3, "patience": 5, "hard_negatives": 5},
-}
+# the tiny reranker, twice as wide, trained longer (the learning assertions below need it)
+WIDER = {"lm": {**TINY_LM, "n_embd": 32}, "trainer": {"epochs": 6, "batch_size": 16, "lr": 5e-3, "patience": 5}}
+CFG = tiny({"reranker": WIDER})["reranker"]
 
 
 @pytest.fixture(scope="module")
@@ -37,7 +36,7 @@ def fit(data, out_dir=None, **overrides):
 
 
 @pytest.fixture(scope="module")
-def trained(data):
+def trained_reranker(data):
     return fit(data)
 
 
@@ -49,20 +48,21 @@ def popularity_ndcg(split) -> float:
     return float(np.nanmean(ranking_metrics(top.items, split.valid.to_csr()[users], [10])["ndcg@10"]))
 
 
-def test_learns_something_and_is_deterministic(data, trained):
+def test_learns_something_and_is_deterministic(data, trained_reranker):
     _, split = data
-    history = [h["valid"] for h in trained.train_result.history]
-    assert len(history) == 6 and trained.train_result.best_metric == max(history)
+    history = [h["valid"] for h in trained_reranker.train_result.history]
+    assert len(history) == 6 and trained_reranker.train_result.best_metric == max(history)
     # the planted structure (user clusters, item successors) is learned: the LM beats popularity and
     # its own first epoch clearly (a wrong-signed loss would unlearn it)
     pop = popularity_ndcg(split)
-    assert trained.train_result.best_metric > pop + 0.05, (history, pop)
-    assert trained.train_result.best_metric > history[0] + 0.05, history
+    assert trained_reranker.train_result.best_metric > pop + 0.05, (history, pop)
+    assert trained_reranker.train_result.best_metric > history[0] + 0.05, history
     # the returned weights are the best epoch's
-    assert trained.validation_ndcg(split.train, split.valid) == pytest.approx(trained.train_result.best_metric)
+    best = trained_reranker.train_result.best_metric
+    assert trained_reranker.validation_ndcg(split.train, split.valid) == pytest.approx(best)
     again = fit(data)
     users = np.arange(10)
-    np.testing.assert_array_equal(again.item_logprobs(users), trained.item_logprobs(users))
+    np.testing.assert_array_equal(again.item_logprobs(users), trained_reranker.item_logprobs(users))
 
 
 @pytest.mark.slow  # ~6 s alone: following requests is learned in a jump after ~250 optimizer steps
@@ -75,14 +75,7 @@ def test_a_request_moves_the_lm_towards_the_asked_genre():
         n_users=40, n_items=30, n_clusters=3, interactions_per_user=10, seed=5, p_preferred=0.0, p_sequential=0.0
     )
     train = ds.interactions
-    cfg = RerankerConfig.from_dict(
-        {
-            "lm": {**TINY_LM, "n_embd": 32},
-            "bpe_vocab_size": 300,
-            "verbalizer": {"max_history": 2},
-            "trainer": {"epochs": 1},
-        }
-    )
+    cfg = RerankerConfig.from_dict({**CFG, "verbalizer": {"max_history": 2}, "trainer": {"epochs": 1}})
     rr = GPT2Reranker(cfg).fit(train, ds.catalog, progress=False)  # tokenizer, verbalizer and model
     examples = build_examples(
         sequences_of(train),
@@ -111,20 +104,20 @@ def test_a_request_moves_the_lm_towards_the_asked_genre():
         assert (item_genre[top] == genre).mean() > 0.8
 
 
-def test_score_matches_item_logprobs_and_pads_nan(trained):
+def test_score_matches_item_logprobs_and_pads_nan(trained_reranker):
     users = np.array([0, 1])
     cands = np.array([[3, 1, -1], [0, 2, 5]])
-    scores = trained.score(users, cands)
-    full = trained.item_logprobs(users)
+    scores = trained_reranker.score(users, cands)
+    full = trained_reranker.item_logprobs(users)
     assert np.isnan(scores[0, 2])
     np.testing.assert_allclose(scores[0, :2], full[0, [3, 1]])
     np.testing.assert_allclose(scores[1], full[1, [0, 2, 5]])
 
 
-def test_continuation_mode_scores_titles(data, trained, tmp_path):
-    trained.save(tmp_path / "r")
+def test_continuation_mode_scores_titles(data, trained_reranker, tmp_path):
+    trained_reranker.save(tmp_path / "r")
     ds, _ = data
-    title_cfg = trained.config.model_copy(update={"reduction": "mean"})
+    title_cfg = trained_reranker.config.model_copy(update={"reduction": "mean"})
     reloaded = GPT2Reranker.load(tmp_path / "r", ds.catalog)
     reloaded.config = title_cfg
     reloaded.verbalizer.config = reloaded.verbalizer.config.model_copy(update={"continuation": "item_title"})
@@ -144,15 +137,16 @@ def test_continuation_mode_scores_titles(data, trained, tmp_path):
     np.testing.assert_allclose(scores[0], want, atol=1e-4)
 
 
-def test_save_load_identical_scores(data, trained, tmp_path):
+def test_save_load_identical_scores(data, trained_reranker, tmp_path):
     ds, _split = data
-    trained.save(tmp_path / "r")
+    trained_reranker.save(tmp_path / "r")
     loaded = GPT2Reranker.load(tmp_path / "r", ds.catalog)
     users = np.arange(15)
-    np.testing.assert_array_equal(loaded.item_logprobs(users), trained.item_logprobs(users))
-    assert all(np.array_equal(loaded.histories[u], h) for u, h in trained.histories.items())
+    np.testing.assert_array_equal(loaded.item_logprobs(users), trained_reranker.item_logprobs(users))
+    assert all(np.array_equal(loaded.histories[u], h) for u, h in trained_reranker.histories.items())
 
 
+@pytest.mark.slow
 def test_resume_after_interruption_equals_uninterrupted(data, tmp_path, monkeypatch):
     """A run killed during epoch 2 resumes from checkpoint-last (epoch 1 done) and trains only epochs
     2..6: counted in validation calls and optimizer steps, since a restart from scratch would end
@@ -213,6 +207,7 @@ def test_sequences_oldest_first_and_not_fitted(data):
         GPT2Reranker().item_logprobs(np.array([0]))
 
 
+@pytest.mark.slow
 def test_text_continuations_score_items_that_have_no_token(synthetic):
     """`continuation = "text"`: a candidate is scored by the log-likelihood of its text alone, so an
     item without an item token (here: the first stage grew, the LM's vocabulary did not) gets a real,
@@ -221,17 +216,16 @@ def test_text_continuations_score_items_that_have_no_token(synthetic):
 
     from hybrid_rec.data import leave_last_out
     from hybrid_rec.data.catalog import ItemCatalog
-    from hybrid_rec.pipeline import HybridConfig, HybridPipeline
-    from tests.conftest import TINY
+    from hybrid_rec.pipeline import HybridPipeline
+    from tests.factory import tiny_config
 
-    cfg = TINY.model_dump()
-    cfg["reranker"]["reduction"] = "sum"
-    cfg["reranker"]["verbalizer"] = {"history_format": "text", "continuation": "text"}
+    text = {"history_format": "text", "continuation": "text"}
+    cfg = tiny_config({"reranker": {"reduction": "sum", "verbalizer": text}})
     split = leave_last_out(synthetic.interactions)
     new = pd.DataFrame({"title": ["Brand new"], "year": ["2030"], "genres": [("comedy",)]},
                        index=pd.Index(["brand-new"], name="item_id"))  # fmt: skip
     catalog = ItemCatalog(pd.concat([synthetic.catalog.items, new]), synthetic.catalog.users)
-    pipe = HybridPipeline(HybridConfig.model_validate(cfg)).fit(split.train_valid, catalog, valid=split.test)
+    pipe = HybridPipeline(cfg).fit(split.train_valid, catalog, valid=split.test)
     user = pipe.generator.users.ids[0]
     event = pd.DataFrame({"user_id": [pipe.generator.users.ids[1]], "item_id": ["brand-new"], "timestamp": [1e12]})
     from hybrid_rec.data import Interactions
@@ -245,10 +239,10 @@ def test_text_continuations_score_items_that_have_no_token(synthetic):
     assert np.isfinite(pipe.reranker.score(np.array([0]), internal[None, :])).all()
 
 
-def test_validation_ndcg_is_the_same_whatever_the_chunk(data, trained):
+def test_validation_ndcg_is_the_same_whatever_the_chunk(data, trained_reranker):
     """Scoring validation users a chunk at a time (memory: chunk x items) changes nothing."""
     _, split = data
-    whole = trained.validation_ndcg(split.train, split.valid, chunk=10_000)
+    whole = trained_reranker.validation_ndcg(split.train, split.valid, chunk=10_000)
     assert whole > 0
     for chunk in (1, 7):
-        assert trained.validation_ndcg(split.train, split.valid, chunk=chunk) == pytest.approx(whole, abs=1e-6)
+        assert trained_reranker.validation_ndcg(split.train, split.valid, chunk=chunk) == pytest.approx(whole, abs=1e-6)

@@ -42,6 +42,7 @@ def snapshot(model) -> dict[str, torch.Tensor]:
     return {k: v.detach().clone() for k, v in model.state_dict().items()}
 
 
+@pytest.mark.slow
 def test_early_stopping_keeps_the_best_epoch(tokenizer):
     model = fresh_model(tokenizer)
     metrics = iter([0.5, 0.4, 0.3, 0.9, 0.9])  # epochs 2 and 3 are worse than epoch 1
@@ -62,6 +63,7 @@ def test_early_stopping_keeps_the_best_epoch(tokenizer):
         torch.testing.assert_close(v, weights[0][k])
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("max_minutes", "epochs_run"), [(None, 4), (1.0, 2), (0.5, 1)])
 def test_max_minutes_stops_before_the_next_epoch(tokenizer, monkeypatch, max_minutes, epochs_run):
     """A fake clock: every epoch takes 40 s. With a 1-minute budget epoch 2 starts at 40 s and epoch 3
@@ -286,6 +288,7 @@ def test_the_trainer_switches_to_sampling_above_the_threshold(tokenizer):
     assert q[20] / q[10] == pytest.approx(2.0)  # proportional to count ** power
 
 
+@pytest.mark.slow
 def test_windows_per_epoch_trains_on_a_fresh_sample_each_epoch(tokenizer, monkeypatch):
     """8 of 12 windows per epoch (2 steps of 4), different windows in different epochs, none repeated
     within one; unset, every window every epoch."""
@@ -311,6 +314,7 @@ def test_windows_per_epoch_trains_on_a_fresh_sample_each_epoch(tokenizer, monkey
 
 
 # ---------------------------------------------------------------- the checkpointed state
+@pytest.mark.slow
 def test_checkpoint_last_holds_the_train_state(tokenizer, tmp_path):
     """``trainer_state.json`` is the `TrainState` of the last finished epoch (plus the optimizer's and
     the scheduler's state), and reads back as that state; a file without one of its fields is refused."""
