@@ -343,3 +343,28 @@ def test_resolve_model(tmp_path):
     assert resolve_model(str(plain)) == (plain, "plain", {})
     with pytest.raises(DataError, match="not a saved HybridPipeline nor a model store"):
         resolve_model(tmp_path / "nothing")
+
+
+def test_the_busy_timeout_is_the_one_asked_for_and_checked(tmp_path):
+    """`busy_timeout_s` reaches SQLite (a request thread waits that long for another writer, not 30 s):
+    with the lock held elsewhere an ingest gives up with "database is locked"; bad values are refused."""
+    import sqlite3
+
+    from hybrid_rec.errors import ConfigError
+
+    path = tmp_path / "events.sqlite"
+    with EventLog(path, busy_timeout_s=0.2) as log:
+        assert log._conn.execute("PRAGMA busy_timeout").fetchone()[0] == 200
+        other = sqlite3.connect(path, isolation_level=None)
+        other.execute("BEGIN IMMEDIATE")  # another writer holds the lock
+        try:
+            with pytest.raises(sqlite3.OperationalError, match="locked"):
+                log.ingest([{"event_id": "e1", "user_id": "u", "item_id": "i", "type": "click", "timestamp": 1.0}])
+        finally:
+            other.execute("ROLLBACK")
+            other.close()
+    with EventLog(path) as default:
+        assert default._conn.execute("PRAGMA busy_timeout").fetchone()[0] == 30_000
+    for bad in (-1.0, float("nan")):
+        with pytest.raises(ConfigError, match="busy_timeout_s"):
+            EventLog(path, busy_timeout_s=bad)
