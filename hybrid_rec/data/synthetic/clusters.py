@@ -1,4 +1,4 @@
-"""Seeded synthetic interactions with planted structure, for tests and scale benchmarks.
+"""Seeded synthetic interactions with planted user clusters and item successors (`make_synthetic`).
 
 Users belong to clusters; each cluster prefers one group of items (Zipf popularity inside the
 group); each item has a successor in its group, and with probability ``p_sequential`` a user's
@@ -18,8 +18,7 @@ from pydantic import Field
 from hybrid_rec.config import StrictModel
 from hybrid_rec.data.catalog import ItemCatalog
 from hybrid_rec.data.datasets import Dataset
-from hybrid_rec.data.ids import IdMap
-from hybrid_rec.data.interactions import Interactions
+from hybrid_rec.data.synthetic.stream import event_stream, zipf_cdf, zipf_draw
 from hybrid_rec.errors import ConfigError
 
 _WORDS = [
@@ -121,12 +120,6 @@ class SyntheticDataset(Dataset):
     truth: SyntheticTruth | None = None
 
 
-def _zipf_cdf(n: int, exponent: float) -> np.ndarray:
-    w = 1.0 / np.arange(1, n + 1) ** exponent
-    cdf = np.cumsum(w)
-    return cdf / cdf[-1]
-
-
 def make_synthetic(config: SyntheticConfig | None = None, **overrides: object) -> SyntheticDataset:
     """Generate a dataset; keyword overrides replace fields of `config` (same seed, same data)."""
     cfg = (config or SyntheticConfig()).model_copy(update=overrides)
@@ -144,9 +137,9 @@ def make_synthetic(config: SyntheticConfig | None = None, **overrides: object) -
     members = perm[: size * n_c].reshape(size, n_c).T  # members[g, rank], rank 0 most popular
     successor = np.arange(n_i)
     successor[members] = np.roll(members, -1, axis=1)
-    group_cdf = _zipf_cdf(size, cfg.zipf_exponent)
+    group_cdf = zipf_cdf(size, cfg.zipf_exponent)
     global_rank = rng.permutation(n_i)
-    global_cdf = _zipf_cdf(n_i, cfg.zipf_exponent)
+    global_cdf = zipf_cdf(n_i, cfg.zipf_exponent)
 
     user_cluster = rng.integers(0, n_c, size=n_u)
     lengths = np.maximum(cfg.min_interactions, rng.poisson(cfg.interactions_per_user, size=n_u))
@@ -159,8 +152,8 @@ def make_synthetic(config: SyntheticConfig | None = None, **overrides: object) -
         active = np.flatnonzero(lengths > step)
         m = len(active)
         draw = rng.random(m)
-        pref = members[user_cluster[active], np.minimum(np.searchsorted(group_cdf, rng.random(m)), size - 1)]
-        glob = global_rank[np.minimum(np.searchsorted(global_cdf, rng.random(m)), n_i - 1)]
+        pref = members[user_cluster[active], zipf_draw(rng, group_cdf, m)]
+        glob = global_rank[zipf_draw(rng, global_cdf, m)]
         item = np.where(draw < cfg.p_preferred, pref, glob)
         if step > 0:
             seq = rng.random(m) < cfg.p_sequential
@@ -171,22 +164,8 @@ def make_synthetic(config: SyntheticConfig | None = None, **overrides: object) -
         cols_i.append(item)
         cols_t.append(clock[active].copy())
 
-    user = np.concatenate(cols_u)
-    order = np.argsort(np.concatenate(cols_t), kind="stable")  # a global event stream
-    user = user[order]
-    item = np.concatenate(cols_i)[order]
-    ts = np.concatenate(cols_t)[order].astype(np.float64)
-    users = IdMap([f"u{i}" for i in range(n_u)], name="user")
-    items = IdMap([f"i{i}" for i in range(n_i)], name="item")
-    inter = Interactions(
-        user=user.astype(np.int32),
-        item=item.astype(np.int32),
-        timestamp=ts,
-        weight=np.ones(len(user), np.float32),
-        users=users,
-        items=items,
-        meta={"source": "synthetic"},
-    )
+    inter = event_stream(np.concatenate(cols_u), np.concatenate(cols_i), np.concatenate(cols_t), n_u, n_i, "synthetic")
+    items = inter.items
     catalog = ItemCatalog(_texts(rng, item_group, items.ids, n_c))
     truth = SyntheticTruth(user_cluster=user_cluster, item_group=item_group, successor=successor)
     return SyntheticDataset("synthetic", inter, catalog, truth)

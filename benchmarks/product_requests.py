@@ -1,0 +1,216 @@
+"""Request adherence on a shop catalog (`make_products`): does a request in everyday words move the top 10?
+
+Trains the default hybrid (a small LM, early stopping: minutes on 2 cores) on a seeded shop catalog
+(10 categories, descriptive product titles, a list field ``category``; no glossary written for it)
+with leave-last-out, then, for a seeded sample of users, recommends the top 10 without a request and
+with every phrasing of HELD_OUT (below). Per phrasing: the share of the top 10 in the asked category
+(plain and descriptive rows) or out of the rejected one (negative rows), and for a negation whether
+it was read with the wrong sign (the top 10 holds MORE of the rejected category than without the
+request). Also how the intent parser read it. Scores are macro-averaged over the phrasings of a kind.
+
+    .venv/bin/python benchmarks/product_requests.py --out models/products --json runs/product_requests.json
+    .venv/bin/python benchmarks/product_requests.py --model models/products      # reuse a saved model
+    .venv/bin/python benchmarks/product_requests.py --field genres                # categories in 'genres'
+
+``--field genres`` stores the categories in the field the library's film defaults read (intention
+training and the request fusion weights look for ``genres``); the default ``category`` is what a
+shop's catalog would call it, with ``requests.intent.field`` and ``verbalizer.noun`` set to match.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+
+from hybrid_rec.data.splits import leave_last_out
+from hybrid_rec.data.synthetic import ProductConfig, make_products
+from hybrid_rec.evaluate.compare import evaluate_stage
+from hybrid_rec.evaluate.config import EvaluationConfig
+from hybrid_rec.evaluate.methods import FitContext, HybridMethod
+from hybrid_rec.pipeline import HybridConfig, HybridPipeline
+
+Kind = Literal["plain", "descriptive", "negative"]
+
+# Written 2026-12-01 before the #21 change; never tuned to. Each row: (phrasing, kind, category).
+# plain: names the category; descriptive: a need that does not name it; negative: rejects the
+# category (varied forms: "no X", "anything but X", "X-free", "not in the mood for X", "without X", ...).
+# The category is what a plain / descriptive row asks for, and what a negative row rejects.
+HELD_OUT: list[tuple[str, Kind, str]] = [
+    ("camping gear", "plain", "Camping"),
+    ("show me kitchen items", "plain", "Kitchen"),
+    ("audio equipment", "plain", "Audio"),
+    ("toys please", "plain", "Toys"),
+    ("skin care", "plain", "Skin Care"),
+    ("pet supplies", "plain", "Pet Supplies"),
+    ("something for gardening", "plain", "Gardening"),
+    ("office stuff", "plain", "Office"),
+    ("fitness gear", "plain", "Fitness"),
+    ("baby products", "plain", "Baby"),
+    ("something for my dog", "descriptive", "Pet Supplies"),
+    ("a new bed and bowl for the cat", "descriptive", "Pet Supplies"),
+    ("gear for a weekend in the woods", "descriptive", "Camping"),
+    ("everything I need to sleep under the stars", "descriptive", "Camping"),
+    ("gear for hiking, without anything heavy", "descriptive", "Camping"),
+    ("a gift for a new mother", "descriptive", "Baby"),
+    ("things for a newborn", "descriptive", "Baby"),
+    ("I want to cook a nice dinner", "descriptive", "Kitchen"),
+    ("something for baking, but nothing for the garden", "descriptive", "Kitchen"),
+    ("better sound for my music", "descriptive", "Audio"),
+    ("something to listen to podcasts on the train", "descriptive", "Audio"),
+    ("a birthday present for a six-year-old", "descriptive", "Toys"),
+    ("my skin is dry and flaky", "descriptive", "Skin Care"),
+    ("help me get in shape", "descriptive", "Fitness"),
+    ("I want to grow tomatoes on my balcony", "descriptive", "Gardening"),
+    ("setting up my home desk for work", "descriptive", "Office"),
+    ("no toys", "negative", "Toys"),
+    ("anything but toys", "negative", "Toys"),
+    ("toy-free, it's for an adult", "negative", "Toys"),
+    ("don't show me any toys", "negative", "Toys"),
+    ("anything except kitchen stuff", "negative", "Kitchen"),
+    ("I don't want kitchen stuff", "negative", "Kitchen"),
+    ("kitchen-free suggestions, please", "negative", "Kitchen"),
+    ("not in the mood for camping", "negative", "Camping"),
+    ("nothing for the outdoors, I hate camping", "negative", "Camping"),
+    ("exclude camping gear", "negative", "Camping"),
+    ("without audio gear", "negative", "Audio"),
+    ("no headphones or speakers", "negative", "Audio"),
+    ("anything but audio", "negative", "Audio"),
+    ("no skincare", "negative", "Skin Care"),
+    ("anything other than skin care products", "negative", "Skin Care"),
+    ("no more skin creams", "negative", "Skin Care"),
+    ("I don't have a pet, so no pet supplies", "negative", "Pet Supplies"),
+    ("pet-free household, skip the pet stuff", "negative", "Pet Supplies"),
+    ("not interested in gardening", "negative", "Gardening"),
+    ("please, no garden tools", "negative", "Gardening"),
+    ("everything except office supplies", "negative", "Office"),
+    ("I'm sick of office stuff", "negative", "Office"),
+    ("no fitness equipment", "negative", "Fitness"),
+    ("not into workouts", "negative", "Fitness"),
+    ("keep the fitness gear out of it", "negative", "Fitness"),
+    ("avoid baby products", "negative", "Baby"),
+    ("we don't have kids: nothing for babies", "negative", "Baby"),
+    ("rather not see baby stuff", "negative", "Baby"),
+]
+KINDS: tuple[Kind, ...] = ("plain", "descriptive", "negative")
+
+
+def product_config(field: str, epochs: int, seed: int) -> HybridConfig:
+    """The default hybrid with the quick settings of configs/ml100k-quick.toml (a 64-wide LM), reading
+    requests against `field` and calling items products."""
+    return HybridConfig.from_dict({
+        "candidates": {"als": {"factors": 32, "regularization": 0.1, "seed": seed}},
+        "reranker": {"lm": {"n_embd": 64, "dropout": 0.2, "seed": seed}, "trainer": {"epochs": epochs, "seed": seed},
+                     "verbalizer": {"noun": "product"}},
+        "requests": {"intent": {"field": field}},
+    })  # fmt: skip
+
+
+def train(args: argparse.Namespace) -> tuple[HybridPipeline, dict[str, Any]]:
+    """The hybrid fitted on the train rows (validation: early stopping, fusion weights), refitted on
+    train + validation; with its test NDCG@10 without a request (a sanity figure)."""
+    data = make_products(ProductConfig(n_users=args.data_users, field=args.field, seed=args.seed))
+    split = leave_last_out(data.interactions)
+    start = time.perf_counter()
+    method = HybridMethod(product_config(args.field, args.epochs, args.seed))
+    method.fit(split.train, FitContext(split.valid, data.catalog)).refit(split.train_valid)
+    fit_s = time.perf_counter() - start
+    _, _, per_user, _ = evaluate_stage(method, split, "test", EvaluationConfig(cutoffs=[10]), progress=False)
+    info = {"users": data.interactions.n_users, "items": data.interactions.n_items,
+            "interactions": len(data.interactions), "fit_seconds": round(fit_s, 1),
+            "test_ndcg@10_no_request": round(float(np.nanmean(per_user["ndcg@10"])), 4),
+            "request_fusion": method.pipeline.request_fusion is not None, "learned": method.learned()}  # fmt: skip
+    if args.out:
+        method.pipeline.save(args.out)
+    return method.pipeline, info
+
+
+def measure(pipe: HybridPipeline, n_users: int, k: int, seed: int) -> list[dict[str, Any]]:
+    """One row per phrasing of HELD_OUT: how it was read, the share of the top k in its category with
+    and without the request, its score and (negative rows) whether it was read with the wrong sign."""
+    catalog = pipe.reranker.catalog
+    if catalog is None:
+        raise SystemExit("the model has no catalog: nothing to measure")
+    field = pipe.config.requests.intent.field
+    category = {i: tuple(v) for i, v in catalog.items[field].items()}
+    users = list(np.random.default_rng(seed).choice(pipe.generator.users.ids, n_users, replace=False))
+
+    def share(request: str | None, value: str) -> float:
+        items = [r.item_id for recs in pipe.recommend(users, k, request=request) for r in recs]
+        return float(np.mean([value in category[i] for i in items]))
+
+    plain = [r.item_id for recs in pipe.recommend(users, k) for r in recs]
+    base = {c: float(np.mean([c in category[i] for i in plain])) for c in {c for _, _, c in HELD_OUT}}
+    rows = []
+    for phrase, kind, value in HELD_OUT:
+        reading = pipe.read_request(phrase)
+        inside = share(phrase, value)
+        row = {"phrasing": phrase, "kind": kind, "category": value, "no_request": base[value], "with_request": inside,
+               "score": 1.0 - inside if kind == "negative" else inside,
+               "asked_for": list(reading.asked_for) if reading else [],
+               "excluded": list(reading.excluded) if reading else [],
+               "understood": bool(reading and reading.understood)}  # fmt: skip
+        if kind == "negative":
+            row["wrong_sign"] = inside > base[value]
+        rows.append(row)
+        print(f"- {kind} {value}: {phrase!r} -> {row['score']:.3f}", flush=True)
+    return rows
+
+
+def summarise(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """Macro scores by kind, the baseline without a request, and the negations read the wrong way."""
+    by_kind = {kind: [r for r in rows if r["kind"] == kind] for kind in KINDS}
+    negative = by_kind["negative"]
+    return {
+        "phrasings": {kind: len(v) for kind, v in by_kind.items()},
+        "macro_score": {kind: round(float(np.mean([r["score"] for r in v])), 4) for kind, v in by_kind.items()},
+        "macro_no_request": {
+            kind: round(float(np.mean([1 - r["no_request"] if kind == "negative" else r["no_request"] for r in v])), 4)
+            for kind, v in by_kind.items()
+        },
+        "negations_wrong_sign": round(float(np.mean([r["wrong_sign"] for r in negative])), 4),
+        "negations_wrong_sign_list": [r["phrasing"] for r in negative if r["wrong_sign"]],
+        "negations_fully_avoided": round(float(np.mean([r["with_request"] == 0 for r in negative])), 4),
+        "not_understood": round(float(np.mean([not r["understood"] for r in rows])), 4),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    parser.add_argument("--model", help="a saved model to measure (skips training)")
+    parser.add_argument("--out", help="save the trained model here")
+    parser.add_argument("--field", default="category", help="catalog field of the categories (category / genres)")
+    parser.add_argument("--data-users", type=int, default=1500, help="users of the generated catalog")
+    parser.add_argument("--users", type=int, default=200, help="users whose top k is measured")
+    parser.add_argument("--k", type=int, default=10)
+    parser.add_argument("--epochs", type=int, default=60, help="most LM epochs (early stopping ends sooner)")
+    parser.add_argument("--seed", type=int, default=0, help="seed of the data, the models and the user sample")
+    parser.add_argument("--json", help="also write the summary and the rows here")
+    args = parser.parse_args()
+    start = time.perf_counter()
+    if args.model:
+        pipe, info = HybridPipeline.load(args.model), {"model": args.model}
+    else:
+        pipe, info = train(args)
+    rows = measure(pipe, args.users, args.k, args.seed)
+    summary = {"model": {**info, "field": pipe.config.requests.intent.field}, "users": args.users, "k": args.k,
+               **summarise(rows), "wall_seconds": round(time.perf_counter() - start, 1)}  # fmt: skip
+    print("\n| kind | category | phrasing | read: asked / excluded | no request | with request | score | wrong sign |")
+    print("|---|---|---|---|---|---|---|---|")
+    for r in rows:
+        read = f"{r['asked_for']} / {r['excluded']}" if r["understood"] else "not understood"
+        wrong = "" if "wrong_sign" not in r else "**yes**" if r["wrong_sign"] else "no"
+        print(f"| {r['kind']} | {r['category']} | {r['phrasing']} | {read} | {r['no_request']:.3f} "
+              f"| {r['with_request']:.3f} | {r['score']:.3f} | {wrong} |")  # fmt: skip
+    print(json.dumps(summary, indent=2, default=float))
+    if args.json:
+        Path(args.json).parent.mkdir(parents=True, exist_ok=True)
+        Path(args.json).write_text(json.dumps({"summary": summary, "rows": rows}, indent=2, default=float))
+
+
+if __name__ == "__main__":
+    main()
