@@ -73,14 +73,26 @@ class ItemCatalog:
             return {}
         return self.users.loc[user_id].to_dict()
 
+    def category_field(self, preferred: str | None = None) -> str | None:
+        """The field whose values are an item's categories (what requests name and intentions ask
+        for): `preferred` when the catalog has it, else ``genres``, else the catalog's only list field
+        (a shop's ``category``); None when there is none to tell."""
+        if preferred is not None:
+            return preferred if preferred in self.fields else None
+        if "genres" in self.fields:
+            return "genres"
+        lists = self._list_columns()
+        return lists[0] if len(lists) == 1 else None
+
     def describe(self, item_id: object) -> str:
-        """A one-line text of an item, e.g. ``Toy Story (1995); Animation, Comedy``."""
+        """A one-line text of an item, e.g. ``Toy Story (1995); Animation, Comedy`` (its categories last)."""
         fields = self.item(item_id)
         text = str(fields.get("title", item_id))
         year = fields.get("year")
         if year is not None and year != "" and not pd.isna(year):
             text += f" ({year})"
-        genres = fields.get("genres")
+        category = self._category
+        genres = fields.get(category) if category is not None else None
         if genres:
             text += "; " + ", ".join(cast(Iterable[str], genres))  # list fields hold strings (class doc)
         return text
@@ -105,6 +117,10 @@ class ItemCatalog:
             rows[col] = rows[col].map(_as_tuple)
         kept = self.items[~self.items.index.isin(rows.index)]
         return ItemCatalog(pd.concat([kept, rows]), self.users)
+
+    @cached_property
+    def _category(self) -> str | None:
+        return self.category_field()
 
     def _list_columns(self) -> list[str]:
         """Item fields holding tuples / lists (e.g. genres): Parquet stores them as lists."""

@@ -84,7 +84,8 @@ def intention_requests(split: Split, catalog: ItemCatalog | None, seed: int, nou
     """InstructRec's vague intention task: each test user asks for a genre of their held-out item
     ("a comedy movie"; a random one of its genres), None where the item has no genres."""
     users = np.unique(split.test.user)
-    if catalog is None or "genres" not in catalog.fields:
+    field = catalog.category_field() if catalog is not None else None
+    if catalog is None or field is None:
         return [None] * len(users)
     first = split.test.to_csr("binary")[users]
     items = split.test.items.to_external(first.indices[first.indptr[:-1]])
@@ -92,7 +93,7 @@ def intention_requests(split: Split, catalog: ItemCatalog | None, seed: int, nou
     out: list[str | None] = []
     for item in items:
         known = item in catalog
-        genres = [g for g in (catalog.items.at[item, "genres"] or ()) if g != "unknown"] if known else []
+        genres = [g for g in (catalog.items.at[item, field] or ()) if g != "unknown"] if known else []
         out.append(genre_request(genres, rng, noun))  # the phrasing of training ("unknown" is no genre)
     return out
 

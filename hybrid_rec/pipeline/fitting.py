@@ -19,10 +19,10 @@ __all__ = ["fit_fusions", "validation_intentions"]
 
 
 def validation_intentions(reranker: GPT2Reranker, target: sp.csr_matrix, seed: int) -> list[str | None] | None:
-    """One request per validation user naming a genre of their held-out item ("a comedy movie");
-    None without catalog genres."""
+    """One request per validation user naming a category of their held-out item ("a comedy movie");
+    None without a catalog category field."""
     catalog = reranker.catalog
-    if catalog is None or "genres" not in catalog.fields:
+    if catalog is None or catalog.category_field(reranker.verbalizer.config.category_field) is None:
         return None
     rng = np.random.default_rng(seed)
     first = target.indices[target.indptr[:-1]]

@@ -64,7 +64,11 @@ _FILLER = (
 class IntentConfig(StrictModel):
     """How requests are read: which catalog field holds categories, and how sure a match must be."""
 
-    field: str = Field("genres", description="Catalog field whose values a request can name (a tuple per item).")
+    field: str | None = Field(
+        None,
+        description="Catalog field whose values a request can name (a tuple per item); unset: the catalog's "
+        "category field ('genres', else its only list field, e.g. a shop's 'category').",
+    )
     threshold: float = Field(
         0.35, ge=-1, le=1, description="Lowest cosine similarity between a clause and a value for the value to count."
     )
@@ -172,8 +176,9 @@ class IntentParser:
         self.config = config or IntentConfig()
         self.encoder = encoder
         values: set[str] = set()
-        if self.config.field in catalog.fields:
-            for v in catalog.items[self.config.field]:
+        self.field = catalog.category_field(self.config.field)
+        if self.field is not None:
+            for v in catalog.items[self.field]:
                 values.update(str(x) for x in (v or ()))
         self.values = sorted(values - {"unknown", ""})
         texts = [[v, *self.config.aliases.get(v, [])] for v in self.values]
@@ -258,7 +263,7 @@ class IntentMatcher:
         self.items = items
         self.parser = IntentParser(catalog, encoder, self.config)
         known = catalog.items.reindex(items.ids)
-        values = known.get(self.config.field)
+        values = known.get(self.parser.field) if self.parser.field is not None else None
         self._member = np.zeros((len(items), len(self.parser.values)), bool)
         col = {v: j for j, v in enumerate(self.parser.values)}
         if values is not None:

@@ -110,6 +110,11 @@ class VerbalizerConfig(StrictModel):
         description="User attributes allowed in prompts (privacy: none by default; user ids never appear).",
     )
     noun: str = Field("movie", description="What an item is called in prompts.")
+    category_field: str | None = Field(
+        None,
+        description="Catalog field of an item's categories, named in training intentions ('a comedy movie'); "
+        "unset: the catalog's category field ('genres', else its only list field).",
+    )
     max_prompt_candidates: int = Field(20, gt=0, description="Candidates listed in a 'task' template's prompt.")
 
 
@@ -159,7 +164,7 @@ class Verbalizer:
     def genres(self, item: int) -> tuple[str, ...]:
         """The catalog genres of internal `item` (empty without a catalog with genres)."""
         if self._genres is None:
-            self._genres = _genre_lookup(self.items, self.catalog)
+            self._genres = _genre_lookup(self.items, self.catalog, self.config.category_field)
         return self._genres.get(int(item), ())
 
     def genre_request(self, item: int, rng: np.random.Generator) -> str | None:
@@ -272,9 +277,11 @@ def _encode(parts: Sequence[Part], tokenizer) -> list[int]:
     return out
 
 
-def _genre_lookup(items: IdMap, catalog: ItemCatalog | None) -> dict[int, tuple[str, ...]]:
-    if catalog is None or "genres" not in catalog.fields:
+def _genre_lookup(items: IdMap, catalog: ItemCatalog | None, field: str | None) -> dict[int, tuple[str, ...]]:
+    """Each internal item's categories (``field``, or the catalog's category field)."""
+    field = catalog.category_field(field) if catalog is not None else None
+    if catalog is None or field is None:
         return {}
-    genres = catalog.items.loc[catalog.items.index.isin(items.ids), "genres"]
+    genres = catalog.items.loc[catalog.items.index.isin(items.ids), field]
     idx = items.to_internal(genres.index.to_numpy())
     return {int(i): tuple(g) for i, g in zip(idx, genres.to_numpy(), strict=True) if g}

@@ -43,3 +43,17 @@ def test_membership_and_lookup_by_id():
     assert catalog.item("b") == {"title": "B", "genres": ()}
     with pytest.raises(UnknownIdError):
         catalog.item("zz")
+
+
+def _shop(**fields) -> ItemCatalog:
+    return ItemCatalog(pd.DataFrame({"title": ["Trail Headlamp", "Chef Knife"], **fields}, index=["a", "b"]))
+
+
+def test_the_category_field_is_genres_or_the_only_list_field():
+    """Any catalog: a shop's 'category' list is its category field when it has no 'genres'."""
+    shop = _shop(category=[("camping",), ("kitchen",)])
+    assert shop.category_field() == "category" and shop.describe("a") == "Trail Headlamp; camping"
+    both = _shop(category=[("camping",), ("kitchen",)], genres=[("x",), ("y",)])
+    assert both.category_field() == "genres" and both.category_field("category") == "category"
+    assert _shop(category=[("c",), ("k",)], tags=[("t",), ("u",)]).category_field() is None  # two lists: say which
+    assert _shop(brand=["A", "B"]).category_field() is None and _shop().category_field("nope") is None

@@ -106,3 +106,15 @@ def test_custom_templates_from_toml_and_validation(setup, tmp_path):
         Template(name="x", kind="implicit", prompt="{user_id}{history}")
     with pytest.raises(ConfigError, match="unknown template"):
         Verbalizer(items, catalog, VerbalizerConfig(template="nope"))
+
+
+def test_intentions_name_a_shops_category_field():
+    """Training intentions (and the request fusion fitted on them) come from any catalog's category
+    field, not only from one named 'genres'."""
+    import numpy as np
+
+    catalog = ItemCatalog(pd.DataFrame({"title": ["Trail Headlamp", "Chef Knife"], "category": [("camping",), ("kitchen",)]},
+                                       index=["a", "b"]))  # fmt: skip
+    v = Verbalizer(IdMap(["a", "b"]), catalog, VerbalizerConfig(noun="product"))
+    assert v.genres(1) == ("kitchen",)
+    assert v.genre_request(0, np.random.default_rng(0)) == "a camping product"
