@@ -121,6 +121,31 @@ HELD_OUT_2: list[tuple[str, Kind, str]] = [
     ("no baby products, please", "negative", "Baby"),
     ("anything other than baby gear", "negative", "Baby"),
 ]
+
+# Set 3, negations only: written 2026-12-01 before the negation-scope change of the intent parser,
+# its per-phrasing results not read before that change; never tuned to. 20 phrasings.
+HELD_OUT_3: list[tuple[str, Kind, str]] = [
+    ("forget camping, I'm staying home", "negative", "Camping"),
+    ("no tents or sleeping bags", "negative", "Camping"),
+    ("I'm done with kitchen gear", "negative", "Kitchen"),
+    ("anything except cookware", "negative", "Kitchen"),
+    ("no more headphones", "negative", "Audio"),
+    ("audio-free options please", "negative", "Audio"),
+    ("nothing for kids to play with", "negative", "Toys"),
+    ("everything but toys", "negative", "Toys"),
+    ("stay away from skin care", "negative", "Skin Care"),
+    ("no lotions or creams", "negative", "Skin Care"),
+    ("except pet stuff, anything goes", "negative", "Pet Supplies"),
+    ("not pet supplies", "negative", "Pet Supplies"),
+    ("no garden tools", "negative", "Gardening"),
+    ("anything apart from gardening", "negative", "Gardening"),
+    ("don't show office supplies", "negative", "Office"),
+    ("other than office stuff", "negative", "Office"),
+    ("no gym equipment", "negative", "Fitness"),
+    ("I'm not into fitness", "negative", "Fitness"),
+    ("without baby items", "negative", "Baby"),
+    ("anything but baby things", "negative", "Baby"),
+]
 KINDS: tuple[Kind, ...] = ("plain", "descriptive", "negative")
 
 
@@ -219,14 +244,14 @@ def main() -> None:
     parser.add_argument("--epochs", type=int, default=60, help="most LM epochs (early stopping ends sooner)")
     parser.add_argument("--seed", type=int, default=0, help="seed of the data, the models and the user sample")
     parser.add_argument("--json", help="also write the summary and the rows here")
-    parser.add_argument("--set", type=int, choices=(1, 2), default=1, help="1: HELD_OUT (all kinds); 2: HELD_OUT_2 (negations)")
+    parser.add_argument("--set", type=int, choices=(1, 2, 3), default=1, help="1: HELD_OUT (all kinds); 2, 3: HELD_OUT_2 / _3 (negations)")
     args = parser.parse_args()
     start = time.perf_counter()
     if args.model:
         pipe, info = HybridPipeline.load(args.model), {"model": args.model}
     else:
         pipe, info = train(args)
-    rows = measure(pipe, args.users, args.k, args.seed, HELD_OUT if args.set == 1 else HELD_OUT_2)
+    rows = measure(pipe, args.users, args.k, args.seed, {1: HELD_OUT, 2: HELD_OUT_2, 3: HELD_OUT_3}[args.set])
     summary = {"model": {**info, "field": pipe.config.requests.intent.field}, "set": args.set, "users": args.users, "k": args.k,
                **summarise(rows), "wall_seconds": round(time.perf_counter() - start, 1)}  # fmt: skip
     print("\n| kind | category | phrasing | read: asked / excluded | no request | with request | score | wrong sign |")
