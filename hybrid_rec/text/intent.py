@@ -37,12 +37,25 @@ from hybrid_rec.text.glossary import FILM_GENRES
 
 __all__ = ["Intent", "IntentConfig", "IntentMatcher", "IntentParser"]
 
+# Negation and exclusion cues of everyday English: what follows a cue in its clause is rejected.
+# "anything / everything / all but X" excludes X ("nothing but X" does not: it asks for X only).
 _NEGATION = re.compile(
-    r"\b(?:no|not|nothing|without|never|avoid|except|excluding|exclude|skip|none|"
+    r"\b(?:(?:any|every)(?:thing|one)? but|all but|no|not|nothing|without|never|avoid|except(?: for)?|excluding|"
+    r"exclude|skip|none|other than|apart from|aside from|besides|minus|leave out|rule out|hold the|forget|"
+    r"stay away from|keep away from|done with|sick of|tired of|fed up with|rather not|"
     r"don'?t|do not|doesn'?t|isn'?t|hate|dislike|less like|fewer)\b",
     re.IGNORECASE,
 )
-_SPLIT = re.compile(r"[,;.!?]|\bbut\b|\bhowever\b|\balthough\b|\bthough\b", re.IGNORECASE)
+# a clause break; "but" only where it does not belong to "anything but" (which is one cue)
+_SPLIT = re.compile(
+    r"[,;.!?]|(?<!anything )(?<!everything )(?<!anyone )(?<!everyone )(?<!all )\bbut\b|\bhowever\b|"
+    r"\balthough\b|\bthough\b",
+    re.IGNORECASE,
+)
+_FREE = re.compile(r"\b([a-z][\w']*(?:[ -][a-z][\w']*)?)-free\b", re.IGNORECASE)  # "toy-free" = "no toy"
+_KEEP_OUT = re.compile(r"\bkeep\s+(.+?)\s+out\b", re.IGNORECASE)  # "keep X out (of it)" = "no X"
+# a clause that only says no ("X? no thanks", "X - no way"): it rejects the clause before it
+_BARE_NO = re.compile(r"^\s*(?:no|nope|no thanks|no thank you|no way|not that|not those)\s*$", re.IGNORECASE)
 _LIKE = re.compile(r"\b(?:similar to|like|reminds? me of|in the style of|the same as)\s+(.+)$", re.IGNORECASE)
 _WORD_DECADES = {
     "twenties": 1920, "thirties": 1930, "forties": 1940, "fifties": 1950,
@@ -131,8 +144,12 @@ class Intent:
 def _clauses(text: str) -> list[tuple[str, bool]]:
     """(clause, negated) pairs: a negation cue negates the rest of its clause ("less like X" keeps
     its "like", so that X is read as a title)."""
-    out = []
+    text = _KEEP_OUT.sub(lambda m: f", no {m[1]} ,", _FREE.sub(lambda m: f", no {m[1]},", text))
+    out: list[tuple[str, bool]] = []
     for part in _SPLIT.split(text):
+        if _BARE_NO.match(part) and out and not out[-1][1]:
+            out[-1] = (out[-1][0], True)  # "kitchen things? no thanks"
+            continue
         cue = _NEGATION.search(part)
         if cue is None:
             out.append((part.strip(), False))

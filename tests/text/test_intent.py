@@ -163,3 +163,26 @@ def test_matcher_scores_and_exclusions(catalog: ItemCatalog, encoder: TextEncode
     assert matcher.parse("a comedy movie") == matcher.parse("comedy please")  # one intent, however phrased
     score, excluded = matcher.match(matcher.parse("no horror"))
     assert np.isnan(score).all() and excluded.tolist() == [False, True, False, False, True, False, False, False]
+
+
+# Negation forms: what the user rejects is excluded, never asked for (the forms, not benchmark phrasings).
+NEGATIONS = [
+    ("anything but horror", (), ("Horror",)),
+    ("everything but comedy", (), ("Comedy",)),
+    ("anything other than westerns", (), ("Western",)),
+    ("everything apart from romance", (), ("Romance",)),
+    ("horror-free, please", (), ("Horror",)),
+    ("comedy? no thanks", (), ("Comedy",)),
+    ("keep the horror out of it", (), ("Horror",)),
+    ("I'm tired of westerns", (), ("Western",)),
+    ("a comedy but not romance", ("Comedy",), ("Romance",)),
+    ("nothing but comedy", ("Comedy",), ()),  # "nothing but X" asks for X only
+    ("a comedy", ("Comedy",), ()),
+]
+
+
+@pytest.mark.parametrize(("text", "include", "exclude"), NEGATIONS)
+def test_a_negation_of_any_form_excludes_what_it_rejects(parser, text, include, exclude):
+    intent = parser.parse(text)
+    assert set(exclude) <= set(intent.exclude) and not set(exclude) & set(intent.include)
+    assert set(include) <= set(intent.include) and not set(include) & set(intent.exclude)
