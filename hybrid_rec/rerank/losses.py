@@ -6,17 +6,20 @@ candidates above ``sampled_softmax_above`` items; `hard_negative_loss`: the true
 the user's first-stage negatives); `batch_loss` weights each and divides it by the whole batch's
 count of its targets, so that data-parallel ranks' shares add up. Every term reads hidden states and
 only the rows of the vocabulary head it needs: no [batch, positions, vocabulary] logits are built.
+Item rows are the effective (id + text) embeddings of `hybrid_rec.rerank.item_text`, computed only
+where read (all of them for the full softmax, the candidates' for the sampled one).
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
 from transformers import GPT2LMHeadModel
 
 from hybrid_rec.rerank import distributed
+from hybrid_rec.rerank.item_text import ItemRows, TokenEmbeddings
 from hybrid_rec.rerank.tokenizer import RecTokenizer
 
 if TYPE_CHECKING:  # the trainer imports this module
@@ -40,34 +43,57 @@ def sampled_candidates(
     return cands, np.log(np.maximum(n_negatives * q[cands], 1e-30))
 
 
-def full_softmax_loss(hidden: torch.Tensor, head: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+def no_negatives(logits: torch.Tensor, excluded: torch.Tensor | None, labels: torch.Tensor) -> torch.Tensor:
+    """`logits` [n, C] with the `excluded` columns (bool [C] or [n, C]; None: none) at -inf, except
+    each row's own label column: items that serve as no negative (`ItemRows.excluded`)."""
+    if excluded is None:
+        return logits
+    drop = excluded.expand_as(logits).clone()
+    drop[torch.arange(len(logits), device=logits.device), labels] = False
+    return logits.masked_fill(drop, float("-inf"))
+
+
+def full_softmax_loss(
+    hidden: torch.Tensor, head: torch.Tensor, labels: torch.Tensor, excluded: torch.Tensor | None = None
+) -> torch.Tensor:
     """Cross-entropy of each hidden state [n, H] against every row of `head` [V, H], summed over the
-    `labels` (row indices): the causal-LM term (text rows) and the full listwise term (item rows)."""
-    logits = (hidden @ head.T).float()
+    `labels` (row indices): the causal-LM term (text rows) and the full listwise term (item rows).
+    `excluded` (bool [V]): rows that are no negative (`no_negatives`)."""
+    logits = no_negatives((hidden @ head.T).float(), excluded, labels)
     return torch.nn.functional.cross_entropy(logits, labels, reduction="sum")
 
 
 def sampled_softmax_loss(
-    hidden: torch.Tensor, item_head: torch.Tensor, targets: list[int], cands: np.ndarray, logq: np.ndarray
+    hidden: torch.Tensor,
+    item_head: torch.Tensor | ItemRows,
+    targets: list[int],
+    cands: np.ndarray,
+    logq: np.ndarray,
+    excluded: torch.Tensor | None = None,
 ) -> torch.Tensor:
     """Sampled softmax with the logQ correction (Bengio & Senecal 2008; Yi et al. 2019), summed over
     `targets`: each target against the candidates (`sampled_candidates`); every candidate's logit is
     reduced by log(its expected number of draws), which makes the estimate of the full softmax's
     gradient consistent. Only the candidates' rows of the item head are read, so a step's cost does
-    not grow with the catalog."""
+    not grow with the catalog. `excluded` (bool [n_items]): items that are no negative (`no_negatives`)."""
     label = torch.as_tensor(np.searchsorted(cands, targets), device=hidden.device)
     rows = torch.as_tensor(cands, device=hidden.device)
     logits = (hidden @ item_head[rows].T).float() - torch.as_tensor(logq, device=hidden.device).float()
+    logits = no_negatives(logits, None if excluded is None else excluded[rows], label)
     return torch.nn.functional.cross_entropy(logits, label, reduction="sum")
 
 
-def hard_negative_loss(hidden: torch.Tensor, item_head: torch.Tensor, cands: torch.Tensor) -> torch.Tensor:
+def hard_negative_loss(
+    hidden: torch.Tensor, item_head: torch.Tensor | ItemRows, cands: torch.Tensor, excluded: torch.Tensor | None = None
+) -> torch.Tensor:
     """Each hidden state [n, H] scores its own candidates [n, C] (column 0 the true item, then its
     hard negatives; -1 pads a short pool and is masked out): the true item's cross-entropy against
-    them, summed over the n states. Only the candidates' item rows are read."""
+    them, summed over the n states. Only the candidates' item rows are read. `excluded` (bool
+    [n_items]): items that are no negative (`no_negatives`)."""
     scores = torch.einsum("nh,nch->nc", hidden, item_head[cands.clamp(min=0)]).float()
-    scores = scores.masked_fill(cands < 0, float("-inf"))
     zeros = torch.zeros(len(hidden), dtype=torch.long, device=hidden.device)
+    scores = no_negatives(scores, None if excluded is None else excluded[cands.clamp(min=0)], zeros)
+    scores = scores.masked_fill(cands < 0, float("-inf"))
     return torch.nn.functional.cross_entropy(scores, zeros, reduction="sum")
 
 
@@ -125,21 +151,24 @@ def batch_loss(
     # Hidden states, not logits: the vocabulary head is applied only where a loss needs it (text
     # positions against the text vocabulary, item positions against the item rows), so memory and
     # compute do not grow with batch x positions x catalog.
-    hidden = model.transformer(input_ids=ids, attention_mask=mask).last_hidden_state
-    head = cast(torch.nn.Linear, model.get_output_embeddings()).weight  # GPT-2: tied to the input embeddings
+    # The head is GPT-2's tied `wte` (+ the item-text part on item rows: `TokenEmbeddings`).
+    emb = TokenEmbeddings(model, tokenizer.base_vocab_size)
+    if sampling is None:
+        emb.items.matrix()  # the full softmax reads every item row: computed once, the inputs index it
+    hidden = model.transformer(inputs_embeds=emb.tokens(ids), attention_mask=mask).last_hidden_state
     loss = torch.zeros((), device=device)
-    if shard is not None:
-        loss = loss + 0.0 * (hidden.sum() + head.sum())  # every parameter in the graph, on every rank
+    if shard is not None:  # every parameter in the graph, on every rank
+        loss = loss + 0.0 * (hidden.sum() + emb.wte.sum() + emb.parameters_sum())
         if hi == lo:
             return loss
     base = tokenizer.base_vocab_size
     n_text = sum(int((e.ids[1:] < base).sum()) for e in batch)  # the whole batch's count of text targets
-    if (lm := _lm_term(ids, mask, hidden, head[:base], cfg.lm_weight, n_text)) is not None:
+    if (lm := _lm_term(ids, mask, hidden, emb.text_rows, cfg.lm_weight, n_text)) is not None:
         loss = loss + lm
-    if (listwise := _listwise_term(part, hidden, head[base:], cfg.listwise_weight, n_targets, sampled)) is not None:
+    if (listwise := _listwise_term(part, hidden, emb.items, cfg.listwise_weight, n_targets, sampled)) is not None:
         loss = loss + listwise
     n_hard = sum(c is not None for c in hard)  # ... and of windows with hard negatives
-    if (negatives := _hard_term(hard[lo:hi], part, hidden, head[base:], cfg.hard_negative_weight, n_hard)) is not None:
+    if (negatives := _hard_term(hard[lo:hi], part, hidden, emb.items, cfg.hard_negative_weight, n_hard)) is not None:
         loss = loss + negatives
     return loss
 
@@ -175,7 +204,7 @@ def _lm_term(
 def _listwise_term(
     part: list[Example],
     hidden: torch.Tensor,
-    item_head: torch.Tensor,
+    item_head: ItemRows,
     weight: float,
     n_targets: int,
     sampled: tuple[np.ndarray, np.ndarray] | None,
@@ -187,10 +216,11 @@ def _listwise_term(
         return None
     pos = [int(p) for e in part for p in e.item_targets[:, 0]]
     tgt = [int(t) for e in part for t in e.item_targets[:, 1]]
+    labels = torch.as_tensor(tgt, device=hidden.device)
     if sampled is not None:
-        summed = sampled_softmax_loss(hidden[rows, pos], item_head, tgt, *sampled)
+        summed = sampled_softmax_loss(hidden[rows, pos], item_head, tgt, *sampled, excluded=item_head.excluded)
     else:
-        summed = full_softmax_loss(hidden[rows, pos], item_head, torch.as_tensor(tgt, device=hidden.device))
+        summed = full_softmax_loss(hidden[rows, pos], item_head.matrix(), labels, item_head.excluded)
     return weight * summed / n_targets
 
 
@@ -198,7 +228,7 @@ def _hard_term(
     hard: list[np.ndarray | None],
     part: list[Example],
     hidden: torch.Tensor,
-    item_head: torch.Tensor,
+    item_head: ItemRows,
     weight: float,
     n_hard: int,
 ) -> torch.Tensor | None:
@@ -210,4 +240,4 @@ def _hard_term(
     rows = [r for r, _ in mine]
     pos = [int(part[r].item_targets[-1, 0]) for r in rows]
     cands = torch.as_tensor(np.asarray([c for _, c in mine]), device=hidden.device)
-    return weight * hard_negative_loss(hidden[rows, pos], item_head, cands) / n_hard
+    return weight * hard_negative_loss(hidden[rows, pos], item_head, cands, item_head.excluded) / n_hard

@@ -20,6 +20,7 @@ from hybrid_rec.data.interactions import Interactions
 from hybrid_rec.errors import DataError, require_fitted
 from hybrid_rec.metrics import ranking_metrics
 from hybrid_rec.persist import load_arrays, load_config, save_arrays, save_config
+from hybrid_rec.rerank.item_text import attach_item_text, encode_texts, item_text_of
 from hybrid_rec.rerank.model import (
     LMConfig,
     build_model,
@@ -152,6 +153,21 @@ class GPT2Reranker:
         self.fitted.verbalizer.set_items(items)
 
     @property
+    def reads_item_text(self) -> bool:
+        """True when item tokens are hybrid (id + text, `hybrid_rec.rerank.item_text`): items without
+        interactions are scored from their text, no id row is predicted for them."""
+        return item_text_of(self.model) is not None
+
+    def text_vectors(self, items: np.ndarray) -> np.ndarray:
+        """[len(items), dim] sentence-encoder vectors of internal `items`' catalog text (the verbalizer's
+        ``Title (Year); Genres``; an item the catalog lacks: a zero row)."""
+        verbalizer = self.fitted.verbalizer
+        catalog = verbalizer.catalog
+        external = verbalizer.items.to_external(np.asarray(items, np.int64))
+        texts = [verbalizer.text_of(e) if catalog is not None and e in catalog else "" for e in external]
+        return encode_texts(texts, self.config.lm.item_text_encoder)
+
+    @property
     def scores_text(self) -> bool:
         """True when candidates are scored from their text alone (any item with text, token or not)."""
         return self.config.verbalizer.continuation == "text"
@@ -195,6 +211,11 @@ class GPT2Reranker:
         device, dtype = resolve_device(cfg.lm)
         model = build_model(cfg.lm, tokenizer, item_factors)
         self._state = _Fitted(tokenizer, model, verbalizer, train.users, train.items)
+        counts = np.bincount(train.item, minlength=len(train.items))
+        if cfg.lm.item_text and catalog is not None:  # hybrid item tokens: id rows of the trained items + text
+            attach_item_text(model, tokenizer.base_vocab_size, self.text_vectors(np.arange(len(train.items))), counts > 0)
+        elif cfg.lm.item_text:
+            log.info("reranker: lm.item_text is on but there is no catalog: item tokens stay id-only")
         self.histories = sequences_of(train)
         rng = np.random.default_rng(cfg.trainer.seed)
         examples = build_examples(
@@ -209,7 +230,6 @@ class GPT2Reranker:
         )
         log.info("reranker: %d training windows, vocab %d (%d items)", len(examples), tokenizer.vocab_size, len(train.items))
         evaluate = (lambda: self.validation_ndcg(train, valid)) if valid is not None and len(valid) else (lambda: 0.0)
-        counts = np.bincount(train.item, minlength=len(train.items))
         trainer = Trainer(model, tokenizer, cfg.trainer, device=device, progress=progress, item_counts=counts)
         self._scorer = None
         self.train_result = trainer.train(examples, evaluate, out_dir, on_epoch=on_epoch)
@@ -276,17 +296,25 @@ class GPT2Reranker:
         features: np.ndarray | None,
         learned: np.ndarray,
         regularization: float,
+        described: np.ndarray | None = None,
     ) -> np.ndarray:
-        """A grown item map (and the catalog describing it): the new items get item tokens whose
-        embeddings their `features` predict ([len(items), d]; None: the mean learned embedding), so the
-        LM scores them at once. `learned` (bool [len(items)]): the tokens trained on interactions.
+        """A grown item map (and the catalog describing it): the new items get item tokens, so the LM
+        scores them at once. With hybrid item tokens (`reads_item_text`) from their text vectors,
+        computed now, as are those of the `described` items (internal ids whose catalog text changed);
+        otherwise their id rows are the embeddings their `features` predict ([len(items), d]; None: the
+        mean learned embedding; `learned`, bool [len(items)]: the tokens trained on interactions).
         Returns the internal ids of the new tokens."""
         state = self.fitted
         self.catalog = catalog if catalog is not None else self.catalog
         state.items = items
         state.verbalizer.set_items(items, catalog)
-        new = grow_item_tokens(state.model, state.tokenizer, len(items))
-        if len(new):
+        text = item_text_of(state.model)
+        new = np.arange(state.tokenizer.n_items, len(items))
+        grow_item_tokens(state.model, state.tokenizer, len(items), self.text_vectors(new) if text is not None and len(new) else None)
+        if text is not None:
+            if described is not None and len(described):
+                text.set_text(np.asarray(described, np.int64), self.text_vectors(described))
+        elif len(new):
             x = np.zeros((len(items), 0), np.float32) if features is None else features
             self.predict_item_tokens(x, np.asarray(learned, bool) & (np.arange(len(items)) < new[0]), regularization, new)
         self.reset_scorer()
