@@ -48,10 +48,12 @@ class ItemText(torch.nn.Module):
     def n_items(self) -> int:
         return len(self.text)
 
-    def combine(self, id_rows: torch.Tensor, items: torch.Tensor) -> torch.Tensor:
-        """Effective rows of `items` (any shape) from their id rows [..., n_embd]."""
+    def combine(self, id_rows: torch.Tensor, items: torch.Tensor, keep: torch.Tensor | None = None) -> torch.Tensor:
+        """Effective rows of `items` (any shape) from their id rows [..., n_embd]; `keep` [n_items]
+        (training's id dropout): 0 leaves an item's id row out of this step."""
         proj = self.proj(self.text[items].to(self.proj.weight.dtype))
-        return id_rows * self.has_id[items].to(id_rows.dtype).unsqueeze(-1) + proj
+        has_id = self.has_id[items] if keep is None else self.has_id[items] * keep[items]
+        return id_rows * has_id.to(id_rows.dtype).unsqueeze(-1) + proj
 
     @torch.no_grad()
     def grow(self, vectors: np.ndarray) -> None:
@@ -91,6 +93,20 @@ def attach_item_text(model: GPT2LMHeadModel, base_vocab_size: int, vectors: np.n
     return module
 
 
+def start_id_rows(model: GPT2LMHeadModel, base_vocab_size: int, items: np.ndarray) -> np.ndarray:
+    """Items that have interactions now (fine-tune targets) but no id row yet get one, starting at zero
+    (their embedding does not change until it is trained); returns those items. No-op without text."""
+    text = item_text_of(model)
+    if text is None or not len(items):
+        return np.empty(0, np.int64)
+    items = np.unique(np.asarray(items, np.int64))
+    fresh = items[text.has_id[torch.as_tensor(items, device=text.has_id.device)].cpu().numpy() == 0]
+    with torch.no_grad():
+        model.transformer.wte.weight[base_vocab_size + torch.as_tensor(fresh)] = 0.0
+        text.has_id[torch.as_tensor(fresh, device=text.has_id.device)] = 1.0
+    return fresh
+
+
 def restore_item_text(model: GPT2LMHeadModel, state: Mapping[str, torch.Tensor]) -> None:
     """Before loading a saved `state` into a fresh `model`: an empty `ItemText` of the saved shapes
     when the state holds one (a model saved without it is left as it is)."""
@@ -113,15 +129,15 @@ class ItemRows:
     """The item rows of the effective embedding matrix, computed only where read: ``rows[items]``
     (any integer tensor) or the whole ``matrix()`` (cached: later reads index it)."""
 
-    def __init__(self, id_rows: torch.Tensor, text: ItemText | None) -> None:
-        self.id_rows, self.text = id_rows, text
+    def __init__(self, id_rows: torch.Tensor, text: ItemText | None, keep: torch.Tensor | None = None) -> None:
+        self.id_rows, self.text, self.keep = id_rows, text, keep
         self._full: torch.Tensor | None = None if text is not None else id_rows
 
     def __getitem__(self, items: torch.Tensor) -> torch.Tensor:
         if self._full is not None:
             return self._full[items]
         assert self.text is not None  # _full is set without text
-        return self.text.combine(self.id_rows[items], items)
+        return self.text.combine(self.id_rows[items], items, self.keep)
 
     @property
     def excluded(self) -> torch.Tensor | None:
@@ -135,22 +151,25 @@ class ItemRows:
     def matrix(self) -> torch.Tensor:
         if self._full is None:
             assert self.text is not None
-            self._full = self.text.combine(self.id_rows, torch.arange(len(self.id_rows), device=self.id_rows.device))
+            every = torch.arange(len(self.id_rows), device=self.id_rows.device)
+            self._full = self.text.combine(self.id_rows, every, self.keep)
         return self._full
 
 
 class TokenEmbeddings:
     """The effective token embeddings E of `model` (see the module docstring): `tokens` embeds input
     ids, `items` reads item rows of the head, `text_rows` the text vocabulary's rows, `matrix` is all
-    of E [vocabulary, n_embd]. Without `ItemText`, E is ``wte`` itself."""
+    of E [vocabulary, n_embd]. Without `ItemText`, E is ``wte`` itself. `keep` (float [n_items], a
+    training step's id dropout): items whose id row is left out of this step (0), as if text-only."""
 
-    def __init__(self, model: GPT2LMHeadModel, base_vocab_size: int) -> None:
+    def __init__(self, model: GPT2LMHeadModel, base_vocab_size: int, keep: np.ndarray | None = None) -> None:
         self.wte = model.transformer.wte.weight
         self.base = base_vocab_size
         self.text = item_text_of(model)
         if self.text is not None and self.text.n_items != len(self.wte) - base_vocab_size:
             raise DataError(f"item_text holds {self.text.n_items} items, the model {len(self.wte) - base_vocab_size}")
-        self.items = ItemRows(self.wte[base_vocab_size:], self.text)
+        kept = None if keep is None or self.text is None else torch.as_tensor(keep, device=self.wte.device)
+        self.items = ItemRows(self.wte[base_vocab_size:], self.text, kept)
 
     @property
     def text_rows(self) -> torch.Tensor:

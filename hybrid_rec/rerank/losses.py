@@ -19,7 +19,7 @@ import torch
 from transformers import GPT2LMHeadModel
 
 from hybrid_rec.rerank import distributed
-from hybrid_rec.rerank.item_text import ItemRows, TokenEmbeddings
+from hybrid_rec.rerank.item_text import ItemRows, TokenEmbeddings, item_text_of
 from hybrid_rec.rerank.tokenizer import RecTokenizer
 
 if TYPE_CHECKING:  # the trainer imports this module
@@ -144,7 +144,8 @@ def batch_loss(
     (sampled and hard negatives) are made for the whole batch on every rank from the same `rng`: the
     draws of one process. A rank with no window runs the model on one with a zero loss, so that every
     parameter takes part in every rank's backward (DDP waits for all of them)."""
-    n_targets, sampled, hard = _draws(batch, cfg, rng, sampling)
+    text = item_text_of(model)
+    n_targets, sampled, hard, keep = _draws(batch, cfg, rng, sampling, text.n_items if text is not None else 0)
     lo, hi = (0, len(batch)) if shard is None else distributed.shard_bounds(len(batch), *shard)
     part = batch[lo:hi] or batch[:1]
     ids, mask = _padded(part, tokenizer.eos_id, device)
@@ -152,7 +153,7 @@ def batch_loss(
     # positions against the text vocabulary, item positions against the item rows), so memory and
     # compute do not grow with batch x positions x catalog.
     # The head is GPT-2's tied `wte` (+ the item-text part on item rows: `TokenEmbeddings`).
-    emb = TokenEmbeddings(model, tokenizer.base_vocab_size)
+    emb = TokenEmbeddings(model, tokenizer.base_vocab_size, keep if model.training else None)
     if sampling is None:
         emb.items.matrix()  # the full softmax reads every item row: computed once, the inputs index it
     hidden = model.transformer(inputs_embeds=emb.tokens(ids), attention_mask=mask).last_hidden_state
@@ -174,17 +175,22 @@ def batch_loss(
 
 
 def _draws(
-    batch: list[Example], cfg: TrainerConfig, rng: np.random.Generator, sampling: np.ndarray | None
-) -> tuple[int, tuple[np.ndarray, np.ndarray] | None, list[np.ndarray | None]]:
+    batch: list[Example], cfg: TrainerConfig, rng: np.random.Generator, sampling: np.ndarray | None, n_text: int
+) -> tuple[int, tuple[np.ndarray, np.ndarray] | None, list[np.ndarray | None], np.ndarray | None]:
     """The whole batch's random draws, in one process's order (so every rank makes the same ones):
     its count of item targets, the sampled softmax's candidates (None: the full softmax or no
-    listwise term) and each window's hard-negative candidates (`_hard_candidates`; [] when off)."""
+    listwise term), each window's hard-negative candidates (`_hard_candidates`; [] when off) and,
+    for a model with item text of `n_text` items, the id dropout's mask (1: the id row is kept;
+    None when off)."""
     targets = [int(t) for e in batch for t in e.item_targets[:, 1]]
     sampled = None
     if targets and cfg.listwise_weight > 0 and sampling is not None:
         sampled = sampled_candidates(targets, sampling, cfg.sampled_negatives, rng)
     hard = _hard_candidates(batch, cfg, rng) if cfg.hard_negative_weight > 0 and cfg.hard_negatives > 0 else []
-    return len(targets), sampled, hard
+    keep = None
+    if n_text and cfg.item_id_dropout > 0:
+        keep = (rng.random(n_text) >= cfg.item_id_dropout).astype(np.float32)
+    return len(targets), sampled, hard, keep
 
 
 def _lm_term(

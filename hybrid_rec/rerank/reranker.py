@@ -20,7 +20,7 @@ from hybrid_rec.data.interactions import Interactions
 from hybrid_rec.errors import DataError, require_fitted
 from hybrid_rec.metrics import ranking_metrics
 from hybrid_rec.persist import load_arrays, load_config, save_arrays, save_config
-from hybrid_rec.rerank.item_text import attach_item_text, encode_texts, item_text_of
+from hybrid_rec.rerank.item_text import attach_item_text, encode_texts, item_text_of, start_id_rows
 from hybrid_rec.rerank.model import (
     LMConfig,
     build_model,
@@ -166,6 +166,13 @@ class GPT2Reranker:
         external = verbalizer.items.to_external(np.asarray(items, np.int64))
         texts = [verbalizer.text_of(e) if catalog is not None and e in catalog else "" for e in external]
         return encode_texts(texts, self.config.lm.item_text_encoder)
+
+    def start_id_rows(self, items: np.ndarray) -> np.ndarray:
+        """Items with interactions now (e.g. fine-tune targets of the feedback loop) that were scored from
+        their text alone get an id row too, starting at zero (`item_text.start_id_rows`); the ids set."""
+        done = start_id_rows(self.model, self.tokenizer.base_vocab_size, items)
+        self.reset_scorer()
+        return done
 
     @property
     def scores_text(self) -> bool:

@@ -176,3 +176,44 @@ def _copy(tokenizer):
     from hybrid_rec.rerank.tokenizer import RecTokenizer
 
     return RecTokenizer(tokenizer.base, tokenizer.n_items, tokenizer.source)
+
+
+def test_an_item_with_interactions_now_gets_an_id_row_that_starts_at_zero(tokenizer):
+    """The feedback loop's fine-tune: a text-only item that became a target gets an id row, zero at
+    first (its score does not jump), then trained like any other."""
+    from hybrid_rec.rerank.item_text import start_id_rows
+
+    model = text_model(tokenizer)  # odd items: text only
+    prompt = [[tokenizer.eos_id, tokenizer.item_token_id(2)]]
+    before = LMScorer(model, tokenizer).item_logprobs(prompt)
+    assert start_id_rows(model, tokenizer.base_vocab_size, np.array([3, 4, 3])).tolist() == [3]  # 4 had one
+    np.testing.assert_allclose(LMScorer(model, tokenizer).item_logprobs(prompt), before, rtol=0, atol=1e-6)
+    assert item_text_of(model).has_id[3] == 1
+    loss = losses.batch_loss(
+        model.train(), loss_batch(tokenizer), tokenizer, TrainerConfig(), np.random.default_rng(0), torch.device("cpu")
+    )
+    loss.backward()
+    assert model.transformer.wte.weight.grad[tokenizer.base_vocab_size + 3].abs().sum() > 0  # item 3: a target
+
+
+def test_id_dropout_reads_items_from_their_text_alone_in_training(tokenizer):
+    """`item_id_dropout`: in a training step the dropped items' id rows are left out (they get no
+    gradient; the projection still does); in eval mode nothing is dropped."""
+    has_id = np.ones(tokenizer.n_items, bool)
+    batch_items = [0, 3, 5, 8]
+    base = tokenizer.base_vocab_size
+
+    def step(model, p: float) -> tuple[float, torch.Tensor, torch.Tensor]:
+        model.zero_grad()
+        cfg = TrainerConfig(item_id_dropout=p)
+        loss = losses.batch_loss(model, loss_batch(tokenizer), tokenizer, cfg, np.random.default_rng(0), torch.device("cpu"))
+        loss.backward()
+        wte_grad = model.transformer.wte.weight.grad[base:][batch_items].abs().sum(dim=1)
+        return float(loss), wte_grad, item_text_of(model).proj.weight.grad.abs().sum()
+
+    model = text_model(tokenizer, has_id).train()  # TINY_LM has no other dropout
+    plain, grad_plain, _ = step(model, 0.0)
+    dropped, grad_dropped, proj_grad = step(model, 0.99)
+    assert (grad_plain > 0).all() and (grad_dropped == 0).all() and proj_grad > 0
+    assert dropped != pytest.approx(plain, abs=1e-4)
+    assert step(model.eval(), 0.99)[0] == pytest.approx(plain, abs=1e-6)  # eval: no id dropout
