@@ -60,7 +60,7 @@ def follow_items(
     gen, rr = state.generator, state.reranker
     cold_map, grows = gen.fitted.cold_map, len(gen.items) > rr.tokenizer.n_items
     features = None
-    if grows and cold_map is not None and catalog is not None and not rr.reads_item_text:
+    if grows and cold_map is not None and catalog is not None:
         features = cold_map.featurizer.transform(catalog, gen.items.ids)[0]
     learned = gen.als.item_support() > 0
     rr.add_items(gen.items, catalog, features, learned, candidates.cold_start.regularization, described)

@@ -158,7 +158,7 @@ def load_saved(directory: str | Path) -> GPT2LMHeadModel:
         model = GPT2LMHeadModel(config)
     try:
         restore_item_text(model, state)
-    except ConfigError as exc:
+    except (ConfigError, DataError) as exc:
         raise DataError(f"{weights}: {exc}") from None
     missing, unexpected = model.load_state_dict(state, strict=False)
     tied = {"lm_head.weight"} if config.tie_word_embeddings else set()
@@ -201,11 +201,16 @@ def predict_item_embeddings(
     """Item-token embeddings of `targets` (default: the items not in `learned`) <- a ridge regression
     from item `features` ([n_items, d]; d may be 0: the mean) to the trained embeddings of the `learned`
     items (bool [n_items]): items the LM never saw as targets get the embedding their text predicts.
-    Returns the internal ids that were set."""
+    With hybrid item tokens the regression predicts the id row (the part of the embedding the text
+    projection does not give; fitted on the items with a trained one) and the targets' id rows are
+    used from then on. Returns the internal ids that were set."""
     emb = cast(torch.nn.Embedding, model.get_input_embeddings()).weight
     learned = np.asarray(learned, bool)
     if len(learned) != tokenizer.n_items or len(features) != tokenizer.n_items:
         raise ConfigError(f"item features / mask must have one row per item token ({tokenizer.n_items})")
+    text = item_text_of(model)
+    if text is not None:
+        learned = learned & (text.has_id.detach().cpu().numpy() > 0)
     targets = np.flatnonzero(~learned) if targets is None else np.asarray(targets, np.int64)
     if not len(targets) or learned.sum() < 2:
         return np.empty(0, np.int64)
@@ -214,6 +219,8 @@ def predict_item_embeddings(
     predicted = np.hstack([features[targets], np.ones((len(targets), 1), features.dtype)]) @ weights
     with torch.no_grad():
         emb[tokenizer.base_vocab_size + targets] = torch.as_tensor(predicted, dtype=emb.dtype, device=emb.device)
+        if text is not None:
+            text.has_id[torch.as_tensor(targets, device=text.has_id.device)] = 1.0
     return targets
 
 

@@ -306,24 +306,25 @@ class GPT2Reranker:
         described: np.ndarray | None = None,
     ) -> np.ndarray:
         """A grown item map (and the catalog describing it): the new items get item tokens, so the LM
-        scores them at once. With hybrid item tokens (`reads_item_text`) from their text vectors,
-        computed now, as are those of the `described` items (internal ids whose catalog text changed);
-        otherwise their id rows are the embeddings their `features` predict ([len(items), d]; None: the
-        mean learned embedding; `learned`, bool [len(items)]: the tokens trained on interactions).
-        Returns the internal ids of the new tokens."""
+        scores them at once. Their id rows are what their `features` predict ([len(items), d]; None: the
+        mean learned embedding, or with hybrid item tokens none: the text alone); `learned`, bool
+        [len(items)]: the tokens trained on interactions. With hybrid item tokens (`reads_item_text`)
+        the text vectors of the new items and of the `described` ones (internal ids whose catalog text
+        changed) are computed now. Returns the internal ids of the new tokens."""
         state = self.fitted
         self.catalog = catalog if catalog is not None else self.catalog
         state.items = items
         state.verbalizer.set_items(items, catalog)
         text = item_text_of(state.model)
         new = np.arange(state.tokenizer.n_items, len(items))
-        grow_item_tokens(state.model, state.tokenizer, len(items), self.text_vectors(new) if text is not None and len(new) else None)
-        if text is not None:
-            if described is not None and len(described):
-                text.set_text(np.asarray(described, np.int64), self.text_vectors(described))
-        elif len(new):
+        vectors = self.text_vectors(new) if text is not None and len(new) else None
+        grow_item_tokens(state.model, state.tokenizer, len(items), vectors)
+        if text is not None and described is not None and len(described):
+            text.set_text(np.asarray(described, np.int64), self.text_vectors(described))
+        if len(new) and (features is not None or text is None):
             x = np.zeros((len(items), 0), np.float32) if features is None else features
-            self.predict_item_tokens(x, np.asarray(learned, bool) & (np.arange(len(items)) < new[0]), regularization, new)
+            old = np.asarray(learned, bool) & (np.arange(len(items)) < new[0])
+            self.predict_item_tokens(x, old, regularization, new)
         self.reset_scorer()
         return new
 
