@@ -209,7 +209,7 @@ def test_id_dropout_reads_items_from_their_text_alone_in_training(tokenizer):
         loss = losses.batch_loss(model, loss_batch(tokenizer), tokenizer, cfg, np.random.default_rng(0), torch.device("cpu"))
         loss.backward()
         wte_grad = model.transformer.wte.weight.grad[base:][batch_items].abs().sum(dim=1)
-        return float(loss), wte_grad, item_text_of(model).proj.weight.grad.abs().sum()
+        return float(loss.detach()), wte_grad, item_text_of(model).proj.weight.grad.abs().sum()
 
     model = text_model(tokenizer, has_id).train()  # TINY_LM has no other dropout
     plain, grad_plain, _ = step(model, 0.0)
@@ -217,3 +217,24 @@ def test_id_dropout_reads_items_from_their_text_alone_in_training(tokenizer):
     assert (grad_plain > 0).all() and (grad_dropped == 0).all() and proj_grad > 0
     assert dropped != pytest.approx(plain, abs=1e-4)
     assert step(model.eval(), 0.99)[0] == pytest.approx(plain, abs=1e-6)  # eval: no id dropout
+
+
+def test_items_without_interactions_get_a_predicted_id_row_next_to_their_text(tokenizer):
+    """With item text the ridge map predicts the id row (fitted on the items with a trained one) of
+    items without interactions, which is used from then on; their text part stays."""
+    from hybrid_rec.rerank.model import predict_item_embeddings
+
+    model = text_model(tokenizer)  # odd items: no id row
+    n, base = tokenizer.n_items, tokenizer.base_vocab_size
+    wte = model.transformer.wte.weight
+    rng = np.random.default_rng(0)
+    features = rng.standard_normal((n, 4)).astype(np.float32)
+    true = features @ rng.standard_normal((4, wte.shape[1])).astype(np.float32)
+    with torch.no_grad():
+        wte[base:] = torch.as_tensor(true)
+        wte[base + 1 :: 2] = 0.0  # untrained id rows, and one of the "learned" mask without a trained row
+    learned = np.ones(n, bool)  # the odd items' zero rows must not be fitted: has_id says they are untrained
+    text = item_text_of(model)
+    done = predict_item_embeddings(model, tokenizer, features, learned, 1e-6, np.array([1, 3]))
+    assert done.tolist() == [1, 3] and text.has_id[[1, 3]].tolist() == [1.0, 1.0] and text.has_id[5] == 0
+    assert np.allclose(wte.detach()[base + np.array([1, 3])].numpy(), true[[1, 3]], atol=1e-3)
