@@ -154,8 +154,8 @@ class GPT2Reranker:
 
     @property
     def reads_item_text(self) -> bool:
-        """True when item tokens are hybrid (id + text, `hybrid_rec.rerank.item_text`): items without
-        interactions are scored from their text, no id row is predicted for them."""
+        """True when item tokens are hybrid (id + text, `hybrid_rec.rerank.item_text`): every item is
+        also read from its text, those without interactions from it (and any id row predicted for them)."""
         return item_text_of(self.model) is not None
 
     def text_vectors(self, items: np.ndarray) -> np.ndarray:

@@ -238,3 +238,16 @@ def test_items_without_interactions_get_a_predicted_id_row_next_to_their_text(to
     done = predict_item_embeddings(model, tokenizer, features, learned, 1e-6, np.array([1, 3]))
     assert done.tolist() == [1, 3] and text.has_id[[1, 3]].tolist() == [1.0, 1.0] and text.has_id[5] == 0
     assert np.allclose(wte.detach()[base + np.array([1, 3])].numpy(), true[[1, 3]], atol=1e-3)
+
+
+def test_a_re_described_item_is_read_from_its_new_text(trained):
+    """`add_items(..., described=...)`: a known item whose catalog text changed gets its new text vector."""
+    first = trained.items.ids[0]
+    rows = pd.DataFrame({"title": ["Completely different words"], "year": ["1901"], "genres": [("western",)]},
+                        index=pd.Index([first], name="item_id"))  # fmt: skip
+    before = trained.item_logprobs(np.arange(4))[:, 0]
+    vector = item_text_of(trained.model).text[0].clone()
+    trained.add_items(trained.items, trained.catalog.merged(rows), None, np.ones(len(trained.items), bool), 1.0,
+                      described=np.array([0]))  # fmt: skip
+    assert not torch.equal(item_text_of(trained.model).text[0], vector)
+    assert np.abs(trained.item_logprobs(np.arange(4))[:, 0] - before).min() > 1e-4
