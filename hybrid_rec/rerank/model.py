@@ -63,7 +63,8 @@ class LMConfig(StrictModel):
         description="Hybrid item tokens: each item's input and output embedding = its learned id row (items with "
         "training interactions) + a learned projection of its catalog text's sentence-encoder vector (computed once "
         "per item, saved with the model), so tail, cold and newly added items are scored from their text at once. "
-        "Needs a catalog (without one the item tokens stay id-only).",
+        "Needs a catalog (without one the item tokens stay id-only). Off by default: on ML-100K it lifts the "
+        "hybrid's tail items but not the LM alone nor cold items (benchmarks/README.md, 'Items as id + text').",
     )
     item_text_encoder: TextEncoderConfig = Field(
         default_factory=TextEncoderConfig,
