@@ -190,6 +190,7 @@ def finetune_reranker(
     )
     if not examples:
         return
+    rr.start_id_rows(np.concatenate([e.item_targets[:, 1] for e in examples]))  # new items: id rows too
     cfg = TrainerConfig(
         epochs=config.finetune_epochs,
         lr=config.finetune_lr,

@@ -42,19 +42,28 @@ def add_catalog_items(
         raise ConfigError("add_items: the model was trained without a catalog; item text has nowhere to go")
     catalog = catalog.merged(rows)
     before = len(state.generator.items)
-    state.generator.add_items(state.generator.items.coerce(rows.index.to_numpy()), catalog)
-    return follow_items(state, catalog, candidates), state.generator.items.ids[before:]
+    ids = state.generator.items.coerce(rows.index.to_numpy())
+    state.generator.add_items(ids, catalog)
+    described = state.generator.items.to_internal(ids, on_unknown="fallback")
+    described = described[(described >= 0) & (described < before)]  # known items given new text
+    return follow_items(state, catalog, candidates, described), state.generator.items.ids[before:]
 
 
-def follow_items(state: FittedPipeline, catalog: ItemCatalog | None, candidates: CandidatesConfig) -> FittedPipeline:
-    """The LM and the request stage follow the first stage's (possibly grown) item map."""
+def follow_items(
+    state: FittedPipeline,
+    catalog: ItemCatalog | None,
+    candidates: CandidatesConfig,
+    described: np.ndarray | None = None,
+) -> FittedPipeline:
+    """The LM and the request stage follow the first stage's (possibly grown) item map; `described`:
+    internal ids of known items whose catalog text changed (the LM re-reads it)."""
     gen, rr = state.generator, state.reranker
     cold_map, grows = gen.fitted.cold_map, len(gen.items) > rr.tokenizer.n_items
     features = None
     if grows and cold_map is not None and catalog is not None:
         features = cold_map.featurizer.transform(catalog, gen.items.ids)[0]
     learned = gen.als.item_support() > 0
-    rr.add_items(gen.items, catalog, features, learned, candidates.cold_start.regularization)
+    rr.add_items(gen.items, catalog, features, learned, candidates.cold_start.regularization, described)
     if catalog is not state.requests.catalog:
         return replace(state, requests=RequestStage(state.requests.config, catalog))
     return state

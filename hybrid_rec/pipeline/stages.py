@@ -91,7 +91,7 @@ def train_reranker(
         on_epoch=on_epoch,
     )
     cold_map = generator.fitted.cold_map
-    if cold_map is not None and catalog is not None:  # items without interactions: their tokens from their text
+    if cold_map is not None and catalog is not None:  # items without interactions: id rows from their features
         features, _ = cold_map.featurizer.transform(catalog, generator.items.ids)
         learned = generator.als.item_support() > 0
         reranker.predict_item_tokens(features, learned, config.candidates.cold_start.regularization)

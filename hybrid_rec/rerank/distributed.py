@@ -72,10 +72,11 @@ def training_device(device: torch.device) -> torch.device:
 
 def wrap(module: torch.nn.Module, device: torch.device) -> torch.nn.parallel.DistributedDataParallel:
     """`module` in DDP: rank 0's parameters and buffers are copied to every rank, and the gradients of a
-    backward through its forward are averaged over the ranks (CPU/gloo: no ``device_ids``). GPT-2 has
-    no buffers, so DDP's per-forward buffer broadcast costs nothing."""
+    backward through its forward are averaged over the ranks (CPU/gloo: no ``device_ids``). Buffers are
+    not broadcast again at every forward: the LM's (the item text vectors of hybrid item tokens) do not
+    change during training, and at a large catalog they would be the biggest message of a step."""
     ids = [device.index] if device.type == "cuda" and device.index is not None else None
-    return torch.nn.parallel.DistributedDataParallel(module, device_ids=ids)
+    return torch.nn.parallel.DistributedDataParallel(module, device_ids=ids, broadcast_buffers=False)
 
 
 def _comm_device() -> torch.device:

@@ -6,17 +6,20 @@ candidates above ``sampled_softmax_above`` items; `hard_negative_loss`: the true
 the user's first-stage negatives); `batch_loss` weights each and divides it by the whole batch's
 count of its targets, so that data-parallel ranks' shares add up. Every term reads hidden states and
 only the rows of the vocabulary head it needs: no [batch, positions, vocabulary] logits are built.
+Item rows are the effective (id + text) embeddings of `hybrid_rec.rerank.item_text`, computed only
+where read (all of them for the full softmax, the candidates' for the sampled one).
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
 from transformers import GPT2LMHeadModel
 
 from hybrid_rec.rerank import distributed
+from hybrid_rec.rerank.item_text import ItemRows, TokenEmbeddings, item_text_of
 from hybrid_rec.rerank.tokenizer import RecTokenizer
 
 if TYPE_CHECKING:  # the trainer imports this module
@@ -40,34 +43,57 @@ def sampled_candidates(
     return cands, np.log(np.maximum(n_negatives * q[cands], 1e-30))
 
 
-def full_softmax_loss(hidden: torch.Tensor, head: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+def no_negatives(logits: torch.Tensor, excluded: torch.Tensor | None, labels: torch.Tensor) -> torch.Tensor:
+    """`logits` [n, C] with the `excluded` columns (bool [C] or [n, C]; None: none) at -inf, except
+    each row's own label column: items that serve as no negative (`ItemRows.excluded`)."""
+    if excluded is None:
+        return logits
+    drop = excluded.expand_as(logits).clone()
+    drop[torch.arange(len(logits), device=logits.device), labels] = False
+    return logits.masked_fill(drop, float("-inf"))
+
+
+def full_softmax_loss(
+    hidden: torch.Tensor, head: torch.Tensor, labels: torch.Tensor, excluded: torch.Tensor | None = None
+) -> torch.Tensor:
     """Cross-entropy of each hidden state [n, H] against every row of `head` [V, H], summed over the
-    `labels` (row indices): the causal-LM term (text rows) and the full listwise term (item rows)."""
-    logits = (hidden @ head.T).float()
+    `labels` (row indices): the causal-LM term (text rows) and the full listwise term (item rows).
+    `excluded` (bool [V]): rows that are no negative (`no_negatives`)."""
+    logits = no_negatives((hidden @ head.T).float(), excluded, labels)
     return torch.nn.functional.cross_entropy(logits, labels, reduction="sum")
 
 
 def sampled_softmax_loss(
-    hidden: torch.Tensor, item_head: torch.Tensor, targets: list[int], cands: np.ndarray, logq: np.ndarray
+    hidden: torch.Tensor,
+    item_head: torch.Tensor | ItemRows,
+    targets: list[int],
+    cands: np.ndarray,
+    logq: np.ndarray,
+    excluded: torch.Tensor | None = None,
 ) -> torch.Tensor:
     """Sampled softmax with the logQ correction (Bengio & Senecal 2008; Yi et al. 2019), summed over
     `targets`: each target against the candidates (`sampled_candidates`); every candidate's logit is
     reduced by log(its expected number of draws), which makes the estimate of the full softmax's
     gradient consistent. Only the candidates' rows of the item head are read, so a step's cost does
-    not grow with the catalog."""
+    not grow with the catalog. `excluded` (bool [n_items]): items that are no negative (`no_negatives`)."""
     label = torch.as_tensor(np.searchsorted(cands, targets), device=hidden.device)
     rows = torch.as_tensor(cands, device=hidden.device)
     logits = (hidden @ item_head[rows].T).float() - torch.as_tensor(logq, device=hidden.device).float()
+    logits = no_negatives(logits, None if excluded is None else excluded[rows], label)
     return torch.nn.functional.cross_entropy(logits, label, reduction="sum")
 
 
-def hard_negative_loss(hidden: torch.Tensor, item_head: torch.Tensor, cands: torch.Tensor) -> torch.Tensor:
+def hard_negative_loss(
+    hidden: torch.Tensor, item_head: torch.Tensor | ItemRows, cands: torch.Tensor, excluded: torch.Tensor | None = None
+) -> torch.Tensor:
     """Each hidden state [n, H] scores its own candidates [n, C] (column 0 the true item, then its
     hard negatives; -1 pads a short pool and is masked out): the true item's cross-entropy against
-    them, summed over the n states. Only the candidates' item rows are read."""
+    them, summed over the n states. Only the candidates' item rows are read. `excluded` (bool
+    [n_items]): items that are no negative (`no_negatives`)."""
     scores = torch.einsum("nh,nch->nc", hidden, item_head[cands.clamp(min=0)]).float()
-    scores = scores.masked_fill(cands < 0, float("-inf"))
     zeros = torch.zeros(len(hidden), dtype=torch.long, device=hidden.device)
+    scores = no_negatives(scores, None if excluded is None else excluded[cands.clamp(min=0)], zeros)
+    scores = scores.masked_fill(cands < 0, float("-inf"))
     return torch.nn.functional.cross_entropy(scores, zeros, reduction="sum")
 
 
@@ -118,44 +144,53 @@ def batch_loss(
     (sampled and hard negatives) are made for the whole batch on every rank from the same `rng`: the
     draws of one process. A rank with no window runs the model on one with a zero loss, so that every
     parameter takes part in every rank's backward (DDP waits for all of them)."""
-    n_targets, sampled, hard = _draws(batch, cfg, rng, sampling)
+    text = item_text_of(model)
+    n_targets, sampled, hard, keep = _draws(batch, cfg, rng, sampling, text.n_items if text is not None else 0)
     lo, hi = (0, len(batch)) if shard is None else distributed.shard_bounds(len(batch), *shard)
     part = batch[lo:hi] or batch[:1]
     ids, mask = _padded(part, tokenizer.eos_id, device)
     # Hidden states, not logits: the vocabulary head is applied only where a loss needs it (text
     # positions against the text vocabulary, item positions against the item rows), so memory and
     # compute do not grow with batch x positions x catalog.
-    hidden = model.transformer(input_ids=ids, attention_mask=mask).last_hidden_state
-    head = cast(torch.nn.Linear, model.get_output_embeddings()).weight  # GPT-2: tied to the input embeddings
+    # The head is GPT-2's tied `wte` (+ the item-text part on item rows: `TokenEmbeddings`).
+    emb = TokenEmbeddings(model, tokenizer.base_vocab_size, keep if model.training else None)
+    if sampling is None:
+        emb.items.matrix()  # the full softmax reads every item row: computed once, the inputs index it
+    hidden = model.transformer(inputs_embeds=emb.tokens(ids), attention_mask=mask).last_hidden_state
     loss = torch.zeros((), device=device)
-    if shard is not None:
-        loss = loss + 0.0 * (hidden.sum() + head.sum())  # every parameter in the graph, on every rank
+    if shard is not None:  # every parameter in the graph, on every rank
+        loss = loss + 0.0 * (hidden.sum() + emb.wte.sum() + emb.parameters_sum())
         if hi == lo:
             return loss
     base = tokenizer.base_vocab_size
     n_text = sum(int((e.ids[1:] < base).sum()) for e in batch)  # the whole batch's count of text targets
-    if (lm := _lm_term(ids, mask, hidden, head[:base], cfg.lm_weight, n_text)) is not None:
+    if (lm := _lm_term(ids, mask, hidden, emb.text_rows, cfg.lm_weight, n_text)) is not None:
         loss = loss + lm
-    if (listwise := _listwise_term(part, hidden, head[base:], cfg.listwise_weight, n_targets, sampled)) is not None:
+    if (listwise := _listwise_term(part, hidden, emb.items, cfg.listwise_weight, n_targets, sampled)) is not None:
         loss = loss + listwise
     n_hard = sum(c is not None for c in hard)  # ... and of windows with hard negatives
-    if (negatives := _hard_term(hard[lo:hi], part, hidden, head[base:], cfg.hard_negative_weight, n_hard)) is not None:
+    if (negatives := _hard_term(hard[lo:hi], part, hidden, emb.items, cfg.hard_negative_weight, n_hard)) is not None:
         loss = loss + negatives
     return loss
 
 
 def _draws(
-    batch: list[Example], cfg: TrainerConfig, rng: np.random.Generator, sampling: np.ndarray | None
-) -> tuple[int, tuple[np.ndarray, np.ndarray] | None, list[np.ndarray | None]]:
+    batch: list[Example], cfg: TrainerConfig, rng: np.random.Generator, sampling: np.ndarray | None, n_text: int
+) -> tuple[int, tuple[np.ndarray, np.ndarray] | None, list[np.ndarray | None], np.ndarray | None]:
     """The whole batch's random draws, in one process's order (so every rank makes the same ones):
     its count of item targets, the sampled softmax's candidates (None: the full softmax or no
-    listwise term) and each window's hard-negative candidates (`_hard_candidates`; [] when off)."""
+    listwise term), each window's hard-negative candidates (`_hard_candidates`; [] when off) and,
+    for a model with item text of `n_text` items, the id dropout's mask (1: the id row is kept;
+    None when off)."""
     targets = [int(t) for e in batch for t in e.item_targets[:, 1]]
     sampled = None
     if targets and cfg.listwise_weight > 0 and sampling is not None:
         sampled = sampled_candidates(targets, sampling, cfg.sampled_negatives, rng)
     hard = _hard_candidates(batch, cfg, rng) if cfg.hard_negative_weight > 0 and cfg.hard_negatives > 0 else []
-    return len(targets), sampled, hard
+    keep = None
+    if n_text and cfg.item_id_dropout > 0:
+        keep = (rng.random(n_text) >= cfg.item_id_dropout).astype(np.float32)
+    return len(targets), sampled, hard, keep
 
 
 def _lm_term(
@@ -175,7 +210,7 @@ def _lm_term(
 def _listwise_term(
     part: list[Example],
     hidden: torch.Tensor,
-    item_head: torch.Tensor,
+    item_head: ItemRows,
     weight: float,
     n_targets: int,
     sampled: tuple[np.ndarray, np.ndarray] | None,
@@ -187,10 +222,11 @@ def _listwise_term(
         return None
     pos = [int(p) for e in part for p in e.item_targets[:, 0]]
     tgt = [int(t) for e in part for t in e.item_targets[:, 1]]
+    labels = torch.as_tensor(tgt, device=hidden.device)
     if sampled is not None:
-        summed = sampled_softmax_loss(hidden[rows, pos], item_head, tgt, *sampled)
+        summed = sampled_softmax_loss(hidden[rows, pos], item_head, tgt, *sampled, excluded=item_head.excluded)
     else:
-        summed = full_softmax_loss(hidden[rows, pos], item_head, torch.as_tensor(tgt, device=hidden.device))
+        summed = full_softmax_loss(hidden[rows, pos], item_head.matrix(), labels, item_head.excluded)
     return weight * summed / n_targets
 
 
@@ -198,7 +234,7 @@ def _hard_term(
     hard: list[np.ndarray | None],
     part: list[Example],
     hidden: torch.Tensor,
-    item_head: torch.Tensor,
+    item_head: ItemRows,
     weight: float,
     n_hard: int,
 ) -> torch.Tensor | None:
@@ -210,4 +246,4 @@ def _hard_term(
     rows = [r for r, _ in mine]
     pos = [int(part[r].item_targets[-1, 0]) for r in rows]
     cands = torch.as_tensor(np.asarray([c for _, c in mine]), device=hidden.device)
-    return weight * hard_negative_loss(hidden[rows, pos], item_head, cands) / n_hard
+    return weight * hard_negative_loss(hidden[rows, pos], item_head, cands, item_head.excluded) / n_hard

@@ -18,7 +18,9 @@ from hybrid_rec._progress import hf_progress
 from hybrid_rec.candidates.cold import ridge
 from hybrid_rec.config import StrictModel
 from hybrid_rec.errors import ConfigError, DataError
+from hybrid_rec.rerank.item_text import item_text_of, restore_item_text
 from hybrid_rec.rerank.tokenizer import RecTokenizer
+from hybrid_rec.text.config import TextEncoderConfig
 
 log = logging.getLogger(__name__)
 
@@ -56,6 +58,18 @@ class LMConfig(StrictModel):
         1, ge=0, description="torch intra-op threads (1 measured fastest on 2 shared cores; 0 = torch's default)."
     )
     seed: int = Field(0, description="Seed of the weight initialisation.")
+    item_text: bool = Field(
+        False,
+        description="Hybrid item tokens: each item's input and output embedding = its learned id row (items with "
+        "training interactions) + a learned projection of its catalog text's sentence-encoder vector (computed once "
+        "per item, saved with the model), so tail, cold and newly added items are scored from their text at once. "
+        "Needs a catalog (without one the item tokens stay id-only). Off by default: on ML-100K it lifts the "
+        "hybrid's tail items but not the LM alone nor cold items (benchmarks/README.md, 'Items as id + text').",
+    )
+    item_text_encoder: TextEncoderConfig = Field(
+        default_factory=TextEncoderConfig,
+        description="The sentence encoder of the item texts when `item_text` is on ('auto': MiniLM when installed).",
+    )
 
     @model_validator(mode="after")
     def _heads_divide_width(self) -> LMConfig:
@@ -130,7 +144,8 @@ def load_saved(directory: str | Path) -> GPT2LMHeadModel:
     directly on the CPU and filled from the safetensors file, without `from_pretrained`'s meta-device
     construction, which a serving process reloading while it answers requests cannot rely on (it
     left ``lm_head`` on the meta device in about 1 of 12 loads next to scoring threads). Tied output
-    embeddings are re-tied; any other missing or unexpected weight is a `DataError`."""
+    embeddings are re-tied; any other missing or unexpected weight is a `DataError`. A model saved
+    with hybrid item tokens gets its `ItemText` back (`restore_item_text`)."""
     directory = Path(directory)
     weights = directory / "model.safetensors"
     if not (directory / "config.json").is_file() or not weights.is_file():
@@ -142,6 +157,10 @@ def load_saved(directory: str | Path) -> GPT2LMHeadModel:
         raise DataError(f"{directory}: cannot read the saved LM ({exc})") from None
     with hf_progress(False):
         model = GPT2LMHeadModel(config)
+    try:
+        restore_item_text(model, state)
+    except (ConfigError, DataError) as exc:
+        raise DataError(f"{weights}: {exc}") from None
     missing, unexpected = model.load_state_dict(state, strict=False)
     tied = {"lm_head.weight"} if config.tie_word_embeddings else set()
     if set(missing) - tied or unexpected:
@@ -183,11 +202,16 @@ def predict_item_embeddings(
     """Item-token embeddings of `targets` (default: the items not in `learned`) <- a ridge regression
     from item `features` ([n_items, d]; d may be 0: the mean) to the trained embeddings of the `learned`
     items (bool [n_items]): items the LM never saw as targets get the embedding their text predicts.
-    Returns the internal ids that were set."""
+    With hybrid item tokens the regression predicts the id row (the part of the embedding the text
+    projection does not give; fitted on the items with a trained one) and the targets' id rows are
+    used from then on. Returns the internal ids that were set."""
     emb = cast(torch.nn.Embedding, model.get_input_embeddings()).weight
     learned = np.asarray(learned, bool)
     if len(learned) != tokenizer.n_items or len(features) != tokenizer.n_items:
         raise ConfigError(f"item features / mask must have one row per item token ({tokenizer.n_items})")
+    text = item_text_of(model)
+    if text is not None:
+        learned = learned & (text.has_id.detach().cpu().numpy() > 0)
     targets = np.flatnonzero(~learned) if targets is None else np.asarray(targets, np.int64)
     if not len(targets) or learned.sum() < 2:
         return np.empty(0, np.int64)
@@ -196,14 +220,25 @@ def predict_item_embeddings(
     predicted = np.hstack([features[targets], np.ones((len(targets), 1), features.dtype)]) @ weights
     with torch.no_grad():
         emb[tokenizer.base_vocab_size + targets] = torch.as_tensor(predicted, dtype=emb.dtype, device=emb.device)
+        if text is not None:
+            text.has_id[torch.as_tensor(targets, device=text.has_id.device)] = 1.0
     return targets
 
 
-def grow_item_tokens(model: GPT2LMHeadModel, tokenizer: RecTokenizer, n_items: int) -> np.ndarray:
+def grow_item_tokens(
+    model: GPT2LMHeadModel, tokenizer: RecTokenizer, n_items: int, text_vectors: np.ndarray | None = None
+) -> np.ndarray:
     """Room for `n_items` item tokens (new ones appended after the existing ones, which keep their
-    ids); returns the new internal item ids. Their embeddings are set by `predict_item_embeddings`."""
+    ids); returns the new internal item ids. A model with hybrid item tokens needs the new items'
+    `text_vectors` ([n new, text dim]): they are scored from them at once. The id rows of the new
+    tokens are left to the caller (`predict_item_embeddings`; unused with item text)."""
     new = np.arange(tokenizer.n_items, n_items)
+    text = item_text_of(model)
+    if len(new) and text is not None and (text_vectors is None or len(text_vectors) != len(new)):
+        raise ConfigError(f"grow_item_tokens: pass text_vectors for the {len(new)} new items (the LM reads item text)")
     if len(new):
         tokenizer.n_items = n_items
         model.resize_token_embeddings(tokenizer.vocab_size, mean_resizing=False)  # rows set by the caller
+        if text is not None and text_vectors is not None:
+            text.grow(text_vectors)
     return new

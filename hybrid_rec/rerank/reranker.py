@@ -20,6 +20,7 @@ from hybrid_rec.data.interactions import Interactions
 from hybrid_rec.errors import DataError, require_fitted
 from hybrid_rec.metrics import ranking_metrics
 from hybrid_rec.persist import load_arrays, load_config, save_arrays, save_config
+from hybrid_rec.rerank.item_text import attach_item_text, encode_texts, item_text_of, start_id_rows
 from hybrid_rec.rerank.model import (
     LMConfig,
     build_model,
@@ -152,6 +153,28 @@ class GPT2Reranker:
         self.fitted.verbalizer.set_items(items)
 
     @property
+    def reads_item_text(self) -> bool:
+        """True when item tokens are hybrid (id + text, `hybrid_rec.rerank.item_text`): every item is
+        also read from its text, those without interactions from it (and any id row predicted for them)."""
+        return item_text_of(self.model) is not None
+
+    def text_vectors(self, items: np.ndarray) -> np.ndarray:
+        """[len(items), dim] sentence-encoder vectors of internal `items`' catalog text (the verbalizer's
+        ``Title (Year); Genres``; an item the catalog lacks: a zero row)."""
+        verbalizer = self.fitted.verbalizer
+        catalog = verbalizer.catalog
+        external = verbalizer.items.to_external(np.asarray(items, np.int64))
+        texts = [verbalizer.text_of(e) if catalog is not None and e in catalog else "" for e in external]
+        return encode_texts(texts, self.config.lm.item_text_encoder)
+
+    def start_id_rows(self, items: np.ndarray) -> np.ndarray:
+        """Items with interactions now (e.g. fine-tune targets of the feedback loop) that were scored from
+        their text alone get an id row too, starting at zero (`item_text.start_id_rows`); the ids set."""
+        done = start_id_rows(self.model, self.tokenizer.base_vocab_size, items)
+        self.reset_scorer()
+        return done
+
+    @property
     def scores_text(self) -> bool:
         """True when candidates are scored from their text alone (any item with text, token or not)."""
         return self.config.verbalizer.continuation == "text"
@@ -195,6 +218,11 @@ class GPT2Reranker:
         device, dtype = resolve_device(cfg.lm)
         model = build_model(cfg.lm, tokenizer, item_factors)
         self._state = _Fitted(tokenizer, model, verbalizer, train.users, train.items)
+        counts = np.bincount(train.item, minlength=len(train.items))
+        if cfg.lm.item_text and catalog is not None:  # hybrid item tokens: id rows of the trained items + text
+            attach_item_text(model, tokenizer.base_vocab_size, self.text_vectors(np.arange(len(train.items))), counts > 0)
+        elif cfg.lm.item_text:
+            log.info("reranker: lm.item_text is on but there is no catalog: item tokens stay id-only")
         self.histories = sequences_of(train)
         rng = np.random.default_rng(cfg.trainer.seed)
         examples = build_examples(
@@ -209,7 +237,6 @@ class GPT2Reranker:
         )
         log.info("reranker: %d training windows, vocab %d (%d items)", len(examples), tokenizer.vocab_size, len(train.items))
         evaluate = (lambda: self.validation_ndcg(train, valid)) if valid is not None and len(valid) else (lambda: 0.0)
-        counts = np.bincount(train.item, minlength=len(train.items))
         trainer = Trainer(model, tokenizer, cfg.trainer, device=device, progress=progress, item_counts=counts)
         self._scorer = None
         self.train_result = trainer.train(examples, evaluate, out_dir, on_epoch=on_epoch)
@@ -276,19 +303,28 @@ class GPT2Reranker:
         features: np.ndarray | None,
         learned: np.ndarray,
         regularization: float,
+        described: np.ndarray | None = None,
     ) -> np.ndarray:
-        """A grown item map (and the catalog describing it): the new items get item tokens whose
-        embeddings their `features` predict ([len(items), d]; None: the mean learned embedding), so the
-        LM scores them at once. `learned` (bool [len(items)]): the tokens trained on interactions.
-        Returns the internal ids of the new tokens."""
+        """A grown item map (and the catalog describing it): the new items get item tokens, so the LM
+        scores them at once. Their id rows are what their `features` predict ([len(items), d]; None: the
+        mean learned embedding, or with hybrid item tokens none: the text alone); `learned`, bool
+        [len(items)]: the tokens trained on interactions. With hybrid item tokens (`reads_item_text`)
+        the text vectors of the new items and of the `described` ones (internal ids whose catalog text
+        changed) are computed now. Returns the internal ids of the new tokens."""
         state = self.fitted
         self.catalog = catalog if catalog is not None else self.catalog
         state.items = items
         state.verbalizer.set_items(items, catalog)
-        new = grow_item_tokens(state.model, state.tokenizer, len(items))
-        if len(new):
+        text = item_text_of(state.model)
+        new = np.arange(state.tokenizer.n_items, len(items))
+        vectors = self.text_vectors(new) if text is not None and len(new) else None
+        grow_item_tokens(state.model, state.tokenizer, len(items), vectors)
+        if text is not None and described is not None and len(described):
+            text.set_text(np.asarray(described, np.int64), self.text_vectors(described))
+        if len(new) and (features is not None or text is None):
             x = np.zeros((len(items), 0), np.float32) if features is None else features
-            self.predict_item_tokens(x, np.asarray(learned, bool) & (np.arange(len(items)) < new[0]), regularization, new)
+            old = np.asarray(learned, bool) & (np.arange(len(items)) < new[0])
+            self.predict_item_tokens(x, old, regularization, new)
         self.reset_scorer()
         return new
 

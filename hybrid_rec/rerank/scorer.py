@@ -4,7 +4,9 @@ Three reductions: ``item`` (log p of the candidate's item token: all candidates 
 from one next-token distribution, and a whole catalog costs one forward pass), ``sum`` and ``mean``
 (log p of the whole continuation, e.g. ``<item> Title (Year)``, summed or averaged over its
 tokens). For ``sum``/``mean`` the prompt is encoded once and its KV cache is shared by batches of
-candidate continuations.
+candidate continuations. Tokens are embedded, and logits read, through the model's effective
+embeddings (`TokenEmbeddings`: id rows + the item-text part of hybrid item tokens), computed once
+per scorer (a scorer is rebuilt after the weights change).
 """
 
 from __future__ import annotations
@@ -12,13 +14,15 @@ from __future__ import annotations
 import copy
 import inspect
 from collections.abc import Sequence
-from typing import Literal, cast
+from typing import Any, Literal
 
 import numpy as np
 import torch
+import torch.nn.functional as F
 from transformers import GPT2LMHeadModel
 
 from hybrid_rec.errors import ConfigError
+from hybrid_rec.rerank.item_text import TokenEmbeddings
 from hybrid_rec.rerank.tokenizer import RecTokenizer
 
 Reduction = Literal["item", "sum", "mean"]
@@ -44,6 +48,7 @@ class LMScorer:
         self.model = model.to(self.device, self.dtype).eval()  # type: ignore[arg-type]  # transformers types .to via functools.wraps
         self.batch_size = batch_size
         self.n_positions = model.config.n_positions
+        self._embeddings: torch.Tensor | None = None
 
     # ------------------------------------------------------------------ item-token mode
     @torch.no_grad()
@@ -61,20 +66,30 @@ class LMScorer:
                 ids[r, width - len(p) :] = torch.as_tensor(p)
                 mask[r, width - len(p) :] = 1
             positions = (mask.cumsum(1) - 1).clamp(min=0)
-            hidden = self.model.transformer(
-                input_ids=ids.to(self.device),
-                attention_mask=mask.to(self.device),
-                position_ids=positions.to(self.device),
-            ).last_hidden_state[:, -1]
-            logits = (hidden @ self._head.T).float()  # the last position only: [batch, vocabulary]
+            output = self._forward(ids.to(self.device), mask.to(self.device), positions.to(self.device))
+            logits = self._logits(output.last_hidden_state[:, -1])  # the last position only: [batch, vocabulary]
             logp = torch.log_softmax(logits, dim=-1)[:, tok.base_vocab_size : tok.vocab_size]
             out[start : start + len(chunk)] = logp.cpu().numpy()
         return out
 
     @property
     def _head(self) -> torch.Tensor:
-        """The output embedding matrix [vocabulary, hidden] (GPT-2: tied to the input embeddings)."""
-        return cast(torch.nn.Linear, self.model.get_output_embeddings()).weight
+        """The effective embedding matrix [vocabulary, hidden], input and output (GPT-2's head is tied
+        to ``wte``; item rows add their text part), computed on first use."""
+        if self._embeddings is None:
+            with torch.no_grad():
+                self._embeddings = TokenEmbeddings(self.model, self.tokenizer.base_vocab_size).matrix()
+        return self._embeddings
+
+    def _forward(self, ids: torch.Tensor, mask: torch.Tensor, positions: torch.Tensor | None = None, **cache: Any) -> Any:
+        """The transformer's output for `ids` (embedded through `_head`); `cache`: its KV-cache arguments."""
+        return self.model.transformer(
+            inputs_embeds=F.embedding(ids, self._head), attention_mask=mask, position_ids=positions, **cache
+        )
+
+    def _logits(self, hidden: torch.Tensor) -> torch.Tensor:
+        """Float logits over the vocabulary of hidden states [..., hidden]."""
+        return (hidden @ self._head.T).float()
 
     def _fit(self, prompt: Sequence[int], reserve: int = 1) -> list[int]:
         if len(prompt) == 0:
@@ -102,8 +117,9 @@ class LMScorer:
             raise ConfigError("empty continuation")
         prompt = self._fit(prompt, reserve=longest)
         p_ids = torch.as_tensor([prompt], device=self.device)
-        first = self.model(input_ids=p_ids, attention_mask=torch.ones_like(p_ids), use_cache=True)
-        cache, last = getattr(first, _CACHE), torch.log_softmax(first.logits[0, -1].float(), dim=-1)
+        first = self._forward(p_ids, torch.ones_like(p_ids), use_cache=True)
+        cache = getattr(first, _CACHE)
+        last = torch.log_softmax(self._logits(first.last_hidden_state[0, -1]), dim=-1)
         out = np.empty(len(continuations), np.float32)
         for start in range(0, len(continuations), self.batch_size):
             chunk = continuations[start : start + self.batch_size]
@@ -121,13 +137,8 @@ class LMScorer:
                     len(chunk), -1
                 )
                 mask = torch.ones((len(chunk), len(prompt) + width - 1), dtype=torch.long, device=self.device)
-                logits = self.model(
-                    input_ids=ids[:, :-1],
-                    attention_mask=mask,
-                    position_ids=positions,
-                    use_cache=False,
-                    **{_CACHE: past},
-                ).logits.float()
+                hidden = self._forward(ids[:, :-1], mask, positions, use_cache=False, **{_CACHE: past})
+                logits = self._logits(hidden.last_hidden_state)
                 step = torch.log_softmax(logits, dim=-1).gather(2, ids[:, 1:, None])[..., 0]
                 valid = torch.arange(1, width, device=self.device)[None, :] < lengths[:, None]
                 logp = logp + (step * valid).sum(dim=1)
@@ -141,7 +152,7 @@ class LMScorer:
         """Reference: one full forward pass over prompt + continuation (no cache)."""
         prompt = self._fit(prompt, reserve=len(continuation))
         ids = torch.as_tensor([list(prompt) + list(continuation)], device=self.device)
-        logits = self.model(input_ids=ids, attention_mask=torch.ones_like(ids)).logits[0].float()
+        logits = self._logits(self._forward(ids, torch.ones_like(ids)).last_hidden_state[0])
         logp = torch.log_softmax(logits, dim=-1)
         total = sum(float(logp[len(prompt) - 1 + t, tok]) for t, tok in enumerate(continuation))
         return total / len(continuation) if reduction == "mean" else total

@@ -62,6 +62,14 @@ class TrainerConfig(StrictModel):
     intention_fraction: float = Field(
         0.1, ge=0, le=1, description="Share of windows written as a request naming a genre of the target, in [0, 1]."
     )
+    item_id_dropout: float = Field(
+        0.0,
+        ge=0,
+        lt=1,
+        description="With hybrid item tokens (lm.item_text): the share of items whose id row is left out of each "
+        "training step, so that they are read from their text alone, as items without interactions are (DropoutNet's "
+        "trick): the text projection learns to stand on its own. 0 = off.",
+    )
     sampled_softmax_above: int = Field(
         20_000,
         ge=0,

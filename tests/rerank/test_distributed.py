@@ -16,6 +16,7 @@ import torch.distributed as dist
 
 from hybrid_rec.rerank import distributed
 from hybrid_rec.rerank import trainer as trainer_mod
+from hybrid_rec.rerank.item_text import attach_item_text
 from hybrid_rec.rerank.model import LMConfig, build_model
 from hybrid_rec.rerank.tokenizer import RecTokenizer
 from hybrid_rec.rerank.trainer import Example, Trainer, TrainerConfig
@@ -48,9 +49,15 @@ def uneven_examples(tokenizer: RecTokenizer, n: int = 17) -> list[Example]:
     return out
 
 
-def fresh_model(tokenizer: RecTokenizer):
+def fresh_model(tokenizer: RecTokenizer, item_text: bool = False):
+    """The tiny LM; `item_text`: with hybrid item tokens (seeded text vectors, every third item
+    without an id row), whose projection must train inside the DDP-wrapped module too."""
     torch.manual_seed(0)
-    return build_model(LMConfig(**TINY_LM), tokenizer)
+    model = build_model(LMConfig(**TINY_LM), tokenizer)
+    if item_text:
+        vectors = np.random.default_rng(1).standard_normal((N_ITEMS, 6)).astype(np.float32)
+        attach_item_text(model, tokenizer.base_vocab_size, vectors, np.arange(N_ITEMS) % 3 > 0)
+    return model
 
 
 def weights(model) -> dict[str, np.ndarray]:
@@ -73,6 +80,7 @@ def scenarios(out_dir: str) -> dict:
         trainer_mod.save_pretrained = forbidden
         Trainer._checkpoint = forbidden
     results: dict = {"world": distributed.world_size()}
+    results["initial_proj"] = weights(fresh_model(tokenizer, item_text=True))["item_text.proj.weight"]
 
     def run(name: str, cfg: TrainerConfig, evaluate=None, out=None, model=None, **kwargs) -> None:
         model = model or fresh_model(tokenizer)
@@ -85,6 +93,10 @@ def scenarios(out_dir: str) -> dict:
     # the sampled softmax (30 items > 10): shared negatives drawn for the whole global batch
     counts = np.arange(N_ITEMS, dtype=float)
     run("sampled", TrainerConfig(**BASE, epochs=2, sampled_softmax_above=10, sampled_negatives=6), item_counts=counts)
+    # hybrid item tokens (id + text), with the full and the sampled softmax
+    run("text", TrainerConfig(**BASE, epochs=3, hard_negatives=2), model=fresh_model(tokenizer, item_text=True))
+    sampled = TrainerConfig(**BASE, epochs=2, sampled_softmax_above=10, sampled_negatives=6)
+    run("text_sampled", sampled, model=fresh_model(tokenizer, item_text=True), item_counts=counts)
 
     # early stopping on a metric only rank 0 computes
     calls: list[int] = []
@@ -148,11 +160,13 @@ def assert_same_run(got: dict, want: dict) -> None:
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("name", ["full", "sampled", "stop", "resume"])
+@pytest.mark.parametrize("name", ["full", "sampled", "text", "text_sampled", "stop", "resume"])
 def test_two_processes_take_the_steps_of_one(ddp_runs, name):
     ranks, single = ddp_runs
     assert [r["world"] for r in ranks] == [2, 2] and single["world"] == 1
-    assert len(single[name]["losses"]) == {"full": 9, "sampled": 6, "stop": 9, "resume": 3}[name]
+    assert len(single[name]["losses"]) == {"full": 9, "sampled": 6, "text": 9, "text_sampled": 6, "stop": 9, "resume": 3}[name]
+    if name.startswith("text"):  # the projection trained (and equally on every rank, below)
+        assert not np.array_equal(single[name]["weights"]["item_text.proj.weight"], single["initial_proj"])
     for r in ranks:
         assert_same_run(r[name], single[name])
         if name == "resume":  # it went on from rank 0's checkpoint of epoch 1
