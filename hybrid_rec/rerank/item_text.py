@@ -131,12 +131,13 @@ class ItemRows:
 
     def __init__(self, id_rows: torch.Tensor, text: ItemText | None, keep: torch.Tensor | None = None) -> None:
         self.id_rows, self.text, self.keep = id_rows, text, keep
-        self._full: torch.Tensor | None = None if text is not None else id_rows
+        self._full: torch.Tensor | None = None  # the whole matrix once `matrix()` built it (with text)
 
     def __getitem__(self, items: torch.Tensor) -> torch.Tensor:
+        if self.text is None:
+            return self.id_rows[items]
         if self._full is not None:
             return self._full[items]
-        assert self.text is not None  # _full is set without text
         return self.text.combine(self.id_rows[items], items, self.keep)
 
     @property
@@ -149,8 +150,9 @@ class ItemRows:
         return self.text.has_id == 0
 
     def matrix(self) -> torch.Tensor:
+        if self.text is None:
+            return self.id_rows
         if self._full is None:
-            assert self.text is not None
             every = torch.arange(len(self.id_rows), device=self.id_rows.device)
             self._full = self.text.combine(self.id_rows, every, self.keep)
         return self._full
