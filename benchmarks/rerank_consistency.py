@@ -16,6 +16,7 @@ import json
 import time
 
 import numpy as np
+import scipy.sparse as sp
 
 from hybrid_rec.data.config import build_dataset
 from hybrid_rec.data.splits import leave_last_out
@@ -33,7 +34,8 @@ def main() -> None:
 
     config = CompareConfig.from_toml(args.config)
     _, hybrid = first_point("hybrid", config.methods["hybrid"])
-    assert isinstance(hybrid, HybridConfig)
+    if not isinstance(hybrid, HybridConfig):
+        raise SystemExit(f"{args.config}: [methods.hybrid] is not a hybrid config")
     dataset = build_dataset(config.dataset)
     split = leave_last_out(dataset.interactions)
     start = time.perf_counter()
@@ -62,7 +64,7 @@ def main() -> None:
         same_scores += [r.score for r in recommended] == [r.score for r in reranked]
     scored = time.perf_counter() - start
     # the held-out item in the model's internal ids (the dataset's own item map differs from the model's)
-    held = sp_target(target, users, split.test.items, items_of)
+    held = held_out_rows(target, users, split.test.items, items_of)
     out: dict[str, object] = {"users": len(users), "n": args.n, "train_s": round(trained, 1), "score_s": round(scored, 1)}
     for name, top in rows.items():
         metrics = ranking_metrics(np.stack(top), held, [10])
@@ -73,10 +75,8 @@ def main() -> None:
     print(json.dumps(out, indent=2))
 
 
-def sp_target(target, users, test_items, model_items):
+def held_out_rows(target, users, test_items, model_items):
     """[len(users), n_model_items] held-out rows in the model's item ids."""
-    import scipy.sparse as sp
-
     rows, cols = [], []
     for r, u in enumerate(users):
         held = test_items.to_external(target.indices[target.indptr[u] : target.indptr[u + 1]])
