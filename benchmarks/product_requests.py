@@ -12,9 +12,9 @@ request). Also how the intent parser read it. Scores are macro-averaged over the
     .venv/bin/python benchmarks/product_requests.py --model models/products      # reuse a saved model
     .venv/bin/python benchmarks/product_requests.py --field genres                # categories in 'genres'
 
-``--field genres`` stores the categories in the field the library's film defaults read (intention
-training and the request fusion weights look for ``genres``); the default ``category`` is what a
-shop's catalog would call it, with ``requests.intent.field`` and ``verbalizer.noun`` set to match.
+``--field genres`` stores the categories in a field named as MovieLens names it; the default
+``category`` is what a shop's catalog would call it. Nothing in the model's config names the field
+or the noun: both come from the catalog (its category field, and ``noun = "product"``).
 """
 
 from __future__ import annotations
@@ -151,12 +151,11 @@ KINDS: tuple[Kind, ...] = ("plain", "descriptive", "negative")
 
 def product_config(field: str, epochs: int, seed: int) -> HybridConfig:
     """The default hybrid with the quick settings of configs/ml100k-quick.toml (a 64-wide LM), reading
-    requests against `field` and calling items products."""
+    requests against the catalog's category field (whatever `field` names it) and calling items what
+    the catalog calls them ("product")."""
     return HybridConfig.from_dict({
         "candidates": {"als": {"factors": 32, "regularization": 0.1, "seed": seed}},
-        "reranker": {"lm": {"n_embd": 64, "dropout": 0.2, "seed": seed}, "trainer": {"epochs": epochs, "seed": seed},
-                     "verbalizer": {"noun": "product"}},
-        "requests": {"intent": {"field": field}},
+        "reranker": {"lm": {"n_embd": 64, "dropout": 0.2, "seed": seed}, "trainer": {"epochs": epochs, "seed": seed}},
     })  # fmt: skip
 
 

@@ -33,7 +33,7 @@ from hybrid_rec.pipeline import (
 )
 from hybrid_rec.store import resolve_model
 
-COLUMNS = ["user_id", "item_id", "rank", "score", "lm_score", "sources", "cf_scores", "item_text"]
+COLUMNS = ["user_id", "item_id", "rank", "score", "lm_score", "sources", "cf_scores", "item_text", "reasons"]
 
 
 def _frame(recs: Sequence[Recommendation]) -> pd.DataFrame:

@@ -249,6 +249,8 @@ def recommend(
             f"{r.rank:>4}  {r.item_id!s:>8}  {r.score:7.3f}  {r.lm_score:8.3f}  "
             f"{','.join(r.sources):<22}  {r.item_text}"
         )
+        if r.reasons:
+            typer.echo(f"{'':>33}why: {'; '.join(r.reasons)}")
     if recs[0] and recs[0][0].instruction:
         typer.echo("\ninstruction:\n" + recs[0][0].instruction)
 

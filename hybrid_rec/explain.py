@@ -7,7 +7,7 @@ The one place where the pipeline's results leave internal ids: every public reco
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -25,7 +25,8 @@ class Recommendation:
     ``cf_scores``: each CF source's own score for the item (those that can score it); ``sources``:
     which first-stage lists proposed it (``"caller"`` for a candidate passed to `rerank`), plus
     ``"request"`` when the user's request matched it; a tuple everywhere in Python (DataFrame cells
-    too), a list in JSON."""
+    too), a list in JSON. ``reasons``: why it is there, in words ("matches your request: Comedy",
+    "often chosen by people who chose Toy Story (1995)"), strongest first."""
 
     user_id: object
     item_id: object
@@ -36,6 +37,7 @@ class Recommendation:
     sources: tuple[str, ...]
     instruction: str
     item_text: str = ""
+    reasons: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -58,13 +60,17 @@ class RequestReading:
     note: str = ""
 
     @classmethod
-    def of(cls, text: str, intent: Intent | None, parsed: bool = True) -> RequestReading:
+    def of(cls, text: str, intent: Intent | None, parsed: bool = True, lm_reads: bool = False) -> RequestReading:
         """The reading of `text` from its parsed `intent` (None or empty: nothing understood);
-        `parsed` = False when this model does not read requests (no catalog, or requests disabled)."""
+        `parsed` = False when this model does not read requests (no catalog, or requests disabled);
+        `lm_reads`: the LM reads every request as a sentence, understood by the parser or not."""
         if not parsed:
             return cls(text, False, note="this model does not parse requests (no catalog, or requests.enabled is "
                                          "false): only the LM read the words")  # fmt: skip
         if intent is None or intent.empty:
+            if lm_reads:
+                return cls(text, False, note="named no category, period or title this catalog knows: nothing "
+                                             "filtered; the language model read the words")  # fmt: skip
             return cls(text, False, note="named no category, period or title this catalog knows: ranked as "
                                          "without a request")  # fmt: skip
         return cls(text, True, intent.include, intent.exclude, intent.years, intent.exclude_years,
@@ -95,11 +101,67 @@ def _said(intent: Intent) -> str:
     return "; ".join(p for p in parts if p)
 
 
+@dataclass(frozen=True)
+class Evidence:
+    """What the reasons of one user's list read, besides the features: the user's history (internal
+    ids, oldest first), the request's intent, the session's "more like" items (external ids), each
+    item's categories and year, and the CF model's item vectors (their cosine: co-consumption
+    similarity; None: none)."""
+
+    history: np.ndarray = field(default_factory=lambda: np.empty(0, np.int64))
+    intent: Intent | None = None
+    categories: Callable[[int], tuple[str, ...]] = lambda item: ()
+    item_vectors: np.ndarray | None = None
+    years: Callable[[int], float] = lambda item: float("nan")
+
+
 class Explainer:
     """Builds `Recommendation`s from one user's ranked internal items and the features behind them."""
 
     def __init__(self, items: IdMap, describe: Callable[[object], str]) -> None:
         self.items, self.describe = items, describe
+
+    def reasons(self, item: int, by: tuple[str, ...], evidence: Evidence) -> tuple[str, ...]:
+        """Why candidate `item` (proposed by the lists `by`) is in the list, in words: what of
+        the request it matches, the history item it is most often chosen with, or only its
+        popularity. Nothing here reads the other candidates: an item's reasons are the same in any list
+        (except which lists proposed it)."""
+        out: list[str] = []
+        intent = evidence.intent
+        if intent is not None:
+            asked = [c for c in evidence.categories(item) if c in intent.include]
+            if asked:
+                out.append(f"matches your request: {', '.join(asked)}")
+            year = evidence.years(item)
+            if intent.years is not None and intent.years[0] <= year <= intent.years[1]:
+                out.append(f"from the years you asked for ({int(year)})")
+            like = [i for i in intent.like if i in self.items]
+            if like and evidence.item_vectors is not None:
+                best = self._closest(item, self.items.to_internal(like), evidence.item_vectors)
+                if best is not None:
+                    out.append(f"like {self.item_text(best)}, as you asked")
+        if len(evidence.history) and evidence.item_vectors is not None:
+            best = self._closest(item, evidence.history[-50:], evidence.item_vectors, floor=0.3)
+            if best is not None:
+                out.append(f"often chosen by people who chose {self.item_text(best)}")
+        if by == ("popularity",):
+            out.append("popular with everyone")
+        return tuple(out)
+
+    @staticmethod
+    def _closest(item: int, among: np.ndarray, vectors: np.ndarray, floor: float = -1.0) -> int | None:
+        """The item of `among` (internal ids) most similar to `item` (cosine of unit `vectors`, at least
+        `floor`), never `item` itself; None when there is none."""
+        among = np.asarray(among, np.int64)
+        among = among[(among != item) & (among >= 0) & (among < len(vectors))]
+        if not len(among) or item >= len(vectors):
+            return None
+        rows = vectors[among].astype(np.float64)
+        rows /= np.maximum(np.linalg.norm(rows, axis=1, keepdims=True), 1e-12)
+        own = vectors[item].astype(np.float64)
+        sims = rows @ (own / max(float(np.linalg.norm(own)), 1e-12))
+        best = int(np.argmax(sims))
+        return int(among[best]) if sims[best] >= floor else None
 
     def item_text(self, item: int) -> str:
         return self.describe(self.items.to_external([item])[0])
@@ -113,11 +175,12 @@ class Explainer:
         fused: np.ndarray,
         instruction: str,
         proposed: dict[str, np.ndarray] | None = None,
+        evidence: Evidence | None = None,
     ) -> list[Recommendation]:
         """`ranked` internal items (-1 ends the list), each found in the user's `candidates` row [1, N],
         whose `features` (``"lm"`` and the CF sources, [1, N]) and `fused` scores explain it;
         `proposed` = the first-stage lists' own scores [1, N] (NaN: did not propose it; None: the
-        caller's candidates)."""
+        caller's candidates); `evidence`: what the reasons in words read (None: no reasons)."""
         recs = []
         for r, item in enumerate(ranked):
             if item < 0:
@@ -140,6 +203,7 @@ class Explainer:
                     (*by, "request") if asked else by,
                     instruction,
                     self.item_text(int(item)),
+                    () if evidence is None else self.reasons(int(item), by, evidence),
                 )
             )
         return recs

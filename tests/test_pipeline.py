@@ -185,13 +185,21 @@ def test_a_negative_request_keeps_the_genre_out(trained_dir):
     assert reranked and all(genre not in pipe.reranker.catalog.item(r.item_id)["genres"] for r in reranked)
 
 
-def test_an_empty_or_nonsense_request_acts_as_no_request(trained_dir):
+def test_an_empty_request_acts_as_none_and_a_nonsense_one_only_reaches_the_lm(trained_dir):
+    """A blank request is no request. One the parser cannot read filters and boosts nothing (no
+    request feature, nothing excluded), but the LM, which reads every request, reads its words."""
     pipe = HybridPipeline.load(live(trained_dir))
     users = ["u1", "u2", "u3"]
     plain = [[(r.item_id, r.score, r.lm_score) for r in u] for u in pipe.recommend(users, 5)]
-    for request in ("", "   ", "asdf qwerty zxcv"):
+    for request in ("", "   "):
         got = [[(r.item_id, r.score, r.lm_score) for r in u] for u in pipe.recommend(users, 5, request=request)]
         assert got == plain, request
+    nonsense = pipe.recommend(users, 5, request="asdf qwerty zxcv")
+    assert all(len(u) == 5 and not any("request" in r.sources for r in u) for u in nonsense)
+    assert pipe.reranker.reads_requests
+    lm_plain = pipe.reranker.score(np.arange(3), np.tile(np.arange(5), (3, 1)))
+    lm_read = pipe.reranker.score(np.arange(3), np.tile(np.arange(5), (3, 1)), ["asdf qwerty zxcv"] * 3)
+    assert not np.allclose(lm_plain, lm_read)
 
 
 def test_session_items_reach_the_prompt_and_leave_the_list(trained_dir):

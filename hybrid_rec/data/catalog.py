@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -27,11 +28,13 @@ class ItemCatalog:
 
     ``items`` has one row per item and string-valued columns; list-valued fields such as
     genres are stored as tuples of strings. ``users`` (optional) holds attributes such as age,
-    gender and occupation, indexed by external user id.
+    gender and occupation, indexed by external user id. ``noun`` is what one item is called
+    ("movie", "product", "book"): prompts and training requests speak of it (None: "item").
     """
 
     items: pd.DataFrame
     users: pd.DataFrame | None = None
+    noun: str | None = None
 
     def __post_init__(self) -> None:
         if not self.items.index.is_unique:
@@ -116,7 +119,7 @@ class ItemCatalog:
         for col in self._list_columns():  # list fields stay tuples (JSON brings lists)
             rows[col] = rows[col].map(_as_tuple)
         kept = self.items[~self.items.index.isin(rows.index)]
-        return ItemCatalog(pd.concat([kept, rows]), self.users)
+        return ItemCatalog(pd.concat([kept, rows]), self.users, self.noun)
 
     @cached_property
     def _category(self) -> str | None:
@@ -128,7 +131,8 @@ class ItemCatalog:
 
     # ------------------------------------------------------------------ persistence
     def save(self, directory: str | Path) -> None:
-        """``catalog_items.parquet`` (+ ``catalog_users.parquet``) in `directory` (genres as lists)."""
+        """``catalog_items.parquet`` (+ ``catalog_users.parquet``, + ``catalog.json`` with the noun) in
+        `directory` (genres as lists)."""
         directory = Path(directory)
         directory.mkdir(parents=True, exist_ok=True)
         items = self.items.copy()
@@ -137,6 +141,8 @@ class ItemCatalog:
         items.reset_index().to_parquet(directory / "catalog_items.parquet", index=False)
         if self.users is not None:
             self.users.reset_index().to_parquet(directory / "catalog_users.parquet", index=False)
+        if self.noun is not None:
+            (directory / "catalog.json").write_text(json.dumps({"noun": self.noun}))
 
     @classmethod
     def load(cls, directory: str | Path) -> ItemCatalog | None:
@@ -153,7 +159,13 @@ class ItemCatalog:
         if (directory / "catalog_users.parquet").is_file():
             users = pd.read_parquet(directory / "catalog_users.parquet")
             users = users.set_index(users.columns[0])
-        return cls(items, users)
+        noun = None
+        if (directory / "catalog.json").is_file():
+            try:
+                noun = json.loads((directory / "catalog.json").read_text()).get("noun")
+            except (ValueError, AttributeError) as exc:
+                raise DataError(f"{directory / 'catalog.json'}: not a catalog description ({exc})") from None
+        return cls(items, users, noun if isinstance(noun, str) and noun else None)
 
 
 def _as_tuple(value: object) -> tuple[str, ...]:

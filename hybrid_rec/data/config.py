@@ -18,7 +18,7 @@ from pydantic import Discriminator, Field, RootModel, Tag, model_validator
 from pydantic_core import PydanticCustomError
 
 from hybrid_rec.config import StrictModel
-from hybrid_rec.data.catalog import CatalogColumns, UserColumns
+from hybrid_rec.data.catalog import CatalogColumns, ItemCatalog, UserColumns
 from hybrid_rec.data.datasets import REGISTERED, Dataset, load_atomic_files, load_dataset, load_event_files
 from hybrid_rec.data.interactions import ColumnMapping, Interactions
 from hybrid_rec.data.splits import (
@@ -129,6 +129,12 @@ class _DatasetKind(KindConfig):
         None,
         description="Keep only rows whose weight is at least this (e.g. 4 to take ratings >= 4 as positives); "
         "unset keeps every row.",
+    )
+    item_noun: str | None = Field(
+        None,
+        min_length=1,
+        description="What one item is called ('product', 'book', 'song'): prompts and training requests speak of "
+        "it. Unset: the source's own (a registered dataset's, a generator's), else 'item'.",
     )
 
     @classmethod
@@ -273,6 +279,9 @@ def build_dataset(cfg: DatasetConfig | DatasetKind, home: str | Path | None = No
     """Load (or generate) the dataset `cfg` names, applying ``min_weight``."""
     kind = cfg.root if isinstance(cfg, DatasetConfig) else cfg
     dataset = kind.load(home)
+    if kind.item_noun is not None and dataset.catalog is not None:
+        catalog = dataset.catalog
+        dataset = Dataset(dataset.name, dataset.interactions, ItemCatalog(catalog.items, catalog.users, kind.item_noun))
     if kind.min_weight is not None:
         inter = dataset.interactions
         dataset = Dataset(dataset.name, inter.subset(inter.weight >= kind.min_weight), dataset.catalog)

@@ -80,10 +80,14 @@ def _with_columns(rows: sp.csr_matrix, columns: np.ndarray) -> sp.csr_matrix:
     return sp.csr_matrix(((rows + every) > 0).astype(np.float32))
 
 
-def intention_requests(split: Split, catalog: ItemCatalog | None, seed: int, noun: str = "movie") -> list[str | None]:
+def intention_requests(
+    split: Split, catalog: ItemCatalog | None, seed: int, noun: str | None = None
+) -> list[str | None]:
     """InstructRec's vague intention task: each test user asks for a genre of their held-out item
-    ("a comedy movie"; a random one of its genres), None where the item has no genres."""
+    ("a comedy movie"; a random one of its genres), None where the item has no genres. `noun`
+    unset: the catalog's, else "item"."""
     users = np.unique(split.test.user)
+    noun = noun or (catalog.noun if catalog is not None else None) or "item"
     field = catalog.category_field() if catalog is not None else None
     if catalog is None or field is None:
         return [None] * len(users)

@@ -52,8 +52,11 @@ class EvaluationConfig(StrictModel):
         description="Also score every method on InstructRec's intention task: each test user asks for a genre of "
         "their held-out item; methods that cannot read a request score as without one.",
     )
-    intention_noun: str = Field(
-        "movie", description="What an item is called in the intention task's requests (match verbalizer.noun)."
+    intention_noun: str | None = Field(
+        None,
+        min_length=1,
+        description="What an item is called in the intention task's requests; unset: the catalog's noun (what "
+        "prompts say), else 'item'.",
     )
     ranked_items: Literal["all", "cold"] = Field(
         "all",

@@ -160,7 +160,7 @@ class HybridPipeline:
             one = scored.row(r)
             text = state.instruction_text(query, r)
             out.append(state.explainer.ranked(user_id, top.items[r], one.items, one.features, fused[r : r + 1],
-                                              text, one.proposed))  # fmt: skip
+                                              text, one.proposed, state.evidence(query, r)))  # fmt: skip
         return out
 
     def rerank(
@@ -193,7 +193,8 @@ class HybridPipeline:
             scored = state.score(query, items)
             n = items.shape[1] if k is None else min(k, items.shape[1])
             top, fused = state.rank(query, scored, n, self.config.fusion.mmr_lambda)
-            recs = state.explainer.ranked(user_ext[0], top.items[0], items, scored.features, fused, text)
+            recs = state.explainer.ranked(user_ext[0], top.items[0], items, scored.features, fused, text, None,
+                                          state.evidence(query, 0))  # fmt: skip
         if on_unknown_items == "fallback":
             room = len(external) if k is None else max(k - len(recs), 0)
             recs += state.explainer.unscored(user_ext[0], list(external[~known][:room]), len(recs), text)

@@ -20,7 +20,7 @@ import scipy.sparse as sp
 from hybrid_rec.candidates.generator import CandidateGenerator
 from hybrid_rec.candidates.requests import RequestStage
 from hybrid_rec.data.ids import IdMap
-from hybrid_rec.explain import Explainer, RequestReading
+from hybrid_rec.explain import Evidence, Explainer, RequestReading
 from hybrid_rec.rerank.fusion import LinearFusion, mmr, rank
 from hybrid_rec.rerank.reranker import GPT2Reranker
 from hybrid_rec.session import Session
@@ -118,6 +118,19 @@ class FittedPipeline:
     def explainer(self) -> Explainer:
         return Explainer(self.generator.items, self.reranker.verbalizer.text_of)
 
+    def evidence(self, query: Query, row: int) -> Evidence:
+        """What the reasons in words of `query`'s row read: the user's history (and session), the
+        intent, the catalog's categories and years, the ALS item factors."""
+        user = int(query.users[row])
+        history = self.reranker.histories.get(user, np.empty(0, np.int64)) if user >= 0 else np.empty(0, np.int64)
+        if len(query.session.recent):
+            history = np.concatenate([history, query.session.recent])
+        matcher = self.requests.bind(self.generator.items).matcher
+        if matcher is None:
+            return Evidence(history, query.intents[row], item_vectors=self.generator.als.item_factors)
+        return Evidence(history, query.intents[row], matcher.values_of_item, self.generator.als.item_factors,
+                        matcher.year_of)  # fmt: skip
+
     def instruction_text(self, query: Query, row: int) -> str:
         return self.reranker.verbalizer.render(query.instructions[row])
 
@@ -127,20 +140,25 @@ class FittedPipeline:
         if not text:
             return None
         matcher = self.requests.bind(self.generator.items).matcher
-        return RequestReading.of(text, matcher.parse(text) if matcher is not None else None, matcher is not None)
+        intent = matcher.parse(text) if matcher is not None else None
+        return RequestReading.of(text, intent, matcher is not None, self.reranker.reads_requests)
 
     def query(
         self, users: np.ndarray, requests: Sequence[str | None] | None = None, session: Session | None = None
     ) -> Query:
-        """Resolve a call: a request that names nothing the catalog knows acts as no request (when
-        requests are read at all); a session's known "more / less like" items join every row's intent
+        """Resolve a call: the LM reads every request when it reads requests as sentences
+        (`GPT2Reranker.reads_requests`); otherwise a request that names nothing the catalog knows acts
+        as no request (when requests are read at all). A session's known "more / less like" items join every row's intent
         and its recent items are read by the LM after each history."""
         users = np.asarray(users, dtype=np.int64)
         ids = SessionIds.of(self.generator.items, session)
-        asked: list[str | None] = list(requests) if requests is not None else [None] * len(users)
+        asked: list[str | None] = [None] * len(users)
+        if requests is not None:  # whitespace collapsed; a blank request is no request
+            asked = [" ".join(str(r).split()) or None if r is not None else None for r in requests]
         intents = self.requests.bind(self.generator.items).intents(asked, len(users))
         if self.requests.matcher is not None:
-            asked = [r if i is not None else None for r, i in zip(asked, intents, strict=True)]
+            if not self.reranker.reads_requests:  # an LM reading tokens only is not trained on unread requests
+                asked = [r if i is not None else None for r, i in zip(asked, intents, strict=True)]
             if ids.more_like or ids.less_like:
                 intents = [
                     replace(i or Intent(""), like=(*(i.like if i else ()), *ids.more_like),

@@ -12,7 +12,7 @@ where read (all of them for the full softmax, the candidates' for the sampled on
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 import numpy as np
 import torch
@@ -20,6 +20,7 @@ from transformers import GPT2LMHeadModel
 
 from hybrid_rec.rerank import distributed
 from hybrid_rec.rerank.item_text import ItemRows, TokenEmbeddings, item_text_of
+from hybrid_rec.rerank.request_text import RequestText, request_text_of
 from hybrid_rec.rerank.tokenizer import RecTokenizer
 
 if TYPE_CHECKING:  # the trainer imports this module
@@ -156,10 +157,13 @@ def batch_loss(
     emb = TokenEmbeddings(model, tokenizer.base_vocab_size, keep if model.training else None)
     if sampling is None:
         emb.items.matrix()  # the full softmax reads every item row: computed once, the inputs index it
-    hidden = model.transformer(inputs_embeds=emb.tokens(ids), attention_mask=mask).last_hidden_state
+    reader = request_text_of(model)
+    hidden = model.transformer(inputs_embeds=_with_requests(emb.tokens(ids), part, reader), attention_mask=mask)
+    hidden = _with_requests(hidden.last_hidden_state, part, reader, output=True)
     loss = torch.zeros((), device=device)
     if shard is not None:  # every parameter in the graph, on every rank
-        loss = loss + 0.0 * (hidden.sum() + emb.wte.sum() + emb.parameters_sum())
+        extra = sum((p.sum() for p in reader.parameters()), emb.wte.new_zeros(())) if reader is not None else 0.0
+        loss = loss + 0.0 * (hidden.sum() + emb.wte.sum() + emb.parameters_sum() + extra)
         if hi == lo:
             return loss
     base = tokenizer.base_vocab_size
@@ -172,6 +176,22 @@ def batch_loss(
     if (negatives := _hard_term(hard[lo:hi], part, hidden, emb.items, cfg.hard_negative_weight, n_hard)) is not None:
         loss = loss + negatives
     return loss
+
+
+def _with_requests(
+    inputs: torch.Tensor, part: list[Example], reader: RequestText | None, output: bool = False
+) -> torch.Tensor:
+    """`inputs` [n, width, n_embd] (input embeddings, or with `output` the hidden states) with each
+    intention window's request offset added at its target position (where the scorer adds it: the
+    prompt's last position); unchanged without a `RequestText` or an intention window."""
+    asked = [r for r, e in enumerate(part) if e.request_vector is not None and len(e.item_targets)]
+    if reader is None or not asked:
+        return inputs
+    rows = torch.as_tensor(asked, device=inputs.device)
+    pos = torch.as_tensor([int(part[r].item_targets[-1, 0]) for r in asked], device=inputs.device)
+    vectors = torch.as_tensor(np.stack([cast(np.ndarray, part[r].request_vector) for r in asked]), device=inputs.device)
+    offsets = reader.output(vectors) if output else reader(vectors)
+    return inputs.index_put((rows, pos), offsets.to(inputs.dtype), accumulate=True)
 
 
 def _draws(

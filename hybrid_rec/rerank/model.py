@@ -19,6 +19,7 @@ from hybrid_rec.candidates.cold import ridge
 from hybrid_rec.config import StrictModel
 from hybrid_rec.errors import ConfigError, DataError
 from hybrid_rec.rerank.item_text import item_text_of, restore_item_text
+from hybrid_rec.rerank.request_text import restore_request_text
 from hybrid_rec.rerank.tokenizer import RecTokenizer
 from hybrid_rec.text.config import TextEncoderConfig
 
@@ -66,9 +67,17 @@ class LMConfig(StrictModel):
         "Needs a catalog (without one the item tokens stay id-only). Off by default: on ML-100K it lifts the "
         "hybrid's tail items but not the LM alone nor cold items (benchmarks/README.md, 'Items as id + text').",
     )
+    request_text: bool = Field(
+        True,
+        description="The LM reads each request as a sentence too: its encoder vector, through a learned projection, "
+        "joins the prompt's last position (where the next item is read), trained on the intention windows; so "
+        "paraphrases steer alike and a request the intent parser cannot read still moves the LM "
+        "(`hybrid_rec.rerank.request_text`).",
+    )
     item_text_encoder: TextEncoderConfig = Field(
         default_factory=TextEncoderConfig,
-        description="The sentence encoder of the item texts when `item_text` is on ('auto': MiniLM when installed).",
+        description="The sentence encoder of item texts (when `item_text` is on) and of requests (when "
+        "`request_text` is on): one space for both ('auto': MiniLM when installed).",
     )
 
     @model_validator(mode="after")
@@ -159,6 +168,7 @@ def load_saved(directory: str | Path) -> GPT2LMHeadModel:
         model = GPT2LMHeadModel(config)
     try:
         restore_item_text(model, state)
+        restore_request_text(model, state)
     except (ConfigError, DataError) as exc:
         raise DataError(f"{weights}: {exc}") from None
     missing, unexpected = model.load_state_dict(state, strict=False)

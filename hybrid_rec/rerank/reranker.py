@@ -31,10 +31,12 @@ from hybrid_rec.rerank.model import (
     save_pretrained,
     set_threads,
 )
+from hybrid_rec.rerank.request_text import RequestVectors, attach_request_text, request_text_of
 from hybrid_rec.rerank.scorer import LMScorer
 from hybrid_rec.rerank.tokenizer import RecTokenizer
-from hybrid_rec.rerank.trainer import Trainer, TrainerConfig, TrainResult, build_examples
+from hybrid_rec.rerank.trainer import Trainer, TrainerConfig, TrainResult, build_examples, encode_requests
 from hybrid_rec.topk import topk_from_scores
+from hybrid_rec.verbalize.intentions import IntentionWriter
 from hybrid_rec.verbalize.verbalizer import (
     BUILTIN_TEMPLATES,
     Instruction,
@@ -110,6 +112,7 @@ class GPT2Reranker:
         self.train_result: TrainResult | None = None
         self._state: _Fitted | None = None
         self._scorer: LMScorer | None = None
+        self.request_vectors = RequestVectors(self.config.lm.item_text_encoder)
 
     # ------------------------------------------------------------------ fitted state
     @property
@@ -175,6 +178,26 @@ class GPT2Reranker:
         return done
 
     @property
+    def reads_requests(self) -> bool:
+        """True when the LM reads a request as a sentence-encoder vector as well as its tokens
+        (`hybrid_rec.rerank.request_text`): then every request reaches it, read by the parser or not."""
+        return request_text_of(self.model) is not None
+
+    def _request_rows(self, instructions: Sequence[Instruction]) -> np.ndarray | None:
+        """The instructions' request vectors for an LM that reads them (zero rows: no request); None
+        when it does not or no instruction carries a request."""
+        reader = request_text_of(self.model)
+        if reader is None:
+            return None
+        vectors = self.request_vectors([i.request for i in instructions])
+        if vectors is not None and vectors.shape[1] != reader.dim:
+            raise DataError(
+                f"the request encoder gives {vectors.shape[1]}-dim vectors, the LM reads {reader.dim}: use the "
+                "encoder the model was trained with (reranker.lm.item_text_encoder)"
+            )
+        return vectors
+
+    @property
     def scores_text(self) -> bool:
         """True when candidates are scored from their text alone (any item with text, token or not)."""
         return self.config.verbalizer.continuation == "text"
@@ -233,8 +256,14 @@ class GPT2Reranker:
             rng,
             attributes=self._attributes,
             negatives=hard_negatives,
-            intention_fraction=cfg.trainer.intention_fraction,
+            intentions=IntentionWriter(verbalizer, cfg.trainer.intention_kinds),
+            intentions_per_user=cfg.trainer.intentions_per_user,
+            intention_history=cfg.trainer.intention_history,
         )
+        if cfg.lm.request_text:  # the LM reads requests as encoder vectors too
+            distinct = encode_requests(examples, lambda texts: encode_texts(texts, cfg.lm.item_text_encoder))
+            attach_request_text(model, self.request_vectors.dim)
+            log.info("reranker: %d intention windows, %d distinct requests", sum(e.request is not None for e in examples), distinct)
         log.info("reranker: %d training windows, vocab %d (%d items)", len(examples), tokenizer.vocab_size, len(train.items))
         evaluate = (lambda: self.validation_ndcg(train, valid)) if valid is not None and len(valid) else (lambda: 0.0)
         trainer = Trainer(model, tokenizer, cfg.trainer, device=device, progress=progress, item_counts=counts)
@@ -377,7 +406,7 @@ class GPT2Reranker:
     def instruction_logprobs(self, instructions: Sequence[Instruction]) -> np.ndarray:
         """[len(instructions), n_items] log p(item token | instruction)."""
         set_threads(self.config.lm)
-        return self.scorer.item_logprobs([self._encode(i) for i in instructions])
+        return self.scorer.item_logprobs([self._encode(i) for i in instructions], self._request_rows(instructions))
 
     def score(
         self,
@@ -404,11 +433,13 @@ class GPT2Reranker:
             out[valid] = np.take_along_axis(logp, np.where(valid, candidates, 0), axis=1)[valid]
             return out
         set_threads(self.config.lm)
+        asked = self._request_rows(instructions)
         for r, instruction in enumerate(instructions):
             items = candidates[r][valid[r]]
             conts = [state.tokenizer.encode(state.verbalizer.continuation(int(i))) for i in items]
             longest = max((len(c) for c in conts), default=1)
-            out[r, valid[r]] = self.scorer.score(self._encode(instruction, longest), conts, self.config.reduction)
+            request = None if asked is None else asked[r]
+            out[r, valid[r]] = self.scorer.score(self._encode(instruction, longest), conts, self.config.reduction, request)
         return out
 
     # ------------------------------------------------------------------ persistence

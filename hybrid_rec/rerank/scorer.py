@@ -23,6 +23,7 @@ from transformers import GPT2LMHeadModel
 
 from hybrid_rec.errors import ConfigError
 from hybrid_rec.rerank.item_text import TokenEmbeddings
+from hybrid_rec.rerank.request_text import request_text_of
 from hybrid_rec.rerank.tokenizer import RecTokenizer
 
 Reduction = Literal["item", "sum", "mean"]
@@ -52,13 +53,16 @@ class LMScorer:
 
     # ------------------------------------------------------------------ item-token mode
     @torch.no_grad()
-    def item_logprobs(self, prompts: Sequence[Sequence[int]]) -> np.ndarray:
+    def item_logprobs(self, prompts: Sequence[Sequence[int]], requests: np.ndarray | None = None) -> np.ndarray:
         """[len(prompts), n_items] log p(item token | prompt), from the last position's distribution
-        (the vocabulary head is applied at that position only, never to every prompt position)."""
+        (the vocabulary head is applied at that position only, never to every prompt position).
+        `requests` ([len(prompts), dim], zero rows: none): request vectors a model with `RequestText`
+        reads at each prompt's last position."""
         tok = self.tokenizer
         out = np.empty((len(prompts), tok.n_items), np.float32)
         for start in range(0, len(prompts), self.batch_size):
             chunk = [self._fit(p) for p in prompts[start : start + self.batch_size]]
+            asked = None if requests is None else requests[start : start + len(chunk)]
             width = max(len(p) for p in chunk)
             ids = torch.full((len(chunk), width), tok.eos_id, dtype=torch.long)
             mask = torch.zeros((len(chunk), width), dtype=torch.long)
@@ -66,8 +70,8 @@ class LMScorer:
                 ids[r, width - len(p) :] = torch.as_tensor(p)
                 mask[r, width - len(p) :] = 1
             positions = (mask.cumsum(1) - 1).clamp(min=0)
-            output = self._forward(ids.to(self.device), mask.to(self.device), positions.to(self.device))
-            logits = self._logits(output.last_hidden_state[:, -1])  # the last position only: [batch, vocabulary]
+            output = self._forward(ids.to(self.device), mask.to(self.device), positions.to(self.device), asked)
+            logits = self._logits(self._read(output.last_hidden_state[:, -1], asked))  # the last position only
             logp = torch.log_softmax(logits, dim=-1)[:, tok.base_vocab_size : tok.vocab_size]
             out[start : start + len(chunk)] = logp.cpu().numpy()
         return out
@@ -81,11 +85,31 @@ class LMScorer:
                 self._embeddings = TokenEmbeddings(self.model, self.tokenizer.base_vocab_size).matrix()
         return self._embeddings
 
-    def _forward(self, ids: torch.Tensor, mask: torch.Tensor, positions: torch.Tensor | None = None, **cache: Any) -> Any:
-        """The transformer's output for `ids` (embedded through `_head`); `cache`: its KV-cache arguments."""
-        return self.model.transformer(
-            inputs_embeds=F.embedding(ids, self._head), attention_mask=mask, position_ids=positions, **cache
-        )
+    def _forward(
+        self,
+        ids: torch.Tensor,
+        mask: torch.Tensor,
+        positions: torch.Tensor | None = None,
+        requests: np.ndarray | None = None,
+        **cache: Any,
+    ) -> Any:
+        """The transformer's output for `ids` (embedded through `_head`; the rows' last positions plus
+        their `requests`' projections, when the model reads request vectors); `cache`: its KV-cache
+        arguments."""
+        embeds = F.embedding(ids, self._head)
+        reader = request_text_of(self.model)
+        if requests is not None and reader is not None:
+            offset = reader(torch.as_tensor(requests, device=self.device)).to(embeds.dtype)
+            embeds = torch.cat([embeds[:, :-1], embeds[:, -1:] + offset[:, None]], dim=1)
+        return self.model.transformer(inputs_embeds=embeds, attention_mask=mask, position_ids=positions, **cache)
+
+    def _read(self, last: torch.Tensor, requests: np.ndarray | None) -> torch.Tensor:
+        """The prompts' last hidden states [n, hidden] plus their requests' output offsets (a model
+        that reads request vectors; unchanged otherwise)."""
+        reader = request_text_of(self.model)
+        if requests is None or reader is None:
+            return last
+        return last + reader.output(torch.as_tensor(requests, device=self.device)).to(last.dtype)
 
     def _logits(self, hidden: torch.Tensor) -> torch.Tensor:
         """Float logits over the vocabulary of hidden states [..., hidden]."""
@@ -100,14 +124,20 @@ class LMScorer:
     # ------------------------------------------------------------------ continuation mode
     @torch.no_grad()
     def score(
-        self, prompt: Sequence[int], continuations: Sequence[Sequence[int]], reduction: Reduction = "sum"
+        self,
+        prompt: Sequence[int],
+        continuations: Sequence[Sequence[int]],
+        reduction: Reduction = "sum",
+        request: np.ndarray | None = None,
     ) -> np.ndarray:
-        """log p(continuation | prompt) for every continuation of one prompt (prefix-cached)."""
+        """log p(continuation | prompt) for every continuation of one prompt (prefix-cached); `request`
+        ([dim] or None): the prompt's request vector (`item_logprobs`)."""
+        asked = None if request is None else np.asarray(request, np.float32)[None]
         if reduction == "item":
             firsts = [c[0] for c in continuations]
             if any(len(c) != 1 or not self.tokenizer.is_item_token(c[0]) for c in continuations):
                 raise ConfigError("reduction='item' scores single item-token continuations")
-            return self.item_logprobs([prompt])[0][np.asarray(firsts) - self.tokenizer.base_vocab_size]
+            return self.item_logprobs([prompt], asked)[0][np.asarray(firsts) - self.tokenizer.base_vocab_size]
         if reduction not in ("sum", "mean"):
             raise ConfigError(f"reduction must be 'item', 'sum' or 'mean', not {reduction!r}")
         if not continuations:
@@ -117,9 +147,9 @@ class LMScorer:
             raise ConfigError("empty continuation")
         prompt = self._fit(prompt, reserve=longest)
         p_ids = torch.as_tensor([prompt], device=self.device)
-        first = self._forward(p_ids, torch.ones_like(p_ids), use_cache=True)
+        first = self._forward(p_ids, torch.ones_like(p_ids), None, asked, use_cache=True)
         cache = getattr(first, _CACHE)
-        last = torch.log_softmax(self._logits(first.last_hidden_state[0, -1]), dim=-1)
+        last = torch.log_softmax(self._logits(self._read(first.last_hidden_state[:, -1], asked)[0]), dim=-1)
         out = np.empty(len(continuations), np.float32)
         for start in range(0, len(continuations), self.batch_size):
             chunk = continuations[start : start + self.batch_size]

@@ -4,9 +4,12 @@ Each training example is an instruction whose history is a window of a user's it
 first). Losses: a causal-LM loss on the instruction's text tokens, a softmax over the text
 vocabulary (``lm_weight``); a listwise loss at every item position, a softmax over all item tokens
 for the true next item (``listwise_weight``); and at each window's last position a softmax of the
-true next item against that user's hard negatives from the first stage (``hard_negative_weight``). A share of windows
-(``intention_fraction``) uses the request template with a request naming a genre of the target,
-teaching the model explicit intentions. Early stopping on validation NDCG@10 (full ranking through
+true next item against that user's hard negatives from the first stage (``hard_negative_weight``).
+Intention windows (``intentions_per_user`` per user, at random points of the history) use the
+request template with a request written from the catalog for the target
+(`hybrid_rec.verbalize.intentions`: its categories, an earlier title like it, its decade, or a
+category it is not, rejected), teaching the model explicit intentions; a request that rejects a
+category takes that category's items as the window's hard negatives. Early stopping on validation NDCG@10 (full ranking through
 the item-token distribution). The losses are `hybrid_rec.rerank.losses`: the vocabulary head is
 applied only where a loss reads it. Deterministic for a seed; resumable from ``checkpoint-last``
 (`TrainState`). Data-parallel (DDP) inside a `torch.distributed` process group (`Trainer`).
@@ -26,7 +29,7 @@ from typing import Any, cast
 
 import numpy as np
 import torch
-from pydantic import Field
+from pydantic import Field, model_validator
 from safetensors.torch import load_file, save_file
 from tqdm.auto import tqdm
 from transformers import GPT2LMHeadModel
@@ -38,6 +41,7 @@ from hybrid_rec.rerank.losses import batch_loss as _batch_loss  # the name the t
 from hybrid_rec.rerank.losses import sampling_distribution
 from hybrid_rec.rerank.model import load_saved, save_pretrained
 from hybrid_rec.rerank.tokenizer import RecTokenizer
+from hybrid_rec.verbalize.intentions import KINDS, IntentionWriter, Kind
 from hybrid_rec.verbalize.verbalizer import Verbalizer, encode_with_layout
 
 log = logging.getLogger(__name__)
@@ -59,8 +63,20 @@ class TrainerConfig(StrictModel):
         0.2, ge=0, description="Weight of the true next item against the user's first-stage hard negatives (0 = off)."
     )
     hard_negatives: int = Field(50, ge=0, description="Hard negatives sampled per window for that loss.")
-    intention_fraction: float = Field(
-        0.1, ge=0, le=1, description="Share of windows written as a request naming a genre of the target, in [0, 1]."
+    intentions_per_user: float = Field(
+        1.0,
+        ge=0,
+        description="Intention windows per user (the fraction as a chance of one more), each at a random point of "
+        "the history, with a request written from the catalog for its target; added to the implicit windows. 0 = off.",
+    )
+    intention_history: int = Field(
+        50, gt=0, description="Most recent history items in an intention window's prompt (shorter: cheaper)."
+    )
+    intention_kinds: list[Kind] = Field(
+        default_factory=lambda: list(KINDS),
+        min_length=1,
+        description="What training requests say (`hybrid_rec.verbalize.intentions`): 'category', 'like' (an earlier "
+        "title), 'negative' (a rejected category), 'period' (a decade), 'combination'.",
     )
     item_id_dropout: float = Field(
         0.0,
@@ -95,15 +111,29 @@ class TrainerConfig(StrictModel):
     )
     seed: int = Field(0, description="Seed of example order, negative sampling and dropout (runs are reproducible).")
 
+    @model_validator(mode="before")
+    @classmethod
+    def _legacy(cls, data: Any) -> Any:
+        """Models saved before intention windows were drawn per user carry ``intention_fraction``
+        (a share of windows): it no longer applies and is dropped when such a model loads."""
+        if isinstance(data, dict) and "intention_fraction" in data:
+            log.warning("trainer.intention_fraction is replaced by trainer.intentions_per_user; ignored")
+            data = {k: v for k, v in data.items() if k != "intention_fraction"}
+        return data
+
 
 @dataclass(eq=False)  # a window equals only itself
 class Example:
     """One training window, held as compact arrays (at 10M interactions there are ~200k windows:
-    Python lists of ints and tuples took ~4.5x the memory). Lists are accepted and converted."""
+    Python lists of ints and tuples took ~4.5x the memory). Lists are accepted and converted.
+    An intention window carries its `request` text and, once encoded, its `request_vector` (a row
+    view of one shared table), read at its target position by a model with `RequestText`."""
 
     ids: np.ndarray  # token ids, int32
     item_targets: np.ndarray  # [n, 2] int64: (position whose next token is the item, item id)
     negatives: np.ndarray  # hard negatives for the last target
+    request: str | None = None
+    request_vector: np.ndarray | None = None
 
     def __post_init__(self) -> None:
         self.ids = np.asarray(self.ids, dtype=np.int32)
@@ -119,12 +149,17 @@ def build_examples(
     *,
     attributes: Callable[[int], dict[str, object] | None] | None = None,
     negatives: dict[int, np.ndarray] | None = None,
-    intention_fraction: float = 0.0,
+    intentions: IntentionWriter | None = None,
+    intentions_per_user: float = 0.0,
+    intention_history: int = 50,
 ) -> list[Example]:
     """Cut each user's item sequence (internal ids, oldest first) into windows that fit `n_positions`.
 
-    Implicit windows make every history item a target (predicted from everything before it);
-    intention windows hold one target, named by genre in the request.
+    Implicit windows make every history item a target (predicted from everything before it). With
+    an `intentions` writer, each user also gets ``intentions_per_user`` intention windows (its whole
+    part, plus one more with the fraction's chance), each at a distinct random point ``t >= 1`` of
+    the history: the last `intention_history` items before ``t``, a request the writer wrote for
+    item ``t``, and that item as the one target.
     """
     examples: list[Example] = []
     empty = np.empty(0, np.int64)
@@ -133,15 +168,6 @@ def build_examples(
         negs = negatives.get(user, empty) if negatives else empty
         end = len(seq)
         while end > 0:
-            target = int(seq[end - 1])
-            if end >= 2 and verbalizer.genres(target) and rng.random() < intention_fraction:
-                request = verbalizer.genre_request(target, rng)
-                instr = verbalizer.instruction(seq[: end - 1], attributes=attrs, request=request)
-                ids, _ = encode_with_layout(instr, tokenizer, n_positions - 1)
-                window = np.asarray([*ids, tokenizer.item_token_id(target)])
-                examples.append(Example(window, np.asarray([(len(ids) - 1, target)]), negs))
-                end -= 1
-                continue
             instr = verbalizer.instruction(seq[:end], attributes=attrs)
             ids, starts = encode_with_layout(instr, tokenizer, n_positions)
             if not starts:
@@ -150,7 +176,39 @@ def build_examples(
             targets = np.column_stack([np.asarray(starts) - 1, kept])
             examples.append(Example(np.asarray(ids), targets, negs))
             end -= len(starts)
+        if intentions is None or intentions_per_user <= 0 or len(seq) < 2:
+            continue
+        count = int(intentions_per_user) + int(rng.random() < intentions_per_user % 1)
+        for t in np.sort(rng.choice(np.arange(1, len(seq)), min(count, len(seq) - 1), replace=False)):
+            history, target = seq[max(0, t - intention_history) : t], int(seq[t])
+            written = intentions.write(target, history, rng)
+            if written is None:
+                continue
+            instr = verbalizer.instruction(history, attributes=attrs, request=written.request)
+            try:
+                ids, starts = encode_with_layout(instr, tokenizer, n_positions - 1)
+            except ConfigError:  # the request alone is longer than the model reads (a long title)
+                continue
+            if not starts:
+                continue
+            window = np.asarray([*ids, tokenizer.item_token_id(target)])
+            hard = written.rejected if len(written.rejected) else negs
+            examples.append(Example(window, np.asarray([(len(ids) - 1, target)]), hard, instr.request))
     return examples
+
+
+def encode_requests(examples: list[Example], encode: Callable[[list[str]], np.ndarray]) -> int:
+    """Give every intention window its request's vector (each distinct text encoded once, by
+    `encode`, into one table the windows view); returns the number of distinct requests."""
+    texts = sorted({e.request for e in examples if e.request})
+    if not texts:
+        return 0
+    table = np.asarray(encode(texts), np.float32)
+    row = {t: i for i, t in enumerate(texts)}
+    for e in examples:
+        if e.request:
+            e.request_vector = table[row[e.request]]
+    return len(texts)
 
 
 @dataclass

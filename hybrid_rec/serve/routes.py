@@ -46,6 +46,7 @@ def _rec_json(r: Any) -> dict[str, Any]:
         "sources": list(r.sources),
         "cf_scores": r.cf_scores,
         "item_text": r.item_text,
+        "reasons": list(r.reasons),
     }
 
 

@@ -87,8 +87,8 @@ class ReadingBody(BaseModel):
 
     text: str = Field(description="The request as read (whitespace collapsed).")
     understood: bool = Field(
-        description="False: it named no category, period or title the catalog knows, and the list is ranked as "
-        "without a request (see note)."
+        description="False: it named no category, period or title the catalog knows: nothing is filtered or "
+        "boosted by the parser; a model whose LM reads requests still read the words (see note)."
     )
     asked_for: list[str] = Field(description="Catalog values (categories, genres) the request asks for.")
     excluded: list[str] = Field(description="Catalog values the request rejects: items with them are left out.")
@@ -112,6 +112,10 @@ class ItemBody(BaseModel):
     )
     cf_scores: dict[str, float] = Field(description="Each CF source's own score for the item.")
     item_text: str = Field(description="The item as the LM reads it.")
+    reasons: list[str] = Field(
+        description="Why it is there, in words, strongest first: what of the request it matches ('matches your "
+        "request: Comedy'), the history item it is most often chosen with, or only its popularity; may be empty."
+    )
 
 
 class ListBody(BaseModel):

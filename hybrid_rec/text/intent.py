@@ -10,10 +10,12 @@ InstructRec's intention kinds, adapted to what a catalog holds:
 `IntentParser` splits a request into positive and negative clauses (negation cues), pulls out
 years and named titles with patterns, and maps what remains to catalog values (genres) by the
 similarity of sentence embeddings (`TextEncoder`): a clause names a value when its embedding is
-close enough to the value's name or to one of its descriptions (`IntentConfig.aliases`; by default
-short descriptions of the film genres, ``hybrid_rec.text.glossary``) and closer to it than to
-neutral anchor texts ("a movie") by a margin, so free-form phrasings work and nonsense names
-nothing. `IntentMatcher` turns an `Intent` into a match score per item (in
+close enough to the value's name or to one of its descriptions and closer to it than to neutral
+anchor texts (what the catalog calls an item: "a movie", "a product") by a margin, so free-form
+phrasings work and nonsense names nothing. A value's descriptions are the catalog's own (what its
+items say about themselves: the mean text vector of up to ``IntentConfig.item_descriptions`` of its
+items' titles and descriptions), any `IntentConfig.aliases` the user gives, and for a film catalog
+the glossary of film genres (``hybrid_rec.text.glossary``; `IntentConfig.glossary`). `IntentMatcher` turns an `Intent` into a match score per item (in
 [0, 1], NaN without a positive intent) and an exclusion mask. An empty or nonsense request parses to
 an empty intent, which callers treat as no request.
 """
@@ -25,6 +27,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
+from typing import Literal
 
 import numpy as np
 from pydantic import Field
@@ -71,8 +74,10 @@ _FILLER = (
     "a an the some any something anything i i'd id im i'm me my we us you want wanna would like to "
     "please recommend recommendation suggest show give find get watch watching see seen looking look for "
     "movie movies film films flick flicks picture one ones tonight today kind sort type of with about that "
-    "is are be which who really very good great nice"
+    "is are be which who really very good great nice item items thing things stuff"
 )
+_FILM_NOUNS = {"movie", "film", "flick", "picture"}  # catalogs whose glossary is the film genres'
+
 
 class IntentConfig(StrictModel):
     """How requests are read: which catalog field holds categories, and how sure a match must be."""
@@ -102,15 +107,27 @@ class IntentConfig(StrictModel):
         description="Words removed from a clause before matching (articles, 'movie', 'I want', 'recommend', ...), "
         "so that what is left names the category; a clause left empty names nothing.",
     )
-    anchors: list[str] = Field(
-        default_factory=lambda: ["movie", "watch"],
-        description="Neutral texts: a clause closer to these than to any value names no value (nonsense, 'anything').",
+    anchors: list[str] | None = Field(
+        None,
+        description="Neutral texts: a clause closer to these than to any value names no value (nonsense, 'anything'). "
+        "Unset: what the catalog calls an item (its noun, e.g. 'product'), plus 'watch' with the film glossary.",
     )
     aliases: dict[str, list[str]] = Field(
-        default_factory=lambda: {value: list(texts) for value, texts in FILM_GENRES.items()},
-        description="Extra texts per value (spelled-out abbreviations, short descriptions), matched as well as the "
-        "value's own name. Default: descriptions of the usual film genres (hybrid_rec.text.glossary); values "
-        "the catalog lacks are ignored; {} matches names only.",
+        default_factory=dict,
+        description="Your own extra texts per value (spelled-out abbreviations, short descriptions), matched as well "
+        "as the value's own name; values the catalog lacks are ignored.",
+    )
+    glossary: Literal["auto", "film", "none"] = Field(
+        "auto",
+        description="A built-in alias set: 'film' = descriptions of the usual film genres (hybrid_rec.text.glossary), "
+        "'auto' = that set when the catalog's noun is a film's ('movie', 'film'), 'none' = no built-in set.",
+    )
+    item_descriptions: int = Field(
+        100,
+        ge=0,
+        description="Each value is also described by what its items say about themselves: the mean text vector of "
+        "up to this many of its items' titles (and descriptions, when the catalog has them), so a need such as "
+        "'something for my dog' finds the category whose items speak of dogs. 0 = names and aliases only.",
     )
     title_cutoff: float = Field(
         0.8, gt=0, le=1, description="Lowest similarity ratio for a named title ('like toy story') to match one."
@@ -198,18 +215,67 @@ class IntentParser:
             for v in catalog.items[self.field]:
                 values.update(str(x) for x in (v or ()))
         self.values = sorted(values - {"unknown", ""})
-        texts = [[v, *self.config.aliases.get(v, [])] for v in self.values]
+        noun = (catalog.noun or "item").lower()
+        aliases = self._aliases(noun)
+        texts = [[v, *aliases.get(v, [])] for v in self.values]
         flat = [t for group in texts for t in group]
         emb = encoder.encode(flat) if flat else np.zeros((0, 1), np.float32)
         owner = np.repeat(np.arange(len(self.values)), [len(g) for g in texts])
+        own = self._item_descriptions(catalog)
+        if own is not None:
+            emb, owner = np.vstack([emb, own]), np.concatenate([owner, np.arange(len(self.values))])
         self._value_emb, self._value_owner = emb, owner
-        self._anchor_emb = encoder.encode(self.config.anchors) if self.config.anchors else emb[:0]
+        anchors = self.config.anchors if self.config.anchors is not None else [noun, *self._glossary_anchors(noun)]
+        self._anchor_emb = encoder.encode(anchors) if anchors else emb[:0]
         titles = catalog.items["title"] if "title" in catalog.fields else catalog.items.index.astype(str).to_series()
         self._titles: dict[str, object] = {}
         for item_id, title in zip(catalog.items.index, titles, strict=True):
             self._titles.setdefault(_norm_title(title), item_id)
         self._cache: dict[str, Intent] = {}
-        self._filler = set(self.config.filler.split())
+        self._filler = set(self.config.filler.split()) | {noun, noun + "s", noun + "es"}
+
+    def _film(self, noun: str) -> bool:
+        return self.config.glossary == "film" or (self.config.glossary == "auto" and noun in _FILM_NOUNS)
+
+    def _glossary_anchors(self, noun: str) -> list[str]:
+        """The neutral texts the glossary brings (a film catalog: "watch")."""
+        return ["watch"] if self._film(noun) else []
+
+    def _aliases(self, noun: str) -> dict[str, list[str]]:
+        """The user's aliases, after the glossary's when one applies (`IntentConfig.glossary`)."""
+        out = {value: list(texts) for value, texts in FILM_GENRES.items()} if self._film(noun) else {}
+        for value, texts in self.config.aliases.items():
+            out[value] = [*out.get(value, []), *texts]
+        return out
+
+    def _item_descriptions(self, catalog: ItemCatalog) -> np.ndarray | None:
+        """[len(values), dim] unit rows: each value's mean text vector over up to `item_descriptions` of
+        its items (evenly spaced in catalog order; title, plus description when there is one); None
+        when off or there is nothing to read."""
+        n = self.config.item_descriptions
+        if not n or not self.values or self.field is None or "title" not in catalog.fields:
+            return None
+        texts = catalog.items["title"].astype(str)
+        if "description" in catalog.fields:
+            texts = texts + ". " + catalog.items["description"].fillna("").astype(str)
+        column = {v: j for j, v in enumerate(self.values)}
+        members: list[list[int]] = [[] for _ in self.values]
+        for pos, vs in enumerate(catalog.items[self.field]):
+            for v in vs or ():
+                if v in column:
+                    members[column[v]].append(pos)
+        picked = [m[:: max(1, -(-len(m) // n))][:n] for m in members]
+        flat = sorted({p for m in picked for p in m})
+        if not flat:
+            return None
+        row = {p: r for r, p in enumerate(flat)}
+        vectors = np.asarray(self.encoder.encode([" ".join(texts.iloc[p].split()) for p in flat]), np.float32)
+        out = np.zeros((len(self.values), vectors.shape[1]), np.float32)
+        for j, m in enumerate(picked):
+            if m:
+                mean = vectors[[row[p] for p in m]].mean(0)
+                out[j] = mean / max(float(np.linalg.norm(mean)), 1e-12)
+        return out
 
     def values_of(self, clause: str) -> tuple[str, ...]:
         """The catalog values a clause names, best first (none for nonsense or a neutral clause)."""
@@ -298,6 +364,16 @@ class IntentMatcher:
 
     def parse(self, request: str | None) -> Intent:
         return self.parser.parse(request)
+
+    def values_of_item(self, item: int) -> tuple[str, ...]:
+        """The catalog values (categories) of internal `item` (none for an item outside the map)."""
+        if not 0 <= item < len(self._member):
+            return ()
+        return tuple(self.parser.values[j] for j in np.flatnonzero(self._member[item]))
+
+    def year_of(self, item: int) -> float:
+        """The year of internal `item` (NaN: unknown)."""
+        return float(self._year[item]) if 0 <= item < len(self._year) else float("nan")
 
     @cached_property
     def _text_emb(self) -> np.ndarray:

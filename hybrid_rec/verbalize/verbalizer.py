@@ -109,7 +109,12 @@ class VerbalizerConfig(StrictModel):
         default_factory=list,
         description="User attributes allowed in prompts (privacy: none by default; user ids never appear).",
     )
-    noun: str = Field("movie", description="What an item is called in prompts.")
+    noun: str | None = Field(
+        None,
+        min_length=1,
+        description="What an item is called in prompts and training requests; unset: the catalog's own noun "
+        "(`ItemCatalog.noun`: 'movie' for MovieLens, 'product' for a shop), else 'item'.",
+    )
     category_field: str | None = Field(
         None,
         description="Catalog field of an item's categories, named in training intentions ('a comedy movie'); "
@@ -120,11 +125,14 @@ class VerbalizerConfig(StrictModel):
 
 @dataclass(frozen=True)
 class Instruction:
-    """A verbalized prompt: ``head`` parts, then one part list per history item (oldest first)."""
+    """A verbalized prompt: ``head`` parts, then one part list per history item (oldest first), and
+    the request it carries (normalized; None: none), which an LM that reads requests also reads as a
+    sentence-encoder vector."""
 
     template: str
     head: list[Part]
     history: list[list[Part]] = field(default_factory=list)
+    request: str | None = None
 
     def parts(self) -> list[Part]:
         """Head then history, flattened (before any truncation)."""
@@ -161,6 +169,13 @@ class Verbalizer:
             text = str(external_id)
         return " ".join(text.split())  # no newlines or tabs from catalog text
 
+    @property
+    def noun(self) -> str:
+        """What an item is called: `VerbalizerConfig.noun`, else the catalog's noun, else "item"."""
+        if self.config.noun:
+            return self.config.noun
+        return (self.catalog.noun if self.catalog is not None else None) or "item"
+
     def genres(self, item: int) -> tuple[str, ...]:
         """The catalog genres of internal `item` (empty without a catalog with genres)."""
         if self._genres is None:
@@ -170,7 +185,7 @@ class Verbalizer:
     def genre_request(self, item: int, rng: np.random.Generator) -> str | None:
         """A vague intention naming one genre of `item`, drawn with `rng` ("a comedy movie"), as in
         InstructRec's intention tasks; None for an item without genres (no draw is made then)."""
-        return genre_request(self.genres(item), rng, self.config.noun)
+        return genre_request(self.genres(item), rng, self.noun)
 
     def continuation(self, item: int) -> list[Part]:
         if self.config.continuation == "item":
@@ -203,7 +218,8 @@ class Verbalizer:
         candidates: Sequence[int] | None = None,
         template: str | None = None,
     ) -> Instruction:
-        """The instruction for one user. A `request` selects the request template by default."""
+        """The instruction for one user. A `request` (blank: none) selects the request template by default."""
+        request = " ".join(str(request).split()) or None if request is not None else None
         name = template or (self.config.request_template if request else self.config.template)
         if name not in self.templates:
             raise ConfigError(f"verbalizer: unknown template {name!r}; known {sorted(self.templates)}")
@@ -216,7 +232,7 @@ class Verbalizer:
             if token == "{eos}":
                 head.append(-1)  # the tokenizer's end-of-text id, filled in by `encode`
             elif token == "{noun}":
-                head.append(self.config.noun)
+                head.append(self.noun)
             elif token == "{attributes}":
                 head.append(", ".join(f"{k} {v}" for k, v in allowed.items()) or "no details")
             elif token == "{request}":
@@ -226,7 +242,7 @@ class Verbalizer:
                     head.extend([" ", int(c)])
             elif token:
                 head.append(token)
-        return Instruction(name, head, self._history_parts(history))
+        return Instruction(name, head, self._history_parts(history), request)
 
     def render(self, instruction: Instruction) -> str:
         """Human-readable text of an instruction (item references shown with their titles)."""

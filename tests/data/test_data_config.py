@@ -208,3 +208,13 @@ def test_movielens_100k_is_an_ordinary_registered_dataset(tmp_path, monkeypatch)
     assert json.loads((fetched / "manifest.json").read_text())["downloads"][0]["checked_against"] == (
         "sha256 given by the caller"
     )
+
+
+def test_item_noun_names_what_a_datasets_items_are():
+    """`[dataset] item_noun` sets the catalog's noun (what prompts call an item); a generator's own stands otherwise."""
+    from hybrid_rec.data.config import build_dataset
+
+    plain = build_dataset(DatasetConfig.model_validate({"name": "synthetic", "synthetic": {"n_users": 20, "n_items": 15}}))
+    assert plain.catalog.noun == "movie"
+    named = DatasetConfig.model_validate({"name": "synthetic", "synthetic": {"n_users": 20, "n_items": 15}, "item_noun": "song"})
+    assert build_dataset(named).catalog.noun == "song"

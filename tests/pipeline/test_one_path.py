@@ -25,6 +25,9 @@ def _same(recommended, reranked) -> None:
     np.testing.assert_array_equal([r.score for r in reranked], [r.score for r in recommended])
     np.testing.assert_array_equal([r.lm_score for r in reranked], [r.lm_score for r in recommended])
     assert [r.cf_scores for r in reranked] == [r.cf_scores for r in recommended]
+    # the reasons in words too, but for which lists proposed an item (a caller's list is no popularity list)
+    said = lambda recs: [tuple(x for x in r.reasons if x != "popular with everyone") for r in recs]
+    assert said(reranked) == said(recommended)
 
 
 @pytest.mark.parametrize("variant", ["plain", "request", "session"])

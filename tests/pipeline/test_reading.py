@@ -30,7 +30,8 @@ def test_a_request_is_read_into_what_it_asks_for_and_excludes(pipe):
 def test_a_request_that_names_nothing_says_so(pipe):
     reading = pipe.read_request("asdf qwerty zxcv")
     assert reading is not None and not reading.understood and not reading.asked_for
-    assert "ranked as without a request" in reading.note
+    assert pipe.reranker.reads_requests  # ... but the LM reads it: nothing filtered, the words still count
+    assert "nothing filtered; the language model read the words" in reading.note
 
 
 def test_the_python_api_carries_the_reading_beside_the_frame(pipe):

@@ -1,4 +1,4 @@
-"""The trainer's documented controls (early stopping, the `max_minutes` budget, `intention_fraction`),
+"""The trainer's documented controls (early stopping, the `max_minutes` budget, intention windows),
 its checkpointed `TrainState`, and the loss terms of `hybrid_rec.rerank.losses`."""
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from hybrid_rec.rerank.model import LMConfig, build_model
 from hybrid_rec.rerank.reranker import sequences_of
 from hybrid_rec.rerank.tokenizer import RecTokenizer
 from hybrid_rec.rerank.trainer import Example, Trainer, TrainerConfig, TrainState, build_examples
+from hybrid_rec.verbalize.intentions import IntentionWriter
 from hybrid_rec.verbalize.verbalizer import BUILTIN_TEMPLATES, Verbalizer
 from tests.rerank.conftest import TINY_LM
 
@@ -92,38 +93,34 @@ def genre_data():
     return sequences_of(ds.interactions), verbalizer, tokenizer
 
 
-def test_intention_fraction(genre_data):
+def test_intention_windows(genre_data):
     sequences, verbalizer, tokenizer = genre_data
     n_items = sum(len(s) for s in sequences.values())
+    writer = IntentionWriter(verbalizer)
 
-    def build(fraction: float) -> list[Example]:
+    def build(per_user: float) -> list[Example]:
         return build_examples(
-            sequences, verbalizer, tokenizer, 512, np.random.default_rng(0), intention_fraction=fraction
-        )
+            sequences, verbalizer, tokenizer, 512, np.random.default_rng(0), intentions=writer,
+            intentions_per_user=per_user, intention_history=3,
+        )  # fmt: skip
 
     implicit = build(0.0)  # one window per user (they fit), every history item a target, no request
     assert len(implicit) == len(sequences) and sum(len(e.item_targets) for e in implicit) == n_items
-    assert not any("asks for" in tokenizer.decode(e.ids) for e in implicit)
+    assert not any("asks for" in tokenizer.decode(e.ids) or e.request for e in implicit)
 
-    intention = build(1.0)  # every item after the first is asked for by one of its genres
-    asked = [e for e in intention if "asks for" in tokenizer.decode(e.ids)]
-    assert len(asked) == n_items - len(sequences)
+    both = build(2.0)  # the same implicit windows, plus two intention windows per user
+    asked = [e for e in both if e.request is not None]
+    assert sum(len(e.item_targets) for e in both if e.request is None) == n_items
+    assert len(asked) == 2 * len(sequences)
     for e in asked:
         ((pos, target),) = e.item_targets
         assert pos == len(e.ids) - 2 and e.ids[-1] == tokenizer.item_token_id(target)
         text = tokenizer.decode(e.ids)
-        assert any(f"asks for a {g.lower()} {verbalizer.config.noun}" in text for g in verbalizer.genres(target))
-    rest = [e for e in intention if e not in asked]  # each user's first item, predicted from nothing
-    assert len(rest) == len(sequences) and all(len(e.item_targets) == 1 for e in rest)
-
-    # in between, each window is an intention with that probability; a declined draw ends the user
-    # with one implicit window over the rest of the history (its targets: every item left)
-    half = build(0.5)
-    asked = sum("asks for" in tokenizer.decode(e.ids) for e in half)
-    declined = sum(len(e.item_targets) > 1 for e in half)
-    assert sum(len(e.item_targets) for e in half) == n_items
-    assert 0.3 < asked / (asked + declined) < 0.7, (asked, declined)
-
+        assert f"asks for {e.request}" in text
+        assert text.count("<i") <= 3 + 1  # at most `intention_history` history items, then the target
+    # half a window per user: about half of them get one
+    half = sum(e.request is not None for e in build(0.5))
+    assert 0.2 * len(sequences) < half < 0.8 * len(sequences), half
 
 def test_windows_are_held_as_compact_arrays(tokenizer):
     """At 10M interactions there are ~200k windows: Python lists of ints and tuples held ~4.5x the

@@ -36,7 +36,7 @@ ROWS = [
 @pytest.fixture(scope="module")
 def catalog() -> ItemCatalog:
     frame = pd.DataFrame(ROWS, columns=["item_id", "title", "year", "genres"]).set_index("item_id")
-    return ItemCatalog(frame)
+    return ItemCatalog(frame, noun="movie")  # a film catalog: the film glossary applies
 
 
 @pytest.fixture(scope="module")
@@ -100,7 +100,7 @@ def test_genre_descriptions_read_phrasings_that_do_not_name_the_genre(
     minilm_parser: IntentParser, catalog: ItemCatalog, minilm: TextEncoder, request_text: str, genre: str
 ) -> None:
     assert minilm_parser.parse(request_text).include[:1] == (genre,)
-    names_only = IntentParser(catalog, minilm, IntentConfig(aliases={}))
+    names_only = IntentParser(catalog, minilm, IntentConfig(glossary="none", item_descriptions=0))
     assert names_only.parse(request_text).include[:1] != (genre,)  # the descriptions are what reads it
 
 
@@ -186,3 +186,42 @@ def test_a_negation_of_any_form_excludes_what_it_rejects(parser, text, include, 
     intent = parser.parse(text)
     assert set(exclude) <= set(intent.exclude) and not set(exclude) & set(intent.include)
     assert set(include) <= set(intent.include) and not set(include) & set(intent.exclude)
+
+
+SHOP = [
+    ("p1", "Chew Toy for Dogs", ("Pet Supplies",)), ("p2", "Cat Litter Mat", ("Pet Supplies",)),
+    ("p3", "Adjustable Dog Leash", ("Pet Supplies",)), ("p4", "Chef Knife", ("Kitchen",)),
+    ("p5", "Nonstick Frying Pan", ("Kitchen",)), ("p6", "Measuring Cups", ("Kitchen",)),
+    ("p7", "Wireless Earbuds", ("Audio",)), ("p8", "Bookshelf Speaker", ("Audio",)),
+    ("p9", "Noise Cancelling Headphones", ("Audio",)),
+]  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def shop() -> ItemCatalog:
+    frame = pd.DataFrame(SHOP, columns=["item_id", "title", "category"]).set_index("item_id")
+    return ItemCatalog(frame, noun="product")
+
+
+@needs_minilm
+@pytest.mark.parametrize(
+    ("request_text", "category"),
+    [("something for my puppy", "Pet Supplies"), ("my dog chews everything", "Pet Supplies"),
+     ("my cat is bored", "Pet Supplies")],
+)
+def test_a_need_finds_the_category_whose_items_speak_of_it(shop, minilm, request_text, category):
+    """No glossary for a shop: what a category's items say about themselves describes it (and
+    nonsense still names nothing)."""
+    assert IntentParser(shop, minilm).parse(request_text).include[:1] == (category,)
+    assert IntentParser(shop, minilm).parse("asdf qwerty").empty
+    names_only = IntentParser(shop, minilm, IntentConfig(item_descriptions=0))
+    assert names_only.parse(request_text).include[:1] != (category,)  # the items' own words are what read it
+
+
+def test_the_film_glossary_applies_to_film_catalogs_only(shop, catalog):
+    encoder = HashingEncoder()
+    assert IntentParser(shop, encoder)._aliases("product") == {}
+    assert "Comedy" in IntentParser(catalog, encoder)._aliases("movie")
+    assert "Comedy" in IntentParser(shop, encoder, IntentConfig(glossary="film"))._aliases("product")
+    mine = IntentParser(shop, encoder, IntentConfig(aliases={"Audio": ["sound"]}))
+    assert mine._aliases("product") == {"Audio": ["sound"]}

@@ -118,3 +118,25 @@ def test_intentions_name_a_shops_category_field():
     v = Verbalizer(IdMap(["a", "b"]), catalog, VerbalizerConfig(noun="product"))
     assert v.genres(1) == ("kitchen",)
     assert v.genre_request(0, np.random.default_rng(0)) == "a camping product"
+
+
+def test_prompts_speak_of_what_the_catalog_calls_an_item(tmp_path):
+    """A shop's prompt says "product" without any verbalizer setting; a set noun wins; no noun: "item"."""
+    rows = pd.DataFrame({"title": ["Trail Headlamp", "Chef Knife"], "category": [("camping",), ("kitchen",)]},
+                        index=["a", "b"])  # fmt: skip
+    items = IdMap(["a", "b"])
+    shop = ItemCatalog(rows, noun="product")
+    assert "Recommend a product that fits" in Verbalizer(items, shop).render(
+        Verbalizer(items, shop).instruction([0], request="a knife")
+    )
+    assert Verbalizer(items, shop, VerbalizerConfig(noun="gadget")).noun == "gadget"
+    assert Verbalizer(items, ItemCatalog(rows)).noun == "item" and Verbalizer(items).noun == "item"
+    shop.save(tmp_path)  # the noun travels with a saved catalog
+    assert ItemCatalog.load(tmp_path).noun == "product"
+    assert shop.merged(rows.iloc[:1]).noun == "product"
+
+
+def test_an_instruction_carries_its_request_for_the_lm_to_read():
+    v = Verbalizer(IdMap(["a", "b"]))
+    assert v.instruction([0], request="  a  quiet\tone ").request == "a quiet one"
+    assert v.instruction([0]).request is None and v.instruction([0], request="  ").request is None

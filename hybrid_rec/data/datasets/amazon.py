@@ -155,6 +155,7 @@ def amazon2023(category: str, k: int = 5) -> RegisteredDataset:
     return RegisteredDataset(
         name=f"amazon2023-{slug}",
         label=f"Amazon Reviews 2023 {category}",
+        noun="product",
         files=files,
         convert=partial(amazon2023_to_atomic, category=category, k=k),
         stem=category,

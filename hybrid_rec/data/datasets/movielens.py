@@ -180,6 +180,7 @@ MOVIELENS: tuple[RegisteredDataset, ...] = (
     RegisteredDataset(
         name="movielens-100k",
         label="MovieLens-100K",
+        noun="movie",
         files=(_grouplens("ml-100k.zip", GROUPLENS_MD5),),  # GroupLens' ml-100k.zip.md5
         convert=movielens_100k_to_atomic,
         stem="ml-100k",
@@ -192,6 +193,7 @@ MOVIELENS: tuple[RegisteredDataset, ...] = (
     RegisteredDataset(
         name="movielens-1m",
         label="MovieLens-1M",
+        noun="movie",
         files=(  # MD5: GroupLens' ml-1m.zip.md5; SHA-256: TensorFlow Datasets' url_checksums
             _grouplens(
                 "ml-1m.zip",
@@ -208,6 +210,7 @@ MOVIELENS: tuple[RegisteredDataset, ...] = (
     RegisteredDataset(
         name="movielens-20m",
         label="MovieLens-20M",
+        noun="movie",
         files=(  # MD5: GroupLens' ml-20m.zip.md5; SHA-256: TensorFlow Datasets' url_checksums
             _grouplens(
                 "ml-20m.zip",
@@ -223,6 +226,7 @@ MOVIELENS: tuple[RegisteredDataset, ...] = (
     RegisteredDataset(
         name="movielens-latest-small",
         label="MovieLens latest-small",
+        noun="movie",
         files=(  # SHA-256: TensorFlow Datasets', the 2018-09 release
             _grouplens("ml-latest-small.zip", None, "696d65a3dfceac7c45750ad32df2c259311949efec81f0f144fdfb91ebc9e436"),
         ),

@@ -79,6 +79,7 @@ class RegisteredDataset:
     description: str = ""
     fallbacks: tuple[Fallback, ...] = ()
     genre_separator: str | None = GENRE_SEPARATOR
+    noun: str | None = None  # what one item is called ("movie", "product"): the catalog's noun
 
     def fetch(
         self,
@@ -161,8 +162,8 @@ class RegisteredDataset:
         if catalog is None:  # load_recbole returns one whenever an item file is given, as here
             raise DataError(f"{directory}: {self.stem}.item gave no catalog; run `hybrid-rec data fetch {self.name}`")
         if self.genre_separator is None:
-            return Dataset(self.name, interactions, catalog)
+            return Dataset(self.name, interactions, ItemCatalog(catalog.items, catalog.users, self.noun))
         sep = self.genre_separator
         items = catalog.items.copy()
         items["genres"] = items["genres"].map(lambda text: tuple(g for g in str(text).split(sep) if g))
-        return Dataset(self.name, interactions, ItemCatalog(items, catalog.users))
+        return Dataset(self.name, interactions, ItemCatalog(items, catalog.users, self.noun))

@@ -166,7 +166,7 @@ def make_synthetic(config: SyntheticConfig | None = None, **overrides: object) -
 
     inter = event_stream(np.concatenate(cols_u), np.concatenate(cols_i), np.concatenate(cols_t), n_u, n_i, "synthetic")
     items = inter.items
-    catalog = ItemCatalog(_texts(rng, item_group, items.ids, n_c))
+    catalog = ItemCatalog(_texts(rng, item_group, items.ids, n_c), noun="movie")  # film-like genres
     truth = SyntheticTruth(user_cluster=user_cluster, item_group=item_group, successor=successor)
     return SyntheticDataset("synthetic", inter, catalog, truth)
 

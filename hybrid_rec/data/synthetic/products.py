@@ -167,7 +167,7 @@ def make_products(config: ProductConfig | None = None, **overrides: object) -> P
         _, first = np.unique(drawn, return_index=True)  # a user buys an item once: keep first purchases
         sequences.append(drawn[np.sort(first)][: lengths[u]])
     inter = event_stream(*timed_sequences(rng, sequences), n_u, n_i, "products")
-    catalog = ItemCatalog(_texts(rng, cfg, names, item_category, inter.items.ids))
+    catalog = ItemCatalog(_texts(rng, cfg, names, item_category, inter.items.ids), noun="product")
     truth = ProductTruth(names, item_category, user_cluster, cluster_categories)
     return ProductDataset("products", inter, catalog, truth)
 

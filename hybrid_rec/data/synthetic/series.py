@@ -118,7 +118,7 @@ def make_series(config: SeriesConfig | None = None, **overrides: object) -> Seri
         names[f] if sizes[f] == 1 else series_title(names[f], int(p), FORMATS[formats[f]], bool(plain[f]))
         for f, p in zip(franchise, part, strict=True)
     ]
-    catalog = ItemCatalog(pd.DataFrame({"title": titles}, index=pd.Index(inter.items.ids, name="item_id")))
+    catalog = ItemCatalog(pd.DataFrame({"title": titles}, index=pd.Index(inter.items.ids, name="item_id")), noun="title")
     return SeriesDataset("series", inter, catalog, SeriesTruth(franchise, part, names, sizes))
 
 
