@@ -102,6 +102,13 @@ class IntentConfig(StrictModel):
         le=1,
         description="Values within this fraction of the best value's similarity count too ('action or adventure').",
     )
+    exclude_relative: float = Field(
+        0.97,
+        gt=0,
+        le=1,
+        description="In a negated clause, only values within this fraction of the best one's similarity are "
+        "excluded: an exclusion removes items, so only what the clause clearly names is (stricter than `relative`).",
+    )
     filler: str = Field(
         _FILLER,
         description="Words removed from a clause before matching (articles, 'movie', 'I want', 'recommend', ...), "
@@ -125,9 +132,11 @@ class IntentConfig(StrictModel):
     item_descriptions: int = Field(
         100,
         ge=0,
-        description="Each value is also described by what its items say about themselves: the mean text vector of "
-        "up to this many of its items' titles (and descriptions, when the catalog has them), so a need such as "
-        "'something for my dog' finds the category whose items speak of dogs. 0 = names and aliases only.",
+        description="A value without aliases (none of yours, none from the glossary) is also described by what its "
+        "items say about themselves: the mean text vector of up to this many of its items' titles (and "
+        "descriptions, when the catalog has them), so a need such as 'something for my dog' finds the category "
+        "whose items speak of dogs. Descriptions written in words take precedence: film titles say little of "
+        "their genre. 0 = names and aliases only.",
     )
     title_cutoff: float = Field(
         0.8, gt=0, le=1, description="Lowest similarity ratio for a named title ('like toy story') to match one."
@@ -222,8 +231,9 @@ class IntentParser:
         emb = encoder.encode(flat) if flat else np.zeros((0, 1), np.float32)
         owner = np.repeat(np.arange(len(self.values)), [len(g) for g in texts])
         own = self._item_descriptions(catalog)
-        if own is not None:
-            emb, owner = np.vstack([emb, own]), np.concatenate([owner, np.arange(len(self.values))])
+        bare = np.array([not aliases.get(v) for v in self.values], bool)  # values no one described in words
+        if own is not None and bare.any():
+            emb, owner = np.vstack([emb, own[bare]]), np.concatenate([owner, np.flatnonzero(bare)])
         self._value_emb, self._value_owner = emb, owner
         anchors = self.config.anchors if self.config.anchors is not None else [noun, *self._glossary_anchors(noun)]
         self._anchor_emb = encoder.encode(anchors) if anchors else emb[:0]
@@ -277,8 +287,9 @@ class IntentParser:
                 out[j] = mean / max(float(np.linalg.norm(mean)), 1e-12)
         return out
 
-    def values_of(self, clause: str) -> tuple[str, ...]:
-        """The catalog values a clause names, best first (none for nonsense or a neutral clause)."""
+    def values_of(self, clause: str, negated: bool = False) -> tuple[str, ...]:
+        """The catalog values a clause names, best first (none for nonsense or a neutral clause); a
+        `negated` clause names only those close to the best (`exclude_relative`)."""
         words = [w for w in re.findall(r"[\w'-]+", clause.lower()) if w not in self._filler]
         if not self.values or not words:
             return ()
@@ -288,7 +299,8 @@ class IntentParser:
         np.maximum.at(best, self._value_owner, sims)
         floor = float((self._anchor_emb @ q).max()) + self.config.margin if len(self._anchor_emb) else -np.inf
         top = float(best.max())
-        ok = (best >= self.config.threshold) & (best >= floor) & (best >= top * self.config.relative)
+        relative = self.config.exclude_relative if negated else self.config.relative
+        ok = (best >= self.config.threshold) & (best >= floor) & (best >= top * relative)
         order = np.argsort(-best, kind="stable")
         return tuple(self.values[i] for i in order if ok[i])
 
@@ -330,7 +342,7 @@ class IntentParser:
                 if named:
                     rest = rest[: m.start()]
             (unlike if negated else like).extend(named)
-            (exclude if negated else include).extend(self.values_of(rest) if re.search(r"\w", rest) else ())
+            (exclude if negated else include).extend(self.values_of(rest, negated) if re.search(r"\w", rest) else ())
         dedup = lambda xs: tuple(dict.fromkeys(xs))  # noqa: E731
         include_t = tuple(v for v in dedup(include) if v not in exclude)
         return Intent(

@@ -225,3 +225,30 @@ def test_the_film_glossary_applies_to_film_catalogs_only(shop, catalog):
     assert "Comedy" in IntentParser(shop, encoder, IntentConfig(glossary="film"))._aliases("product")
     mine = IntentParser(shop, encoder, IntentConfig(aliases={"Audio": ["sound"]}))
     assert mine._aliases("product") == {"Audio": ["sound"]}
+
+
+class _Table:
+    """A stand-in encoder with known similarities: each text's vector is looked up (unknown: a
+    direction of its own, similar to nothing)."""
+
+    name, dim = "table", 4
+
+    def __init__(self, vectors: dict[str, list[float]]) -> None:
+        self.vectors = {k: np.asarray(v, np.float32) / np.linalg.norm(v) for k, v in vectors.items()}
+
+    def encode(self, texts, *, batch_size=None, progress=False):
+        return np.stack([self.vectors.get(t, np.asarray([0, 0, 0, 1], np.float32)) for t in texts])
+
+
+def test_a_negated_clause_excludes_only_what_it_clearly_names():
+    """"zzz" is 0.60 like A and 0.56 like B (B within 0.9 of the best, not within 0.97): asking for it
+    names both, rejecting it excludes A alone: an exclusion removes items, so only the clear match."""
+    a, b = [1.0, 0.0, 0.0, 0.0], [0.0, 1.0, 0.0, 0.0]
+    zzz = [0.6, 0.56, 0.0, float(np.sqrt(1 - 0.6**2 - 0.56**2))]
+    encoder = _Table({"A": a, "B": b, "zzz": zzz, "item": [0.0, 0.0, 1.0, 0.0]})
+    shop = ItemCatalog(pd.DataFrame({"title": ["x", "y"], "category": [("A",), ("B",)]}, index=["i", "j"]))
+    parser = IntentParser(shop, encoder, IntentConfig(item_descriptions=0))
+    assert parser.parse("zzz").include == ("A", "B")
+    assert parser.parse("no zzz").exclude == ("A",)
+    assert IntentParser(shop, encoder, IntentConfig(item_descriptions=0, exclude_relative=0.9)).parse(
+        "no zzz").exclude == ("A", "B")  # fmt: skip
