@@ -343,3 +343,13 @@ def test_hard_negative_loss_masks_the_padding():
     first = losses.hard_negative_loss(hidden[:1], items, torch.tensor([[1, 3]]))
     second = losses.hard_negative_loss(hidden[1:], items, torch.tensor([[2, 0, 5]]))
     torch.testing.assert_close(padded, first + second)
+
+
+def test_a_config_saved_with_the_old_intention_fraction_still_loads(caplog):
+    """Models saved before intention windows were drawn per user carry `intention_fraction`: it is dropped
+    (with a warning naming its successor) instead of failing the load; any other unknown key still fails."""
+    with caplog.at_level("WARNING"):
+        cfg = TrainerConfig.model_validate({"intention_fraction": 0.1, "epochs": 3})
+    assert cfg.epochs == 3 and cfg.intentions_per_user == 1.0 and "intentions_per_user" in caplog.text
+    with pytest.raises(ValueError, match="intention_fractio"):
+        TrainerConfig.model_validate({"intention_fractio": 0.1})
