@@ -242,7 +242,9 @@ def recommend(
     recs = pipeline.recommend(list(known), k, request=request, on_unknown=policy)
     reading = pipeline.read_request(request)
     if reading is not None:
-        typer.echo(f"request read as: {reading.note}" if reading.understood else f"request not understood: {reading.note}")
+        sure = ", ".join(f"{v} {x:.2f}" for v, x in reading.similarity)
+        said = f"request read as: {reading.note}" + (f" (similarity: {sure})" if sure else "")
+        typer.echo(said if reading.understood else f"request not understood: {reading.note}")
     typer.echo(f"{'rank':>4}  {'item':>8}  {'fused':>7}  {'lm':>8}  sources                 title")
     for r in recs[0]:
         typer.echo(

@@ -47,7 +47,9 @@ class RequestReading:
 
     ``asked_for`` / ``excluded``: catalog values (categories, genres) the request names for or
     against; ``years`` / ``excluded_years``: a period asked for or rejected (inclusive years);
-    ``like`` / ``unlike``: item ids of titles it names; ``note``: what happened, in words."""
+    ``like`` / ``unlike``: item ids of titles it names; ``similarity``: how sure, per value read (the
+    cosine of the clause to the value's closest text; periods and titles are read by pattern);
+    ``note``: what happened, in words."""
 
     text: str
     understood: bool
@@ -58,6 +60,7 @@ class RequestReading:
     like: tuple[object, ...] = ()
     unlike: tuple[object, ...] = ()
     note: str = ""
+    similarity: tuple[tuple[str, float], ...] = ()
 
     @classmethod
     def of(cls, text: str, intent: Intent | None, parsed: bool = True, lm_reads: bool = False) -> RequestReading:
@@ -74,7 +77,7 @@ class RequestReading:
             return cls(text, False, note="named no category, period or title this catalog knows: ranked as "
                                          "without a request")  # fmt: skip
         return cls(text, True, intent.include, intent.exclude, intent.years, intent.exclude_years,
-                   intent.like, intent.unlike, _said(intent))  # fmt: skip
+                   intent.like, intent.unlike, _said(intent), intent.similarity)  # fmt: skip
 
     def as_dict(self) -> dict[str, Any]:
         """Plain JSON-ready values (lists, not tuples; numpy ids as Python ids)."""
@@ -84,6 +87,7 @@ class RequestReading:
             "excluded": list(self.excluded), "years": list(self.years) if self.years else None,
             "excluded_years": list(self.excluded_years) if self.excluded_years else None,
             "like": plain(self.like), "unlike": plain(self.unlike), "note": self.note,
+            "similarity": dict(self.similarity),
         }  # fmt: skip
 
 

@@ -97,6 +97,10 @@ class ReadingBody(BaseModel):
     like: list[str | int] = Field(description="Items whose titles the request names ('like <title>').")
     unlike: list[str | int] = Field(description="Items the request names to move away from.")
     note: str = Field(description="The reading, or what happened, in words.")
+    similarity: dict[str, float] = Field(
+        description="How sure, per category read (asked for or excluded): the cosine of the request's clause to the "
+        "category's closest text (name, description, what its items say); periods and titles are read by pattern."
+    )
 
 
 class ItemBody(BaseModel):

@@ -155,6 +155,7 @@ class Intent:
     unlike: tuple[object, ...] = ()
     exclude_years: tuple[float, float] | None = None
     clauses: tuple[tuple[str, bool], ...] = field(default=(), compare=False)
+    similarity: tuple[tuple[str, float], ...] = field(default=(), compare=False)  # per value read: how close
 
     @property
     def empty(self) -> bool:
@@ -290,6 +291,11 @@ class IntentParser:
     def values_of(self, clause: str, negated: bool = False) -> tuple[str, ...]:
         """The catalog values a clause names, best first (none for nonsense or a neutral clause); a
         `negated` clause names only those close to the best (`exclude_relative`)."""
+        return tuple(v for v, _ in self.scored_values(clause, negated))
+
+    def scored_values(self, clause: str, negated: bool = False) -> tuple[tuple[str, float], ...]:
+        """`values_of` with each value's similarity to the clause (the cosine to its closest text):
+        how sure the reading is."""
         words = [w for w in re.findall(r"[\w'-]+", clause.lower()) if w not in self._filler]
         if not self.values or not words:
             return ()
@@ -302,7 +308,7 @@ class IntentParser:
         relative = self.config.exclude_relative if negated else self.config.relative
         ok = (best >= self.config.threshold) & (best >= floor) & (best >= top * relative)
         order = np.argsort(-best, kind="stable")
-        return tuple(self.values[i] for i in order if ok[i])
+        return tuple((self.values[i], round(float(best[i]), 4)) for i in order if ok[i])
 
     def titles_of(self, text: str) -> tuple[object, ...]:
         """Items whose title `text` names (close spelling allowed)."""
@@ -329,6 +335,7 @@ class IntentParser:
         like: list[object] = []
         unlike: list[object] = []
         years = exclude_years = None
+        sure: dict[str, float] = {}
         clauses = _clauses(text)
         for clause, negated in clauses:
             span, rest = _years(clause)
@@ -342,12 +349,16 @@ class IntentParser:
                 if named:
                     rest = rest[: m.start()]
             (unlike if negated else like).extend(named)
-            (exclude if negated else include).extend(self.values_of(rest, negated) if re.search(r"\w", rest) else ())
+            found = self.scored_values(rest, negated) if re.search(r"\w", rest) else ()
+            (exclude if negated else include).extend(v for v, _ in found)
+            for value, sim in found:
+                sure[value] = max(sure.get(value, -1.0), sim)
         dedup = lambda xs: tuple(dict.fromkeys(xs))  # noqa: E731
         include_t = tuple(v for v in dedup(include) if v not in exclude)
         return Intent(
-            text, include_t, dedup(exclude), years, dedup(like), dedup(unlike), exclude_years, tuple(clauses)
-        )
+            text, include_t, dedup(exclude), years, dedup(like), dedup(unlike), exclude_years, tuple(clauses),
+            tuple(sure.items()),
+        )  # fmt: skip
 
 
 class IntentMatcher:

@@ -24,6 +24,9 @@ def test_a_request_is_read_into_what_it_asks_for_and_excludes(pipe):
     assert isinstance(reading, RequestReading) and reading.understood
     assert reading.asked_for == (first,) and reading.excluded == (second,)
     assert reading.note == f"asked for {first}; excluded {second}"
+    sure = dict(reading.similarity)  # how sure, per value read: its clause's similarity to it
+    assert set(sure) == {first, second} and all(0 < x <= 1 for x in sure.values())
+    assert reading.as_dict()["similarity"] == sure
     assert pipe.read_request("  ") is None and pipe.read_request(None) is None
 
 
@@ -63,6 +66,7 @@ def test_rest_answers_carry_the_reading(tiny_store):
     with TestClient(create_app(store, ServeConfig())) as client:
         got = client.post("/recommend", json={"user_id": user, "k": 3, "request": f"a {genre} movie"}).json()
         assert got["request_reading"]["understood"] is True and got["request_reading"]["asked_for"] == [genre]
+        assert set(got["request_reading"]["similarity"]) == {genre}  # how sure, in the schema's terms
         plain = client.post("/rerank", json={"user_id": user, "item_ids": [i["item_id"] for i in got["items"]]})
         assert plain.json()["request_reading"] is None
         odd = client.post("/recommend", json={"user_id": user, "k": 3, "request": "asdf qwerty"}).json()
