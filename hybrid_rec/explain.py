@@ -109,14 +109,15 @@ def _said(intent: Intent) -> str:
 class Evidence:
     """What the reasons of one user's list read, besides the features: the user's history (internal
     ids, oldest first), the request's intent, the session's "more like" items (external ids), each
-    item's categories and year, and the CF model's item vectors (their cosine: co-consumption
-    similarity; None: none)."""
+    item's categories and year, the CF model's item vectors (their cosine: co-consumption similarity;
+    None: none) and whether an item is new (no interactions in the fit)."""
 
     history: np.ndarray = field(default_factory=lambda: np.empty(0, np.int64))
     intent: Intent | None = None
     categories: Callable[[int], tuple[str, ...]] = lambda item: ()
     item_vectors: np.ndarray | None = None
     years: Callable[[int], float] = lambda item: float("nan")
+    is_new: Callable[[int], bool] = lambda item: False
 
 
 class Explainer:
@@ -148,6 +149,8 @@ class Explainer:
             best = self._closest(item, evidence.history[-50:], evidence.item_vectors, floor=0.3)
             if best is not None:
                 out.append(f"often chosen by people who chose {self.item_text(best)}")
+        if evidence.is_new(item):
+            out.append("new here: nobody has chosen it yet")
         if by == ("popularity",):
             out.append("popular with everyone")
         return tuple(out)

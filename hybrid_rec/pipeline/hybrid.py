@@ -130,7 +130,8 @@ class HybridPipeline:
         state = self.fitted
         k = check_k(k, len(state.generator.items))
         query = state.query(np.asarray(users, np.int64), requests, session)
-        return state.recommend(query, self.config.n_candidates, k, exclude, self.config.fusion.mmr_lambda)[0]
+        fusion = self.config.fusion
+        return state.recommend(query, self.config.n_candidates, k, exclude, fusion.mmr_lambda, fusion.new_item_slots)[0]
 
     def recommend(
         self,
@@ -154,7 +155,9 @@ class HybridPipeline:
         if not len(users):
             return []
         query = state.query(users, [request] * len(users), session)
-        top, scored, fused = state.recommend(query, self.config.n_candidates, k, None, self.config.fusion.mmr_lambda)
+        fusion = self.config.fusion
+        top, scored, fused = state.recommend(query, self.config.n_candidates, k, None, fusion.mmr_lambda,
+                                             fusion.new_item_slots)  # fmt: skip
         out = []
         for r, user_id in enumerate(external):
             one = scored.row(r)
@@ -192,7 +195,7 @@ class HybridPipeline:
         if items.shape[1]:  # nothing to score when no candidate is known
             scored = state.score(query, items)
             n = items.shape[1] if k is None else min(k, items.shape[1])
-            top, fused = state.rank(query, scored, n, self.config.fusion.mmr_lambda)
+            top, fused = state.rank(query, scored, n, self.config.fusion.mmr_lambda, self.config.fusion.new_item_slots)
             recs = state.explainer.ranked(user_ext[0], top.items[0], items, scored.features, fused, text, None,
                                           state.evidence(query, 0))  # fmt: skip
         if on_unknown_items == "fallback":

@@ -25,7 +25,7 @@ from hybrid_rec.rerank.fusion import LinearFusion, mmr, rank
 from hybrid_rec.rerank.reranker import GPT2Reranker
 from hybrid_rec.session import Session
 from hybrid_rec.text.intent import Intent
-from hybrid_rec.topk import TopK
+from hybrid_rec.topk import TopK, topk_from_scores
 from hybrid_rec.verbalize.verbalizer import Instruction
 
 __all__ = ["FittedPipeline", "Query", "Scored", "SessionIds", "masked"]
@@ -126,10 +126,12 @@ class FittedPipeline:
         if len(query.session.recent):
             history = np.concatenate([history, query.session.recent])
         matcher = self.requests.bind(self.generator.items).matcher
+        counts = self.generator.popularity_counts
+        new = lambda item: bool(0 <= item < len(counts) and counts[item] <= 0)  # noqa: E731
         if matcher is None:
-            return Evidence(history, query.intents[row], item_vectors=self.generator.als.item_factors)
+            return Evidence(history, query.intents[row], item_vectors=self.generator.als.item_factors, is_new=new)
         return Evidence(history, query.intents[row], matcher.values_of_item, self.generator.als.item_factors,
-                        matcher.year_of)  # fmt: skip
+                        matcher.year_of, new)  # fmt: skip
 
     def instruction_text(self, query: Query, row: int) -> str:
         return self.reranker.verbalizer.render(query.instructions[row])
@@ -175,17 +177,36 @@ class FittedPipeline:
         pick = sp.csr_matrix((np.ones(len(known)), (known, users[known])), shape=(len(users), len(self.generator.users)))
         return sp.csr_matrix(pick @ self.generator.als.user_items)
 
-    def first_stage(self, query: Query, n: int, exclude: sp.csr_matrix | None = None) -> tuple[np.ndarray, dict]:
-        """`n` blended first-stage candidates per row (and a request's matching items), never a seen,
-        excluded or session-banned item; with the lists' own scores (which list proposed what)."""
+    def first_stage(
+        self, query: Query, n: int, exclude: sp.csr_matrix | None = None, new_slots: int = 0
+    ) -> tuple[np.ndarray, dict]:
+        """`n` blended first-stage candidates per row (and a request's matching items, and with
+        `new_slots` the user's best new items), never a seen, excluded or session-banned item; with
+        the lists' own scores (which list proposed what)."""
         gen = self.generator
         exclude = query.session.exclusion(self.seen(query.users) if exclude is None else sp.csr_matrix(exclude))
-        extra = None
+        extra: dict[str, tuple[TopK, float]] = {}
         if any(i is not None for i in query.intents):
             top = self.requests.candidates(gen.als, gen.popularity_counts, query.users, query.intents, exclude)
-            extra = {"intent": (top, self.requests.config.weight)} if top is not None else None
-        cands = gen.generate(query.users, n, exclude, extra)
+            if top is not None:
+                extra["intent"] = (top, self.requests.config.weight)
+        if new_slots > 0 and (fresh := self._new_items(query.users, exclude, 10 * new_slots)) is not None:
+            extra["new"] = (fresh, 1.0)
+        cands = gen.generate(query.users, n, exclude, extra or None)
         return cands.items, cands.source_scores
+
+    def _new_items(self, users: np.ndarray, exclude: sp.csr_matrix, n: int) -> TopK | None:
+        """Up to `n` items without interactions in the fit (new or cold: scored by their predicted ALS
+        vectors) per row, best for the user first; None when the catalog has none."""
+        new = np.flatnonzero(self.generator.popularity_counts[: len(self.generator.items)] <= 0)
+        if not len(new):
+            return None
+        als = self.generator.als
+        known = np.clip(users, 0, None)
+        scores = (als.user_factors[known] @ als.item_factors[new].T).astype(np.float64)  # [rows, new items] only
+        scores[users < 0] = 0.0  # a user the model does not know: every new item alike (ties: catalog order)
+        top = topk_from_scores(scores, min(n, len(new)), sp.csr_matrix(exclude)[:, new])
+        return TopK(np.where(top.items >= 0, new[np.clip(top.items, 0, None)], -1), top.scores)
 
     def score(self, query: Query, items: np.ndarray, proposed: dict[str, np.ndarray] | None = None) -> Scored:
         """The features of candidate `items` [rows, N] of `query`'s rows, the same whoever proposed them."""
@@ -198,9 +219,12 @@ class FittedPipeline:
         excluded |= (items >= 0) & np.isin(items, query.session.banned)
         return Scored(items, features, excluded, proposed)
 
-    def rank(self, query: Query, scored: Scored, k: int, mmr_lambda: float | None = None) -> tuple[TopK, np.ndarray]:
+    def rank(
+        self, query: Query, scored: Scored, k: int, mmr_lambda: float | None = None, new_slots: int = 0
+    ) -> tuple[TopK, np.ndarray]:
         """Fuse (rows with a request use the request weights), drop what is excluded, keep the top k
-        (by MMR over the ALS item factors when `mmr_lambda` is set)."""
+        (by MMR over the ALS item factors when `mmr_lambda` is set); with `new_slots`, up to that many
+        of the last places go to the best-fused new items (`with_new_items`)."""
         items, features = scored.items, scored.features
         fused = self.fusion.transform(features, items)
         asked = np.flatnonzero(query.steered)
@@ -211,14 +235,50 @@ class FittedPipeline:
         fused = masked(fused, scored.excluded)
         lam = mmr_lambda
         top = rank(items, fused, k) if lam is None else mmr(items, fused, self.generator.als.item_factors, k, lam)
+        if new_slots > 0:
+            top = with_new_items(top, items, fused, self.generator.popularity_counts <= 0, new_slots)
         return top, fused
 
     def recommend(
-        self, query: Query, n: int, k: int, exclude: sp.csr_matrix | None = None, mmr_lambda: float | None = None
+        self,
+        query: Query,
+        n: int,
+        k: int,
+        exclude: sp.csr_matrix | None = None,
+        mmr_lambda: float | None = None,
+        new_slots: int = 0,
     ) -> tuple[TopK, Scored, np.ndarray]:
         """First stage (`n` candidates per row), then the one scoring path: the top k, the scored
         candidates and their fused scores."""
-        items, proposed = self.first_stage(query, n, exclude)
+        items, proposed = self.first_stage(query, n, exclude, new_slots)
         scored = self.score(query, items, proposed)
-        top, fused = self.rank(query, scored, k, mmr_lambda)
+        top, fused = self.rank(query, scored, k, mmr_lambda, new_slots)
         return top, scored, fused
+
+
+def with_new_items(top: TopK, items: np.ndarray, fused: np.ndarray, new: np.ndarray, slots: int) -> TopK:
+    """`top` (rows of k, -1 padded) with up to `slots` of each row's last places given to its best-fused
+    new candidates (`new`: bool per internal item, True = no interactions) that did not make the list
+    on their scores, so new items are seen (exploration); a row that already holds new items needs
+    fewer, a short row takes them after its items. The rest keep their order; the list is then not
+    sorted by score at its end (what `FusionConfig.new_item_slots` documents)."""
+    out_items, out_scores = top.items.copy(), np.array(top.scores, np.float64, copy=True)
+    k = out_items.shape[1]
+    slots = min(slots, k)
+    is_new = lambda ids: (ids >= 0) & (ids < len(new)) & new[np.clip(ids, 0, len(new) - 1)]  # noqa: E731
+    for r in range(len(items)):
+        valid = out_items[r] >= 0
+        held, held_scores = out_items[r][valid], out_scores[r][valid]
+        fresh = is_new(items[r]) & ~np.isnan(fused[r]) & ~np.isin(items[r], held)
+        need = min(slots - int(is_new(held).sum()), int(fresh.sum()), k)
+        if need <= 0:
+            continue
+        order = np.argsort(-fused[r][fresh], kind="stable")[:need]
+        keep = np.ones(len(held), bool)
+        drop = max(0, len(held) + need - k)  # the lowest-placed items that are not new give way
+        keep[np.flatnonzero(~is_new(held))[len(np.flatnonzero(~is_new(held))) - drop :]] = False
+        row = np.concatenate([held[keep], items[r][fresh][order]])
+        row_scores = np.concatenate([held_scores[keep], fused[r][fresh][order]])
+        out_items[r], out_scores[r] = -1, np.nan
+        out_items[r, : len(row)], out_scores[r, : len(row)] = row, row_scores
+    return TopK(out_items, out_scores)

@@ -49,6 +49,14 @@ class FusionConfig(StrictModel):
         description="Maximal-marginal-relevance reordering for diversity: 1 = pure relevance, lower = more "
         "diverse; unset: no reordering.",
     )
+    new_item_slots: int = Field(
+        0,
+        ge=0,
+        description="Exposure for new items: up to this many of a list's last places go to the best-fused "
+        "candidates without interactions in the fit (new or cold items; the user's best new items join the "
+        "candidates), when none made the list on its score; the list's end is then not sorted by score. Report "
+        "what this does as exposure, apart from accuracy. 0 = off.",
+    )
 
 
 @dataclass(frozen=True)
