@@ -131,7 +131,8 @@ class HybridPipeline:
         k = check_k(k, len(state.generator.items))
         query = state.query(np.asarray(users, np.int64), requests, session)
         fusion = self.config.fusion
-        return state.recommend(query, self.config.n_candidates, k, exclude, fusion.mmr_lambda, fusion.new_item_slots)[0]
+        return state.recommend(query, self.config.n_candidates, k, exclude, fusion.mmr_lambda, fusion.new_item_slots,
+                               fusion.new_item_within)[0]  # fmt: skip
 
     def recommend(
         self,
@@ -157,7 +158,7 @@ class HybridPipeline:
         query = state.query(users, [request] * len(users), session)
         fusion = self.config.fusion
         top, scored, fused = state.recommend(query, self.config.n_candidates, k, None, fusion.mmr_lambda,
-                                             fusion.new_item_slots)  # fmt: skip
+                                             fusion.new_item_slots, fusion.new_item_within)  # fmt: skip
         out = []
         for r, user_id in enumerate(external):
             one = scored.row(r)
@@ -195,7 +196,8 @@ class HybridPipeline:
         if items.shape[1]:  # nothing to score when no candidate is known
             scored = state.score(query, items)
             n = items.shape[1] if k is None else min(k, items.shape[1])
-            top, fused = state.rank(query, scored, n, self.config.fusion.mmr_lambda, self.config.fusion.new_item_slots)
+            fusion = self.config.fusion
+            top, fused = state.rank(query, scored, n, fusion.mmr_lambda, fusion.new_item_slots, fusion.new_item_within)
             recs = state.explainer.ranked(user_ext[0], top.items[0], items, scored.features, fused, text, None,
                                           state.evidence(query, 0))  # fmt: skip
         if on_unknown_items == "fallback":

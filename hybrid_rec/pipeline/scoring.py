@@ -220,11 +220,17 @@ class FittedPipeline:
         return Scored(items, features, excluded, proposed)
 
     def rank(
-        self, query: Query, scored: Scored, k: int, mmr_lambda: float | None = None, new_slots: int = 0
+        self,
+        query: Query,
+        scored: Scored,
+        k: int,
+        mmr_lambda: float | None = None,
+        new_slots: int = 0,
+        new_within: int = 10,
     ) -> tuple[TopK, np.ndarray]:
         """Fuse (rows with a request use the request weights), drop what is excluded, keep the top k
         (by MMR over the ALS item factors when `mmr_lambda` is set); with `new_slots`, up to that many
-        of the last places go to the best-fused new items (`with_new_items`)."""
+        of the last of the first `new_within` places go to the best-fused new items (`with_new_items`)."""
         items, features = scored.items, scored.features
         fused = self.fusion.transform(features, items)
         asked = np.flatnonzero(query.steered)
@@ -236,7 +242,7 @@ class FittedPipeline:
         lam = mmr_lambda
         top = rank(items, fused, k) if lam is None else mmr(items, fused, self.generator.als.item_factors, k, lam)
         if new_slots > 0:
-            top = with_new_items(top, items, fused, self.generator.popularity_counts <= 0, new_slots)
+            top = with_new_items(top, items, fused, self.generator.popularity_counts <= 0, new_slots, new_within)
         return top, fused
 
     def recommend(
@@ -247,38 +253,47 @@ class FittedPipeline:
         exclude: sp.csr_matrix | None = None,
         mmr_lambda: float | None = None,
         new_slots: int = 0,
+        new_within: int = 10,
     ) -> tuple[TopK, Scored, np.ndarray]:
         """First stage (`n` candidates per row), then the one scoring path: the top k, the scored
         candidates and their fused scores."""
         items, proposed = self.first_stage(query, n, exclude, new_slots)
         scored = self.score(query, items, proposed)
-        top, fused = self.rank(query, scored, k, mmr_lambda, new_slots)
+        top, fused = self.rank(query, scored, k, mmr_lambda, new_slots, new_within)
         return top, scored, fused
 
 
-def with_new_items(top: TopK, items: np.ndarray, fused: np.ndarray, new: np.ndarray, slots: int) -> TopK:
-    """`top` (rows of k, -1 padded) with up to `slots` of each row's last places given to its best-fused
-    new candidates (`new`: bool per internal item, True = no interactions) that did not make the list
-    on their scores, so new items are seen (exploration); a row that already holds new items needs
-    fewer, a short row takes them after its items. The rest keep their order; the list is then not
-    sorted by score at its end (what `FusionConfig.new_item_slots` documents)."""
+def with_new_items(
+    top: TopK, items: np.ndarray, fused: np.ndarray, new: np.ndarray, slots: int, within: int = 10
+) -> TopK:
+    """`top` (rows of k, -1 padded) with up to `slots` of the last of each row's first `within` places
+    given to its best-fused new candidates (`new`: bool per internal item, True = no interactions),
+    so new items are seen (exploration); a row whose first places already hold new items needs fewer.
+    The items they displace move down one place each, the list keeps its length, nothing else
+    changes order; the list is then not sorted by score there (what `FusionConfig.new_item_slots`
+    documents)."""
     out_items, out_scores = top.items.copy(), np.array(top.scores, np.float64, copy=True)
     k = out_items.shape[1]
-    slots = min(slots, k)
+    within = min(within, k)
+    slots = min(slots, within)
     is_new = lambda ids: (ids >= 0) & (ids < len(new)) & new[np.clip(ids, 0, len(new) - 1)]  # noqa: E731
     for r in range(len(items)):
         valid = out_items[r] >= 0
         held, held_scores = out_items[r][valid], out_scores[r][valid]
-        fresh = is_new(items[r]) & ~np.isnan(fused[r]) & ~np.isin(items[r], held)
-        need = min(slots - int(is_new(held).sum()), int(fresh.sum()), k)
+        head = held[:within]
+        fresh = is_new(items[r]) & ~np.isnan(fused[r]) & ~np.isin(items[r], head)
+        need = min(slots - int(is_new(head).sum()), int(fresh.sum()))
         if need <= 0:
             continue
         order = np.argsort(-fused[r][fresh], kind="stable")[:need]
-        keep = np.ones(len(held), bool)
-        drop = max(0, len(held) + need - k)  # the lowest-placed items that are not new give way
-        keep[np.flatnonzero(~is_new(held))[len(np.flatnonzero(~is_new(held))) - drop :]] = False
-        row = np.concatenate([held[keep], items[r][fresh][order]])
-        row_scores = np.concatenate([held_scores[keep], fused[r][fresh][order]])
+        picks, pick_scores = items[r][fresh][order], fused[r][fresh][order]
+        warm = np.flatnonzero(~is_new(head))
+        moved = warm[len(warm) - max(0, len(head) + need - within) :] if len(head) + need > within else warm[:0]
+        stay = np.setdiff1d(np.arange(len(head)), moved)
+        rest = np.arange(len(head), len(held))
+        rest = rest[~np.isin(held[rest], picks)]  # a pick that sat further down moves up, not twice
+        row = np.concatenate([held[stay], picks, held[moved], held[rest]])[:k]
+        row_scores = np.concatenate([held_scores[stay], pick_scores, held_scores[moved], held_scores[rest]])[:k]
         out_items[r], out_scores[r] = -1, np.nan
         out_items[r, : len(row)], out_scores[r, : len(row)] = row, row_scores
     return TopK(out_items, out_scores)

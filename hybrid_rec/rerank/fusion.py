@@ -52,10 +52,14 @@ class FusionConfig(StrictModel):
     new_item_slots: int = Field(
         0,
         ge=0,
-        description="Exposure for new items: up to this many of a list's last places go to the best-fused "
-        "candidates without interactions in the fit (new or cold items; the user's best new items join the "
-        "candidates), when none made the list on its score; the list's end is then not sorted by score. Report "
-        "what this does as exposure, apart from accuracy. 0 = off.",
+        description="Exposure for new items: up to this many of the last of a list's first `new_item_within` "
+        "places go to the best-fused candidates without interactions in the fit (new or cold items; the user's "
+        "best new items join the candidates), when none is there on its score; the items they displace move "
+        "down one place, so the list is not sorted by score there. Report what this does as exposure, apart "
+        "from accuracy. 0 = off.",
+    )
+    new_item_within: int = Field(
+        10, gt=0, description="The first places of a list where `new_item_slots` puts new items (its last ones)."
     )
 
 

@@ -35,6 +35,18 @@ def test_the_last_places_go_to_the_best_new_candidates():
     assert with_new_items(top, items, fused, NEW, 9).items.tolist() == [[5, 6, 4], [4, 5, 6], [0, 6, 4], [5, 6, 4]]
 
 
+def test_new_items_take_the_last_of_the_first_places_and_the_rest_moves_down():
+    """In a longer list the slot is the last of the first `within` places: a new item further down
+    moves up, the item it displaces moves down one place, the list keeps its length."""
+    items = np.array([[0, 1, 2, 3, 4, 5, 6]])
+    fused = np.array([[9, 8, 7, 6, 1, 3, 2]], float)
+    top = _top([[0, 1, 2, 3, 5]])
+    got = with_new_items(top, items, fused, NEW, 1, within=3)
+    assert got.items.tolist() == [[0, 1, 5, 2, 3]]
+    assert got.scores[0].tolist() == [10.0, 9.0, 3.0, 8.0, 7.0]
+    assert with_new_items(top, items, fused, NEW, 1, within=5).items.tolist() == [[0, 1, 2, 3, 5]]  # already there
+
+
 @pytest.fixture(scope="module")
 def grown(tiny_store, tmp_path_factory) -> HybridPipeline:
     """The tiny model with two catalog items added after training (no interactions: new)."""
