@@ -31,6 +31,7 @@ from hybrid_rec.pipeline import (
     TrainConfig,
     train_pipeline,
 )
+from hybrid_rec.policy import OnUnknown
 from hybrid_rec.store import resolve_model
 
 COLUMNS = ["user_id", "item_id", "rank", "score", "lm_score", "sources", "cf_scores", "item_text", "reasons"]
@@ -111,6 +112,26 @@ class HybridRecommender:
         `HybridPipeline.rerank`: ``request``, ``session``; ``on_unknown_items`` = ``"skip"`` (default), ``"raise"``
         or ``"fallback"`` (kept last, score NaN))."""
         return self._with_reading(_frame(self._ready().rerank(user_id, item_ids, k, **options)), options.get("request"))
+
+    def rerank_many(
+        self,
+        candidates: pd.DataFrame,
+        k: int | None = None,
+        *,
+        request: str | None = None,
+        on_unknown_items: OnUnknown = "skip",
+        batch_users: int = 256,
+    ) -> pd.DataFrame:
+        """`rerank` for many users at once: `candidates` has one row per (``user_id``, ``item_id``) pair
+        (a user's rows are their list, in any order); the result has the columns of `recommend`, each
+        user's list best first, users in their first appearance's order, as `rerank` gives each alone."""
+        missing = {"user_id", "item_id"} - set(candidates.columns)
+        if missing:
+            raise DataError(f"rerank_many: candidates need the columns user_id and item_id (missing {sorted(missing)})")
+        lists = [(user, list(rows["item_id"])) for user, rows in candidates.groupby("user_id", sort=False)]
+        recs = self._ready().rerank_many(lists, k, request=request, on_unknown_items=on_unknown_items,
+                                         batch_users=batch_users)  # fmt: skip
+        return self._with_reading(_frame([r for one in recs for r in one]), request)
 
     def read_request(self, request: str | None) -> RequestReading | None:
         """How the model reads `request`: what it asks for and excludes, or that nothing was understood."""

@@ -205,6 +205,52 @@ class HybridPipeline:
             recs += state.explainer.unscored(user_ext[0], list(external[~known][:room]), len(recs), text)
         return recs
 
+    def rerank_many(
+        self,
+        lists: Sequence[tuple[object, Sequence[object]]],
+        k: int | None = None,
+        *,
+        request: str | None = None,
+        on_unknown_items: OnUnknown = "skip",
+        batch_users: int = 256,
+    ) -> list[list[Recommendation]]:
+        """`rerank` for many users' candidate lists at once, `lists` = (user id, item ids) pairs, in
+        their order; `batch_users` rows are scored together (one LM pass per row, one padded
+        candidate matrix), through the same scoring path, so each list comes back as `rerank` alone
+        would give it. Unknown users are scored from the LM's prior; unknown items follow
+        `on_unknown_items` (``"skip"``, ``"raise"`` or ``"fallback"``: kept last, score NaN)."""
+        if isinstance(batch_users, bool) or not isinstance(batch_users, int) or batch_users < 1:
+            raise ConfigError(f"batch_users must be a positive integer, got {batch_users!r}")
+        state, fusion = self.fitted, self.config.fusion
+        out: list[list[Recommendation]] = []
+        for start in range(0, len(lists), batch_users):
+            part = lists[start : start + batch_users]
+            user_ext, users = self.ids.users([u for u, _ in part], "fallback")
+            mapped = [self.ids.items(list(items), on_unknown_items) for _, items in part]
+            known = [internal[internal >= 0] for _, internal in mapped]
+            width = max([len(x) for x in known] + [1])
+            items = np.full((len(part), width), -1, np.int64)
+            for r, row in enumerate(known):
+                items[r, : len(row)] = row
+            query = state.query(users, [request] * len(part))
+            scored = state.score(query, items)  # the costly part (the LM), for the whole batch
+            if k is not None:
+                check_k(k, width)
+            for r, (external, internal) in enumerate(mapped):
+                one, row_query, recs = scored.row(r), query.row(r), []
+                text = state.instruction_text(query, r)
+                if len(known[r]):  # each list ranked on its own, as `rerank` ranks it
+                    n = len(known[r]) if k is None else min(k, len(known[r]))
+                    top, fused = state.rank(row_query, one, n, fusion.mmr_lambda, fusion.new_item_slots,
+                                            fusion.new_item_within)  # fmt: skip
+                    recs = state.explainer.ranked(user_ext[r], top.items[0], one.items, one.features, fused, text,
+                                                  None, state.evidence(query, r))  # fmt: skip
+                if on_unknown_items == "fallback":
+                    left = len(external) if k is None else max(k - len(recs), 0)
+                    recs += state.explainer.unscored(user_ext[r], list(external[internal < 0][:left]), len(recs), text)
+                out.append(recs)
+        return out
+
     def read_request(self, request: str | None) -> RequestReading | None:
         """How this model reads `request` (what it asks for and excludes, or that nothing was
         understood); None without a request. `recommend` and `rerank` act on this reading."""

@@ -74,6 +74,11 @@ class Query:
     session: SessionIds
     instructions: list[Instruction]
 
+    def row(self, r: int) -> Query:
+        """Row `r` alone (ranking one list of a batch)."""
+        one = slice(r, r + 1)
+        return Query(self.users[one], self.asked[one], self.intents[one], self.session, self.instructions[one])
+
     @property
     def steered(self) -> np.ndarray:
         """Rows with a request or a session's "more / less like": they use the request fusion."""
