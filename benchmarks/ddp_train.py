@@ -23,10 +23,11 @@ import torch.distributed as dist
 
 from hybrid_rec.data import make_synthetic
 from hybrid_rec.rerank import distributed
+from hybrid_rec.rerank.examples import build_examples
 from hybrid_rec.rerank.model import LMConfig, build_model
 from hybrid_rec.rerank.reranker import sequences_of
 from hybrid_rec.rerank.tokenizer import RecTokenizer
-from hybrid_rec.rerank.trainer import Trainer, TrainerConfig, build_examples
+from hybrid_rec.rerank.trainer import Trainer, TrainerConfig
 from hybrid_rec.verbalize.verbalizer import BUILTIN_TEMPLATES, Verbalizer
 
 

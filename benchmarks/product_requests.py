@@ -149,10 +149,10 @@ HELD_OUT_3: list[tuple[str, Kind, str]] = [
 KINDS: tuple[Kind, ...] = ("plain", "descriptive", "negative")
 
 
-def product_config(field: str, epochs: int, seed: int) -> HybridConfig:
-    """The default hybrid with the quick settings of configs/ml100k-quick.toml (a 64-wide LM), reading
-    requests against the catalog's category field (whatever `field` names it) and calling items what
-    the catalog calls them ("product")."""
+def product_config(epochs: int, seed: int) -> HybridConfig:
+    """The default hybrid with the quick settings of configs/ml100k-quick.toml (a 64-wide LM); nothing
+    names the category field or the noun: requests are read against the catalog's category field and
+    items called what the catalog calls them ("product")."""
     return HybridConfig.from_dict({
         "candidates": {"als": {"factors": 32, "regularization": 0.1, "seed": seed}},
         "reranker": {"lm": {"n_embd": 64, "dropout": 0.2, "seed": seed}, "trainer": {"epochs": epochs, "seed": seed}},
@@ -165,7 +165,7 @@ def train(args: argparse.Namespace) -> tuple[HybridPipeline, dict[str, Any]]:
     data = make_products(ProductConfig(n_users=args.data_users, field=args.field, seed=args.seed))
     split = leave_last_out(data.interactions)
     start = time.perf_counter()
-    method = HybridMethod(product_config(args.field, args.epochs, args.seed))
+    method = HybridMethod(product_config(args.epochs, args.seed))
     method.fit(split.train, FitContext(split.valid, data.catalog)).refit(split.train_valid)
     fit_s = time.perf_counter() - start
     _, _, per_user, _ = evaluate_stage(method, split, "test", EvaluationConfig(cutoffs=[10]), progress=False)
@@ -251,7 +251,9 @@ def main() -> None:
     else:
         pipe, info = train(args)
     rows = measure(pipe, args.users, args.k, args.seed, {1: HELD_OUT, 2: HELD_OUT_2, 3: HELD_OUT_3}[args.set])
-    summary = {"model": {**info, "field": pipe.config.requests.intent.field}, "set": args.set, "users": args.users, "k": args.k,
+    catalog = pipe.reranker.catalog
+    field = catalog.category_field(pipe.config.requests.intent.field) if catalog is not None else None
+    summary = {"model": {**info, "field": field}, "set": args.set, "users": args.users, "k": args.k,
                **summarise(rows), "wall_seconds": round(time.perf_counter() - start, 1)}  # fmt: skip
     print("\n| kind | category | phrasing | read: asked / excluded | no request | with request | score | wrong sign |")
     print("|---|---|---|---|---|---|---|---|")

@@ -31,10 +31,11 @@ def run_one(interactions: int, items: int, steps: int) -> dict:
     from hybrid_rec.candidates.generator import CandidateGenerator, CandidatesConfig
     from hybrid_rec.data.splits import leave_last_out
     from hybrid_rec.data.synthetic import make_synthetic
+    from hybrid_rec.rerank.examples import build_examples
     from hybrid_rec.rerank.model import build_model
     from hybrid_rec.rerank.reranker import RerankerConfig, sequences_of
     from hybrid_rec.rerank.tokenizer import RecTokenizer
-    from hybrid_rec.rerank.trainer import Trainer, build_examples
+    from hybrid_rec.rerank.trainer import Trainer
     from hybrid_rec.verbalize.verbalizer import Verbalizer
 
     out: dict = {"interactions_asked": interactions, "items": items}

@@ -27,9 +27,9 @@ def main() -> None:
 
     from hybrid_rec.data.splits import leave_last_out
     from hybrid_rec.data.synthetic import make_synthetic
+    from hybrid_rec.rerank.examples import build_examples
     from hybrid_rec.rerank.reranker import RerankerConfig, sequences_of
     from hybrid_rec.rerank.tokenizer import RecTokenizer
-    from hybrid_rec.rerank.trainer import build_examples
     from hybrid_rec.verbalize.verbalizer import Verbalizer
 
     ds = make_synthetic(n_users=max(args.interactions // 50, 10), n_items=args.items, n_clusters=20,

@@ -32,7 +32,8 @@ from hybrid_rec.feedback.events import Event, FeedbackConfig
 from hybrid_rec.feedback.log import EventLog
 from hybrid_rec.metrics import ranking_metrics
 from hybrid_rec.pipeline import HybridPipeline
-from hybrid_rec.rerank.trainer import Trainer, TrainerConfig, build_examples
+from hybrid_rec.rerank.examples import build_examples
+from hybrid_rec.rerank.trainer import Trainer, TrainerConfig
 from hybrid_rec.store import ModelStore
 
 log = logging.getLogger(__name__)

@@ -184,26 +184,8 @@ class HybridPipeline:
         ``"raise"`` (`UnknownIdError`) or ``"fallback"`` (kept after the scored ones, score NaN). A
         user the model does not know is scored from the LM's prior and popularity alone.
         """
-        state = self.fitted
-        external, internal = self.ids.items(item_ids, on_unknown_items)
-        k = None if k is None else check_k(k, len(external))
-        user_ext, user = self.ids.users([user_id], "fallback")
-        known = internal >= 0
-        items = internal[known][None, :]
-        query = state.query(user, [request], session)
-        text = state.instruction_text(query, 0)
-        recs: list[Recommendation] = []
-        if items.shape[1]:  # nothing to score when no candidate is known
-            scored = state.score(query, items)
-            n = items.shape[1] if k is None else min(k, items.shape[1])
-            fusion = self.config.fusion
-            top, fused = state.rank(query, scored, n, fusion.mmr_lambda, fusion.new_item_slots, fusion.new_item_within)
-            recs = state.explainer.ranked(user_ext[0], top.items[0], items, scored.features, fused, text, None,
-                                          state.evidence(query, 0))  # fmt: skip
-        if on_unknown_items == "fallback":
-            room = len(external) if k is None else max(k - len(recs), 0)
-            recs += state.explainer.unscored(user_ext[0], list(external[~known][:room]), len(recs), text)
-        return recs
+        return self.rerank_many([(user_id, item_ids)], k, request=request, session=session,
+                                on_unknown_items=on_unknown_items)[0]  # fmt: skip
 
     def rerank_many(
         self,
@@ -211,37 +193,38 @@ class HybridPipeline:
         k: int | None = None,
         *,
         request: str | None = None,
+        session: Session | None = None,
         on_unknown_items: OnUnknown = "skip",
         batch_users: int = 256,
     ) -> list[list[Recommendation]]:
         """`rerank` for many users' candidate lists at once, `lists` = (user id, item ids) pairs, in
         their order; `batch_users` rows are scored together (one LM pass per row, one padded
-        candidate matrix), through the same scoring path, so each list comes back as `rerank` alone
-        would give it. Unknown users are scored from the LM's prior; unknown items follow
-        `on_unknown_items` (``"skip"``, ``"raise"`` or ``"fallback"``: kept last, score NaN)."""
+        candidate matrix), each list then ranked on its own, as `rerank` ranks one. Unknown users are
+        scored from the LM's prior; unknown items follow `on_unknown_items` (``"skip"``, ``"raise"``
+        or ``"fallback"``: kept last, score NaN)."""
         if isinstance(batch_users, bool) or not isinstance(batch_users, int) or batch_users < 1:
             raise ConfigError(f"batch_users must be a positive integer, got {batch_users!r}")
         state, fusion = self.fitted, self.config.fusion
         out: list[list[Recommendation]] = []
         for start in range(0, len(lists), batch_users):
             part = lists[start : start + batch_users]
-            user_ext, users = self.ids.users([u for u, _ in part], "fallback")
             mapped = [self.ids.items(list(items), on_unknown_items) for _, items in part]
+            if k is not None:
+                check_k(k, max(len(external) for external, _ in mapped))
+            user_ext, users = self.ids.users([u for u, _ in part], "fallback")
             known = [internal[internal >= 0] for _, internal in mapped]
-            width = max([len(x) for x in known] + [1])
-            items = np.full((len(part), width), -1, np.int64)
+            items = np.full((len(part), max([len(x) for x in known] + [1])), -1, np.int64)
             for r, row in enumerate(known):
                 items[r, : len(row)] = row
-            query = state.query(users, [request] * len(part))
-            scored = state.score(query, items)  # the costly part (the LM), for the whole batch
-            if k is not None:
-                check_k(k, width)
+            query = state.query(users, [request] * len(part), session)
+            scored = state.score(query, items) if any(len(x) for x in known) else None  # the LM: the costly part
             for r, (external, internal) in enumerate(mapped):
-                one, row_query, recs = scored.row(r), query.row(r), []
                 text = state.instruction_text(query, r)
-                if len(known[r]):  # each list ranked on its own, as `rerank` ranks it
+                recs: list[Recommendation] = []
+                if scored is not None and len(known[r]):  # nothing to score when no candidate is known
+                    one = scored.row(r)
                     n = len(known[r]) if k is None else min(k, len(known[r]))
-                    top, fused = state.rank(row_query, one, n, fusion.mmr_lambda, fusion.new_item_slots,
+                    top, fused = state.rank(query.row(r), one, n, fusion.mmr_lambda, fusion.new_item_slots,
                                             fusion.new_item_within)  # fmt: skip
                     recs = state.explainer.ranked(user_ext[r], top.items[0], one.items, one.features, fused, text,
                                                   None, state.evidence(query, r))  # fmt: skip

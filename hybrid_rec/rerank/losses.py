@@ -24,7 +24,8 @@ from hybrid_rec.rerank.request_text import RequestText, request_text_of
 from hybrid_rec.rerank.tokenizer import RecTokenizer
 
 if TYPE_CHECKING:  # the trainer imports this module
-    from hybrid_rec.rerank.trainer import Example, TrainerConfig
+    from hybrid_rec.rerank.examples import Example
+    from hybrid_rec.rerank.trainer import TrainerConfig
 
 
 def sampling_distribution(counts: np.ndarray, power: float) -> np.ndarray:

@@ -20,6 +20,7 @@ from hybrid_rec.data.interactions import Interactions
 from hybrid_rec.errors import DataError, require_fitted
 from hybrid_rec.metrics import ranking_metrics
 from hybrid_rec.persist import load_arrays, load_config, save_arrays, save_config
+from hybrid_rec.rerank.examples import build_examples, encode_requests
 from hybrid_rec.rerank.item_text import attach_item_text, encode_texts, item_text_of, start_id_rows
 from hybrid_rec.rerank.model import (
     LMConfig,
@@ -34,7 +35,7 @@ from hybrid_rec.rerank.model import (
 from hybrid_rec.rerank.request_text import RequestVectors, attach_request_text, request_text_of
 from hybrid_rec.rerank.scorer import LMScorer
 from hybrid_rec.rerank.tokenizer import RecTokenizer
-from hybrid_rec.rerank.trainer import Trainer, TrainerConfig, TrainResult, build_examples, encode_requests
+from hybrid_rec.rerank.trainer import Trainer, TrainerConfig, TrainResult
 from hybrid_rec.topk import topk_from_scores
 from hybrid_rec.verbalize.intentions import IntentionWriter
 from hybrid_rec.verbalize.verbalizer import (

@@ -1,7 +1,7 @@
 """Instruction tuning of the reranker LM on verbalized training histories.
 
 Each training example is an instruction whose history is a window of a user's items (oldest
-first). Losses: a causal-LM loss on the instruction's text tokens, a softmax over the text
+first; the windows are `hybrid_rec.rerank.examples`). Losses: a causal-LM loss on the instruction's text tokens, a softmax over the text
 vocabulary (``lm_weight``); a listwise loss at every item position, a softmax over all item tokens
 for the true next item (``listwise_weight``); and at each window's last position a softmax of the
 true next item against that user's hard negatives from the first stage (``hard_negative_weight``).
@@ -37,12 +37,12 @@ from transformers import GPT2LMHeadModel
 from hybrid_rec.config import StrictModel
 from hybrid_rec.errors import ConfigError, DataError
 from hybrid_rec.rerank import distributed
+from hybrid_rec.rerank.examples import Example
 from hybrid_rec.rerank.losses import batch_loss as _batch_loss  # the name the tests patch and call
 from hybrid_rec.rerank.losses import sampling_distribution
 from hybrid_rec.rerank.model import load_saved, save_pretrained
 from hybrid_rec.rerank.tokenizer import RecTokenizer
-from hybrid_rec.verbalize.intentions import KINDS, IntentionWriter, Kind
-from hybrid_rec.verbalize.verbalizer import Verbalizer, encode_with_layout
+from hybrid_rec.verbalize.intentions import KINDS, Kind
 
 log = logging.getLogger(__name__)
 
@@ -120,95 +120,6 @@ class TrainerConfig(StrictModel):
             log.warning("trainer.intention_fraction is replaced by trainer.intentions_per_user; ignored")
             data = {k: v for k, v in data.items() if k != "intention_fraction"}
         return data
-
-
-@dataclass(eq=False)  # a window equals only itself
-class Example:
-    """One training window, held as compact arrays (at 10M interactions there are ~200k windows:
-    Python lists of ints and tuples took ~4.5x the memory). Lists are accepted and converted.
-    An intention window carries its `request` text and, once encoded, its `request_vector` (a row
-    view of one shared table), read at its target position by a model with `RequestText`."""
-
-    ids: np.ndarray  # token ids, int32
-    item_targets: np.ndarray  # [n, 2] int64: (position whose next token is the item, item id)
-    negatives: np.ndarray  # hard negatives for the last target
-    request: str | None = None
-    request_vector: np.ndarray | None = None
-
-    def __post_init__(self) -> None:
-        self.ids = np.asarray(self.ids, dtype=np.int32)
-        self.item_targets = np.asarray(self.item_targets, dtype=np.int64).reshape(-1, 2)
-
-
-def build_examples(
-    sequences: dict[int, np.ndarray],
-    verbalizer: Verbalizer,
-    tokenizer: RecTokenizer,
-    n_positions: int,
-    rng: np.random.Generator,
-    *,
-    attributes: Callable[[int], dict[str, object] | None] | None = None,
-    negatives: dict[int, np.ndarray] | None = None,
-    intentions: IntentionWriter | None = None,
-    intentions_per_user: float = 0.0,
-    intention_history: int = 50,
-) -> list[Example]:
-    """Cut each user's item sequence (internal ids, oldest first) into windows that fit `n_positions`.
-
-    Implicit windows make every history item a target (predicted from everything before it). With
-    an `intentions` writer, each user also gets ``intentions_per_user`` intention windows (its whole
-    part, plus one more with the fraction's chance), each at a distinct random point ``t >= 1`` of
-    the history: the last `intention_history` items before ``t``, a request the writer wrote for
-    item ``t``, and that item as the one target.
-    """
-    examples: list[Example] = []
-    empty = np.empty(0, np.int64)
-    for user, seq in sequences.items():
-        attrs = attributes(user) if attributes else None
-        negs = negatives.get(user, empty) if negatives else empty
-        end = len(seq)
-        while end > 0:
-            instr = verbalizer.instruction(seq[:end], attributes=attrs)
-            ids, starts = encode_with_layout(instr, tokenizer, n_positions)
-            if not starts:
-                break  # the template leaves no room for history
-            kept = seq[end - len(starts) : end]
-            targets = np.column_stack([np.asarray(starts) - 1, kept])
-            examples.append(Example(np.asarray(ids), targets, negs))
-            end -= len(starts)
-        if intentions is None or intentions_per_user <= 0 or len(seq) < 2:
-            continue
-        count = int(intentions_per_user) + int(rng.random() < intentions_per_user % 1)
-        for t in np.sort(rng.choice(np.arange(1, len(seq)), min(count, len(seq) - 1), replace=False)):
-            history, target = seq[max(0, t - intention_history) : t], int(seq[t])
-            written = intentions.write(target, history, rng)
-            if written is None:
-                continue
-            instr = verbalizer.instruction(history, attributes=attrs, request=written.request)
-            try:
-                ids, starts = encode_with_layout(instr, tokenizer, n_positions - 1)
-            except ConfigError:  # the request alone is longer than the model reads (a long title)
-                continue
-            if not starts:
-                continue
-            window = np.asarray([*ids, tokenizer.item_token_id(target)])
-            hard = written.rejected if len(written.rejected) else negs
-            examples.append(Example(window, np.asarray([(len(ids) - 1, target)]), hard, instr.request))
-    return examples
-
-
-def encode_requests(examples: list[Example], encode: Callable[[list[str]], np.ndarray]) -> int:
-    """Give every intention window its request's vector (each distinct text encoded once, by
-    `encode`, into one table the windows view); returns the number of distinct requests."""
-    texts = sorted({e.request for e in examples if e.request})
-    if not texts:
-        return 0
-    table = np.asarray(encode(texts), np.float32)
-    row = {t: i for i, t in enumerate(texts)}
-    for e in examples:
-        if e.request:
-            e.request_vector = table[row[e.request]]
-    return len(texts)
 
 
 @dataclass

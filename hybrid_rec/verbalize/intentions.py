@@ -129,7 +129,8 @@ class IntentionWriter:
         """A request `target` satisfies, of a kind drawn uniformly among those possible for it
         (None: none is, e.g. an item without categories, title or year)."""
         cats = self._cats[target]
-        possible = [k for k in self.kinds if self._possible(k, target, history)]
+        examples = self._examples(target, history) if "like" in self.kinds else []
+        possible = [k for k in self.kinds if self._possible(k, target, examples)]
         if not possible:
             return None
         kind = possible[int(rng.integers(len(possible)))]
@@ -140,7 +141,7 @@ class IntentionWriter:
             cat = pick(cats).lower()
             return Written(pick(POSITIVE).format(cat=cat, noun=noun), kind, empty)
         if kind == "like":
-            return Written(pick(LIKE).format(title=pick(self._examples(target, history)), noun=noun), kind, empty)
+            return Written(pick(LIKE).format(title=pick(examples), noun=noun), kind, empty)
         if kind == "period":
             return Written(pick(PERIOD).format(decade=int(self._years[target]), noun=noun), kind, empty)
         other = self._other(target, rng)
@@ -156,12 +157,12 @@ class IntentionWriter:
                            empty)  # fmt: skip
         return Written(f"{pick(POSITIVE).format(cat=cat, noun=noun)}, {negative}", kind, rejected)
 
-    def _possible(self, kind: Kind, target: int, history: np.ndarray) -> bool:
+    def _possible(self, kind: Kind, target: int, examples: list[str]) -> bool:
         cats = self._cats[target]
         if kind == "category":
             return bool(cats)
         if kind == "like":
-            return bool(self._examples(target, history))
+            return bool(examples)
         if kind == "period":
             return bool(self._years[target] >= 0)
         if kind == "negative":

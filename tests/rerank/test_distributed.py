@@ -16,10 +16,11 @@ import torch.distributed as dist
 
 from hybrid_rec.rerank import distributed
 from hybrid_rec.rerank import trainer as trainer_mod
+from hybrid_rec.rerank.examples import Example
 from hybrid_rec.rerank.item_text import attach_item_text
 from hybrid_rec.rerank.model import LMConfig, build_model
 from hybrid_rec.rerank.tokenizer import RecTokenizer
-from hybrid_rec.rerank.trainer import Example, Trainer, TrainerConfig
+from hybrid_rec.rerank.trainer import Trainer, TrainerConfig
 from tests.rerank.conftest import TINY_LM
 from tests.rerank.ddp_failing import fail_on_rank_1
 

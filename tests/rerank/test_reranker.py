@@ -9,9 +9,10 @@ import torch
 from hybrid_rec.data import leave_last_out, make_synthetic
 from hybrid_rec.errors import NotFittedError
 from hybrid_rec.metrics import ranking_metrics
+from hybrid_rec.rerank.examples import build_examples, encode_requests
 from hybrid_rec.rerank.item_text import encode_texts
 from hybrid_rec.rerank.reranker import GPT2Reranker, RerankerConfig, sequences_of
-from hybrid_rec.rerank.trainer import Trainer, TrainerConfig, build_examples, encode_requests
+from hybrid_rec.rerank.trainer import Trainer, TrainerConfig
 from hybrid_rec.topk import topk_from_scores
 from hybrid_rec.verbalize.intentions import POSITIVE, IntentionWriter
 from tests.factory import tiny

@@ -14,10 +14,11 @@ from hybrid_rec.data import make_synthetic
 from hybrid_rec.errors import DataError
 from hybrid_rec.rerank import losses
 from hybrid_rec.rerank import trainer as trainer_mod
+from hybrid_rec.rerank.examples import Example, build_examples
 from hybrid_rec.rerank.model import LMConfig, build_model
 from hybrid_rec.rerank.reranker import sequences_of
 from hybrid_rec.rerank.tokenizer import RecTokenizer
-from hybrid_rec.rerank.trainer import Example, Trainer, TrainerConfig, TrainState, build_examples
+from hybrid_rec.rerank.trainer import Trainer, TrainerConfig, TrainState
 from hybrid_rec.verbalize.intentions import IntentionWriter
 from hybrid_rec.verbalize.verbalizer import BUILTIN_TEMPLATES, Verbalizer
 from tests.rerank.conftest import TINY_LM
