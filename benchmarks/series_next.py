@@ -2,7 +2,8 @@
 
 Trains the default hybrid (a small LM, early stopping: minutes on 2 cores) on a seeded series catalog
 with leave-last-out, then reports test NDCG@10 (full ranking, the user's train + validation items
-excluded) of the hybrid, the LM alone (its item-token distribution), ALS and a title-reading "next
+excluded) of the hybrid, the LM alone (its item-token distribution), ALS, the "chosen right after" source alone
+(transitions: reads the order of the histories, not the titles) and a title-reading "next
 part" rule, overall and by the popularity bucket of the test item (head / torso / tail: thirds of
 the train + validation interactions). The rule reads only titles and popularity: for the franchises
 in a user's recent history it ranks the next part, then the part after, then the most popular titles.
@@ -28,7 +29,7 @@ from hybrid_rec.data.splits import leave_last_out
 from hybrid_rec.data.synthetic import SeriesConfig, make_series
 from hybrid_rec.evaluate.compare import evaluate_stage
 from hybrid_rec.evaluate.config import EvaluationConfig
-from hybrid_rec.evaluate.methods import ALSMethod, FitContext, GPT2Method, HybridMethod, Method
+from hybrid_rec.evaluate.methods import ALSMethod, FitContext, GPT2Method, HybridMethod, Method, TransitionsMethod
 from hybrid_rec.evaluate.metrics import bootstrap_mean, popularity_buckets
 from hybrid_rec.pipeline import HybridConfig
 from hybrid_rec.rerank.reranker import sequences_of
@@ -125,6 +126,7 @@ def main() -> None:
         "hybrid": lambda: HybridMethod(config).fit(split.train, context).refit(split.train_valid),
         "lm_alone": lambda: GPT2Method(config.lm_stage).fit(split.train, context).refit(split.train_valid),
         "als": lambda: ALSMethod(config.candidates.als).fit(split.train_valid),
+        "transitions": lambda: TransitionsMethod(config.candidates.transitions).fit(split.train_valid),
         "next_part_rule": lambda: NextPartRule(catalog).fit(split.train_valid),
     }.items():
         t = time.perf_counter()

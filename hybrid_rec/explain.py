@@ -110,7 +110,8 @@ class Evidence:
     """What the reasons of one user's list read, besides the features: the user's history (internal
     ids, oldest first), the request's intent, the session's "more like" items (external ids), each
     item's categories and year, the CF model's item vectors (their cosine: co-consumption similarity;
-    None: none) and whether an item is new (no interactions in the fit)."""
+    None: none), whether an item is new (no interactions in the fit) and which recent history item it
+    was most often chosen right after (None: none)."""
 
     history: np.ndarray = field(default_factory=lambda: np.empty(0, np.int64))
     intent: Intent | None = None
@@ -118,6 +119,7 @@ class Evidence:
     item_vectors: np.ndarray | None = None
     years: Callable[[int], float] = lambda item: float("nan")
     is_new: Callable[[int], bool] = lambda item: False
+    after: Callable[[int], int | None] = lambda item: None
 
 
 class Explainer:
@@ -145,6 +147,9 @@ class Explainer:
                 best = self._closest(item, self.items.to_internal(like), evidence.item_vectors)
                 if best is not None:
                     out.append(f"like {self.item_text(best)}, as you asked")
+        followed = evidence.after(item)
+        if followed is not None:
+            out.append(f"often chosen right after {self.item_text(followed)}")
         if len(evidence.history) and evidence.item_vectors is not None:
             best = self._closest(item, evidence.history[-50:], evidence.item_vectors, floor=0.3)
             if best is not None:
@@ -221,6 +226,5 @@ class Explainer:
         """Candidates the model cannot score (unknown ids), ranked after the first `after`, score NaN."""
         nan = float("nan")
         return [
-            Recommendation(user_id, ext, after + r + 1, nan, nan, {}, (), instruction)
-            for r, ext in enumerate(item_ids)
+            Recommendation(user_id, ext, after + r + 1, nan, nan, {}, (), instruction) for r, ext in enumerate(item_ids)
         ]

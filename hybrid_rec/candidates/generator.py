@@ -31,6 +31,7 @@ from hybrid_rec.candidates.sources import (
     RecentHistory,
     blend,
 )
+from hybrid_rec.candidates.transitions import Transitions, TransitionsConfig
 from hybrid_rec.config import StrictModel
 from hybrid_rec.data.catalog import ItemCatalog
 from hybrid_rec.data.ids import IdMap, as_id_array
@@ -40,23 +41,31 @@ from hybrid_rec.persist import load_arrays, load_config, save_arrays, save_confi
 from hybrid_rec.policy import OnUnknown, check_on_unknown
 from hybrid_rec.topk import TopK
 
-SOURCES: tuple[Literal["als", "item_knn", "popularity"], ...] = ("als", "item_knn", "popularity")
+SourceName = Literal["als", "item_knn", "transitions", "popularity"]
+SOURCES: tuple[SourceName, ...] = ("als", "item_knn", "transitions", "popularity")
 
 
 class CandidatesConfig(StrictModel):
     """The first stage: which sources, their models and indexes, and how lists are blended."""
 
-    sources: list[Literal["als", "item_knn", "popularity"]] = Field(
+    sources: list[SourceName] = Field(
         default_factory=lambda: list(SOURCES),
-        description="Candidate sources to run and blend: 'als', 'item_knn', 'popularity' (no repeats).",
+        description="Candidate sources to run and blend: 'als', 'item_knn', 'transitions' (what people chose "
+        "right after the user's recent items), 'popularity' (no repeats). Every source scores any item for "
+        "fusion, proposing or not.",
     )
     n: int = Field(200, gt=0, description="Candidates per user after blending (the default for generate).")
-    als: ALSConfig = Field(default_factory=ALSConfig, description="The ALS model (its item vectors also feed item_knn).")
+    als: ALSConfig = Field(
+        default_factory=ALSConfig, description="The ALS model (its item vectors also feed item_knn)."
+    )
     index: IndexConfig = Field(
         default_factory=IndexConfig,
         description="The FAISS index over ALS item vectors (item_knn uses the same kind with metric 'cosine').",
     )
     item_knn: ItemKNNConfig = Field(default_factory=ItemKNNConfig, description="The item-to-item source.")
+    transitions: TransitionsConfig = Field(
+        default_factory=TransitionsConfig, description="The 'chosen right after' source (order in the histories)."
+    )
     blend: BlendConfig = Field(default_factory=BlendConfig, description="How the sources' lists are merged.")
     cold_start: ColdStartConfig = Field(
         default_factory=ColdStartConfig,
@@ -97,6 +106,7 @@ class _Fitted:
     vectors: ItemVectors
     cold_map: ColdItemMap | None = None
     predicted: np.ndarray | None = None
+    transitions: Transitions | None = None
 
 
 def _grown(predicted: np.ndarray | None, rows: int) -> np.ndarray | None:
@@ -131,10 +141,17 @@ class CandidateGenerator:
                     "CandidateGenerator.fit: the given ALS model must be fitted on these interactions' id maps"
                 )
             self.als = als
-        history = RecentHistory(interactions, self.config.item_knn.history)
+        history = RecentHistory(interactions, self.history_length)
         cold_map, predicted = self._fit_cold_map(catalog)
-        self._state = self._build(history, cold_map, predicted)
+        transitions = Transitions.fit(interactions, history, self.config.transitions)
+        self._state = self._build(history, cold_map, predicted, transitions)
         return self
+
+    @property
+    def history_length(self) -> int:
+        """Recent items kept per user: what item_knn and transitions read."""
+        t = self.config.transitions
+        return max(self.config.item_knn.history, t.history, t.window)
 
     def _fit_cold_map(self, catalog: ItemCatalog | None) -> tuple[ColdItemMap | None, np.ndarray | None]:
         """The text -> ALS factor map and its predictions for the items without interactions."""
@@ -147,7 +164,13 @@ class CandidateGenerator:
             predicted[~warm] = cold_map.predict(catalog, ids[~warm])[0]
         return cold_map, predicted
 
-    def _build(self, history: RecentHistory, cold_map: ColdItemMap | None, predicted: np.ndarray | None) -> _Fitted:
+    def _build(
+        self,
+        history: RecentHistory,
+        cold_map: ColdItemMap | None,
+        predicted: np.ndarray | None,
+        transitions: Transitions | None,
+    ) -> _Fitted:
         """Indexes and popularity from the fitted ALS model (and the predicted vectors of cold items)."""
         vectors = ItemVectors.of(self.als, predicted)
         mips = ALSRetrieval.build(self.als, self.config.index, vectors).index
@@ -157,7 +180,8 @@ class CandidateGenerator:
             knn = ItemIndex(factors.shape[1], self.config.index.model_copy(update={"metric": "cosine"}))
             nonzero = mips.ids[np.linalg.norm(factors[mips.ids], axis=1) > 0]
             knn.add(nonzero, factors[nonzero])
-        return _Fitted(mips, knn, history, PopularitySource(self.als.item_support()), vectors, cold_map, predicted)
+        popularity = PopularitySource(self.als.item_support())
+        return _Fitted(mips, knn, history, popularity, vectors, cold_map, predicted, transitions)
 
     @property
     def fitted(self) -> _Fitted:
@@ -206,9 +230,16 @@ class CandidateGenerator:
                 out[name] = ALSRetrieval(self.als, state.mips, state.vectors)
             elif name == "item_knn" and state.knn is not None:
                 out[name] = ItemKNN(state.knn, state.history, self.config.item_knn, self.als, state.vectors)
+            elif name == "transitions" and state.transitions is not None:
+                out[name] = state.transitions
             elif name == "popularity":
                 out[name] = state.popularity
         return out
+
+    def follows(self, item: int, history: np.ndarray) -> int | None:
+        """The item of `history` (internal ids) that `item` was most often chosen right after (None: none)."""
+        transitions = self.fitted.transitions
+        return None if transitions is None else transitions.follows(item, history)
 
     def score_items(self, users: np.ndarray | int, items: np.ndarray) -> dict[str, np.ndarray]:
         """Every source's own score for any `items` of internal `users` (-1: a user the model does
@@ -224,6 +255,8 @@ class CandidateGenerator:
             "item_knn": ItemKNN(state.knn, state.history, self.config.item_knn, self.als, state.vectors),
             "popularity": state.popularity,
         }
+        if state.transitions is not None:
+            sources["transitions"] = state.transitions
         valid = items >= 0
         out = {name: np.full(items.shape, np.nan) for name in sources}
         for r, user in enumerate(users):
@@ -327,7 +360,10 @@ class CandidateGenerator:
         self._refresh(state, items, _grown(state.predicted, len(self.items)))
         ext_u = events.users.to_external(events.user)
         ext_i = events.items.to_external(events.item)
-        state.history.add(self.users.to_internal(ext_u), self.items.to_internal(ext_i), events.timestamp, len(self.users))
+        internal_u, internal_i = self.users.to_internal(ext_u), self.items.to_internal(ext_i)
+        if self.fitted.transitions is not None:  # before the history: new events follow the recent items
+            self.fitted.transitions.update(internal_u, internal_i, events.timestamp, len(self.items))
+        state.history.add(internal_u, internal_i, events.timestamp, len(self.users))
         return users, items
 
     def _refresh(self, state: _Fitted, items: np.ndarray, predicted: np.ndarray | None) -> None:
@@ -352,6 +388,8 @@ class CandidateGenerator:
         `catalog` row predicts (re-described items are predicted again). Returns their internal ids."""
         state = self.fitted
         internal = self.als.add_items(as_id_array(item_ids))
+        if state.transitions is not None:
+            state.transitions.grow(len(self.items))
         predicted = _grown(state.predicted, len(self.items))
         if state.cold_map is not None and predicted is not None:
             cold = internal[self.als.item_support()[internal] == 0]
@@ -369,6 +407,8 @@ class CandidateGenerator:
         if state.knn is not None:
             state.knn.save(directory / "knn")
         save_arrays(directory / "history.npz", **state.history.arrays())
+        if state.transitions is not None:
+            state.transitions.save(directory / "transitions.npz")
         if state.cold_map is not None and state.predicted is not None:
             state.cold_map.save(directory / "cold_map")
             save_arrays(directory / "cold_map" / "predicted.npz", predicted=state.predicted)
@@ -385,8 +425,11 @@ class CandidateGenerator:
         self = cls(config)
         self.als = ALSModel.load(directory / "als")
         history = RecentHistory.from_arrays(
-            load_arrays(directory / "history.npz"), config.item_knn.history, len(self.als.users)
+            load_arrays(directory / "history.npz"), self.history_length, len(self.als.users)
         )
+        transitions = None  # a model saved before the transitions source has none
+        if (directory / "transitions.npz").is_file():
+            transitions = Transitions.load(directory / "transitions.npz", history, config.transitions)
         knn = ItemIndex.load(directory / "knn") if (directory / "knn").is_dir() else None
         mips = ItemIndex.load(directory / "mips")
         cold_map, predicted = None, None
@@ -394,5 +437,6 @@ class CandidateGenerator:
             cold_map = ColdItemMap.load(directory / "cold_map")
             predicted = load_arrays(directory / "cold_map" / "predicted.npz")["predicted"]
         vectors = ItemVectors.of(self.als, predicted)
-        self._state = _Fitted(mips, knn, history, PopularitySource(self.als.item_support()), vectors, cold_map, predicted)
+        popularity = PopularitySource(self.als.item_support())
+        self._state = _Fitted(mips, knn, history, popularity, vectors, cold_map, predicted, transitions)
         return self

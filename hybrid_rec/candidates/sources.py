@@ -5,6 +5,7 @@ Each source proposes, per user, a ranked list of items (internal ids) it can jus
 - `ItemKNN`: neighbours (cosine over item factors, FAISS) of the user's most recent items, each
   neighbour's similarity weighted by ``decay ** position`` (0 = most recent) and summed.
 - `PopularitySource`: most interacted-with items, for cold users and as a filler.
+- (`hybrid_rec.candidates.transitions.Transitions`: what was chosen right after the recent items.)
 `blend` merges the lists by weighted reciprocal-rank fusion, keeping every source's own score.
 """
 
@@ -160,7 +161,9 @@ class ALSRetrieval:
     name = "als"
 
     @classmethod
-    def build(cls, als: ALSModel, config: IndexConfig | None = None, vectors: ItemVectors | None = None) -> ALSRetrieval:
+    def build(
+        cls, als: ALSModel, config: IndexConfig | None = None, vectors: ItemVectors | None = None
+    ) -> ALSRetrieval:
         """Index the scorable items (those with interactions, and cold items with a predicted vector)."""
         vectors = vectors or ItemVectors.of(als)
         ids = np.flatnonzero(vectors.scorable)
@@ -234,7 +237,7 @@ class ItemKNN:
     def score(self, user: int, items: np.ndarray) -> np.ndarray:
         """Decay-weighted cosine of each item to the user's recent history (the whole history window,
         not only the top neighbours); NaN for items without a vector or a user without history."""
-        recent = self.history.of(user) if user >= 0 else np.empty(0, np.int64)
+        recent = self.history.of(user)[: self.config.history] if user >= 0 else np.empty(0, np.int64)
         if not len(recent):
             return np.full(len(items), np.nan)
         weights = self.config.decay ** np.arange(len(recent))
@@ -247,7 +250,7 @@ class ItemKNN:
         cfg = self.config
         rows, hist, pos = [], [], []
         for r, u in enumerate(users):
-            h = self.history.of(int(u))
+            h = self.history.of(int(u))[: cfg.history]
             rows.append(np.full(len(h), r))
             hist.append(h)
             pos.append(np.arange(len(h)))
@@ -304,7 +307,7 @@ class BlendConfig(StrictModel):
     """Weighted reciprocal-rank fusion: score = sum over sources of ``weight / (rrf_k + rank)``."""
 
     weights: dict[str, float] = Field(
-        default_factory=lambda: {"als": 1.0, "item_knn": 1.0, "popularity": 0.1},
+        default_factory=lambda: {"als": 1.0, "item_knn": 1.0, "transitions": 1.0, "popularity": 0.1},
         description="Weight of each source in the fused score; a source without weight only fills the tail.",
     )
     rrf_k: float = Field(60.0, ge=0, description="Rank offset k of reciprocal-rank fusion (larger: flatter).")

@@ -40,6 +40,7 @@ from hybrid_rec.evaluate.metrics import (
     popularity_buckets,
     ranking_metrics,
 )
+from hybrid_rec.evaluate.rerank_task import OutsideLists, outside_lists, rerank_entry, rerank_with
 from hybrid_rec.evaluate.search import optuna_search
 
 log = logging.getLogger(__name__)
@@ -229,9 +230,11 @@ def score_on_test(
     context: FitContext,
     shared: _TestContext,
     out: Path,
+    outside: OutsideLists | None = None,
 ) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
     """Refit the tuned method on train + validation, score it on test, write its recommendations;
-    returns its report entry and per-user test metrics."""
+    returns its report entry and per-user test metrics (with `outside` lists: its reranking of them
+    in the entry's ``"reranked"``, [users, k] items)."""
     ev = config.evaluation
     mtype = method_type(name, config.methods[name])[0]
     start = time.perf_counter()
@@ -275,6 +278,12 @@ def score_on_test(
         entry["search"] = tuned.search
     if intention is not None:
         entry["intention"] = intention
+    if outside is not None:
+        parts = [rerank_with(method, split.train_valid, outside.users[s : s + ev.batch_users],
+                             outside.items[s : s + ev.batch_users], ev.k).items
+                 for s in tqdm(range(0, len(outside.users), ev.batch_users), desc=f"rerank {name}",
+                               disable=not context.progress, leave=False)]  # fmt: skip
+        entry["reranked"] = np.concatenate(parts) if parts else np.empty((0, ev.k), np.int64)
     _write_recs(out / "recs" / f"{name}.parquet", shared.interactions, users, topk)
     log.info("%s: valid %s %.4f, test %s %.4f (fit %.1fs)", name, ev.tune_metric, tuned.valid[ev.tune_metric],
              ev.tune_metric, test[ev.tune_metric], fit_seconds)  # fmt: skip
@@ -355,12 +364,22 @@ def run_compare(
         "comparisons": {},
     }
     per_user_test: dict[str, dict[str, np.ndarray]] = {}
+    lists = outside_lists(config.rerank, split) if config.rerank is not None else None
+    rerankers = set(config.rerank.methods or names) if config.rerank is not None else set()
+    reranked: dict[str, np.ndarray] = {}
     for name in names:
         tuned = tune(name, config, split, FitContext(split.valid, dataset.catalog, progress), inter.n_items)
         test_ctx = FitContext(valid=None, catalog=dataset.catalog, progress=progress)
-        report["methods"][name], per_user_test[name] = score_on_test(name, tuned, config, split, test_ctx, shared, out)
+        given = lists if name in rerankers else None
+        report["methods"][name], per_user_test[name] = score_on_test(name, tuned, config, split, test_ctx, shared, out,
+                                                                     given)  # fmt: skip
+        if given is not None:
+            reranked[name] = report["methods"][name].pop("reranked")
         del tuned
     report["comparisons"] = compare_pairs(names, per_user_test, ev)
+    if lists is not None:
+        targets = split.test.to_csr("binary")[lists.users]
+        report["rerank"] = rerank_entry(lists, targets, reranked, ev.k, ev.bootstrap, ev.seed)
     if config.candidates is not None:
         report["candidates"] = candidate_report(config.candidates, split, ev.candidate_sizes, ev.batch_users, progress)
 

@@ -12,6 +12,7 @@ from hybrid_rec.config import StrictModel
 from hybrid_rec.data.config import DatasetConfig, SplitConfig
 from hybrid_rec.errors import ConfigError
 from hybrid_rec.evaluate.methods import METHODS
+from hybrid_rec.evaluate.rerank_task import RerankTaskConfig
 from hybrid_rec.evaluate.search import SearchConfig, grid_points, is_range
 
 __all__ = ["CompareConfig", "EvaluationConfig", "expand_grid", "first_point", "method_type"]
@@ -104,6 +105,11 @@ class CompareConfig(StrictModel):
         default_factory=SearchConfig,
         description="How parameters are searched on validation: the grid of list values, or Optuna (ranges too).",
     )
+    rerank: RerankTaskConfig | None = Field(
+        None,
+        description="Optional: the rerank task: an outside retriever's lists per test user, reordered by every "
+        "method (or `rerank.methods`), against the input order, a random order and the lists' recall ceiling.",
+    )
 
     @model_validator(mode="after")
     def _check_methods(self) -> CompareConfig:
@@ -116,6 +122,9 @@ class CompareConfig(StrictModel):
                 first_point(name, params)
         if self.evaluation.ranked_items == "cold" and self.split.kind != "cold_items":
             raise ValueError("evaluation.ranked_items = 'cold' needs split.kind = 'cold_items'")
+        unknown = [m for m in (self.rerank.methods or []) if m not in self.methods] if self.rerank else []
+        if unknown:
+            raise ValueError(f"rerank.methods: {unknown} are not among the methods {list(self.methods)}")
         for pair in self.evaluation.comparisons:
             a, sep, b = pair.partition("_vs_")
             if not sep or a not in self.methods or b not in self.methods:

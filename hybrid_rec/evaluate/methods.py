@@ -15,7 +15,15 @@ from pydantic import Field
 
 from hybrid_rec.candidates.als import ALSConfig, ALSModel
 from hybrid_rec.candidates.generator import CandidateGenerator, CandidatesConfig
-from hybrid_rec.candidates.sources import ALSRetrieval, ItemKNNConfig, PopularitySource, RecentHistory
+from hybrid_rec.candidates.sources import (
+    ALSRetrieval,
+    BlendConfig,
+    ItemKNNConfig,
+    PopularitySource,
+    RecentHistory,
+    blend,
+)
+from hybrid_rec.candidates.transitions import Transitions, TransitionsConfig
 from hybrid_rec.config import StrictModel
 from hybrid_rec.data.catalog import ItemCatalog
 from hybrid_rec.data.interactions import Interactions
@@ -35,7 +43,9 @@ class FitContext:
     valid: Interactions | None = None
     catalog: ItemCatalog | None = None
     progress: bool = False
-    report: Callable[[int, float], None] | None = None  # per-epoch validation metric of LM training (may raise to prune)
+    report: Callable[[int, float], None] | None = (
+        None  # per-epoch validation metric of LM training (may raise to prune)
+    )
 
 
 class Method(Protocol):
@@ -192,6 +202,31 @@ class FaissKNNMethod:
         return self.generator.generate(users, k, exclude).topk()
 
 
+class TransitionsMethod:
+    """The "chosen right after" candidate source on its own: a first-order Markov chain over the users'
+    time-ordered histories (`TransitionsConfig`); what it cannot fill (users without history, items
+    that never followed theirs) is filled by popularity."""
+
+    def __init__(self, config: TransitionsConfig) -> None:
+        self.config = config
+        self._fitted: tuple[Transitions, PopularitySource] | None = None
+
+    def fit(self, train: Interactions, context: FitContext | None = None) -> TransitionsMethod:
+        history = RecentHistory(train, max(self.config.history, self.config.window))
+        self._fitted = Transitions.fit(train, history, self.config), PopularitySource(train.item_counts())
+        return self
+
+    def recommend(self, users: np.ndarray, k: int, exclude: sp.csr_matrix) -> TopK:
+        if self._fitted is None:
+            raise NotFittedError("TransitionsMethod is not fitted")
+        transitions, popularity = self._fitted
+        lists = {
+            "transitions": transitions.generate(users, k, exclude),
+            "popularity": popularity.generate(users, k, exclude),
+        }
+        return blend(lists, k, BlendConfig(weights={"transitions": 1.0}, rrf_k=0.0)).topk()
+
+
 # One trained LM per (config, training data) in this process, so that the `gpt2` and `hybrid`
 # methods of one comparison share it (training it is most of a comparison's time).
 _TRAINED: dict[tuple[str, str], GPT2Reranker] = {}
@@ -294,6 +329,10 @@ class HybridMethod:
     ) -> TopK:
         return self.pipeline.recommend_internal(users, k, exclude, requests)
 
+    def rerank(self, users: np.ndarray, items: np.ndarray, k: int) -> TopK:
+        """The one scoring path on given candidates (`HybridPipeline.rerank_internal`)."""
+        return self.pipeline.rerank_internal(users, items, k)
+
     def learned(self) -> dict[str, object]:
         """The LM's training outcome and the fusion weights fitted on validation."""
         state = self.pipeline.fitted
@@ -319,6 +358,7 @@ METHODS: dict[str, MethodSpec[Any]] = {
     "popularity": MethodSpec(PopularityConfig, Popularity),
     "als": MethodSpec(ALSConfig, ALSMethod),
     "faiss_knn": MethodSpec(FaissKNNConfig, FaissKNNMethod),
+    "transitions": MethodSpec(TransitionsConfig, TransitionsMethod),
     "content": MethodSpec(ContentConfig, ContentMethod),
     "gpt2": MethodSpec(LMStageConfig, GPT2Method),
     "hybrid": MethodSpec(HybridConfig, HybridMethod),

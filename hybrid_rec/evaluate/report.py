@@ -77,6 +77,24 @@ def markdown_report(report: dict[str, Any]) -> str:
                 f"| {name} | {'yes' if t['reads_requests'] else 'no'} | {t['users']} | {t['without_request']:.4f} | "
                 f"{t['with_request']:.4f} | {ratio} | {t['delta']:+.4f} [{t['ci95'][0]:+.4f}, {t['ci95'][1]:+.4f}] |"
             )
+    task = report.get("rerank")
+    if task:
+        metric = next(k for k in task["input"] if k != "ci95")
+        cell = lambda e: f"{e[metric]:.4f} [{e['ci95'][0]:.4f}, {e['ci95'][1]:.4f}]"  # noqa: E731
+        lines += [
+            "",
+            f"Rerank task: {task['candidates']} candidates per test user from the outside retriever "
+            f"`{task['retriever']}` ({task['users']} users); the list holds the held-out item for "
+            f"{task['recall_ceiling']:.4f} of them (the ceiling; a miss counts 0 everywhere):",
+            "",
+            f"| order | {metric} (95% CI) | vs input order (95% CI) |",
+            "|---|---|---|",
+            f"| input order (identity) | {cell(task['input'])} | |",
+            f"| random within the list | {cell(task['random'])} | |",
+        ]
+        for name, e in task["methods"].items():
+            d = e["vs_input"]
+            lines.append(f"| {name} | {cell(e)} | {d['delta']:+.4f} [{d['ci95'][0]:+.4f}, {d['ci95'][1]:+.4f}] |")
     lines += ["", "Chosen parameters:", ""]
     for name, m in report["methods"].items():
         params = str(m["params"])

@@ -134,6 +134,23 @@ class HybridPipeline:
         return state.recommend(query, self.config.n_candidates, k, exclude, fusion.mmr_lambda, fusion.new_item_slots,
                                fusion.new_item_within)[0]  # fmt: skip
 
+    def rerank_internal(
+        self,
+        users: np.ndarray,
+        items: np.ndarray,
+        k: int,
+        requests: Sequence[str | None] | None = None,
+        session: Session | None = None,
+    ) -> TopK:
+        """Top-k of candidate `items` [rows, N] (internal ids, -1 padding) per internal user (-1:
+        unknown): `rerank_many` without the id mapping and explanations (the evaluation's path)."""
+        state, fusion = self.fitted, self.config.fusion
+        items = np.asarray(items, np.int64)
+        query = state.query(np.asarray(users, np.int64), requests, session)
+        top, _ = state.rank(query, state.score(query, items), k, fusion.mmr_lambda, fusion.new_item_slots,
+                            fusion.new_item_within)  # fmt: skip
+        return top
+
     def recommend(
         self,
         user_ids: Sequence[object],

@@ -133,10 +133,13 @@ class FittedPipeline:
         matcher = self.requests.bind(self.generator.items).matcher
         counts = self.generator.popularity_counts
         new = lambda item: bool(0 <= item < len(counts) and counts[item] <= 0)  # noqa: E731
+        recent = history[::-1][: self.generator.config.transitions.history]  # newest first
+        after = lambda item: self.generator.follows(item, recent)  # noqa: E731
         if matcher is None:
-            return Evidence(history, query.intents[row], item_vectors=self.generator.als.item_factors, is_new=new)
+            return Evidence(history, query.intents[row], item_vectors=self.generator.als.item_factors, is_new=new,
+                            after=after)  # fmt: skip
         return Evidence(history, query.intents[row], matcher.values_of_item, self.generator.als.item_factors,
-                        matcher.year_of, new)  # fmt: skip
+                        matcher.year_of, new, after)  # fmt: skip
 
     def instruction_text(self, query: Query, row: int) -> str:
         return self.reranker.verbalizer.render(query.instructions[row])
@@ -179,7 +182,9 @@ class FittedPipeline:
         """The fitted items of each user (the default exclusion); an empty row for an unknown user."""
         users = np.asarray(users, dtype=np.int64)
         known = np.flatnonzero(users >= 0)
-        pick = sp.csr_matrix((np.ones(len(known)), (known, users[known])), shape=(len(users), len(self.generator.users)))
+        pick = sp.csr_matrix(
+            (np.ones(len(known)), (known, users[known])), shape=(len(users), len(self.generator.users))
+        )
         return sp.csr_matrix(pick @ self.generator.als.user_items)
 
     def first_stage(

@@ -28,7 +28,7 @@ from hybrid_rec.topk import TopK
 
 class FusionConfig(StrictModel):
     features: list[str] = Field(
-        default_factory=lambda: ["lm", "als", "item_knn", "popularity", "request"],
+        default_factory=lambda: ["lm", "als", "item_knn", "transitions", "popularity", "request"],
         description="Scores blended (each on a scale fitted on validation, the same for every list); the first present one starts with weight 1.",
     )
     weight_grid: list[float] = Field(

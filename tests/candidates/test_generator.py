@@ -30,7 +30,7 @@ def test_candidates_are_unique_unseen_and_labelled(fitted):
         assert len(items) == len(set(items)) == 30
         assert not set(items) & set(seen[r].indices)
         labels = cands.labels(r)
-        assert all(labels) and set().union(*labels) <= {"als", "item_knn", "popularity"}
+        assert all(labels) and set().union(*labels) <= {"als", "item_knn", "transitions", "popularity"}
         for j, lab in enumerate(labels):
             for source in ("als", "item_knn", "popularity"):
                 assert (source in lab) == (not np.isnan(cands.source_scores[source][r, j]))

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from hybrid_rec.candidates import ALSConfig
+from hybrid_rec.candidates.transitions import TransitionsConfig
 from hybrid_rec.data import leave_last_out
 from hybrid_rec.evaluate.methods import (
     METHODS,
@@ -19,6 +20,7 @@ from hybrid_rec.evaluate.methods import (
     HybridMethod,
     Popularity,
     PopularityConfig,
+    TransitionsMethod,
 )
 from tests.factory import tiny_config
 
@@ -98,6 +100,25 @@ class TestFaissKNN(MethodContract):
 
     def make(self):
         return FaissKNNMethod(FaissKNNConfig(factors=8, iterations=5))
+
+
+class TestTransitions(MethodContract):
+    kind = "transitions"
+
+    def make(self):
+        return TransitionsMethod(TransitionsConfig())
+
+    def test_a_user_gets_what_followed_their_last_item_first(self, synthetic):
+        inter = synthetic.interactions
+        method = self.make().fit(inter)
+        counts = method._fitted[0].counts
+        user = 3
+        last = method._fitted[0].history.of(user)[0]
+        exclude = inter.to_csr()[[user]]
+        top = method.recommend(np.array([user]), 1, exclude)
+        scores = method._fitted[0].score(user, np.arange(inter.n_items))
+        scores[exclude.indices] = -np.inf
+        assert counts[last].nnz and top.items[0, 0] == int(np.argmax(scores))
 
 
 class TestContent(MethodContract):

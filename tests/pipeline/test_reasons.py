@@ -43,8 +43,27 @@ def test_a_known_users_items_name_a_history_item_they_are_chosen_with(pipe):
         item = int(pipe.generator.items.to_internal([r.item_id])[0])
         sims = unit[hist] @ unit[item]
         best = pipe.reranker.verbalizer.text_of(pipe.generator.items.to_external([int(hist[np.argmax(sims)])])[0])
-        named = [x for x in r.reasons if x.startswith("often chosen")]
+        named = [x for x in r.reasons if x.startswith("often chosen by")]
         assert named == ([f"often chosen by people who chose {best}"] if sims.max() >= 0.3 else [])
+
+
+def test_items_that_followed_a_recent_item_name_the_one_they_most_often_came_right_after(pipe):
+    user = pipe.generator.users.ids[0]
+    gen = pipe.generator
+    recent = gen.recent_items(0)[: gen.config.transitions.history]
+    prob = gen.fitted.transitions._prob
+    named = 0
+    for r in pipe.recommend([user], 20)[0]:
+        item = int(gen.items.to_internal([r.item_id])[0])
+        p = np.asarray(prob[recent][:, [item]].todense()).ravel()
+        said = [x for x in r.reasons if x.startswith("often chosen right after ")]
+        if p.max() > 0:
+            named += 1
+            best = pipe.reranker.verbalizer.text_of(gen.items.to_external([int(recent[np.argmax(p)])])[0])
+            assert said == [f"often chosen right after {best}"], (r.item_id, r.reasons)
+        else:
+            assert not said
+    assert named, "some recommended item followed one of the user's recent items"
 
 
 def test_an_unknown_user_gets_reasons_without_a_history(pipe):
