@@ -215,6 +215,116 @@ def score(
     return BatchResult(len(user_ids), len(result), n_chunks, skipped, out, unknown, duplicates)
 
 
+# ---------------------------------------------------------------------------- reranking files
+
+
+def read_candidates(path: str | Path) -> list[tuple[object, np.ndarray]]:
+    """(user id, candidate ids) per user of a CSV / Parquet file with ``user_id`` and ``item_id``
+    columns (ids as written: the model's map coerces them), users in first-seen order; a user's
+    candidates in file order, or best first by an optional numeric ``score`` column."""
+    path = Path(path)
+    if not path.is_file():
+        raise DataError(f"{path}: candidates file not found; give a CSV/Parquet of user_id,item_id[,score]")
+    try:
+        if path.suffix in (".parquet", ".pq"):
+            frame = pd.read_parquet(path)
+        else:
+            frame = pd.read_csv(path, dtype=str, keep_default_na=False, sep=None, engine="python")
+    except (OSError, ValueError, UnicodeDecodeError) as exc:
+        raise DataError(f"{path}: cannot read the candidates file ({exc})") from None
+    missing = {"user_id", "item_id"} - set(frame.columns)
+    if missing:
+        raise DataError(f"{path}: columns {sorted(missing)} missing (has {list(frame.columns)}); expected user_id,item_id[,score]")
+    if not len(frame):
+        raise DataError(f"{path}: no candidate rows")
+    frame = frame.assign(_row=np.arange(len(frame)), _user=pd.factorize(frame["user_id"])[0])
+    if "score" in frame.columns:
+        score = pd.to_numeric(frame["score"], errors="coerce")
+        if score.isna().any():
+            bad = int(np.flatnonzero(score.isna().to_numpy())[0])
+            raise DataError(f"{path}: score {frame['score'].iloc[bad]!r} (row {bad + 1}) is not a number")
+        frame = frame.assign(_score=-score).sort_values(["_user", "_score", "_row"], kind="stable")
+    else:
+        frame = frame.sort_values(["_user", "_row"], kind="stable")
+    users = frame["user_id"].to_numpy()
+    items = frame["item_id"].to_numpy()
+    cuts = np.flatnonzero(np.diff(frame["_user"].to_numpy())) + 1
+    return [(u[0], it) for u, it in zip(np.split(users, cuts), np.split(items, cuts), strict=True)]
+
+
+def _rerank_chunk(args: tuple[int, list[tuple[object, np.ndarray]], int | None, str]) -> int:
+    index, lists, k, parts_dir = args
+    pipeline = _WORKER["pipeline"]
+    recs = pipeline.rerank_many([(u, list(items)) for u, items in lists], k)
+    frame = pd.DataFrame(
+        {
+            "user_id": [r.user_id for row in recs for r in row],
+            "item_id": [r.item_id for row in recs for r in row],
+            "rank": np.array([r.rank for row in recs for r in row], np.int32),
+            "score": np.array([r.score for row in recs for r in row], np.float32),
+        }
+    )
+    final = Path(parts_dir) / f"part-{index:05d}.parquet"
+    tmp = final.with_suffix(".tmp")
+    frame.to_parquet(tmp, index=False)
+    os.replace(tmp, final)
+    return len(frame)
+
+
+def rerank(
+    model: str | Path,
+    candidates: str | Path,
+    out: str | Path,
+    config: BatchConfig | None = None,
+    k: int | None = None,
+    progress: bool = False,
+) -> BatchResult:
+    """Rerank every user's candidate list of a file (`read_candidates`) with the model, through the one
+    scoring path (`HybridPipeline.rerank_many`), and write ``user_id, item_id, rank, score`` rows to
+    `out` (Parquet; the best `k` per user, all when unset). Chunked and resumable as `score` is (the
+    same manifest checks: another model, file, k or chunking is refused); candidates the model does
+    not know are dropped, a user it does not know is scored from the LM's prior and popularity."""
+    config = config or BatchConfig()
+    if config.backend != "local":
+        raise ConfigError("rerank: backend must be 'local' (a process pool); Ray serves `score`")
+    out = Path(out)
+    if out.is_dir():
+        raise DataError(f"{out}: is a directory; --out names the Parquet file to write")
+    model_dir, version, _ = resolve_model(model)
+    lists = read_candidates(candidates)
+    parts = out.with_name(out.name + ".parts")
+    parts.mkdir(parents=True, exist_ok=True)
+    n_chunks = (len(lists) + config.chunk_users - 1) // config.chunk_users
+    digest = hashlib.sha256(Path(candidates).read_bytes()).hexdigest()
+    manifest = {"model": str(model_dir.resolve()), "version": version, "model_sha256": _model_fingerprint(model_dir),
+                "task": "rerank", "users": len(lists), "candidates_sha256": digest, "k": k,
+                "chunk_users": config.chunk_users, "chunks": n_chunks}  # fmt: skip
+    mpath = parts / "manifest.json"
+    if mpath.is_file() and json.loads(mpath.read_text()) != manifest:
+        raise ConfigError(
+            f"{parts}: holds parts of a different run (the model, the candidates, k or the chunking changed); "
+            "delete that directory to start over"
+        )
+    mpath.write_text(json.dumps(manifest, indent=2))
+    todo = [i for i in range(n_chunks) if not _readable(parts / f"part-{i:05d}.parquet")]
+    if n_chunks - len(todo):
+        log.info("resuming: %d of %d chunks already written", n_chunks - len(todo), n_chunks)
+    tasks = [(i, lists[i * config.chunk_users : (i + 1) * config.chunk_users], k, str(parts)) for i in todo]
+    if tasks and config.workers == 1:
+        _init_worker(str(model_dir), config.threads)
+        for task in tqdm(tasks, desc="rerank", disable=not progress):
+            _rerank_chunk(task)
+    elif tasks:
+        with ProcessPoolExecutor(config.workers, initializer=_init_worker, initargs=(str(model_dir), config.threads)) as pool:
+            for _ in tqdm(pool.map(_rerank_chunk, tasks), total=len(tasks), desc="rerank", disable=not progress):
+                pass
+    result = pd.concat([pd.read_parquet(parts / f"part-{i:05d}.parquet") for i in range(n_chunks)], ignore_index=True)
+    tmp = out.with_name(out.name + ".tmp")
+    result.to_parquet(tmp, index=False)
+    os.replace(tmp, out)
+    return BatchResult(len(lists), len(result), n_chunks, n_chunks - len(todo), out)
+
+
 def _users_to_score(ids: np.ndarray, model_dir: Path) -> tuple[np.ndarray, int, int]:
     """The users to score, each once in first-seen order, and the counts of unknown and repeated ids
     (logged: unknown users get no rows, a repeated id is scored once)."""

@@ -426,6 +426,31 @@ def score(
 
 @app.command()
 @_user_errors
+def rerank(
+    candidates: Annotated[Path, typer.Argument(help="CSV/Parquet of user_id,item_id[,score]: each user's candidates.")],
+    model: Annotated[Path, typer.Option("--model", "-m", help="Model store or saved pipeline.")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Parquet file: user_id, item_id, rank, score.")],
+    k: Annotated[int | None, typer.Option("--k", min=1, help="Keep the best k per user (default: all).")] = None,
+    chunk_users: Annotated[int, typer.Option(min=1, help="Users per chunk (bounds peak memory).")] = 1024,
+    workers: Annotated[int, typer.Option(min=1, help="Worker processes, one model replica each.")] = 1,
+    threads: Annotated[int, typer.Option(min=1, help="torch/BLAS threads per worker.")] = 1,
+) -> None:
+    """Rerank another system's candidate lists to Parquet, through the same scoring path as `score`;
+    resumable (finished chunks are kept and skipped on a rerun)."""
+    from hybrid_rec.batch import BatchConfig
+    from hybrid_rec.batch import rerank as run_rerank
+
+    cfg = BatchConfig.from_dict({"chunk_users": chunk_users, "workers": workers, "threads": threads},
+                                source="rerank options")  # fmt: skip
+    res = run_rerank(model, candidates, out, cfg, k, progress=not _state["quiet"])
+    typer.echo(
+        f"wrote {res.rows} rows for {res.users} users to {res.out} "
+        f"({res.chunks} chunks, {res.skipped_chunks} already done)"
+    )
+
+
+@app.command()
+@_user_errors
 def serve(
     model: Annotated[Path, typer.Option("--model", "-m", help="Model store (new versions are picked up live).")],
     host: Annotated[str, typer.Option(help="Address to bind (loopback by default).")] = "127.0.0.1",

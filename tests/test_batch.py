@@ -5,7 +5,7 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-from hybrid_rec.batch import BatchConfig, score
+from hybrid_rec.batch import BatchConfig, read_candidates, rerank, score
 from hybrid_rec.cli import app
 from hybrid_rec.errors import ConfigError, DataError
 from hybrid_rec.pipeline import HybridPipeline
@@ -130,3 +130,68 @@ def test_bad_outputs_and_users_files_are_errors_before_any_work(model_dir, tmp_p
     pd.DataFrame({"customer": ["u1"]}).to_parquet(tmp_path / "u.parquet")
     with pytest.raises(DataError, match="no user_id column"):
         score(model_dir, tmp_path / "u.parquet", tmp_path / "r.parquet", BatchConfig(k=2), progress=False)
+
+
+# ---------------------------------------------------------------------------- reranking files
+
+
+def _candidates(model_dir, tmp_path, users=("u0", "u5", "u77", "nobody"), n=12):
+    """A file of outside lists: for each user the model's own top `n` in reverse order, plus an
+    item the model does not know."""
+    pipe = HybridPipeline.load(model_dir)
+    rows = []
+    for user in users:
+        own = [*[r.item_id for r in pipe.recommend([user], n, on_unknown="fallback")[0]][::-1], "not-ours"]
+        rows += [(user, item, 0.0) for item in own]
+    path = tmp_path / "cands.csv"
+    pd.DataFrame(rows, columns=["user_id", "item_id", "score"]).drop(columns="score").to_csv(path, index=False)
+    return pipe, path
+
+
+def test_a_candidates_file_is_reranked_as_rerank_does_each_list_and_resumes(model_dir, tmp_path):
+    pipe, path = _candidates(model_dir, tmp_path)
+    out = tmp_path / "reranked.parquet"
+    res = rerank(model_dir, path, out, BatchConfig(chunk_users=2), k=5, progress=False)
+    frame = pd.read_parquet(out)
+    assert res.users == 4 and res.chunks == 2 and len(frame) == res.rows == 4 * 5
+    given = pd.read_csv(path, dtype=str)
+    for user in ["u0", "u77", "nobody"]:
+        single = pipe.rerank(user, given[given.user_id == user].item_id.tolist(), 5)
+        rows = frame[frame["user_id"] == user].sort_values("rank")
+        assert rows["item_id"].tolist() == [r.item_id for r in single]
+        np.testing.assert_allclose(rows["score"], [r.score for r in single], rtol=1e-5)
+    assert "not-ours" not in set(frame["item_id"])
+    (out.with_name("reranked.parquet.parts") / "part-00001.parquet").unlink()
+    again = rerank(model_dir, path, out, BatchConfig(chunk_users=2), k=5, progress=False)
+    assert again.skipped_chunks == 1 and pd.read_parquet(out).equals(frame)
+    with pytest.raises(ConfigError, match="different run"):
+        rerank(model_dir, path, out, BatchConfig(chunk_users=2), k=6, progress=False)
+
+
+def test_the_rerank_cli_writes_every_known_candidate_ranked(model_dir, tmp_path):
+    _pipe, path = _candidates(model_dir, tmp_path, users=("u1", "u2"), n=6)
+    result = CliRunner().invoke(app, ["--quiet", "rerank", str(path), "--model", str(model_dir), "--out",
+                                      str(tmp_path / "r.parquet")])  # fmt: skip
+    assert result.exit_code == 0, result.output
+    frame = pd.read_parquet(tmp_path / "r.parquet")
+    assert frame.groupby("user_id").size().to_dict() == {"u1": 6, "u2": 6}  # all known candidates, ranked
+    assert (frame.groupby("user_id")["rank"].apply(list) == pd.Series({"u1": list(range(1, 7)), "u2": list(range(1, 7))})).all()
+
+
+def test_bad_candidate_files_are_errors_naming_the_fix(model_dir, tmp_path):
+    with pytest.raises(DataError, match="not found"):
+        rerank(model_dir, tmp_path / "none.csv", tmp_path / "x.parquet")
+    pd.DataFrame({"user": ["u1"], "item_id": ["i1"]}).to_csv(tmp_path / "bad.csv", index=False)
+    with pytest.raises(DataError, match=r"\['user_id'\] missing"):
+        rerank(model_dir, tmp_path / "bad.csv", tmp_path / "x.parquet")
+    pd.DataFrame({"user_id": ["u1"], "item_id": ["i1"], "score": ["high"]}).to_csv(tmp_path / "s.csv", index=False)
+    with pytest.raises(DataError, match="not a number"):
+        rerank(model_dir, tmp_path / "s.csv", tmp_path / "x.parquet")
+
+
+def test_read_candidates_orders_by_score_when_given(tmp_path):
+    pd.DataFrame({"user_id": ["a", "b", "a", "a"], "item_id": ["x", "y", "z", "w"], "score": [1, 5, 3, 2]}).to_csv(
+        tmp_path / "c.csv", index=False
+    )
+    lists = read_candidates(tmp_path / "c.csv")
+    assert [(u, list(i)) for u, i in lists] == [("a", ["z", "w", "x"]), ("b", ["y"])]

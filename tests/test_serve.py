@@ -272,3 +272,37 @@ def test_publish_items_retries_on_top_of_a_version_published_meanwhile(store_dir
     live = store.current()
     assert added == ["r1"] and version == 3 and live.meta["parent"] == 2 and live.meta["applied_offset"] == 9
     assert "r1" in set(HybridPipeline.load(live.path / "model").generator.items.ids)
+
+
+def test_rerank_batch_answers_each_list_as_rerank_does_in_their_order(client):
+    lists = [{"user_id": "u3", "item_ids": ["i1", "i2", "i9", "nope"], "request": "a comedy"},
+             {"user_id": "u7", "item_ids": ["i4", "i1", "i8"]},
+             {"user_id": "nobody", "item_ids": ["i2", "i5"]}]  # fmt: skip
+    batch = client.post("/rerank/batch", json={"lists": lists, "k": 2})
+    assert batch.status_code == 200, batch.text
+    body = batch.json()
+    assert body["version"] == "v1" and [one["user_id"] for one in body["lists"]] == ["u3", "u7", "nobody"]
+    for one, got in zip(lists, body["lists"], strict=True):
+        alone = client.post("/rerank", json={**one, "k": 2}).json()
+        assert [i["item_id"] for i in got["items"]] == [i["item_id"] for i in alone["items"]]
+        assert [i["reasons"] for i in got["items"]] == [i["reasons"] for i in alone["items"]]
+        # one padded LM pass for the batch: the same scores up to float rounding
+        assert [i["score"] for i in got["items"]] == pytest.approx([i["score"] for i in alone["items"]], rel=1e-5)
+        assert got["request_reading"] == alone["request_reading"]
+
+
+@pytest.mark.parametrize(
+    ("body", "where"),
+    [
+        ({"lists": [{"user_id": "u1", "item_ids": [f"i{i}" for i in range(60)]}]}, "lists[0].item_ids"),
+        ({"lists": [{"user_id": "u1", "item_ids": ["i1"]}] * 4}, "lists"),
+        ({"lists": [{"user_id": "u1", "item_ids": ["i1"]}], "k": 21}, "k"),
+    ],
+)
+def test_rerank_batch_limits_are_422s_naming_the_field(store_dir, body, where):
+    client = TestClient(create_app(store_dir, ServeConfig(max_k=20, max_candidates=50, max_rerank_users=3)),
+                        raise_server_exceptions=False)  # fmt: skip
+    r = client.post("/rerank/batch", json=body)
+    assert r.status_code == 422 and where in r.text, r.text
+    schema = client.get("/openapi.json").json()["components"]["schemas"]
+    assert schema["RerankBatchRequest"]["properties"]["lists"]["maxItems"] == 3

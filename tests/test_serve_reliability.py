@@ -436,6 +436,7 @@ def test_every_status_a_route_returns_is_documented(store_dir):
     assert documented == {
         "/recommend": {"200", "400", "404", "413", "422", "503"},
         "/rerank": {"200", "400", "404", "413", "422", "503"},
+        "/rerank/batch": {"200", "400", "404", "413", "422", "503"},
         "/feedback": {"200", "400", "401", "413", "422", "503"},
         "/items": {"200", "400", "401", "409", "413", "422", "503"},
     }
@@ -447,6 +448,8 @@ def test_every_status_a_route_returns_is_documented(store_dir):
     assert models["RecommendRequest"]["properties"]["k"]["maximum"] == 7
     assert models["RecommendRequest"]["properties"]["request"]["anyOf"][0]["maxLength"] == 15
     assert models["RerankRequest"]["properties"]["item_ids"]["maxItems"] == 9
+    assert models["UserCandidates"]["properties"]["item_ids"]["maxItems"] == 9
+    assert models["RerankBatchRequest"]["properties"]["k"]["anyOf"][0]["maximum"] == 7
     assert models["FeedbackRequest"]["properties"]["events"]["maxItems"] == 11
     assert models["ItemsRequest"]["properties"]["items"]["maxItems"] == 13
 

@@ -209,19 +209,23 @@ class HybridPipeline:
         lists: Sequence[tuple[object, Sequence[object]]],
         k: int | None = None,
         *,
-        request: str | None = None,
+        request: str | Sequence[str | None] | None = None,
         session: Session | None = None,
         on_unknown_items: OnUnknown = "skip",
         batch_users: int = 256,
     ) -> list[list[Recommendation]]:
         """`rerank` for many users' candidate lists at once, `lists` = (user id, item ids) pairs, in
-        their order; `batch_users` rows are scored together (one LM pass per row, one padded
-        candidate matrix), each list then ranked on its own, as `rerank` ranks one. Unknown users are
+        their order; `request`: one for every list, or one per list; `batch_users` rows are scored
+        together (one LM pass per row, one padded candidate matrix), each list then ranked on its own,
+        as `rerank` ranks one. Unknown users are
         scored from the LM's prior; unknown items follow `on_unknown_items` (``"skip"``, ``"raise"``
         or ``"fallback"``: kept last, score NaN)."""
         if isinstance(batch_users, bool) or not isinstance(batch_users, int) or batch_users < 1:
             raise ConfigError(f"batch_users must be a positive integer, got {batch_users!r}")
         state, fusion = self.fitted, self.config.fusion
+        asked = [request] * len(lists) if request is None or isinstance(request, str) else list(request)
+        if len(asked) != len(lists):
+            raise ConfigError(f"rerank_many: {len(asked)} requests for {len(lists)} lists; give one, or one per list")
         out: list[list[Recommendation]] = []
         for start in range(0, len(lists), batch_users):
             part = lists[start : start + batch_users]
@@ -233,7 +237,7 @@ class HybridPipeline:
             items = np.full((len(part), max([len(x) for x in known] + [1])), -1, np.int64)
             for r, row in enumerate(known):
                 items[r, : len(row)] = row
-            query = state.query(users, [request] * len(part), session)
+            query = state.query(users, asked[start : start + batch_users], session)
             scored = state.score(query, items) if any(len(x) for x in known) else None  # the LM: the costly part
             for r, (external, internal) in enumerate(mapped):
                 text = state.instruction_text(query, r)

@@ -43,15 +43,19 @@ class IdBoundary:
     def items(
         self, ids: Sequence[object] | np.ndarray, on_unknown: object = "skip", argument: str = "on_unknown_items"
     ) -> tuple[np.ndarray, np.ndarray]:
-        """Candidate items: like `users`; ids that are one id once coerced (``"0"`` and ``0``) are an error."""
+        """Candidate items: like `users`. An id given twice is an error (a caller's list holds each
+        candidate once); ids that become one id once coerced (``"0"`` and ``0`` for a model keyed by
+        integers, distinct values in JSON) are one candidate, at its first place."""
+        given = [(type(i).__name__, i.item() if isinstance(i, np.generic) else i) for i in list(ids)]
+        if len(set(given)) != len(given):
+            twice = next(v for n, v in enumerate(given) if v in given[:n])[1]
+            raise DataError(f"rerank: candidate item ids must be unique; {show_id(twice)} is given more than once; "
+                            "give each candidate once")  # fmt: skip
         ext, internal = self._map("item", ids, check_on_unknown(on_unknown, argument), argument)
-        known = internal[internal >= 0]
-        if len(np.unique(known)) != len(known):
-            twice = int(np.flatnonzero(np.bincount(known) > 1)[0])
-            raise DataError(
-                f"rerank: candidate item ids must be unique; {show_id(self._maps['item'].ids[twice])} is given more than once (ids are compared "
-                "after text ids are read as the model's id type); give each candidate once"
-            )
+        keys = [int(i) if i >= 0 else ("unknown", show_id(e)) for e, i in zip(ext, internal, strict=True)]
+        first = sorted({k: n for n, k in reversed(list(enumerate(keys)))}.values())
+        if len(first) != len(keys):
+            ext, internal = ext[first], internal[first]
         return ext, internal
 
     def _map(

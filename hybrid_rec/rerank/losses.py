@@ -20,7 +20,7 @@ from transformers import GPT2LMHeadModel
 
 from hybrid_rec.rerank import distributed
 from hybrid_rec.rerank.item_text import ItemRows, TokenEmbeddings, item_text_of
-from hybrid_rec.rerank.request_text import RequestText, request_text_of
+from hybrid_rec.rerank.request_text import RequestMatch, RequestText, request_match_of, request_text_of
 from hybrid_rec.rerank.tokenizer import RecTokenizer
 
 if TYPE_CHECKING:  # the trainer imports this module
@@ -161,9 +161,12 @@ def batch_loss(
     reader = request_text_of(model)
     hidden = model.transformer(inputs_embeds=_with_requests(emb.tokens(ids), part, reader), attention_mask=mask)
     hidden = _with_requests(hidden.last_hidden_state, part, reader, output=True)
+    match = request_match_of(model)
+    items_hidden, item_head = _with_match(hidden, part, match, emb.items)  # item terms only: text is unmatched
     loss = torch.zeros((), device=device)
     if shard is not None:  # every parameter in the graph, on every rank
-        extra = sum((p.sum() for p in reader.parameters()), emb.wte.new_zeros(())) if reader is not None else 0.0
+        readers = [m for m in (reader, match) if m is not None]
+        extra = sum((p.sum() for m in readers for p in m.parameters()), emb.wte.new_zeros(()))
         loss = loss + 0.0 * (hidden.sum() + emb.wte.sum() + emb.parameters_sum() + extra)
         if hi == lo:
             return loss
@@ -171,10 +174,11 @@ def batch_loss(
     n_text = sum(int((e.ids[1:] < base).sum()) for e in batch)  # the whole batch's count of text targets
     if (lm := _lm_term(ids, mask, hidden, emb.text_rows, cfg.lm_weight, n_text)) is not None:
         loss = loss + lm
-    if (listwise := _listwise_term(part, hidden, emb.items, cfg.listwise_weight, n_targets, sampled)) is not None:
+    if (listwise := _listwise_term(part, items_hidden, item_head, cfg.listwise_weight, n_targets, sampled)) is not None:
         loss = loss + listwise
     n_hard = sum(c is not None for c in hard)  # ... and of windows with hard negatives
-    if (negatives := _hard_term(hard[lo:hi], part, hidden, emb.items, cfg.hard_negative_weight, n_hard)) is not None:
+    hard_term = _hard_term(hard[lo:hi], part, items_hidden, item_head, cfg.hard_negative_weight, n_hard)
+    if (negatives := hard_term) is not None:
         loss = loss + negatives
     return loss
 
@@ -193,6 +197,45 @@ def _with_requests(
     vectors = torch.as_tensor(np.stack([cast(np.ndarray, part[r].request_vector) for r in asked]), device=inputs.device)
     offsets = reader.output(vectors) if output else reader(vectors)
     return inputs.index_put((rows, pos), offsets.to(inputs.dtype), accumulate=True)
+
+
+class MatchedRows(ItemRows):
+    """Item rows extended by each item's `RequestMatch` keys: a hidden state extended by a request's
+    query then scores ``hidden . E_item + query . key_item``, the LM's item logit plus the match term,
+    in every item loss (full, sampled, hard negatives) without touching them."""
+
+    def __init__(self, base: ItemRows, keys: torch.Tensor) -> None:
+        self.base, self.keys = base, keys
+
+    def __getitem__(self, items: torch.Tensor) -> torch.Tensor:
+        return torch.cat([self.base[items], self.keys[items].to(self.base.id_rows.dtype)], dim=-1)
+
+    @property
+    def excluded(self) -> torch.Tensor | None:
+        return self.base.excluded
+
+    def matrix(self) -> torch.Tensor:
+        return torch.cat([self.base.matrix(), self.keys.to(self.base.id_rows.dtype)], dim=-1)
+
+
+def _with_match(
+    hidden: torch.Tensor, part: list[Example], match: RequestMatch | None, items: ItemRows
+) -> tuple[torch.Tensor, ItemRows]:
+    """(hidden states, item rows) for the item losses: with a `RequestMatch` and an intention window,
+    hidden states extended by the request's query at its target position (zeros elsewhere: no term)
+    and item rows by their keys (`MatchedRows`); unchanged otherwise."""
+    asked = [r for r, e in enumerate(part) if e.request_vector is not None and len(e.item_targets)]
+    if match is None or not asked:
+        return hidden, items
+    keys = match.keys()
+    if len(keys) < len(items.id_rows):  # items without text vectors: no match term
+        keys = torch.nn.functional.pad(keys, (0, 0, 0, len(items.id_rows) - len(keys)))
+    rows = torch.as_tensor(asked, device=hidden.device)
+    pos = torch.as_tensor([int(part[r].item_targets[-1, 0]) for r in asked], device=hidden.device)
+    vectors = torch.as_tensor(np.stack([cast(np.ndarray, part[r].request_vector) for r in asked]), device=hidden.device)
+    extra = hidden.new_zeros((*hidden.shape[:2], keys.shape[1]))
+    extra = extra.index_put((rows, pos), match.queries(vectors).to(hidden.dtype))
+    return torch.cat([hidden, extra], dim=-1), MatchedRows(items, keys)
 
 
 def _draws(

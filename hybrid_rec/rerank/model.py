@@ -19,7 +19,7 @@ from hybrid_rec.candidates.cold import ridge
 from hybrid_rec.config import StrictModel
 from hybrid_rec.errors import ConfigError, DataError
 from hybrid_rec.rerank.item_text import item_text_of, restore_item_text
-from hybrid_rec.rerank.request_text import restore_request_text
+from hybrid_rec.rerank.request_text import restore_request_match, restore_request_text
 from hybrid_rec.rerank.tokenizer import RecTokenizer
 from hybrid_rec.text.config import TextEncoderConfig
 
@@ -73,6 +73,13 @@ class LMConfig(StrictModel):
         "joins the prompt's last position (where the next item is read), trained on the intention windows; so "
         "paraphrases steer alike and a request the intent parser cannot read still moves the LM "
         "(`hybrid_rec.rerank.request_text`).",
+    )
+    request_match: int = Field(
+        64,
+        ge=0,
+        description="With `request_text` and a catalog: a direct request x item-text term of the item logits, "
+        "scale * (request . item text) + a learned rank-`request_match` bilinear map, so the LM alone ranks the "
+        "items whose text answers the request (`RequestMatch`); 0 = off.",
     )
     item_text_encoder: TextEncoderConfig = Field(
         default_factory=TextEncoderConfig,
@@ -169,6 +176,7 @@ def load_saved(directory: str | Path) -> GPT2LMHeadModel:
     try:
         restore_item_text(model, state)
         restore_request_text(model, state)
+        restore_request_match(model, state)
     except (ConfigError, DataError) as exc:
         raise DataError(f"{weights}: {exc}") from None
     missing, unexpected = model.load_state_dict(state, strict=False)

@@ -107,3 +107,100 @@ class RequestVectors:
         while len(self._cache) > self.capacity:
             self._cache.popitem(last=False)
         return out
+
+
+MATCH_PREFIX = "request_match."  # `RequestMatch`'s keys in a saved state dict
+SCALE_GAIN = 10.0  # the learned scale's fixed factor (`RequestMatch`)
+
+
+class RequestMatch(torch.nn.Module):
+    """A direct request x item-text term of the LM's item logits: for request vector v and item text
+    vector t_j (the same encoder: one space),
+
+        bias[v, j] = gain * scale * (v . t_j) + (query v) . (key t_j)
+
+    added to item j's logit where the request is read. The encoder's own similarity (``scale``, a
+    learned scalar) carries what the words already say ("a comedy" is near a text ending in
+    "Comedy"; "sleep under the stars" near a tent), the low-rank learned part what training teaches
+    beyond it (which categories a phrasing rejects). ``items`` holds every item's text vector
+    (computed once, saved with the model, grown with the catalog). ``scale`` and ``query`` start at
+    zero: no effect until intention windows train them. ``gain`` (`SCALE_GAIN`) is a fixed factor on
+    the learned scalar so that the optimiser can move it as far as it needs (cosines differ by tenths;
+    a logit gap that matters is several units) in the few hundred steps of a training run: an Adam
+    step moves a parameter by about the learning rate, whatever its scale."""
+
+    items: torch.Tensor  # [n_items, dim] unit rows (zero: no text)
+
+    def __init__(self, items: torch.Tensor, rank: int) -> None:
+        super().__init__()
+        if items.ndim != 2:
+            raise DataError(f"request match: item text vectors must be [n_items, dim], got {tuple(items.shape)}")
+        self.register_buffer("items", items.float().contiguous())
+        self.scale = torch.nn.Parameter(torch.zeros(()))
+        self.query = torch.nn.Linear(items.shape[1], rank, bias=False)
+        self.key = torch.nn.Linear(items.shape[1], rank, bias=False)
+
+    @property
+    def n_items(self) -> int:
+        return len(self.items)
+
+    def keys(self) -> torch.Tensor:
+        """[n_items, dim + rank]: each item's side of the bilinear term."""
+        return torch.cat([self.items, self.key(self.items.to(self.key.weight.dtype))], dim=-1)
+
+    def queries(self, vectors: torch.Tensor) -> torch.Tensor:
+        """[n, dim + rank]: each request's side (a zero request vector: a zero row, no effect)."""
+        v = vectors.to(self.query.weight.dtype)
+        return torch.cat([SCALE_GAIN * self.scale * v, self.query(v)], dim=-1)
+
+    def bias(self, vectors: torch.Tensor, n_items: int | None = None) -> torch.Tensor:
+        """[n, n_items] item-logit offsets of request `vectors` [n, dim]; items beyond the held text
+        vectors (added by a path that gave none) get 0."""
+        out = self.queries(vectors) @ self.keys().T
+        if n_items is not None and n_items > out.shape[1]:
+            out = torch.nn.functional.pad(out, (0, n_items - out.shape[1]))
+        return out
+
+    @torch.no_grad()
+    def grow(self, vectors: np.ndarray) -> None:
+        """Append new items' text vectors (they are matched from their text at once)."""
+        extra = torch.as_tensor(np.asarray(vectors, np.float32), device=self.items.device)
+        if extra.ndim != 2 or extra.shape[1] != self.items.shape[1]:
+            raise DataError(f"new item text vectors must be [n, {self.items.shape[1]}], got {tuple(extra.shape)}")
+        self.items = torch.cat([self.items, extra])
+
+    @torch.no_grad()
+    def set_text(self, items: np.ndarray, vectors: np.ndarray) -> None:
+        """Replace the text vectors of re-described `items`."""
+        index = torch.as_tensor(np.asarray(items, np.int64), device=self.items.device)
+        self.items[index] = torch.as_tensor(np.asarray(vectors, np.float32), device=self.items.device)
+
+
+def request_match_of(model: GPT2LMHeadModel) -> RequestMatch | None:
+    """The model's `RequestMatch`, or None (no catalog text, or a model saved before it)."""
+    module = getattr(model, "request_match", None)
+    return module if isinstance(module, RequestMatch) else None
+
+
+def attach_request_match(model: GPT2LMHeadModel, vectors: np.ndarray, rank: int, seed: int = 0) -> RequestMatch:
+    """Give `model` a `RequestMatch` over items' text `vectors` [n_items, dim]; `key` a seeded random
+    map (so `query` has a gradient), `scale` and `query` zero (no effect until trained)."""
+    module = RequestMatch(torch.as_tensor(np.asarray(vectors, np.float32)), rank)
+    generator = torch.Generator().manual_seed(seed)
+    with torch.no_grad():
+        torch.nn.init.zeros_(module.query.weight)
+        module.key.weight.copy_(torch.randn(module.key.weight.shape, generator=generator) / np.sqrt(vectors.shape[1]))
+    model.add_module("request_match", module.to(model.transformer.wte.weight.device))
+    return module
+
+
+def restore_request_match(model: GPT2LMHeadModel, state: Mapping[str, torch.Tensor]) -> None:
+    """Before loading a saved `state` into a fresh `model`: an empty `RequestMatch` of the saved shapes
+    when the state holds one."""
+    items = state.get(MATCH_PREFIX + "items")
+    if items is None:
+        return
+    query = state.get(MATCH_PREFIX + "query.weight")
+    if query is None or MATCH_PREFIX + "key.weight" not in state or MATCH_PREFIX + "scale" not in state:
+        raise DataError("the saved LM's request_match weights are incomplete (items, scale, query and key)")
+    model.add_module("request_match", RequestMatch(torch.zeros_like(items), query.shape[0]))

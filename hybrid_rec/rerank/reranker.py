@@ -32,7 +32,13 @@ from hybrid_rec.rerank.model import (
     save_pretrained,
     set_threads,
 )
-from hybrid_rec.rerank.request_text import RequestVectors, attach_request_text, request_text_of
+from hybrid_rec.rerank.request_text import (
+    RequestVectors,
+    attach_request_match,
+    attach_request_text,
+    request_match_of,
+    request_text_of,
+)
 from hybrid_rec.rerank.scorer import LMScorer
 from hybrid_rec.rerank.tokenizer import RecTokenizer
 from hybrid_rec.rerank.trainer import Trainer, TrainerConfig, TrainResult
@@ -264,6 +270,9 @@ class GPT2Reranker:
         if cfg.lm.request_text:  # the LM reads requests as encoder vectors too
             distinct = encode_requests(examples, lambda texts: encode_texts(texts, cfg.lm.item_text_encoder))
             attach_request_text(model, self.request_vectors.dim)
+            if cfg.lm.request_match and catalog is not None:  # requests matched against the items' text
+                attach_request_match(model, self.text_vectors(np.arange(len(train.items))), cfg.lm.request_match,
+                                     cfg.lm.seed)  # fmt: skip
             log.info("reranker: %d intention windows, %d distinct requests", sum(e.request is not None for e in examples), distinct)
         log.info("reranker: %d training windows, vocab %d (%d items)", len(examples), tokenizer.vocab_size, len(train.items))
         evaluate = (lambda: self.validation_ndcg(train, valid)) if valid is not None and len(valid) else (lambda: 0.0)
@@ -351,6 +360,12 @@ class GPT2Reranker:
         grow_item_tokens(state.model, state.tokenizer, len(items), vectors)
         if text is not None and described is not None and len(described):
             text.set_text(np.asarray(described, np.int64), self.text_vectors(described))
+        match = request_match_of(state.model)
+        if match is not None:  # requests reach the new and re-described items through their text at once
+            if len(new):
+                match.grow(vectors if vectors is not None else self.text_vectors(new))
+            if described is not None and len(described):
+                match.set_text(np.asarray(described, np.int64), self.text_vectors(described))
         if len(new) and (features is not None or text is None):
             x = np.zeros((len(items), 0), np.float32) if features is None else features
             old = np.asarray(learned, bool) & (np.arange(len(items)) < new[0])

@@ -23,7 +23,7 @@ from transformers import GPT2LMHeadModel
 
 from hybrid_rec.errors import ConfigError
 from hybrid_rec.rerank.item_text import TokenEmbeddings
-from hybrid_rec.rerank.request_text import request_text_of
+from hybrid_rec.rerank.request_text import request_match_of, request_text_of
 from hybrid_rec.rerank.tokenizer import RecTokenizer
 
 Reduction = Literal["item", "sum", "mean"]
@@ -72,6 +72,7 @@ class LMScorer:
             positions = (mask.cumsum(1) - 1).clamp(min=0)
             output = self._forward(ids.to(self.device), mask.to(self.device), positions.to(self.device), asked)
             logits = self._logits(self._read(output.last_hidden_state[:, -1], asked))  # the last position only
+            logits = self._matched(logits, asked)
             logp = torch.log_softmax(logits, dim=-1)[:, tok.base_vocab_size : tok.vocab_size]
             out[start : start + len(chunk)] = logp.cpu().numpy()
         return out
@@ -110,6 +111,16 @@ class LMScorer:
         if requests is None or reader is None:
             return last
         return last + reader.output(torch.as_tensor(requests, device=self.device)).to(last.dtype)
+
+    def _matched(self, logits: torch.Tensor, requests: np.ndarray | None) -> torch.Tensor:
+        """Vocabulary `logits` [n, vocabulary] plus the requests' match with each item's text on the item
+        columns (a model with `RequestMatch`; unchanged otherwise or without requests)."""
+        match = request_match_of(self.model)
+        if requests is None or match is None:
+            return logits
+        base, n_items = self.tokenizer.base_vocab_size, self.tokenizer.n_items
+        bias = match.bias(torch.as_tensor(requests, device=self.device), n_items)[:, :n_items].float()
+        return torch.cat([logits[:, :base], logits[:, base : base + n_items] + bias, logits[:, base + n_items :]], 1)
 
     def _logits(self, hidden: torch.Tensor) -> torch.Tensor:
         """Float logits over the vocabulary of hidden states [..., hidden]."""

@@ -38,6 +38,10 @@ def _document_limits(schema: dict[str, Any], config: ServeConfig) -> dict[str, A
         bound(model, "k", "maximum", config.max_k)
         bound(model, "request", "maxLength", config.max_request_chars)
     bound("RerankRequest", "item_ids", "maxItems", config.max_candidates)
+    bound("RerankBatchRequest", "k", "maximum", config.max_k)
+    bound("RerankBatchRequest", "lists", "maxItems", config.max_rerank_users)
+    bound("UserCandidates", "item_ids", "maxItems", config.max_candidates)
+    bound("UserCandidates", "request", "maxLength", config.max_request_chars)
     bound("FeedbackRequest", "events", "maxItems", config.max_events)
     bound("ItemsRequest", "items", "maxItems", config.max_items)
     return schema

@@ -17,10 +17,12 @@ from fastapi import APIRouter, Depends, Header, HTTPException, Request
 from hybrid_rec.serve.holder import ModelHolder
 from hybrid_rec.serve.middleware import checked, invalid, is_busy
 from hybrid_rec.serve.schemas import (
+    BatchListBody,
     FeedbackRequest,
     ItemsRequest,
     ListBody,
     RecommendRequest,
+    RerankBatchRequest,
     RerankRequest,
     ServeConfig,
     error_responses,
@@ -142,6 +144,31 @@ def rerank(body: RerankRequest, request: Request) -> dict[str, Any]:
     )
     items = [_rec_json(r) for r in recs]
     return {"user_id": body.user_id, "version": served, "items": items, "request_reading": _reading(pipe, body.request)}
+
+
+@router.post("/rerank/batch", response_model=BatchListBody, responses=error_responses(400, 404, 413, 503))
+def rerank_batch(body: RerankBatchRequest, request: Request) -> dict[str, Any]:
+    """Many users' lists in one call (one padded LM pass per batch), each ranked as /rerank ranks it."""
+    config = _config(request)
+    if len(body.lists) > config.max_rerank_users:
+        raise invalid(f"at most {config.max_rerank_users} lists per request", "lists")
+    if body.k is not None and body.k > config.max_k:
+        raise invalid(f"k must be at most {config.max_k}", "k")
+    for n, one in enumerate(body.lists):
+        if len(one.item_ids) > config.max_candidates:
+            raise invalid(f"at most {config.max_candidates} candidates per list", f"lists[{n}].item_ids")
+        if one.request is not None and len(one.request) > config.max_request_chars:
+            raise invalid(f"request text longer than {config.max_request_chars} characters", f"lists[{n}].request")
+    pipe, served = _holder(request).live()
+    pairs = [(one.user_id, list(one.item_ids)) for one in body.lists]
+    requests = [one.request for one in body.lists]
+    recs = checked(lambda: pipe.rerank_many(pairs, body.k, request=requests, on_unknown_items=body.on_unknown_items))
+    lists = [
+        {"user_id": one.user_id, "version": served, "items": [_rec_json(r) for r in row],
+         "request_reading": _reading(pipe, one.request)}
+        for one, row in zip(body.lists, recs, strict=True)
+    ]  # fmt: skip
+    return {"version": served, "lists": lists}
 
 
 @router.post("/feedback", dependencies=[Depends(_write_access)], responses=error_responses(400, 401, 413, 503))

@@ -60,7 +60,8 @@ class ServeConfig(StrictModel):
     """Limits every request is checked against, and the key that guards the write endpoint."""
 
     max_k: int = Field(100, gt=0, description="Largest k a client may ask for.")
-    max_candidates: int = Field(1000, gt=0, description="Most candidate items per /rerank request.")
+    max_candidates: int = Field(1000, gt=0, description="Most candidate items per /rerank request (per list of /rerank/batch).")
+    max_rerank_users: int = Field(100, gt=0, description="Most users' lists per POST /rerank/batch request.")
     max_events: int = Field(10_000, gt=0, description="Most events per /feedback request.")
     max_items: int = Field(1_000, gt=0, description="Most catalog items per /items request.")
     max_body_bytes: int = Field(
@@ -189,6 +190,14 @@ def _policy(value: object) -> object:
     return check_on_unknown(value) if isinstance(value, str) else value
 
 
+def _unique_ids(ids: list[Id]) -> list[Id]:
+    """Each candidate once (as documented: uniqueItems), known to the model or not; values distinct in
+    JSON that are one id for the model ("0" and 0) count once, at their first place."""
+    if len(set(ids)) != len(ids):
+        raise ValueError("candidate item ids must be unique")
+    return ids
+
+
 class RecommendRequest(_SessionFields):
     """Top-k items for one user."""
 
@@ -221,13 +230,43 @@ class RerankRequest(_SessionFields):
 
     _on_unknown_items = field_validator("on_unknown_items", mode="before")(_policy)
 
-    @field_validator("item_ids")
-    @classmethod
-    def _unique(cls, ids: list[Id]) -> list[Id]:
-        """Each candidate once (as documented: uniqueItems), known to the model or not."""
-        if len(set(ids)) != len(ids):
-            raise ValueError("candidate item ids must be unique")
-        return ids
+    _unique = field_validator("item_ids")(_unique_ids)
+
+
+class UserCandidates(_Body):
+    """One user's candidates in a /rerank/batch request."""
+
+    user_id: Id = Field(description="External user id (an unknown user is scored from the LM prior and popularity).")
+    item_ids: list[Id] = Field(
+        min_length=1,
+        description="Candidate item ids, each once (at most the server's max_candidates).",
+        json_schema_extra={"uniqueItems": True},
+    )
+    request: Text | None = Field(None, description="This user's request in words, if any (at most max_request_chars).")
+
+    _unique = field_validator("item_ids")(_unique_ids)
+
+
+class RerankBatchRequest(_Body):
+    """Reorder many users' candidate lists in one call (at most the server's max_rerank_users lists);
+    each list is ranked as /rerank ranks it alone."""
+
+    lists: list[UserCandidates] = Field(min_length=1, description="The users' candidate lists, answered in order.")
+    k: PositiveInt | None = Field(None, description="Keep the best k of each list (at most max_k); unset: all.")
+    on_unknown_items: OnUnknown = Field(
+        "skip",
+        description="Candidates the model does not know: 'skip' them, 'raise' (an error) or 'fallback' "
+        "(ranked last, score NaN).",
+    )
+
+    _on_unknown_items = field_validator("on_unknown_items", mode="before")(_policy)
+
+
+class BatchListBody(BaseModel):
+    """The answer of /rerank/batch: one list per given list, in their order."""
+
+    version: str = Field(description="The model version that answered.")
+    lists: list[ListBody] = Field(description="Each user's reranked list, in the order given.")
 
 
 class FeedbackEvent(_Body):
@@ -256,7 +295,9 @@ class CatalogItem(_Body):
 
     item_id: NewId = Field(description="External item id (a known id is re-described).")
     fields: dict[Text, Text | Number | list[Text] | None] = Field(
-        description="Catalog fields, e.g. {'title': 'Brand new', 'year': '2024', 'genres': ['Comedy']}."
+        description="Catalog fields, e.g. {'title': 'Brand new', 'year': '2024', 'genres': ['Comedy']}. Keys must "
+        "be fields of the served model's catalog (GET /health names the model; a key it lacks, e.g. a misspelt "
+        "'titel', is refused with a 422 naming it, so no text is silently lost); fields left out are empty."
     )
 
 

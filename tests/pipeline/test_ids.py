@@ -37,9 +37,14 @@ def test_the_hint_names_fallback_in_the_spelling_of_the_interface(ids):
         ids.users(["ghost"], argument="--on-unknown")
 
 
-def test_candidates_that_are_one_id_once_coerced_are_an_error(ids):
-    with pytest.raises(DataError, match="unique"):
-        ids.items(["1", 1])
+def test_candidates_that_are_one_id_once_coerced_are_one_candidate_at_its_first_place(ids):
+    """JSON can send "1" and 1 as two distinct values (schema-valid under uniqueItems); for a model
+    keyed by integers they are one item, so they count once."""
+    external, internal = ids.items([3, "1", 1, "3"])
+    assert external.tolist() == [3, 1] and internal.tolist() == [3, 1]
+    for twice in (["1", "1"], [2, 5, 2], ["zzz", "zzz"]):  # the same value twice: a caller's mistake
+        with pytest.raises(DataError, match="given more than once"):
+            ids.items(twice, "fallback")
     external, internal = ids.items(["1", "zzz", 3], "fallback")
     assert external.tolist() == [1, "zzz", 3] and internal.tolist() == [1, -1, 3]
 

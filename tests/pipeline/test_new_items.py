@@ -74,3 +74,16 @@ def test_a_new_item_gets_a_place_and_says_so(grown):
     for before, after in zip(plain, shown, strict=True):
         assert after[-1].item_id in ("new-a", "new-b") and "new here: nobody has chosen it yet" in after[-1].reasons
         assert [r.item_id for r in after[:-1]] == [r.item_id for r in before[:-1]]  # the rest as before
+
+
+def test_a_new_items_text_is_matched_against_requests_at_once(grown):
+    from hybrid_rec.rerank.request_text import request_match_of
+
+    reranker = grown.reranker
+    match = request_match_of(reranker.model)
+    new = grown.generator.items.to_internal(["new-a", "new-b"])
+    assert match is not None and match.n_items == len(grown.generator.items)
+    np.testing.assert_allclose(match.items[new].numpy(), reranker.text_vectors(new), atol=1e-6)
+    asked = reranker.item_logprobs(np.array([0]), ["Brand new"])[0, new]
+    plain = reranker.item_logprobs(np.array([0]))[0, new]
+    assert np.isfinite(asked).all() and not np.allclose(asked, plain)
