@@ -84,8 +84,9 @@ DATASETS: dict[str, dict[str, Any]] = {
 """Synthetic catalogs with genres. "small" is trained on every row; "stream" on its first 80% in time
 (`stream_split`), the rest being the events a feedback test replays."""
 
-VARIANTS: dict[str, dict[str, Any]] = {"default": {}}
-"""Config variants of the shared models: overrides of `TINY`."""
+VARIANTS: dict[str, dict[str, Any]] = {"default": {}, "outside": {"outside": {"kind": "popularity"}}}
+"""Config variants of the shared models: overrides of `TINY` ("outside": also a fusion fitted on the
+validation users' popularity lists, `HybridConfig.outside`)."""
 
 
 def stream_split(ds: SyntheticDataset):

@@ -40,7 +40,7 @@ from hybrid_rec.evaluate.metrics import (
     popularity_buckets,
     ranking_metrics,
 )
-from hybrid_rec.evaluate.rerank_task import OutsideLists, outside_lists, rerank_entry, rerank_with
+from hybrid_rec.evaluate.rerank_task import OutsideLists, outside_lists, rerank_entry, rerank_variants
 from hybrid_rec.evaluate.search import optuna_search
 
 log = logging.getLogger(__name__)
@@ -279,11 +279,11 @@ def score_on_test(
     if intention is not None:
         entry["intention"] = intention
     if outside is not None:
-        parts = [rerank_with(method, split.train_valid, outside.users[s : s + ev.batch_users],
-                             outside.items[s : s + ev.batch_users], ev.k).items
+        parts = [rerank_variants(method, split.train_valid, outside.users[s : s + ev.batch_users],
+                                 outside.items[s : s + ev.batch_users], ev.k)
                  for s in tqdm(range(0, len(outside.users), ev.batch_users), desc=f"rerank {name}",
                                disable=not context.progress, leave=False)]  # fmt: skip
-        entry["reranked"] = np.concatenate(parts) if parts else np.empty((0, ev.k), np.int64)
+        entry["reranked"] = {suffix: np.concatenate([p[suffix] for p in parts]) for suffix in parts[0]} if parts else {}
     _write_recs(out / "recs" / f"{name}.parquet", shared.interactions, users, topk)
     log.info("%s: valid %s %.4f, test %s %.4f (fit %.1fs)", name, ev.tune_metric, tuned.valid[ev.tune_metric],
              ev.tune_metric, test[ev.tune_metric], fit_seconds)  # fmt: skip
@@ -347,6 +347,7 @@ def run_compare(
     ev = config.evaluation
     out = Path(out)
     (out / "recs").mkdir(parents=True, exist_ok=True)
+    config = _with_outside_fusion(config)
 
     dataset = build_dataset(config.dataset, home)
     inter = dataset.interactions
@@ -374,7 +375,8 @@ def run_compare(
         report["methods"][name], per_user_test[name] = score_on_test(name, tuned, config, split, test_ctx, shared, out,
                                                                      given)  # fmt: skip
         if given is not None:
-            reranked[name] = report["methods"][name].pop("reranked")
+            for suffix, items in report["methods"][name].pop("reranked").items():
+                reranked[name + suffix] = items
         del tuned
     report["comparisons"] = compare_pairs(names, per_user_test, ev)
     if lists is not None:
@@ -387,6 +389,19 @@ def run_compare(
     (out / "report.json").write_text(json.dumps(report, indent=2, default=_json_default))
     write_reports(report, out)
     return report
+
+
+def _with_outside_fusion(config: CompareConfig) -> CompareConfig:
+    """With a rerank task that fits fusions (`RerankTaskConfig.fit_fusion`): every hybrid method whose
+    table sets no ``outside`` gets the task's retriever as its `HybridConfig.outside`."""
+    task = config.rerank
+    if task is None or not task.fit_fusion:
+        return config
+    methods = dict(config.methods)
+    for name, params in methods.items():
+        if method_type(name, params)[0] == "hybrid" and "outside" not in params:
+            methods[name] = {**params, "outside": task.retriever.model_dump()}
+    return config.model_copy(update={"methods": methods})
 
 
 def candidate_report(

@@ -330,8 +330,18 @@ class HybridMethod:
         return self.pipeline.recommend_internal(users, k, exclude, requests)
 
     def rerank(self, users: np.ndarray, items: np.ndarray, k: int) -> TopK:
-        """The one scoring path on given candidates (`HybridPipeline.rerank_internal`)."""
+        """The one scoring path on given candidates (`HybridPipeline.rerank_internal`), with the fusion
+        fitted on outside lists when the config asked for one (`HybridConfig.outside`)."""
         return self.pipeline.rerank_internal(users, items, k)
+
+    def rerank_first_stage(self, users: np.ndarray, items: np.ndarray, k: int) -> TopK:
+        """The same, with the fusion fitted on the first stage's own candidates."""
+        return self.pipeline.rerank_internal(users, items, k, fusion="first_stage")
+
+    @property
+    def fits_outside(self) -> bool:
+        """True when this hybrid carries a fusion fitted on outside lists."""
+        return self.pipeline.fitted.outside_fusion is not None
 
     def learned(self) -> dict[str, object]:
         """The LM's training outcome and the fusion weights fitted on validation."""
@@ -339,6 +349,9 @@ class HybridMethod:
         out: dict[str, object] = {"fusion_weights": state.fusion.weights}
         if state.request_fusion is not None:
             out["request_fusion_weights"] = state.request_fusion.weights
+        if state.outside_fusion is not None:
+            out["outside_fusion_weights"] = state.outside_fusion.weights
+            out["outside_fusion_fitted_on"] = state.outside_fusion.fitted_on
         return out | lm_learned(state.reranker)
 
 

@@ -24,7 +24,15 @@ from hybrid_rec.data.splits import Split
 from hybrid_rec.evaluate.metrics import bootstrap_mean, paired_bootstrap, ranking_metrics
 from hybrid_rec.topk import TopK
 
-__all__ = ["OutsideLists", "RerankMethod", "RerankTaskConfig", "outside_lists", "rerank_entry", "rerank_with"]
+__all__ = [
+    "OutsideLists",
+    "RerankMethod",
+    "RerankTaskConfig",
+    "outside_lists",
+    "rerank_entry",
+    "rerank_variants",
+    "rerank_with",
+]
 
 
 class RerankTaskConfig(StrictModel):
@@ -37,6 +45,12 @@ class RerankTaskConfig(StrictModel):
     n: int = Field(100, gt=0, description="Candidates per test user.")
     methods: list[str] | None = Field(
         None, description="Methods that rerank the lists (names of [methods] tables); unset: every method."
+    )
+    fit_fusion: bool = Field(
+        True,
+        description="Hybrid methods also fit a fusion on validation users' lists of this retriever (their "
+        "`outside`, unless their table sets one) and rerank with it; the task then also reports their "
+        "reranking with the first stage's fusion.",
     )
 
 
@@ -82,6 +96,16 @@ def rerank_with(method: object, fit_data: Interactions, users: np.ndarray, items
     exclude = sp.csr_matrix(np.asarray(allowed.todense()) == 0, dtype=np.float32)
     top = method.recommend(users, k, exclude)  # type: ignore[attr-defined]
     return _filled(top, items, k)
+
+
+def rerank_variants(method: object, fit_data: Interactions, users: np.ndarray, items: np.ndarray, k: int) -> dict[str, np.ndarray]:
+    """The method's reranking (``""``) and, for a hybrid fitted for outside lists, its reranking with the
+    first stage's fusion too (``", first-stage fusion"``): name suffix -> [users, k] items."""
+    out = {"": rerank_with(method, fit_data, users, items, k).items}
+    first = getattr(method, "rerank_first_stage", None)
+    if first is not None and getattr(method, "fits_outside", False):
+        out[", first-stage fusion"] = first(users, items, k).items
+    return out
 
 
 def _filled(top: TopK, items: np.ndarray, k: int) -> TopK:

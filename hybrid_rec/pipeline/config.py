@@ -12,6 +12,7 @@ from typing import Any, TypedDict
 from pydantic import Field
 
 from hybrid_rec.candidates.generator import CandidatesConfig
+from hybrid_rec.candidates.outside import RetrieverConfig
 from hybrid_rec.candidates.requests import RequestsConfig
 from hybrid_rec.config import StrictModel
 from hybrid_rec.policy import OnUnknown
@@ -72,6 +73,13 @@ class HybridConfig(StrictModel):
     requests: RequestsConfig = Field(
         default_factory=RequestsConfig,
         description="How explicit requests act: matching candidates, the 'request' fusion feature, exclusions.",
+    )
+    outside: RetrieverConfig | None = Field(
+        None,
+        description="Candidates come from another system too: a second fusion is fitted on validation users' "
+        "lists of this stand-in retriever (kind 'popularity' | 'bpr' | 'item_item' | 'file' with valid_path), "
+        "where the LM and every source score items no source of ours proposed; `rerank` ranks a caller's "
+        "lists with it (`fusion='first_stage'` for recommend's weights). Unset: one fusion for both.",
     )
 
     @property

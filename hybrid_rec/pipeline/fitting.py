@@ -4,10 +4,13 @@ InstructRec's intention tasks), so that both fusions are fitted on the features 
 
 from __future__ import annotations
 
+import logging
+
 import numpy as np
 import scipy.sparse as sp
 
 from hybrid_rec.candidates.generator import CandidateGenerator
+from hybrid_rec.candidates.outside import FileRetrieverConfig, make_retriever
 from hybrid_rec.candidates.requests import RequestStage
 from hybrid_rec.data.interactions import Interactions
 from hybrid_rec.pipeline.config import HybridConfig
@@ -16,6 +19,8 @@ from hybrid_rec.rerank.fusion import LinearFusion
 from hybrid_rec.rerank.reranker import GPT2Reranker
 
 __all__ = ["fit_fusions", "validation_intentions"]
+
+log = logging.getLogger(__name__)
 
 
 def validation_intentions(reranker: GPT2Reranker, target: sp.csr_matrix, seed: int) -> list[str | None] | None:
@@ -49,4 +54,34 @@ def fit_fusions(
     requests = validation_intentions(reranker, target, config.reranker.trainer.seed)
     if requests is not None:
         request_fusion = LinearFusion(config.fusion).fit(*features(requests), target)
-    return FittedPipeline(generator, reranker, fusion, request_fusion, stage)
+    outside = _outside_fusion(config, unfitted, train, users, seen, target)
+    return FittedPipeline(generator, reranker, fusion, request_fusion, stage, outside)
+
+
+def _outside_fusion(
+    config: HybridConfig,
+    unfitted: FittedPipeline,
+    train: Interactions,
+    users: np.ndarray,
+    seen: sp.csr_matrix,
+    target: sp.csr_matrix,
+) -> LinearFusion | None:
+    """The fusion for outside lists (``config.outside``): fitted, like the first stage's, on validation
+    users, but on the lists of a stand-in retriever fitted on `train` (a file: its ``valid_path``
+    lists), every item scored by the LM and every source; None when unset (or a file without
+    validation lists)."""
+    retriever_config = config.outside
+    if retriever_config is None:
+        return None
+    if isinstance(retriever_config, FileRetrieverConfig):
+        if retriever_config.valid_path is None:
+            log.warning("outside: a file retriever without valid_path: outside lists use the first stage's fusion")
+            return None
+        retriever_config = retriever_config.model_copy(update={"path": retriever_config.valid_path})
+    items = make_retriever(retriever_config).fit(train).retrieve(users, config.n_candidates, seen).items
+    query = unfitted.query(users)
+    scored = unfitted.score(query, items)
+    features = {k: masked(v, scored.excluded) for k, v in scored.features.items()}
+    fusion = LinearFusion(config.fusion).fit(features, items, target)
+    fusion.fitted_on = retriever_config.kind
+    return fusion

@@ -3,7 +3,8 @@
 A thin composition: the stages are fitted in `stages`, the fusion in `fitting`, every list is scored
 by the one path in `scoring`, ids are mapped once in `ids`. ``recommend`` = the first stage's
 candidates + that path; ``rerank`` = a caller's candidates + the same path, so reranking what
-``recommend`` proposed gives the same order and scores. ``refit(rows)`` refits the first stage on
+``recommend`` proposed gives the same order and scores (with the same fusion weights: a model also
+fitted for outside lists, `HybridConfig.outside`, ranks a caller's lists with those by default). ``refit(rows)`` refits the first stage on
 more rows and lets the LM read the longer histories, keeping its weights and the fusion weights.
 """
 
@@ -12,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 from pathlib import Path
+from typing import Literal
 
 import numpy as np
 import pandas as pd
@@ -37,6 +39,9 @@ from hybrid_rec.session import Session
 from hybrid_rec.topk import TopK
 
 __all__ = ["HybridPipeline"]
+
+
+FusionChoice = Literal["auto", "first_stage", "outside"]
 
 
 class HybridPipeline:
@@ -141,15 +146,26 @@ class HybridPipeline:
         k: int,
         requests: Sequence[str | None] | None = None,
         session: Session | None = None,
+        fusion: FusionChoice = "auto",
     ) -> TopK:
         """Top-k of candidate `items` [rows, N] (internal ids, -1 padding) per internal user (-1:
         unknown): `rerank_many` without the id mapping and explanations (the evaluation's path)."""
-        state, fusion = self.fitted, self.config.fusion
+        state, cfg = self.fitted, self.config.fusion
         items = np.asarray(items, np.int64)
         query = state.query(np.asarray(users, np.int64), requests, session)
-        top, _ = state.rank(query, state.score(query, items), k, fusion.mmr_lambda, fusion.new_item_slots,
-                            fusion.new_item_within)  # fmt: skip
+        top, _ = state.rank(query, state.score(query, items), k, cfg.mmr_lambda, cfg.new_item_slots,
+                            cfg.new_item_within, self._outside(fusion))  # fmt: skip
         return top
+
+    def _outside(self, fusion: object) -> bool:
+        """Whether a caller's lists are ranked with the fusion fitted on outside lists (`FusionChoice`)."""
+        if fusion not in ("auto", "first_stage", "outside"):
+            raise ConfigError(f"fusion must be 'auto', 'first_stage' or 'outside', got {fusion!r}")
+        has = self.fitted.outside_fusion is not None
+        if fusion == "outside" and not has:
+            raise ConfigError("fusion='outside': this model has no fusion fitted on outside lists; train it with "
+                              "[hybrid] outside = { kind = ... } (or pass fusion='auto')")  # fmt: skip
+        return has and fusion != "first_stage"
 
     def recommend(
         self,
@@ -193,16 +209,20 @@ class HybridPipeline:
         request: str | None = None,
         session: Session | None = None,
         on_unknown_items: OnUnknown = "skip",
+        fusion: FusionChoice = "auto",
     ) -> list[Recommendation]:
         """Rerank candidates from another system for one user, best first, with explanations, through
         the same scoring path as `recommend`. A `session`'s recent and excluded items are dropped.
+        fusion: ``"auto"`` (the fusion fitted on outside lists when the model has one, `HybridConfig.
+        outside`; else recommend's), ``"first_stage"`` (recommend's weights: reranking recommend's own
+        list then gives back recommend's order) or ``"outside"`` (required).
 
         on_unknown_items (items the model does not know): ``"skip"`` (dropped, the default),
         ``"raise"`` (`UnknownIdError`) or ``"fallback"`` (kept after the scored ones, score NaN). A
         user the model does not know is scored from the LM's prior and popularity alone.
         """
         return self.rerank_many([(user_id, item_ids)], k, request=request, session=session,
-                                on_unknown_items=on_unknown_items)[0]  # fmt: skip
+                                on_unknown_items=on_unknown_items, fusion=fusion)[0]  # fmt: skip
 
     def rerank_many(
         self,
@@ -213,16 +233,18 @@ class HybridPipeline:
         session: Session | None = None,
         on_unknown_items: OnUnknown = "skip",
         batch_users: int = 256,
+        fusion: FusionChoice = "auto",
     ) -> list[list[Recommendation]]:
         """`rerank` for many users' candidate lists at once, `lists` = (user id, item ids) pairs, in
         their order; `request`: one for every list, or one per list; `batch_users` rows are scored
         together (one LM pass per row, one padded candidate matrix), each list then ranked on its own,
         as `rerank` ranks one. Unknown users are
         scored from the LM's prior; unknown items follow `on_unknown_items` (``"skip"``, ``"raise"``
-        or ``"fallback"``: kept last, score NaN)."""
+        or ``"fallback"``: kept last, score NaN); `fusion` as in `rerank`."""
         if isinstance(batch_users, bool) or not isinstance(batch_users, int) or batch_users < 1:
             raise ConfigError(f"batch_users must be a positive integer, got {batch_users!r}")
-        state, fusion = self.fitted, self.config.fusion
+        outside = self._outside(fusion)
+        state, cfg = self.fitted, self.config.fusion
         asked = [request] * len(lists) if request is None or isinstance(request, str) else list(request)
         if len(asked) != len(lists):
             raise ConfigError(f"rerank_many: {len(asked)} requests for {len(lists)} lists; give one, or one per list")
@@ -245,8 +267,8 @@ class HybridPipeline:
                 if scored is not None and len(known[r]):  # nothing to score when no candidate is known
                     one = scored.row(r)
                     n = len(known[r]) if k is None else min(k, len(known[r]))
-                    top, fused = state.rank(query.row(r), one, n, fusion.mmr_lambda, fusion.new_item_slots,
-                                            fusion.new_item_within)  # fmt: skip
+                    top, fused = state.rank(query.row(r), one, n, cfg.mmr_lambda, cfg.new_item_slots,
+                                            cfg.new_item_within, outside)  # fmt: skip
                     recs = state.explainer.ranked(user_ext[r], top.items[0], one.items, one.features, fused, text,
                                                   None, state.evidence(query, r))  # fmt: skip
                 if on_unknown_items == "fallback":

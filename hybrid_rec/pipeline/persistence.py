@@ -1,5 +1,5 @@
 """A fitted pipeline on disk: ``pipeline.json``, ``candidates/``, ``reranker/``, ``fusion.json``
-(+ ``fusion_request.json``), the catalog as Parquet and a checksum manifest written last."""
+(+ ``fusion_request.json``, ``fusion_outside.json``), the catalog as Parquet and a checksum manifest written last."""
 
 from __future__ import annotations
 
@@ -24,6 +24,8 @@ def save_fitted(directory: str | Path, config: HybridConfig, state: FittedPipeli
     state.fusion.save(directory / "fusion.json")
     if state.request_fusion is not None:
         state.request_fusion.save(directory / "fusion_request.json")
+    if state.outside_fusion is not None:
+        state.outside_fusion.save(directory / "fusion_outside.json")
     if state.reranker.catalog is not None:
         state.reranker.catalog.save(directory)
     write_checksums(directory)  # last: a directory with a valid manifest is complete
@@ -33,7 +35,7 @@ def load_fitted(directory: str | Path) -> tuple[HybridConfig, FittedPipeline]:
     verify_checksums(directory, what="HybridPipeline")  # before reading anything: damage is named, not parsed
     config = load_config(directory, HybridConfig, "pipeline.json", what="HybridPipeline (see `hybrid-rec train`)")
     directory = Path(directory)
-    request = directory / "fusion_request.json"
+    request, outside = directory / "fusion_request.json", directory / "fusion_outside.json"
     catalog = ItemCatalog.load(directory)
     state = FittedPipeline(
         CandidateGenerator.load(directory / "candidates"),
@@ -41,5 +43,6 @@ def load_fitted(directory: str | Path) -> tuple[HybridConfig, FittedPipeline]:
         LinearFusion.load(directory / "fusion.json"),
         LinearFusion.load(request) if request.is_file() else None,
         RequestStage(config.requests, catalog),
+        LinearFusion.load(outside) if outside.is_file() else None,
     )
     return config, state

@@ -118,6 +118,7 @@ class FittedPipeline:
     fusion: LinearFusion
     request_fusion: LinearFusion | None
     requests: RequestStage
+    outside_fusion: LinearFusion | None = None  # fitted on a stand-in retriever's lists (`HybridConfig.outside`)
 
     @property
     def explainer(self) -> Explainer:
@@ -237,12 +238,15 @@ class FittedPipeline:
         mmr_lambda: float | None = None,
         new_slots: int = 0,
         new_within: int = 10,
+        outside: bool = False,
     ) -> tuple[TopK, np.ndarray]:
-        """Fuse (rows with a request use the request weights), drop what is excluded, keep the top k
+        """Fuse (rows with a request use the request weights; with `outside`, rows without one use the
+        fusion fitted on outside lists when the model has one), drop what is excluded, keep the top k
         (by MMR over the ALS item factors when `mmr_lambda` is set); with `new_slots`, up to that many
         of the last of the first `new_within` places go to the best-fused new items (`with_new_items`)."""
         items, features = scored.items, scored.features
-        fused = self.fusion.transform(features, items)
+        plain = self.outside_fusion if outside and self.outside_fusion is not None else self.fusion
+        fused = plain.transform(features, items)
         asked = np.flatnonzero(query.steered)
         if len(asked) and self.request_fusion is not None:
             rows = {name: v[asked] for name, v in features.items()}

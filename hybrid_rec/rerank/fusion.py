@@ -105,6 +105,7 @@ class LinearFusion:
         self.config = config or FusionConfig()
         self.weights = weights
         self.scales = scales or {}
+        self.fitted_on = "first_stage"  # whose candidate lists the weights were fitted on (or a retriever kind)
 
     def _z(self, name: str, values: np.ndarray) -> np.ndarray:
         return self.scales.get(name, FeatureScale(0.0, 1.0, -1.0)).apply(values)
@@ -161,6 +162,7 @@ class LinearFusion:
             "config": self.config.model_dump(),
             "weights": self.weights,
             "scales": {name: asdict(scale) for name, scale in self.scales.items()},
+            "fitted_on": self.fitted_on,
         }
         Path(path).write_text(json.dumps(data, indent=2))
 
@@ -173,7 +175,9 @@ class LinearFusion:
                 "z-scored per list); retrain the model (`hybrid-rec train`)"
             )
         scales = {name: FeatureScale(**scale) for name, scale in data.get("scales", {}).items()}
-        return cls(FusionConfig.from_dict(data["config"], source=str(path)), data["weights"], scales)
+        fusion = cls(FusionConfig.from_dict(data["config"], source=str(path)), data["weights"], scales)
+        fusion.fitted_on = str(data.get("fitted_on", "first_stage"))
+        return fusion
 
 
 def rank(items: np.ndarray, scores: np.ndarray, k: int) -> TopK:

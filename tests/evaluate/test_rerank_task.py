@@ -10,6 +10,7 @@ from hybrid_rec.evaluate.compare import CompareConfig, run_compare
 from hybrid_rec.evaluate.rerank_task import OutsideLists, random_order, rerank_entry, rerank_with
 from hybrid_rec.topk import TopK
 from tests.evaluate.test_compare import SMALL
+from tests.factory import tiny
 
 
 class _Oracle:
@@ -89,3 +90,17 @@ def test_compare_reports_the_rerank_task_for_every_method(tmp_path, retriever):
 def test_rerank_methods_must_be_compared_methods():
     with pytest.raises(Exception, match="rerank.methods"):
         CompareConfig.from_dict({**SMALL, "rerank": {"methods": ["bpr"]}})
+
+
+@pytest.mark.slow  # trains the tiny LM
+def test_the_hybrid_fits_a_fusion_for_the_tasks_lists_and_reports_both_fusions(tmp_path):
+    cfg = {**SMALL, "methods": {"popularity": {}, "als": {"factors": 16, "iterations": 5}, "hybrid": tiny()},
+           "rerank": {"retriever": {"kind": "popularity"}, "n": 20}}  # fmt: skip
+    report = run_compare(CompareConfig.from_dict(cfg), tmp_path, progress=False)
+    task = report["rerank"]["methods"]
+    assert set(task) == {"popularity", "als", "hybrid", "hybrid, first-stage fusion"}
+    assert report["methods"]["hybrid"]["params"]["outside"] == {"kind": "popularity"}
+    off = run_compare(CompareConfig.from_dict({**cfg, "rerank": {**cfg["rerank"], "fit_fusion": False}}),
+                      tmp_path / "off", progress=False)  # fmt: skip
+    assert set(off["rerank"]["methods"]) == {"popularity", "als", "hybrid"} and off["methods"]["hybrid"]["params"]["outside"] is None
+    assert off["rerank"]["methods"]["hybrid"]["ndcg@10"] == pytest.approx(task["hybrid, first-stage fusion"]["ndcg@10"])
