@@ -1,14 +1,16 @@
 """Load test of the REST service on loopback: a bounded async client, N concurrent clients, D seconds.
 
 Starts `hybrid-rec serve` on 127.0.0.1 (a free port), waits for /health, then every client loops
-over POST /recommend (k=10) and POST /rerank (50 random catalog items, k=10) for a random known
-user until the time is up (and at most --max-requests in all). Prints throughput, errors and
+over POST /recommend (k=10) and POST /rerank (--candidates random catalog items, default 50, k=10)
+for a random known user until the time is up (and at most --max-requests in all); --rerank-only
+sends only /rerank. Prints throughput, errors and
 p50/p99 latency per endpoint. With ``--publish-every S`` the live version of a copy of the store
 is republished as a new version every S seconds while the clients run (the server reloads each one
 in the background): every error then counts against the reload guarantees. Run:
 
     .venv/bin/python benchmarks/load_test.py --model models/ml100k --clients 20 --seconds 60
     .venv/bin/python benchmarks/load_test.py --model models/ml100k --clients 8 --seconds 60 --publish-every 3
+    .venv/bin/python benchmarks/load_test.py --model models/ml100k --clients 8 --seconds 20 --rerank-only --candidates 500
 """
 
 from __future__ import annotations
@@ -44,15 +46,17 @@ async def client_loop(
     errors: dict[str, int],
     seed: int,
     versions: set[str],
+    candidates: int = 50,
+    rerank_share: float = 0.5,
 ) -> None:
     rng = random.Random(seed)
     while time.perf_counter() < deadline and budget[0] > 0:
         budget[0] -= 1
         user = rng.choice(users)
-        if rng.random() < 0.5:
+        if rng.random() >= rerank_share:
             path, body = "/recommend", {"user_id": user, "k": 10}
         else:
-            path, body = "/rerank", {"user_id": user, "item_ids": rng.sample(items, 50), "k": 10}
+            path, body = "/rerank", {"user_id": user, "item_ids": rng.sample(items, candidates), "k": 10}
         start = time.perf_counter()
         try:
             response = await client.post(path, json=body)
@@ -66,7 +70,16 @@ async def client_loop(
             errors[path] += 1
 
 
-async def run(base: str, users: list, items: list, clients: int, seconds: float, max_requests: int) -> dict:
+async def run(
+    base: str,
+    users: list,
+    items: list,
+    clients: int,
+    seconds: float,
+    max_requests: int,
+    candidates: int = 50,
+    rerank_share: float = 0.5,
+) -> dict:
     latencies: dict[str, list[float]] = {"/recommend": [], "/rerank": []}
     errors = {"/recommend": 0, "/rerank": 0}
     budget = [max_requests]
@@ -76,11 +89,13 @@ async def run(base: str, users: list, items: list, clients: int, seconds: float,
         start = time.perf_counter()
         deadline = start + seconds
         await asyncio.gather(
-            *(client_loop(client, users, items, deadline, budget, latencies, errors, i, versions) for i in range(clients))
+            *(client_loop(client, users, items, deadline, budget, latencies, errors, i, versions, candidates,
+                          rerank_share) for i in range(clients))
         )
         wall = time.perf_counter() - start
     out = {
         "clients": clients,
+        "rerank_candidates": candidates,
         "seconds": wall,
         "requests": sum(len(v) for v in latencies.values()),
         "errors": sum(errors.values()),
@@ -105,6 +120,8 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=60.0)
     parser.add_argument("--max-requests", type=int, default=200_000)
     parser.add_argument("--publish-every", type=float, default=0.0, help="Republish a version every S seconds.")
+    parser.add_argument("--candidates", type=int, default=50, help="items per /rerank call")
+    parser.add_argument("--rerank-only", action="store_true", help="send only /rerank calls")
     args = parser.parse_args()
     if args.publish_every > 0:  # never publish into the real store: serve a copy
         import shutil
@@ -143,7 +160,9 @@ def main() -> None:
         if args.publish_every > 0:
             publisher.start()
         try:
-            result = asyncio.run(run(base, users, items, args.clients, args.seconds, args.max_requests))
+            share = 1.0 if args.rerank_only else 0.5
+            result = asyncio.run(run(base, users, items, args.clients, args.seconds, args.max_requests,
+                                     args.candidates, share))  # fmt: skip
         finally:
             stop.set()
             if publisher.is_alive():

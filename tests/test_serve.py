@@ -306,3 +306,19 @@ def test_rerank_batch_limits_are_422s_naming_the_field(store_dir, body, where):
     assert r.status_code == 422 and where in r.text, r.text
     schema = client.get("/openapi.json").json()["components"]["schemas"]
     assert schema["RerankBatchRequest"]["properties"]["lists"]["maxItems"] == 3
+
+
+def test_a_loaded_version_is_warmed_up_before_it_is_served(store_dir, monkeypatch):
+    """The first request must not build the scorer, the request parser or the encoder (a 15 s stall
+    under load, measured): the loader warms the pipeline before swapping it in."""
+    warmed = []
+    real = HybridPipeline.warm_up
+
+    def spy(self):
+        warmed.append(self)
+        return real(self)
+
+    monkeypatch.setattr(HybridPipeline, "warm_up", spy)
+    client = TestClient(create_app(store_dir, ServeConfig()), raise_server_exceptions=False)
+    assert client.post("/recommend", json={"user_id": "u3", "k": 2}).status_code == 200
+    assert len(warmed) == 1 and client.app.state.holder.pipeline is warmed[0]

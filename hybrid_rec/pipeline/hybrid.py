@@ -277,6 +277,15 @@ class HybridPipeline:
                 out.append(recs)
         return out
 
+    def warm_up(self) -> HybridPipeline:
+        """Build what the first call would otherwise build on the request path (the LM scorer, the
+        request parser and its category descriptions, the sentence encoder): one recommendation for a
+        known user and one request read. The server calls it before a loaded version is served."""
+        users = self.generator.users.ids
+        if len(users):
+            self.recommend([users[0]], 1, request="something good")
+        return self
+
     def read_request(self, request: str | None) -> RequestReading | None:
         """How this model reads `request` (what it asks for and excludes, or that nothing was
         understood); None without a request. `recommend` and `rerank` act on this reading."""

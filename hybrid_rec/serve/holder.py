@@ -74,7 +74,7 @@ class ModelHolder:
         path, version, meta = resolve_model(self.model)
         if version != self.version:
             self._trying = version
-            pipeline = HybridPipeline.load(path)  # fully loaded before anyone sees it
+            pipeline = HybridPipeline.load(path).warm_up()  # fully loaded (and warm) before anyone sees it
             with self.lock:
                 self.pipeline, self.version, self.meta = pipeline, version, meta
             log.info("serving model %s", version)
