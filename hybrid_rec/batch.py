@@ -150,11 +150,44 @@ def _score_chunk(args: tuple[int, np.ndarray, int, str]) -> int:
             "score": top.scores[valid].astype(np.float32),
         }
     )
+    return _write_part(frame, index, parts_dir)
+
+
+def _write_part(frame: pd.DataFrame, index: int, parts_dir: str) -> int:
+    """Write one chunk's rows as ``part-NNNNN.parquet`` (a temporary file, then a rename); its row count."""
     final = Path(parts_dir) / f"part-{index:05d}.parquet"
     tmp = final.with_suffix(".tmp")
     frame.to_parquet(tmp, index=False)
     os.replace(tmp, final)
     return len(frame)
+
+
+def _start_parts(out: Path, manifest: dict[str, object], what: str) -> tuple[Path, list[int]]:
+    """The parts directory next to `out` for this run's `manifest` (a different run's parts are an
+    error naming what may have changed) and the chunks still to do (missing or unreadable parts)."""
+    parts = out.with_name(out.name + ".parts")
+    parts.mkdir(parents=True, exist_ok=True)
+    mpath = parts / "manifest.json"
+    if mpath.is_file() and json.loads(mpath.read_text()) != manifest:
+        raise ConfigError(
+            f"{parts}: holds parts of a different run (the model, {what} or the chunking changed); "
+            "delete that directory to start over"
+        )
+    mpath.write_text(json.dumps(manifest, indent=2))
+    n_chunks = int(manifest["chunks"])  # type: ignore[call-overload]
+    todo = [i for i in range(n_chunks) if not _readable(parts / f"part-{i:05d}.parquet")]
+    if n_chunks - len(todo):
+        log.info("resuming: %d of %d chunks already written", n_chunks - len(todo), n_chunks)
+    return parts, todo
+
+
+def _finish_parts(out: Path, parts: Path, n_chunks: int) -> int:
+    """Concatenate the parts in chunk order into `out` (atomically); the row count."""
+    result = pd.concat([pd.read_parquet(parts / f"part-{i:05d}.parquet") for i in range(n_chunks)], ignore_index=True)
+    tmp = out.with_name(out.name + ".tmp")
+    result.to_parquet(tmp, index=False)
+    os.replace(tmp, out)
+    return len(result)
 
 
 def score(
@@ -169,8 +202,6 @@ def score(
         raise DataError(f"{out}: is a directory; --out names the Parquet file to write")
     model_dir, version, _ = resolve_model(model)
     user_ids, unknown, duplicates = _users_to_score(read_users(users, model_dir), model_dir)
-    parts = out.with_name(out.name + ".parts")
-    parts.mkdir(parents=True, exist_ok=True)
     n_chunks = (len(user_ids) + config.chunk_users - 1) // config.chunk_users
     manifest = {
         "model": str(model_dir.resolve()),
@@ -182,17 +213,8 @@ def score(
         "chunk_users": config.chunk_users,
         "chunks": n_chunks,
     }
-    mpath = parts / "manifest.json"
-    if mpath.is_file() and json.loads(mpath.read_text()) != manifest:
-        raise ConfigError(
-            f"{parts}: holds parts of a different run (the model, the users, k or the chunking changed); "
-            "delete that directory to start over"
-        )
-    mpath.write_text(json.dumps(manifest, indent=2))
-    todo = [i for i in range(n_chunks) if not _readable(parts / f"part-{i:05d}.parquet")]
+    parts, todo = _start_parts(out, manifest, "the users, k")
     skipped = n_chunks - len(todo)
-    if skipped:
-        log.info("resuming: %d of %d chunks already written", skipped, n_chunks)
     tasks = [(i, user_ids[i * config.chunk_users : (i + 1) * config.chunk_users], config.k, str(parts)) for i in todo]
     if tasks and config.backend == "ray":
         _score_ray(model_dir, tasks, config, progress)
@@ -207,12 +229,8 @@ def score(
             ) as pool:
                 for _ in tqdm(pool.map(_score_chunk, tasks), total=len(tasks), desc="score", disable=not progress):
                     pass
-    frames = [pd.read_parquet(parts / f"part-{i:05d}.parquet") for i in range(n_chunks)]
-    result = pd.concat(frames, ignore_index=True)
-    tmp = out.with_name(out.name + ".tmp")
-    result.to_parquet(tmp, index=False)
-    os.replace(tmp, out)
-    return BatchResult(len(user_ids), len(result), n_chunks, skipped, out, unknown, duplicates)
+    rows = _finish_parts(out, parts, n_chunks)
+    return BatchResult(len(user_ids), rows, n_chunks, skipped, out, unknown, duplicates)
 
 
 # ---------------------------------------------------------------------------- reranking files
@@ -264,11 +282,7 @@ def _rerank_chunk(args: tuple[int, list[tuple[object, np.ndarray]], int | None, 
             "score": np.array([r.score for row in recs for r in row], np.float32),
         }
     )
-    final = Path(parts_dir) / f"part-{index:05d}.parquet"
-    tmp = final.with_suffix(".tmp")
-    frame.to_parquet(tmp, index=False)
-    os.replace(tmp, final)
-    return len(frame)
+    return _write_part(frame, index, parts_dir)
 
 
 def rerank(
@@ -292,23 +306,12 @@ def rerank(
         raise DataError(f"{out}: is a directory; --out names the Parquet file to write")
     model_dir, version, _ = resolve_model(model)
     lists = read_candidates(candidates)
-    parts = out.with_name(out.name + ".parts")
-    parts.mkdir(parents=True, exist_ok=True)
     n_chunks = (len(lists) + config.chunk_users - 1) // config.chunk_users
     digest = hashlib.sha256(Path(candidates).read_bytes()).hexdigest()
     manifest = {"model": str(model_dir.resolve()), "version": version, "model_sha256": _model_fingerprint(model_dir),
                 "task": "rerank", "users": len(lists), "candidates_sha256": digest, "k": k,
                 "chunk_users": config.chunk_users, "chunks": n_chunks}  # fmt: skip
-    mpath = parts / "manifest.json"
-    if mpath.is_file() and json.loads(mpath.read_text()) != manifest:
-        raise ConfigError(
-            f"{parts}: holds parts of a different run (the model, the candidates, k or the chunking changed); "
-            "delete that directory to start over"
-        )
-    mpath.write_text(json.dumps(manifest, indent=2))
-    todo = [i for i in range(n_chunks) if not _readable(parts / f"part-{i:05d}.parquet")]
-    if n_chunks - len(todo):
-        log.info("resuming: %d of %d chunks already written", n_chunks - len(todo), n_chunks)
+    parts, todo = _start_parts(out, manifest, "the candidates, k")
     tasks = [(i, lists[i * config.chunk_users : (i + 1) * config.chunk_users], k, str(parts)) for i in todo]
     if tasks and config.workers == 1:
         _init_worker(str(model_dir), config.threads)
@@ -318,11 +321,8 @@ def rerank(
         with ProcessPoolExecutor(config.workers, initializer=_init_worker, initargs=(str(model_dir), config.threads)) as pool:
             for _ in tqdm(pool.map(_rerank_chunk, tasks), total=len(tasks), desc="rerank", disable=not progress):
                 pass
-    result = pd.concat([pd.read_parquet(parts / f"part-{i:05d}.parquet") for i in range(n_chunks)], ignore_index=True)
-    tmp = out.with_name(out.name + ".tmp")
-    result.to_parquet(tmp, index=False)
-    os.replace(tmp, out)
-    return BatchResult(len(lists), len(result), n_chunks, n_chunks - len(todo), out)
+    rows = _finish_parts(out, parts, n_chunks)
+    return BatchResult(len(lists), rows, n_chunks, n_chunks - len(todo), out)
 
 
 def _users_to_score(ids: np.ndarray, model_dir: Path) -> tuple[np.ndarray, int, int]:

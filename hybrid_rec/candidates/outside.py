@@ -20,6 +20,7 @@ import scipy.sparse as sp
 from pydantic import Field
 
 from hybrid_rec._threads import blas_threads
+from hybrid_rec.candidates.sources import PopularitySource
 from hybrid_rec.config import StrictModel
 from hybrid_rec.data.interactions import Interactions
 from hybrid_rec.errors import ConfigError, DataError, NotFittedError
@@ -92,28 +93,20 @@ def _top(scores: np.ndarray, ids: np.ndarray, n: int) -> TopK:
 
 
 class PopularityRetriever:
+    """The most popular unseen items: the first stage's popularity source, fitted on its own."""
+
     def __init__(self, config: PopularityRetrieverConfig | None = None) -> None:
         self.config = config or PopularityRetrieverConfig()
-        self.order: np.ndarray | None = None
-        self.counts = np.empty(0)
+        self.source: PopularitySource | None = None
 
     def fit(self, train: Interactions) -> PopularityRetriever:
-        self.counts = train.item_counts().astype(np.float64)
-        supported = np.flatnonzero(self.counts > 0)
-        self.order = supported[np.lexsort((supported, -self.counts[supported]))]
+        self.source = PopularitySource(train.item_counts())
         return self
 
     def retrieve(self, users: np.ndarray, n: int, exclude: sp.csr_matrix) -> TopK:
-        if self.order is None:
+        if self.source is None:
             raise NotFittedError("PopularityRetriever: call fit(train) first")
-        items = np.full((len(users), n), -1, np.int64)
-        scores = np.full((len(users), n), np.nan, np.float32)
-        for r in range(len(users)):
-            seen = exclude.indices[exclude.indptr[r] : exclude.indptr[r + 1]]
-            head = self.order[: n + len(seen)]
-            head = head[~np.isin(head, seen)][:n]
-            items[r, : len(head)], scores[r, : len(head)] = head, self.counts[head]
-        return TopK(items, scores)
+        return self.source.generate(np.asarray(users), n, sp.csr_matrix(exclude))
 
 
 class ImplicitRetriever:

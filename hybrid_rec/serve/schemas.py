@@ -212,36 +212,43 @@ class RecommendRequest(_SessionFields):
     _on_unknown = field_validator("on_unknown", mode="before")(_policy)
 
 
-class RerankRequest(_SessionFields):
-    """Reorder candidates from another system for one user."""
+def _reranked_user() -> Any:
+    return Field(description="External user id (an unknown user is scored from the LM prior and popularity).")
 
-    user_id: Id = Field(description="External user id (an unknown user is scored from the LM prior and popularity).")
-    item_ids: list[Id] = Field(
+
+def _candidate_ids() -> Any:
+    return Field(
         min_length=1,
         description="Candidate item ids, each once (at most the server's max_candidates).",
         json_schema_extra={"uniqueItems": True},
     )
-    k: PositiveInt | None = Field(None, description="Keep the best k (at most max_k); unset: all candidates.")
-    on_unknown_items: OnUnknown = Field(
+
+
+def _unknown_items() -> Any:
+    return Field(
         "skip",
         description="Candidates the model does not know: 'skip' them, 'raise' (an error) or 'fallback' "
         "(ranked last, score NaN).",
     )
 
-    _on_unknown_items = field_validator("on_unknown_items", mode="before")(_policy)
 
+class RerankRequest(_SessionFields):
+    """Reorder candidates from another system for one user."""
+
+    user_id: Id = _reranked_user()
+    item_ids: list[Id] = _candidate_ids()
+    k: PositiveInt | None = Field(None, description="Keep the best k (at most max_k); unset: all candidates.")
+    on_unknown_items: OnUnknown = _unknown_items()
+
+    _on_unknown_items = field_validator("on_unknown_items", mode="before")(_policy)
     _unique = field_validator("item_ids")(_unique_ids)
 
 
 class UserCandidates(_Body):
     """One user's candidates in a /rerank/batch request."""
 
-    user_id: Id = Field(description="External user id (an unknown user is scored from the LM prior and popularity).")
-    item_ids: list[Id] = Field(
-        min_length=1,
-        description="Candidate item ids, each once (at most the server's max_candidates).",
-        json_schema_extra={"uniqueItems": True},
-    )
+    user_id: Id = _reranked_user()
+    item_ids: list[Id] = _candidate_ids()
     request: Text | None = Field(None, description="This user's request in words, if any (at most max_request_chars).")
 
     _unique = field_validator("item_ids")(_unique_ids)
@@ -253,11 +260,7 @@ class RerankBatchRequest(_Body):
 
     lists: list[UserCandidates] = Field(min_length=1, description="The users' candidate lists, answered in order.")
     k: PositiveInt | None = Field(None, description="Keep the best k of each list (at most max_k); unset: all.")
-    on_unknown_items: OnUnknown = Field(
-        "skip",
-        description="Candidates the model does not know: 'skip' them, 'raise' (an error) or 'fallback' "
-        "(ranked last, score NaN).",
-    )
+    on_unknown_items: OnUnknown = _unknown_items()
 
     _on_unknown_items = field_validator("on_unknown_items", mode="before")(_policy)
 
