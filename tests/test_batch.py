@@ -195,3 +195,26 @@ def test_read_candidates_orders_by_score_when_given(tmp_path):
     )
     lists = read_candidates(tmp_path / "c.csv")
     assert [(u, list(i)) for u, i in lists] == [("a", ["z", "w", "x"]), ("b", ["y"])]
+
+
+def test_a_killed_rerank_resumes_without_mixing_rows(model_dir, tmp_path, monkeypatch):
+    import hybrid_rec.batch as batch
+
+    _pipe, path = _candidates(model_dir, tmp_path, users=("u0", "u1", "u2", "u3", "u4", "u5"), n=8)
+    whole = rerank(model_dir, path, tmp_path / "whole.parquet", BatchConfig(chunk_users=2), k=4)
+    real = batch._rerank_chunk
+
+    def dies_on_the_second(args):
+        if args[0] == 1:
+            raise KeyboardInterrupt("killed")  # what a kill leaves: chunk 0 written, the rest not
+        return real(args)
+
+    out = tmp_path / "resumed.parquet"
+    monkeypatch.setattr(batch, "_rerank_chunk", dies_on_the_second)
+    with pytest.raises(KeyboardInterrupt):
+        rerank(model_dir, path, out, BatchConfig(chunk_users=2), k=4)
+    assert not out.exists() and len(list(out.with_name("resumed.parquet.parts").glob("part-*.parquet"))) == 1
+    monkeypatch.setattr(batch, "_rerank_chunk", real)
+    again = rerank(model_dir, path, out, BatchConfig(chunk_users=2), k=4)
+    assert again.skipped_chunks == 1 and again.rows == whole.rows
+    assert pd.read_parquet(out).equals(pd.read_parquet(whole.out))

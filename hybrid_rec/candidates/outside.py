@@ -3,7 +3,8 @@
 Embedding hybrid_rec in an existing recommender means reranking what *another* system proposed.
 These stand in for that system, independently of everything the hybrid fits: `popularity`,
 implicit's `bpr` (Bayesian personalised ranking) and `item_item` (implicit's cosine / BM25 / TF-IDF
-item-item neighbours), and `file` (the caller's own lists: ``user_id,item_id[,score]``). One config
+item-item neighbours), `first_stage` (our own blended first stage: a consistency check) and `file`
+(the caller's own lists: ``user_id,item_id[,score]``). One config
 per kind (a discriminated union on ``kind``); each fits on interactions and returns, per user, up
 to `n` unseen items (internal ids), best first.
 """
@@ -20,6 +21,7 @@ import scipy.sparse as sp
 from pydantic import Field
 
 from hybrid_rec._threads import blas_threads
+from hybrid_rec.candidates.generator import CandidateGenerator, CandidatesConfig
 from hybrid_rec.candidates.sources import PopularitySource
 from hybrid_rec.config import StrictModel
 from hybrid_rec.data.interactions import Interactions
@@ -60,6 +62,16 @@ class ItemItemRetrieverConfig(StrictModel):
     neighbors: int = Field(100, gt=0, description="Neighbours kept per item (implicit's K).")
 
 
+class FirstStageRetrieverConfig(StrictModel):
+    """Our own first stage as the outside system (a consistency check: with the hybrid's candidates
+    config, reranking its lists must score as `recommend` does)."""
+
+    kind: Literal["first_stage"] = Field("first_stage", description="Which retriever (the discriminator of the union).")
+    candidates: CandidatesConfig = Field(
+        default_factory=CandidatesConfig, description="The first stage to fit (give the hybrid's own to compare)."
+    )
+
+
 class FileRetrieverConfig(StrictModel):
     """The caller's own lists: a CSV / TSV / Parquet file of ``user_id,item_id[,score]`` rows (rows of
     one user in rank order unless a score column orders them, best first). Ids the data does not know
@@ -74,10 +86,11 @@ class FileRetrieverConfig(StrictModel):
     )
 
 
-RetrieverConfig = Annotated[
-    PopularityRetrieverConfig | BPRRetrieverConfig | ItemItemRetrieverConfig | FileRetrieverConfig,
-    Field(discriminator="kind"),
-]
+AnyRetrieverConfig = (
+    PopularityRetrieverConfig | BPRRetrieverConfig | ItemItemRetrieverConfig | FirstStageRetrieverConfig
+    | FileRetrieverConfig
+)
+RetrieverConfig = Annotated[AnyRetrieverConfig, Field(discriminator="kind")]
 
 
 def _top(scores: np.ndarray, ids: np.ndarray, n: int) -> TopK:
@@ -164,6 +177,23 @@ class ImplicitRetriever:
         return _top(scores, ids, n)
 
 
+class FirstStageRetriever:
+    """Our blended first stage (`CandidateGenerator`), fitted on its own."""
+
+    def __init__(self, config: FirstStageRetrieverConfig) -> None:
+        self.config = config
+        self.generator: CandidateGenerator | None = None
+
+    def fit(self, train: Interactions) -> FirstStageRetriever:
+        self.generator = CandidateGenerator(self.config.candidates).fit(train)
+        return self
+
+    def retrieve(self, users: np.ndarray, n: int, exclude: sp.csr_matrix) -> TopK:
+        if self.generator is None:
+            raise NotFittedError("FirstStageRetriever: call fit(train) first")
+        return self.generator.generate(np.asarray(users, np.int64), n, sp.csr_matrix(exclude)).topk()
+
+
 class FileRetriever:
     """Lists read from a file, mapped once to the data's internal ids; `retrieve` returns them as given."""
 
@@ -208,10 +238,12 @@ def read_lists(path: str | Path, data: Interactions) -> tuple[dict[int, np.ndarr
     return lists, int(len(frame) - len(known))
 
 
-def make_retriever(config: PopularityRetrieverConfig | BPRRetrieverConfig | ItemItemRetrieverConfig | FileRetrieverConfig) -> Retriever:
+def make_retriever(config: AnyRetrieverConfig) -> Retriever:
     """The retriever of one config (the registry of outside retrievers)."""
     if isinstance(config, PopularityRetrieverConfig):
         return PopularityRetriever(config)
     if isinstance(config, BPRRetrieverConfig | ItemItemRetrieverConfig):
         return ImplicitRetriever(config)
+    if isinstance(config, FirstStageRetrieverConfig):
+        return FirstStageRetriever(config)
     return FileRetriever(config)

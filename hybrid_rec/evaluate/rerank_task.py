@@ -40,7 +40,8 @@ class RerankTaskConfig(StrictModel):
 
     retriever: RetrieverConfig = Field(
         default_factory=PopularityRetrieverConfig,
-        description="The outside system: kind = 'popularity' | 'bpr' | 'item_item' | 'file' (and its options).",
+        description="The outside system: kind = 'popularity' | 'bpr' | 'item_item' | 'first_stage' | 'file' (and "
+        "its options).",
     )
     n: int = Field(100, gt=0, description="Candidates per test user.")
     methods: list[str] | None = Field(

@@ -77,7 +77,7 @@ class HybridConfig(StrictModel):
     outside: RetrieverConfig | None = Field(
         None,
         description="Candidates come from another system too: a second fusion is fitted on validation users' "
-        "lists of this stand-in retriever (kind 'popularity' | 'bpr' | 'item_item' | 'file' with valid_path), "
+        "lists of this stand-in retriever (kind 'popularity' | 'bpr' | 'item_item' | 'first_stage' | 'file' with valid_path), "
         "where the LM and every source score items no source of ours proposed; `rerank` ranks a caller's "
         "lists with it (`fusion='first_stage'` for recommend's weights). Unset: one fusion for both.",
     )

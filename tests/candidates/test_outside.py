@@ -11,6 +11,7 @@ from pydantic import TypeAdapter, ValidationError
 from hybrid_rec.candidates.outside import (
     BPRRetrieverConfig,
     FileRetrieverConfig,
+    FirstStageRetrieverConfig,
     ItemItemRetrieverConfig,
     PopularityRetrieverConfig,
     RetrieverConfig,
@@ -23,6 +24,7 @@ KINDS = [
     BPRRetrieverConfig(factors=8, iterations=5),
     ItemItemRetrieverConfig(similarity="cosine", neighbors=20),
     ItemItemRetrieverConfig(similarity="bm25", neighbors=20),
+    FirstStageRetrieverConfig(candidates={"als": {"factors": 8, "iterations": 5}}),
 ]
 
 

@@ -104,3 +104,17 @@ def test_the_hybrid_fits_a_fusion_for_the_tasks_lists_and_reports_both_fusions(t
                       tmp_path / "off", progress=False)  # fmt: skip
     assert set(off["rerank"]["methods"]) == {"popularity", "als", "hybrid"} and off["methods"]["hybrid"]["params"]["outside"] is None
     assert off["rerank"]["methods"]["hybrid"]["ndcg@10"] == pytest.approx(task["hybrid, first-stage fusion"]["ndcg@10"])
+
+
+@pytest.mark.slow  # trains the tiny LM
+def test_reranking_the_first_stages_own_lists_scores_as_recommend(tmp_path):
+    """The consistency check of the one scoring path: the outside system is the hybrid's own first
+    stage (same config, same rows), so the hybrid reranking its lists is the hybrid recommending."""
+    hybrid = tiny()
+    cfg = {**SMALL, "methods": {"popularity": {}, "als": {"factors": 16, "iterations": 5}, "hybrid": hybrid},
+           "rerank": {"retriever": {"kind": "first_stage", "candidates": hybrid["candidates"]},
+                      "n": hybrid["n_candidates"], "methods": ["hybrid"]}}  # fmt: skip
+    report = run_compare(CompareConfig.from_dict(cfg), tmp_path, progress=False)
+    reranked = report["rerank"]["methods"]
+    assert reranked["hybrid"]["ndcg@10"] == pytest.approx(report["methods"]["hybrid"]["test"]["ndcg@10"], abs=1e-9)
+    assert reranked["hybrid, first-stage fusion"]["ndcg@10"] == pytest.approx(reranked["hybrid"]["ndcg@10"], abs=1e-9)
