@@ -276,7 +276,9 @@ def _rerank_chunk(args: tuple[int, list[tuple[object, np.ndarray]], int | None, 
     recs = pipeline.rerank_many([(u, list(items)) for u, items in lists], k)
     frame = pd.DataFrame(
         {
-            "user_id": [r.user_id for row in recs for r in row],
+            # users as the file spells them: the model's map reads "42" as 42 for a known user and
+            # keeps an unknown one's text, and one Parquet column holds one type
+            "user_id": [u for (u, _), row in zip(lists, recs, strict=True) for _ in row],
             "item_id": [r.item_id for row in recs for r in row],
             "rank": np.array([r.rank for row in recs for r in row], np.int32),
             "score": np.array([r.score for row in recs for r in row], np.float32),

@@ -218,3 +218,23 @@ def test_a_killed_rerank_resumes_without_mixing_rows(model_dir, tmp_path, monkey
     again = rerank(model_dir, path, out, BatchConfig(chunk_users=2), k=4)
     assert again.skipped_chunks == 1 and again.rows == whole.rows
     assert pd.read_parquet(out).equals(pd.read_parquet(whole.out))
+
+
+def test_reranked_users_keep_the_files_spelling_so_known_and_unknown_users_share_a_column(tmp_path):
+    """A model keyed by integers reads "42" as 42 but keeps "new-0" as text: the output's user_id
+    column holds the file's ids (one type, as Parquet needs), not the model's spelling."""
+    import hybrid_rec.batch as batch
+    from hybrid_rec.explain import Recommendation
+
+    class Model:
+        def rerank_many(self, lists, k):
+            as_model = lambda u: int(u) if str(u).isdigit() else u
+            return [[Recommendation(as_model(u), int(i), 1, 0.5, 0.1, {}, (), "")] for u, items in lists for i in items[:1]]
+
+    batch._WORKER["pipeline"] = Model()  # type: ignore[assignment]
+    try:
+        rows = batch._rerank_chunk((0, [("42", np.array(["7"])), ("new-0", np.array(["8"]))], 1, str(tmp_path)))
+    finally:
+        batch._WORKER.clear()
+    frame = pd.read_parquet(tmp_path / "part-00000.parquet")
+    assert rows == 2 and frame["user_id"].tolist() == ["42", "new-0"] and frame["item_id"].tolist() == [7, 8]
