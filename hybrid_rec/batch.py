@@ -17,10 +17,11 @@ import hashlib
 import json
 import logging
 import os
+from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -162,7 +163,7 @@ def _write_part(frame: pd.DataFrame, index: int, parts_dir: str) -> int:
     return len(frame)
 
 
-def _start_parts(out: Path, manifest: dict[str, object], what: str) -> tuple[Path, list[int]]:
+def _start_parts(out: Path, manifest: dict[str, object], n_chunks: int, what: str) -> tuple[Path, list[int]]:
     """The parts directory next to `out` for this run's `manifest` (a different run's parts are an
     error naming what may have changed) and the chunks still to do (missing or unreadable parts)."""
     parts = out.with_name(out.name + ".parts")
@@ -174,7 +175,6 @@ def _start_parts(out: Path, manifest: dict[str, object], what: str) -> tuple[Pat
             "delete that directory to start over"
         )
     mpath.write_text(json.dumps(manifest, indent=2))
-    n_chunks = int(manifest["chunks"])  # type: ignore[call-overload]
     todo = [i for i in range(n_chunks) if not _readable(parts / f"part-{i:05d}.parquet")]
     if n_chunks - len(todo):
         log.info("resuming: %d of %d chunks already written", n_chunks - len(todo), n_chunks)
@@ -188,6 +188,21 @@ def _finish_parts(out: Path, parts: Path, n_chunks: int) -> int:
     result.to_parquet(tmp, index=False)
     os.replace(tmp, out)
     return len(result)
+
+
+def _run_local(
+    work: Callable[[Any], int], tasks: list[Any], model_dir: Path, config: BatchConfig, desc: str, progress: bool
+) -> None:
+    """Run the chunk `tasks` with `work` in this process (one worker) or a pool of `config.workers`
+    processes, each loading its own model replica."""
+    if config.workers == 1:
+        _init_worker(str(model_dir), config.threads)
+        for task in tqdm(tasks, desc=desc, disable=not progress):
+            work(task)
+        return
+    with ProcessPoolExecutor(config.workers, initializer=_init_worker, initargs=(str(model_dir), config.threads)) as pool:
+        for _ in tqdm(pool.map(work, tasks), total=len(tasks), desc=desc, disable=not progress):
+            pass
 
 
 def score(
@@ -213,22 +228,13 @@ def score(
         "chunk_users": config.chunk_users,
         "chunks": n_chunks,
     }
-    parts, todo = _start_parts(out, manifest, "the users, k")
+    parts, todo = _start_parts(out, manifest, n_chunks, "the users, k")
     skipped = n_chunks - len(todo)
     tasks = [(i, user_ids[i * config.chunk_users : (i + 1) * config.chunk_users], config.k, str(parts)) for i in todo]
     if tasks and config.backend == "ray":
         _score_ray(model_dir, tasks, config, progress)
     elif tasks:
-        if config.workers == 1:
-            _init_worker(str(model_dir), config.threads)
-            for task in tqdm(tasks, desc="score", disable=not progress):
-                _score_chunk(task)
-        else:
-            with ProcessPoolExecutor(
-                config.workers, initializer=_init_worker, initargs=(str(model_dir), config.threads)
-            ) as pool:
-                for _ in tqdm(pool.map(_score_chunk, tasks), total=len(tasks), desc="score", disable=not progress):
-                    pass
+        _run_local(_score_chunk, tasks, model_dir, config, "score", progress)
     rows = _finish_parts(out, parts, n_chunks)
     return BatchResult(len(user_ids), rows, n_chunks, skipped, out, unknown, duplicates)
 
@@ -313,16 +319,10 @@ def rerank(
     manifest = {"model": str(model_dir.resolve()), "version": version, "model_sha256": _model_fingerprint(model_dir),
                 "task": "rerank", "users": len(lists), "candidates_sha256": digest, "k": k,
                 "chunk_users": config.chunk_users, "chunks": n_chunks}  # fmt: skip
-    parts, todo = _start_parts(out, manifest, "the candidates, k")
+    parts, todo = _start_parts(out, manifest, n_chunks, "the candidates, k")
     tasks = [(i, lists[i * config.chunk_users : (i + 1) * config.chunk_users], k, str(parts)) for i in todo]
-    if tasks and config.workers == 1:
-        _init_worker(str(model_dir), config.threads)
-        for task in tqdm(tasks, desc="rerank", disable=not progress):
-            _rerank_chunk(task)
-    elif tasks:
-        with ProcessPoolExecutor(config.workers, initializer=_init_worker, initargs=(str(model_dir), config.threads)) as pool:
-            for _ in tqdm(pool.map(_rerank_chunk, tasks), total=len(tasks), desc="rerank", disable=not progress):
-                pass
+    if tasks:
+        _run_local(_rerank_chunk, tasks, model_dir, config, "rerank", progress)
     rows = _finish_parts(out, parts, n_chunks)
     return BatchResult(len(lists), rows, n_chunks, n_chunks - len(todo), out)
 

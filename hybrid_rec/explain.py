@@ -226,5 +226,6 @@ class Explainer:
         """Candidates the model cannot score (unknown ids), ranked after the first `after`, score NaN."""
         nan = float("nan")
         return [
-            Recommendation(user_id, ext, after + r + 1, nan, nan, {}, (), instruction) for r, ext in enumerate(item_ids)
+            Recommendation(user_id, ext, after + r + 1, nan, nan, {}, (), instruction)
+            for r, ext in enumerate(item_ids)
         ]

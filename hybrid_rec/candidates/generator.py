@@ -55,9 +55,7 @@ class CandidatesConfig(StrictModel):
         "fusion, proposing or not.",
     )
     n: int = Field(200, gt=0, description="Candidates per user after blending (the default for generate).")
-    als: ALSConfig = Field(
-        default_factory=ALSConfig, description="The ALS model (its item vectors also feed item_knn)."
-    )
+    als: ALSConfig = Field(default_factory=ALSConfig, description="The ALS model (its item vectors also feed item_knn).")
     index: IndexConfig = Field(
         default_factory=IndexConfig,
         description="The FAISS index over ALS item vectors (item_knn uses the same kind with metric 'cosine').",

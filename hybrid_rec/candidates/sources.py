@@ -161,9 +161,7 @@ class ALSRetrieval:
     name = "als"
 
     @classmethod
-    def build(
-        cls, als: ALSModel, config: IndexConfig | None = None, vectors: ItemVectors | None = None
-    ) -> ALSRetrieval:
+    def build(cls, als: ALSModel, config: IndexConfig | None = None, vectors: ItemVectors | None = None) -> ALSRetrieval:
         """Index the scorable items (those with interactions, and cold items with a predicted vector)."""
         vectors = vectors or ItemVectors.of(als)
         ids = np.flatnonzero(vectors.scorable)

@@ -82,18 +82,23 @@ class Transitions:
     def n_items(self) -> int:
         return int(self.counts.shape[0])
 
+    def _recent(self, user: int) -> tuple[np.ndarray, np.ndarray]:
+        """The user's recent items the scores read (newest first, ones the counts cover) and their
+        decay weights; empty for a user without history (or -1: unknown)."""
+        recent = self.history.of(int(user))[: self.config.history] if user >= 0 else np.empty(0, np.int64)
+        recent = recent[recent < self.n_items]
+        return recent, self.config.decay ** np.arange(len(recent), dtype=np.float64)
+
     def _profile(self, users: np.ndarray) -> sp.csr_matrix:
         """[len(users), n_items] decay weights of each user's recent items (empty row: no history)."""
-        rows, cols, vals = [], [], []
+        rows, cols, vals = [np.empty(0, np.int64)], [np.empty(0, np.int64)], [np.empty(0)]
         for r, u in enumerate(users):
-            recent = self.history.of(int(u))[: self.config.history] if u >= 0 else np.empty(0, np.int64)
-            recent = recent[recent < self.n_items]
-            rows.append(np.full(len(recent), r))
-            cols.append(recent)
-            vals.append(self.config.decay ** np.arange(len(recent), dtype=np.float64))
-        cat = lambda xs, dtype: np.concatenate(xs).astype(dtype) if xs else np.empty(0, dtype)  # noqa: E731
+            recent, weights = self._recent(int(u))
+            rows.append(np.full(len(recent), r, np.int64))
+            cols.append(recent.astype(np.int64))
+            vals.append(weights)
         return sp.csr_matrix(
-            (cat(vals, np.float64), (cat(rows, np.int64), cat(cols, np.int64))), shape=(len(users), self.n_items)
+            (np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))), shape=(len(users), self.n_items)
         )
 
     def generate(self, users: np.ndarray, n: int, exclude: sp.csr_matrix) -> TopK:
@@ -107,11 +112,9 @@ class Transitions:
         """The user's transition score of each item (0: never followed their recent items); NaN for a
         user without history and for items the counts do not cover (added since)."""
         items = np.asarray(items, np.int64)
-        recent = self.history.of(int(user))[: self.config.history] if user >= 0 else np.empty(0, np.int64)
-        recent = recent[recent < self.n_items]
+        recent, weights = self._recent(user)
         if not len(recent):
             return np.full(len(items), np.nan)
-        weights = self.config.decay ** np.arange(len(recent), dtype=np.float64)
         inside = items < self.n_items
         out = np.full(len(items), np.nan)
         block = self._prob[recent][:, items[inside]]  # [history, items]: elementwise per item
@@ -133,11 +136,14 @@ class Transitions:
         recent items; call before the events join `history`. `n_items` may have grown."""
         user, item, ts = np.asarray(user, np.int64), np.asarray(item, np.int64), np.asarray(ts)
         prior_u, prior_i, prior_t = [], [], []
-        for u in np.unique(user):
+        users, first = np.unique(user, return_inverse=True)
+        earliest = np.full(len(users), ts.max() if len(ts) else 0, ts.dtype)
+        np.minimum.at(earliest, first, ts)  # each user's first new event time, in one pass
+        for u, t in zip(users, earliest, strict=True):
             recent = self.history.of(int(u))[: self.config.window][::-1]  # oldest first, before the new events
             prior_u.append(np.full(len(recent), u, np.int64))
             prior_i.append(recent.astype(np.int64))
-            prior_t.append(np.full(len(recent), ts[user == u].min(), ts.dtype))
+            prior_t.append(np.full(len(recent), t, ts.dtype))
         n_prior = sum(len(p) for p in prior_i)
         new = np.concatenate([np.zeros(n_prior, bool), np.ones(len(user), bool)])
         rows, cols, vals = transition_pairs(

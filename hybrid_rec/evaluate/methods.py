@@ -43,9 +43,7 @@ class FitContext:
     valid: Interactions | None = None
     catalog: ItemCatalog | None = None
     progress: bool = False
-    report: Callable[[int, float], None] | None = (
-        None  # per-epoch validation metric of LM training (may raise to prune)
-    )
+    report: Callable[[int, float], None] | None = None  # per-epoch validation metric of LM training (may raise to prune)
 
 
 class Method(Protocol):

@@ -43,9 +43,13 @@ def fit_fusions(
     users = np.unique(valid.user)
     seen, target = train.to_csr()[users], valid.to_csr()[users]
 
-    def features(requests: list[str | None] | None) -> tuple[dict[str, np.ndarray], np.ndarray]:
+    def features(
+        requests: list[str | None] | None, items: np.ndarray | None = None
+    ) -> tuple[dict[str, np.ndarray], np.ndarray]:
+        """The scored features of `items` (None: the first stage's candidates) for the validation users."""
         query = unfitted.query(users, requests)
-        items, _ = unfitted.first_stage(query, config.n_candidates, seen)
+        if items is None:
+            items, _ = unfitted.first_stage(query, config.n_candidates, seen)
         scored = unfitted.score(query, items)
         return {k: masked(v, scored.excluded) for k, v in scored.features.items()}, items
 
@@ -54,22 +58,18 @@ def fit_fusions(
     requests = validation_intentions(reranker, target, config.reranker.trainer.seed)
     if requests is not None:
         request_fusion = LinearFusion(config.fusion).fit(*features(requests), target)
-    outside = _outside_fusion(config, unfitted, train, users, seen, target)
+    outside = None
+    if (given := _outside_lists(config, train, users, seen)) is not None:  # the same fit on a stand-in's lists
+        outside = LinearFusion(config.fusion).fit(*features(None, given[0]), target)
+        outside.fitted_on = given[1]
     return FittedPipeline(generator, reranker, fusion, request_fusion, stage, outside)
 
 
-def _outside_fusion(
-    config: HybridConfig,
-    unfitted: FittedPipeline,
-    train: Interactions,
-    users: np.ndarray,
-    seen: sp.csr_matrix,
-    target: sp.csr_matrix,
-) -> LinearFusion | None:
-    """The fusion for outside lists (``config.outside``): fitted, like the first stage's, on validation
-    users, but on the lists of a stand-in retriever fitted on `train` (a file: its ``valid_path``
-    lists), every item scored by the LM and every source; None when unset (or a file without
-    validation lists)."""
+def _outside_lists(
+    config: HybridConfig, train: Interactions, users: np.ndarray, seen: sp.csr_matrix
+) -> tuple[np.ndarray, str] | None:
+    """The validation users' lists of ``config.outside``'s retriever fitted on `train` (a file: its
+    ``valid_path`` lists) and the retriever's kind; None when unset (or a file without validation lists)."""
     retriever_config = config.outside
     if retriever_config is None:
         return None
@@ -79,9 +79,4 @@ def _outside_fusion(
             return None
         retriever_config = retriever_config.model_copy(update={"path": retriever_config.valid_path})
     items = make_retriever(retriever_config).fit(train).retrieve(users, config.n_candidates, seen).items
-    query = unfitted.query(users)
-    scored = unfitted.score(query, items)
-    features = {k: masked(v, scored.excluded) for k, v in scored.features.items()}
-    fusion = LinearFusion(config.fusion).fit(features, items, target)
-    fusion.fitted_on = retriever_config.kind
-    return fusion
+    return items, retriever_config.kind

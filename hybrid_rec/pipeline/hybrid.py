@@ -4,8 +4,9 @@ A thin composition: the stages are fitted in `stages`, the fusion in `fitting`, 
 by the one path in `scoring`, ids are mapped once in `ids`. ``recommend`` = the first stage's
 candidates + that path; ``rerank`` = a caller's candidates + the same path, so reranking what
 ``recommend`` proposed gives the same order and scores (with the same fusion weights: a model also
-fitted for outside lists, `HybridConfig.outside`, ranks a caller's lists with those by default). ``refit(rows)`` refits the first stage on
-more rows and lets the LM read the longer histories, keeping its weights and the fusion weights.
+fitted for outside lists, `HybridConfig.outside`, ranks a caller's lists with those by default).
+``refit(rows)`` refits the first stage on more rows and lets the LM read the longer histories,
+keeping its weights and the fusion weights.
 """
 
 from __future__ import annotations

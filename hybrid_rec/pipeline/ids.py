@@ -46,11 +46,13 @@ class IdBoundary:
         """Candidate items: like `users`. An id given twice is an error (a caller's list holds each
         candidate once); ids that become one id once coerced (``"0"`` and ``0`` for a model keyed by
         integers, distinct values in JSON) are one candidate, at its first place."""
-        given = [(type(i).__name__, i.item() if isinstance(i, np.generic) else i) for i in list(ids)]
-        if len(set(given)) != len(given):
-            twice = next(v for n, v in enumerate(given) if v in given[:n])[1]
-            raise DataError(f"rerank: candidate item ids must be unique; {show_id(twice)} is given more than once; "
-                            "give each candidate once")  # fmt: skip
+        seen: set[tuple[str, object]] = set()
+        for i in list(ids):
+            key = (type(i).__name__, i.item() if isinstance(i, np.generic) else i)
+            if key in seen:
+                raise DataError(f"rerank: candidate item ids must be unique; {show_id(key[1])} is given more than "
+                                "once; give each candidate once")  # fmt: skip
+            seen.add(key)
         ext, internal = self._map("item", ids, check_on_unknown(on_unknown, argument), argument)
         keys = [int(i) if i >= 0 else ("unknown", show_id(e)) for e, i in zip(ext, internal, strict=True)]
         first = sorted({k: n for n, k in reversed(list(enumerate(keys)))}.values())

@@ -183,9 +183,7 @@ class FittedPipeline:
         """The fitted items of each user (the default exclusion); an empty row for an unknown user."""
         users = np.asarray(users, dtype=np.int64)
         known = np.flatnonzero(users >= 0)
-        pick = sp.csr_matrix(
-            (np.ones(len(known)), (known, users[known])), shape=(len(users), len(self.generator.users))
-        )
+        pick = sp.csr_matrix((np.ones(len(known)), (known, users[known])), shape=(len(users), len(self.generator.users)))
         return sp.csr_matrix(pick @ self.generator.als.user_items)
 
     def first_stage(

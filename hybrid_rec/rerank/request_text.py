@@ -153,10 +153,11 @@ class RequestMatch(torch.nn.Module):
         v = vectors.to(self.query.weight.dtype)
         return torch.cat([SCALE_GAIN * self.scale * v, self.query(v)], dim=-1)
 
-    def bias(self, vectors: torch.Tensor, n_items: int | None = None) -> torch.Tensor:
-        """[n, n_items] item-logit offsets of request `vectors` [n, dim]; items beyond the held text
-        vectors (added by a path that gave none) get 0."""
-        out = self.queries(vectors) @ self.keys().T
+    def bias(self, vectors: torch.Tensor, n_items: int | None = None, keys: torch.Tensor | None = None) -> torch.Tensor:
+        """[n, n_items] item-logit offsets of request `vectors` [n, dim] (`keys`: `keys()` computed
+        before, e.g. cached by a scorer); items beyond the held text vectors (added by a path that gave
+        none) get 0."""
+        out = self.queries(vectors) @ (self.keys() if keys is None else keys).T
         if n_items is not None and n_items > out.shape[1]:
             out = torch.nn.functional.pad(out, (0, n_items - out.shape[1]))
         return out

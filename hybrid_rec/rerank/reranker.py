@@ -354,18 +354,18 @@ class GPT2Reranker:
         self.catalog = catalog if catalog is not None else self.catalog
         state.items = items
         state.verbalizer.set_items(items, catalog)
-        text = item_text_of(state.model)
+        text, match = item_text_of(state.model), request_match_of(state.model)
+        reads_text = text is not None or match is not None  # item tokens and requests read item text
         new = np.arange(state.tokenizer.n_items, len(items))
-        vectors = self.text_vectors(new) if text is not None and len(new) else None
-        grow_item_tokens(state.model, state.tokenizer, len(items), vectors)
-        if text is not None and described is not None and len(described):
-            text.set_text(np.asarray(described, np.int64), self.text_vectors(described))
-        match = request_match_of(state.model)
-        if match is not None:  # requests reach the new and re-described items through their text at once
-            if len(new):
-                match.grow(vectors if vectors is not None else self.text_vectors(new))
-            if described is not None and len(described):
-                match.set_text(np.asarray(described, np.int64), self.text_vectors(described))
+        vectors = self.text_vectors(new) if reads_text and len(new) else None
+        grow_item_tokens(state.model, state.tokenizer, len(items), vectors if text is not None else None)
+        if match is not None and vectors is not None:  # requests reach the new items through their text at once
+            match.grow(vectors)
+        if reads_text and described is not None and len(described):
+            changed, again = np.asarray(described, np.int64), self.text_vectors(described)
+            for module in (text, match):
+                if module is not None:
+                    module.set_text(changed, again)
         if len(new) and (features is not None or text is None):
             x = np.zeros((len(items), 0), np.float32) if features is None else features
             old = np.asarray(learned, bool) & (np.arange(len(items)) < new[0])

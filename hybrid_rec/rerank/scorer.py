@@ -50,6 +50,7 @@ class LMScorer:
         self.batch_size = batch_size
         self.n_positions = model.config.n_positions
         self._embeddings: torch.Tensor | None = None
+        self._match_keys: torch.Tensor | None = None
 
     # ------------------------------------------------------------------ item-token mode
     @torch.no_grad()
@@ -118,9 +119,12 @@ class LMScorer:
         match = request_match_of(self.model)
         if requests is None or match is None:
             return logits
+        if self._match_keys is None:  # the item side is fixed between weight changes: computed once
+            self._match_keys = match.keys()
         base, n_items = self.tokenizer.base_vocab_size, self.tokenizer.n_items
-        bias = match.bias(torch.as_tensor(requests, device=self.device), n_items)[:, :n_items].float()
-        return torch.cat([logits[:, :base], logits[:, base : base + n_items] + bias, logits[:, base + n_items :]], 1)
+        bias = match.bias(torch.as_tensor(requests, device=self.device), n_items, self._match_keys)
+        logits[:, base : base + n_items] += bias[:, :n_items].float()
+        return logits
 
     def _logits(self, hidden: torch.Tensor) -> torch.Tensor:
         """Float logits over the vocabulary of hidden states [..., hidden]."""
