@@ -3,6 +3,7 @@
 >>> rec = HybridRecommender({"reranker": {"trainer": {"epochs": 4}}}).fit(events_df, catalog)
 >>> rec.recommend(["u1", "u2"], k=10)                 # a DataFrame with explanations
 >>> rec.rerank("u1", their_candidate_ids, k=5)        # candidates from any other system
+>>> chat = rec.start("u1"); chat.next(10); chat.react(clicked=["i7"]); chat.next(10)  # rounds
 >>> rec.save("models/mine"); rec = HybridRecommender.load("models/mine")
 """
 
@@ -31,6 +32,7 @@ from hybrid_rec.pipeline import (
     TrainConfig,
     train_pipeline,
 )
+from hybrid_rec.pipeline.conversation import Conversation as PipelineConversation
 from hybrid_rec.policy import OnUnknown
 from hybrid_rec.store import resolve_model
 
@@ -41,6 +43,40 @@ def _frame(recs: Sequence[Recommendation]) -> pd.DataFrame:
     """One row per recommendation; ``sources`` stays a tuple, as on `Recommendation`."""
     rows = [{k: v for k, v in asdict(r).items() if k != "instruction"} for r in recs]
     return pd.DataFrame(rows, columns=[*COLUMNS])
+
+
+class Conversation:
+    """A user's rounds with a `HybridRecommender` (lists as DataFrames, like `recommend`)."""
+
+    def __init__(self, owner: HybridRecommender, inner: PipelineConversation) -> None:
+        self._owner, self.inner = owner, inner
+
+    @property
+    def user_id(self) -> object:
+        return self.inner.user_id
+
+    def next(self, k: int = 10, *, request: str | None = None) -> pd.DataFrame:
+        """The next `k` items, none shown before in this conversation, read with every reaction so far."""
+        frame = _frame(self.inner.next(k, request=request))
+        return self._owner._with_reading(frame, self.inner.state.request)
+
+    def react(
+        self,
+        *,
+        clicked: Sequence[object] = (),
+        rejected: Sequence[object] = (),
+        more_like: Sequence[object] = (),
+        less_like: Sequence[object] = (),
+    ) -> int:
+        """Record reactions to the items (any the model knows); returns how many were new."""
+        return self.inner.react(clicked=clicked, rejected=rejected, more_like=more_like, less_like=less_like)
+
+    def events(self) -> pd.DataFrame:
+        """The clicks as interaction rows (user_id, item_id, timestamp) for `hybrid-rec ingest` / the event log."""
+        return self.inner.events()
+
+    def summary(self) -> dict[str, object]:
+        return self.inner.summary()
 
 
 class HybridRecommender:
@@ -132,6 +168,12 @@ class HybridRecommender:
         recs = self._ready().rerank_many(lists, k, request=request, on_unknown_items=on_unknown_items,
                                          batch_users=batch_users)  # fmt: skip
         return self._with_reading(_frame([r for one in recs for r in one]), request)
+
+    def start(self, user_id: object, *, request: str | None = None) -> Conversation:
+        """A conversation with `user_id`: ``.next(k, request=...)`` lists (never repeating an item),
+        ``.react(clicked=..., rejected=..., more_like=..., less_like=...)`` between them, ``.events()``
+        the clicks as rows for the event log (`hybrid_rec.pipeline.conversation`)."""
+        return Conversation(self, PipelineConversation(self._ready(), user_id, request=request))
 
     def read_request(self, request: str | None) -> RequestReading | None:
         """How the model reads `request`: what it asks for and excludes, or that nothing was understood."""

@@ -221,19 +221,26 @@ def test_session_items_reach_the_prompt_and_leave_the_list(trained_dir):
 
 
 def test_more_like_and_less_like_steer_the_next_list(trained_dir):
+    """Averaged over anchor items (the session term is fitted, so one anchor of a tiny model may go
+    either way): "more like X" raises the share of X's genre in the top 5, "less like X" lowers it."""
     from hybrid_rec.session import Session
 
     pipe = HybridPipeline.load(live(trained_dir))
     catalog = pipe.reranker.catalog
     users = [f"u{n}" for n in range(1, 25)]
+    shares = []
+    for anchor in catalog.items.index[:6]:
+        genre = catalog.item(anchor)["genres"][0]
+        base = _share(pipe, pipe.recommend(users, 5), genre)
+        more = _share(pipe, pipe.recommend(users, 5, session=Session.of(more_like=[anchor])), genre)
+        less = _share(pipe, pipe.recommend(users, 5, session=Session.of(less_like=[anchor])), genre)
+        shares.append((less, base, more))
+    less, base, more = np.mean(shares, axis=0)
+    assert less < base < more, shares
     anchor = catalog.items.index[0]
     genre = catalog.item(anchor)["genres"][0]
-    base = _share(pipe, pipe.recommend(users, 5), genre)
-    more = _share(pipe, pipe.recommend(users, 5, session=Session.of(more_like=[anchor])), genre)
-    less = _share(pipe, pipe.recommend(users, 5, session=Session.of(less_like=[anchor])), genre)
-    assert less < base < more, (less, base, more)
     said = _share(pipe, pipe.recommend(users, 5, request=f"more like {catalog.item(anchor)['title']}"), genre)
-    assert said > base  # the same, said in words
+    assert said > _share(pipe, pipe.recommend(users, 5), genre)  # the same, said in words
 
 
 def test_users_the_model_lacks_still_get_their_session_and_request(trained_dir):

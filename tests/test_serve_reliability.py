@@ -439,6 +439,10 @@ def test_every_status_a_route_returns_is_documented(store_dir):
         "/rerank/batch": {"200", "400", "404", "413", "422", "503"},
         "/feedback": {"200", "400", "401", "413", "422", "503"},
         "/items": {"200", "400", "401", "409", "413", "422", "503"},
+        "/conversations": {"201", "400", "404", "413", "422"},
+        "/conversations/{conversation_id}/next": {"200", "400", "404", "413", "422", "503"},
+        "/conversations/{conversation_id}/feedback": {"200", "400", "401", "404", "413", "422", "503"},
+        "/conversations/{conversation_id}/end": {"204", "404", "422"},
     }
     error = schema["paths"]["/feedback"]["post"]["responses"]["503"]["content"]["application/json"]["schema"]
     assert error == {"$ref": "#/components/schemas/ErrorBody"}
@@ -452,6 +456,7 @@ def test_every_status_a_route_returns_is_documented(store_dir):
     assert models["RerankBatchRequest"]["properties"]["k"]["anyOf"][0]["maximum"] == 7
     assert models["FeedbackRequest"]["properties"]["events"]["maxItems"] == 11
     assert models["ItemsRequest"]["properties"]["items"]["maxItems"] == 13
+    assert models["ConversationNext"]["properties"]["k"]["maximum"] == 7
 
 
 # --------------------------------------------------------------------------- schemathesis

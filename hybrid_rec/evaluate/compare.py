@@ -41,6 +41,15 @@ from hybrid_rec.evaluate.metrics import (
     ranking_metrics,
 )
 from hybrid_rec.evaluate.rerank_task import OutsideLists, outside_lists, rerank_entry, rerank_variants
+from hybrid_rec.evaluate.rounds_task import (
+    RoundsMethod,
+    RoundsTaskConfig,
+    rounds_entry,
+    run_rounds,
+    sample_users,
+    simulated_vectors,
+    stated_requests,
+)
 from hybrid_rec.evaluate.search import optuna_search
 
 log = logging.getLogger(__name__)
@@ -278,6 +287,10 @@ def score_on_test(
         entry["search"] = tuned.search
     if intention is not None:
         entry["intention"] = intention
+    if ev.rounds is not None and isinstance(method, RoundsMethod) and context.catalog is not None and (
+        ev.rounds.methods is None or name in ev.rounds.methods
+    ):
+        entry["rounds"] = _rounds(method, ev.rounds, ev, split, context.catalog, shared)
     if outside is not None:
         parts = [rerank_variants(method, split.train_valid, outside.users[s : s + ev.batch_users],
                                  outside.items[s : s + ev.batch_users], ev.k)
@@ -288,6 +301,24 @@ def score_on_test(
     log.info("%s: valid %s %.4f, test %s %.4f (fit %.1fs)", name, ev.tune_metric, tuned.valid[ev.tune_metric],
              ev.tune_metric, test[ev.tune_metric], fit_seconds)  # fmt: skip
     return entry, per_user
+
+
+def _rounds(
+    method: RoundsMethod, task: RoundsTaskConfig, ev: EvaluationConfig, split: Split, catalog: ItemCatalog,
+    shared: _TestContext,
+) -> dict[str, Any]:  # fmt: skip
+    """The multi-round task on a sample of test users (`rounds_task`)."""
+    users, targets = sample_users(split, task)
+    items = shared.interactions.items
+    vectors = simulated_vectors(catalog, items, task.policy)
+    requests = stated_requests(catalog, items, targets, task.seed)
+    seen = split.train_valid.to_csr("binary")[users]
+    start = time.perf_counter()
+    outcomes = run_rounds(method, task, users, targets, seen, vectors, requests)
+    entry = rounds_entry(outcomes, task, ev.bootstrap, ev.seed)
+    log.info("rounds: %s", {k: [round(h, 3) for h in v["hit_rate"]] for k, v in entry.items()})
+    return {"users": len(users), "k": task.k, "seconds": time.perf_counter() - start, "policy": task.policy,
+            "kinds": entry}
 
 
 def _intention_entry(

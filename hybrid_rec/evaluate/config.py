@@ -13,6 +13,7 @@ from hybrid_rec.data.config import DatasetConfig, SplitConfig
 from hybrid_rec.errors import ConfigError
 from hybrid_rec.evaluate.methods import METHODS
 from hybrid_rec.evaluate.rerank_task import RerankTaskConfig
+from hybrid_rec.evaluate.rounds_task import RoundsTaskConfig
 from hybrid_rec.evaluate.search import SearchConfig, grid_points, is_range
 
 __all__ = ["CompareConfig", "EvaluationConfig", "expand_grid", "first_point", "method_type"]
@@ -58,6 +59,11 @@ class EvaluationConfig(StrictModel):
         min_length=1,
         description="What an item is called in the intention task's requests; unset: the catalog's noun (what "
         "prompts say), else 'item'.",
+    )
+    rounds: RoundsTaskConfig | None = Field(
+        None,
+        description="Optional: the multi-round task: simulated test users with a hidden target react to each "
+        "round's list (paging, clicks, 'more / less like', a stated category); hit rate by round per kind.",
     )
     ranked_items: Literal["all", "cold"] = Field(
         "all",

@@ -29,6 +29,7 @@ from hybrid_rec.data.catalog import ItemCatalog
 from hybrid_rec.data.interactions import Interactions
 from hybrid_rec.errors import ConfigError, NotFittedError
 from hybrid_rec.pipeline import HybridConfig, HybridPipeline, LMStageConfig, fit_generator, train_reranker
+from hybrid_rec.pipeline.rounds import RoundState
 from hybrid_rec.rerank.reranker import GPT2Reranker
 from hybrid_rec.text import TextEncoderConfig
 from hybrid_rec.text.config import shared_encoder
@@ -299,6 +300,21 @@ class GPT2Method:
             raise NotFittedError("GPT2Method is not fitted")
         return topk_from_scores(self.reranker.item_logprobs(users, requests), k, exclude)
 
+    def recommend_rounds(
+        self,
+        users: np.ndarray,
+        k: int,
+        exclude: sp.csr_matrix,
+        requests: Sequence[str | None] | None,
+        states: Sequence[RoundState],
+    ) -> TopK:
+        """A round of the multi-round task: clicked items read after the history, every shown item
+        excluded; the LM alone reads no "more / less like" or passed-over items (those kinds page)."""
+        if self.reranker is None:
+            raise NotFittedError("GPT2Method is not fitted")
+        recent = [np.asarray(s.clicked, np.int64) if s.clicked else None for s in states]
+        return topk_from_scores(self.reranker.item_logprobs(users, requests, recent), k, _with_shown(exclude, states))
+
     def learned(self) -> dict[str, object]:
         """What training chose: the LM's best epoch, its validation NDCG@10 and the training time."""
         return lm_learned(self.reranker)
@@ -327,6 +343,18 @@ class HybridMethod:
     ) -> TopK:
         return self.pipeline.recommend_internal(users, k, exclude, requests)
 
+    def recommend_rounds(
+        self,
+        users: np.ndarray,
+        k: int,
+        exclude: sp.csr_matrix,
+        requests: Sequence[str | None] | None,
+        states: Sequence[RoundState],
+    ) -> TopK:
+        """A round of the multi-round task: each user's reactions so far as their session."""
+        items = self.pipeline.generator.items
+        return self.pipeline.recommend_internal(users, k, exclude, requests, [s.session(items) for s in states])
+
     def rerank(self, users: np.ndarray, items: np.ndarray, k: int) -> TopK:
         """The one scoring path on given candidates (`HybridPipeline.rerank_internal`), with the fusion
         fitted on outside lists when the config asked for one (`HybridConfig.outside`)."""
@@ -347,10 +375,20 @@ class HybridMethod:
         out: dict[str, object] = {"fusion_weights": state.fusion.weights}
         if state.request_fusion is not None:
             out["request_fusion_weights"] = state.request_fusion.weights
+        if state.session_fusion is not None:
+            out["session_fusion_weights"] = state.session_fusion.weights
         if state.outside_fusion is not None:
             out["outside_fusion_weights"] = state.outside_fusion.weights
             out["outside_fusion_fitted_on"] = state.outside_fusion.fitted_on
         return out | lm_learned(state.reranker)
+
+
+def _with_shown(exclude: sp.csr_matrix, states: Sequence[RoundState]) -> sp.csr_matrix:
+    """`exclude` with each row's shown items added."""
+    rows = np.repeat(np.arange(len(states)), [len(s.shown) for s in states])
+    cols = np.asarray([i for s in states for i in s.shown], np.int64)
+    shown = sp.csr_matrix((np.ones(len(rows)), (rows, cols)), shape=exclude.shape)
+    return sp.csr_matrix(((sp.csr_matrix(exclude) + shown) > 0).astype(np.float32))
 
 
 C = TypeVar("C", bound=StrictModel)

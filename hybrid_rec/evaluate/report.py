@@ -95,6 +95,7 @@ def markdown_report(report: dict[str, Any]) -> str:
         for name, e in task["methods"].items():
             d = e["vs_input"]
             lines.append(f"| {name} | {cell(e)} | {d['delta']:+.4f} [{d['ci95'][0]:+.4f}, {d['ci95'][1]:+.4f}] |")
+    lines += _rounds_lines(report)
     lines += ["", "Chosen parameters:", ""]
     for name, m in report["methods"].items():
         params = str(m["params"])
@@ -110,6 +111,62 @@ def markdown_report(report: dict[str, Any]) -> str:
         if m.get("learned"):
             lines.append(f"  - learned: `{m['learned']}`")
     return "\n".join(lines) + "\n"
+
+
+def _rounds_lines(report: dict[str, Any]) -> list[str]:
+    """The multi-round task: hit rate by round per method and feedback kind, and each kind vs paging."""
+    runs = {name: m["rounds"] for name, m in report["methods"].items() if m.get("rounds")}
+    if not runs:
+        return []
+    first = next(iter(runs.values()))
+    n_rounds = len(next(iter(first["kinds"].values()))["hit_rate"])
+    at = next((e["vs_paging"]["round"] for e in first["kinds"].values() if "vs_paging" in e), n_rounds)
+    lines = [
+        "",
+        f"Multi-round task: {first['users']} simulated test users with a hidden target (their held-out item), "
+        f"shown {first['k']} items per round; the simulated user clicks / names the shown "
+        f"item most like its target by {first['policy']} (it reads nothing of the model). Share of users who have "
+        f"seen their target after each round; the last column: the kind minus paging at round {at} (paired, 95% CI):",
+        "",
+        "| method | feedback | " + " | ".join(f"round {r + 1}" for r in range(n_rounds)) + f" | vs paging @ {at} |",
+        "|---|---|" + "---|" * n_rounds + "---|",
+    ]
+    for name, run in runs.items():
+        for kind, e in run["kinds"].items():
+            cells = " | ".join(f"{h:.3f}" for h in e["hit_rate"])
+            vs = e.get("vs_paging")
+            tail = "" if vs is None else f"{vs['hit_rate_delta']:+.3f} [{vs['hit_rate_delta_ci95'][0]:+.3f}, {vs['hit_rate_delta_ci95'][1]:+.3f}]"
+            if vs is not None and vs["ratio"] is not None:
+                tail += f" ({vs['ratio']:.2f}x)"
+            lines.append(f"| {name} | {kind} | {cells} | {tail} |")
+    lines += ["", "Hit rate by round, per method and feedback kind: rounds.png."]
+    return lines
+
+
+def plot_rounds(report: dict[str, Any], path: Path) -> None:
+    """Hit rate by round (95% CI band) per feedback kind, one panel per method."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import numpy as np
+
+    runs = {name: m["rounds"] for name, m in report["methods"].items() if m.get("rounds")}
+    fig, axes = plt.subplots(1, len(runs), figsize=(5.0 * len(runs), 3.8), squeeze=False, sharey=True)
+    for ax, (name, run) in zip(axes[0], runs.items(), strict=True):
+        for kind, e in run["kinds"].items():
+            x = np.arange(1, len(e["hit_rate"]) + 1)
+            ci = np.array(e["hit_rate_ci95"])
+            ax.plot(x, e["hit_rate"], marker="o", label=kind, linestyle="--" if kind == "paging" else "-")
+            ax.fill_between(x, ci[:, 0], ci[:, 1], alpha=0.12)
+        ax.set_title(name)
+        ax.set_xlabel("round")
+        ax.set_xticks(x)
+    axes[0][0].set_ylabel("share of users who have seen their target")
+    axes[0][-1].legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
 
 
 def plot_report(report: dict[str, Any], path: Path) -> None:
@@ -150,5 +207,7 @@ def plot_search(report: dict[str, Any], path: Path) -> None:
 def write_reports(report: dict[str, Any], out: Path) -> None:
     (out / "report.md").write_text(markdown_report(report))
     plot_report(report, out / "report.png")
+    if any(m.get("rounds") for m in report["methods"].values()):
+        plot_rounds(report, out / "rounds.png")
     if any(m.get("search") for m in report["methods"].values()):
         plot_search(report, out / "search.png")

@@ -7,7 +7,7 @@ definitions are written once (the `_reranker` ... `_validation_users` fields) an
 
 from __future__ import annotations
 
-from typing import Any, TypedDict
+from typing import Any, Literal, TypedDict
 
 from pydantic import Field
 
@@ -59,6 +59,25 @@ class LMStageConfig(StrictModel):
         return self
 
 
+class SessionFitConfig(StrictModel):
+    """Fitting the session fusion on simulated validation rounds: each sampled validation user is
+    shown `k` items per round; a simulated user with the held-out item as its hidden target clicks
+    (or says "more like") the shown item most like it by `policy` and passes over the rest; the
+    weights of the session features (and of every other feature after reactions) are fitted on the
+    lists of rounds 2..`rounds`, so how much a reaction moves the next list is learned, not fixed."""
+
+    enabled: bool = Field(True, description="Fit the session fusion (False: reactions only ban items).")
+    users: int = Field(300, gt=0, description="Validation users simulated (a seeded sample).")
+    rounds: int = Field(3, ge=2, description="Rounds per user (features are collected from round 2 on).")
+    k: int = Field(10, gt=0, description="Items shown per round.")
+    policy: Literal["categories", "text"] = Field(
+        "categories",
+        description="How the simulated user tells what is like its target: the catalog's categories (falls back "
+        "to text without a category field) or the catalog text vectors.",
+    )
+    seed: int = Field(0, description="Seed of the user sample and of the stated requests.")
+
+
 class HybridConfig(StrictModel):
     """First-stage candidates (``n_candidates`` per user), reranked by the LM, fused with the CF scores."""
 
@@ -73,6 +92,11 @@ class HybridConfig(StrictModel):
     requests: RequestsConfig = Field(
         default_factory=RequestsConfig,
         description="How explicit requests act: matching candidates, the 'request' fusion feature, exclusions.",
+    )
+    session_fit: SessionFitConfig = Field(
+        default_factory=SessionFitConfig,
+        description="The session fusion: weights for lists after reactions (clicks, 'more like', passed over), "
+        "fitted on simulated validation rounds (needs a catalog).",
     )
     outside: RetrieverConfig | None = Field(
         None,

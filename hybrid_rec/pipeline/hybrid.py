@@ -130,9 +130,10 @@ class HybridPipeline:
         k: int,
         exclude: sp.csr_matrix | None = None,
         requests: Sequence[str | None] | None = None,
-        session: Session | None = None,
+        session: Session | Sequence[Session | None] | None = None,
     ) -> TopK:
-        """Top-k internal items per internal user (-1: unknown), `requests` one per user or None."""
+        """Top-k internal items per internal user (-1: unknown), `requests` one per user or None,
+        `session` one for all or one per user."""
         state = self.fitted
         k = check_k(k, len(state.generator.items))
         query = state.query(np.asarray(users, np.int64), requests, session)

@@ -1,5 +1,5 @@
 """A fitted pipeline on disk: ``pipeline.json``, ``candidates/``, ``reranker/``, ``fusion.json``
-(+ ``fusion_request.json``, ``fusion_outside.json``), the catalog as Parquet and a checksum manifest written last."""
+(+ ``fusion_request.json``, ``fusion_outside.json``, ``fusion_session.json``), the catalog as Parquet and a checksum manifest written last."""
 
 from __future__ import annotations
 
@@ -26,6 +26,8 @@ def save_fitted(directory: str | Path, config: HybridConfig, state: FittedPipeli
         state.request_fusion.save(directory / "fusion_request.json")
     if state.outside_fusion is not None:
         state.outside_fusion.save(directory / "fusion_outside.json")
+    if state.session_fusion is not None:
+        state.session_fusion.save(directory / "fusion_session.json")
     if state.reranker.catalog is not None:
         state.reranker.catalog.save(directory)
     write_checksums(directory)  # last: a directory with a valid manifest is complete
@@ -36,6 +38,7 @@ def load_fitted(directory: str | Path) -> tuple[HybridConfig, FittedPipeline]:
     config = load_config(directory, HybridConfig, "pipeline.json", what="HybridPipeline (see `hybrid-rec train`)")
     directory = Path(directory)
     request, outside = directory / "fusion_request.json", directory / "fusion_outside.json"
+    session = directory / "fusion_session.json"
     catalog = ItemCatalog.load(directory)
     state = FittedPipeline(
         CandidateGenerator.load(directory / "candidates"),
@@ -44,5 +47,6 @@ def load_fitted(directory: str | Path) -> tuple[HybridConfig, FittedPipeline]:
         LinearFusion.load(request) if request.is_file() else None,
         RequestStage(config.requests, catalog),
         LinearFusion.load(outside) if outside.is_file() else None,
+        LinearFusion.load(session) if session.is_file() else None,
     )
     return config, state

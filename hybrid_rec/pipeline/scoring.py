@@ -12,7 +12,8 @@ and scores.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
+from functools import cached_property
 
 import numpy as np
 import scipy.sparse as sp
@@ -20,7 +21,10 @@ import scipy.sparse as sp
 from hybrid_rec.candidates.generator import CandidateGenerator
 from hybrid_rec.candidates.requests import RequestStage
 from hybrid_rec.data.ids import IdMap
+from hybrid_rec.data.simulated_user import category_vectors
+from hybrid_rec.errors import ConfigError
 from hybrid_rec.explain import Evidence, Explainer, RequestReading
+from hybrid_rec.pipeline.session_features import SessionVectors
 from hybrid_rec.rerank.fusion import LinearFusion, mmr, rank
 from hybrid_rec.rerank.reranker import GPT2Reranker
 from hybrid_rec.session import Session
@@ -40,28 +44,45 @@ def _known(items: IdMap, item_ids: Sequence[object]) -> np.ndarray:
 class SessionIds:
     """A session resolved against the model's item map (unknown ids dropped)."""
 
-    recent: np.ndarray  # internal ids, oldest first
-    banned: np.ndarray  # recent + excluded: never recommended
+    recent: np.ndarray  # internal ids, oldest first (read by the LM after the history; liked)
+    banned: np.ndarray  # recent + excluded + passed over: never recommended
     more_like: tuple[object, ...]  # external ids the model knows
     less_like: tuple[object, ...]
+    liked: np.ndarray = field(default_factory=lambda: np.empty(0, np.int64))  # recent + more like (internal)
+    passed: np.ndarray = field(default_factory=lambda: np.empty(0, np.int64))  # shown and passed over
+    disliked: np.ndarray = field(default_factory=lambda: np.empty(0, np.int64))  # less like
 
     @classmethod
     def of(cls, items: IdMap, session: Session | None) -> SessionIds:
         if session is None:
             empty = np.empty(0, np.int64)
             return cls(empty, empty, (), ())
-        recent = _known(items, session.recent)
-        banned = np.union1d(recent, _known(items, session.exclude))
-        return cls(recent, banned, tuple(items.ids[_known(items, session.more_like)]),
-                   tuple(items.ids[_known(items, session.less_like)]))  # fmt: skip
+        recent, more, less = _known(items, session.recent), _known(items, session.more_like), _known(items, session.less_like)
+        passed = _known(items, session.passed)
+        banned = np.union1d(np.union1d(recent, _known(items, session.exclude)), passed)
+        return cls(recent, banned, tuple(items.ids[more]), tuple(items.ids[less]), np.union1d(recent, more),
+                   passed, less)  # fmt: skip
 
-    def exclusion(self, base: sp.csr_matrix) -> sp.csr_matrix:
-        """`base` (rows = users) with the banned items added to every row."""
-        if not len(self.banned):
-            return base
-        rows = np.repeat(np.arange(base.shape[0]), len(self.banned))
-        more = sp.csr_matrix((np.ones(len(rows)), (rows, np.tile(self.banned, base.shape[0]))), shape=base.shape)
-        return sp.csr_matrix(((base + more) > 0).astype(np.float32))
+    @property
+    def reactions(self) -> dict[str, np.ndarray]:
+        """The reactions the session features read (`session_features.KINDS`)."""
+        return {"liked": self.liked, "passed": self.passed, "disliked": self.disliked}
+
+    @property
+    def reacted(self) -> bool:
+        """True when the session holds reactions (liked, passed over or disliked items)."""
+        return bool(len(self.liked) or len(self.passed) or len(self.disliked))
+
+
+def exclusion(base: sp.csr_matrix, sessions: Sequence[SessionIds]) -> sp.csr_matrix:
+    """`base` (rows = users) with each row's session-banned items added."""
+    counts = [len(s.banned) for s in sessions]
+    if not sum(counts):
+        return base
+    rows = np.repeat(np.arange(len(sessions)), counts)
+    cols = np.concatenate([s.banned for s in sessions])
+    more = sp.csr_matrix((np.ones(len(rows)), (rows, cols)), shape=base.shape)
+    return sp.csr_matrix(((base + more) > 0).astype(np.float32))
 
 
 @dataclass(frozen=True)
@@ -71,13 +92,18 @@ class Query:
     users: np.ndarray  # internal ids; -1 = a user the model does not know (scored from the LM's prior)
     asked: list[str | None]  # the requests the LM reads (None where a request named nothing)
     intents: list[Intent | None]
-    session: SessionIds
+    sessions: tuple[SessionIds, ...]  # one per row
     instructions: list[Instruction]
 
     def row(self, r: int) -> Query:
         """Row `r` alone (ranking one list of a batch)."""
         one = slice(r, r + 1)
-        return Query(self.users[one], self.asked[one], self.intents[one], self.session, self.instructions[one])
+        return Query(self.users[one], self.asked[one], self.intents[one], self.sessions[one], self.instructions[one])
+
+    @property
+    def reacted(self) -> np.ndarray:
+        """Rows whose session holds reactions: they use the session fusion (when the model has one)."""
+        return np.array([s.reacted for s in self.sessions], bool)
 
     @property
     def steered(self) -> np.ndarray:
@@ -119,6 +145,17 @@ class FittedPipeline:
     request_fusion: LinearFusion | None
     requests: RequestStage
     outside_fusion: LinearFusion | None = None  # fitted on a stand-in retriever's lists (`HybridConfig.outside`)
+    session_fusion: LinearFusion | None = None  # fitted on simulated validation rounds (`HybridConfig.session_fit`)
+
+    @cached_property
+    def session_vectors(self) -> SessionVectors:
+        """The item vectors the session features compare in: ALS factors, the catalog's text vectors
+        and its categories."""
+        matcher = self.requests.bind(self.generator.items).matcher
+        catalog = self.reranker.catalog
+        categories = None if catalog is None else category_vectors(catalog, self.generator.items)
+        return SessionVectors.of(self.generator.als.item_factors, None if matcher is None else matcher.text_vectors,
+                                 categories)  # fmt: skip
 
     @property
     def explainer(self) -> Explainer:
@@ -129,8 +166,8 @@ class FittedPipeline:
         intent, the catalog's categories and years, the ALS item factors."""
         user = int(query.users[row])
         history = self.reranker.histories.get(user, np.empty(0, np.int64)) if user >= 0 else np.empty(0, np.int64)
-        if len(query.session.recent):
-            history = np.concatenate([history, query.session.recent])
+        if len(query.sessions[row].recent):
+            history = np.concatenate([history, query.sessions[row].recent])
         matcher = self.requests.bind(self.generator.items).matcher
         counts = self.generator.popularity_counts
         new = lambda item: bool(0 <= item < len(counts) and counts[item] <= 0)  # noqa: E731
@@ -155,14 +192,21 @@ class FittedPipeline:
         return RequestReading.of(text, intent, matcher is not None, self.reranker.reads_requests)
 
     def query(
-        self, users: np.ndarray, requests: Sequence[str | None] | None = None, session: Session | None = None
+        self,
+        users: np.ndarray,
+        requests: Sequence[str | None] | None = None,
+        session: Session | Sequence[Session | None] | None = None,
     ) -> Query:
         """Resolve a call: the LM reads every request when it reads requests as sentences
         (`GPT2Reranker.reads_requests`); otherwise a request that names nothing the catalog knows acts
-        as no request (when requests are read at all). A session's known "more / less like" items join every row's intent
-        and its recent items are read by the LM after each history."""
+        as no request (when requests are read at all). `session`: one for every row, or one per row;
+        its recent items are read by the LM after each history; its reactions are session features
+        (with a session fusion; a model without one reads "more / less like" into the row's intent)."""
         users = np.asarray(users, dtype=np.int64)
-        ids = SessionIds.of(self.generator.items, session)
+        per_row = list(session) if isinstance(session, Sequence) else [session] * len(users)
+        if len(per_row) != len(users):
+            raise ConfigError(f"{len(per_row)} sessions for {len(users)} users; give one, or one per user")
+        ids = tuple(SessionIds.of(self.generator.items, s) for s in per_row)
         asked: list[str | None] = [None] * len(users)
         if requests is not None:  # whitespace collapsed; a blank request is no request
             asked = [" ".join(str(r).split()) or None if r is not None else None for r in requests]
@@ -170,13 +214,13 @@ class FittedPipeline:
         if self.requests.matcher is not None:
             if not self.reranker.reads_requests:  # an LM reading tokens only is not trained on unread requests
                 asked = [r if i is not None else None for r, i in zip(asked, intents, strict=True)]
-            if ids.more_like or ids.less_like:
+            if self.session_fusion is None:  # a model fitted before session rounds: "more like" as a request
                 intents = [
-                    replace(i or Intent(""), like=(*(i.like if i else ()), *ids.more_like),
-                            unlike=(*(i.unlike if i else ()), *ids.less_like))
-                    for i in intents
+                    replace(i or Intent(""), like=(*(i.like if i else ()), *s.more_like),
+                            unlike=(*(i.unlike if i else ()), *s.less_like)) if s.more_like or s.less_like else i
+                    for i, s in zip(intents, ids, strict=True)
                 ]  # fmt: skip
-        recent = [ids.recent] * len(users) if len(ids.recent) else None
+        recent = [s.recent if len(s.recent) else None for s in ids]
         return Query(users, asked, intents, ids, self.reranker.instructions(users, asked, recent))
 
     def seen(self, users: np.ndarray) -> sp.csr_matrix:
@@ -193,12 +237,16 @@ class FittedPipeline:
         `new_slots` the user's best new items), never a seen, excluded or session-banned item; with
         the lists' own scores (which list proposed what)."""
         gen = self.generator
-        exclude = query.session.exclusion(self.seen(query.users) if exclude is None else sp.csr_matrix(exclude))
+        exclude = exclusion(self.seen(query.users) if exclude is None else sp.csr_matrix(exclude), query.sessions)
         extra: dict[str, tuple[TopK, float]] = {}
         if any(i is not None for i in query.intents):
             top = self.requests.candidates(gen.als, gen.popularity_counts, query.users, query.intents, exclude)
             if top is not None:
                 extra["intent"] = (top, self.requests.config.weight)
+        if self.session_fusion is not None and query.reacted.any():  # items like what the session liked
+            liked = [s.liked for s in query.sessions]
+            if (top := self.session_vectors.candidates(liked, exclude, self.requests.config.candidates)) is not None:
+                extra["session"] = (top, 1.0)
         if new_slots > 0 and (fresh := self._new_items(query.users, exclude, 10 * new_slots)) is not None:
             extra["new"] = (fresh, 1.0)
         cands = gen.generate(query.users, n, exclude, extra or None)
@@ -225,7 +273,11 @@ class FittedPipeline:
         match, excluded = self.requests.features(query.intents, items)
         if match is not None:
             features["request"] = match
-        excluded |= (items >= 0) & np.isin(items, query.session.banned)
+        for r, s in enumerate(query.sessions):
+            if len(s.banned):
+                excluded[r] |= (items[r] >= 0) & np.isin(items[r], s.banned)
+        if self.session_fusion is not None and query.reacted.any():
+            features.update(self.session_vectors.features([s.reactions for s in query.sessions], items))
         return Scored(items, features, excluded, proposed)
 
     def rank(
@@ -239,7 +291,7 @@ class FittedPipeline:
         outside: bool = False,
     ) -> tuple[TopK, np.ndarray]:
         """Fuse (rows with a request use the request weights; with `outside`, rows without one use the
-        fusion fitted on outside lists when the model has one), drop what is excluded, keep the top k
+        fusion fitted on outside lists when the model has one; rows after reactions add the session term), drop what is excluded, keep the top k
         (by MMR over the ALS item factors when `mmr_lambda` is set); with `new_slots`, up to that many
         of the last of the first `new_within` places go to the best-fused new items (`with_new_items`)."""
         items, features = scored.items, scored.features
@@ -250,6 +302,9 @@ class FittedPipeline:
             rows = {name: v[asked] for name, v in features.items()}
             rows.setdefault("request", np.full(items[asked].shape, np.nan))  # requests read by the LM only
             fused[asked] = self.request_fusion.transform(rows, items[asked])
+        reacted = np.flatnonzero(query.reacted)
+        if len(reacted) and self.session_fusion is not None:  # after reactions: a term fitted on rounds
+            fused[reacted] += self.session_fusion.added({n: v[reacted] for n, v in features.items()}, items[reacted])
         fused = masked(fused, scored.excluded)
         lam = mmr_lambda
         top = rank(items, fused, k) if lam is None else mmr(items, fused, self.generator.als.item_factors, k, lam)

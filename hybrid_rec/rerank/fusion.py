@@ -13,6 +13,7 @@ from __future__ import annotations
 import itertools
 import json
 import warnings
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -39,6 +40,11 @@ class FusionConfig(StrictModel):
         default_factory=lambda: {"request": [0.0, 0.5, 1.0, 2.0, 5.0, 10.0, 20.0]},
         description="Weights tried for particular features instead of weight_grid: the request match may need to "
         "outweigh every other signal (the user said what they want), which validation intentions decide.",
+    )
+    session_grid: list[float] = Field(
+        default_factory=lambda: [-4.0, -2.0, -1.0, -0.5, -0.25, 0.0, 0.25, 0.5, 1.0, 2.0, 4.0],
+        description="Weights tried for the session features (similarity to liked, passed-over and disliked "
+        "items), a term added to the fused score, on simulated validation rounds: negative = away from those items.",
     )
     rounds: int = Field(2, gt=0, description="Passes of coordinate ascent over the features.")
     metric_k: int = Field(10, gt=0, description="Cut-off of the validation NDCG the weights maximise.")
@@ -147,10 +153,52 @@ class LinearFusion:
         self.weights, self.valid_ndcg = weights, best
         return self
 
+    def fit_added(
+        self,
+        features: dict[str, np.ndarray],
+        items: np.ndarray,
+        targets: sp.csr_matrix,
+        offset: np.ndarray,
+        names: Sequence[str],
+    ) -> LinearFusion:
+        """Fit a term added to fused scores `offset` [rows, N] (another fusion's; NaN: excluded): the
+        scales of `names`' features on these candidates, their weights by coordinate ascent over
+        `session_grid` from 0 (no change to the offset's order unless validation says so)."""
+        names = [f for f in names if f in features]
+        valid = items >= 0
+        self.scales = {f: FeatureScale.fit(np.where(valid, features[f], np.nan)) for f in names}
+        z = {f: self._z(f, features[f]) for f in names}
+        base = np.where(np.isnan(offset), -np.inf, offset)
+        weights = {f: 0.0 for f in names}
+        best = self._ndcg(z, weights, items, targets, base)
+        for _, name in itertools.product(range(self.config.rounds), names):
+            for w in self.config.session_grid:
+                trial = {**weights, name: w}
+                value = self._ndcg(z, trial, items, targets, base)
+                if value > best + 1e-12:
+                    best, weights = value, trial
+        self.weights, self.valid_ndcg = weights, best
+        return self
+
+    def added(self, features: dict[str, np.ndarray], items: np.ndarray) -> np.ndarray:
+        """The fitted term (`fit_added`) of candidate `items` [rows, N]: 0 where no weight applies."""
+        if self.weights is None:
+            raise NotFittedError("LinearFusion has no weights; call fit_added() on validation rounds first")
+        out = np.zeros(items.shape, np.float64)
+        for name, w in self.weights.items():
+            if w and name in features:
+                out += w * self._z(name, features[name])
+        return out
+
     def _ndcg(
-        self, z: dict[str, np.ndarray], weights: dict[str, float], items: np.ndarray, targets: sp.csr_matrix
+        self,
+        z: dict[str, np.ndarray],
+        weights: dict[str, float],
+        items: np.ndarray,
+        targets: sp.csr_matrix,
+        offset: np.ndarray | float = 0.0,
     ) -> float:
-        fused = sum(w * z[f] for f, w in weights.items() if w)
+        fused = offset + sum(w * z[f] for f, w in weights.items() if w)
         fused = np.where(items >= 0, fused, -np.inf)
         k = self.config.metric_k
         order = np.argsort(-fused, axis=1, kind="stable")[:, :k]

@@ -15,6 +15,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.utils import get_openapi
 
 from hybrid_rec._extras import require
+from hybrid_rec.serve.conversations import ConversationStore
 from hybrid_rec.serve.holder import ModelHolder
 from hybrid_rec.serve.middleware import BodyLimit, validation_error
 from hybrid_rec.serve.routes import router
@@ -34,9 +35,10 @@ def _document_limits(schema: dict[str, Any], config: ServeConfig) -> dict[str, A
             if option.get("type") in ("integer", "string", "array"):
                 option[key] = value
 
-    for model in ("RecommendRequest", "RerankRequest"):
+    for model in ("RecommendRequest", "RerankRequest", "ConversationNext"):
         bound(model, "k", "maximum", config.max_k)
         bound(model, "request", "maxLength", config.max_request_chars)
+    bound("ConversationStart", "request", "maxLength", config.max_request_chars)
     bound("RerankRequest", "item_ids", "maxItems", config.max_candidates)
     bound("RerankBatchRequest", "k", "maximum", config.max_k)
     bound("RerankBatchRequest", "lists", "maxItems", config.max_rerank_users)
@@ -55,6 +57,7 @@ def _app(config: ServeConfig) -> FastAPI:
         description="Hybrid CF + GPT-2 recommendations: recommend, rerank external candidates, feedback.",
     )
     app.state.config = config
+    app.state.conversations = ConversationStore(config.max_conversations, config.conversation_ttl_s)
     app.add_middleware(BodyLimit, max_bytes=config.max_body_bytes)
     app.exception_handler(RequestValidationError)(validation_error)
     app.include_router(router)

@@ -14,10 +14,17 @@ from typing import TYPE_CHECKING, Any
 
 from fastapi import APIRouter, Depends, Header, HTTPException, Request
 
+from hybrid_rec.pipeline.conversation import Conversation, ConversationLimits, ConversationState
+from hybrid_rec.serve.conversations import ConversationStore
 from hybrid_rec.serve.holder import ModelHolder
 from hybrid_rec.serve.middleware import checked, invalid, is_busy
 from hybrid_rec.serve.schemas import (
     BatchListBody,
+    ConversationBody,
+    ConversationFeedback,
+    ConversationList,
+    ConversationNext,
+    ConversationStart,
     FeedbackRequest,
     ItemsRequest,
     ListBody,
@@ -57,7 +64,7 @@ def _plain(value: Any) -> Any:
     return value.item() if hasattr(value, "item") else value
 
 
-def _limit(config: ServeConfig, body: RecommendRequest | RerankRequest) -> None:
+def _limit(config: ServeConfig, body: RecommendRequest | RerankRequest | ConversationNext) -> None:
     """The server's limits on k and on the request text (422 with the limit when exceeded)."""
     if body.k is not None and body.k > config.max_k:
         raise invalid(f"k must be at most {config.max_k}", "k")
@@ -171,23 +178,29 @@ def rerank_batch(body: RerankBatchRequest, request: Request) -> dict[str, Any]:
     return {"version": served, "lists": lists}
 
 
-@router.post("/feedback", dependencies=[Depends(_write_access)], responses=error_responses(400, 401, 413, 503))
-def feedback(body: FeedbackRequest, request: Request) -> dict[str, Any]:
-    config = _config(request)
-    if len(body.events) > config.max_events:
-        raise invalid(f"at most {config.max_events} events per request", "events")
+def _ingest(request: Request, events: list[dict[str, Any]]) -> Any:
+    """Write `events` to the served model's event log (503 while another writer holds it)."""
     from hybrid_rec.feedback.log import EventLog
 
+    config = _config(request)
     try:
         # a request thread must not wait the log's own 30 s for another writer's lock
-        with EventLog(_holder(request).model / "events.sqlite", busy_timeout_s=config.feedback_busy_s) as events:
-            res = events.ingest([e.model_dump() for e in body.events])
+        with EventLog(_holder(request).model / "events.sqlite", busy_timeout_s=config.feedback_busy_s) as log:
+            return log.ingest(events)
     except sqlite3.OperationalError as exc:
         if not is_busy(exc):
             raise
         raise HTTPException(
             503, f"the event log is busy ({exc}); nothing was ingested, retry later", headers={"Retry-After": "1"}
         ) from None
+
+
+@router.post("/feedback", dependencies=[Depends(_write_access)], responses=error_responses(400, 401, 413, 503))
+def feedback(body: FeedbackRequest, request: Request) -> dict[str, Any]:
+    config = _config(request)
+    if len(body.events) > config.max_events:
+        raise invalid(f"at most {config.max_events} events per request", "events")
+    res = _ingest(request, [e.model_dump() for e in body.events])
     return {"accepted": res.accepted, "duplicates": res.duplicates, "quarantined": res.quarantined,
             "last_offset": res.last_offset}  # fmt: skip
 
@@ -208,3 +221,95 @@ def add_items(body: ItemsRequest, request: Request) -> dict[str, Any]:
     added, version = checked(lambda: publish_items(ModelStore(holder.model), rows))
     holder.wait_loaded(config.reload_wait_s)
     return {"added": [_plain(i) for i in added], "described": len(rows), "version": f"v{version}"}
+
+
+# ---------------------------------------------------------------------- conversations
+def _store(request: Request) -> ConversationStore:
+    store: ConversationStore = request.app.state.conversations
+    return store
+
+
+def _conversation_json(key: str, state: ConversationState, store: ConversationStore, committed: int = 0) -> dict[str, Any]:
+    plain = lambda ids: [_plain(i) for i in ids]  # noqa: E731
+    return {"conversation_id": key, "user_id": _plain(state.user_id), "request": state.request, "rounds": state.rounds,
+            "expires_in_s": store.expires_in(key), "shown": plain(state.shown), "clicked": plain(state.clicked),
+            "rejected": plain(state.rejected), "more_like": plain(state.more_like), "less_like": plain(state.less_like),
+            "passed": plain(state.passed), "committed": committed}  # fmt: skip
+
+
+@router.post("/conversations", status_code=201, response_model=ConversationBody, responses=error_responses(400, 404, 413))
+def start_conversation(body: ConversationStart, request: Request) -> dict[str, Any]:
+    """Start a conversation for a user (state held by this server process; see ServeConfig's limits)."""
+    config = _config(request)
+    if body.request is not None and len(body.request) > config.max_request_chars:
+        raise invalid(f"request text longer than {config.max_request_chars} characters", "request")
+    pipe, _ = _holder(request).live()
+    external, _ = checked(lambda: pipe.ids.users([body.user_id], body.on_unknown))
+    user = _plain(external[0]) if len(external) else body.user_id
+    store = _store(request)
+    state = ConversationState(user, body.request)
+    key = store.add(state)
+    return _conversation_json(key, state, store)
+
+
+@router.get("/conversations/{conversation_id}", response_model=ConversationBody, responses=error_responses(404))
+def get_conversation(conversation_id: str, request: Request) -> dict[str, Any]:
+    store = _store(request)
+    state, _ = store.get(conversation_id)
+    return _conversation_json(conversation_id, state, store)
+
+
+@router.post("/conversations/{conversation_id}/end", status_code=204, responses=error_responses(404))
+def end_conversation(conversation_id: str, request: Request) -> None:
+    """Forget the conversation now (its reactions are lost unless committed)."""
+    if not _store(request).drop(conversation_id):
+        _store(request).get(conversation_id)  # the 404 with its explanation
+
+
+@router.post("/conversations/{conversation_id}/next", response_model=ConversationList,
+             responses=error_responses(400, 404, 413, 503))  # fmt: skip
+def conversation_next(conversation_id: str, body: ConversationNext, request: Request) -> dict[str, Any]:
+    """The next list: every item shown before is left out; every reaction so far is read."""
+    config = _config(request)
+    _limit(config, body)
+    store = _store(request)
+    state, lock = store.get(conversation_id)
+    limits = ConversationLimits(max_rounds=config.max_conversation_rounds)
+    pipe, served = _holder(request).live()
+    with lock:
+        chat = Conversation(pipe, state.user_id, state=state, limits=limits)
+        recs = checked(lambda: chat.next(body.k, request=body.request, on_unknown="fallback"))
+    return {"conversation_id": conversation_id, "round": state.rounds, "user_id": _plain(state.user_id),
+            "version": served, "items": [_rec_json(r) for r in recs],
+            "request_reading": _reading(pipe, state.request)}  # fmt: skip
+
+
+@router.post("/conversations/{conversation_id}/feedback", response_model=ConversationBody,
+             responses=error_responses(400, 401, 404, 413, 503))  # fmt: skip
+def conversation_feedback(
+    conversation_id: str,
+    body: ConversationFeedback,
+    request: Request,
+    x_api_key: str | None = Header(default=None, description="The API key (only for commit = true)."),
+) -> dict[str, Any]:
+    """Record reactions; with ``commit``, the clicks also go to the event log (type 'click')."""
+    if body.commit:
+        _write_access(request, x_api_key)
+    store = _store(request)
+    state, lock = store.get(conversation_id)
+    pipe, _ = _holder(request).live()
+    committed = 0
+    with lock:
+        chat = Conversation(pipe, state.user_id, state=state)
+        checked(lambda: chat.react(clicked=body.clicked, rejected=body.rejected, more_like=body.more_like,
+                                   less_like=body.less_like))  # fmt: skip
+        if body.commit:  # every click not yet committed (a failed commit is retried by the next one; ids are stable)
+            start = state.committed
+            fresh = list(zip(state.clicked[start:], state.click_times[start:], strict=True))
+            events = [{"event_id": f"conversation:{conversation_id}:{start + n}", "user_id": _plain(state.user_id),
+                       "item_id": _plain(item), "type": "click", "timestamp": when, "weight": None}
+                      for n, (item, when) in enumerate(fresh)]  # fmt: skip
+            if events:
+                committed = _ingest(request, events).accepted
+                state.committed = len(state.clicked)
+    return _conversation_json(conversation_id, state, store, committed)

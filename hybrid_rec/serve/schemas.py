@@ -68,6 +68,13 @@ class ServeConfig(StrictModel):
         2_000_000, gt=0, description="Largest request body in bytes, counted as it arrives (larger: 413)."
     )
     max_request_chars: int = Field(200, gt=0, description="Longest request text (the 'request' field).")
+    max_conversations: int = Field(
+        1_000, gt=0, description="Conversations held at once (the least recently used one is dropped beyond it)."
+    )
+    conversation_ttl_s: float = Field(
+        1_800.0, gt=0, description="A conversation unused this long is dropped (its id then answers 404)."
+    )
+    max_conversation_rounds: int = Field(50, gt=0, description="Lists per conversation (POST .../next).")
     api_key: str | None = Field(
         None, description="Key clients must send as X-API-Key to POST /feedback and /items; unset: no key needed."
     )
@@ -141,7 +148,7 @@ class ErrorBody(BaseModel):
 _WHY = {
     400: "The body is not valid UTF-8 JSON.",
     401: "Missing or wrong X-API-Key header.",
-    404: "An unknown user or item (with the policy 'raise').",
+    404: "An unknown user or item (with the policy 'raise'), or an unknown or expired conversation.",
     409: "The model store changed meanwhile (retry), or the model is not a store.",
     413: "The request body is larger than the server's max_body_bytes.",
     503: "Unavailable for now (the event log is busy, or no model is loaded); retry later.",
@@ -179,9 +186,15 @@ class _SessionFields(_Body):
         default_factory=list, max_length=50, description="Steer the list away from items like these ('less like Y')."
     )
 
+    passed_items: list[Id] = Field(
+        default_factory=list,
+        max_length=1000,
+        description="Items shown and passed over: never recommended again, read as mild negative feedback.",
+    )
+
     def session(self) -> Session | None:
         """The `Session` (ids as sent: the pipeline maps them), None when empty."""
-        got = Session.of(self.recent_items, self.exclude_items, self.more_like, self.less_like)
+        got = Session.of(self.recent_items, self.exclude_items, self.more_like, self.less_like, self.passed_items)
         return None if got.empty else got
 
 
@@ -270,6 +283,64 @@ class BatchListBody(BaseModel):
 
     version: str = Field(description="The model version that answered.")
     lists: list[ListBody] = Field(description="Each user's reranked list, in the order given.")
+
+
+class ConversationStart(_Body):
+    """Start a conversation: a user's rounds of lists and reactions, held by the server."""
+
+    user_id: Id = Field(description="External user id.")
+    request: Text | None = Field(None, description="What the user asks for in words (kept for every round until changed).")
+    on_unknown: OnUnknown = Field(
+        "raise", description="A user the model does not know: 'raise' (404) or 'fallback' (the LM prior, popularity)."
+    )
+
+    _on_unknown = field_validator("on_unknown", mode="before")(_policy)
+
+
+class ConversationNext(_Body):
+    """The next list of a conversation: never an item it showed before."""
+
+    k: PositiveInt = Field(10, description="How many items (at most the server's max_k).")
+    request: Text | None = Field(None, description="A new request in words (replaces the conversation's); null: keep it.")
+
+
+class ConversationFeedback(_Body):
+    """Reactions to items (any item the model knows; usually ones the conversation showed). A round
+    with a click or 'more like' marks its other items as passed over; unknown item ids are a 404, nothing recorded."""
+
+    clicked: list[Id] = Field(default_factory=list, max_length=50, description="Items the user clicked (chose).")
+    rejected: list[Id] = Field(
+        default_factory=list, max_length=50, description="Items the user rejected ('not for me'): never shown again."
+    )
+    more_like: list[Id] = Field(default_factory=list, max_length=50, description="'More like this' items.")
+    less_like: list[Id] = Field(default_factory=list, max_length=50, description="'Less like this' items.")
+    commit: bool = Field(
+        False, description="Also write the clicks to the event log (the feedback loop learns from them; needs write access)."
+    )
+
+
+class ConversationBody(BaseModel):
+    """A conversation's state."""
+
+    conversation_id: str = Field(description="The id for .../next and .../feedback.")
+    user_id: str | int = Field(description="The user id as the model spells it.")
+    request: str | None = Field(description="The request every round reads (null: none).")
+    rounds: int = Field(description="Lists shown so far.")
+    expires_in_s: float = Field(description="Seconds until an unused conversation is dropped (renewed by every call).")
+    shown: list[str | int] = Field(description="Every item shown, in order.")
+    clicked: list[str | int] = Field(description="Clicked items.")
+    rejected: list[str | int] = Field(description="Rejected items.")
+    more_like: list[str | int] = Field(description="'More like this' items.")
+    less_like: list[str | int] = Field(description="'Less like this' items.")
+    passed: list[str | int] = Field(description="Shown and passed over (in rounds the user reacted to).")
+    committed: int = Field(0, description="Clicks written to the event log by this call.")
+
+
+class ConversationList(ListBody):
+    """The answer of POST /conversations/{id}/next."""
+
+    conversation_id: str = Field(description="The conversation.")
+    round: int = Field(description="This list's round (1 = the first).")
 
 
 class FeedbackEvent(_Body):

@@ -404,6 +404,11 @@ class IntentMatcher:
         cat = self._catalog
         return self._encoder.encode([cat.describe(i) if i in cat else str(i) for i in self.items.ids])
 
+    @property
+    def text_vectors(self) -> np.ndarray:
+        """[n_items, d] unit text vectors of every item (its catalog description), computed once."""
+        return self._text_emb
+
     def _has_any(self, values: Sequence[str]) -> np.ndarray:
         cols = [self._col[v] for v in values if v in self._col]
         if not cols:

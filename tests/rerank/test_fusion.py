@@ -264,3 +264,30 @@ def test_load_names_the_file_of_a_bad_config(tmp_path):
     path.write_text(json.dumps({"config": {"rounds": 0}, "weights": {"lm": 1.0}}))
     with pytest.raises(ConfigError, match=rf"^{re.escape(str(path))}: "):
         LinearFusion.load(path)
+
+
+def test_fit_added_learns_the_sign_of_a_reaction_and_keeps_the_offset_otherwise():
+    """The session term: a feature that marks the target gets a positive weight, one that marks a
+    decoy (the offset's best, never the target) a negative one, noise weight 0; added to the offset."""
+    rng = np.random.default_rng(1)
+    n, c = 300, 20
+    items = np.tile(np.arange(c), (n, 1))
+    target = rng.integers(1, c, n)
+    offset = rng.standard_normal((n, c))
+    offset[:, 0] += 3.0  # the offset's favourite, never the target
+    toward = rng.standard_normal((n, c))
+    toward[np.arange(n), target] += 2.5
+    away = rng.standard_normal((n, c))
+    away[:, 0] += 3.0
+    features = {"liked_cf": toward, "disliked_cf": away, "passed_cf": rng.standard_normal((n, c))}
+    targets = sp.csr_matrix((np.ones(n), (np.arange(n), target)), shape=(n, c))
+    term = LinearFusion().fit_added(features, items, targets, offset, ["liked_cf", "disliked_cf", "passed_cf"])
+    assert term.weights["liked_cf"] > 0 and term.weights["disliked_cf"] < 0
+    assert term.weights["passed_cf"] == 0.0
+    added = term.added(features, items)
+    assert np.allclose(added, term.weights["liked_cf"] * term._z("liked_cf", toward)
+                       + term.weights["disliked_cf"] * term._z("disliked_cf", away))
+    good = rng.standard_normal((n, c))
+    good[np.arange(n), target] += 3.0  # an offset that already finds the target: noise only hurts it
+    nothing = LinearFusion().fit_added({"passed_cf": rng.standard_normal((n, c))}, items, targets, good, ["passed_cf"])
+    assert nothing.weights == {"passed_cf": 0.0}  # the offset's order stays
