@@ -72,7 +72,7 @@ class Conversation:
         return self.inner.react(clicked=clicked, rejected=rejected, more_like=more_like, less_like=less_like)
 
     def events(self) -> pd.DataFrame:
-        """The clicks as interaction rows (user_id, item_id, timestamp) for `hybrid-rec ingest` / the event log."""
+        """Clicks and rejections as event rows (user_id, item_id, type, timestamp) for the event log."""
         return self.inner.events()
 
     def summary(self) -> dict[str, object]:

@@ -84,9 +84,14 @@ DATASETS: dict[str, dict[str, Any]] = {
 """Synthetic catalogs with genres. "small" is trained on every row; "stream" on its first 80% in time
 (`stream_split`), the rest being the events a feedback test replays."""
 
-VARIANTS: dict[str, dict[str, Any]] = {"default": {}, "outside": {"outside": {"kind": "popularity"}}}
+VARIANTS: dict[str, dict[str, Any]] = {
+    "default": {},
+    "outside": {"outside": {"kind": "popularity"}},
+    "rounds": {"reranker": {"trainer": {"round_windows_per_user": 1.0}}},
+}
 """Config variants of the shared models: overrides of `TINY` ("outside": also a fusion fitted on the
-validation users' popularity lists, `HybridConfig.outside`)."""
+validation users' popularity lists, `HybridConfig.outside`; "rounds": an LM also trained on simulated-round
+windows, which reads a session's reactions in its prompt)."""
 
 
 def stream_split(ds: SyntheticDataset):

@@ -41,12 +41,13 @@ def test_a_conversation_through_rounds_reactions_and_commit(client, store_dir):
     no_key = client.post(f"/conversations/{cid}/feedback", json={"commit": True})
     assert no_key.status_code == 401
     done = client.post(f"/conversations/{cid}/feedback", json={"commit": True}, headers={"X-API-Key": "s3cret"})
-    assert done.json()["committed"] == 1
+    assert done.json()["committed"] == 2
     again = client.post(f"/conversations/{cid}/feedback", json={"commit": True}, headers={"X-API-Key": "s3cret"})
     assert again.json()["committed"] == 0
     with EventLog(store_dir / "events.sqlite") as log:
         events = log.read()
-    assert [(e.event.user_id, e.event.item_id, e.event.type) for e in events] == [("u3", shown[0], "click")]
+    assert [(e.event.user_id, e.event.item_id, e.event.type) for e in events] == [("u3", shown[0], "click"),
+                                                                                   ("u3", shown[1], "dislike")]
 
 
 def test_conversation_bad_input(client):

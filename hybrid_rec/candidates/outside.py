@@ -54,6 +54,19 @@ class BPRRetrieverConfig(StrictModel):
     seed: int = Field(0, description="Seed of the factor initialisation and of the sampled negatives.")
 
 
+class LMFRetrieverConfig(StrictModel):
+    """implicit's logistic matrix factorisation (Johnson 2014: the probability of an interaction as a
+    logistic function of user and item factors)."""
+
+    kind: Literal["lmf"] = Field("lmf", description="Which retriever (the discriminator of the union).")
+    factors: int = Field(30, gt=0, description="Latent factors.")
+    iterations: int = Field(30, gt=0, description="Training epochs.")
+    learning_rate: float = Field(1.0, gt=0, description="Adagrad step size.")
+    regularization: float = Field(0.6, ge=0, description="L2 penalty on the factors.")
+    neg_prop: int = Field(30, gt=0, description="Negative samples per positive.")
+    seed: int = Field(0, description="Seed of the factor initialisation and of the sampled negatives.")
+
+
 class ItemItemRetrieverConfig(StrictModel):
     """implicit's item-item nearest neighbours of the user's items (cosine, BM25 or TF-IDF weighting)."""
 
@@ -87,8 +100,8 @@ class FileRetrieverConfig(StrictModel):
 
 
 AnyRetrieverConfig = (
-    PopularityRetrieverConfig | BPRRetrieverConfig | ItemItemRetrieverConfig | FirstStageRetrieverConfig
-    | FileRetrieverConfig
+    PopularityRetrieverConfig | BPRRetrieverConfig | LMFRetrieverConfig | ItemItemRetrieverConfig
+    | FirstStageRetrieverConfig | FileRetrieverConfig
 )
 RetrieverConfig = Annotated[AnyRetrieverConfig, Field(discriminator="kind")]
 
@@ -123,9 +136,9 @@ class PopularityRetriever:
 
 
 class ImplicitRetriever:
-    """BPR or item-item through `implicit`: fitted on the user x item matrix, `recommend` for a batch."""
+    """BPR, LMF or item-item through `implicit`: fitted on the user x item matrix, `recommend` for a batch."""
 
-    def __init__(self, config: BPRRetrieverConfig | ItemItemRetrieverConfig) -> None:
+    def __init__(self, config: BPRRetrieverConfig | LMFRetrieverConfig | ItemItemRetrieverConfig) -> None:
         self.config = config
         self.model: object | None = None
         self.user_items: sp.csr_matrix | None = None
@@ -138,6 +151,12 @@ class ImplicitRetriever:
             return BayesianPersonalizedRanking(factors=cfg.factors, learning_rate=cfg.learning_rate,
                                                regularization=cfg.regularization, iterations=cfg.iterations,
                                                random_state=cfg.seed)  # fmt: skip
+        if isinstance(cfg, LMFRetrieverConfig):
+            from implicit.cpu.lmf import LogisticMatrixFactorization
+
+            return LogisticMatrixFactorization(factors=cfg.factors, learning_rate=cfg.learning_rate,
+                                               regularization=cfg.regularization, iterations=cfg.iterations,
+                                               neg_prop=cfg.neg_prop, random_state=cfg.seed)  # fmt: skip
         from implicit.nearest_neighbours import BM25Recommender, CosineRecommender, TFIDFRecommender
 
         kind = {"cosine": CosineRecommender, "bm25": BM25Recommender, "tfidf": TFIDFRecommender}[cfg.similarity]
@@ -242,7 +261,7 @@ def make_retriever(config: AnyRetrieverConfig) -> Retriever:
     """The retriever of one config (the registry of outside retrievers)."""
     if isinstance(config, PopularityRetrieverConfig):
         return PopularityRetriever(config)
-    if isinstance(config, BPRRetrieverConfig | ItemItemRetrieverConfig):
+    if isinstance(config, BPRRetrieverConfig | LMFRetrieverConfig | ItemItemRetrieverConfig):
         return ImplicitRetriever(config)
     if isinstance(config, FirstStageRetrieverConfig):
         return FirstStageRetriever(config)

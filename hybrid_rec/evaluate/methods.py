@@ -15,6 +15,12 @@ from pydantic import Field
 
 from hybrid_rec.candidates.als import ALSConfig, ALSModel
 from hybrid_rec.candidates.generator import CandidateGenerator, CandidatesConfig
+from hybrid_rec.candidates.outside import (
+    BPRRetrieverConfig,
+    ImplicitRetriever,
+    ItemItemRetrieverConfig,
+    LMFRetrieverConfig,
+)
 from hybrid_rec.candidates.sources import (
     ALSRetrieval,
     BlendConfig,
@@ -309,11 +315,15 @@ class GPT2Method:
         states: Sequence[RoundState],
     ) -> TopK:
         """A round of the multi-round task: clicked items read after the history, every shown item
-        excluded; the LM alone reads no "more / less like" or passed-over items (those kinds page)."""
+        excluded; an LM trained on simulated rounds also reads the passed-over, "more like" and "less
+        like" items in its prompt (`GPT2Reranker.reads_reactions`; otherwise those kinds page)."""
         if self.reranker is None:
             raise NotFittedError("GPT2Method is not fitted")
         recent = [np.asarray(s.clicked, np.int64) if s.clicked else None for s in states]
-        return topk_from_scores(self.reranker.item_logprobs(users, requests, recent), k, _with_shown(exclude, states))
+        said = [{"passed": np.asarray(s.passed, np.int64), "liked": np.asarray(s.more_like, np.int64),
+                 "disliked": np.asarray(s.less_like, np.int64)} for s in states]  # fmt: skip
+        logp = self.reranker.item_logprobs(users, requests, recent, said)
+        return topk_from_scores(logp, k, _with_shown(exclude, states))
 
     def learned(self) -> dict[str, object]:
         """What training chose: the LM's best epoch, its validation NDCG@10 and the training time."""
@@ -383,6 +393,28 @@ class HybridMethod:
         return out | lm_learned(state.reranker)
 
 
+class ImplicitPeer:
+    """A peer from `implicit` itself (BPR, LMF, item-item CF with cosine / BM25 / TF-IDF weighting):
+    the library's own model and `recommend`, fitted on the same rows and scored by the same metrics
+    as every method here (the outside retrievers' implementation, `candidates.outside`)."""
+
+    def __init__(self, config: BPRRetrieverConfig | LMFRetrieverConfig | ItemItemRetrieverConfig) -> None:
+        self.config = config
+        self.retriever = ImplicitRetriever(config)
+
+    def fit(self, train: Interactions, context: FitContext | None = None) -> ImplicitPeer:
+        self.retriever.fit(train)
+        return self
+
+    def recommend(self, users: np.ndarray, k: int, exclude: sp.csr_matrix) -> TopK:
+        return self.retriever.retrieve(users, k, exclude)
+
+    def learned(self) -> dict[str, object]:
+        import implicit
+
+        return {"library": f"implicit {implicit.__version__}"}
+
+
 def _with_shown(exclude: sp.csr_matrix, states: Sequence[RoundState]) -> sp.csr_matrix:
     """`exclude` with each row's shown items added."""
     rows = np.repeat(np.arange(len(states)), [len(s.shown) for s in states])
@@ -409,6 +441,9 @@ METHODS: dict[str, MethodSpec[Any]] = {
     "faiss_knn": MethodSpec(FaissKNNConfig, FaissKNNMethod),
     "transitions": MethodSpec(TransitionsConfig, TransitionsMethod),
     "content": MethodSpec(ContentConfig, ContentMethod),
+    "bpr": MethodSpec(BPRRetrieverConfig, ImplicitPeer),
+    "lmf": MethodSpec(LMFRetrieverConfig, ImplicitPeer),
+    "item_item": MethodSpec(ItemItemRetrieverConfig, ImplicitPeer),
     "gpt2": MethodSpec(LMStageConfig, GPT2Method),
     "hybrid": MethodSpec(HybridConfig, HybridMethod),
 }

@@ -12,7 +12,7 @@ and the discounted gain of the list where they saw it (1 / log2(1 + place), 0 un
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from typing import Any, Literal, Protocol, cast, runtime_checkable
+from typing import Any, Protocol, cast, runtime_checkable
 
 import numpy as np
 import scipy.sparse as sp
@@ -24,7 +24,7 @@ from hybrid_rec.data.simulated_user import SimulatedUsers, category_vectors
 from hybrid_rec.data.splits import Split
 from hybrid_rec.errors import ConfigError
 from hybrid_rec.metrics import bootstrap_mean
-from hybrid_rec.pipeline.rounds import FEEDBACK_KINDS, RoundsOutcome, RoundState, play_rounds
+from hybrid_rec.pipeline.rounds import FEEDBACK_KINDS, Policy, RoundsOutcome, RoundState, play_rounds, policy_field
 from hybrid_rec.text.config import TextEncoderConfig, shared_encoder
 from hybrid_rec.topk import TopK
 
@@ -37,11 +37,7 @@ class RoundsTaskConfig(StrictModel):
     rounds: int = Field(5, ge=1, le=50, description="Rounds per user (a user who found its target stops).")
     k: int = Field(10, gt=0, description="Items shown per round.")
     users: int = Field(200, gt=0, description="Test users simulated (a seeded sample of those with a test item).")
-    policy: Literal["categories", "text"] = Field(
-        "categories",
-        description="How the simulated user tells which shown item is most like its target: the catalog's "
-        "categories (falls back to text without a category field), or MiniLM text vectors of the descriptions.",
-    )
+    policy: Policy = policy_field()
     kinds: list[str] = Field(
         default_factory=lambda: list(FEEDBACK_KINDS),
         description=f"Feedback kinds simulated, among {list(FEEDBACK_KINDS)} ('paging' is always run: the baseline).",

@@ -7,7 +7,7 @@ definitions are written once (the `_reranker` ... `_validation_users` fields) an
 
 from __future__ import annotations
 
-from typing import Any, Literal, TypedDict
+from typing import Any, TypedDict
 
 from pydantic import Field
 
@@ -15,6 +15,7 @@ from hybrid_rec.candidates.generator import CandidatesConfig
 from hybrid_rec.candidates.outside import RetrieverConfig
 from hybrid_rec.candidates.requests import RequestsConfig
 from hybrid_rec.config import StrictModel
+from hybrid_rec.pipeline.rounds import Policy, policy_field
 from hybrid_rec.policy import OnUnknown
 from hybrid_rec.rerank.fusion import FusionConfig
 from hybrid_rec.rerank.reranker import RerankerConfig
@@ -62,19 +63,15 @@ class LMStageConfig(StrictModel):
 class SessionFitConfig(StrictModel):
     """Fitting the session fusion on simulated validation rounds: each sampled validation user is
     shown `k` items per round; a simulated user with the held-out item as its hidden target clicks
-    (or says "more like") the shown item most like it by `policy` and passes over the rest; the
-    weights of the session features (and of every other feature after reactions) are fitted on the
-    lists of rounds 2..`rounds`, so how much a reaction moves the next list is learned, not fixed."""
+    (or says "more / less like") the shown item most (least) like it by `policy`; the weights of the
+    session features (a term added to the fused score) are fitted on the lists of rounds 2..`rounds`,
+    so how much a reaction moves the next list is learned, not fixed."""
 
     enabled: bool = Field(True, description="Fit the session fusion (False: reactions only ban items).")
     users: int = Field(300, gt=0, description="Validation users simulated (a seeded sample).")
     rounds: int = Field(3, ge=2, description="Rounds per user (features are collected from round 2 on).")
     k: int = Field(10, gt=0, description="Items shown per round.")
-    policy: Literal["categories", "text"] = Field(
-        "categories",
-        description="How the simulated user tells what is like its target: the catalog's categories (falls back "
-        "to text without a category field) or the catalog text vectors.",
-    )
+    policy: Policy = policy_field()
     seed: int = Field(0, description="Seed of the user sample and of the stated requests.")
 
 

@@ -7,8 +7,8 @@ a round in which the user chose something (a click, "more like") marks the rest 
 passed over (read as mild negative feedback); a round without a choice only keeps them out of later
 lists (paging). Every reaction
 reaches the next list through the session (`hybrid_rec.session.Session`), whose weights the model
-fitted on simulated validation rounds. ``events`` gives the clicks as interaction rows for the event
-log, so that the feedback loop learns from them.
+fitted on simulated validation rounds. ``events`` gives the clicks and rejections as event rows
+(click / dislike) for the event log, so that the feedback loop learns from them.
 
 Reactions may name any item the model knows (an item found elsewhere counts the same as a shown
 one); an item the model does not know is refused (`UnknownIdError`), before anything is recorded.
@@ -30,7 +30,9 @@ from hybrid_rec.session import Session
 if TYPE_CHECKING:
     from hybrid_rec.pipeline.hybrid import HybridPipeline
 
-__all__ = ["Conversation", "ConversationLimits", "ConversationState"]
+__all__ = ["EVENT_TYPES", "Conversation", "ConversationLimits", "ConversationState"]
+
+EVENT_TYPES = {"clicked": "click", "rejected": "dislike"}  # the reactions the event log keeps, as its event types
 
 
 @dataclass(frozen=True)
@@ -56,8 +58,8 @@ class ConversationState:
     passed: list[object] = field(default_factory=list)
     last_round: list[object] = field(default_factory=list)  # the items of the latest list
     chose_this_round: bool = False  # a click or "more like" in the latest round
-    click_times: list[float] = field(default_factory=list)
-    committed: int = 0  # clicks already written to an event log (`clicked[:committed]`)
+    logged: list[tuple[object, str, float]] = field(default_factory=list)  # (item, event type, time) to commit
+    committed: int = 0  # events already written to an event log (`logged[:committed]`)
 
     def session(self) -> Session:
         """The next call's session: clicks as recent items, rejected and shown items banned,
@@ -126,7 +128,7 @@ class Conversation:
         at: float | None = None,
     ) -> int:
         """Record reactions (external item ids; any item the model knows); returns how many.
-        `at`: the clicks' time (default now), for `events`."""
+        `at`: their time (default now), for `events`."""
         kinds = {"clicked": list(clicked), "rejected": list(rejected), "more_like": list(more_like),
                  "less_like": list(less_like)}  # fmt: skip
         ids = self.pipeline.ids
@@ -145,17 +147,19 @@ class Conversation:
             held = getattr(self.state, name)
             fresh = [g for g in dict.fromkeys(given) if g not in held]
             held += fresh
-            if name == "clicked":
-                self.state.click_times += [when] * len(fresh)
+            if name in EVENT_TYPES:
+                self.state.logged += [(item, EVENT_TYPES[name], when) for item in fresh]
             if name in ("clicked", "more_like") and fresh:
                 self.state.chose_this_round = True
             n += len(fresh)
         return n
 
     def events(self) -> pd.DataFrame:
-        """The clicks as interaction rows (``user_id``, ``item_id``, ``timestamp``), for the event log."""
-        return pd.DataFrame({"user_id": [self.state.user_id] * len(self.state.clicked),
-                             "item_id": list(self.state.clicked), "timestamp": list(self.state.click_times)})  # fmt: skip
+        """Clicks and rejections as event rows (``user_id``, ``item_id``, ``type`` = click / dislike,
+        ``timestamp``), in the order given, for the event log (`hybrid-rec ingest`, ``POST /feedback``)."""
+        logged = self.state.logged
+        return pd.DataFrame({"user_id": [self.state.user_id] * len(logged), "item_id": [i for i, _, _ in logged],
+                             "type": [t for _, t, _ in logged], "timestamp": [w for _, _, w in logged]})  # fmt: skip
 
     def summary(self) -> dict[str, object]:
         """The state in plain values (what REST returns for a conversation)."""

@@ -19,16 +19,29 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Literal, get_args
+from typing import Any, Literal, get_args
 
 import numpy as np
+from pydantic import Field
 
 from hybrid_rec.data.ids import IdMap
 from hybrid_rec.data.simulated_user import SimulatedUsers
 from hybrid_rec.session import Session
 from hybrid_rec.topk import TopK
 
-__all__ = ["FEEDBACK_KINDS", "Feedback", "RoundState", "RoundsOutcome", "play_rounds"]
+__all__ = ["FEEDBACK_KINDS", "Feedback", "Policy", "RoundState", "RoundsOutcome", "play_rounds", "policy_field"]
+
+Policy = Literal["categories", "text"]
+
+
+def policy_field() -> Any:
+    """The simulated user's policy field, one definition for fitting and evaluation."""
+    return Field(
+        "categories",
+        description="How the simulated user tells which shown item is most like its target: the catalog's "
+        "categories (the text vectors without a category field), or the catalog text vectors.",
+    )
+
 
 Feedback = Literal["paging", "click", "more_like", "less_like", "request", "click+request"]
 FEEDBACK_KINDS: tuple[str, ...] = get_args(Feedback)

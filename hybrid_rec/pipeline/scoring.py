@@ -69,6 +69,12 @@ class SessionIds:
         return {"liked": self.liked, "passed": self.passed, "disliked": self.disliked}
 
     @property
+    def prompt_reactions(self) -> dict[str, np.ndarray]:
+        """What the LM's prompt says of the session beyond its recent (clicked) items: passed over,
+        "more like" (liked but not clicked), "less like"."""
+        return {"passed": self.passed, "liked": np.setdiff1d(self.liked, self.recent), "disliked": self.disliked}
+
+    @property
     def reacted(self) -> bool:
         """True when the session holds reactions (liked, passed over or disliked items)."""
         return bool(len(self.liked) or len(self.passed) or len(self.disliked))
@@ -221,7 +227,8 @@ class FittedPipeline:
                     for i, s in zip(intents, ids, strict=True)
                 ]  # fmt: skip
         recent = [s.recent if len(s.recent) else None for s in ids]
-        return Query(users, asked, intents, ids, self.reranker.instructions(users, asked, recent))
+        said = [s.prompt_reactions if s.reacted else None for s in ids]  # written for an LM trained on rounds
+        return Query(users, asked, intents, ids, self.reranker.instructions(users, asked, recent, said))
 
     def seen(self, users: np.ndarray) -> sp.csr_matrix:
         """The fitted items of each user (the default exclusion); an empty row for an unknown user."""

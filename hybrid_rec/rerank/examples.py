@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from hybrid_rec.data.simulated_user import SimulatedUsers
 from hybrid_rec.errors import ConfigError
 from hybrid_rec.rerank.tokenizer import RecTokenizer
 from hybrid_rec.verbalize.intentions import IntentionWriter
@@ -48,6 +49,9 @@ def build_examples(
     intentions: IntentionWriter | None = None,
     intentions_per_user: float = 0.0,
     intention_history: int = 50,
+    round_vectors: np.ndarray | None = None,
+    rounds_per_user: float = 0.0,
+    round_shown: int = 10,
 ) -> list[Example]:
     """Cut each user's item sequence (internal ids, oldest first) into windows that fit `n_positions`.
 
@@ -55,7 +59,8 @@ def build_examples(
     an `intentions` writer, each user also gets ``intentions_per_user`` intention windows (its whole
     part, plus one more with the fraction's chance), each at a distinct random point ``t >= 1`` of
     the history: the last `intention_history` items before ``t``, a request the writer wrote for
-    item ``t``, and that item as the one target.
+    item ``t``, and that item as the one target. With `round_vectors` (item category vectors), each
+    user also gets ``rounds_per_user`` simulated-round windows (`_round_window`).
     """
     examples: list[Example] = []
     empty = np.empty(0, np.int64)
@@ -90,7 +95,53 @@ def build_examples(
             window = np.asarray([*ids, tokenizer.item_token_id(target)])
             hard = written.rejected if len(written.rejected) else negs
             examples.append(Example(window, np.asarray([(len(ids) - 1, target)]), hard, instr.request))
+    if round_vectors is not None and rounds_per_user > 0:
+        for user, seq in sequences.items():
+            negs = negatives.get(user, empty) if negatives else empty
+            count = int(rounds_per_user) + int(rng.random() < rounds_per_user % 1)
+            if len(seq) < 2 or len(negs) < round_shown or not count:
+                continue
+            attrs = attributes(user) if attributes else None
+            for t in np.sort(rng.choice(np.arange(1, len(seq)), min(count, len(seq) - 1), replace=False)):
+                made = _round_window(seq[max(0, t - intention_history) : t], int(seq[t]), negs[:round_shown],
+                                     round_vectors, verbalizer, tokenizer, n_positions, rng, attrs)  # fmt: skip
+                if made is not None:
+                    examples.append(made)
     return examples
+
+
+def _round_window(
+    history: np.ndarray,
+    target: int,
+    shown: np.ndarray,
+    vectors: np.ndarray,
+    verbalizer: Verbalizer,
+    tokenizer: RecTokenizer,
+    n_positions: int,
+    rng: np.random.Generator,
+    attributes: dict[str, object] | None,
+) -> Example | None:
+    """One simulated round: `shown` (the user's first-stage candidates, never the target) and a
+    simulated user with `target` reacting as in `hybrid_rec.pipeline.rounds`, drawn at random: a click
+    (read after the history, the rest passed over), "more like" the same item (the rest passed over)
+    or "less like" the least alike; the target is the next item, the passed-over ones its negatives."""
+    react = SimulatedUsers(vectors, np.array([target])).react(shown[None, :])
+    clicked, rejected, passed = int(react.clicked[0]), int(react.rejected[0]), react.passed[0]
+    if clicked < 0:
+        return None
+    kind = rng.integers(3)
+    if kind == 0:
+        history, reactions = np.append(history, clicked), {"passed": passed}
+    elif kind == 1:
+        reactions = {"liked": np.array([clicked]), "passed": passed}
+    else:
+        reactions, passed = {"disliked": np.array([rejected])}, shown[shown != rejected]
+    instr = verbalizer.instruction(history, attributes=attributes, reactions=reactions)
+    ids, starts = encode_with_layout(instr, tokenizer, n_positions - 1)
+    if not starts:
+        return None
+    window = np.asarray([*ids, tokenizer.item_token_id(target)])
+    return Example(window, np.asarray([(len(ids) - 1, target)]), np.asarray(passed, np.int64))
 
 
 def encode_requests(examples: list[Example], encode: Callable[[list[str]], np.ndarray]) -> int:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -17,6 +17,7 @@ from hybrid_rec.config import StrictModel
 from hybrid_rec.data.catalog import ItemCatalog
 from hybrid_rec.data.ids import IdMap
 from hybrid_rec.data.interactions import Interactions
+from hybrid_rec.data.simulated_user import category_vectors
 from hybrid_rec.errors import DataError, require_fitted
 from hybrid_rec.metrics import ranking_metrics
 from hybrid_rec.persist import load_arrays, load_config, save_arrays, save_config
@@ -185,6 +186,12 @@ class GPT2Reranker:
         return done
 
     @property
+    def reads_reactions(self) -> bool:
+        """True when the LM was trained on simulated-round windows (`trainer.round_windows_per_user`,
+        recorded in the saved model's config), so a session's reactions are written into its prompt."""
+        return bool(getattr(self.fitted.model.config, "reads_reactions", False))
+
+    @property
     def reads_requests(self) -> bool:
         """True when the LM reads a request as a sentence-encoder vector as well as its tokens
         (`hybrid_rec.rerank.request_text`): then every request reaches it, read by the parser or not."""
@@ -255,6 +262,7 @@ class GPT2Reranker:
             log.info("reranker: lm.item_text is on but there is no catalog: item tokens stay id-only")
         self.histories = sequences_of(train)
         rng = np.random.default_rng(cfg.trainer.seed)
+        round_vectors = category_vectors(catalog, train.items) if catalog is not None and hard_negatives else None
         examples = build_examples(
             self.histories,
             verbalizer,
@@ -266,7 +274,12 @@ class GPT2Reranker:
             intentions=IntentionWriter(verbalizer, cfg.trainer.intention_kinds),
             intentions_per_user=cfg.trainer.intentions_per_user,
             intention_history=cfg.trainer.intention_history,
+            round_vectors=round_vectors,
+            rounds_per_user=cfg.trainer.round_windows_per_user,
+            round_shown=cfg.trainer.round_shown,
         )
+        if round_vectors is not None and cfg.trainer.round_windows_per_user > 0:
+            model.config.reads_reactions = True  # saved with the model: its prompts carry a session's reactions
         if cfg.lm.request_text:  # the LM reads requests as encoder vectors too
             distinct = encode_requests(examples, lambda texts: encode_texts(texts, cfg.lm.item_text_encoder))
             attach_request_text(model, self.request_vectors.dim)
@@ -380,27 +393,36 @@ class GPT2Reranker:
         request: str | None = None,
         candidates: Sequence[int] | None = None,
         recent: np.ndarray | None = None,
+        reactions: Mapping[str, np.ndarray] | None = None,
     ) -> Instruction:
         """The instruction for internal user `user`; a negative id is a user without history or attributes.
-        `recent` = items of the current session (internal ids, oldest first), read after the history."""
+        `recent` = items of the current session (internal ids, oldest first), read after the history;
+        `reactions` (passed / liked / disliked internal ids) are written after it for an LM trained
+        on simulated rounds (`reads_reactions`), and ignored by one that was not."""
         state = self.fitted
         history = self.histories.get(int(user), np.empty(0, np.int64)) if user >= 0 else np.empty(0, np.int64)
         if recent is not None and len(recent):
             history = np.concatenate([history, np.asarray(recent, np.int64)])
         history = history[history < state.tokenizer.n_items]  # items newer than the LM have no token yet
         attributes = self._attributes(user) if user >= 0 else None
-        return state.verbalizer.instruction(history, attributes=attributes, request=request, candidates=candidates)
+        known = None
+        if reactions and self.reads_reactions:
+            known = {k: v[v < state.tokenizer.n_items] for k, v in reactions.items()}
+        return state.verbalizer.instruction(history, attributes=attributes, request=request, candidates=candidates,
+                                            reactions=known)  # fmt: skip
 
     def instructions(
         self,
         users: np.ndarray,
         requests: Sequence[str | None] | None = None,
         recent: Sequence[np.ndarray | None] | None = None,
+        reactions: Sequence[Mapping[str, np.ndarray] | None] | None = None,
     ) -> list[Instruction]:
-        """One instruction per internal user (`requests` and `recent`: one per user, or None)."""
+        """One instruction per internal user (`requests`, `recent` and `reactions`: one per user, or None)."""
         reqs = list(requests) if requests is not None else [None] * len(users)
         extra = list(recent) if recent is not None else [None] * len(users)
-        return [self.instruction(int(u), r, recent=e) for u, r, e in zip(users, reqs, extra, strict=True)]
+        said = list(reactions) if reactions is not None else [None] * len(users)
+        return [self.instruction(int(u), r, recent=e, reactions=x) for u, r, e, x in zip(users, reqs, extra, said, strict=True)]
 
     def prompt_ids(
         self, user: int, request: str | None = None, reserve: int = 1, recent: np.ndarray | None = None
@@ -415,9 +437,10 @@ class GPT2Reranker:
         users: np.ndarray,
         requests: Sequence[str | None] | None = None,
         recent: Sequence[np.ndarray | None] | None = None,
+        reactions: Sequence[Mapping[str, np.ndarray] | None] | None = None,
     ) -> np.ndarray:
         """[len(users), n_items] log p(item token | user's instruction): full ranking in one pass per batch."""
-        return self.instruction_logprobs(self.instructions(users, requests, recent))
+        return self.instruction_logprobs(self.instructions(users, requests, recent, reactions))
 
     def instruction_logprobs(self, instructions: Sequence[Instruction]) -> np.ndarray:
         """[len(instructions), n_items] log p(item token | instruction)."""

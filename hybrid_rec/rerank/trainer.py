@@ -72,6 +72,18 @@ class TrainerConfig(StrictModel):
     intention_history: int = Field(
         50, gt=0, description="Most recent history items in an intention window's prompt (shorter: cheaper)."
     )
+    round_windows_per_user: float = Field(
+        0.0,
+        ge=0,
+        description="Simulated-round windows per user (the fraction as a chance of one more): at a random point of "
+        "the history, `round_shown` of the user's first-stage candidates are 'shown', a simulated user with the next "
+        "item as its target clicks (or says 'more / less like') the one whose categories are most (least) like it, "
+        "and the window's prompt carries those reactions; the target is the next item, the passed-over ones its hard "
+        "negatives. The LM then reads a session's reactions in its prompt. Experimental, off by default: on ML-100K it "
+        "made the LM alone worse after reactions (clicks 0.79x of paging) and did not help the hybrid "
+        "(benchmarks/README.md). 0 = off (needs catalog categories).",
+    )
+    round_shown: int = Field(10, ge=2, description="Items a simulated training round shows.")
     intention_kinds: list[Kind] = Field(
         default_factory=lambda: list(KINDS),
         min_length=1,

@@ -292,7 +292,8 @@ def conversation_feedback(
     request: Request,
     x_api_key: str | None = Header(default=None, description="The API key (only for commit = true)."),
 ) -> dict[str, Any]:
-    """Record reactions; with ``commit``, the clicks also go to the event log (type 'click')."""
+    """Record reactions; with ``commit``, clicks and rejections also go to the event log (types
+    'click' and 'dislike'), each once."""
     if body.commit:
         _write_access(request, x_api_key)
     store = _store(request)
@@ -303,13 +304,12 @@ def conversation_feedback(
         chat = Conversation(pipe, state.user_id, state=state)
         checked(lambda: chat.react(clicked=body.clicked, rejected=body.rejected, more_like=body.more_like,
                                    less_like=body.less_like))  # fmt: skip
-        if body.commit:  # every click not yet committed (a failed commit is retried by the next one; ids are stable)
+        if body.commit:  # every event not yet committed (a failed commit is retried by the next one; ids are stable)
             start = state.committed
-            fresh = list(zip(state.clicked[start:], state.click_times[start:], strict=True))
             events = [{"event_id": f"conversation:{conversation_id}:{start + n}", "user_id": _plain(state.user_id),
-                       "item_id": _plain(item), "type": "click", "timestamp": when, "weight": None}
-                      for n, (item, when) in enumerate(fresh)]  # fmt: skip
+                       "item_id": _plain(item), "type": kind, "timestamp": when, "weight": None}
+                      for n, (item, kind, when) in enumerate(state.logged[start:])]  # fmt: skip
             if events:
                 committed = _ingest(request, events).accepted
-                state.committed = len(state.clicked)
+                state.committed = len(state.logged)
     return _conversation_json(conversation_id, state, store, committed)

@@ -315,7 +315,9 @@ class ConversationFeedback(_Body):
     more_like: list[Id] = Field(default_factory=list, max_length=50, description="'More like this' items.")
     less_like: list[Id] = Field(default_factory=list, max_length=50, description="'Less like this' items.")
     commit: bool = Field(
-        False, description="Also write the clicks to the event log (the feedback loop learns from them; needs write access)."
+        False,
+        description="Also write the clicks and rejections to the event log (types 'click' and 'dislike', each once; "
+        "the feedback loop learns from them; needs write access).",
     )
 
 
@@ -333,7 +335,7 @@ class ConversationBody(BaseModel):
     more_like: list[str | int] = Field(description="'More like this' items.")
     less_like: list[str | int] = Field(description="'Less like this' items.")
     passed: list[str | int] = Field(description="Shown and passed over (in rounds the user reacted to).")
-    committed: int = Field(0, description="Clicks written to the event log by this call.")
+    committed: int = Field(0, description="Events (clicks, rejections) written to the event log by this call.")
 
 
 class ConversationList(ListBody):

@@ -11,7 +11,7 @@ as "a comedy"), ``task`` (the candidates listed in the prompt). Raw user ids nev
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -105,6 +105,9 @@ class VerbalizerConfig(StrictModel):
         "text alone ('text': scores items that have no item token, e.g. new ones; needs reduction sum or mean).",
     )
     max_history: int = Field(200, gt=0, description="Most recent history items kept in a prompt.")
+    max_reacted: int = Field(
+        20, gt=0, description="Most recent items of each session reaction kind (passed over, more / less like) in a prompt."
+    )
     attributes: list[str] = Field(
         default_factory=list,
         description="User attributes allowed in prompts (privacy: none by default; user ids never appear).",
@@ -133,10 +136,11 @@ class Instruction:
     head: list[Part]
     history: list[list[Part]] = field(default_factory=list)
     request: str | None = None
+    reactions: list[tuple[str, list[list[Part]]]] = field(default_factory=list)  # (label, items) after the history
 
     def parts(self) -> list[Part]:
-        """Head then history, flattened (before any truncation)."""
-        return [*self.head, *(p for item in self.history for p in item)]
+        """Head, history, then the session's reactions, flattened (before any truncation)."""
+        return [*self.head, *(p for item in self.history for p in item), *reaction_parts(self.reactions)]
 
 
 class Verbalizer:
@@ -217,8 +221,11 @@ class Verbalizer:
         request: str | None = None,
         candidates: Sequence[int] | None = None,
         template: str | None = None,
+        reactions: Mapping[str, Sequence[int] | np.ndarray] | None = None,
     ) -> Instruction:
-        """The instruction for one user. A `request` (blank: none) selects the request template by default."""
+        """The instruction for one user. A `request` (blank: none) selects the request template by
+        default. `reactions` (``passed`` / ``liked`` / ``disliked`` -> internal ids) are written after
+        the history: " passed over: [A] [B]; more like: [C]; less like: [D]; next:"."""
         request = " ".join(str(request).split()) or None if request is not None else None
         name = template or (self.config.request_template if request else self.config.template)
         if name not in self.templates:
@@ -242,7 +249,18 @@ class Verbalizer:
                     head.extend([" ", int(c)])
             elif token:
                 head.append(token)
-        return Instruction(name, head, self._history_parts(history), request)
+        return Instruction(name, head, self._history_parts(history), request, self._reaction_parts(reactions))
+
+    def _reaction_parts(
+        self, reactions: Mapping[str, Sequence[int] | np.ndarray] | None
+    ) -> list[tuple[str, list[list[Part]]]]:
+        """The session's reactions as (label, item parts) groups (none: empty, the prompt as without them)."""
+        out = []
+        for kind, label in REACTION_LABELS.items():
+            ids = list((reactions or {}).get(kind, ()))[-self.config.max_reacted :]
+            if ids:
+                out.append((label, self._history_parts(ids)))
+        return out
 
     def render(self, instruction: Instruction) -> str:
         """Human-readable text of an instruction (item references shown with their titles)."""
@@ -259,18 +277,46 @@ class Verbalizer:
         return "".join(out)
 
 
+REACTION_LABELS = {"passed": "passed over", "liked": "more like", "disliked": "less like"}
+
+
+def reaction_parts(groups: Sequence[tuple[str, list[list[Part]]]]) -> list[Part]:
+    """ " passed over: [A] [B] more like: [C] next:" (nothing without reactions)."""
+    out: list[Part] = []
+    for label, items in groups:
+        if items:
+            out.append(f" {label}:")
+            out += [p for item in items for p in item]
+    return [*out, " next:"] if out else out
+
+
+def _fitted_tail(groups: list[tuple[str, list[list[Part]]]], tokenizer, room: int) -> list[int]:
+    """The reactions' tokens in at most half of `room` (the history keeps the rest): the oldest item of
+    the longest group goes first until they fit (a group left empty goes with its label)."""
+    groups = [(label, list(items)) for label, items in groups]
+    while True:
+        tail = _encode(reaction_parts(groups), tokenizer)
+        if len(tail) <= room // 2 or not any(items for _, items in groups):
+            return tail if len(tail) <= room // 2 else []
+        longest = max(range(len(groups)), key=lambda g: len(groups[g][1]))
+        groups[longest][1].pop(0)
+
+
 def encode_instruction(instruction: Instruction, tokenizer, budget: int) -> list[int]:
     """Token ids of the prompt, dropping the oldest history items until it fits in `budget` tokens."""
     return encode_with_layout(instruction, tokenizer, budget)[0]
 
 
 def encode_with_layout(instruction: Instruction, tokenizer, budget: int) -> tuple[list[int], list[int]]:
-    """Like `encode_instruction`, plus the position of each kept history item's first token."""
+    """Like `encode_instruction`, plus the position of each kept history item's first token (the
+    session's reactions come after the history, in at most half the room left by the template)."""
     head = _encode(instruction.head, tokenizer)
     per_item = [_encode(parts, tokenizer) for parts in instruction.history]
     room = budget - len(head)
     if room < 0:
         raise ConfigError(f"the template alone needs {len(head)} tokens, more than the budget {budget}")
+    tail = _fitted_tail(instruction.reactions, tokenizer, room) if instruction.reactions else []
+    room -= len(tail)
     lengths = np.cumsum([len(x) for x in reversed(per_item)])
     keep = int(np.searchsorted(lengths, room, side="right"))
     kept = per_item[len(per_item) - keep :] if keep else []
@@ -278,7 +324,7 @@ def encode_with_layout(instruction: Instruction, tokenizer, budget: int) -> tupl
     for item in kept:
         starts.append(len(ids))
         ids.extend(item)
-    return ids, starts
+    return ids + tail, starts
 
 
 def _encode(parts: Sequence[Part], tokenizer) -> list[int]:

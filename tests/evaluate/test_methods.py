@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from hybrid_rec.candidates import ALSConfig
+from hybrid_rec.candidates.outside import BPRRetrieverConfig, ItemItemRetrieverConfig, LMFRetrieverConfig
 from hybrid_rec.candidates.transitions import TransitionsConfig
 from hybrid_rec.data import leave_last_out
 from hybrid_rec.evaluate.methods import (
@@ -18,6 +19,7 @@ from hybrid_rec.evaluate.methods import (
     FitContext,
     GPT2Method,
     HybridMethod,
+    ImplicitPeer,
     Popularity,
     PopularityConfig,
     TransitionsMethod,
@@ -155,6 +157,37 @@ class TestHybrid(MethodContract):
 
     def make(self):
         return HybridMethod(tiny_config())
+
+
+class TestBPR(MethodContract):
+    kind = "bpr"
+
+    def make(self):
+        return ImplicitPeer(BPRRetrieverConfig(factors=8, iterations=20))
+
+
+class TestLMF(MethodContract):
+    kind = "lmf"
+
+    def make(self):
+        return ImplicitPeer(LMFRetrieverConfig(factors=8, iterations=5))
+
+
+class TestItemItem(MethodContract):
+    kind = "item_item"
+
+    def make(self):
+        return ImplicitPeer(ItemItemRetrieverConfig(similarity="bm25", neighbors=20))
+
+    def test_a_users_items_neighbours_come_first(self, fitted):
+        """The library's item-item: every recommended item co-occurs with one of the user's items."""
+        method, split = fitted
+        train = split.train.to_csr("binary")
+        co = (train.T @ train).tocsr()
+        for u in np.unique(split.test.user)[:10]:
+            top = method.recommend(np.array([u]), 5, train[[u]]).items[0]
+            near = set(co[train[u].indices].indices.tolist())
+            assert set(top[top >= 0].tolist()) <= near
 
 
 def test_every_registered_method_has_a_contract_test():

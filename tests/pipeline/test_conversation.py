@@ -75,8 +75,9 @@ def test_lists_never_repeat_and_reactions_are_recorded(pipe):
         chat.react(rejected=["no-such-item"])
     assert state.rejected == []
     events = chat.events()
-    assert list(events.columns) == ["user_id", "item_id", "timestamp"] and len(events) == 4
-    assert events["item_id"].tolist() == seen[0:16:4]
+    assert list(events.columns) == ["user_id", "item_id", "type", "timestamp"] and len(events) == 5
+    assert events["item_id"].tolist() == [*seen[0:16:4], last[0]]
+    assert events["type"].tolist() == ["click"] * 4 + ["dislike"]
 
 
 def test_the_api_conversation_gives_frames_with_the_reading(pipe):
@@ -87,3 +88,23 @@ def test_the_api_conversation_gives_frames_with_the_reading(pipe):
     assert len(frame) == 3 and frame.attrs["request_reading"]["text"] == "a comedy"
     assert chat.react(clicked=[frame["item_id"].iloc[0]]) == 1
     assert not set(chat.next(3)["item_id"]) & set(frame["item_id"])
+
+
+def test_the_lm_reads_the_reactions_in_its_prompt(pipe, tiny_models):
+    """An LM trained on simulated rounds (`trainer.round_windows_per_user`) is told what was passed
+    over, liked and disliked, after the history; a plain list's prompt has none of it; an LM trained
+    without them (the default) is not told."""
+    chat = Conversation(pipe, "u4")
+    shown = chat.next(4)
+    chat.react(clicked=[shown[0].item_id])
+    assert not pipe.reranker.reads_reactions and "passed over:" not in chat.next(4)[0].instruction
+    pipe = tiny_models(variant="rounds").load()
+    assert pipe.reranker.reads_reactions
+    chat = Conversation(pipe, "u4")
+    first = chat.next(4)
+    assert "passed over:" not in first[0].instruction and " next:" not in first[0].instruction
+    chat.react(clicked=[first[0].item_id], less_like=[first[3].item_id])
+    prompt = chat.next(4)[0].instruction
+    passed = [pipe.reranker.verbalizer.text_of(r.item_id) for r in first[1:3]]
+    assert "passed over:" in prompt and "less like:" in prompt and prompt.endswith(" next:")
+    assert all(f"[{t}]" in prompt for t in passed)

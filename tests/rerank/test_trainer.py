@@ -11,6 +11,7 @@ import pytest
 import torch
 
 from hybrid_rec.data import make_synthetic
+from hybrid_rec.data.simulated_user import category_vectors
 from hybrid_rec.errors import DataError
 from hybrid_rec.rerank import losses
 from hybrid_rec.rerank import trainer as trainer_mod
@@ -354,3 +355,34 @@ def test_a_config_saved_with_the_old_intention_fraction_still_loads(caplog):
     assert cfg.epochs == 3 and cfg.intentions_per_user == 1.0 and "intentions_per_user" in caplog.text
     with pytest.raises(ValueError, match="intention_fractio"):
         TrainerConfig.model_validate({"intention_fractio": 0.1})
+
+
+def test_simulated_round_windows(genre_data):
+    """Round windows: the shown items are the user's first-stage candidates, the reaction is the one
+    a simulated user with the next item as its target gives, the prompt says it after the history,
+    the target is that next item and the passed-over items are its negatives."""
+    sequences, verbalizer, tokenizer = genre_data
+    n_items = len(verbalizer.items)
+    vectors = category_vectors(verbalizer.catalog, verbalizer.items)
+    rng = np.random.default_rng(3)
+    negatives = {u: rng.permutation(n_items)[:12] for u in sequences}
+    negatives = {u: np.setdiff1d(n, s, assume_unique=True)[:10] for u, (n, s) in
+                 ((u, (negatives[u], sequences[u])) for u in sequences)}  # fmt: skip
+    build = lambda per_user: build_examples(
+        sequences, verbalizer, tokenizer, 512, np.random.default_rng(0), negatives=negatives,
+        round_vectors=vectors, rounds_per_user=per_user, round_shown=4,
+    )  # fmt: skip
+    plain = build(0.0)
+    rounds = build(1.0)[len(plain) :]
+    eligible = [u for u, s in sequences.items() if len(s) >= 2 and len(negatives[u]) >= 4]
+    assert 0 < len(rounds) <= len(eligible)
+    labels = {"passed over:": 0, "more like:": 0, "less like:": 0}
+    for e in rounds:
+        ((pos, target),) = e.item_targets
+        assert pos == len(e.ids) - 2 and e.ids[-1] == tokenizer.item_token_id(target)
+        text = tokenizer.decode(e.ids)
+        assert text.rstrip().endswith(tokenizer.decode([tokenizer.item_token_id(target)])) and " next:" in text
+        for label in labels:
+            labels[label] += label in text
+        assert target not in e.negatives and len(e.negatives) >= 3  # the passed-over shown items
+    assert all(labels.values()), labels  # clicks, "more like" and "less like" rounds all occur

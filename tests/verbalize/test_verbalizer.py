@@ -140,3 +140,20 @@ def test_an_instruction_carries_its_request_for_the_lm_to_read():
     v = Verbalizer(IdMap(["a", "b"]))
     assert v.instruction([0], request="  a  quiet\tone ").request == "a quiet one"
     assert v.instruction([0]).request is None and v.instruction([0], request="  ").request is None
+
+
+def test_reactions_are_written_after_the_history_and_trimmed_to_fit(setup):
+    items, catalog, tok = setup
+    v = Verbalizer(items, catalog)
+    plain = v.instruction([0, 1])
+    said = v.instruction([0, 1], reactions={"passed": [2, 3], "liked": [1], "disliked": []})
+    assert v.render(said) == v.render(plain) + " passed over:" + "".join(f"[{v.item_text(i)}]" for i in (2, 3)) \
+        + " more like:" + f"[{v.item_text(1)}]" + " next:"
+    assert v.instruction([0, 1], reactions={"passed": []}).reactions == []  # nothing said: the plain prompt
+    full, starts = encode_with_layout(said, tok, 10_000)
+    assert full[-len(tok.encode_text(" next:")) :] == tok.encode_text(" next:")
+    # a tight budget: the history keeps at least half the room, the passed-over items go first
+    head = starts[0]
+    tight, kept = encode_with_layout(said, tok, head + 10)
+    assert len(tight) <= head + 10 and kept
+    assert tok.item_token_id(1) in tight[len(tight) - 8 :]  # "more like" stayed, the passed ones went first
