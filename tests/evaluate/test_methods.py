@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import tempfile
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -24,6 +27,8 @@ from hybrid_rec.evaluate.methods import (
     PopularityConfig,
     TransitionsMethod,
 )
+from hybrid_rec.evaluate.peers import BERT4RecConfig, EASEConfig, RecToolsPeer, SASRecConfig
+from tests.evaluate.fake_peer import write_fake_python
 from tests.factory import tiny_config
 
 
@@ -190,6 +195,33 @@ class TestItemItem(MethodContract):
             assert set(top[top >= 0].tolist()) <= near
 
 
+class _PeerContract(MethodContract):
+    """RecTools peers through their adapter, with a stand-in for RecTools' Python (the real one:
+    tests/evaluate/test_peers.py, a network test)."""
+
+    config: type
+
+    def make(self):
+        return RecToolsPeer(self.config(python=str(write_fake_python(Path(tempfile.gettempdir()) / "hybrid-rec-fake-peer"))))
+
+
+class TestEASE(_PeerContract):
+    kind, config = "ease", EASEConfig
+
+
+class TestSASRec(_PeerContract):
+    kind, config = "sasrec", SASRecConfig
+
+
+class TestBERT4Rec(_PeerContract):
+    kind, config = "bert4rec", BERT4RecConfig
+
+
 def test_every_registered_method_has_a_contract_test():
-    covered = {cls.kind for cls in MethodContract.__subclasses__()}
+    def every(cls):
+        for sub in cls.__subclasses__():
+            yield sub
+            yield from every(sub)
+
+    covered = {cls.kind for cls in every(MethodContract) if hasattr(cls, "kind")}
     assert covered == set(METHODS)
