@@ -157,8 +157,8 @@ def test_config_round_trip_and_errors(tmp_path):
     path = tmp_path / "c.toml"
     path.write_text(cfg.to_toml())
     assert CompareConfig.from_toml(path) == cfg
-    with pytest.raises(ConfigError, match="unknown method type 'sasrec'"):
-        CompareConfig.from_dict({"methods": {"sasrec": {}}})
+    with pytest.raises(ConfigError, match="unknown method type 'lightgcn'"):
+        CompareConfig.from_dict({"methods": {"lightgcn": {}}})
     with pytest.raises(ConfigError, match=r"methods.als: factor: unknown key"):
         CompareConfig.from_dict({"methods": {"als": {"factor": 8}}})
     with pytest.raises(ConfigError, match=r"evaluation.comparisons"):

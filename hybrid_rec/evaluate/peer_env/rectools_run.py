@@ -17,9 +17,6 @@ import time
 
 import numpy as np
 import pandas as pd
-import rectools
-from rectools import Columns
-from rectools.dataset import Dataset
 
 
 def _model(name: str, params: dict[str, object]) -> object:
@@ -45,6 +42,10 @@ def _model(name: str, params: dict[str, object]) -> object:
 
 
 def main() -> None:
+    import rectools  # here, not at the top: the module must import (and be checked) where RecTools is absent
+    from rectools import Columns
+    from rectools.dataset import Dataset
+
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     for flag in ("--train", "--users", "--out", "--model"):
         parser.add_argument(flag, required=True)
