@@ -281,11 +281,13 @@ class HybridPipeline:
 
     def warm_up(self) -> HybridPipeline:
         """Build what the first call would otherwise build on the request path (the LM scorer, the
-        request parser and its category descriptions, the sentence encoder): one recommendation for a
-        known user and one request read. The server calls it before a loaded version is served."""
+        request parser and its category descriptions, the sentence encoder, the session features' item
+        vectors): one recommendation for a known user and one request read. The server calls it before a loaded version is served."""
         users = self.generator.users.ids
         if len(users):
             self.recommend([users[0]], 1, request="something good")
+        if self.fitted.session_fusion is not None:
+            self.fitted.session_vectors  # noqa: B018  (the item vectors the first call with reactions would build)
         return self
 
     def read_request(self, request: str | None) -> RequestReading | None:

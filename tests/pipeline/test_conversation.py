@@ -108,3 +108,11 @@ def test_the_lm_reads_the_reactions_in_its_prompt(pipe, tiny_models):
     passed = [pipe.reranker.verbalizer.text_of(r.item_id) for r in first[1:3]]
     assert "passed over:" in prompt and "less like:" in prompt and prompt.endswith(" next:")
     assert all(f"[{t}]" in prompt for t in passed)
+
+
+def test_warm_up_builds_the_session_vectors(tiny_models):
+    """A served model must not encode the catalog on its first call with reactions."""
+    pipe = tiny_models().load()
+    assert "session_vectors" not in vars(pipe.fitted)
+    pipe.warm_up()
+    assert "session_vectors" in vars(pipe.fitted)
