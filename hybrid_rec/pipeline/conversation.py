@@ -163,7 +163,11 @@ class Conversation:
 
     def summary(self) -> dict[str, object]:
         """The state in plain values (what REST returns for a conversation)."""
-        s = self.state
+        return self.summary_of(self.state)
+
+    @staticmethod
+    def summary_of(s: ConversationState) -> dict[str, object]:
+        """`summary` of any state (the REST store holds states, not conversations)."""
         return {"user_id": s.user_id, "request": s.request, "rounds": s.rounds, "shown": list(s.shown),
                 "clicked": list(s.clicked), "rejected": list(s.rejected), "more_like": list(s.more_like),
                 "less_like": list(s.less_like), "passed": list(s.passed)}  # fmt: skip

@@ -21,7 +21,6 @@ import scipy.sparse as sp
 from hybrid_rec.candidates.generator import CandidateGenerator
 from hybrid_rec.candidates.requests import RequestStage
 from hybrid_rec.data.ids import IdMap
-from hybrid_rec.data.simulated_user import category_vectors
 from hybrid_rec.errors import ConfigError
 from hybrid_rec.explain import Evidence, Explainer, RequestReading
 from hybrid_rec.pipeline.session_features import SessionVectors
@@ -155,13 +154,12 @@ class FittedPipeline:
 
     @cached_property
     def session_vectors(self) -> SessionVectors:
-        """The item vectors the session features compare in: ALS factors, the catalog's text vectors
-        and its categories."""
+        """The item vectors the session features compare in: ALS factors, and the request matcher's
+        text vectors and category membership (built once per item map there)."""
         matcher = self.requests.bind(self.generator.items).matcher
-        catalog = self.reranker.catalog
-        categories = None if catalog is None else category_vectors(catalog, self.generator.items)
-        return SessionVectors.of(self.generator.als.item_factors, None if matcher is None else matcher.text_vectors,
-                                 categories)  # fmt: skip
+        if matcher is None:
+            return SessionVectors.of(self.generator.als.item_factors, None)
+        return SessionVectors.of(self.generator.als.item_factors, matcher.text_vectors, matcher.category_vectors)
 
     @property
     def explainer(self) -> Explainer:

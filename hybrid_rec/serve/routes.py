@@ -230,11 +230,9 @@ def _store(request: Request) -> ConversationStore:
 
 
 def _conversation_json(key: str, state: ConversationState, store: ConversationStore, committed: int = 0) -> dict[str, Any]:
-    plain = lambda ids: [_plain(i) for i in ids]  # noqa: E731
-    return {"conversation_id": key, "user_id": _plain(state.user_id), "request": state.request, "rounds": state.rounds,
-            "expires_in_s": store.expires_in(key), "shown": plain(state.shown), "clicked": plain(state.clicked),
-            "rejected": plain(state.rejected), "more_like": plain(state.more_like), "less_like": plain(state.less_like),
-            "passed": plain(state.passed), "committed": committed}  # fmt: skip
+    summary = Conversation.summary_of(state)
+    plain = {k: [_plain(i) for i in v] if isinstance(v, list) else _plain(v) for k, v in summary.items()}
+    return {"conversation_id": key, **plain, "expires_in_s": store.expires_in(key), "committed": committed}
 
 
 @router.post("/conversations", status_code=201, response_model=ConversationBody, responses=error_responses(400, 404, 413))

@@ -405,6 +405,11 @@ class IntentMatcher:
         return self._encoder.encode([cat.describe(i) if i in cat else str(i) for i in self.items.ids])
 
     @property
+    def category_vectors(self) -> np.ndarray:
+        """[n_items, n_values] bool: each item's catalog categories (the values requests name)."""
+        return self._member
+
+    @property
     def text_vectors(self) -> np.ndarray:
         """[n_items, d] unit text vectors of every item (its catalog description), computed once."""
         return self._text_emb
