@@ -29,6 +29,7 @@ from hybrid_rec.data.interactions import Interactions
 from hybrid_rec.data.splits import Split, Stage, sample_scored_users
 from hybrid_rec.errors import ConfigError
 from hybrid_rec.evaluate.config import CompareConfig, EvaluationConfig, expand_grid, method_type
+from hybrid_rec.evaluate.memory import PeakRSS
 from hybrid_rec.evaluate.methods import METHODS, FitContext, Method, RequestMethod
 from hybrid_rec.evaluate.metrics import (
     TopK,
@@ -246,13 +247,15 @@ def score_on_test(
     in the entry's ``"reranked"``, [users, k] items)."""
     ev = config.evaluation
     mtype = method_type(name, config.methods[name])[0]
-    start = time.perf_counter()
-    if hasattr(tuned.method, "refit"):  # keeps what was trained; takes the train + validation rows
-        method = tuned.method.refit(split.train_valid, context)
-    else:
-        method = METHODS[mtype].factory(tuned.params).fit(split.train_valid, context)
-    fit_seconds = time.perf_counter() - start
-    users, topk, per_user, rec_seconds = evaluate_stage(method, split, "test", ev, context.progress, f"recommend {name}")
+    with PeakRSS() as peak:
+        start = time.perf_counter()
+        if hasattr(tuned.method, "refit"):  # keeps what was trained; takes the train + validation rows
+            method = tuned.method.refit(split.train_valid, context)
+        else:
+            method = METHODS[mtype].factory(tuned.params).fit(split.train_valid, context)
+        fit_seconds = time.perf_counter() - start
+        users, topk, per_user, rec_seconds = evaluate_stage(method, split, "test", ev, context.progress,
+                                                            f"recommend {name}")  # fmt: skip
     intention = None
     if ev.intention_task:
         requests = intention_requests(split, context.catalog, ev.seed, ev.intention_noun)
@@ -273,6 +276,7 @@ def score_on_test(
         "tune_seconds": tuned.seconds,
         "fit_seconds": fit_seconds,
         "recommend_seconds": rec_seconds,
+        "peak_rss_mib": peak.added_mib,
         "params": tuned.params.model_dump(mode="json"),
         "learned": method.learned() if hasattr(method, "learned") else {},
         f"ndcg@{ev.k}_by_popularity": {

@@ -34,7 +34,7 @@ from hybrid_rec.config import StrictModel
 from hybrid_rec.data.catalog import ItemCatalog
 from hybrid_rec.data.interactions import Interactions
 from hybrid_rec.errors import ConfigError, NotFittedError
-from hybrid_rec.evaluate.peers import BERT4RecConfig, EASEConfig, RecToolsPeer, SASRecConfig
+from hybrid_rec.evaluate.peers import BERT4RecConfig, EASEConfig, RecToolsALSConfig, RecToolsPeer, SASRecConfig
 from hybrid_rec.pipeline import HybridConfig, HybridPipeline, LMStageConfig, fit_generator, train_reranker
 from hybrid_rec.pipeline.rounds import RoundState
 from hybrid_rec.rerank.reranker import GPT2Reranker
@@ -446,6 +446,7 @@ METHODS: dict[str, MethodSpec[Any]] = {
     "lmf": MethodSpec(LMFRetrieverConfig, ImplicitPeer),
     "item_item": MethodSpec(ItemItemRetrieverConfig, ImplicitPeer),
     "ease": MethodSpec(EASEConfig, RecToolsPeer),
+    "rectools_als": MethodSpec(RecToolsALSConfig, RecToolsPeer),
     "sasrec": MethodSpec(SASRecConfig, RecToolsPeer),
     "bert4rec": MethodSpec(BERT4RecConfig, RecToolsPeer),
     "gpt2": MethodSpec(LMStageConfig, GPT2Method),

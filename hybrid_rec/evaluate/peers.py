@@ -1,4 +1,4 @@
-"""Peers that cannot share the project's environment: RecTools' SASRec, BERT4Rec and EASE.
+"""Peers that cannot share the project's environment: RecTools' SASRec, BERT4Rec, EASE (and its ALS wrapper).
 
 RecTools 0.19 pins numpy < 2 and pandas < 3, so it runs in a venv of its own, created once under the
 cache (``<cache>/peers/rectools-0.19.0``: torch 2.13.0 CPU from the machine's wheel, then
@@ -32,7 +32,7 @@ from hybrid_rec.data.interactions import Interactions
 from hybrid_rec.errors import MissingExtraError, NotFittedError
 from hybrid_rec.topk import TopK
 
-__all__ = ["BERT4RecConfig", "EASEConfig", "RecToolsPeer", "SASRecConfig", "rectools_python"]
+__all__ = ["BERT4RecConfig", "EASEConfig", "RecToolsALSConfig", "RecToolsPeer", "SASRecConfig", "rectools_python"]
 
 log = logging.getLogger(__name__)
 
@@ -82,8 +82,29 @@ class EASEConfig(_RecToolsBase):
         return {"regularization": self.regularization}
 
 
+class RecToolsALSConfig(_RecToolsBase):
+    """RecTools' wrapper of implicit's ALS: a cross-check of ours (same library underneath, RecTools'
+    dataset handling and weighting around it)."""
+
+    model: Literal["rectools_als"] = Field("rectools_als", description="Which RecTools model.")
+    factors: int = Field(64, gt=0, description="Latent factors.")
+    regularization: float = Field(0.1, ge=0, description="L2 penalty.")
+    alpha: float = Field(1.0, gt=0, description="Confidence scale of the interaction weights.")
+    iterations: int = Field(15, gt=0, description="ALS sweeps.")
+
+    def params(self) -> dict[str, Any]:
+        return {"factors": self.factors, "regularization": self.regularization, "alpha": self.alpha,
+                "iterations": self.iterations, "random_state": self.seed}  # fmt: skip
+
+
 class _SequentialConfig(_RecToolsBase):
-    epochs: int = Field(5, gt=0, description="Training epochs.")
+    epochs: int = Field(5, gt=0, description="Training epochs (the most, with early stopping).")
+    patience: int = Field(
+        0, ge=0, description="Stop when the validation loss has not improved for this many epochs and restore the "
+        "best epoch's weights (0: train all `epochs`). The loss is read on the last item of `val_users` users, "
+        "held out of the fit.",
+    )  # fmt: skip
+    val_users: int = Field(512, gt=0, description="Users whose last item the early-stopping loss reads.")
     n_factors: int = Field(64, gt=0, description="Embedding size.")
     n_blocks: int = Field(2, gt=0, description="Transformer blocks.")
     n_heads: int = Field(2, gt=0, description="Attention heads.")
@@ -94,7 +115,7 @@ class _SequentialConfig(_RecToolsBase):
     def params(self) -> dict[str, Any]:
         return {"epochs": self.epochs, "seed": self.seed, "n_factors": self.n_factors, "n_blocks": self.n_blocks,
                 "n_heads": self.n_heads, "session_max_len": self.session_max_len, "lr": self.lr,
-                "dropout_rate": self.dropout_rate}  # fmt: skip
+                "dropout_rate": self.dropout_rate, "patience": self.patience, "val_users": self.val_users}  # fmt: skip
 
 
 class SASRecConfig(_SequentialConfig):
@@ -112,7 +133,7 @@ class BERT4RecConfig(_SequentialConfig):
 class RecToolsPeer:
     """A RecTools model fitted in its own environment; its written lists are served by `recommend`."""
 
-    def __init__(self, config: EASEConfig | SASRecConfig | BERT4RecConfig) -> None:
+    def __init__(self, config: EASEConfig | RecToolsALSConfig | SASRecConfig | BERT4RecConfig) -> None:
         self.config = config
         self._lists: dict[int, tuple[np.ndarray, np.ndarray]] | None = None
         self._info: dict[str, object] = {}

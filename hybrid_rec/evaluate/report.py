@@ -19,11 +19,13 @@ def markdown_report(report: dict[str, Any]) -> str:
         + ("test lists rank only the items without fit interactions (cold-start protocol), "
            if proto.get("ranked_items") == "cold" else "full ranking over all items, fit items excluded; ")
         + f"tuned on validation {proto['tune_metric']}, refitted on train + validation. "
-        "tune s: all fits on train (for the LM methods, the LM training); fit s: the final (re)fit.",
+        "tune s: all fits on train (for the LM methods, the LM training); fit s: the final (re)fit; "
+        "peak MiB: the most resident memory the final fit and the test lists added to this process and its "
+        "children (a peer in its own environment counts whole, interpreter included).",
         "",
         f"| method | valid NDCG@{k} | test NDCG@{k} (95% CI) | test HR@{k} (95% CI) | MRR@{k} | Recall@{big} "
-        f"| coverage@{k} | tune s | fit s | recommend s |",
-        "|---|---|---|---|---|---|---|---|---|---|",
+        f"| coverage@{k} | tune s | fit s | recommend s | peak MiB |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for name, m in report["methods"].items():
         t, ci = m["test"], m["test_ci95"]
@@ -32,7 +34,8 @@ def markdown_report(report: dict[str, Any]) -> str:
             f"| {t[f'ndcg@{k}']:.4f} [{ci[f'ndcg@{k}'][0]:.4f}, {ci[f'ndcg@{k}'][1]:.4f}] "
             f"| {t[f'hr@{k}']:.4f} [{ci[f'hr@{k}'][0]:.4f}, {ci[f'hr@{k}'][1]:.4f}] "
             f"| {t[f'mrr@{k}']:.4f} | {t[f'recall@{big}']:.4f} | {t[f'coverage@{k}']:.3f} "
-            f"| {m.get('tune_seconds', float('nan')):.1f} | {m['fit_seconds']:.2f} | {m['recommend_seconds']:.2f} |"
+            f"| {m.get('tune_seconds', float('nan')):.1f} | {m['fit_seconds']:.2f} | {m['recommend_seconds']:.2f} "
+            f"| {m.get('peak_rss_mib', float('nan')):.0f} |"
         )
     if report["comparisons"]:
         lines += ["", "| comparison | metric | delta | 95% CI (paired bootstrap over users) |", "|---|---|---|---|"]

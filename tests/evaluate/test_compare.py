@@ -42,7 +42,7 @@ def test_report_schema(report_dir):
     }
     assert {"split", "k", "seed"} <= set(report["protocol"])
     for m in report["methods"].values():
-        assert {"valid", "test", "fit_seconds", "recommend_seconds", "params"} <= set(m)
+        assert {"valid", "test", "fit_seconds", "recommend_seconds", "peak_rss_mib", "params"} <= set(m)
         assert {"ndcg@10", "hr@10", "mrr@10", "recall@50", "coverage@10"} <= set(m["test"])
         assert set(m["valid"]) | {"diversity@10"} == set(m["test"])
         assert set(m["ndcg@10_by_popularity"]) == {"head", "torso", "tail"}

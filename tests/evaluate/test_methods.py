@@ -27,7 +27,7 @@ from hybrid_rec.evaluate.methods import (
     PopularityConfig,
     TransitionsMethod,
 )
-from hybrid_rec.evaluate.peers import BERT4RecConfig, EASEConfig, RecToolsPeer, SASRecConfig
+from hybrid_rec.evaluate.peers import BERT4RecConfig, EASEConfig, RecToolsALSConfig, RecToolsPeer, SASRecConfig
 from tests.evaluate.fake_peer import write_fake_python
 from tests.factory import tiny_config
 
@@ -207,6 +207,10 @@ class _PeerContract(MethodContract):
 
 class TestEASE(_PeerContract):
     kind, config = "ease", EASEConfig
+
+
+class TestRecToolsALS(_PeerContract):
+    kind, config = "rectools_als", RecToolsALSConfig
 
 
 class TestSASRec(_PeerContract):

@@ -71,9 +71,12 @@ def test_rectools_peers_in_their_own_environment(tmp_path):
     except MissingExtraError as exc:
         pytest.skip(f"RecTools' environment cannot be built here: {exc}")
     cfg = {**SMALL, "evaluation": {"bootstrap": 200}, "methods": {"popularity": {}, "ease": {"python": str(python), "regularization": [50.0, 500.0]},
-                                "sasrec": {"python": str(python), "epochs": 2, "n_factors": 16}}}  # fmt: skip
+                                "sasrec": {"python": str(python), "epochs": 3, "patience": 1, "val_users": 10, "n_factors": 16},
+                                "rectools_als": {"python": str(python), "factors": 8}}}  # fmt: skip
     report = run_compare(CompareConfig.from_dict(cfg), tmp_path, progress=False)
-    for name in ("ease", "sasrec"):
+    stopped = report["methods"]["sasrec"]["learned"]  # early stopping: the best epoch's weights restored
+    assert 1 <= stopped["best_epoch"] <= stopped["epochs_run"] <= 3 and stopped["best_val_loss"] > 0
+    for name in ("ease", "sasrec", "rectools_als"):
         entry = report["methods"][name]
         assert entry["learned"]["library"] == "rectools 0.19.0" and 0 < entry["test"]["ndcg@10"] <= 1
     assert report["methods"]["ease"]["test"]["ndcg@10"] > report["methods"]["popularity"]["test"]["ndcg@10"]

@@ -13,32 +13,110 @@ from __future__ import annotations
 
 import argparse
 import json
+import shutil
+import tempfile
 import time
 
 import numpy as np
 import pandas as pd
 
 
-def _model(name: str, params: dict[str, object]) -> object:
-    from rectools import models
+def _val_mask(interactions: pd.DataFrame, val_users: int, seed: int) -> np.ndarray:
+    """The last interaction of `val_users` users drawn with `seed` (all users when fewer): the rows
+    the early-stopping loss is computed on, held out of the fit."""
+    from rectools import Columns
+    from rectools.models.nn.transformers.utils import leave_one_out_mask
 
-    if name == "ease":
-        return models.EASEModel(**params)
-    if name in ("sasrec", "bert4rec"):
+    users = interactions[Columns.User].unique()
+    chosen = np.random.default_rng(seed).choice(users, size=min(val_users, len(users)), replace=False)
+    return leave_one_out_mask(interactions, chosen)
+
+
+class _Sequential:
+    """A SASRec / BERT4Rec fit with optional early stopping on a held-out last item per user, the
+    best epoch's weights restored (Lightning's EarlyStopping and ModelCheckpoint)."""
+
+    def __init__(self, name: str, params: dict[str, object]) -> None:
         import pytorch_lightning as pl
+        from rectools import models
 
-        epochs = int(params.pop("epochs", 3))  # type: ignore[call-overload]
+        self.epochs = int(params.pop("epochs", 3))  # type: ignore[call-overload]
         seed = int(params.pop("seed", 0))  # type: ignore[call-overload]
+        self.patience = int(params.pop("patience", 0))  # type: ignore[call-overload]
+        val_users = int(params.pop("val_users", 512))  # type: ignore[call-overload]
         pl.seed_everything(seed, workers=True)
-
-        def trainer() -> object:
-            return pl.Trainer(max_epochs=epochs, accelerator="cpu", devices=1, deterministic=True,
-                              enable_progress_bar=False, enable_model_summary=False, logger=False,
-                              enable_checkpointing=False)  # fmt: skip
-
+        self.folder = tempfile.mkdtemp(prefix="rectools-ckpt-")
+        if self.patience > 0:
+            params["get_val_mask_func"] = _val_mask
+            params["get_val_mask_func_kwargs"] = {"val_users": val_users, "seed": seed}
         kind = models.SASRecModel if name == "sasrec" else models.BERT4RecModel
-        return kind(get_trainer_func=trainer, **params)
-    raise SystemExit(f"unknown RecTools model {name!r} (ease, sasrec, bert4rec)")
+        self.model = kind(get_trainer_func=self._trainer, **params)
+
+    def _trainer(self) -> object:
+        import pytorch_lightning as pl
+        from pytorch_lightning.callbacks import EarlyStopping, ModelCheckpoint
+
+        callbacks = []
+        if self.patience > 0:
+            callbacks = [EarlyStopping(monitor="val_loss", mode="min", patience=self.patience),
+                         ModelCheckpoint(dirpath=self.folder, monitor="val_loss", mode="min", save_top_k=1)]  # fmt: skip
+        return pl.Trainer(max_epochs=self.epochs, accelerator="cpu", devices=1, deterministic=True,
+                          enable_progress_bar=False, enable_model_summary=False, logger=False,
+                          enable_checkpointing=self.patience > 0, callbacks=callbacks)  # fmt: skip
+
+    def fit(self, dataset: object) -> dict[str, object]:
+        self.model.fit(dataset)
+        trainer = self.model.fit_trainer  # RecTools fits a copy of the trainer: its callbacks are read here
+        info: dict[str, object] = {"epochs_run": int(trainer.current_epoch)}
+        best = trainer.checkpoint_callback if self.patience > 0 else None
+        if best is not None and best.best_model_path:
+            self.model.load_weights_from_checkpoint(best.best_model_path)
+            info["best_val_loss"] = float(best.best_model_score)
+            info["best_epoch"] = torch_load_epoch(best.best_model_path)
+        shutil.rmtree(self.folder, ignore_errors=True)
+        return info
+
+    def recommend(self, **kwargs: object) -> pd.DataFrame:
+        return self.model.recommend(**kwargs)
+
+
+def torch_load_epoch(path: str) -> int:
+    """The 1-based epoch a Lightning checkpoint was written after."""
+    import torch
+
+    return int(torch.load(path, map_location="cpu", weights_only=False)["epoch"]) + 1
+
+
+class _EASE:
+    def __init__(self, params: dict[str, object]) -> None:
+        from rectools import models
+
+        self.model = models.EASEModel(**params)
+
+    def fit(self, dataset: object) -> dict[str, object]:
+        self.model.fit(dataset)
+        return {}
+
+    def recommend(self, **kwargs: object) -> pd.DataFrame:
+        return self.model.recommend(**kwargs)
+
+
+class _ALS(_EASE):
+    def __init__(self, params: dict[str, object]) -> None:
+        from implicit.als import AlternatingLeastSquares
+        from rectools import models
+
+        self.model = models.ImplicitALSWrapperModel(AlternatingLeastSquares(**params))
+
+
+def _model(name: str, params: dict[str, object]) -> _EASE | _Sequential:
+    if name == "ease":
+        return _EASE(params)
+    if name == "rectools_als":
+        return _ALS(params)
+    if name in ("sasrec", "bert4rec"):
+        return _Sequential(name, params)
+    raise SystemExit(f"unknown RecTools model {name!r} (ease, rectools_als, sasrec, bert4rec)")
 
 
 def main() -> None:
@@ -59,17 +137,18 @@ def main() -> None:
     dataset = Dataset.construct(rows[[Columns.User, Columns.Item, Columns.Weight, Columns.Datetime]])
     model = _model(args.model, json.loads(args.params))
     start = time.perf_counter()
-    model.fit(dataset)  # type: ignore[attr-defined]
+    info = model.fit(dataset)
     fit_s = time.perf_counter() - start
     users = pd.read_csv(args.users)["user_id"].to_numpy()
     users = users[np.isin(users, dataset.user_id_map.external_ids)]
     start = time.perf_counter()
-    recs = model.recommend(users=users, dataset=dataset, k=args.k, filter_viewed=True)  # type: ignore[attr-defined]
+    recs = model.recommend(users=users, dataset=dataset, k=args.k, filter_viewed=True)
     rec_s = time.perf_counter() - start
     recs = recs.rename(columns={Columns.User: "user_id", Columns.Item: "item_id", Columns.Rank: "rank",
                                 Columns.Score: "score"})  # fmt: skip
     recs[["user_id", "item_id", "rank", "score"]].to_csv(args.out, index=False)
-    print(json.dumps({"library": f"rectools {rectools.__version__}", "fit_seconds": fit_s, "recommend_seconds": rec_s}))
+    print(json.dumps({"library": f"rectools {rectools.__version__}", "fit_seconds": fit_s, "recommend_seconds": rec_s,
+                      **info}))  # fmt: skip
 
 
 if __name__ == "__main__":

@@ -1,0 +1,70 @@
+"""Peak resident memory while a method fits and recommends, for the report's cost columns.
+
+A sampler thread reads the resident set size of this process and of its children (a peer that runs
+in its own environment is a child process) every `interval` seconds; the figure is the peak of
+their sum minus this process's size when sampling began, i.e. the memory the measured work added.
+Sampling can miss a spike shorter than the interval; it never over-reports.
+"""
+
+from __future__ import annotations
+
+import threading
+from types import TracebackType
+
+import psutil
+
+__all__ = ["PeakRSS"]
+
+_MIB = 1024.0 * 1024.0
+
+
+def _rss(process: psutil.Process) -> int:
+    """This process's resident bytes plus its live children's (those gone between calls count 0)."""
+    total = process.memory_info().rss
+    for child in process.children(recursive=True):
+        try:
+            total += child.memory_info().rss
+        except (psutil.NoSuchProcess, psutil.AccessDenied):
+            continue
+    return total
+
+
+class PeakRSS:
+    """``with PeakRSS() as peak: work()`` then ``peak.added_mib``: the most resident memory the work
+    added (this process + its children), in MiB."""
+
+    def __init__(self, interval: float = 0.02) -> None:
+        if interval <= 0:
+            raise ValueError(f"interval must be > 0 seconds, got {interval}")
+        self.interval = interval
+        self._process = psutil.Process()
+        self._start = 0
+        self._peak = 0
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def _sample(self) -> None:
+        self._peak = max(self._peak, _rss(self._process))
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.interval):
+            self._sample()
+
+    def __enter__(self) -> PeakRSS:
+        self._start = self._process.memory_info().rss
+        self._peak = self._start
+        self._stop.clear()
+        self._thread = threading.Thread(target=self._run, name="peak-rss", daemon=True)
+        self._thread.start()
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None, tb: TracebackType | None) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join()
+        self._sample()
+
+    @property
+    def added_mib(self) -> float:
+        """Peak resident MiB above this process's size when the block began (>= 0)."""
+        return max(0.0, (self._peak - self._start) / _MIB)
