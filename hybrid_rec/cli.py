@@ -126,7 +126,7 @@ TrackUriOption = Annotated[str, typer.Option(help="MLflow tracking URI for --tra
 @_user_errors
 def compare(
     config: Annotated[Path, typer.Option("--config", "-c", help="TOML comparison config (see configs/).")],
-    out: Annotated[Path, typer.Option("--out", "-o", help="Output directory for report.json/md/png and recs/.")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Output directory for report.json/md/html/png and recs/.")],
     methods: Annotated[str | None, typer.Option(help="Comma-separated subset of the config's methods.")] = None,
     home: Annotated[Path | None, typer.Option(help="Dataset cache root.")] = None,
     track: TrackOption = False,
@@ -141,10 +141,11 @@ def compare(
     subset = [m.strip() for m in methods.split(",") if m.strip()] if methods else None
     report = run_compare(cfg, out, methods=subset, home=home, progress=not _state["quiet"])
     typer.echo(markdown_report(report))
-    typer.echo(f"wrote {out / 'report.json'}, {out / 'report.md'}, {out / 'report.png'}, {out / 'recs'}/")
+    typer.echo(f"wrote {out / 'report.json'}, {out / 'report.md'}, {out / 'report.html'}, {out / 'report.png'}, "
+               f"{out / 'recs'}/")  # fmt: skip
     if track:
         _track("compare", cfg.model_dump(mode="json"), report, [out / "report.json", out / "report.md",
-               out / "report.png", out / "search.png"], track_uri)  # fmt: skip
+               out / "report.html", out / "report.png", out / "search.png"], track_uri)  # fmt: skip
 
 
 @app.command()
@@ -457,9 +458,13 @@ def serve(
     port: Annotated[int, typer.Option(min=1, max=65535)] = 8000,
     max_k: Annotated[int, typer.Option(min=1)] = 100,
     max_candidates: Annotated[int, typer.Option(min=1)] = 1000,
-    api_key_env: Annotated[str | None, typer.Option(help="Env variable holding the API key for /feedback.")] = None,
+    api_key_env: Annotated[
+        str | None, typer.Option(help="Env variable holding the API key (/feedback, /items, /users, commits).")
+    ] = None,
+    ui: Annotated[bool, typer.Option("--ui", help="Serve the playground page at /ui (same API key).")] = False,
 ) -> None:
-    """Serve /recommend, /rerank, /feedback, /health, /version (OpenAPI docs at /docs)."""
+    """Serve /recommend, /rerank, /feedback, /conversations, /health, /version (API docs at /docs, offline;
+    the playground at /ui with --ui)."""
     import os
 
     from hybrid_rec._extras import require
@@ -474,7 +479,7 @@ def serve(
         key = os.environ.get(api_key_env)
         if not key:
             raise ConfigError(f"--api-key-env {api_key_env}: that environment variable is empty or unset")
-    run(model, host, port, ServeConfig(max_k=max_k, max_candidates=max_candidates, api_key=key))
+    run(model, host, port, ServeConfig(max_k=max_k, max_candidates=max_candidates, api_key=key, ui=ui))
 
 
 def main() -> None:

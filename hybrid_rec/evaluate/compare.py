@@ -52,6 +52,7 @@ from hybrid_rec.evaluate.rounds_task import (
     stated_requests,
 )
 from hybrid_rec.evaluate.search import optuna_search
+from hybrid_rec.evaluate.user_sample import user_sample
 
 log = logging.getLogger(__name__)
 
@@ -276,7 +277,8 @@ def score_on_test(
         "tune_seconds": tuned.seconds,
         "fit_seconds": fit_seconds,
         "recommend_seconds": rec_seconds,
-        "peak_rss_mib": peak.added_mib,
+        "peak_rss_mib": peak.peak_mib,
+        "rss_at_start_mib": peak.start_mib,
         "params": tuned.params.model_dump(mode="json"),
         "learned": method.learned() if hasattr(method, "learned") else {},
         f"ndcg@{ev.k}_by_popularity": {
@@ -371,8 +373,9 @@ def run_compare(
     home: str | Path | None = None,
     progress: bool = False,
 ) -> dict[str, Any]:
-    """Run the comparison and write ``report.json``, ``report.md``, ``report.png``, ``recs/`` and
-    ``test.parquet`` into `out`. Returns the report dict."""
+    """Run the comparison and write ``report.json``, ``report.md``, ``report.html``, ``report.png``,
+    ``recs/`` and ``test.parquet`` into `out`. Returns the report dict (with a few test users shown one
+    by one under ``user_sample``, `EvaluationConfig.sample_users`)."""
     from hybrid_rec.evaluate.report import write_reports
 
     names = methods or list(config.methods)
@@ -420,6 +423,9 @@ def run_compare(
     if config.candidates is not None:
         report["candidates"] = candidate_report(config.candidates, split, ev.candidate_sizes, ev.batch_users, progress)
 
+    sample = user_sample(split, dataset.catalog, out / "recs", names, n=ev.sample_users, k=ev.k, seed=ev.seed)
+    if sample is not None:
+        report["user_sample"] = sample
     split.test.to_dataframe()[["user_id", "item_id", "timestamp"]].to_parquet(out / "test.parquet", index=False)
     (out / "report.json").write_text(json.dumps(report, indent=2, default=_json_default))
     write_reports(report, out)

@@ -65,6 +65,13 @@ class EvaluationConfig(StrictModel):
         description="Optional: the multi-round task: simulated test users with a hidden target react to each "
         "round's list (paging, clicks, 'more / less like', a stated category); hit rate by round per kind.",
     )
+    sample_users: int = Field(
+        20,
+        ge=0,
+        le=1000,
+        description="Test users report.html shows one by one (seeded draw): recent history, held-out item and "
+        "each method's top k with the hits marked; kept in report.json as user_sample. 0: none.",
+    )
     ranked_items: Literal["all", "cold"] = Field(
         "all",
         description="What test lists rank: 'all' items (minus the user's fit items), or 'cold': only the items "

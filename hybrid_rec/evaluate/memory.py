@@ -2,8 +2,10 @@
 
 A sampler thread reads the resident set size of this process and of its children (a peer that runs
 in its own environment is a child process) every `interval` seconds; the figure is the peak of
-their sum minus this process's size when sampling began, i.e. the memory the measured work added.
-Sampling can miss a spike shorter than the interval; it never over-reports.
+their sum (`peak_mib`), beside this process's size when sampling began (`start_mib`). The peak, not
+the growth, is the figure to read: memory freed by earlier work in the process is reused by later
+work without growing it, so growth reads 0 for a method fitted after others of its size. Sampling
+can miss a spike shorter than the interval; it never over-reports.
 """
 
 from __future__ import annotations
@@ -30,8 +32,8 @@ def _rss(process: psutil.Process) -> int:
 
 
 class PeakRSS:
-    """``with PeakRSS() as peak: work()`` then ``peak.added_mib``: the most resident memory the work
-    added (this process + its children), in MiB."""
+    """``with PeakRSS() as peak: work()`` then ``peak.peak_mib``: the most resident memory of this
+    process + its children while the work ran, in MiB (``start_mib``: this process before it)."""
 
     def __init__(self, interval: float = 0.02) -> None:
         if interval <= 0:
@@ -63,6 +65,16 @@ class PeakRSS:
         if self._thread is not None:
             self._thread.join()
         self._sample()
+
+    @property
+    def peak_mib(self) -> float:
+        """Peak resident MiB of this process and its children during the block."""
+        return self._peak / _MIB
+
+    @property
+    def start_mib(self) -> float:
+        """This process's resident MiB when the block began."""
+        return self._start / _MIB
 
     @property
     def added_mib(self) -> float:

@@ -1,149 +1,43 @@
-"""Human-readable outputs of `compare`: a Markdown table and a bar chart with CI error bars."""
+"""Human-readable outputs of `compare`: report.md, the bar chart with CI error bars (report.png), the
+multi-round and search plots, and report.html (`report_html`)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
 
+from hybrid_rec.evaluate.report_content import Block, Figure, Heading, Table, Text, report_blocks
+from hybrid_rec.evaluate.report_html import write_html
+
 
 def markdown_report(report: dict[str, Any]) -> str:
-    """The comparison as Markdown: one row per method (test metrics with 95% CIs), then the paired deltas."""
-    ds, proto = report["dataset"], report["protocol"]
-    k = proto["k"]
-    big = max(proto["cutoffs"])
-    lines = [
-        f"# Comparison on {ds['name']}",
-        "",
-        f"{ds['users']} users, {ds['items']} items, {ds['interactions']} interactions. Split: "
-        f"{proto['split']} ({proto['test_users']} test users); "
-        + ("test lists rank only the items without fit interactions (cold-start protocol), "
-           if proto.get("ranked_items") == "cold" else "full ranking over all items, fit items excluded; ")
-        + f"tuned on validation {proto['tune_metric']}, refitted on train + validation. "
-        "tune s: all fits on train (for the LM methods, the LM training); fit s: the final (re)fit; "
-        "peak MiB: the most resident memory the final fit and the test lists added to this process and its "
-        "children (a peer in its own environment counts whole, interpreter included).",
-        "",
-        f"| method | valid NDCG@{k} | test NDCG@{k} (95% CI) | test HR@{k} (95% CI) | MRR@{k} | Recall@{big} "
-        f"| coverage@{k} | tune s | fit s | recommend s | peak MiB |",
-        "|---|---|---|---|---|---|---|---|---|---|---|",
-    ]
-    for name, m in report["methods"].items():
-        t, ci = m["test"], m["test_ci95"]
-        lines.append(
-            f"| {name} | {m['valid'][f'ndcg@{k}']:.4f} "
-            f"| {t[f'ndcg@{k}']:.4f} [{ci[f'ndcg@{k}'][0]:.4f}, {ci[f'ndcg@{k}'][1]:.4f}] "
-            f"| {t[f'hr@{k}']:.4f} [{ci[f'hr@{k}'][0]:.4f}, {ci[f'hr@{k}'][1]:.4f}] "
-            f"| {t[f'mrr@{k}']:.4f} | {t[f'recall@{big}']:.4f} | {t[f'coverage@{k}']:.3f} "
-            f"| {m.get('tune_seconds', float('nan')):.1f} | {m['fit_seconds']:.2f} | {m['recommend_seconds']:.2f} "
-            f"| {m.get('peak_rss_mib', float('nan')):.0f} |"
-        )
-    if report["comparisons"]:
-        lines += ["", "| comparison | metric | delta | 95% CI (paired bootstrap over users) |", "|---|---|---|---|"]
-        for pair, c in report["comparisons"].items():
-            lines.append(f"| {pair} | {c['metric']} | {c['delta']:+.4f} | [{c['ci95'][0]:+.4f}, {c['ci95'][1]:+.4f}] |")
-    lines += [
-        "",
-        f"NDCG@{k} by popularity of the test item ({proto.get('test_items_by_popularity', {})} test users),"
-        f" and intra-list diversity of the top {k}:",
-        "",
-        "| method | head | torso | tail | diversity |",
-        "|---|---|---|---|---|",
-    ]
-    for name, m in report["methods"].items():
-        b = m.get(f"ndcg@{k}_by_popularity", {})
-        cells = [f"{b[x]:.4f}" if b.get(x) is not None else "-" for x in ("head", "torso", "tail")]
-        lines.append(f"| {name} | " + " | ".join(cells) + f" | {m['test'].get(f'diversity@{k}', float('nan')):.3f} |")
-    if report.get("candidates"):
-        sizes = list(next(iter(report["candidates"].values())))
-        lines += [
-            "",
-            "Candidate recall on test (the ceiling of any reranker):",
-            "",
-            "| source | " + " | ".join(sizes) + " |",
-            "|---" * (len(sizes) + 1) + "|",
-        ]
-        for name, rec in report["candidates"].items():
-            lines.append(f"| {name} | " + " | ".join(f"{rec[s]:.4f}" for s in sizes) + " |")
-    intention = {name: m["intention"] for name, m in report["methods"].items() if "intention" in m}
-    if intention:
-        metric = next(iter(intention.values()))["metric"]
-        lines += [
-            "",
-            f"Intention task (each test user asks for a genre of the held-out item), {metric} on the same users:",
-            "",
-            "| method | reads requests | users | without request | with request | ratio | delta (95% CI) |",
-            "|---|---|---|---|---|---|---|",
-        ]
-        for name, t in intention.items():
-            ratio = f"{t['ratio']:.2f}x" if t["ratio"] is not None else "-"
-            lines.append(
-                f"| {name} | {'yes' if t['reads_requests'] else 'no'} | {t['users']} | {t['without_request']:.4f} | "
-                f"{t['with_request']:.4f} | {ratio} | {t['delta']:+.4f} [{t['ci95'][0]:+.4f}, {t['ci95'][1]:+.4f}] |"
-            )
-    task = report.get("rerank")
-    if task:
-        metric = next(k for k in task["input"] if k != "ci95")
-        cell = lambda e: f"{e[metric]:.4f} [{e['ci95'][0]:.4f}, {e['ci95'][1]:.4f}]"  # noqa: E731
-        lines += [
-            "",
-            f"Rerank task: {task['candidates']} candidates per test user from the outside retriever "
-            f"`{task['retriever']}` ({task['users']} users); the list holds the held-out item for "
-            f"{task['recall_ceiling']:.4f} of them (the ceiling; a miss counts 0 everywhere):",
-            "",
-            f"| order | {metric} (95% CI) | vs input order (95% CI) |",
-            "|---|---|---|",
-            f"| input order (identity) | {cell(task['input'])} | |",
-            f"| random within the list | {cell(task['random'])} | |",
-        ]
-        for name, e in task["methods"].items():
-            d = e["vs_input"]
-            lines.append(f"| {name} | {cell(e)} | {d['delta']:+.4f} [{d['ci95'][0]:+.4f}, {d['ci95'][1]:+.4f}] |")
-    lines += _rounds_lines(report)
-    lines += ["", "Chosen parameters:", ""]
-    for name, m in report["methods"].items():
-        params = str(m["params"])
-        shown = f"`{params}`" if len(params) <= 240 else "nested configuration, see report.json"
-        search = m.get("search")
-        how = (
-            f"optuna: {len(search['trials'])} trials, {search['pruned']} pruned, "
-            f"{search.get('repeats', 0)} repeated points reused; history in search.png"
-            if search
-            else f"grid of {m['grid_size']}"
-        )
-        lines.append(f"- {name}: {shown} ({how})")
-        if m.get("learned"):
-            lines.append(f"  - learned: `{m['learned']}`")
-    return "\n".join(lines) + "\n"
+    """The comparison as Markdown: one row per method (test metrics with 95% CIs), the paired deltas,
+    the optional tasks and the chosen parameters (`report_blocks`, which report.html shows too)."""
+    lines: list[str] = []
+    for block in report_blocks(report):
+        lines += _markdown(block)
+    sample = report.get("user_sample")
+    if sample and sample.get("users"):
+        lines += ["", f"report.html shows the same tables and, for {len(sample['users'])} sampled test users, "
+                  f"their recent history, the held-out item and each method's top {sample['k']}."]  # fmt: skip
+    return "\n".join(lines).lstrip("\n") + "\n"
 
 
-def _rounds_lines(report: dict[str, Any]) -> list[str]:
-    """The multi-round task: hit rate by round per method and feedback kind, and each kind vs paging."""
-    runs = {name: m["rounds"] for name, m in report["methods"].items() if m.get("rounds")}
-    if not runs:
-        return []
-    first = next(iter(runs.values()))
-    n_rounds = len(next(iter(first["kinds"].values()))["hit_rate"])
-    at = next((e["vs_paging"]["round"] for e in first["kinds"].values() if "vs_paging" in e), n_rounds)
-    lines = [
-        "",
-        f"Multi-round task: {first['users']} simulated test users with a hidden target (their held-out item), "
-        f"shown {first['k']} items per round; the simulated user clicks / names the shown "
-        f"item most like its target by {first['policy']} (it reads nothing of the model). Share of users who have "
-        f"seen their target after each round; the last column: the kind minus paging at round {at} (paired, 95% CI):",
-        "",
-        "| method | feedback | " + " | ".join(f"round {r + 1}" for r in range(n_rounds)) + f" | vs paging @ {at} |",
-        "|---|---|" + "---|" * n_rounds + "---|",
-    ]
-    for name, run in runs.items():
-        for kind, e in run["kinds"].items():
-            cells = " | ".join(f"{h:.3f}" for h in e["hit_rate"])
-            vs = e.get("vs_paging")
-            tail = "" if vs is None else f"{vs['hit_rate_delta']:+.3f} [{vs['hit_rate_delta_ci95'][0]:+.3f}, {vs['hit_rate_delta_ci95'][1]:+.3f}]"
-            if vs is not None and vs["ratio"] is not None:
-                tail += f" ({vs['ratio']:.2f}x)"
-            lines.append(f"| {name} | {kind} | {cells} | {tail} |")
-    lines += ["", "Hit rate by round, per method and feedback kind: rounds.png."]
-    return lines
+def _markdown(block: Block) -> list[str]:
+    """One block as Markdown lines, after a blank line."""
+    if isinstance(block, Heading):
+        return ["", "#" * block.level + " " + block.text]
+    if isinstance(block, Text):
+        return ["", ("> " if block.note else "") + block.text]
+    if isinstance(block, Table):
+        lines = ["| " + " | ".join(row) + " |" for row in [block.header, *block.rows]]
+        return ["", lines[0], "|" + "---|" * len(block.header), *lines[1:]]
+    if isinstance(block, Figure):
+        return ["", f"![{block.caption}]({block.file})"]
+    out = [""]
+    for text, subs in block.entries:
+        out += [f"- {text}", *(f"  - {sub}" for sub in subs)]
+    return out
 
 
 def plot_rounds(report: dict[str, Any], path: Path) -> None:
@@ -208,9 +102,11 @@ def plot_search(report: dict[str, Any], path: Path) -> None:
 
 
 def write_reports(report: dict[str, Any], out: Path) -> None:
+    """report.md, the plots the report has data for, then report.html (which embeds them)."""
     (out / "report.md").write_text(markdown_report(report))
     plot_report(report, out / "report.png")
     if any(m.get("rounds") for m in report["methods"].values()):
         plot_rounds(report, out / "rounds.png")
     if any(m.get("search") for m in report["methods"].values()):
         plot_search(report, out / "search.png")
+    write_html(report, out)

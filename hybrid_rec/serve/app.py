@@ -7,19 +7,47 @@ request may hold). Bind to 127.0.0.1 unless you mean otherwise.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.utils import get_openapi
+from fastapi.responses import RedirectResponse
+from fastapi.staticfiles import StaticFiles
+from fastapi_offline import FastAPIOffline
 
 from hybrid_rec._extras import require
+from hybrid_rec.serve.browse import browse_router
 from hybrid_rec.serve.conversations import ConversationStore
 from hybrid_rec.serve.holder import ModelHolder
 from hybrid_rec.serve.middleware import BodyLimit, validation_error
 from hybrid_rec.serve.routes import router
 from hybrid_rec.serve.schemas import ServeConfig
+
+UI = Path(__file__).parent / "ui"
+
+# The pages' Content-Security-Policy: everything from this server, so that the browser never sends a
+# request elsewhere (ReDoc's bundle links its logo from a CDN; the policy blocks it before it leaves).
+# Swagger UI starts from an inline script and ReDoc styles itself inline and runs a blob: worker.
+_PAGE_POLICY = {
+    "/docs": "default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data:; connect-src 'self'",
+    "/redoc": "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
+    "worker-src 'self' blob:; connect-src 'self'",
+    "/ui": "default-src 'self'; img-src 'self' data:",
+}
+
+
+async def _page_policy(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+    """The Content-Security-Policy header on the docs and playground pages."""
+    response = await call_next(request)
+    path = request.url.path
+    for prefix, policy in _PAGE_POLICY.items():
+        if path == prefix or path.startswith(prefix + "/"):
+            response.headers["Content-Security-Policy"] = policy
+    return response
 
 
 def _document_limits(schema: dict[str, Any], config: ServeConfig) -> dict[str, Any]:
@@ -50,17 +78,24 @@ def _document_limits(schema: dict[str, Any], config: ServeConfig) -> dict[str, A
 
 
 def _app(config: ServeConfig) -> FastAPI:
-    """The app without its model: routes, the streamed body limit, the 422 shape, documented limits."""
-    app = FastAPI(
+    """The app without its model: routes, the streamed body limit, the 422 shape, documented limits;
+    /docs and /redoc from assets shipped in a package (no request leaves the machine); the playground
+    page at /ui when `config.ui`."""
+    app = FastAPIOffline(
         title="hybrid_rec",
         version="0.1.0",
         description="Hybrid CF + GPT-2 recommendations: recommend, rerank external candidates, feedback.",
     )
     app.state.config = config
     app.state.conversations = ConversationStore(config.max_conversations, config.conversation_ttl_s)
+    app.middleware("http")(_page_policy)
     app.add_middleware(BodyLimit, max_bytes=config.max_body_bytes)
     app.exception_handler(RequestValidationError)(validation_error)
     app.include_router(router)
+    app.include_router(browse_router)
+    if config.ui:
+        app.mount("/ui", StaticFiles(directory=UI, html=True), name="ui")
+        app.get("/", include_in_schema=False)(lambda: RedirectResponse("/ui/"))
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:

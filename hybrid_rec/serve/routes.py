@@ -8,13 +8,13 @@ can require an API key (header ``X-API-Key``), compared in constant time.
 
 from __future__ import annotations
 
-import hmac
 import sqlite3
 from typing import TYPE_CHECKING, Any
 
 from fastapi import APIRouter, Depends, Header, HTTPException, Request
 
 from hybrid_rec.pipeline.conversation import Conversation, ConversationLimits, ConversationState
+from hybrid_rec.serve.access import key_access
 from hybrid_rec.serve.conversations import ConversationStore
 from hybrid_rec.serve.holder import ModelHolder
 from hybrid_rec.serve.middleware import checked, invalid, is_busy
@@ -80,17 +80,6 @@ def _holder(request: Request) -> ModelHolder:
 def _config(request: Request) -> ServeConfig:
     config: ServeConfig = request.app.state.config
     return config
-
-
-def _write_access(
-    request: Request,
-    x_api_key: str | None = Header(default=None, description="The API key, when the server is configured with one."),
-) -> None:
-    api_key = _config(request).api_key
-    if api_key is not None and not (  # constant time: the comparison leaks no prefix of the key
-        x_api_key is not None and hmac.compare_digest(x_api_key.encode(), api_key.encode())
-    ):
-        raise HTTPException(401, "missing or wrong X-API-Key header")
 
 
 router = APIRouter()
@@ -195,7 +184,7 @@ def _ingest(request: Request, events: list[dict[str, Any]]) -> Any:
         ) from None
 
 
-@router.post("/feedback", dependencies=[Depends(_write_access)], responses=error_responses(400, 401, 413, 503))
+@router.post("/feedback", dependencies=[Depends(key_access)], responses=error_responses(400, 401, 413, 503))
 def feedback(body: FeedbackRequest, request: Request) -> dict[str, Any]:
     config = _config(request)
     if len(body.events) > config.max_events:
@@ -205,7 +194,7 @@ def feedback(body: FeedbackRequest, request: Request) -> dict[str, Any]:
             "last_offset": res.last_offset}  # fmt: skip
 
 
-@router.post("/items", dependencies=[Depends(_write_access)], responses=error_responses(400, 401, 409, 413, 503))
+@router.post("/items", dependencies=[Depends(key_access)], responses=error_responses(400, 401, 409, 413, 503))
 def add_items(body: ItemsRequest, request: Request) -> dict[str, Any]:
     """Publish a model version in which the items are recommendable (needs a model store); answers
     once that version is served (or has failed to load: see /health)."""
@@ -293,7 +282,7 @@ def conversation_feedback(
     """Record reactions; with ``commit``, clicks and rejections also go to the event log (types
     'click' and 'dislike'), each once."""
     if body.commit:
-        _write_access(request, x_api_key)
+        key_access(request, x_api_key)
     store = _store(request)
     state, lock = store.get(conversation_id)
     pipe, _ = _holder(request).live()

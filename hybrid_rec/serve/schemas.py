@@ -75,6 +75,9 @@ class ServeConfig(StrictModel):
         1_800.0, gt=0, description="A conversation unused this long is dropped (its id then answers 404)."
     )
     max_conversation_rounds: int = Field(50, gt=0, description="Lists per conversation (POST .../next).")
+    ui: bool = Field(
+        False, description="Serve the playground page at /ui (static; every call it makes carries the API key)."
+    )
     api_key: str | None = Field(
         None, description="Key clients must send as X-API-Key to POST /feedback and /items; unset: no key needed."
     )

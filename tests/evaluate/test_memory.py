@@ -19,7 +19,7 @@ def test_it_sees_an_allocation_freed_before_the_block_ends():
         import time
 
         time.sleep(0.2)
-    assert 150 <= peak.added_mib <= 400
+    assert 150 <= peak.added_mib <= 400 and peak.peak_mib == pytest.approx(peak.start_mib + peak.added_mib)
 
 
 def test_it_counts_a_child_process():

@@ -1,0 +1,106 @@
+"""Read-only lookups for people looking at the model (the playground page) and for clients: find a
+user, read a user's recent history, look up an item.
+
+A user's history is personal data, so ``/users`` and ``/users/{id}`` need the API key whenever the
+server has one (the same key as the write endpoints); an item's catalog text does not.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Depends, Query, Request
+from pydantic import BaseModel, Field
+
+from hybrid_rec.data.ids import show_id
+from hybrid_rec.serve.access import key_access
+from hybrid_rec.serve.holder import ModelHolder
+from hybrid_rec.serve.middleware import checked
+from hybrid_rec.serve.schemas import error_responses
+
+__all__ = ["browse_router"]
+
+
+class UserList(BaseModel):
+    """Users whose id starts with the asked prefix."""
+
+    users: list[str | int] = Field(description="External user ids, in the model's order.")
+    total: int = Field(description="How many users match the prefix (the list holds at most `limit`).")
+
+
+class ItemInfo(BaseModel):
+    """One catalog item as a person reads it."""
+
+    item_id: str | int = Field(description="External item id.")
+    text: str = Field(description="The item's one-line text, as the LM reads it (its id without a catalog).")
+    categories: list[str] = Field(description="The item's catalog categories (empty without a category field).")
+    fields: dict[str, Any] = Field(description="The item's catalog fields (empty without a catalog).")
+
+
+class UserHistory(BaseModel):
+    """A user's most recent items, newest first."""
+
+    user_id: str | int = Field(description="The user id as the model spells it.")
+    total: int = Field(description="Items in the user's history.")
+    items: list[ItemInfo] = Field(description="The most recent `limit` items, newest first.")
+
+
+def _holder(request: Request) -> ModelHolder:
+    holder: ModelHolder = request.app.state.holder
+    return holder
+
+
+def _plain(value: Any) -> Any:
+    return value.item() if hasattr(value, "item") else value
+
+
+def _item_info(pipe: Any, internal: int) -> dict[str, Any]:
+    external = _plain(pipe.generator.items.to_external([internal])[0])
+    catalog = pipe.reranker.catalog
+    if catalog is None or external not in catalog:
+        return {"item_id": external, "text": show_id(external), "categories": [], "fields": {}}
+    fields = {str(k): _plain(v) if not isinstance(v, (list, tuple)) else [str(x) for x in v]
+              for k, v in catalog.item(external).items()}  # fmt: skip
+    fields = {k: (None if isinstance(v, float) and v != v else v) for k, v in fields.items()}
+    category = catalog.category_field()
+    values = fields.get(category) if category is not None else None
+    return {"item_id": external, "text": catalog.describe(external),
+            "categories": [str(v) for v in values] if isinstance(values, list) else [], "fields": fields}  # fmt: skip
+
+
+browse_router = APIRouter()
+
+
+@browse_router.get("/users", response_model=UserList, dependencies=[Depends(key_access)],
+                   responses=error_responses(401))  # fmt: skip
+def find_users(
+    request: Request,
+    prefix: str = Query("", max_length=200, description="Ids that start with this text (as written)."),
+    limit: int = Query(20, ge=1, le=200, description="Most ids returned."),
+) -> dict[str, Any]:
+    """User ids starting with `prefix` (the playground's user search)."""
+    pipe, _ = _holder(request).live()
+    ids = pipe.generator.users.ids
+    matching = [_plain(u) for u in ids if str(u).startswith(prefix)] if prefix else [_plain(u) for u in ids]
+    return {"users": matching[:limit], "total": len(matching)}
+
+
+@browse_router.get("/users/{user_id}", response_model=UserHistory, dependencies=[Depends(key_access)],
+                   responses=error_responses(401, 404))  # fmt: skip
+def user_history(
+    user_id: str, request: Request, limit: int = Query(20, ge=1, le=200, description="Most items returned.")
+) -> dict[str, Any]:
+    """A user's most recent items (newest first) with their catalog text; 404 for an unknown user."""
+    pipe, _ = _holder(request).live()
+    ext, internal = checked(lambda: pipe.ids.users([user_id], "raise", "user_id"))
+    history: list[int] = list(pipe.reranker.histories.get(int(internal[0]), []))
+    recent = [int(i) for i in history[::-1][:limit]]
+    return {"user_id": _plain(ext[0]), "total": len(history), "items": [_item_info(pipe, i) for i in recent]}
+
+
+@browse_router.get("/items/{item_id}", response_model=ItemInfo, responses=error_responses(404))
+def item_info(item_id: str, request: Request) -> dict[str, Any]:
+    """One item's catalog text and fields; 404 for an unknown item."""
+    pipe, _ = _holder(request).live()
+    _, internal = checked(lambda: pipe.ids.items([item_id], "raise", "item_id"))
+    return _item_info(pipe, int(internal[0]))
