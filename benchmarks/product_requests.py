@@ -146,6 +146,32 @@ HELD_OUT_3: list[tuple[str, Kind, str]] = [
     ("without baby items", "negative", "Baby"),
     ("anything but baby things", "negative", "Baby"),
 ]
+
+# Set 4, descriptive needs only: written 2026-12-01 (session 5) BEFORE any change aimed at descriptive
+# requests (set 1's two misses had been read; the category vocabulary of `make_products` was not read
+# while writing these); never tuned to. 20 phrasings, 2 per category; none names its category.
+HELD_OUT_4: list[tuple[str, Kind, str]] = [
+    ("going on a backpacking trip next month", "descriptive", "Camping"),
+    ("what do I need for a night by the campfire", "descriptive", "Camping"),
+    ("my pans are worn out", "descriptive", "Kitchen"),
+    ("something to make my morning coffee better", "descriptive", "Kitchen"),
+    ("I want to hear every note of my records", "descriptive", "Audio"),
+    ("something loud for a house party", "descriptive", "Audio"),
+    ("my nephew loves building things", "descriptive", "Toys"),
+    ("keep the kids busy on a rainy day", "descriptive", "Toys"),
+    ("my face feels tight after washing", "descriptive", "Skin Care"),
+    ("protect me from sunburn", "descriptive", "Skin Care"),
+    ("we just adopted a puppy", "descriptive", "Pet Supplies"),
+    ("my kitten keeps scratching the sofa", "descriptive", "Pet Supplies"),
+    ("my roses need help", "descriptive", "Gardening"),
+    ("planting a vegetable patch this spring", "descriptive", "Gardening"),
+    ("I need to organise my paperwork", "descriptive", "Office"),
+    ("something to write notes in meetings", "descriptive", "Office"),
+    ("training for my first marathon", "descriptive", "Fitness"),
+    ("a home workout without a gym", "descriptive", "Fitness"),
+    ("we are expecting twins", "descriptive", "Baby"),
+    ("my toddler needs a bath time routine", "descriptive", "Baby"),
+]
 KINDS: tuple[Kind, ...] = ("plain", "descriptive", "negative")
 
 
@@ -243,14 +269,15 @@ def main() -> None:
     parser.add_argument("--epochs", type=int, default=60, help="most LM epochs (early stopping ends sooner)")
     parser.add_argument("--seed", type=int, default=0, help="seed of the data, the models and the user sample")
     parser.add_argument("--json", help="also write the summary and the rows here")
-    parser.add_argument("--set", type=int, choices=(1, 2, 3), default=1, help="1: HELD_OUT (all kinds); 2, 3: HELD_OUT_2 / _3 (negations)")
+    parser.add_argument("--set", type=int, choices=(1, 2, 3, 4), default=1,
+                        help="1: HELD_OUT (all kinds); 2, 3: HELD_OUT_2 / _3 (negations); 4: HELD_OUT_4 (descriptive)")
     args = parser.parse_args()
     start = time.perf_counter()
     if args.model:
         pipe, info = HybridPipeline.load(args.model), {"model": args.model}
     else:
         pipe, info = train(args)
-    rows = measure(pipe, args.users, args.k, args.seed, {1: HELD_OUT, 2: HELD_OUT_2, 3: HELD_OUT_3}[args.set])
+    rows = measure(pipe, args.users, args.k, args.seed, {1: HELD_OUT, 2: HELD_OUT_2, 3: HELD_OUT_3, 4: HELD_OUT_4}[args.set])
     catalog = pipe.reranker.catalog
     field = catalog.category_field(pipe.config.requests.intent.field) if catalog is not None else None
     summary = {"model": {**info, "field": field}, "set": args.set, "users": args.users, "k": args.k,
