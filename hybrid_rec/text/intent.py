@@ -138,6 +138,23 @@ class IntentConfig(StrictModel):
         "whose items speak of dogs. Descriptions written in words take precedence: film titles say little of "
         "their genre. 0 = names and aliases only.",
     )
+    item_votes: int = Field(
+        3,
+        ge=0,
+        description="A clause that asks for something (not a negated one) is also compared with the items "
+        "themselves: a value described by its items scores the mean similarity of the clause to its `item_votes` "
+        "closest items, so a need close to a few items ('sleep under the stars': a sleeping bag, a tent) finds "
+        "their category even when the category's mean text is far. 0 = the mean text only. Exclusions never use "
+        "it: only what a clause clearly names is excluded.",
+    )
+    exclude_named: float = Field(
+        0.85,
+        gt=0,
+        le=1,
+        description="When a request both asks for and rejects a value, the rejection stands only if a negated clause "
+        "names the value this closely (cosine): 'forget camping, I'm staying home' rejects Camping; 'a home workout "
+        "without a gym' rejects an aspect of the Fitness it asks for, so Fitness stays wanted.",
+    )
     title_cutoff: float = Field(
         0.8, gt=0, le=1, description="Lowest similarity ratio for a named title ('like toy story') to match one."
     )
@@ -231,8 +248,13 @@ class IntentParser:
         flat = [t for group in texts for t in group]
         emb = encoder.encode(flat) if flat else np.zeros((0, 1), np.float32)
         owner = np.repeat(np.arange(len(self.values)), [len(g) for g in texts])
+        self._member_emb: np.ndarray | None = None  # item text rows of the values described by their items
+        self._member_owner = np.zeros(0, np.int64)
         own = self._item_descriptions(catalog)
         bare = np.array([not aliases.get(v) for v in self.values], bool)  # values no one described in words
+        if self._member_emb is not None:
+            keep = bare[self._member_owner]
+            self._member_emb, self._member_owner = self._member_emb[keep], self._member_owner[keep]
         if own is not None and bare.any():
             emb, owner = np.vstack([emb, own[bare]]), np.concatenate([owner, np.flatnonzero(bare)])
         self._value_emb, self._value_owner = emb, owner
@@ -262,7 +284,7 @@ class IntentParser:
     def _item_descriptions(self, catalog: ItemCatalog) -> np.ndarray | None:
         """[len(values), dim] unit rows: each value's mean text vector over up to `item_descriptions` of
         its items (evenly spaced in catalog order; title, plus description when there is one); None
-        when off or there is nothing to read."""
+        when off or there is nothing to read. Keeps those items' unit rows for `item_votes`."""
         n = self.config.item_descriptions
         if not n or not self.values or self.field is None or "title" not in catalog.fields:
             return None
@@ -281,6 +303,9 @@ class IntentParser:
             return None
         row = {p: r for r, p in enumerate(flat)}
         vectors = np.asarray(self.encoder.encode([" ".join(texts.iloc[p].split()) for p in flat]), np.float32)
+        unit = vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
+        self._member_emb = np.vstack([unit[[row[p] for p in m]] for m in picked if m])
+        self._member_owner = np.concatenate([np.full(len(m), j, np.int64) for j, m in enumerate(picked) if m])
         out = np.zeros((len(self.values), vectors.shape[1]), np.float32)
         for j, m in enumerate(picked):
             if m:
@@ -303,12 +328,24 @@ class IntentParser:
         sims = self._value_emb @ q
         best = np.full(len(self.values), -np.inf)
         np.maximum.at(best, self._value_owner, sims)
+        if not negated and self.config.item_votes and self._member_emb is not None and len(self._member_emb):
+            best = np.maximum(best, self._item_vote(self._member_emb @ q))
         floor = float((self._anchor_emb @ q).max()) + self.config.margin if len(self._anchor_emb) else -np.inf
         top = float(best.max())
         relative = self.config.exclude_relative if negated else self.config.relative
         ok = (best >= self.config.threshold) & (best >= floor) & (best >= top * relative)
         order = np.argsort(-best, kind="stable")
         return tuple((self.values[i], round(float(best[i]), 4)) for i in order if ok[i])
+
+    def _item_vote(self, sims: np.ndarray) -> np.ndarray:
+        """Per value: the mean of a clause's similarities `sims` (one per member item row) to its
+        `item_votes` closest items (-inf for values not described by their items)."""
+        out = np.full(len(self.values), -np.inf)
+        n = self.config.item_votes
+        for j in np.unique(self._member_owner):
+            mine = sims[self._member_owner == j]
+            out[j] = float(np.sort(mine)[-n:].mean())
+        return out
 
     def titles_of(self, text: str) -> tuple[object, ...]:
         """Items whose title `text` names (close spelling allowed)."""
@@ -336,6 +373,7 @@ class IntentParser:
         unlike: list[object] = []
         years = exclude_years = None
         sure: dict[str, float] = {}
+        rejected: dict[str, float] = {}  # per value, its best similarity in a negated clause
         clauses = _clauses(text)
         for clause, negated in clauses:
             span, rest = _years(clause)
@@ -353,10 +391,17 @@ class IntentParser:
             (exclude if negated else include).extend(v for v, _ in found)
             for value, sim in found:
                 sure[value] = max(sure.get(value, -1.0), sim)
+                if negated:
+                    rejected[value] = max(rejected.get(value, -1.0), sim)
         dedup = lambda xs: tuple(dict.fromkeys(xs))  # noqa: E731
-        include_t = tuple(v for v in dedup(include) if v not in exclude)
+        # A value both asked for and rejected: a rejection that names it outright ("forget camping, I'm
+        # staying home") stands; one that names something related to it ("a home workout without a gym")
+        # rejects an aspect of what is wanted, so the wish wins and nothing is excluded for it.
+        outright = {v for v in exclude if rejected.get(v, 0.0) >= self.config.exclude_named}
+        exclude_t = tuple(v for v in dedup(exclude) if v not in include or v in outright)
+        include_t = tuple(v for v in dedup(include) if v not in exclude_t)
         return Intent(
-            text, include_t, dedup(exclude), years, dedup(like), dedup(unlike), exclude_years, tuple(clauses),
+            text, include_t, exclude_t, years, dedup(like), dedup(unlike), exclude_years, tuple(clauses),
             tuple(sure.items()),
         )  # fmt: skip
 

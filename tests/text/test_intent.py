@@ -252,3 +252,31 @@ def test_a_negated_clause_excludes_only_what_it_clearly_names():
     assert parser.parse("no zzz").exclude == ("A",)
     assert IntentParser(shop, encoder, IntentConfig(item_descriptions=0, exclude_relative=0.9)).parse(
         "no zzz").exclude == ("A", "B")  # fmt: skip
+
+
+def test_a_wish_close_to_a_few_items_finds_their_category():
+    """"qqq" is like one item of A (a1) and like neither A's name nor its items' mean text (a1 and a2
+    cancel out): the items themselves read it (`item_votes`); a rejection never reads the items."""
+    e = np.eye(4).tolist()
+    encoder = _Table({"A": e[0], "B": e[1], "item": e[3], "qqq": e[2], "a1": e[2], "a2": [0.0, 0.0, -1.0, 0.0],
+                      "a3": e[0], "b1": e[1]})  # fmt: skip
+    shop = ItemCatalog(pd.DataFrame({"title": ["a1", "a2", "a3", "b1"], "category": [("A",), ("A",), ("A",), ("B",)]},
+                                    index=["i", "j", "k", "l"]))  # fmt: skip
+    assert IntentParser(shop, encoder, IntentConfig(item_votes=1)).parse("qqq").include == ("A",)
+    assert IntentParser(shop, encoder, IntentConfig(item_votes=0)).parse("qqq").empty  # the mean text alone: no
+    assert IntentParser(shop, encoder, IntentConfig(item_votes=1)).parse("no qqq").exclude == ()
+
+
+def test_a_rejected_aspect_of_a_wish_keeps_the_wish_but_a_named_rejection_stands():
+    """"wish" is 0.6 like alpha, "aspect" 0.7 (related, not named), "alpha" names it: "wish without
+    aspect" wants alpha and excludes nothing; "no alpha, wish" rejects it whatever else it asks."""
+    encoder = _Table({"alpha": [1.0, 0.0, 0.0, 0.0], "beta": [0.0, 1.0, 0.0, 0.0], "item": [0.0, 0.0, 0.0, 1.0],
+                      "wish": [0.6, 0.0, 0.8, 0.0], "aspect": [0.7, 0.0, float(np.sqrt(1 - 0.49)), 0.0]})  # fmt: skip
+    shop = ItemCatalog(pd.DataFrame({"title": ["x", "y"], "category": [("alpha",), ("beta",)]}, index=["i", "j"]))
+    parser = IntentParser(shop, encoder, IntentConfig(item_descriptions=0))
+    kept = parser.parse("wish without aspect")
+    assert kept.include == ("alpha",) and kept.exclude == ()
+    rejected = parser.parse("no alpha, wish")
+    assert rejected.exclude == ("alpha",) and rejected.include == ()
+    strict = IntentParser(shop, encoder, IntentConfig(item_descriptions=0, exclude_named=0.65))
+    assert strict.parse("wish without aspect").exclude == ("alpha",)  # "aspect" names it at 0.65
