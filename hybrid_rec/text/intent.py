@@ -151,9 +151,9 @@ class IntentConfig(StrictModel):
         0.85,
         gt=0,
         le=1,
-        description="When a request both asks for and rejects a value, the rejection stands only if a negated clause "
-        "names the value this closely (cosine): 'forget camping, I'm staying home' rejects Camping; 'a home workout "
-        "without a gym' rejects an aspect of the Fitness it asks for, so Fitness stays wanted.",
+        description="When a request asks for a value first and rejects it after ('a home workout without a gym': an "
+        "aspect of the Fitness it asks for), the value stays wanted unless a negated clause names it this closely "
+        "(cosine). A rejection that comes first always stands ('no camping gear, we sold the tent').",
     )
     title_cutoff: float = Field(
         0.8, gt=0, le=1, description="Lowest similarity ratio for a named title ('like toy story') to match one."
@@ -374,6 +374,7 @@ class IntentParser:
         years = exclude_years = None
         sure: dict[str, float] = {}
         rejected: dict[str, float] = {}  # per value, its best similarity in a negated clause
+        first: dict[str, bool] = {}  # per value, whether the first clause that names it is negated
         clauses = _clauses(text)
         for clause, negated in clauses:
             span, rest = _years(clause)
@@ -391,14 +392,16 @@ class IntentParser:
             (exclude if negated else include).extend(v for v, _ in found)
             for value, sim in found:
                 sure[value] = max(sure.get(value, -1.0), sim)
+                first.setdefault(value, negated)
                 if negated:
                     rejected[value] = max(rejected.get(value, -1.0), sim)
         dedup = lambda xs: tuple(dict.fromkeys(xs))  # noqa: E731
-        # A value both asked for and rejected: a rejection that names it outright ("forget camping, I'm
-        # staying home") stands; one that names something related to it ("a home workout without a gym")
-        # rejects an aspect of what is wanted, so the wish wins and nothing is excluded for it.
-        outright = {v for v in exclude if rejected.get(v, 0.0) >= self.config.exclude_named}
-        exclude_t = tuple(v for v in dedup(exclude) if v not in include or v in outright)
+        # A value both asked for and rejected: the order of the clauses tells which. A rejection that comes
+        # first stands, whatever the clauses after it say ("no camping gear, we sold the tent"), as does one
+        # that names the value outright ("forget camping, I'm staying home"); a wish that comes first and is
+        # qualified after ("a home workout without a gym") stays wanted, nothing excluded for it.
+        stands = {v for v in exclude if first.get(v) or rejected.get(v, 0.0) >= self.config.exclude_named}
+        exclude_t = tuple(v for v in dedup(exclude) if v not in include or v in stands)
         include_t = tuple(v for v in dedup(include) if v not in exclude_t)
         return Intent(
             text, include_t, exclude_t, years, dedup(like), dedup(unlike), exclude_years, tuple(clauses),

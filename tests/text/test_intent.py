@@ -269,7 +269,8 @@ def test_a_wish_close_to_a_few_items_finds_their_category():
 
 def test_a_rejected_aspect_of_a_wish_keeps_the_wish_but_a_named_rejection_stands():
     """"wish" is 0.6 like alpha, "aspect" 0.7 (related, not named), "alpha" names it: "wish without
-    aspect" wants alpha and excludes nothing; "no alpha, wish" rejects it whatever else it asks."""
+    aspect" (asked first, qualified after) wants alpha and excludes nothing; a rejection that comes
+    first ("no aspect, wish") or names it ("no alpha, wish") stands whatever else the request asks."""
     encoder = _Table({"alpha": [1.0, 0.0, 0.0, 0.0], "beta": [0.0, 1.0, 0.0, 0.0], "item": [0.0, 0.0, 0.0, 1.0],
                       "wish": [0.6, 0.0, 0.8, 0.0], "aspect": [0.7, 0.0, float(np.sqrt(1 - 0.49)), 0.0]})  # fmt: skip
     shop = ItemCatalog(pd.DataFrame({"title": ["x", "y"], "category": [("alpha",), ("beta",)]}, index=["i", "j"]))
@@ -278,5 +279,7 @@ def test_a_rejected_aspect_of_a_wish_keeps_the_wish_but_a_named_rejection_stands
     assert kept.include == ("alpha",) and kept.exclude == ()
     rejected = parser.parse("no alpha, wish")
     assert rejected.exclude == ("alpha",) and rejected.include == ()
+    first = parser.parse("no aspect, wish")  # rejected first, then a reason: the rejection stands
+    assert first.exclude == ("alpha",) and first.include == ()
     strict = IntentParser(shop, encoder, IntentConfig(item_descriptions=0, exclude_named=0.65))
     assert strict.parse("wish without aspect").exclude == ("alpha",)  # "aspect" names it at 0.65
