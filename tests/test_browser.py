@@ -105,9 +105,9 @@ def test_the_playground_recommends_explains_takes_feedback_and_reranks(page, ser
     assert page.locator("#history li").count() == min(15, n_rows)  # the 15 most recent
     sync_api.expect(page.locator("#history-summary")).to_contain_text(f"{n_rows} items")
 
-    page.fill("#request", "comedy please")
     page.fill("#k", "5")
-    page.click("#rec-form button")
+    page.fill("#request", "comedy please")
+    page.press("#request", "Enter")  # the keyboard alone: Enter in the request field asks
     items = page.locator("#recs > li")
     sync_api.expect(items).to_have_count(5)
     sync_api.expect(page.locator("#reading")).to_contain_text("comedy")
