@@ -340,11 +340,15 @@ class IntentParser:
     def _item_vote(self, sims: np.ndarray) -> np.ndarray:
         """Per value: the mean of a clause's similarities `sims` (one per member item row) to its
         `item_votes` closest items (-inf for values not described by their items)."""
+        owner = self._member_owner
+        order = np.lexsort((-sims, owner))  # by value, then most similar first
+        owner, ranked = owner[order], sims[order]
+        starts = np.searchsorted(owner, owner, side="left")  # each row's first row of its value
+        top = (np.arange(len(owner)) - starts) < self.config.item_votes
+        total = np.bincount(owner[top], weights=ranked[top], minlength=len(self.values))
+        count = np.bincount(owner[top], minlength=len(self.values))
         out = np.full(len(self.values), -np.inf)
-        n = self.config.item_votes
-        for j in np.unique(self._member_owner):
-            mine = sims[self._member_owner == j]
-            out[j] = float(np.sort(mine)[-n:].mean())
+        out[count > 0] = total[count > 0] / count[count > 0]
         return out
 
     def titles_of(self, text: str) -> tuple[object, ...]:
