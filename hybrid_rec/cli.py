@@ -470,7 +470,7 @@ def serve(
     from hybrid_rec._extras import require
     from hybrid_rec.errors import ConfigError
 
-    for module in ("fastapi", "uvicorn"):
+    for module in ("fastapi", "uvicorn", "fastapi_offline"):
         require(module, "serve", "hybrid-rec serve")
     from hybrid_rec.serve import ServeConfig, run
 

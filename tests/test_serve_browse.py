@@ -46,7 +46,7 @@ def test_a_users_history_is_newest_first_with_catalog_text(client, model):
 
 def test_unknown_ids_are_404_with_the_message(client):
     response = client.get("/users/nobody", headers=KEY)
-    assert response.status_code == 404 and "nobody" in response.json()["detail"]
+    assert response.status_code == 404 and response.json()["detail"] == "unknown user id 'nobody'"
     assert client.get("/items/nothing").status_code == 404
 
 
@@ -64,6 +64,10 @@ def test_the_docs_load_their_assets_from_this_server(client):
             if src != "/openapi.json":
                 assert client.get(src).status_code == 200, src
     assert "fonts.googleapis" not in client.get("/redoc").text
+    for page in ("/docs", "/redoc", "/ui/", "/ui/app.js"):  # the browser may fetch from this server only
+        policy = client.get(page).headers["content-security-policy"]
+        assert "default-src 'self'" in policy and "http" not in policy and "frame-ancestors 'none'" in policy
+    assert "content-security-policy" not in client.get("/health").headers  # the API itself is left as it was
 
 
 def test_the_playground_is_served_only_when_asked(client, model):

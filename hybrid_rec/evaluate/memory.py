@@ -5,7 +5,8 @@ in its own environment is a child process) every `interval` seconds; the figure 
 their sum (`peak_mib`), beside this process's size when sampling began (`start_mib`). The peak, not
 the growth, is the figure to read: memory freed by earlier work in the process is reused by later
 work without growing it, so growth reads 0 for a method fitted after others of its size. Sampling
-can miss a spike shorter than the interval; it never over-reports.
+can miss a spike shorter than the interval, and pages a child shares with this process (a fork)
+count twice; for work in this process the figure includes the harness's own size.
 """
 
 from __future__ import annotations

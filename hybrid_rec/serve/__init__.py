@@ -21,6 +21,7 @@ from __future__ import annotations
 
 try:  # the optional 'serve' extra, checked before any module of the package needs it
     import fastapi  # noqa: F401
+    import fastapi_offline  # noqa: F401
     import starlette.types  # noqa: F401
 except ImportError as exc:
     from hybrid_rec._extras import missing_extra

@@ -7,16 +7,17 @@ request may hold). Bind to 127.0.0.1 unless you mean otherwise.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
-from fastapi import FastAPI, Request, Response
+from fastapi import FastAPI
 from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from fastapi_offline import FastAPIOffline
+from starlette.datastructures import MutableHeaders
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from hybrid_rec._extras import require
 from hybrid_rec.serve.browse import browse_router
@@ -31,23 +32,37 @@ UI = Path(__file__).parent / "ui"
 # The pages' Content-Security-Policy: everything from this server, so that the browser never sends a
 # request elsewhere (ReDoc's bundle links its logo from a CDN; the policy blocks it before it leaves).
 # Swagger UI starts from an inline script and ReDoc styles itself inline and runs a blob: worker.
+_LOCKED = "object-src 'none'; base-uri 'none'; frame-ancestors 'none'"
 _PAGE_POLICY = {
     "/docs": "default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; "
-    "img-src 'self' data:; connect-src 'self'",
+    f"img-src 'self' data:; connect-src 'self'; {_LOCKED}",
     "/redoc": "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
-    "worker-src 'self' blob:; connect-src 'self'",
-    "/ui": "default-src 'self'; img-src 'self' data:",
+    f"worker-src 'self' blob:; connect-src 'self'; {_LOCKED}",
+    "/ui": f"default-src 'self'; img-src 'self' data:; {_LOCKED}",
 }
 
 
-async def _page_policy(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
-    """The Content-Security-Policy header on the docs and playground pages."""
-    response = await call_next(request)
-    path = request.url.path
-    for prefix, policy in _PAGE_POLICY.items():
-        if path == prefix or path.startswith(prefix + "/"):
-            response.headers["Content-Security-Policy"] = policy
-    return response
+class PagePolicy:
+    """ASGI middleware: the Content-Security-Policy (and ``nosniff``) on the docs and playground pages."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        path = scope.get("path", "") if scope["type"] == "http" else ""
+        policy = next((p for prefix, p in _PAGE_POLICY.items() if path == prefix or path.startswith(prefix + "/")), None)
+        if policy is None:
+            await self.app(scope, receive, send)
+            return
+
+        async def with_policy(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                headers["Content-Security-Policy"] = policy
+                headers["X-Content-Type-Options"] = "nosniff"
+            await send(message)
+
+        await self.app(scope, receive, with_policy)
 
 
 def _document_limits(schema: dict[str, Any], config: ServeConfig) -> dict[str, Any]:
@@ -88,7 +103,7 @@ def _app(config: ServeConfig) -> FastAPI:
     )
     app.state.config = config
     app.state.conversations = ConversationStore(config.max_conversations, config.conversation_ttl_s)
-    app.middleware("http")(_page_policy)
+    app.add_middleware(PagePolicy)
     app.add_middleware(BodyLimit, max_bytes=config.max_body_bytes)
     app.exception_handler(RequestValidationError)(validation_error)
     app.include_router(router)

@@ -9,13 +9,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from pydantic import BaseModel, Field
 
 from hybrid_rec.data.ids import show_id
+from hybrid_rec.errors import UnknownIdError
 from hybrid_rec.serve.access import key_access
 from hybrid_rec.serve.holder import ModelHolder
-from hybrid_rec.serve.middleware import checked
 from hybrid_rec.serve.schemas import error_responses
 
 __all__ = ["browse_router"]
@@ -48,6 +48,15 @@ class UserHistory(BaseModel):
 def _holder(request: Request) -> ModelHolder:
     holder: ModelHolder = request.app.state.holder
     return holder
+
+
+def _internal(pipe: Any, kind: str, external: str) -> tuple[Any, int]:
+    """(the id as the model spells it, its internal id); a plain 404 naming it when unknown."""
+    try:
+        ext, internal = pipe.ids.users([external]) if kind == "user" else pipe.ids.items([external], "raise")
+    except UnknownIdError:
+        raise HTTPException(404, f"unknown {kind} id {show_id(external)}") from None
+    return _plain(ext[0]), int(internal[0])
 
 
 def _plain(value: Any) -> Any:
@@ -85,22 +94,21 @@ def find_users(
     return {"users": matching[:limit], "total": len(matching)}
 
 
-@browse_router.get("/users/{user_id}", response_model=UserHistory, dependencies=[Depends(key_access)],
+@browse_router.get("/users/{user_id:path}", response_model=UserHistory, dependencies=[Depends(key_access)],
                    responses=error_responses(401, 404))  # fmt: skip
 def user_history(
     user_id: str, request: Request, limit: int = Query(20, ge=1, le=200, description="Most items returned.")
 ) -> dict[str, Any]:
     """A user's most recent items (newest first) with their catalog text; 404 for an unknown user."""
     pipe, _ = _holder(request).live()
-    ext, internal = checked(lambda: pipe.ids.users([user_id], "raise", "user_id"))
-    history: list[int] = list(pipe.reranker.histories.get(int(internal[0]), []))
+    external, internal = _internal(pipe, "user", user_id)
+    history: list[int] = list(pipe.reranker.histories.get(internal, []))
     recent = [int(i) for i in history[::-1][:limit]]
-    return {"user_id": _plain(ext[0]), "total": len(history), "items": [_item_info(pipe, i) for i in recent]}
+    return {"user_id": external, "total": len(history), "items": [_item_info(pipe, i) for i in recent]}
 
 
-@browse_router.get("/items/{item_id}", response_model=ItemInfo, responses=error_responses(404))
+@browse_router.get("/items/{item_id:path}", response_model=ItemInfo, responses=error_responses(404))
 def item_info(item_id: str, request: Request) -> dict[str, Any]:
     """One item's catalog text and fields; 404 for an unknown item."""
     pipe, _ = _holder(request).live()
-    _, internal = checked(lambda: pipe.ids.items([item_id], "raise", "item_id"))
-    return _item_info(pipe, int(internal[0]))
+    return _item_info(pipe, _internal(pipe, "item", item_id)[1])

@@ -79,7 +79,8 @@ class ServeConfig(StrictModel):
         False, description="Serve the playground page at /ui (static; every call it makes carries the API key)."
     )
     api_key: str | None = Field(
-        None, description="Key clients must send as X-API-Key to POST /feedback and /items; unset: no key needed."
+        None, description="Key clients must send as X-API-Key to POST /feedback and /items, GET /users and /users/{id}, "
+        "and a conversation's feedback with commit = true; unset: no key needed."
     )
     feedback_busy_s: float = Field(
         2.0,

@@ -248,13 +248,13 @@ class IntentParser:
         flat = [t for group in texts for t in group]
         emb = encoder.encode(flat) if flat else np.zeros((0, 1), np.float32)
         owner = np.repeat(np.arange(len(self.values)), [len(g) for g in texts])
-        self._member_emb: np.ndarray | None = None  # item text rows of the values described by their items
-        self._member_owner = np.zeros(0, np.int64)
+        # the item votes: each sampled item's unit text row once, and per value the rows of its items
+        # ([values, most items], -1 padded; a value described in words has none)
+        self._member_rows: np.ndarray | None = None
+        self._member_index = np.full((len(self.values), 0), -1, np.int32)
         own = self._item_descriptions(catalog)
         bare = np.array([not aliases.get(v) for v in self.values], bool)  # values no one described in words
-        if self._member_emb is not None:
-            keep = bare[self._member_owner]
-            self._member_emb, self._member_owner = self._member_emb[keep], self._member_owner[keep]
+        self._member_index[~bare] = -1
         if own is not None and bare.any():
             emb, owner = np.vstack([emb, own[bare]]), np.concatenate([owner, np.flatnonzero(bare)])
         self._value_emb, self._value_owner = emb, owner
@@ -303,9 +303,10 @@ class IntentParser:
             return None
         row = {p: r for r, p in enumerate(flat)}
         vectors = np.asarray(self.encoder.encode([" ".join(texts.iloc[p].split()) for p in flat]), np.float32)
-        unit = vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
-        self._member_emb = np.vstack([unit[[row[p] for p in m]] for m in picked if m])
-        self._member_owner = np.concatenate([np.full(len(m), j, np.int64) for j, m in enumerate(picked) if m])
+        self._member_rows = vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
+        self._member_index = np.full((len(self.values), max(len(m) for m in picked)), -1, np.int32)
+        for j, m in enumerate(picked):
+            self._member_index[j, : len(m)] = [row[p] for p in m]
         out = np.zeros((len(self.values), vectors.shape[1]), np.float32)
         for j, m in enumerate(picked):
             if m:
@@ -328,8 +329,8 @@ class IntentParser:
         sims = self._value_emb @ q
         best = np.full(len(self.values), -np.inf)
         np.maximum.at(best, self._value_owner, sims)
-        if not negated and self.config.item_votes and self._member_emb is not None and len(self._member_emb):
-            best = np.maximum(best, self._item_vote(self._member_emb @ q))
+        if not negated and self.config.item_votes and self._member_rows is not None:
+            best = np.maximum(best, self._item_vote(self._member_rows @ q))
         floor = float((self._anchor_emb @ q).max()) + self.config.margin if len(self._anchor_emb) else -np.inf
         top = float(best.max())
         relative = self.config.exclude_relative if negated else self.config.relative
@@ -338,18 +339,17 @@ class IntentParser:
         return tuple((self.values[i], round(float(best[i]), 4)) for i in order if ok[i])
 
     def _item_vote(self, sims: np.ndarray) -> np.ndarray:
-        """Per value: the mean of a clause's similarities `sims` (one per member item row) to its
-        `item_votes` closest items (-inf for values not described by their items)."""
-        owner = self._member_owner
-        order = np.lexsort((-sims, owner))  # by value, then most similar first
-        owner, ranked = owner[order], sims[order]
-        starts = np.searchsorted(owner, owner, side="left")  # each row's first row of its value
-        top = (np.arange(len(owner)) - starts) < self.config.item_votes
-        total = np.bincount(owner[top], weights=ranked[top], minlength=len(self.values))
-        count = np.bincount(owner[top], minlength=len(self.values))
-        out = np.full(len(self.values), -np.inf)
-        out[count > 0] = total[count > 0] / count[count > 0]
-        return out
+        """Per value: the mean of a clause's similarities `sims` (one per sampled item row) to its
+        `item_votes` closest items, or to all of them when it has fewer (-inf for values without)."""
+        index = self._member_index
+        k = min(self.config.item_votes, index.shape[1])
+        if k == 0:
+            return np.full(len(self.values), -np.inf)
+        padded = np.where(index >= 0, sims[np.maximum(index, 0)], -np.inf)
+        top = np.partition(padded, index.shape[1] - k, axis=1)[:, -k:]
+        count = np.isfinite(top).sum(1)
+        total = np.where(np.isfinite(top), top, 0.0).sum(1)
+        return np.where(count > 0, total / np.maximum(count, 1), -np.inf)
 
     def titles_of(self, text: str) -> tuple[object, ...]:
         """Items whose title `text` names (close spelling allowed)."""

@@ -264,6 +264,8 @@ def test_a_wish_close_to_a_few_items_finds_their_category():
                                     index=["i", "j", "k", "l"]))  # fmt: skip
     assert IntentParser(shop, encoder, IntentConfig(item_votes=1)).parse("qqq").include == ("A",)
     assert IntentParser(shop, encoder, IntentConfig(item_votes=0)).parse("qqq").empty  # the mean text alone: no
+    assert IntentParser(shop, encoder, IntentConfig(item_votes=2)).parse("qqq").include == ("A",)  # (1 + 0) / 2
+    assert IntentParser(shop, encoder, IntentConfig(item_votes=3)).parse("qqq").empty  # (1 + 0 - 1) / 3: a mean
     assert IntentParser(shop, encoder, IntentConfig(item_votes=1)).parse("no qqq").exclude == ()
 
 

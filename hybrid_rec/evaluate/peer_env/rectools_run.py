@@ -45,7 +45,7 @@ class _Sequential:
         self.patience = int(params.pop("patience", 0))  # type: ignore[call-overload]
         val_users = int(params.pop("val_users", 512))  # type: ignore[call-overload]
         pl.seed_everything(seed, workers=True)
-        self.folder = tempfile.mkdtemp(prefix="rectools-ckpt-")
+        self.folder = tempfile.mkdtemp(prefix="rectools-ckpt-") if self.patience > 0 else ""
         if self.patience > 0:
             params["get_val_mask_func"] = _val_mask
             params["get_val_mask_func_kwargs"] = {"val_users": val_users, "seed": seed}
@@ -65,6 +65,13 @@ class _Sequential:
                           enable_checkpointing=self.patience > 0, callbacks=callbacks)  # fmt: skip
 
     def fit(self, dataset: object) -> dict[str, object]:
+        try:
+            return self._fit(dataset)
+        finally:
+            if self.folder:
+                shutil.rmtree(self.folder, ignore_errors=True)
+
+    def _fit(self, dataset: object) -> dict[str, object]:
         self.model.fit(dataset)
         trainer = self.model.fit_trainer  # RecTools fits a copy of the trainer: its callbacks are read here
         info: dict[str, object] = {"epochs_run": int(trainer.current_epoch)}
@@ -73,7 +80,6 @@ class _Sequential:
             self.model.load_weights_from_checkpoint(best.best_model_path)
             info["best_val_loss"] = float(best.best_model_score)
             info["best_epoch"] = torch_load_epoch(best.best_model_path)
-        shutil.rmtree(self.folder, ignore_errors=True)
         return info
 
     def recommend(self, **kwargs: object) -> pd.DataFrame:

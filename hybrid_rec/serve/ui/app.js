@@ -136,14 +136,23 @@ $("key-form").addEventListener("submit", (event) => {
   $("key-state").textContent = state.key ? "key set for this tab" : "no key";
 });
 
+// Suggestions while typing: best effort, never shown as an error (a wrong key is reported by the
+// actions that need it); a reply that arrives after a newer search is dropped.
 let searchTimer = null;
+let searchSeq = 0;
+function cancelSearch() { clearTimeout(searchTimer); searchSeq += 1; }
 $("user-id").addEventListener("input", () => {
-  clearTimeout(searchTimer);
-  searchTimer = setTimeout(() => guarded(async () => {
-    const found = await api("GET", `/users?prefix=${encodeURIComponent($("user-id").value.trim())}&limit=20`);
-    $("user-options").replaceChildren(...found.users.map((u) => { const o = el("option"); o.value = String(u); return o; }));
-  }), 200);
+  cancelSearch();
+  const seq = searchSeq;
+  searchTimer = setTimeout(async () => {
+    try {
+      const found = await api("GET", `/users?prefix=${encodeURIComponent($("user-id").value.trim())}&limit=20`);
+      if (seq !== searchSeq) return;
+      $("user-options").replaceChildren(...found.users.map((u) => { const o = el("option"); o.value = String(u); return o; }));
+    } catch (_) { /* suggestions are optional */ }
+  }, 200);
 });
+for (const form of ["user-form", "rec-form", "rerank-form"]) $(form).addEventListener("submit", cancelSearch);
 
 $("user-form").addEventListener("submit", (event) => {
   event.preventDefault();
