@@ -1,4 +1,5 @@
-"""REST service (FastAPI): recommend, rerank, feedback, items, health and version.
+"""REST service (FastAPI): recommend, rerank, feedback, items, conversations, lookups, health and version;
+API docs served offline, the playground page with ``ServeConfig.ui``.
 
 Every request is validated against limits (k, candidates, events per call, body size counted on the
 bytes received, chunked bodies included; ids of at most 256 characters; text that is valid Unicode);
@@ -10,11 +11,12 @@ Reloads: a newly published version of the model store loads in the background wh
 answering; one that fails to load leaves the old one serving and ``GET /health`` says ``degraded``
 (still HTTP 200) while ``GET /version`` names the served and the failed version. A store whose live
 version cannot be loaded at start-up is a `DataError`. Write endpoints (``/feedback``, ``/items``)
-can require an API key (header ``X-API-Key``). Bind to 127.0.0.1 unless you mean otherwise.
+and the lookups of personal data (``/users``) can require an API key (header ``X-API-Key``). Bind to
+127.0.0.1 unless you mean otherwise.
 
 One job a module: `schemas` (request and response models, `ServeConfig`), `holder` (the live model
-and its hot reload), `middleware` (the body limit, errors to statuses), `routes` (the endpoints) and
-`app` (the app factory). The names below are the public API.
+and its hot reload), `middleware` (the body limit, errors to statuses), `access` (the key check),
+`browse` (read lookups), `routes` (the endpoints) and `app` (the app factory). The names below are the public API.
 """
 
 from __future__ import annotations
