@@ -13,8 +13,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import shutil
-import tempfile
 import time
 
 import numpy as np
@@ -32,9 +30,29 @@ def _val_mask(interactions: pd.DataFrame, val_users: int, seed: int) -> np.ndarr
     return leave_one_out_mask(interactions, chosen)
 
 
+def _keep_best() -> object:
+    """A Lightning callback that keeps, in memory, the weights of the epoch with the lowest
+    validation loss (no checkpoint file is written or read back)."""
+    import pytorch_lightning as pl
+
+    class KeepBest(pl.Callback):
+        def __init__(self) -> None:
+            self.loss, self.epoch = float("inf"), 0
+            self.state: dict[str, object] | None = None
+
+        def on_validation_end(self, trainer: pl.Trainer, module: pl.LightningModule) -> None:
+            loss = trainer.callback_metrics.get("val_loss")
+            if trainer.sanity_checking or loss is None or float(loss) >= self.loss:
+                return
+            self.loss, self.epoch = float(loss), trainer.current_epoch + 1
+            self.state = {k: v.detach().clone() for k, v in module.state_dict().items()}
+
+    return KeepBest()
+
+
 class _Sequential:
     """A SASRec / BERT4Rec fit with optional early stopping on a held-out last item per user, the
-    best epoch's weights restored (Lightning's EarlyStopping and ModelCheckpoint)."""
+    best epoch's weights restored (Lightning's EarlyStopping; the best weights kept in memory)."""
 
     def __init__(self, name: str, params: dict[str, object]) -> None:
         import pytorch_lightning as pl
@@ -45,7 +63,6 @@ class _Sequential:
         self.patience = int(params.pop("patience", 0))  # type: ignore[call-overload]
         val_users = int(params.pop("val_users", 512))  # type: ignore[call-overload]
         pl.seed_everything(seed, workers=True)
-        self.folder = tempfile.mkdtemp(prefix="rectools-ckpt-") if self.patience > 0 else ""
         if self.patience > 0:
             params["get_val_mask_func"] = _val_mask
             params["get_val_mask_func_kwargs"] = {"val_users": val_users, "seed": seed}
@@ -54,43 +71,27 @@ class _Sequential:
 
     def _trainer(self) -> object:
         import pytorch_lightning as pl
-        from pytorch_lightning.callbacks import EarlyStopping, ModelCheckpoint
+        from pytorch_lightning.callbacks import EarlyStopping
 
         callbacks = []
         if self.patience > 0:
-            callbacks = [EarlyStopping(monitor="val_loss", mode="min", patience=self.patience),
-                         ModelCheckpoint(dirpath=self.folder, monitor="val_loss", mode="min", save_top_k=1)]  # fmt: skip
+            callbacks = [EarlyStopping(monitor="val_loss", mode="min", patience=self.patience), _keep_best()]
         return pl.Trainer(max_epochs=self.epochs, accelerator="cpu", devices=1, deterministic=True,
                           enable_progress_bar=False, enable_model_summary=False, logger=False,
-                          enable_checkpointing=self.patience > 0, callbacks=callbacks)  # fmt: skip
+                          enable_checkpointing=False, callbacks=callbacks)  # fmt: skip
 
     def fit(self, dataset: object) -> dict[str, object]:
-        try:
-            return self._fit(dataset)
-        finally:
-            if self.folder:
-                shutil.rmtree(self.folder, ignore_errors=True)
-
-    def _fit(self, dataset: object) -> dict[str, object]:
         self.model.fit(dataset)
         trainer = self.model.fit_trainer  # RecTools fits a copy of the trainer: its callbacks are read here
         info: dict[str, object] = {"epochs_run": int(trainer.current_epoch)}
-        best = trainer.checkpoint_callback if self.patience > 0 else None
-        if best is not None and best.best_model_path:
-            self.model.load_weights_from_checkpoint(best.best_model_path)
-            info["best_val_loss"] = float(best.best_model_score)
-            info["best_epoch"] = torch_load_epoch(best.best_model_path)
+        best = next((c for c in trainer.callbacks if getattr(c, "state", None) is not None), None)
+        if best is not None:
+            self.model.lightning_model.load_state_dict(best.state)
+            info["best_val_loss"], info["best_epoch"] = best.loss, best.epoch
         return info
 
     def recommend(self, **kwargs: object) -> pd.DataFrame:
         return self.model.recommend(**kwargs)
-
-
-def torch_load_epoch(path: str) -> int:
-    """The 1-based epoch a Lightning checkpoint was written after."""
-    import torch
-
-    return int(torch.load(path, map_location="cpu", weights_only=False)["epoch"]) + 1
 
 
 class _EASE:
