@@ -7,7 +7,7 @@ InstructRec's intention kinds, adapted to what a catalog holds:
 - *negative*: "no horror", "nothing scary", "a comedy but not romantic";
 - *specific*: "something like Toy Story", "less like Alien".
 
-`IntentParser` splits a request into positive and negative clauses (negation cues), pulls out
+`IntentParser` splits a request into positive and negative clauses (negation cues, `clauses`), pulls out
 years and named titles with patterns, and maps what remains to catalog values (genres) by the
 similarity of sentence embeddings (`TextEncoder`): a clause names a value when its embedding is
 close enough to the value's name or to one of its descriptions and closer to it than to neutral
@@ -35,40 +35,11 @@ from pydantic import Field
 from hybrid_rec.config import StrictModel
 from hybrid_rec.data.catalog import ItemCatalog
 from hybrid_rec.data.ids import IdMap
+from hybrid_rec.text.clauses import LIKE, clauses, norm_title, years_of
 from hybrid_rec.text.encoder import TextEncoder
 from hybrid_rec.text.glossary import FILM_GENRES
 
 __all__ = ["Intent", "IntentConfig", "IntentMatcher", "IntentParser"]
-
-# Negation and exclusion cues of everyday English: what follows a cue in its clause is rejected.
-# "anything / everything / all but X" excludes X ("nothing but X" does not: it asks for X only).
-_NEGATION = re.compile(
-    r"\b(?:(?:any|every)(?:thing|one)? but|all but|no|not|nothing|without|never|avoid|except(?: for)?|excluding|"
-    r"exclude|skip|none|other than|apart from|aside from|besides|minus|leave out|rule out|hold the|forget|"
-    r"stay away from|keep away from|done with|sick of|tired of|fed up with|rather not|"
-    r"don'?t|do not|doesn'?t|isn'?t|hate|dislike|less like|fewer)\b",
-    re.IGNORECASE,
-)
-# a clause break; "but" only where it does not belong to "anything but" (which is one cue)
-_SPLIT = re.compile(
-    r"[,;.!?]|(?<!anything )(?<!everything )(?<!anyone )(?<!everyone )(?<!all )\bbut\b|\bhowever\b|"
-    r"\balthough\b|\bthough\b",
-    re.IGNORECASE,
-)
-_FREE = re.compile(r"\b([a-z][\w']*(?:[ -][a-z][\w']*)?)-free\b", re.IGNORECASE)  # "toy-free" = "no toy"
-_KEEP_OUT = re.compile(r"\bkeep\s+(.+?)\s+out\b", re.IGNORECASE)  # "keep X out (of it)" = "no X"
-# a clause that only says no ("X? no thanks", "X - no way"): it rejects the clause before it
-_BARE_NO = re.compile(r"^\s*(?:no|nope|no thanks|no thank you|no way|not that|not those)\s*$", re.IGNORECASE)
-_LIKE = re.compile(r"\b(?:similar to|like|reminds? me of|in the style of|the same as)\s+(.+)$", re.IGNORECASE)
-_WORD_DECADES = {
-    "twenties": 1920, "thirties": 1930, "forties": 1940, "fifties": 1950,
-    "sixties": 1960, "seventies": 1970, "eighties": 1980, "nineties": 1990,
-}  # fmt: skip
-_DECADE = re.compile(r"\b(?:(19|20)(\d)0|'?(\d)0)'?s\b", re.IGNORECASE)
-_RANGE = re.compile(r"\bbetween\s+((?:19|20)\d\d)\s+and\s+((?:19|20)\d\d)\b", re.IGNORECASE)
-_BOUND = re.compile(r"\b(before|after|since|until|older than|newer than)\s+((?:19|20)\d\d)\b", re.IGNORECASE)
-_YEAR = re.compile(r"\b(?:in|of|from)\s+((?:19|20)\d\d)\b", re.IGNORECASE)
-
 
 _FILLER = (
     "a an the some any something anything i i'd id im i'm me my we us you want wanna would like to "
@@ -185,51 +156,6 @@ class Intent:
         return bool(self.include or self.years or self.like)
 
 
-def _clauses(text: str) -> list[tuple[str, bool]]:
-    """(clause, negated) pairs: a negation cue negates the rest of its clause ("less like X" keeps
-    its "like", so that X is read as a title)."""
-    text = _KEEP_OUT.sub(lambda m: f", no {m[1]} ,", _FREE.sub(lambda m: f", no {m[1]},", text))
-    out: list[tuple[str, bool]] = []
-    for part in _SPLIT.split(text):
-        if _BARE_NO.match(part) and out and not out[-1][1]:
-            out[-1] = (out[-1][0], True)  # "kitchen things? no thanks"
-            continue
-        cue = _NEGATION.search(part)
-        if cue is None:
-            out.append((part.strip(), False))
-        else:
-            rest = part[cue.end() :].strip()
-            out += [(part[: cue.start()].strip(), False), (("like " if cue[0].lower().endswith("like") else "") + rest, True)]
-    return [(c, neg) for c, neg in out if re.search(r"\w", c)]
-
-
-def _years(text: str) -> tuple[tuple[float, float] | None, str]:
-    """A year range named in `text` and the text without it."""
-    if m := _RANGE.search(text):
-        return (float(m[1]), float(m[2])), text.replace(m[0], " ")
-    if m := _DECADE.search(text):
-        start = int(m[1] + m[2] + "0") if m[1] else (1900 + int(m[3]) * 10 if int(m[3]) >= 2 else 2000 + int(m[3]) * 10)
-        return (float(start), float(start + 9)), text.replace(m[0], " ")
-    for word, start in _WORD_DECADES.items():
-        if re.search(rf"\b{word}\b", text, re.IGNORECASE):
-            return (float(start), float(start + 9)), re.sub(rf"\b{word}\b", " ", text, flags=re.IGNORECASE)
-    if m := _YEAR.search(text):  # "a comedy from 1995": that year
-        return (float(m[1]), float(m[1])), text.replace(m[0], " ")
-    if m := _BOUND.search(text):
-        year, kind = float(m[2]), m[1].lower()
-        spans = {"before": (-np.inf, year - 1), "older than": (-np.inf, year - 1), "until": (-np.inf, year),
-                 "since": (year, np.inf), "after": (year + 1, np.inf), "newer than": (year + 1, np.inf)}  # fmt: skip
-        return spans[kind], text.replace(m[0], " ")
-    return None, text
-
-
-def _norm_title(title: str) -> str:
-    t = " ".join(str(title).lower().split())
-    if m := re.match(r"^(.*), (the|a|an)$", t):  # "usual suspects, the" -> "the usual suspects"
-        t = f"{m[2]} {m[1]}"
-    return re.sub(r"[^\w ]", "", t)
-
-
 class IntentParser:
     """Reads requests against one catalog's values and titles (embeddings computed once)."""
 
@@ -263,7 +189,7 @@ class IntentParser:
         titles = catalog.items["title"] if "title" in catalog.fields else catalog.items.index.astype(str).to_series()
         self._titles: dict[str, object] = {}
         for item_id, title in zip(catalog.items.index, titles, strict=True):
-            self._titles.setdefault(_norm_title(title), item_id)
+            self._titles.setdefault(norm_title(title), item_id)
         self._cache: dict[str, Intent] = {}
         self._filler = set(self.config.filler.split()) | {noun, noun + "s", noun + "es"}
 
@@ -353,7 +279,7 @@ class IntentParser:
 
     def titles_of(self, text: str) -> tuple[object, ...]:
         """Items whose title `text` names (close spelling allowed)."""
-        name = _norm_title(text)
+        name = norm_title(text)
         for prefix in ("the movie ", "the film ", "movie ", "film "):
             name = name.removeprefix(prefix)
         if name in self._titles:
@@ -379,15 +305,15 @@ class IntentParser:
         sure: dict[str, float] = {}
         rejected: dict[str, float] = {}  # per value, its best similarity in a negated clause
         first: dict[str, bool] = {}  # per value, whether the first clause that names it is negated
-        clauses = _clauses(text)
-        for clause, negated in clauses:
-            span, rest = _years(clause)
+        parts = clauses(text)
+        for clause, negated in parts:
+            span, rest = years_of(clause)
             if span is not None and negated:
                 exclude_years = span  # "nothing from the 90s"
             elif span is not None:
                 years = span
             named: tuple[object, ...] = ()
-            if m := _LIKE.search(rest):
+            if m := LIKE.search(rest):
                 named = self.titles_of(m[1])
                 if named:
                     rest = rest[: m.start()]
@@ -408,7 +334,7 @@ class IntentParser:
         exclude_t = tuple(v for v in dedup(exclude) if v not in include or v in stands)
         include_t = tuple(v for v in dedup(include) if v not in exclude_t)
         return Intent(
-            text, include_t, exclude_t, years, dedup(like), dedup(unlike), exclude_years, tuple(clauses),
+            text, include_t, exclude_t, years, dedup(like), dedup(unlike), exclude_years, tuple(parts),
             tuple(sure.items()),
         )  # fmt: skip
 
