@@ -1,21 +1,24 @@
 """How a request in words is cut before its values are read: clauses and whether each is negated
-(negation cues of everyday English, "X-free", "keep X out", a bare "no thanks"), periods ("the 90s",
-"before 1980") and the normal form of a title. Patterns only; `intent` maps what is left to values."""
+(negation cues of everyday English, "X-free", "keep X out", a bare "no thanks", a negated predicate
+whose subject is what is rejected: "X is not for me"), periods ("the 90s", "before 1980") and the
+normal form of a title. Patterns only; `intent` maps what is left to values."""
 
 from __future__ import annotations
 
 import re
+from typing import NamedTuple
 
 import numpy as np
 
-__all__ = ["LIKE", "clauses", "norm_title", "years_of"]
+__all__ = ["LIKE", "Clause", "clauses", "norm_title", "years_of"]
 
 # Negation and exclusion cues of everyday English: what follows a cue in its clause is rejected.
 # "anything / everything / all but X" excludes X ("nothing but X" does not: it asks for X only).
 _NEGATION = re.compile(
     r"\b(?:(?:any|every)(?:thing|one)? but|all but|no|not|nothing|without|never|avoid|except(?: for)?|excluding|"
     r"exclude|skip|none|other than|apart from|aside from|besides|minus|leave out|rule out|hold the|forget|"
-    r"stay away from|keep away from|done with|sick of|tired of|fed up with|rather not|"
+    r"stay away from|keep away from|steer clear of|done with|sick of|tired of|fed up with|rather not|pass on|"
+    r"(?:had )?enough (?:of|with)|(?:given|give|gave|giving) up on|(?:i'?m|i am|we'?re|we are) over|no more|"
     r"don'?t|do not|doesn'?t|isn'?t|hate|dislike|less like|fewer)\b",
     re.IGNORECASE,
 )
@@ -26,9 +29,27 @@ _SPLIT = re.compile(
     re.IGNORECASE,
 )
 _FREE = re.compile(r"\b([a-z][\w']*(?:[ -][a-z][\w']*)?)-free\b", re.IGNORECASE)  # "toy-free" = "no toy"
-_KEEP_OUT = re.compile(r"\bkeep\s+(.+?)\s+out\b", re.IGNORECASE)  # "keep X out (of it)" = "no X"
+_KEEP_OUT = re.compile(r"\b(?:keep|leave)\s+(.+?)\s+(?:out|off)\b", re.IGNORECASE)  # "keep X out", "leave X off" = "no X"
 # a clause that only says no ("X? no thanks", "X - no way"): it rejects the clause before it
-_BARE_NO = re.compile(r"^\s*(?:no|nope|no thanks|no thank you|no way|not that|not those)\s*$", re.IGNORECASE)
+_BARE_NO = re.compile(
+    r"^\s*(?:so |and |then )?(?:no|nope|nah|no thanks|no thank you|no way|not that|not those|none of that|"
+    r"(?:i'?ll|i will|i'?d|i would) pass|pass|hard pass|not for me|not interested|not my thing|no need|not today|"
+    r"not this time)\s*$",
+    re.IGNORECASE,
+)
+# A negated predicate: its subject is what is rejected ("camping is not for me", "X isn't my thing", "X
+# doesn't interest me", "X are the last thing I need"), unless the subject is a person ("I'm not a fan of
+# X": the cue's object is) or holds a relative clause ("a dog bed that is not too soft": an aspect of a wish).
+_PREDICATE = re.compile(
+    r"^(?P<subject>.+?)\s+(?:(?:is|are|was|were|'s|'re)\s+(?:\w+\s+)?(?:not|never)\b|"
+    r"(?:isn'?t|aren'?t|wasn'?t|weren'?t|doesn'?t|don'?t|does not|do not|never)\b|"
+    r"(?:is|are|'s|'re)\s+the\s+last\s+thing\b)",
+    re.IGNORECASE,
+)
+_NOT_A_SUBJECT = re.compile(
+    r"^(?:i|i'm|im|i've|i'd|we|we're|we've|you|they|he|she|it|this|that|there)$|\b(?:that|which|who|whose)\b",
+    re.IGNORECASE,
+)
 LIKE = re.compile(r"\b(?:similar to|like|reminds? me of|in the style of|the same as)\s+(.+)$", re.IGNORECASE)
 _WORD_DECADES = {
     "twenties": 1920, "thirties": 1930, "forties": 1940, "fifties": 1950,
@@ -40,22 +61,37 @@ _BOUND = re.compile(r"\b(before|after|since|until|older than|newer than)\s+((?:1
 _YEAR = re.compile(r"\b(?:in|of|from)\s+((?:19|20)\d\d)\b", re.IGNORECASE)
 
 
-def clauses(text: str) -> list[tuple[str, bool]]:
-    """(clause, negated) pairs: a negation cue negates the rest of its clause ("less like X" keeps
-    its "like", so that X is read as a title)."""
+class Clause(NamedTuple):
+    """One clause of a request: its text, whether it is negated, and for the subject of a negated
+    predicate ("camping" in "camping is not for me") ``subject=True``: it is rejected when the
+    predicate after it names nothing, read as it stands otherwise (the reader decides, knowing values)."""
+
+    text: str
+    negated: bool
+    subject: bool = False
+
+
+def clauses(text: str) -> list[Clause]:
+    """The clauses of `text`: a negation cue negates the rest of its clause ("less like X" keeps its
+    "like", so that X is read as a title); a negated predicate also marks its subject."""
     text = _KEEP_OUT.sub(lambda m: f", no {m[1]} ,", _FREE.sub(lambda m: f", no {m[1]},", text))
-    out: list[tuple[str, bool]] = []
+    out: list[Clause] = []
     for part in _SPLIT.split(text):
-        if _BARE_NO.match(part) and out and not out[-1][1]:
-            out[-1] = (out[-1][0], True)  # "kitchen things? no thanks"
+        if _BARE_NO.match(part) and out and not out[-1].negated:
+            out[-1] = Clause(out[-1].text, True)  # "kitchen things? no thanks"
+            continue
+        pred = _PREDICATE.match(part.strip())
+        if pred is not None and not _NOT_A_SUBJECT.search(pred["subject"].strip()):
+            out += [Clause(pred["subject"].strip(), False, True), Clause(part.strip()[pred.end() :].strip(), True)]
             continue
         cue = _NEGATION.search(part)
         if cue is None:
-            out.append((part.strip(), False))
+            out.append(Clause(part.strip(), False))
         else:
             rest = part[cue.end() :].strip()
-            out += [(part[: cue.start()].strip(), False), (("like " if cue[0].lower().endswith("like") else "") + rest, True)]
-    return [(c, neg) for c, neg in out if re.search(r"\w", c)]
+            out += [Clause(part[: cue.start()].strip(), False),
+                    Clause(("like " if cue[0].lower().endswith("like") else "") + rest, True)]  # fmt: skip
+    return [c for c in out if re.search(r"\w", c.text) or c.subject]
 
 
 def years_of(text: str) -> tuple[tuple[float, float] | None, str]:

@@ -35,7 +35,7 @@ from pydantic import Field
 from hybrid_rec.config import StrictModel
 from hybrid_rec.data.catalog import ItemCatalog
 from hybrid_rec.data.ids import IdMap
-from hybrid_rec.text.clauses import LIKE, clauses, norm_title, years_of
+from hybrid_rec.text.clauses import LIKE, Clause, clauses, norm_title, years_of
 from hybrid_rec.text.encoder import TextEncoder
 from hybrid_rec.text.glossary import FILM_GENRES
 
@@ -296,6 +296,30 @@ class IntentParser:
             self._cache[text] = self._parse(text)
         return self._cache[text]
 
+    def _resolve(self, cut: list[Clause]) -> list[tuple[str, bool]]:
+        """(clause, negated) pairs. The subject of a negated predicate is rejected when it names a value
+        more clearly than the predicate after it ("camping is not for me", "skin care doesn't interest
+        me"); otherwise it is only who or what the predicate speaks of ("my kids don't want toys": the
+        toys are rejected, the kids asked for nothing) and is dropped."""
+        out = []
+        for i, c in enumerate(cut):
+            if not c.subject:
+                out.append((c.text, c.negated))
+                continue
+            pred = cut[i + 1].text if i + 1 < len(cut) else ""
+            if not self._names_title(pred) and self._clarity(c.text) > self._clarity(pred):
+                out.append((c.text, True))
+        return out
+
+    def _clarity(self, clause: str) -> float:
+        """How clearly `clause` names a value when rejected: its best value's similarity (-1: none)."""
+        found = self.scored_values(clause, True) if re.search(r"\w", clause) else ()
+        return max((sim for _, sim in found), default=-1.0)
+
+    def _names_title(self, clause: str) -> bool:
+        m = LIKE.search(clause)
+        return bool(m and self.titles_of(m[1]))
+
     def _parse(self, text: str) -> Intent:
         include: list[str] = []
         exclude: list[str] = []
@@ -305,7 +329,7 @@ class IntentParser:
         sure: dict[str, float] = {}
         rejected: dict[str, float] = {}  # per value, its best similarity in a negated clause
         first: dict[str, bool] = {}  # per value, whether the first clause that names it is negated
-        parts = clauses(text)
+        parts = self._resolve(clauses(text))
         for clause, negated in parts:
             span, rest = years_of(clause)
             if span is not None and negated:

@@ -176,6 +176,16 @@ NEGATIONS = [
     ("keep the horror out of it", (), ("Horror",)),
     ("I'm tired of westerns", (), ("Western",)),
     ("a comedy but not romance", ("Comedy",), ("Romance",)),
+    ("horror is not for me", (), ("Horror",)),  # a negated predicate: its subject is rejected
+    ("westerns don't interest me", (), ("Western",)),
+    ("romance isn't really my thing, I want a comedy", ("Comedy",), ("Romance",)),
+    ("comedy is the last thing I need", (), ("Comedy",)),
+    ("my son doesn't like horror", (), ("Horror",)),  # ... unless the predicate names more: its object is
+    ("I'd pass on horror", (), ("Horror",)),
+    ("I've had enough of westerns", (), ("Western",)),
+    ("I've given up on romance", (), ("Romance",)),
+    ("comedy? I'll pass", (), ("Comedy",)),
+    ("leave the horror off the list", (), ("Horror",)),
     ("nothing but comedy", ("Comedy",), ()),  # "nothing but X" asks for X only
     ("a comedy", ("Comedy",), ()),
 ]
@@ -285,3 +295,19 @@ def test_a_rejected_aspect_of_a_wish_keeps_the_wish_but_a_named_rejection_stands
     assert first.exclude == ("alpha",) and first.include == ()
     strict = IntentParser(shop, encoder, IntentConfig(item_descriptions=0, exclude_named=0.65))
     assert strict.parse("wish without aspect").exclude == ("alpha",)  # "aspect" names it at 0.65
+
+
+def test_a_negated_predicate_rejects_its_subject_or_its_object_whichever_names_more():
+    """"sss" names A at 0.5, "ppp" names B at 0.9: "sss is not for me" rejects A (the predicate names
+    nothing); "sss doesn't like ppp" rejects B only (the predicate names more clearly: the subject is who
+    speaks, neither wished nor rejected); "ppp isn't sss" rejects B (the subject names more clearly)."""
+    encoder = _Table({"A": [1.0, 0.0, 0.0, 0.0], "B": [0.0, 1.0, 0.0, 0.0], "item": [0.0, 0.0, 1.0, 0.0],
+                      "sss": [0.5, 0.0, 0.0, float(np.sqrt(0.75))], "ppp": [0.0, 0.9, 0.0, float(np.sqrt(0.19))]})  # fmt: skip
+    shop = ItemCatalog(pd.DataFrame({"title": ["x", "y"], "category": [("A",), ("B",)]}, index=["i", "j"]))
+    parser = IntentParser(shop, encoder, IntentConfig(item_descriptions=0))
+    alone = parser.parse("sss is not for me")
+    assert alone.exclude == ("A",) and alone.include == ()
+    pred = parser.parse("sss doesn't like ppp")
+    assert pred.exclude == ("B",) and pred.include == ()
+    assert "B" in parser.parse("ppp isn't sss").exclude
+    assert parser.parse("a sss that is not ppp").include == ("A",)  # a relative clause: an aspect of a wish
