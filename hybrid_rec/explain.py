@@ -49,7 +49,8 @@ class RequestReading:
     against; ``years`` / ``excluded_years``: a period asked for or rejected (inclusive years);
     ``like`` / ``unlike``: item ids of titles it names; ``similarity``: how sure, per value read (the
     cosine of the clause to the value's closest text; periods and titles are read by pattern);
-    ``note``: what happened, in words."""
+    ``tentative``: the values of ``asked_for`` read below the sure threshold (a need in words the
+    catalog does not use: a guess); ``note``: what happened, in words."""
 
     text: str
     understood: bool
@@ -61,6 +62,7 @@ class RequestReading:
     unlike: tuple[object, ...] = ()
     note: str = ""
     similarity: tuple[tuple[str, float], ...] = ()
+    tentative: tuple[str, ...] = ()
 
     @classmethod
     def of(cls, text: str, intent: Intent | None, parsed: bool = True, lm_reads: bool = False) -> RequestReading:
@@ -77,7 +79,7 @@ class RequestReading:
             return cls(text, False, note="named no category, period or title this catalog knows: ranked as "
                                          "without a request")  # fmt: skip
         return cls(text, True, intent.include, intent.exclude, intent.years, intent.exclude_years,
-                   intent.like, intent.unlike, _said(intent), intent.similarity)  # fmt: skip
+                   intent.like, intent.unlike, _said(intent), intent.similarity, intent.tentative)  # fmt: skip
 
     def as_dict(self) -> dict[str, Any]:
         """Plain JSON-ready values (lists, not tuples; numpy ids as Python ids)."""
@@ -87,7 +89,7 @@ class RequestReading:
             "excluded": list(self.excluded), "years": list(self.years) if self.years else None,
             "excluded_years": list(self.excluded_years) if self.excluded_years else None,
             "like": plain(self.like), "unlike": plain(self.unlike), "note": self.note,
-            "similarity": dict(self.similarity),
+            "similarity": dict(self.similarity), "tentative": list(self.tentative),
         }  # fmt: skip
 
 
@@ -96,6 +98,7 @@ def _said(intent: Intent) -> str:
     span = lambda ys: f"{int(ys[0])} to {int(ys[1])}"  # noqa: E731
     parts = [
         f"asked for {', '.join(intent.include)}" if intent.include else "",
+        f"a guess for {', '.join(intent.tentative)}: the words are close to no category" if intent.tentative else "",
         f"excluded {', '.join(intent.exclude)}" if intent.exclude else "",
         f"from {span(intent.years)}" if intent.years else "",
         f"not from {span(intent.exclude_years)}" if intent.exclude_years else "",

@@ -112,8 +112,15 @@ class Query:
 
     @property
     def steered(self) -> np.ndarray:
-        """Rows with a request or a session's "more / less like": they use the request fusion."""
+        """Rows with a request or a session's "more / less like"."""
         return np.array([r is not None or i is not None for r, i in zip(self.asked, self.intents, strict=True)], bool)
+
+    @property
+    def understood(self) -> np.ndarray:
+        """Rows whose request (or "more / less like") the intent parser read as something: with a parser,
+        only these use the request fusion; a request it read as nothing ("surprise me") is still read by
+        the LM, under the weights of a list without a request."""
+        return np.array([i is not None for i in self.intents], bool)
 
 
 @dataclass(frozen=True)
@@ -295,14 +302,15 @@ class FittedPipeline:
         new_within: int = 10,
         outside: bool = False,
     ) -> tuple[TopK, np.ndarray]:
-        """Fuse (rows with a request use the request weights; with `outside`, rows without one use the
-        fusion fitted on outside lists when the model has one; rows after reactions add the session term), drop what is excluded, keep the top k
-        (by MMR over the ALS item factors when `mmr_lambda` is set); with `new_slots`, up to that many
-        of the last of the first `new_within` places go to the best-fused new items (`with_new_items`)."""
+        """Fuse (rows with a request the parser read, or any request without a parser, use the request
+        weights; with `outside`, rows without one use the fusion fitted on outside lists when the model
+        has one; rows after reactions add the session term), drop what is excluded, keep the top k (by
+        MMR over the ALS item factors when `mmr_lambda` is set); with `new_slots`, up to that many of the
+        last of the first `new_within` places go to the best-fused new items (`with_new_items`)."""
         items, features = scored.items, scored.features
         plain = self.outside_fusion if outside and self.outside_fusion is not None else self.fusion
         fused = plain.transform(features, items)
-        asked = np.flatnonzero(query.steered)
+        asked = np.flatnonzero(query.steered if self.requests.matcher is None else query.understood)
         if len(asked) and self.request_fusion is not None:
             rows = {name: v[asked] for name, v in features.items()}
             rows.setdefault("request", np.full(items[asked].shape, np.nan))  # requests read by the LM only

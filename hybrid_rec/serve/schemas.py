@@ -113,6 +113,11 @@ class ReadingBody(BaseModel):
         description="How sure, per category read (asked for or excluded): the cosine of the request's clause to the "
         "category's closest text (name, description, what its items say); periods and titles are read by pattern."
     )
+    tentative: list[str] = Field(
+        default_factory=list,
+        description="Categories of asked_for read below the sure threshold: a need in words the catalog does not use, "
+        "read as its closest category (a guess; its similarity says how close).",
+    )
 
 
 class ItemBody(BaseModel):

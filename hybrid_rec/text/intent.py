@@ -39,7 +39,7 @@ from hybrid_rec.text.clauses import LIKE, Clause, clauses, norm_title, years_of
 from hybrid_rec.text.encoder import TextEncoder
 from hybrid_rec.text.glossary import FILM_GENRES
 
-__all__ = ["Intent", "IntentConfig", "IntentMatcher", "IntentParser"]
+__all__ = ["NEUTRAL_REQUESTS", "Intent", "IntentConfig", "IntentMatcher", "IntentParser"]
 
 _FILLER = (
     "a an the some any something anything i i'd id im i'm me my we us you want wanna would like to "
@@ -48,6 +48,13 @@ _FILLER = (
     "is are be which who really very good great nice item items thing things stuff"
 )
 _FILM_NOUNS = {"movie", "film", "flick", "picture"}  # catalogs whose glossary is the film genres'
+# What people say when they ask for nothing in particular, in any catalog ("{noun}": what it calls an item).
+# A clause closer to one of these than to every value names none: "surprise me" is not a wish for babies.
+NEUTRAL_REQUESTS = (
+    "{noun}", "something", "anything", "a good {noun}", "the best {noun}s", "a popular {noun}", "something new",
+    "surprise me", "recommend something", "show me more", "what do you suggest", "I don't know", "whatever",
+    "anything is fine", "hello", "help", "more please", "random", "cheap", "top rated", "trending",
+)  # fmt: skip
 
 
 class IntentConfig(StrictModel):
@@ -85,10 +92,23 @@ class IntentConfig(StrictModel):
         description="Words removed from a clause before matching (articles, 'movie', 'I want', 'recommend', ...), "
         "so that what is left names the category; a clause left empty names nothing.",
     )
+    tentative: float = Field(
+        0.25,
+        ge=-1,
+        le=1,
+        description="A clause whose best value is below `threshold` but at least this close still names it when it "
+        "is `tentative_margin` closer to it than to every neutral anchor: a need said in words the catalog does not "
+        "use ('training for my first marathon'), read with its similarity as how sure. Set it to `threshold` to "
+        "read only sure matches.",
+    )
+    tentative_margin: float = Field(
+        0.1, ge=0, le=1, description="How much closer than to any neutral anchor a tentative reading must be."
+    )
     anchors: list[str] | None = Field(
         None,
-        description="Neutral texts: a clause closer to these than to any value names no value (nonsense, 'anything'). "
-        "Unset: what the catalog calls an item (its noun, e.g. 'product'), plus 'watch' with the film glossary.",
+        description="Neutral texts: a clause closer to these than to any value names no value (nonsense, 'surprise me', "
+        "'anything'). Unset: what people say when they ask for nothing in particular (`NEUTRAL_REQUESTS`, with the "
+        "catalog's noun), plus 'watch' with the film glossary.",
     )
     aliases: dict[str, list[str]] = Field(
         default_factory=dict,
@@ -144,6 +164,7 @@ class Intent:
     exclude_years: tuple[float, float] | None = None
     clauses: tuple[tuple[str, bool], ...] = field(default=(), compare=False)
     similarity: tuple[tuple[str, float], ...] = field(default=(), compare=False)  # per value read: how close
+    tentative: tuple[str, ...] = field(default=(), compare=False)  # values asked for below the sure threshold
 
     @property
     def empty(self) -> bool:
@@ -184,7 +205,9 @@ class IntentParser:
         if own is not None and bare.any():
             emb, owner = np.vstack([emb, own[bare]]), np.concatenate([owner, np.flatnonzero(bare)])
         self._value_emb, self._value_owner = emb, owner
-        anchors = self.config.anchors if self.config.anchors is not None else [noun, *self._glossary_anchors(noun)]
+        anchors = self.config.anchors
+        if anchors is None:
+            anchors = [t.format(noun=noun) for t in NEUTRAL_REQUESTS] + self._glossary_anchors(noun)
         self._anchor_emb = encoder.encode(anchors) if anchors else emb[:0]
         titles = catalog.items["title"] if "title" in catalog.fields else catalog.items.index.astype(str).to_series()
         self._titles: dict[str, object] = {}
@@ -257,10 +280,14 @@ class IntentParser:
         np.maximum.at(best, self._value_owner, sims)
         if not negated and self.config.item_votes and self._member_rows is not None:
             best = np.maximum(best, self._item_vote(self._member_rows @ q))
-        floor = float((self._anchor_emb @ q).max()) + self.config.margin if len(self._anchor_emb) else -np.inf
+        cfg = self.config
+        floor = float((self._anchor_emb @ q).max()) + cfg.margin if len(self._anchor_emb) else -np.inf
         top = float(best.max())
-        relative = self.config.exclude_relative if negated else self.config.relative
-        ok = (best >= self.config.threshold) & (best >= floor) & (best >= top * relative)
+        relative = cfg.exclude_relative if negated else cfg.relative
+        sure = (best >= cfg.threshold) & (best >= floor)
+        if not negated and not sure.any():  # a wish in other words: a tentative reading (never an exclusion)
+            sure = (best >= cfg.tentative) & (best >= floor + cfg.tentative_margin)
+        ok = sure & (best >= top * relative)
         order = np.argsort(-best, kind="stable")
         return tuple((self.values[i], round(float(best[i]), 4)) for i in order if ok[i])
 
@@ -357,9 +384,10 @@ class IntentParser:
         stands = {v for v in exclude if first.get(v) or rejected.get(v, 0.0) >= self.config.exclude_named}
         exclude_t = tuple(v for v in dedup(exclude) if v not in include or v in stands)
         include_t = tuple(v for v in dedup(include) if v not in exclude_t)
+        guessed = tuple(v for v in include_t if sure.get(v, 1.0) < self.config.threshold)
         return Intent(
             text, include_t, exclude_t, years, dedup(like), dedup(unlike), exclude_years, tuple(parts),
-            tuple(sure.items()),
+            tuple(sure.items()), guessed,
         )  # fmt: skip
 
 

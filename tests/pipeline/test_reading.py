@@ -88,3 +88,24 @@ def test_the_cli_prints_the_reading(tiny_store):
     assert f"request read as: asked for {genre}" in read.output
     missed = CliRunner().invoke(app, [*args, "asdf qwerty"])
     assert "request not understood: named no category" in missed.output
+
+
+def test_a_request_read_as_nothing_keeps_the_weights_of_a_list_without_one(pipe):
+    """The request fusion is fitted on requests the parser reads; a request it reads as nothing ("surprise
+    me", nonsense) is still read by the LM, but under the weights of a list without a request, so it does
+    not reshuffle the list by weights fitted for another case."""
+    import numpy as np
+
+    state = pipe.fitted
+    assert state.request_fusion is not None and state.request_fusion.weights != state.fusion.weights
+    users = np.arange(4)
+    for request, fusion in [("asdf qwerty zxcv", state.fusion), (f"a {_genres(pipe)[0]} movie", state.request_fusion)]:
+        query = state.query(users, [request] * len(users))
+        items, _ = state.first_stage(query, 20)
+        scored = state.score(query, items)
+        _, fused = state.rank(query, scored, 5)
+        features = dict(scored.features)
+        features.setdefault("request", np.full(items.shape, np.nan))
+        want = fusion.transform(features, items)
+        keep = ~scored.excluded & (items >= 0)
+        np.testing.assert_allclose(fused[keep], want[keep])

@@ -13,6 +13,7 @@ import pytest
 
 from hybrid_rec.data.catalog import ItemCatalog
 from hybrid_rec.data.ids import IdMap
+from hybrid_rec.explain import RequestReading
 from hybrid_rec.text import HashingEncoder, TextEncoder, TextEncoderConfig, build_encoder, minilm_available
 from hybrid_rec.text.intent import IntentConfig, IntentMatcher, IntentParser
 
@@ -224,8 +225,8 @@ def test_a_need_finds_the_category_whose_items_speak_of_it(shop, minilm, request
     nonsense still names nothing)."""
     assert IntentParser(shop, minilm).parse(request_text).include[:1] == (category,)
     assert IntentParser(shop, minilm).parse("asdf qwerty").empty
-    names_only = IntentParser(shop, minilm, IntentConfig(item_descriptions=0))
-    assert names_only.parse(request_text).include[:1] != (category,)  # the items' own words are what read it
+    names_only = IntentParser(shop, minilm, IntentConfig(item_descriptions=0, tentative=0.35))
+    assert names_only.parse(request_text).include[:1] != (category,)  # the items' own words read it surely
 
 
 def test_the_film_glossary_applies_to_film_catalogs_only(shop, catalog):
@@ -238,16 +239,16 @@ def test_the_film_glossary_applies_to_film_catalogs_only(shop, catalog):
 
 
 class _Table:
-    """A stand-in encoder with known similarities: each text's vector is looked up (unknown: a
-    direction of its own, similar to nothing)."""
+    """A stand-in encoder with known similarities: each text's vector is looked up (4 numbers; unknown
+    texts, such as the built-in neutral anchors: a fifth direction of their own, similar to nothing)."""
 
-    name, dim = "table", 4
+    name, dim = "table", 5
 
     def __init__(self, vectors: dict[str, list[float]]) -> None:
-        self.vectors = {k: np.asarray(v, np.float32) / np.linalg.norm(v) for k, v in vectors.items()}
+        self.vectors = {k: np.asarray([*v, 0.0], np.float32) / np.linalg.norm(v) for k, v in vectors.items()}
 
     def encode(self, texts, *, batch_size=None, progress=False):
-        return np.stack([self.vectors.get(t, np.asarray([0, 0, 0, 1], np.float32)) for t in texts])
+        return np.stack([self.vectors.get(t, np.asarray([0, 0, 0, 0, 1], np.float32)) for t in texts])
 
 
 def test_a_negated_clause_excludes_only_what_it_clearly_names():
@@ -311,3 +312,33 @@ def test_a_negated_predicate_rejects_its_subject_or_its_object_whichever_names_m
     assert pred.exclude == ("B",) and pred.include == ()
     assert "B" in parser.parse("ppp isn't sss").exclude
     assert parser.parse("a sss that is not ppp").include == ("A",)  # a relative clause: an aspect of a wish
+
+
+def test_a_request_for_nothing_in_particular_names_nothing():
+    """"surprise" (what is left of "surprise me") is 0.5 like A: with only the catalog's noun as a neutral
+    anchor it would name A; the built-in neutral requests hold "surprise me", so it names nothing."""
+    encoder = _Table({"A": [1.0, 0.0, 0.0, 0.0], "B": [0.0, 1.0, 0.0, 0.0], "item": [0.0, 0.0, 1.0, 0.0],
+                      "surprise": [0.5, 0.0, 0.0, float(np.sqrt(0.75))],
+                      "surprise me": [0.5, 0.0, 0.0, float(np.sqrt(0.75))]})  # fmt: skip
+    shop = ItemCatalog(pd.DataFrame({"title": ["x", "y"], "category": [("A",), ("B",)]}, index=["i", "j"]))
+    assert IntentParser(shop, encoder, IntentConfig(item_descriptions=0)).parse("surprise me").empty
+    assert IntentParser(shop, encoder, IntentConfig(item_descriptions=0, anchors=["item"])).parse(
+        "surprise me").include == ("A",)  # fmt: skip
+
+
+def test_a_need_below_the_threshold_is_read_tentatively_never_excluded():
+    """"need" is 0.3 like A (below `threshold` 0.35, above `tentative` 0.25, far from every anchor): it asks
+    for A tentatively, with its similarity as how sure; "no need" excludes nothing (a rejection must be
+    sure); with `tentative` at the threshold it names nothing."""
+    encoder = _Table({"A": [1.0, 0.0, 0.0, 0.0], "B": [0.0, 1.0, 0.0, 0.0], "item": [0.0, 0.0, 1.0, 0.0],
+                      "need": [0.3, 0.0, 0.0, float(np.sqrt(0.91))]})  # fmt: skip
+    shop = ItemCatalog(pd.DataFrame({"title": ["x", "y"], "category": [("A",), ("B",)]}, index=["i", "j"]))
+    parser = IntentParser(shop, encoder, IntentConfig(item_descriptions=0))
+    read = parser.parse("need")
+    assert read.include == ("A",) and dict(read.similarity)["A"] == pytest.approx(0.3, abs=1e-3)
+    assert read.tentative == ("A",) and parser.parse("A").tentative == ()  # said as a guess; a sure one is not
+    said = RequestReading.of("need", read)
+    assert said.tentative == ("A",) and "a guess for A" in said.note and said.as_dict()["tentative"] == ["A"]
+    assert parser.parse("no need").exclude == ()
+    assert IntentParser(shop, encoder, IntentConfig(item_descriptions=0, tentative=0.35)).parse("need").empty
+    assert IntentParser(shop, encoder, IntentConfig(item_descriptions=0, tentative_margin=0.5)).parse("need").empty
