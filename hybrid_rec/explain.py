@@ -73,6 +73,10 @@ class RequestReading:
             return cls(text, False, note="this model does not parse requests (no catalog, or requests.enabled is "
                                          "false): only the LM read the words")  # fmt: skip
         if intent is None or intent.empty:
+            if lm_reads and intent is not None and intent.negated:
+                return cls(text, False, note="rejects something this catalog's categories, periods and titles do not "
+                                             "clearly name: nothing filtered, and the language model did not read "
+                                             "the words (it would read them as a wish)")  # fmt: skip
             if lm_reads:
                 return cls(text, False, note="named no category, period or title this catalog knows: nothing "
                                              "filtered; the language model read the words")  # fmt: skip

@@ -222,9 +222,12 @@ class FittedPipeline:
         if requests is not None:  # whitespace collapsed; a blank request is no request
             asked = [" ".join(str(r).split()) or None if r is not None else None for r in requests]
         intents = self.requests.bind(self.generator.items).intents(asked, len(users))
-        if self.requests.matcher is not None:
+        if (matcher := self.requests.matcher) is not None:
             if not self.reranker.reads_requests:  # an LM reading tokens only is not trained on unread requests
                 asked = [r if i is not None else None for r, i in zip(asked, intents, strict=True)]
+            else:  # a rejection the parser could not place: the LM would read its words as a wish
+                asked = [None if r is not None and i is None and matcher.parse(r).negated else r
+                         for r, i in zip(asked, intents, strict=True)]  # fmt: skip
             if self.session_fusion is None:  # a model fitted before session rounds: "more like" as a request
                 intents = [
                     replace(i or Intent(""), like=(*(i.like if i else ()), *s.more_like),

@@ -19,7 +19,8 @@ _NEGATION = re.compile(
     r"exclude|skip|none|other than|apart from|aside from|besides|minus|leave out|rule out|hold the|forget|"
     r"stay away from|keep away from|steer clear of|done with|sick of|tired of|fed up with|rather not|pass on|"
     r"(?:had )?enough (?:of|with)|(?:given|give|gave|giving) up on|(?:i'?m|i am|we'?re|we are) over|no more|"
-    r"don'?t|do not|doesn'?t|isn'?t|hate|dislike|less like|fewer)\b",
+    r"don'?t|do not|doesn'?t|isn'?t|won'?t|will not|can'?t stand|cannot stand|can'?t bear|hate|dislike|less like|"
+    r"fewer)\b",
     re.IGNORECASE,
 )
 # a clause break; "but" only where it does not belong to "anything but" (which is one cue)
@@ -30,6 +31,7 @@ _SPLIT = re.compile(
 )
 _FREE = re.compile(r"\b([a-z][\w']*(?:[ -][a-z][\w']*)?)-free\b", re.IGNORECASE)  # "toy-free" = "no toy"
 _KEEP_OUT = re.compile(r"\b(?:keep|leave)\s+(.+?)\s+(?:out|off)\b", re.IGNORECASE)  # "keep X out", "leave X off" = "no X"
+_CANT_DO_WITHOUT = re.compile(r"\b(?:can'?t|cannot|could ?n[o']t) (?:live|do|go|be) without\b", re.IGNORECASE)
 # a clause that only says no ("X? no thanks", "X - no way"): it rejects the clause before it
 _BARE_NO = re.compile(
     r"^\s*(?:so |and |then )?(?:no|nope|nah|no thanks|no thank you|no way|not that|not those|none of that|"
@@ -42,7 +44,8 @@ _BARE_NO = re.compile(
 # X": the cue's object is) or holds a relative clause ("a dog bed that is not too soft": an aspect of a wish).
 _PREDICATE = re.compile(
     r"^(?P<subject>.+?)\s+(?:(?:is|are|was|were|'s|'re)\s+(?:\w+\s+)?(?:not|never)\b|"
-    r"(?:isn'?t|aren'?t|wasn'?t|weren'?t|doesn'?t|don'?t|does not|do not|never)\b|"
+    r"(?:isn'?t|aren'?t|wasn'?t|weren'?t|doesn'?t|don'?t|does not|do not|never|won'?t|will not|can'?t|cannot|"
+    r"can not|no longer)\b|"
     r"(?:is|are|'s|'re)\s+the\s+last\s+thing\b)",
     re.IGNORECASE,
 )
@@ -69,11 +72,13 @@ class Clause(NamedTuple):
     text: str
     negated: bool
     subject: bool = False
+    predicate: str = ""  # a subject's negated predicate as said ("doesn't work anymore")
 
 
 def clauses(text: str) -> list[Clause]:
     """The clauses of `text`: a negation cue negates the rest of its clause ("less like X" keeps its
     "like", so that X is read as a title); a negated predicate also marks its subject."""
+    text = _CANT_DO_WITHOUT.sub("really want", text)  # "can't live without X": two negations, one wish
     text = _KEEP_OUT.sub(lambda m: f", no {m[1]} ,", _FREE.sub(lambda m: f", no {m[1]},", text))
     out: list[Clause] = []
     for part in _SPLIT.split(text):
@@ -82,7 +87,9 @@ def clauses(text: str) -> list[Clause]:
             continue
         pred = _PREDICATE.match(part.strip())
         if pred is not None and not _NOT_A_SUBJECT.search(pred["subject"].strip()):
-            out += [Clause(pred["subject"].strip(), False, True), Clause(part.strip()[pred.end() :].strip(), True)]
+            subject = pred["subject"].strip()
+            said = part.strip()[len(pred["subject"]) :].strip()
+            out += [Clause(subject, False, True, said), Clause(part.strip()[pred.end() :].strip(), True)]
             continue
         cue = _NEGATION.search(part)
         if cue is None:

@@ -109,3 +109,20 @@ def test_a_request_read_as_nothing_keeps_the_weights_of_a_list_without_one(pipe)
         want = fusion.transform(features, items)
         keep = ~scored.excluded & (items >= 0)
         np.testing.assert_allclose(fused[keep], want[keep])
+
+
+def test_a_rejection_the_parser_cannot_place_is_not_read_by_the_lm_as_a_wish(pipe):
+    """The LM does not read negation: a rejection the parser could not place ("qwop zlorf is not for me")
+    would push the list toward its words, so the LM does not read it and the list is the one without a
+    request; a request without a rejection that names nothing is still read by the LM."""
+    import numpy as np
+
+    state = pipe.fitted
+    users = np.arange(3)
+    rejecting = state.query(users, ["qwop zlorf is not for me"] * 3)
+    assert rejecting.asked == [None] * 3 and not rejecting.understood.any()
+    assert state.query(users, ["qwop zlorf"] * 3).asked == ["qwop zlorf"] * 3
+    ids = list(pipe.generator.users.ids[:3])
+    plain = [[r.item_id for r in recs] for recs in pipe.recommend(ids, 5)]
+    assert [[r.item_id for r in recs] for recs in pipe.recommend(ids, 5, request="qwop zlorf is not for me")] == plain
+    assert "did not read the words" in pipe.read_request("qwop zlorf is not for me").note

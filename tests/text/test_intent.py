@@ -299,18 +299,24 @@ def test_a_rejected_aspect_of_a_wish_keeps_the_wish_but_a_named_rejection_stands
 
 
 def test_a_negated_predicate_rejects_its_subject_or_its_object_whichever_names_more():
-    """"sss" names A at 0.5, "ppp" names B at 0.9: "sss is not for me" rejects A (the predicate names
-    nothing); "sss doesn't like ppp" rejects B only (the predicate names more clearly: the subject is who
-    speaks, neither wished nor rejected); "ppp isn't sss" rejects B (the subject names more clearly)."""
+    """"sss" names A at 0.5, "ppp" names B at 0.9; "is not for me" is a built-in rejection, "doesn't work"
+    a built-in complaint, other predicates are as close to both (unsure). "sss is not for me" rejects A;
+    "sss doesn't like ppp" rejects B only (the predicate names more clearly: the subject is who speaks);
+    "sss doesn't work" is a need for A; "sss isn't ppp-ish" (unsure, naming less than its subject) rejects
+    nothing."""
     encoder = _Table({"A": [1.0, 0.0, 0.0, 0.0], "B": [0.0, 1.0, 0.0, 0.0], "item": [0.0, 0.0, 1.0, 0.0],
-                      "sss": [0.5, 0.0, 0.0, float(np.sqrt(0.75))], "ppp": [0.0, 0.9, 0.0, float(np.sqrt(0.19))]})  # fmt: skip
+                      "sss": [0.5, 0.0, 0.0, float(np.sqrt(0.75))], "ppp": [0.0, 0.9, 0.0, float(np.sqrt(0.19))],
+                      "is not for me": [0.0, 0.0, 1.0, 0.0], "doesn't work": [0.0, 0.0, 0.0, 1.0]})  # fmt: skip
     shop = ItemCatalog(pd.DataFrame({"title": ["x", "y"], "category": [("A",), ("B",)]}, index=["i", "j"]))
     parser = IntentParser(shop, encoder, IntentConfig(item_descriptions=0))
     alone = parser.parse("sss is not for me")
     assert alone.exclude == ("A",) and alone.include == ()
     pred = parser.parse("sss doesn't like ppp")
     assert pred.exclude == ("B",) and pred.include == ()
-    assert "B" in parser.parse("ppp isn't sss").exclude
+    assert parser.parse("ppp is not for me").exclude == ("B",)
+    need = parser.parse("sss doesn't work")
+    assert need.include == ("A",) and need.exclude == ()
+    assert parser.parse("sss isn't qqq").empty  # unsure: no exclusion it is not sure of
     assert parser.parse("a sss that is not ppp").include == ("A",)  # a relative clause: an aspect of a wish
 
 
@@ -342,3 +348,10 @@ def test_a_need_below_the_threshold_is_read_tentatively_never_excluded():
     assert parser.parse("no need").exclude == ()
     assert IntentParser(shop, encoder, IntentConfig(item_descriptions=0, tentative=0.35)).parse("need").empty
     assert IntentParser(shop, encoder, IntentConfig(item_descriptions=0, tentative_margin=0.5)).parse("need").empty
+
+
+def test_an_intent_says_whether_its_request_rejects_something(parser: IntentParser) -> None:
+    """`negated`: the request holds a rejection, read or not (the pipeline keeps an unplaced one from the LM)."""
+    assert parser.parse("no horror").negated and parser.parse("qwop zlorf is not for me").negated
+    assert not parser.parse("a comedy").negated and not parser.parse("qwop zlorf").negated
+    assert parser.parse("qwop zlorf is not for me").empty
