@@ -38,8 +38,9 @@ from hybrid_rec.data.ids import IdMap
 from hybrid_rec.text.clauses import LIKE, Clause, clauses, norm_title, years_of
 from hybrid_rec.text.encoder import TextEncoder
 from hybrid_rec.text.glossary import FILM_GENRES
+from hybrid_rec.text.predicates import PredicateReader, resolve
 
-__all__ = ["FAILING", "NEUTRAL_REQUESTS", "REJECTING", "Intent", "IntentConfig", "IntentMatcher", "IntentParser"]
+__all__ = ["NEUTRAL_REQUESTS", "Intent", "IntentConfig", "IntentMatcher", "IntentParser"]
 
 _FILLER = (
     "a an the some any something anything i i'd id im i'm me my we us you want wanna would like to "
@@ -54,26 +55,6 @@ NEUTRAL_REQUESTS = (
     "{noun}", "something", "anything", "a good {noun}", "the best {noun}s", "a popular {noun}", "something new",
     "surprise me", "recommend something", "show me more", "what do you suggest", "I don't know", "whatever",
     "anything is fine", "hello", "help", "more please", "random", "cheap", "top rated", "trending",
-)  # fmt: skip
-
-
-# How a negated predicate says "I do not want it" and how it says "mine does not do its job": the first
-# rejects its subject ("camping is not for me"), the second is a need for a better one ("my headphones
-# don't work anymore"). A predicate is read as the closer of the two.
-REJECTING = (
-    "is not for me", "isn't my thing", "doesn't interest me", "I don't want it", "I don't need it", "not what I want",
-    "I don't like it", "not my style", "I'm not interested", "I have no use for it", "I can't stand it",
-    "not my kind of thing", "it's not my taste", "not something I care about", "it bores me", "is not needed",
-    "is no longer needed", "is the last thing I need", "I don't use it", "is not for us", "isn't to my liking",
-    "I'm not keen on it", "I'm not into it", "is not my favourite", "I would never buy it", "I'm done with it",
-    "is boring", "I don't care for it", "doesn't do anything for me", "is not my preference", "we don't want it",
-)  # fmt: skip
-FAILING = (
-    "doesn't work", "is broken", "stopped working", "is worn out", "is too small", "is too old", "isn't big enough",
-    "is not good enough", "doesn't last", "is falling apart", "isn't strong enough", "doesn't do the job",
-    "keeps breaking", "needs replacing", "is too weak", "has stopped working", "no longer works", "won't turn on",
-    "won't start", "is damaged", "is cracked", "is leaking", "is too heavy", "is too short", "has worn down",
-    "is losing its shape", "keeps falling over", "doesn't hold up", "is not working properly", "can't keep up",
 )  # fmt: skip
 
 
@@ -172,7 +153,8 @@ class IntentConfig(StrictModel):
         le=2,
         description="A negated predicate ('X is not ...', 'X doesn't ...') is read as a complaint (a need for X) or a "
         "rejection of X only when it is this much closer (cosine) to one of the built-in ways of saying so "
-        "(`FAILING`, `REJECTING`) than to the other; in between, X is neither wished nor rejected.",
+        "(`hybrid_rec.text.predicates`: `FAILING`, `REJECTING`) than to the other; in between, X is neither "
+        "wished nor rejected.",
     )
     title_cutoff: float = Field(
         0.8, gt=0, le=1, description="Lowest similarity ratio for a named title ('like toy story') to match one."
@@ -243,7 +225,7 @@ class IntentParser:
         for item_id, title in zip(catalog.items.index, titles, strict=True):
             self._titles.setdefault(norm_title(title), item_id)
         self._cache: dict[str, Intent] = {}
-        self._rejecting, self._failing = encoder.encode(list(REJECTING)), encoder.encode(list(FAILING))
+        self._predicates = PredicateReader(encoder)
         self._filler = set(self.config.filler.split()) | {noun, noun + "s", noun + "es"}
 
     def _film(self, noun: str) -> bool:
@@ -354,40 +336,8 @@ class IntentParser:
         return self._cache[text]
 
     def _resolve(self, cut: list[Clause]) -> list[tuple[str, bool]]:
-        """(clause, negated) pairs; a negated predicate is read by what it says of its subject:
-
-        - that it fails, clearly (`FAILING` closer than `REJECTING` by `predicate_margin`: "my headphones
-          don't work anymore"): a need, subject and predicate read as wishes;
-        - "I do not want it", clearly: the subject is rejected when it names a value more clearly than the
-          predicate ("camping is not for me"); otherwise it is who or what the predicate speaks of, dropped,
-          and the predicate's object is rejected ("my kids don't want any more toys");
-        - unsure: nothing is rejected but what the predicate names more clearly than its subject ("my sister
-          doesn't use skin care"); the subject is dropped. An exclusion it is not sure of is never applied."""
-        out: list[tuple[str, bool]] = []
-        skip = -1
-        for i, c in enumerate(cut):
-            if i == skip:
-                continue
-            if not c.subject:
-                out.append((c.text, c.negated))
-                continue
-            pred = cut[i + 1].text if i + 1 < len(cut) else ""
-            says = self._fails(c.predicate)
-            object_first = self._names_title(pred) or self._clarity(pred) >= self._clarity(c.text)
-            if says >= self.config.predicate_margin:  # a need: both read as wishes
-                out += [(c.text, False), (pred, False)]
-                skip = i + 1
-            elif says <= -self.config.predicate_margin and not object_first:
-                out.append((c.text, True))
-            elif says > -self.config.predicate_margin and not object_first:
-                skip = i + 1  # unsure, and the predicate names less than its subject: nothing rejected
-        return out
-
-    def _fails(self, predicate: str) -> float:
-        """How much closer a negated predicate is to saying its subject fails (`FAILING`) than to "I do not
-        want it" (`REJECTING`): > 0 a complaint (a need), < 0 a rejection."""
-        q = self.encoder.encode([predicate])[0]
-        return float((self._failing @ q).max()) - float((self._rejecting @ q).max())
+        """(clause, negated) pairs, each negated predicate read by what it says of its subject (`resolve`)."""
+        return resolve(cut, self._clarity, self._names_title, self._predicates.says, self.config.predicate_margin)
 
     def _clarity(self, clause: str) -> float:
         """How clearly `clause` names a value when rejected: its best value's similarity (-1: none)."""

@@ -1,0 +1,91 @@
+"""Negated predicates ("X is not for me", "my X doesn't work anymore"): what they say of their subject.
+
+`clauses` marks the subject of a negated predicate; whether it is rejected, needed or neither depends on
+what the predicate says, which patterns cannot tell: "camping is not for me" rejects camping, "my
+headphones don't work anymore" asks for new ones. `PredicateReader` compares the predicate, as said, with
+built-in ways of saying each (`REJECTING`, `FAILING`) by sentence embedding; `resolve` turns the cut
+request into (clause, negated) pairs, rejecting only what it is sure of.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+
+from hybrid_rec.text.clauses import Clause
+from hybrid_rec.text.encoder import TextEncoder
+
+__all__ = ["FAILING", "REJECTING", "PredicateReader", "resolve"]
+
+# How a negated predicate says "I do not want it" and how it says "mine does not do its job": the first
+# rejects its subject ("camping is not for me"), the second is a need for a better one ("my headphones
+# don't work anymore"). A predicate is read as the closer of the two.
+REJECTING = (
+    "is not for me", "isn't my thing", "doesn't interest me", "I don't want it", "I don't need it", "not what I want",
+    "I don't like it", "not my style", "I'm not interested", "I have no use for it", "I can't stand it",
+    "not my kind of thing", "it's not my taste", "not something I care about", "it bores me", "is not needed",
+    "is no longer needed", "is the last thing I need", "I don't use it", "is not for us", "isn't to my liking",
+    "I'm not keen on it", "I'm not into it", "is not my favourite", "I would never buy it", "I'm done with it",
+    "is boring", "I don't care for it", "doesn't do anything for me", "is not my preference", "we don't want it",
+)  # fmt: skip
+FAILING = (
+    "doesn't work", "is broken", "stopped working", "is worn out", "is too small", "is too old", "isn't big enough",
+    "is not good enough", "doesn't last", "is falling apart", "isn't strong enough", "doesn't do the job",
+    "keeps breaking", "needs replacing", "is too weak", "has stopped working", "no longer works", "won't turn on",
+    "won't start", "is damaged", "is cracked", "is leaking", "is too heavy", "is too short", "has worn down",
+    "is losing its shape", "keeps falling over", "doesn't hold up", "is not working properly", "can't keep up",
+)  # fmt: skip
+
+
+class PredicateReader:
+    """Scores negated predicates against the built-in rejections and complaints (encoded once)."""
+
+    def __init__(self, encoder: TextEncoder) -> None:
+        self.encoder = encoder
+        self._rejecting = np.asarray(encoder.encode(list(REJECTING)), np.float32)
+        self._failing = np.asarray(encoder.encode(list(FAILING)), np.float32)
+
+    def says(self, predicate: str) -> float:
+        """How much closer a negated predicate is to saying its subject fails (`FAILING`) than to "I do
+        not want it" (`REJECTING`): > 0 a complaint (a need), < 0 a rejection."""
+        q = np.asarray(self.encoder.encode([predicate])[0], np.float32)
+        return float((self._failing @ q).max()) - float((self._rejecting @ q).max())
+
+
+def resolve(
+    cut: list[Clause],
+    clarity: Callable[[str], float],
+    names_title: Callable[[str], bool],
+    says: Callable[[str], float],
+    margin: float,
+) -> list[tuple[str, bool]]:
+    """(clause, negated) pairs of a cut request; a negated predicate is read by what it `says` of its
+    subject (`clarity`: how clearly a rejected clause names a value, -1 for none):
+
+    - that it fails, clearly (by `margin`: "my headphones don't work anymore"): a need, subject and
+      predicate read as wishes;
+    - "I do not want it", clearly: the subject is rejected when it names a value more clearly than the
+      predicate ("camping is not for me"); otherwise it is who or what the predicate speaks of, dropped,
+      and the predicate's object is rejected ("my kids don't want any more toys");
+    - unsure: nothing is rejected but what the predicate names more clearly than its subject ("my sister
+      doesn't use skin care"); the subject is dropped. An exclusion it is not sure of is never applied."""
+    out: list[tuple[str, bool]] = []
+    skip = -1
+    for i, c in enumerate(cut):
+        if i == skip:
+            continue
+        if not c.subject:
+            out.append((c.text, c.negated))
+            continue
+        pred = cut[i + 1].text if i + 1 < len(cut) else ""
+        said = says(c.predicate)
+        object_first = names_title(pred) or clarity(pred) >= clarity(c.text)
+        if said >= margin:  # a need: both read as wishes
+            out += [(c.text, False), (pred, False)]
+            skip = i + 1
+        elif said <= -margin and not object_first:
+            out.append((c.text, True))
+        elif said > -margin and not object_first:
+            skip = i + 1  # unsure, and the predicate names less than its subject: nothing rejected
+    return out
