@@ -148,11 +148,11 @@ class IntentConfig(StrictModel):
         "(cosine). A rejection that comes first always stands ('no camping gear, we sold the tent').",
     )
     predicate_margin: float = Field(
-        0.15,
+        0.1,
         ge=0,
         le=2,
         description="A negated predicate ('X is not ...', 'X doesn't ...') is read as a complaint (a need for X) or a "
-        "rejection of X only when it is this much closer (cosine) to one of the built-in ways of saying so "
+        "rejection of X only when it is this much closer (mean cosine of the 3 closest) to the built-in ways of saying so "
         "(`hybrid_rec.text.predicates`: `FAILING`, `REJECTING`) than to the other; in between, X is neither "
         "wished nor rejected.",
     )

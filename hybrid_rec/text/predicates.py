@@ -41,6 +41,8 @@ FAILING = (
 class PredicateReader:
     """Scores negated predicates against the built-in rejections and complaints (encoded once)."""
 
+    closest = 3
+
     def __init__(self, encoder: TextEncoder) -> None:
         self.encoder = encoder
         self._rejecting = np.asarray(encoder.encode(list(REJECTING)), np.float32)
@@ -48,9 +50,11 @@ class PredicateReader:
 
     def says(self, predicate: str) -> float:
         """How much closer a negated predicate is to saying its subject fails (`FAILING`) than to "I do
-        not want it" (`REJECTING`): > 0 a complaint (a need), < 0 a rejection."""
+        not want it" (`REJECTING`), each by the mean cosine of its `closest` phrasings (steadier than
+        the single closest one): > 0 a complaint (a need), < 0 a rejection."""
         q = np.asarray(self.encoder.encode([predicate])[0], np.float32)
-        return float((self._failing @ q).max()) - float((self._rejecting @ q).max())
+        near = lambda bank: float(np.sort(bank @ q)[-self.closest :].mean())  # noqa: E731
+        return near(self._failing) - near(self._rejecting)
 
 
 def resolve(
