@@ -1,0 +1,42 @@
+"""Negated predicates: `resolve` decides from what the predicate says (stand-in scores, a known answer)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from hybrid_rec.text import HashingEncoder
+from hybrid_rec.text.clauses import clauses
+from hybrid_rec.text.predicates import FAILING, REJECTING, PredicateReader, resolve
+
+CLARITY = {"camping": 0.9, "my kids": 0.5, "want more toys": 0.8, "for me": -1.0, "work anymore": -1.0,
+           "my headphones": 0.7, "qqq": 0.6, "zzz": -1.0}  # fmt: skip
+
+
+def _resolve(text: str, says: float, margin: float = 0.1) -> list[tuple[str, bool]]:
+    return resolve(clauses(text), lambda c: CLARITY.get(c, -1.0), lambda c: False, lambda p: says, margin)
+
+
+def test_a_clear_rejection_rejects_the_subject_when_it_names_more():
+    assert _resolve("camping is not for me", -0.5) == [("camping", True), ("for me", True)]
+
+
+def test_a_clear_rejection_rejects_the_object_when_the_predicate_names_more():
+    assert _resolve("my kids don't want more toys", -0.5) == [("want more toys", True)]
+
+
+def test_a_clear_complaint_is_a_need():
+    assert _resolve("my headphones don't work anymore", 0.5) == [("my headphones", False), ("work anymore", False)]
+
+
+@pytest.mark.parametrize("says", [-0.05, 0.0, 0.05])
+def test_unsure_rejects_nothing_the_subject_names_more_clearly(says):
+    """Inside the margin, a predicate that names less than its subject drops both: no exclusion it is not sure of."""
+    assert _resolve("qqq isn't zzz", says) == []
+
+
+def test_the_reader_scores_the_built_in_phrasings_on_their_own_side():
+    """Each built-in phrasing, read back, is closer to its own bank (a planted swap of the banks fails this)."""
+    reader = PredicateReader(HashingEncoder())
+    assert all(reader.says(p) > 0 for p in FAILING[:5]) and all(reader.says(p) < 0 for p in REJECTING[:5])
+    assert np.isfinite(reader.says("zzz qqq"))
