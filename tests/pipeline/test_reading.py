@@ -73,6 +73,8 @@ def test_rest_answers_carry_the_reading(tiny_store):
         assert odd["request_reading"]["understood"] is False and odd["request_reading"]["note"]
         schema = client.get("/openapi.json").json()
         assert "request_reading" in schema["components"]["schemas"]["ListBody"]["properties"]
+        assert "tentative" in schema["components"]["schemas"]["ReadingBody"]["properties"]  # a guess, said as one
+        assert got["request_reading"]["tentative"] == []
 
 
 def test_the_cli_prints_the_reading(tiny_store):
