@@ -1,7 +1,8 @@
 """How a request in words is cut before its values are read: clauses and whether each is negated
-(negation cues of everyday English, "X-free", "keep X out", a bare "no thanks", a negated predicate
-whose subject is what is rejected: "X is not for me"), periods ("the 90s", "before 1980") and the
-normal form of a title. Patterns only; `intent` maps what is left to values."""
+(negation cues of everyday English, "X-free", "keep X out", a bare "no thanks", the subject of a
+negated predicate: "X is not for me", "my X doesn't work"), periods ("the 90s", "before 1980") and the
+normal form of a title. Patterns only; `predicates` weighs a negated predicate, `intent` maps what is
+left to values."""
 
 from __future__ import annotations
 
@@ -66,8 +67,9 @@ _YEAR = re.compile(r"\b(?:in|of|from)\s+((?:19|20)\d\d)\b", re.IGNORECASE)
 
 class Clause(NamedTuple):
     """One clause of a request: its text, whether it is negated, and for the subject of a negated
-    predicate ("camping" in "camping is not for me") ``subject=True``: it is rejected when the
-    predicate after it names nothing, read as it stands otherwise (the reader decides, knowing values)."""
+    predicate ("camping" in "camping is not for me") ``subject=True`` with the predicate as said:
+    whether the subject is rejected, needed or neither is decided by `predicates.resolve`, which
+    knows the catalog's values (the clause after it is the predicate without its negation)."""
 
     text: str
     negated: bool
