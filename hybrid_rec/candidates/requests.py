@@ -23,7 +23,8 @@ from hybrid_rec.data.catalog import ItemCatalog
 from hybrid_rec.data.ids import IdMap
 from hybrid_rec.text import TextEncoder, TextEncoderConfig
 from hybrid_rec.text.config import shared_encoder
-from hybrid_rec.text.intent import Intent, IntentConfig, IntentMatcher
+from hybrid_rec.text.intent import Intent, IntentConfig
+from hybrid_rec.text.matcher import IntentMatcher
 from hybrid_rec.topk import TopK
 
 

@@ -15,7 +15,8 @@ from hybrid_rec.data.catalog import ItemCatalog
 from hybrid_rec.data.ids import IdMap
 from hybrid_rec.explain import RequestReading
 from hybrid_rec.text import HashingEncoder, TextEncoder, TextEncoderConfig, build_encoder, minilm_available
-from hybrid_rec.text.intent import IntentConfig, IntentMatcher, IntentParser
+from hybrid_rec.text.intent import IntentConfig, IntentParser
+from hybrid_rec.text.matcher import IntentMatcher
 
 MINILM = minilm_available()
 INSTALL = "the 'text' extra (make install installs it)"
