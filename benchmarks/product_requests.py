@@ -518,6 +518,32 @@ HELD_OUT_18: list[tuple[str, Kind, str]] = [
     ("the crib mattress doesn't fit the frame", "descriptive", "Baby"),
     ("bottle warmers aren't necessary, she's breastfed", "negative", "Baby"),
 ]
+# Set 19, refusals and complaints said without "not": written 2026-12-02 (session 7) after set 16's "dog leashes
+# are useless to us, we have no pets" had been read as a wish, and BEFORE any change it led to; never tuned to.
+# Per category one kind of item called useless, pointless, a waste, overrated or unnecessary (rejected), and
+# one thing someone has that fails them, said as a plain statement (a need).
+HELD_OUT_19: list[tuple[str, Kind, str]] = [
+    ("sleeping bags are pointless for us", "negative", "Camping"),
+    ("my camping lantern is useless in the dark", "descriptive", "Camping"),
+    ("food processors are a waste of money", "negative", "Kitchen"),
+    ("the kettle is useless, it leaks", "descriptive", "Kitchen"),
+    ("soundbars are overrated", "negative", "Audio"),
+    ("my earphones are useless on calls", "descriptive", "Audio"),
+    ("toy guns are unnecessary", "negative", "Toys"),
+    ("the remote control car is broken", "descriptive", "Toys"),
+    ("anti-ageing creams are pointless", "negative", "Skin Care"),
+    ("my sunscreen is useless at the beach", "descriptive", "Skin Care"),
+    ("cat flaps are unnecessary, our cat stays inside", "negative", "Pet Supplies"),
+    ("the dog bowl is too small for our puppy", "descriptive", "Pet Supplies"),
+    ("lawn mowers are useless to us, we have no lawn", "negative", "Gardening"),
+    ("my garden shears are blunt", "descriptive", "Gardening"),
+    ("label makers are a waste of space", "negative", "Office"),
+    ("the office chair is worn out", "descriptive", "Office"),
+    ("treadmills are overpriced and pointless", "negative", "Fitness"),
+    ("my yoga mat is too slippery", "descriptive", "Fitness"),
+    ("baby walkers are unnecessary", "negative", "Baby"),
+    ("the pram is too heavy to carry", "descriptive", "Baby"),
+]
 KINDS: tuple[Kind, ...] = ("plain", "descriptive", "negative", "neutral")
 
 
@@ -624,8 +650,8 @@ def main() -> None:
     parser.add_argument("--epochs", type=int, default=60, help="most LM epochs (early stopping ends sooner)")
     parser.add_argument("--seed", type=int, default=0, help="seed of the data, the models and the user sample")
     parser.add_argument("--json", help="also write the summary and the rows here")
-    parser.add_argument("--set", type=int, choices=tuple(range(1, 19)), default=1,
-                        help="1: HELD_OUT (all kinds); 2, 3: HELD_OUT_2 / _3 (negations); 4: HELD_OUT_4 (descriptive); 5, 6: HELD_OUT_5 / _6 (mixed); 7: HELD_OUT_7 (descriptive); 8: HELD_OUT_8 (negations); 9: HELD_OUT_9 (neutral); 10: HELD_OUT_10 (negated predicates); 11: HELD_OUT_11 (needs as problems); 12 to 15: HELD_OUT_12 .. _15 (mixed); 16, 17: HELD_OUT_16 / _17 (rejected kinds of item); 18: HELD_OUT_18 (negated predicates)")
+    parser.add_argument("--set", type=int, choices=tuple(range(1, 20)), default=1,
+                        help="1: HELD_OUT (all kinds); 2, 3: HELD_OUT_2 / _3 (negations); 4: HELD_OUT_4 (descriptive); 5, 6: HELD_OUT_5 / _6 (mixed); 7: HELD_OUT_7 (descriptive); 8: HELD_OUT_8 (negations); 9: HELD_OUT_9 (neutral); 10: HELD_OUT_10 (negated predicates); 11: HELD_OUT_11 (needs as problems); 12 to 15: HELD_OUT_12 .. _15 (mixed); 16, 17: HELD_OUT_16 / _17 (rejected kinds of item); 18: HELD_OUT_18 (negated predicates); 19: HELD_OUT_19 (refusals and complaints without 'not')")
     args = parser.parse_args()
     start = time.perf_counter()
     if args.model:
@@ -637,7 +663,7 @@ def main() -> None:
                                                   10: HELD_OUT_10, 11: HELD_OUT_11,
                                                   12: HELD_OUT_12, 13: HELD_OUT_13, 14: HELD_OUT_14,
                                                   15: HELD_OUT_15, 16: HELD_OUT_16, 17: HELD_OUT_17,
-                                                  18: HELD_OUT_18}[args.set])
+                                                  18: HELD_OUT_18, 19: HELD_OUT_19}[args.set])
     catalog = pipe.reranker.catalog
     field = catalog.category_field(pipe.config.requests.intent.field) if catalog is not None else None
     summary = {"model": {**info, "field": field}, "set": args.set, "users": args.users, "k": args.k,
