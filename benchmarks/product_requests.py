@@ -544,6 +544,31 @@ HELD_OUT_19: list[tuple[str, Kind, str]] = [
     ("baby walkers are unnecessary", "negative", "Baby"),
     ("the pram is too heavy to carry", "descriptive", "Baby"),
 ]
+# Set 20, kinds of item rejected in words that sound like a complaint: written 2026-12-02 (session 7) after set
+# 18's "rowing machines don't suit our small flat" had been read as a need, and BEFORE any change it led to;
+# never tuned to. Each speaks of a kind of item (a bare plural) failing for the speaker: a reason not to want it.
+HELD_OUT_20: list[tuple[str, Kind, str]] = [
+    ("big tents don't fit in our little car", "negative", "Camping"),
+    ("air mattresses never stay inflated for us", "negative", "Camping"),
+    ("pressure cookers don't fit in my tiny kitchen", "negative", "Kitchen"),
+    ("glass dishes never survive in our house", "negative", "Kitchen"),
+    ("wireless headphones don't stay charged long enough for me", "negative", "Audio"),
+    ("vinyl records don't suit our small flat", "negative", "Audio"),
+    ("wooden puzzles don't hold my son's attention", "negative", "Toys"),
+    ("water guns don't work in our tiny garden", "negative", "Toys"),
+    ("retinol creams don't work on my sensitive skin", "negative", "Skin Care"),
+    ("heavy face oils don't absorb into my skin", "negative", "Skin Care"),
+    ("fish tanks don't fit in our tiny flat", "negative", "Pet Supplies"),
+    ("plastic pet bowls don't last with our dog", "negative", "Pet Supplies"),
+    ("fruit trees don't grow on our shady balcony", "negative", "Gardening"),
+    ("seed trays never work out for me", "negative", "Gardening"),
+    ("standing desks don't fit in my small room", "negative", "Office"),
+    ("gel pens don't last long enough for me", "negative", "Office"),
+    ("exercise bikes don't fit in our flat", "negative", "Fitness"),
+    ("ankle weights don't work for my bad knees", "negative", "Fitness"),
+    ("baby swings don't calm our son", "negative", "Baby"),
+    ("cloth nappies don't work for our family", "negative", "Baby"),
+]
 KINDS: tuple[Kind, ...] = ("plain", "descriptive", "negative", "neutral")
 
 
@@ -650,8 +675,8 @@ def main() -> None:
     parser.add_argument("--epochs", type=int, default=60, help="most LM epochs (early stopping ends sooner)")
     parser.add_argument("--seed", type=int, default=0, help="seed of the data, the models and the user sample")
     parser.add_argument("--json", help="also write the summary and the rows here")
-    parser.add_argument("--set", type=int, choices=tuple(range(1, 20)), default=1,
-                        help="1: HELD_OUT (all kinds); 2, 3: HELD_OUT_2 / _3 (negations); 4: HELD_OUT_4 (descriptive); 5, 6: HELD_OUT_5 / _6 (mixed); 7: HELD_OUT_7 (descriptive); 8: HELD_OUT_8 (negations); 9: HELD_OUT_9 (neutral); 10: HELD_OUT_10 (negated predicates); 11: HELD_OUT_11 (needs as problems); 12 to 15: HELD_OUT_12 .. _15 (mixed); 16, 17: HELD_OUT_16 / _17 (rejected kinds of item); 18: HELD_OUT_18 (negated predicates); 19: HELD_OUT_19 (refusals and complaints without 'not')")
+    parser.add_argument("--set", type=int, choices=tuple(range(1, 21)), default=1,
+                        help="1: HELD_OUT (all kinds); 2, 3: HELD_OUT_2 / _3 (negations); 4: HELD_OUT_4 (descriptive); 5, 6: HELD_OUT_5 / _6 (mixed); 7: HELD_OUT_7 (descriptive); 8: HELD_OUT_8 (negations); 9: HELD_OUT_9 (neutral); 10: HELD_OUT_10 (negated predicates); 11: HELD_OUT_11 (needs as problems); 12 to 15: HELD_OUT_12 .. _15 (mixed); 16, 17: HELD_OUT_16 / _17 (rejected kinds of item); 18: HELD_OUT_18 (negated predicates); 19: HELD_OUT_19 (refusals and complaints without 'not'); 20: HELD_OUT_20 (kinds rejected in a complaint's words)")
     args = parser.parse_args()
     start = time.perf_counter()
     if args.model:
@@ -663,7 +688,7 @@ def main() -> None:
                                                   10: HELD_OUT_10, 11: HELD_OUT_11,
                                                   12: HELD_OUT_12, 13: HELD_OUT_13, 14: HELD_OUT_14,
                                                   15: HELD_OUT_15, 16: HELD_OUT_16, 17: HELD_OUT_17,
-                                                  18: HELD_OUT_18, 19: HELD_OUT_19}[args.set])
+                                                  18: HELD_OUT_18, 19: HELD_OUT_19, 20: HELD_OUT_20}[args.set])
     catalog = pipe.reranker.catalog
     field = catalog.category_field(pipe.config.requests.intent.field) if catalog is not None else None
     summary = {"model": {**info, "field": field}, "set": args.set, "users": args.users, "k": args.k,
