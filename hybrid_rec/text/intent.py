@@ -133,8 +133,20 @@ class IntentConfig(StrictModel):
         description="A clause that asks for something (not a negated one) is also compared with the items "
         "themselves: a value described by its items scores the mean similarity of the clause to its `item_votes` "
         "closest items, so a need close to a few items ('sleep under the stars': a sleeping bag, a tent) finds "
-        "their category even when the category's mean text is far. 0 = the mean text only. Exclusions never use "
-        "it: only what a clause clearly names is excluded.",
+        "their category even when the category's mean text is far. 0 = the mean text only. A negated clause uses "
+        "it only under `exclude_votes`.",
+    )
+    exclude_votes: float = Field(
+        0.5,
+        ge=-1,
+        le=2,
+        description="A negated clause names a value through its items (a kind of item rejected: 'face masks don't "
+        "suit me', 'no dumbbells') only when its item vote (`item_votes`) is at least this high and leads every "
+        "other value's by `exclude_vote_margin`: a rejection excludes a category only when the rejected kind of "
+        "item clearly belongs to it. Above 1 = exclusions read names and descriptions only.",
+    )
+    exclude_vote_margin: float = Field(
+        0.1, ge=0, le=2, description="How far a negated clause's item vote must lead the next value's (`exclude_votes`)."
     )
     exclude_named: float = Field(
         0.85,
@@ -288,9 +300,13 @@ class IntentParser:
         sims = self._value_emb @ q
         best = np.full(len(self.values), -np.inf)
         np.maximum.at(best, self._value_owner, sims)
-        if not negated and self.config.item_votes and self._member_rows is not None:
-            best = np.maximum(best, self._item_vote(self._member_rows @ q))
         cfg = self.config
+        if cfg.item_votes and self._member_rows is not None:
+            votes = self._item_vote(self._member_rows @ q)
+            if negated:  # only a clear lead of one value counts: an exclusion removes its items
+                lead = np.sort(votes)[-2] if len(votes) > 1 else -np.inf
+                votes = np.where((votes >= cfg.exclude_votes) & (votes >= lead + cfg.exclude_vote_margin), votes, -np.inf)
+            best = np.maximum(best, votes)
         floor = float((self._anchor_emb @ q).max()) + cfg.margin if len(self._anchor_emb) else -np.inf
         top = float(best.max())
         relative = cfg.exclude_relative if negated else cfg.relative

@@ -9,14 +9,16 @@ request into (clause, negated) pairs, rejecting only what it is sure of.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
+from typing import Literal
 
 import numpy as np
 
 from hybrid_rec.text.clauses import Clause
 from hybrid_rec.text.encoder import TextEncoder
 
-__all__ = ["FAILING", "REJECTING", "PredicateReader", "resolve"]
+__all__ = ["FAILING", "REJECTING", "PredicateReader", "reference", "resolve"]
 
 # How a negated predicate says "I do not want it" and how it says "mine does not do its job": the first
 # rejects its subject ("camping is not for me"), the second is a need for a better one ("my headphones
@@ -36,6 +38,21 @@ FAILING = (
     "won't start", "is damaged", "is cracked", "is leaking", "is too heavy", "is too short", "has worn down",
     "is losing its shape", "keeps falling over", "doesn't hold up", "is not working properly", "can't keep up",
 )  # fmt: skip
+
+
+_OWNED = re.compile(r"^(?:my|our|your|his|her|their|the)\b|\w's\b|\ws'(?:\s|$)", re.IGNORECASE)
+_DETERMINER = re.compile(r"^(?:a|an|this|that|these|those|some|any|no|every|each|all|one)\b", re.IGNORECASE)
+
+
+def reference(subject: str) -> Literal["owned", "kind"] | None:
+    """How a negated predicate's subject refers: to a thing someone has ("my headphones", "the kite", "the
+    dog's bed": a complaint is about one of those) or to a kind of thing (a bare noun phrase: "stuffed
+    animals", "camping": what a rejection speaks of); None for anything else ("a soundbar", "those
+    stools")."""
+    text = subject.strip()
+    if _OWNED.search(text):
+        return "owned"
+    return None if _DETERMINER.match(text) or not re.match(r"[a-z]", text, re.IGNORECASE) else "kind"
 
 
 class PredicateReader:
@@ -72,8 +89,12 @@ def resolve(
     - "I do not want it", clearly: the subject is rejected when it names a value more clearly than the
       predicate ("camping is not for me"); otherwise it is who or what the predicate speaks of, dropped,
       and the predicate's object is rejected ("my kids don't want any more toys");
-    - unsure: nothing is rejected but what the predicate names more clearly than its subject ("my sister
-      doesn't use skin care"); the subject is dropped. An exclusion it is not sure of is never applied."""
+    - unsure, and the subject names a value more clearly than the predicate: the subject's form decides
+      (`reference`): a thing someone has is a complaint ("my desk chair isn't comfortable"), a kind of thing
+      is rejected ("face masks don't suit me"), anything else is neither;
+    - otherwise unsure: nothing is rejected but what the predicate names more clearly than its subject
+      ("my sister doesn't use skin care"); the subject is dropped. An exclusion it is not sure of is never
+      applied."""
     out: list[tuple[str, bool]] = []
     skip = -1
     for i, c in enumerate(cut):
@@ -85,6 +106,8 @@ def resolve(
         pred = cut[i + 1].text if i + 1 < len(cut) else ""
         said = says(c.predicate)
         object_first = names_title(pred) or clarity(pred) >= clarity(c.text)
+        if abs(said) < margin and not object_first:  # the words do not tell: the subject's form does
+            said = {"owned": margin, "kind": -margin}.get(reference(c.text) or "", said)
         if said >= margin:  # a need: both read as wishes
             out += [(c.text, False), (pred, False)]
             skip = i + 1

@@ -268,7 +268,7 @@ def test_a_negated_clause_excludes_only_what_it_clearly_names():
 
 def test_a_wish_close_to_a_few_items_finds_their_category():
     """"qqq" is like one item of A (a1) and like neither A's name nor its items' mean text (a1 and a2
-    cancel out): the items themselves read it (`item_votes`); a rejection never reads the items."""
+    cancel out): the items themselves read it (`item_votes`), a rejection too when the vote is clear."""
     e = np.eye(4).tolist()
     encoder = _Table({"A": e[0], "B": e[1], "item": e[3], "qqq": e[2], "a1": e[2], "a2": [0.0, 0.0, -1.0, 0.0],
                       "a3": e[0], "b1": e[1]})  # fmt: skip
@@ -278,7 +278,26 @@ def test_a_wish_close_to_a_few_items_finds_their_category():
     assert IntentParser(shop, encoder, IntentConfig(item_votes=0)).parse("qqq").empty  # the mean text alone: no
     assert IntentParser(shop, encoder, IntentConfig(item_votes=2)).parse("qqq").include == ("A",)  # (1 + 0) / 2
     assert IntentParser(shop, encoder, IntentConfig(item_votes=3)).parse("qqq").empty  # (1 + 0 - 1) / 3: a mean
-    assert IntentParser(shop, encoder, IntentConfig(item_votes=1)).parse("no qqq").exclude == ()
+    assert IntentParser(shop, encoder, IntentConfig(item_votes=1)).parse("no qqq").exclude == ("A",)
+    assert IntentParser(shop, encoder, IntentConfig(item_votes=1, exclude_votes=1.5)).parse("no qqq").exclude == ()
+
+
+def test_a_rejected_kind_of_item_excludes_its_category_only_when_its_items_clearly_lead():
+    """"qqq" is an item of A (a1) and 0.95 like an item of B (b1), and like neither category's name or mean
+    text (each has an item pointing the other way): asked for, it names A and B (within 0.9); rejected,
+    neither leads by `exclude_vote_margin` (0.1), so nothing is excluded; with no margin, A is."""
+    e = np.eye(4).tolist()
+    b1 = [0.0, 0.0, 0.95, float(np.sqrt(1 - 0.95**2))]
+    encoder = _Table({"A": e[0], "B": e[1], "item": e[3], "qqq": e[2], "a1": e[2], "a2": [0.0, 0.0, -1.0, 0.0],
+                      "a3": e[0], "b1": b1, "b2": [-x for x in b1], "b3": e[1]})  # fmt: skip
+    shop = ItemCatalog(pd.DataFrame({"title": ["a1", "a2", "a3", "b1", "b2", "b3"],
+                                     "category": [("A",), ("A",), ("A",), ("B",), ("B",), ("B",)]},
+                                    index=list("ijklmn")))  # fmt: skip
+    parser = IntentParser(shop, encoder, IntentConfig(item_votes=1))
+    assert parser.parse("qqq").include == ("A", "B")
+    assert parser.parse("no qqq").exclude == ()
+    assert IntentParser(shop, encoder, IntentConfig(item_votes=1, exclude_vote_margin=0.0)).parse(
+        "no qqq").exclude == ("A",)  # fmt: skip
 
 
 def test_a_rejected_aspect_of_a_wish_keeps_the_wish_but_a_named_rejection_stands():
@@ -303,8 +322,8 @@ def test_a_negated_predicate_rejects_its_subject_or_its_object_whichever_names_m
     """"sss" names A at 0.5, "ppp" names B at 0.9; "is not for me" is a built-in rejection, "doesn't work"
     a built-in complaint, other predicates are as close to both (unsure). "sss is not for me" rejects A;
     "sss doesn't like ppp" rejects B only (the predicate names more clearly: the subject is who speaks);
-    "sss doesn't work" is a need for A; "sss isn't ppp-ish" (unsure, naming less than its subject) rejects
-    nothing."""
+    "sss doesn't work" is a need for A; with unsure words ("isn't qqq") the subject's form decides: "my sss" is
+    a need, "sss" (a kind) is rejected, "a sss" is neither."""
     encoder = _Table({"A": [1.0, 0.0, 0.0, 0.0], "B": [0.0, 1.0, 0.0, 0.0], "item": [0.0, 0.0, 1.0, 0.0],
                       "sss": [0.5, 0.0, 0.0, float(np.sqrt(0.75))], "ppp": [0.0, 0.9, 0.0, float(np.sqrt(0.19))],
                       "is not for me": [0.0, 0.0, 1.0, 0.0], "doesn't work": [0.0, 0.0, 0.0, 1.0]})  # fmt: skip
@@ -317,7 +336,9 @@ def test_a_negated_predicate_rejects_its_subject_or_its_object_whichever_names_m
     assert parser.parse("ppp is not for me").exclude == ("B",)
     need = parser.parse("sss doesn't work")
     assert need.include == ("A",) and need.exclude == ()
-    assert parser.parse("sss isn't qqq").empty  # unsure: no exclusion it is not sure of
+    assert parser.parse("a sss isn't qqq").empty  # unsure, and "a sss" tells nothing: no exclusion it is not sure of
+    assert parser.parse("sss isn't qqq").exclude == ("A",)  # unsure words, a kind of thing: rejected
+    assert parser.parse("my sss isn't qqq").include == ("A",)  # unsure words, a thing someone has: a need
     assert parser.parse("a sss that is not ppp").include == ("A",)  # a relative clause: an aspect of a wish
 
 

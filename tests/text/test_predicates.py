@@ -7,10 +7,10 @@ import pytest
 
 from hybrid_rec.text import HashingEncoder
 from hybrid_rec.text.clauses import clauses
-from hybrid_rec.text.predicates import FAILING, REJECTING, PredicateReader, resolve
+from hybrid_rec.text.predicates import FAILING, REJECTING, PredicateReader, reference, resolve
 
 CLARITY = {"camping": 0.9, "my kids": 0.5, "want more toys": 0.8, "for me": -1.0, "work anymore": -1.0,
-           "my headphones": 0.7, "qqq": 0.6, "zzz": -1.0}  # fmt: skip
+           "my headphones": 0.7, "qqq": 0.6, "a qqq": 0.6, "my qqq": 0.6, "zzz": -1.0}  # fmt: skip
 
 
 def _resolve(text: str, says: float, margin: float = 0.1) -> list[tuple[str, bool]]:
@@ -31,8 +31,37 @@ def test_a_clear_complaint_is_a_need():
 
 @pytest.mark.parametrize("says", [-0.05, 0.0, 0.05])
 def test_unsure_rejects_nothing_the_subject_names_more_clearly(says):
-    """Inside the margin, a predicate that names less than its subject drops both: no exclusion it is not sure of."""
-    assert _resolve("qqq isn't zzz", says) == []
+    """Inside the margin, and with a subject whose form tells nothing ("a ..."), a predicate that names less
+    than its subject drops both: no exclusion it is not sure of."""
+    assert _resolve("a qqq isn't zzz", says) == []
+
+
+@pytest.mark.parametrize("says", [-0.05, 0.0, 0.05])
+def test_unsure_reads_the_subjects_form_a_kind_rejected_a_thing_someone_has_needed(says):
+    """When the predicate's words do not tell, a kind of thing ("face masks don't suit me") is rejected and a
+    thing someone has ("my desk chair isn't comfortable") is a complaint, a need."""
+    assert _resolve("qqq isn't zzz", says) == [("qqq", True), ("zzz", True)]
+    assert _resolve("my qqq isn't zzz", says) == [("my qqq", False), ("zzz", False)]
+
+
+def test_clear_words_outweigh_the_subjects_form():
+    assert _resolve("my qqq isn't zzz", -0.5) == [("my qqq", True), ("zzz", True)]
+    assert _resolve("qqq isn't zzz", 0.5) == [("qqq", False), ("zzz", False)]
+
+
+def test_the_subjects_form_does_not_override_an_object_that_names_more():
+    """'my wife doesn't like kitchen gadgets' (unsure words): the object is rejected, not read as a need."""
+    assert _resolve("my kids don't want more toys", 0.0) == [("want more toys", True)]
+
+
+@pytest.mark.parametrize(
+    ("subject", "form"),
+    [("my headphones", "owned"), ("the kite", "owned"), ("the dog's bed", "owned"), ("the kids' old games", "owned"),
+     ("our tent", "owned"), ("stuffed animals", "kind"), ("camping", "kind"), ("baby products", "kind"),
+     ("a soundbar", None), ("those stools", None), ("some pans", None), ("", None)],
+)  # fmt: skip
+def test_reference_tells_a_thing_someone_has_from_a_kind(subject, form):
+    assert reference(subject) == form
 
 
 def test_the_reader_scores_the_built_in_phrasings_on_their_own_side():
