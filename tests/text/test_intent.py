@@ -322,7 +322,7 @@ def test_a_negated_predicate_rejects_its_subject_or_its_object_whichever_names_m
     """"sss" names A at 0.5, "ppp" names B at 0.9; "is not for me" is a built-in rejection, "doesn't work"
     a built-in complaint, other predicates are as close to both (unsure). "sss is not for me" rejects A;
     "sss doesn't like ppp" rejects B only (the predicate names more clearly: the subject is who speaks);
-    "sss doesn't work" is a need for A; with unsure words ("isn't qqq") the subject's form decides: "my sss" is
+    "my sss doesn't work" is a need for A ("sss doesn't work", a kind failing, neither); with unsure words ("isn't qqq") the subject's form decides: "my sss" is
     a need, "sss" (a kind) is rejected, "a sss" is neither."""
     encoder = _Table({"A": [1.0, 0.0, 0.0, 0.0], "B": [0.0, 1.0, 0.0, 0.0], "item": [0.0, 0.0, 1.0, 0.0],
                       "sss": [0.5, 0.0, 0.0, float(np.sqrt(0.75))], "ppp": [0.0, 0.9, 0.0, float(np.sqrt(0.19))],
@@ -334,8 +334,9 @@ def test_a_negated_predicate_rejects_its_subject_or_its_object_whichever_names_m
     pred = parser.parse("sss doesn't like ppp")
     assert pred.exclude == ("B",) and pred.include == ()
     assert parser.parse("ppp is not for me").exclude == ("B",)
-    need = parser.parse("sss doesn't work")
+    need = parser.parse("my sss doesn't work")
     assert need.include == ("A",) and need.exclude == ()
+    assert parser.parse("sss doesn't work").empty  # a kind of thing failing: a reason, neither wished nor rejected
     assert parser.parse("a sss isn't qqq").empty  # unsure, and "a sss" tells nothing: no exclusion it is not sure of
     assert parser.parse("sss isn't qqq").exclude == ("A",)  # unsure words, a kind of thing: rejected
     assert parser.parse("my sss isn't qqq").include == ("A",)  # unsure words, a thing someone has: a need

@@ -46,7 +46,22 @@ def test_unsure_reads_the_subjects_form_a_kind_rejected_a_thing_someone_has_need
 
 def test_clear_words_outweigh_the_subjects_form():
     assert _resolve("my qqq isn't zzz", -0.5) == [("my qqq", True), ("zzz", True)]
-    assert _resolve("qqq isn't zzz", 0.5) == [("qqq", False), ("zzz", False)]
+    assert _resolve("a qqq isn't zzz", 0.5) == [("a qqq", False), ("zzz", False)]
+
+
+def test_a_kind_of_thing_failing_is_neither_needed_nor_rejected():
+    """"rowing machines don't suit our flat": a reason not to want them, not a need ("my qqq" would be)."""
+    assert _resolve("qqq isn't zzz", 0.5) == []
+    assert _resolve("my qqq isn't zzz", 0.5) == [("my qqq", False), ("zzz", False)]
+
+
+@pytest.mark.parametrize("text", ["qqq are useless to us", "qqq is pointless", "qqq are totally unnecessary",
+                                  "qqq are a waste of money", "qqq is irrelevant for us"])  # fmt: skip
+def test_a_refusal_without_not_is_a_negated_predicate(text):
+    """"dog leashes are useless to us" says no to its subject as "are not for us" does: read as a predicate."""
+    subject, *rest = clauses(text)
+    assert subject.subject and subject.text == "qqq" and all(c.negated for c in rest)
+    assert _resolve(text, -0.5)[0] == ("qqq", True)
 
 
 def test_the_subjects_form_does_not_override_an_object_that_names_more():
