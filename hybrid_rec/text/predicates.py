@@ -84,9 +84,11 @@ def resolve(
     """(clause, negated) pairs of a cut request; a negated predicate is read by what it `says` of its
     subject (`clarity`: how clearly a rejected clause names a value, -1 for none):
 
-    - that it fails, clearly (by `margin`: "my headphones don't work anymore"): a need, subject and
-      predicate read as wishes, unless the subject is a kind of thing (`reference`: "rowing machines don't
-      suit our flat" is a reason not to want them, "cheap tents don't last" may be either): then neither;
+    - that it fails, clearly (by `margin`: "my headphones don't work anymore"): a need for what the subject
+      names (the predicate's object too when the subject names nothing: "the thing doesn't keep my coffee
+      hot"; otherwise it says where or how it fails: "my sunscreen is useless at the beach"), unless the subject
+      is a kind of thing (`reference`: "rowing machines don't suit our flat" is a reason not to want them,
+      "cheap tents don't last" may be either): then neither;
     - "I do not want it", clearly: the subject is rejected when it names a value more clearly than the
       predicate ("camping is not for me"); otherwise it is who or what the predicate speaks of, dropped,
       and the predicate's object is rejected ("my kids don't want any more toys");
@@ -109,10 +111,10 @@ def resolve(
         object_first = names_title(pred) or clarity(pred) >= clarity(c.text)
         if abs(said) < margin and not object_first:  # the words do not tell: the subject's form does
             said = {"owned": margin, "kind": -margin}.get(reference(c.text) or "", said)
-        if said >= margin and reference(c.text) == "kind" and not object_first:
+        if said >= margin and reference(c.text) == "kind":
             skip = i + 1  # a kind of thing failing ("rowing machines don't suit our flat"): a reason, not a need
-        elif said >= margin:  # a need: both read as wishes
-            out += [(c.text, False), (pred, False)]
+        elif said >= margin:  # a need: for what the subject names ("my sunscreen is useless at the beach"), else
+            out += [(c.text, False)] if clarity(c.text) > -1 else [(c.text, False), (pred, False)]  # the object
             skip = i + 1
         elif said <= -margin and not object_first:
             out.append((c.text, True))
