@@ -596,6 +596,56 @@ HELD_OUT_21: list[tuple[str, Kind, str]] = [
     ("my cooler doesn't keep drinks cold on camping trips", "descriptive", "Camping"),
     ("my son's toy robot doesn't work in the bath", "descriptive", "Toys"),
 ]
+# Music set 1 (`--catalog music`): written 2026-12-02 (session 7) together with the music vocabulary of
+# `make_products(kind="music")`, BEFORE any model was trained or any request read on that catalog; never tuned
+# to. 10 plain, 10 descriptive, 20 negations (cue-led, negated predicates, kinds of music rejected), 5 neutral.
+MUSIC_HELD_OUT: list[tuple[str, Kind, str]] = [
+    ("jazz please", "plain", "Jazz"),
+    ("some rock music", "plain", "Rock"),
+    ("classical music", "plain", "Classical"),
+    ("hip-hop albums", "plain", "Hip-Hop"),
+    ("country music", "plain", "Country"),
+    ("electronic music", "plain", "Electronic"),
+    ("folk songs", "plain", "Folk"),
+    ("heavy metal", "plain", "Metal"),
+    ("pop music", "plain", "Pop"),
+    ("the blues", "plain", "Blues"),
+    ("something to dance to all night at a rave", "descriptive", "Electronic"),
+    ("music for studying, like Mozart or Bach", "descriptive", "Classical"),
+    ("songs about pickup trucks and small towns", "descriptive", "Country"),
+    ("I want to headbang", "descriptive", "Metal"),
+    ("catchy songs from the charts", "descriptive", "Pop"),
+    ("a saxophone player in a smoky club", "descriptive", "Jazz"),
+    ("rappers with clever lyrics", "descriptive", "Hip-Hop"),
+    ("loud guitars for a road trip", "descriptive", "Rock"),
+    ("old songs sung around the fire", "descriptive", "Folk"),
+    ("sad guitar songs from the Mississippi delta", "descriptive", "Blues"),
+    ("no jazz", "negative", "Jazz"),
+    ("anything but country", "negative", "Country"),
+    ("rap is not for me", "negative", "Hip-Hop"),
+    ("I can't stand heavy metal", "negative", "Metal"),
+    ("nothing electronic, I hate synths", "negative", "Electronic"),
+    ("skip the classical stuff", "negative", "Classical"),
+    ("pop songs are the last thing I want", "negative", "Pop"),
+    ("blues? no thanks", "negative", "Blues"),
+    ("keep the folk music out", "negative", "Folk"),
+    ("I'm tired of rock", "negative", "Rock"),
+    ("saxophone solos aren't my thing", "negative", "Jazz"),
+    ("banjos drive me mad, no country", "negative", "Country"),
+    ("orchestras bore me, so no symphonies", "negative", "Classical"),
+    ("dance music doesn't appeal to me", "negative", "Electronic"),
+    ("screaming vocals are not what I want", "negative", "Metal"),
+    ("boy bands are pointless", "negative", "Pop"),
+    ("anything except hip-hop beats", "negative", "Hip-Hop"),
+    ("without the blues, please", "negative", "Blues"),
+    ("old folk ballads are not for us", "negative", "Folk"),
+    ("loud guitar bands? I'll pass", "negative", "Rock"),
+    ("play me something", "neutral", ""),
+    ("what's good?", "neutral", ""),
+    ("I'm open to anything", "neutral", ""),
+    ("music for me", "neutral", ""),
+    ("whatever you think", "neutral", ""),
+]
 KINDS: tuple[Kind, ...] = ("plain", "descriptive", "negative", "neutral")
 
 
@@ -612,7 +662,7 @@ def product_config(epochs: int, seed: int) -> HybridConfig:
 def train(args: argparse.Namespace) -> tuple[HybridPipeline, dict[str, Any]]:
     """The hybrid fitted on the train rows (validation: early stopping, fusion weights), refitted on
     train + validation; with its test NDCG@10 without a request (a sanity figure)."""
-    data = make_products(ProductConfig(n_users=args.data_users, field=args.field, seed=args.seed))
+    data = make_products(ProductConfig(n_users=args.data_users, field=args.field, seed=args.seed, kind=args.catalog))
     split = leave_last_out(data.interactions)
     start = time.perf_counter()
     method = HybridMethod(product_config(args.epochs, args.seed))
@@ -696,6 +746,8 @@ def main() -> None:
     parser.add_argument("--model", help="a saved model to measure (skips training)")
     parser.add_argument("--out", help="save the trained model here")
     parser.add_argument("--field", default="category", help="catalog field of the categories (category / genres)")
+    parser.add_argument("--catalog", choices=("shop", "music"), default="shop",
+                        help="the generated catalog (`make_products(kind=...)`); music has its own sets (--set 1)")
     parser.add_argument("--data-users", type=int, default=1500, help="users of the generated catalog")
     parser.add_argument("--users", type=int, default=200, help="users whose top k is measured")
     parser.add_argument("--k", type=int, default=10)
@@ -710,7 +762,10 @@ def main() -> None:
         pipe, info = HybridPipeline.load(args.model), {"model": args.model}
     else:
         pipe, info = train(args)
-    rows = measure(pipe, args.users, args.k, args.seed, {1: HELD_OUT, 2: HELD_OUT_2, 3: HELD_OUT_3, 4: HELD_OUT_4, 5: HELD_OUT_5, 6: HELD_OUT_6,
+    sets = {1: MUSIC_HELD_OUT} if args.catalog == "music" else None
+    if sets is not None and args.set not in sets:
+        raise SystemExit(f"--catalog music has sets {sorted(sets)}, not {args.set}")
+    rows = measure(pipe, args.users, args.k, args.seed, sets[args.set] if sets else {1: HELD_OUT, 2: HELD_OUT_2, 3: HELD_OUT_3, 4: HELD_OUT_4, 5: HELD_OUT_5, 6: HELD_OUT_6,
                                                   7: HELD_OUT_7, 8: HELD_OUT_8, 9: HELD_OUT_9,
                                                   10: HELD_OUT_10, 11: HELD_OUT_11,
                                                   12: HELD_OUT_12, 13: HELD_OUT_13, 14: HELD_OUT_14,
@@ -719,7 +774,7 @@ def main() -> None:
                                                   21: HELD_OUT_21}[args.set])
     catalog = pipe.reranker.catalog
     field = catalog.category_field(pipe.config.requests.intent.field) if catalog is not None else None
-    summary = {"model": {**info, "field": field}, "set": args.set, "users": args.users, "k": args.k,
+    summary = {"model": {**info, "field": field}, "catalog": args.catalog, "set": args.set, "users": args.users, "k": args.k,
                **summarise(rows), "wall_seconds": round(time.perf_counter() - start, 1)}  # fmt: skip
     print("\n| kind | category | phrasing | read: asked / excluded | no request | with request | score | wrong sign |")
     print("|---|---|---|---|---|---|---|---|")

@@ -9,6 +9,7 @@ import pytest
 from benchmarks.series_next import NextPartRule, parse_part
 from hybrid_rec.data import leave_last_out
 from hybrid_rec.data.synthetic import (
+    MUSIC_CATEGORIES,
     PRODUCT_CATEGORIES,
     ProductConfig,
     SeriesConfig,
@@ -59,6 +60,18 @@ def test_each_title_names_its_category(products):
         words = PRODUCT_CATEGORIES[owners[0]]
         assert title.split(" ")[0] in {q.split(" ")[0] for q in words.qualifiers}, title
     assert items["title"].is_unique and items["description"].str.endswith(".").all()
+
+
+def test_a_music_catalog_is_built_the_same_way_from_its_own_vocabulary():
+    """kind="music": album titles of music genres, each noun in one genre, items called albums; the shop's
+    catalog is the default (the same seed gives the same events: only the words differ)."""
+    music, shop = make_products(n_users=50, n_items=100, seed=3, kind="music"), make_products(n_users=50, n_items=100, seed=3)
+    assert music.catalog.noun == "album" and shop.catalog.noun == "product"
+    assert set(music.catalog.items["category"].explode()) == set(MUSIC_CATEGORIES)
+    for title, (genre,) in zip(music.catalog.items["title"], music.catalog.items["category"], strict=True):
+        assert [g for g, words in MUSIC_CATEGORIES.items() if any(title.endswith(n) for n in words.nouns)] == [genre]
+    assert np.array_equal(music.interactions.item, shop.interactions.item)
+    assert not set(MUSIC_CATEGORIES) & set(PRODUCT_CATEGORIES)
 
 
 def test_users_buy_their_clusters_categories_once_each(products):

@@ -6,13 +6,16 @@ category's qualifiers and one of its nouns ("Waterproof Trail Headlamp"), so the
 the category (every noun belongs to one category); its optional description says what the item is
 for in the category's words. Users belong to clusters, each preferring a few categories; inside a
 category, items follow Zipf popularity; a user never buys the same item twice. The catalog names
-no film and has no year, so nothing film-specific can read it.
+no film and has no year, so nothing film-specific can read it. ``kind="music"`` makes a record shop's
+catalog the same way (`MUSIC_CATEGORIES`: music genres, album titles such as "Smoky Bebop Piano Trio",
+items called "albums"): a second catalog of another kind for the same measurements.
 """
 
 from __future__ import annotations
 
 import itertools
 from dataclasses import dataclass
+from typing import Literal
 
 import numpy as np
 import pandas as pd
@@ -93,13 +96,68 @@ def _read_vocabulary(text: str) -> dict[str, CategoryWords]:
 
 PRODUCT_CATEGORIES: dict[str, CategoryWords] = _read_vocabulary(_VOCABULARY)
 
+# A record shop's catalog in the same format: music genres, album titles, what each album is for.
+_MUSIC_VOCABULARY = """
+Jazz
+    Smoky; Late-Night; Bebop; Cool; Modal; Swinging; Big Band; Smooth
+    Saxophone Sessions; Piano Trio; Standards; Quartet; Trumpet Ballads; Jam Session; Club Recordings; Brass Suite; Scat Vocals; Double Bass Grooves
+    quiet evenings with a glass of wine; improvised solos and swing; smoky late-night clubs; classic standards reimagined
+Rock
+    Loud; Garage; Arena; Indie; Psychedelic; Classic; Grunge; Electric
+    Guitar Anthems; Power Chords; Drum Solos; Riffs; Stadium Hits; Amplified Ballads; Road Songs; Rebel Yells; Distortion Sessions; Encore Tapes
+    turning the volume up; road trips with the windows down; singing along at full volume; guitar solos that never end
+Classical
+    Baroque; Romantic; Orchestral; Chamber; Symphonic; Solo; Operatic; Renaissance
+    Violin Concertos; Symphonies; String Quartets; Piano Sonatas; Cello Suites; Overtures; Requiem; Nocturnes; Preludes; Fugues
+    the concert hall at home; studying and focus; the great composers of the past; orchestras and soloists
+Hip-Hop
+    Underground; Old-School; Boom-Bap; West Coast; Freestyle; Lyrical; Trap; Street
+    Rap Verses; Beat Tape; Mixtape; Rhymes; Cyphers; Breakbeats; Turntable Scratches; Block Party; Flow; Bars
+    clever rhymes and heavy beats; nodding along to the beat; stories from the street; freestyle battles
+Country
+    Honky-Tonk; Bluegrass; Nashville; Outlaw; Heartland; Acoustic; Backroad; Western
+    Banjo Picking; Fiddle Tunes; Cowboy Songs; Pickup Truck Ballads; Barn Dance; Steel Guitar Laments; Rodeo Songs; Front Porch Tunes; Campfire Twang; Whiskey Waltzes
+    dusty roads and small towns; heartbreak and pickup trucks; dancing in the barn; front porch evenings
+Electronic
+    Ambient; Deep House; Techno; Synthwave; Trance; Downtempo; Minimal; Club
+    Synthesizer Loops; Dance Floor Mixes; Drum Machine Grooves; Remixes; Bass Drops; Laser Sessions; Rave Tracks; Modular Patches; Afterhours Set; Arpeggios
+    dancing all night; warehouse raves; focus with a steady beat; glowing synthesizers and bass
+Folk
+    Traditional; Fireside; Celtic; Rootsy; Pastoral; Wandering; Hand-Played; Village
+    Broadside Songs; Fingerpicked Songs; Sea Shanties; Murder Ballads; Harmonica Tunes; Protest Songs; Lullabies; Dulcimer Airs; Storytelling Songs; Hearth Songs
+    stories passed down for generations; quiet acoustic evenings; songs of the countryside; voices and a single guitar
+Metal
+    Heavy; Thrash; Doom; Black; Speed; Death; Sludge; Brutal
+    Riff Assault; Blast Beats; Headbanger Anthems; Screams; Double Kick Drums; Mosh Pit Hymns; Shred Solos; Dark Chants; Iron Hammers; Inferno Live
+    headbanging in the mosh pit; the loudest, fastest riffs; dark and heavy sounds; screaming vocals and double kicks
+Pop
+    Catchy; Chart-Topping; Upbeat; Dance-Pop; Teen; Summer; Bubblegum; Radio-Friendly
+    Hit Parade; Singles; Love Songs; Chart Toppers; Choruses; Karaoke Favourites; Boy Band Songs; Dance Tracks; Sing-Alongs; Music Videos
+    singing in the shower; catchy choruses stuck in your head; the top of the charts; summer parties
+Blues
+    Delta; Chicago; Soulful; Mournful; Juke Joint; Mississippi; Gritty; Midnight
+    Slide Guitar Laments; Harmonica Wails; Twelve-Bar Shuffles; Crossroads Songs; Juke Joint Stomps; Field Hollers; Train Whistle Blues; Bottleneck Sessions; Heartache Hymns; Mojo Songs
+    hard times and heartache; late nights in a juke joint; a guitar that cries; the Mississippi delta
+"""
+MUSIC_CATEGORIES: dict[str, CategoryWords] = _read_vocabulary(_MUSIC_VOCABULARY)
+# Per kind of catalog: its categories' vocabulary and what it calls an item.
+VOCABULARIES: dict[str, tuple[dict[str, CategoryWords], str]] = {
+    "shop": (PRODUCT_CATEGORIES, "product"),
+    "music": (MUSIC_CATEGORIES, "album"),
+}
+
 
 class ProductConfig(EventsConfig):
     """Size and structure of a synthetic shop catalog and its purchases (an event is a purchase)."""
 
+    kind: Literal["shop", "music"] = Field(
+        "shop",
+        description="Which catalog: 'shop' (PRODUCT_CATEGORIES: camping, kitchen, audio, ...; items are "
+        "'products') or 'music' (MUSIC_CATEGORIES: jazz, rock, classical, ...; items are 'albums').",
+    )
     n_items: int = Field(600, gt=0, description="Number of products, spread evenly over the categories.")
     n_categories: int = Field(
-        10, gt=0, le=len(PRODUCT_CATEGORIES), description="Categories used: the first n of PRODUCT_CATEGORIES."
+        10, gt=0, le=len(PRODUCT_CATEGORIES), description="Categories used: the first n of the kind's vocabulary."
     )
     n_clusters: int = Field(20, gt=0, description="User clusters; each prefers its own few categories.")
     categories_per_cluster: int = Field(2, gt=0, description="Categories a cluster prefers (at most n_categories).")
@@ -137,7 +195,8 @@ def make_products(config: ProductConfig | None = None, **overrides: object) -> P
     cfg = ProductConfig.from_dict({**(config or ProductConfig()).model_dump(), **overrides}, source="make_products")
     _check(cfg)
     rng = np.random.default_rng(cfg.seed)
-    names = tuple(list(PRODUCT_CATEGORIES)[: cfg.n_categories])
+    vocabulary, noun = VOCABULARIES[cfg.kind]
+    names = tuple(list(vocabulary)[: cfg.n_categories])
     n_u, n_i, n_c = cfg.n_users, cfg.n_items, len(names)
 
     perm = rng.permutation(n_i)  # round-robin categories; position in a category = popularity rank
@@ -167,7 +226,7 @@ def make_products(config: ProductConfig | None = None, **overrides: object) -> P
         _, first = np.unique(drawn, return_index=True)  # a user buys an item once: keep first purchases
         sequences.append(drawn[np.sort(first)][: lengths[u]])
     inter = event_stream(*timed_sequences(rng, sequences), n_u, n_i, "products")
-    catalog = ItemCatalog(_texts(rng, cfg, names, item_category, inter.items.ids), noun="product")
+    catalog = ItemCatalog(_texts(rng, cfg, names, item_category, inter.items.ids), noun=noun)
     truth = ProductTruth(names, item_category, user_cluster, cluster_categories)
     return ProductDataset("products", inter, catalog, truth)
 
@@ -182,11 +241,12 @@ def _check(cfg: ProductConfig) -> None:
     if cfg.field in ("title", "description"):
         raise ConfigError(f"field {cfg.field!r} would overwrite the item's {cfg.field}; pick another name")
     per_category = -(-cfg.n_items // cfg.n_categories)
-    for name in list(PRODUCT_CATEGORIES)[: cfg.n_categories]:
-        if per_category > len(_title_parts(PRODUCT_CATEGORIES[name])):
+    vocabulary = VOCABULARIES[cfg.kind][0]
+    for name in list(vocabulary)[: cfg.n_categories]:
+        if per_category > len(_title_parts(vocabulary[name])):
             raise ConfigError(
                 f"n_items ({cfg.n_items}) gives {per_category} items per category, more than the "
-                f"{len(_title_parts(PRODUCT_CATEGORIES[name]))} distinct titles of {name!r}; lower n_items"
+                f"{len(_title_parts(vocabulary[name]))} distinct titles of {name!r}; lower n_items"
             )
 
 
@@ -204,7 +264,7 @@ def _texts(
     titles = np.empty(len(ids), object)
     descriptions = np.empty(len(ids), object)
     for c, name in enumerate(names):
-        words = PRODUCT_CATEGORIES[name]
+        words = VOCABULARIES[cfg.kind][0][name]
         parts = _title_parts(words)
         items = np.flatnonzero(item_category == c)
         chosen = rng.choice(len(parts), len(items), replace=False)
