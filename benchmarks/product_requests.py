@@ -596,6 +596,32 @@ HELD_OUT_21: list[tuple[str, Kind, str]] = [
     ("my cooler doesn't keep drinks cold on camping trips", "descriptive", "Camping"),
     ("my son's toy robot doesn't work in the bath", "descriptive", "Toys"),
 ]
+# Set 22, rejections whose predicate's object names another category ("tents are not for my baby"): written
+# 2026-12-02 (session 7) after the readings of sets 1 to 21 had been read (22 of their 258 negations also excluded
+# another category, most through the predicate's object) and BEFORE any change they led to; never tuned to. Judged
+# also by the collateral exclusions (`summarise`: negations that exclude a category besides the rejected one).
+HELD_OUT_22: list[tuple[str, Kind, str]] = [
+    ("tents are not for my baby", "negative", "Camping"),
+    ("chef knives aren't safe around the kids", "negative", "Kitchen"),
+    ("headphones are not good for my baby's ears", "negative", "Audio"),
+    ("teddy bears are not for our dog", "negative", "Toys"),
+    ("face masks aren't something for the gym", "negative", "Skin Care"),
+    ("dog beds are not for the office", "negative", "Pet Supplies"),
+    ("watering cans are not for the kids' playroom", "negative", "Gardening"),
+    ("staplers aren't for my camping trip", "negative", "Office"),
+    ("yoga mats are not for the baby's nursery", "negative", "Fitness"),
+    ("strollers aren't for hiking trails", "negative", "Baby"),
+    ("sleeping bags are not for our cat", "negative", "Camping"),
+    ("frying pans aren't my idea of a toy", "negative", "Kitchen"),
+    ("speakers are not allowed in the office", "negative", "Audio"),
+    ("board games are not for my workout buddy", "negative", "Toys"),
+    ("lotions aren't for my garden work", "negative", "Skin Care"),
+    ("cat trees are not for our baby", "negative", "Pet Supplies"),
+    ("rakes aren't for my kitchen", "negative", "Gardening"),
+    ("desk lamps are not for camping", "negative", "Office"),
+    ("dumbbells aren't for my toddler", "negative", "Fitness"),
+    ("baby monitors aren't for our dog", "negative", "Baby"),
+]
 # Music set 1 (`--catalog music`): written 2026-12-02 (session 7) together with the music vocabulary of
 # `make_products(kind="music")`, BEFORE any model was trained or any request read on that catalog; never tuned
 # to. 10 plain, 10 descriptive, 20 negations (cue-led, negated predicates, kinds of music rejected), 5 neutral.
@@ -737,6 +763,9 @@ def summarise(rows: list[dict[str, Any]]) -> dict[str, Any]:
         "negations_wrong_sign": mean([r["wrong_sign"] for r in negative]),
         "negations_wrong_sign_list": [r["phrasing"] for r in negative if r["wrong_sign"]],
         "negations_fully_avoided": mean([r["with_request"] == 0 for r in negative]),
+        # a negation that also excludes a category it does not reject removes what the user did not refuse
+        "negations_collateral": mean([any(v != r["category"] for v in r["excluded"]) for r in negative]),
+        "negations_collateral_list": [r["phrasing"] for r in negative if any(v != r["category"] for v in r["excluded"])],
         "not_understood": round(float(np.mean([not r["understood"] for r in rows])), 4),
     }
 
@@ -754,8 +783,8 @@ def main() -> None:
     parser.add_argument("--epochs", type=int, default=60, help="most LM epochs (early stopping ends sooner)")
     parser.add_argument("--seed", type=int, default=0, help="seed of the data, the models and the user sample")
     parser.add_argument("--json", help="also write the summary and the rows here")
-    parser.add_argument("--set", type=int, choices=tuple(range(1, 22)), default=1,
-                        help="1: HELD_OUT (all kinds); 2, 3: HELD_OUT_2 / _3 (negations); 4: HELD_OUT_4 (descriptive); 5, 6: HELD_OUT_5 / _6 (mixed); 7: HELD_OUT_7 (descriptive); 8: HELD_OUT_8 (negations); 9: HELD_OUT_9 (neutral); 10: HELD_OUT_10 (negated predicates); 11: HELD_OUT_11 (needs as problems); 12 to 15: HELD_OUT_12 .. _15 (mixed); 16, 17: HELD_OUT_16 / _17 (rejected kinds of item); 18: HELD_OUT_18 (negated predicates); 19: HELD_OUT_19 (refusals and complaints without 'not'); 20: HELD_OUT_20 (kinds rejected in a complaint's words); 21: HELD_OUT_21 (predicates naming another category)")
+    parser.add_argument("--set", type=int, choices=tuple(range(1, 23)), default=1,
+                        help="1: HELD_OUT (all kinds); 2, 3: HELD_OUT_2 / _3 (negations); 4: HELD_OUT_4 (descriptive); 5, 6: HELD_OUT_5 / _6 (mixed); 7: HELD_OUT_7 (descriptive); 8: HELD_OUT_8 (negations); 9: HELD_OUT_9 (neutral); 10: HELD_OUT_10 (negated predicates); 11: HELD_OUT_11 (needs as problems); 12 to 15: HELD_OUT_12 .. _15 (mixed); 16, 17: HELD_OUT_16 / _17 (rejected kinds of item); 18: HELD_OUT_18 (negated predicates); 19: HELD_OUT_19 (refusals and complaints without 'not'); 20: HELD_OUT_20 (kinds rejected in a complaint's words); 21: HELD_OUT_21 (predicates naming another category); 22: HELD_OUT_22 (rejections whose object names another category)")
     args = parser.parse_args()
     start = time.perf_counter()
     if args.model:
@@ -771,7 +800,7 @@ def main() -> None:
                                                   12: HELD_OUT_12, 13: HELD_OUT_13, 14: HELD_OUT_14,
                                                   15: HELD_OUT_15, 16: HELD_OUT_16, 17: HELD_OUT_17,
                                                   18: HELD_OUT_18, 19: HELD_OUT_19, 20: HELD_OUT_20,
-                                                  21: HELD_OUT_21}[args.set])
+                                                  21: HELD_OUT_21, 22: HELD_OUT_22}[args.set])
     catalog = pipe.reranker.catalog
     field = catalog.category_field(pipe.config.requests.intent.field) if catalog is not None else None
     summary = {"model": {**info, "field": field}, "catalog": args.catalog, "set": args.set, "users": args.users, "k": args.k,
