@@ -90,8 +90,9 @@ def resolve(
       is a kind of thing (`reference`: "rowing machines don't suit our flat" is a reason not to want them,
       "cheap tents don't last" may be either): then neither;
     - "I do not want it", clearly: the subject is rejected when it names a value more clearly than the
-      predicate ("camping is not for me"); otherwise it is who or what the predicate speaks of, dropped,
-      and the predicate's object is rejected ("my kids don't want any more toys");
+      predicate ("camping is not for me"; the object says for whom or what, and is not rejected: "tents are
+      not for my baby"); otherwise it is who or what the predicate speaks of, dropped, and the predicate's
+      object is rejected ("my kids don't want any more toys"): one of the two, never both;
     - unsure, and the subject names a value more clearly than the predicate: the subject's form decides
       (`reference`): a thing someone has is a complaint ("my desk chair isn't comfortable"), a kind of thing
       is rejected ("face masks don't suit me"), anything else is neither;
@@ -116,8 +117,9 @@ def resolve(
         elif said >= margin:  # a need: for what the subject names ("my sunscreen is useless at the beach"), else
             out += [(c.text, False)] if clarity(c.text) > -1 else [(c.text, False), (pred, False)]  # the object
             skip = i + 1
-        elif said <= -margin and not object_first:
-            out.append((c.text, True))
+        elif said <= -margin and not object_first:  # the subject rejected; the object is whom or what for
+            out.append((c.text, True))  # ("tents are not for my baby": not the baby's things)
+            skip = i + 1
         elif said > -margin and not object_first:
             skip = i + 1  # unsure, and the predicate names less than its subject: nothing rejected
     return out

@@ -9,7 +9,7 @@ from hybrid_rec.text import HashingEncoder
 from hybrid_rec.text.clauses import clauses
 from hybrid_rec.text.predicates import FAILING, REJECTING, PredicateReader, reference, resolve
 
-CLARITY = {"camping": 0.9, "my kids": 0.5, "want more toys": 0.8, "for me": -1.0, "work anymore": -1.0,
+CLARITY = {"camping": 0.9, "my kids": 0.5, "for my kids": 0.5, "want more toys": 0.8, "for me": -1.0, "work anymore": -1.0,
            "my headphones": 0.7, "keep camping warm": 0.8, "qqq": 0.6, "a qqq": 0.6, "my qqq": 0.6, "zzz": -1.0}  # fmt: skip
 
 
@@ -18,7 +18,13 @@ def _resolve(text: str, says: float, margin: float = 0.1) -> list[tuple[str, boo
 
 
 def test_a_clear_rejection_rejects_the_subject_when_it_names_more():
-    assert _resolve("camping is not for me", -0.5) == [("camping", True), ("for me", True)]
+    assert _resolve("camping is not for me", -0.5) == [("camping", True)]
+
+
+def test_a_rejected_subject_leaves_the_object_alone():
+    """"camping is not for my kids": the object says for whom (it names a value, less clearly than the
+    subject); only the subject is rejected, never both."""
+    assert _resolve("camping is not for my kids", -0.5) == [("camping", True)]
 
 
 def test_a_clear_rejection_rejects_the_object_when_the_predicate_names_more():
@@ -47,12 +53,12 @@ def test_unsure_rejects_nothing_the_subject_names_more_clearly(says):
 def test_unsure_reads_the_subjects_form_a_kind_rejected_a_thing_someone_has_needed(says):
     """When the predicate's words do not tell, a kind of thing ("face masks don't suit me") is rejected and a
     thing someone has ("my desk chair isn't comfortable") is a complaint, a need."""
-    assert _resolve("qqq isn't zzz", says) == [("qqq", True), ("zzz", True)]
+    assert _resolve("qqq isn't zzz", says) == [("qqq", True)]
     assert _resolve("my qqq isn't zzz", says) == [("my qqq", False)]
 
 
 def test_clear_words_outweigh_the_subjects_form():
-    assert _resolve("my qqq isn't zzz", -0.5) == [("my qqq", True), ("zzz", True)]
+    assert _resolve("my qqq isn't zzz", -0.5) == [("my qqq", True)]
     assert _resolve("a qqq isn't zzz", 0.5) == [("a qqq", False)]
 
 
