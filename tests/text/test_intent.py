@@ -321,7 +321,8 @@ def test_a_rejected_aspect_of_a_wish_keeps_the_wish_but_a_named_rejection_stands
 def test_a_negated_predicate_rejects_its_subject_or_its_object_whichever_names_more():
     """"sss" names A at 0.5, "ppp" names B at 0.9; "is not for me" is a built-in rejection, "doesn't work"
     a built-in complaint, other predicates are as close to both (unsure). "sss is not for me" rejects A;
-    "sss doesn't like ppp" rejects B only (the predicate names more clearly: the subject is who speaks);
+    "my sss doesn't like ppp" rejects B only (the predicate names more clearly: the subject is who speaks), "sss
+    aren't for ppp" A only (a kind of thing that names a value is what is rejected);
     "my sss doesn't work" is a need for A ("sss doesn't work", a kind failing, neither); with unsure words ("isn't qqq") the subject's form decides: "my sss" is
     a need, "sss" (a kind) is rejected, "a sss" is neither."""
     encoder = _Table({"A": [1.0, 0.0, 0.0, 0.0], "B": [0.0, 1.0, 0.0, 0.0], "item": [0.0, 0.0, 1.0, 0.0],
@@ -331,8 +332,9 @@ def test_a_negated_predicate_rejects_its_subject_or_its_object_whichever_names_m
     parser = IntentParser(shop, encoder, IntentConfig(item_descriptions=0))
     alone = parser.parse("sss is not for me")
     assert alone.exclude == ("A",) and alone.include == ()
-    pred = parser.parse("sss doesn't like ppp")
+    pred = parser.parse("my sss doesn't like ppp")  # who speaks ("my kids don't want more toys"): the object
     assert pred.exclude == ("B",) and pred.include == ()
+    assert parser.parse("sss aren't for ppp").exclude == ("A",)  # a kind that names a value: the subject, only
     assert parser.parse("ppp is not for me").exclude == ("B",)
     need = parser.parse("my sss doesn't work")
     assert need.include == ("A",) and need.exclude == ()
