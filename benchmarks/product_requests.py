@@ -647,6 +647,32 @@ HELD_OUT_23: list[tuple[str, Kind, str]] = [
     ("cat owners don't need dog collars", "negative", "Pet Supplies"),
     ("beginners don't want heavy dumbbells", "negative", "Fitness"),
 ]
+# Set 24, people as subjects in new words, and kinds of item whose object names another category: written
+# 2026-12-02 (session 7) after set 23 had been read ("teenagers don't want baby stuff", "grown-ups don't need toys" and "kids never want office supplies": their
+# people read as a kind of item, the category they name rejected) and BEFORE the change it led to (people told from kinds
+# of item); never tuned to. 10 rows with people as the subject, 10 with a kind of item.
+HELD_OUT_24: list[tuple[str, Kind, str]] = [
+    ("toddlers don't need camping stoves", "negative", "Camping"),
+    ("bachelors never use mixing bowls", "negative", "Kitchen"),
+    ("grandparents don't want earbuds", "negative", "Audio"),
+    ("babies don't need board games", "negative", "Toys"),
+    ("the men in my family don't use face cream", "negative", "Skin Care"),
+    ("renters can't have cat trees", "negative", "Pet Supplies"),
+    ("apartment dwellers don't need garden hoses", "negative", "Gardening"),
+    ("retirees don't need staplers", "negative", "Office"),
+    ("couch potatoes never use exercise bikes", "negative", "Fitness"),
+    ("newlyweds don't need baby carriers yet", "negative", "Baby"),
+    ("hammocks aren't for my toddler", "negative", "Camping"),
+    ("colanders are not for the office", "negative", "Kitchen"),
+    ("amplifiers aren't for our baby", "negative", "Audio"),
+    ("race cars are not for the garden", "negative", "Toys"),
+    ("sunscreens aren't for my dog", "negative", "Skin Care"),
+    ("litter boxes are not for the kitchen", "negative", "Pet Supplies"),
+    ("trowels aren't for the kids", "negative", "Gardening"),
+    ("fountain pens are not for toddlers", "negative", "Office"),
+    ("pull-up bars aren't for my office", "negative", "Fitness"),
+    ("baby bottles are not for our puppy", "negative", "Baby"),
+]
 # Music set 1 (`--catalog music`): written 2026-12-02 (session 7) together with the music vocabulary of
 # `make_products(kind="music")`, BEFORE any model was trained or any request read on that catalog; never tuned
 # to. 10 plain, 10 descriptive, 20 negations (cue-led, negated predicates, kinds of music rejected), 5 neutral.
@@ -808,8 +834,8 @@ def main() -> None:
     parser.add_argument("--epochs", type=int, default=60, help="most LM epochs (early stopping ends sooner)")
     parser.add_argument("--seed", type=int, default=0, help="seed of the data, the models and the user sample")
     parser.add_argument("--json", help="also write the summary and the rows here")
-    parser.add_argument("--set", type=int, choices=tuple(range(1, 24)), default=1,
-                        help="1: HELD_OUT (all kinds); 2, 3: HELD_OUT_2 / _3 (negations); 4: HELD_OUT_4 (descriptive); 5, 6: HELD_OUT_5 / _6 (mixed); 7: HELD_OUT_7 (descriptive); 8: HELD_OUT_8 (negations); 9: HELD_OUT_9 (neutral); 10: HELD_OUT_10 (negated predicates); 11: HELD_OUT_11 (needs as problems); 12 to 15: HELD_OUT_12 .. _15 (mixed); 16, 17: HELD_OUT_16 / _17 (rejected kinds of item); 18: HELD_OUT_18 (negated predicates); 19: HELD_OUT_19 (refusals and complaints without 'not'); 20: HELD_OUT_20 (kinds rejected in a complaint's words); 21: HELD_OUT_21 (predicates naming another category); 22: HELD_OUT_22 (rejections whose object names another category); 23: HELD_OUT_23 (the same, and people as subjects)")
+    parser.add_argument("--set", type=int, choices=tuple(range(1, 25)), default=1,
+                        help="1: HELD_OUT (all kinds); 2, 3: HELD_OUT_2 / _3 (negations); 4: HELD_OUT_4 (descriptive); 5, 6: HELD_OUT_5 / _6 (mixed); 7: HELD_OUT_7 (descriptive); 8: HELD_OUT_8 (negations); 9: HELD_OUT_9 (neutral); 10: HELD_OUT_10 (negated predicates); 11: HELD_OUT_11 (needs as problems); 12 to 15: HELD_OUT_12 .. _15 (mixed); 16, 17: HELD_OUT_16 / _17 (rejected kinds of item); 18: HELD_OUT_18 (negated predicates); 19: HELD_OUT_19 (refusals and complaints without 'not'); 20: HELD_OUT_20 (kinds rejected in a complaint's words); 21: HELD_OUT_21 (predicates naming another category); 22: HELD_OUT_22 (rejections whose object names another category); 23: HELD_OUT_23 (the same, and people as subjects); 24: HELD_OUT_24 (the same in new words)")
     args = parser.parse_args()
     start = time.perf_counter()
     if args.model:
@@ -825,7 +851,8 @@ def main() -> None:
                                                   12: HELD_OUT_12, 13: HELD_OUT_13, 14: HELD_OUT_14,
                                                   15: HELD_OUT_15, 16: HELD_OUT_16, 17: HELD_OUT_17,
                                                   18: HELD_OUT_18, 19: HELD_OUT_19, 20: HELD_OUT_20,
-                                                  21: HELD_OUT_21, 22: HELD_OUT_22, 23: HELD_OUT_23}[args.set])
+                                                  21: HELD_OUT_21, 22: HELD_OUT_22, 23: HELD_OUT_23,
+                                                  24: HELD_OUT_24}[args.set])
     catalog = pipe.reranker.catalog
     field = catalog.category_field(pipe.config.requests.intent.field) if catalog is not None else None
     summary = {"model": {**info, "field": field}, "catalog": args.catalog, "set": args.set, "users": args.users, "k": args.k,
