@@ -360,7 +360,8 @@ class IntentParser:
 
     def _resolve(self, cut: list[Clause]) -> list[tuple[str, bool]]:
         """(clause, negated) pairs, each negated predicate read by what it says of its subject (`resolve`)."""
-        return resolve(cut, self._clarity, self._names_title, self._predicates.says, self.config.predicate_margin)
+        reader = self._predicates
+        return resolve(cut, self._clarity, self._names_title, reader.says, self.config.predicate_margin, reader.people)
 
     def _clarity(self, clause: str) -> float:
         """How clearly `clause` names a value when rejected: its best value's similarity (-1: none)."""

@@ -18,7 +18,7 @@ import numpy as np
 from hybrid_rec.text.clauses import Clause
 from hybrid_rec.text.encoder import TextEncoder
 
-__all__ = ["FAILING", "REJECTING", "PredicateReader", "reference", "resolve"]
+__all__ = ["FAILING", "PEOPLE", "REJECTING", "PredicateReader", "reference", "resolve"]
 
 # How a negated predicate says "I do not want it" and how it says "mine does not do its job": the first
 # rejects its subject ("camping is not for me"), the second is a need for a better one ("my headphones
@@ -40,6 +40,12 @@ FAILING = (
 )  # fmt: skip
 
 
+# Who a predicate may speak of: a subject closer to these than to what it names is people ("grown-ups don't need
+# toys": the object is rejected), not a kind of thing ("board games don't excite me": the subject is).
+PEOPLE = (
+    "people", "someone", "a person", "men", "women", "children", "kids", "adults", "teenagers", "grown-ups",
+    "parents", "my family", "friends", "everyone", "users", "customers", "beginners", "students", "owners", "fans",
+)  # fmt: skip
 _OWNED = re.compile(r"^(?:my|our|your|his|her|their|the)\b|\w's\b|\ws'(?:\s|$)", re.IGNORECASE)
 _DETERMINER = re.compile(r"^(?:a|an|this|that|these|those|some|any|no|every|each|all|one)\b", re.IGNORECASE)
 
@@ -64,6 +70,7 @@ class PredicateReader:
         self.encoder = encoder
         self._rejecting = np.asarray(encoder.encode(list(REJECTING)), np.float32)
         self._failing = np.asarray(encoder.encode(list(FAILING)), np.float32)
+        self._people = np.asarray(encoder.encode(list(PEOPLE)), np.float32)
 
     def says(self, predicate: str) -> float:
         """How much closer a negated predicate is to saying its subject fails (`FAILING`) than to "I do
@@ -73,6 +80,11 @@ class PredicateReader:
         near = lambda bank: float(np.sort(bank @ q)[-self.closest :].mean())  # noqa: E731
         return near(self._failing) - near(self._rejecting)
 
+    def people(self, subject: str) -> float:
+        """How much a subject is like people (`PEOPLE`): the cosine of its closest entry."""
+        q = np.asarray(self.encoder.encode([subject])[0], np.float32)
+        return float((self._people @ q).max())
+
 
 def resolve(
     cut: list[Clause],
@@ -80,9 +92,11 @@ def resolve(
     names_title: Callable[[str], bool],
     says: Callable[[str], float],
     margin: float,
+    people: Callable[[str], float] = lambda subject: -1.0,
 ) -> list[tuple[str, bool]]:
     """(clause, negated) pairs of a cut request; a negated predicate is read by what it `says` of its
-    subject (`clarity`: how clearly a rejected clause names a value, -1 for none):
+    subject (`clarity`: how clearly a rejected clause names a value, -1 for none; `people`: how much a
+    subject is like people, `PredicateReader.people`):
 
     - that it fails, clearly (by `margin`: "my headphones don't work anymore"): a need for what the subject
       names (the predicate's object too when the subject names nothing: "the thing doesn't keep my coffee
@@ -111,8 +125,10 @@ def resolve(
         said = says(c.predicate)
         named = clarity(c.text)
         # the object is read first when it names more clearly, unless the subject is a kind of thing that names a
-        # value: "tents are not for my baby" rejects tents however clearly "my baby" names Baby
-        object_first = names_title(pred) or (clarity(pred) >= named and not (named > -1 and reference(c.text) == "kind"))
+        # value: "tents are not for my baby" rejects tents however clearly "my baby" names Baby; people ("grown-ups",
+        # more like `people` than like what they name) are who the predicate speaks of, not a kind of thing
+        kind = reference(c.text) == "kind" and named > -1 and people(c.text) < named
+        object_first = names_title(pred) or (clarity(pred) >= named and not kind)
         if abs(said) < margin and not object_first:  # the words do not tell: the subject's form does
             said = {"owned": margin, "kind": -margin}.get(reference(c.text) or "", said)
         if said >= margin and reference(c.text) == "kind":

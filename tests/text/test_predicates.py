@@ -97,3 +97,19 @@ def test_the_reader_scores_the_built_in_phrasings_on_their_own_side():
     reader = PredicateReader(HashingEncoder())
     assert all(reader.says(p) > 0 for p in FAILING[:5]) and all(reader.says(p) < 0 for p in REJECTING[:5])
     assert np.isfinite(reader.says("zzz qqq"))
+
+
+def test_people_are_who_a_predicate_speaks_of_not_a_kind_of_thing():
+    """"grown-ups don't need toys": a bare subject more like people than like what it names is who speaks,
+    so the object is rejected; a kind of thing ("camping", like no one) is rejected itself."""
+    cut = clauses("qqq don't want more toys")
+    clarity = {"qqq": 0.6, "want more toys": 0.8}.get
+    person = resolve(cut, lambda c: clarity(c, -1.0), lambda c: False, lambda p: -0.5, 0.1, lambda s: 0.9)
+    assert person == [("want more toys", True)]
+    thing = resolve(cut, lambda c: clarity(c, -1.0), lambda c: False, lambda p: -0.5, 0.1, lambda s: 0.2)
+    assert thing == [("qqq", True)]
+
+
+def test_the_reader_knows_people_from_things():
+    reader = PredicateReader(HashingEncoder())
+    assert reader.people("people") > reader.people("zzz qqq")
