@@ -723,6 +723,31 @@ MUSIC_HELD_OUT: list[tuple[str, Kind, str]] = [
     ("music for me", "neutral", ""),
     ("whatever you think", "neutral", ""),
 ]
+# Music set 2: written 2026-12-02 (session 7) after music set 1 had been read ("play me something" and "music for me"
+# read as genres; "boy bands are pointless" excluded Pop, Jazz and Rock) and BEFORE any change it led to; never
+# tuned to. Requests in a listener's words ("play", "listen", "songs", "albums") and rejections of one genre's sound.
+MUSIC_HELD_OUT_2: list[tuple[str, Kind, str]] = [
+    ("play some music", "neutral", ""),
+    ("put on a few songs", "neutral", ""),
+    ("something to listen to", "neutral", ""),
+    ("any good albums?", "neutral", ""),
+    ("a record to play tonight", "neutral", ""),
+    ("I want to hear something", "neutral", ""),
+    ("play some jazz", "plain", "Jazz"),
+    ("I want to listen to hip-hop", "plain", "Hip-Hop"),
+    ("put on classical music", "plain", "Classical"),
+    ("country songs please", "plain", "Country"),
+    ("some metal tracks", "plain", "Metal"),
+    ("pop albums", "plain", "Pop"),
+    ("rap albums are not for me", "negative", "Hip-Hop"),
+    ("no boy bands", "negative", "Pop"),
+    ("I don't like banjos", "negative", "Country"),
+    ("no saxophones", "negative", "Jazz"),
+    ("anything but techno", "negative", "Electronic"),
+    ("no screaming", "negative", "Metal"),
+    ("no violins", "negative", "Classical"),
+    ("sea shanties are not for me", "negative", "Folk"),
+]
 KINDS: tuple[Kind, ...] = ("plain", "descriptive", "negative", "neutral")
 
 
@@ -827,7 +852,7 @@ def main() -> None:
     parser.add_argument("--out", help="save the trained model here")
     parser.add_argument("--field", default="category", help="catalog field of the categories (category / genres)")
     parser.add_argument("--catalog", choices=("shop", "music"), default="shop",
-                        help="the generated catalog (`make_products(kind=...)`); music has its own sets (--set 1)")
+                        help="the generated catalog (`make_products(kind=...)`); music has its own sets (--set 1, 2)")
     parser.add_argument("--data-users", type=int, default=1500, help="users of the generated catalog")
     parser.add_argument("--users", type=int, default=200, help="users whose top k is measured")
     parser.add_argument("--k", type=int, default=10)
@@ -842,7 +867,7 @@ def main() -> None:
         pipe, info = HybridPipeline.load(args.model), {"model": args.model}
     else:
         pipe, info = train(args)
-    sets = {1: MUSIC_HELD_OUT} if args.catalog == "music" else None
+    sets = {1: MUSIC_HELD_OUT, 2: MUSIC_HELD_OUT_2} if args.catalog == "music" else None
     if sets is not None and args.set not in sets:
         raise SystemExit(f"--catalog music has sets {sorted(sets)}, not {args.set}")
     rows = measure(pipe, args.users, args.k, args.seed, sets[args.set] if sets else {1: HELD_OUT, 2: HELD_OUT_2, 3: HELD_OUT_3, 4: HELD_OUT_4, 5: HELD_OUT_5, 6: HELD_OUT_6,
