@@ -45,7 +45,11 @@ _FILLER = (
     "movie movies film films flick flicks picture one ones tonight today kind sort type of with about that "
     "is are be which who really very good great nice item items thing things stuff"
 )
-_FILM_NOUNS = {"movie", "film", "flick", "picture"}  # catalogs whose glossary is the film genres'
+_FILM_NOUNS = {"movie", "film", "flick", "picture"}  # catalogs whose glossary is the film genres
+# How people ask for a medium's items, by what the catalog calls one: filler there ("play some jazz": jazz), not
+# elsewhere ("something to play with" in a toy shop). A film catalog's ("watch", "movie") are in _FILLER.
+_LISTENING = "music song songs track tracks tune tunes record records listen listening hear play playing"
+_MEDIUM = {"album": _LISTENING, "song": _LISTENING, "track": _LISTENING, "book": "read reading novel novels"}
 # What people say when they ask for nothing in particular, in any catalog ("{noun}": what it calls an item).
 # A clause closer to one of these than to every value names none: "surprise me" is not a wish for babies.
 NEUTRAL_REQUESTS = (
@@ -88,7 +92,9 @@ class IntentConfig(StrictModel):
     filler: str = Field(
         _FILLER,
         description="Words removed from a clause before matching (articles, 'movie', 'I want', 'recommend', ...), "
-        "so that what is left names the category; a clause left empty names nothing.",
+        "so that what is left names the category; a clause left empty names nothing. The catalog's noun is removed "
+        "too, and for a medium the words people ask for one with ('play', 'listen', 'songs' where items are albums, "
+        "songs or tracks; 'read', 'novel' where they are books).",
     )
     tentative: float = Field(
         0.25,
@@ -236,7 +242,8 @@ class IntentParser:
         self._cache: dict[str, Intent] = {}
         self._vectors: dict[str, np.ndarray] = {}
         self._predicates = PredicateReader(encoder)
-        self._filler = set(self.config.filler.split()) | {noun, noun + "s", noun + "es"}
+        medium = set(_MEDIUM.get(noun, "").split())  # "play some jazz" where items are albums
+        self._filler = set(self.config.filler.split()) | {noun, noun + "s", noun + "es"} | medium
 
     def _film(self, noun: str) -> bool:
         return self.config.glossary == "film" or (self.config.glossary == "auto" and noun in _FILM_NOUNS)
@@ -301,10 +308,12 @@ class IntentParser:
         best = np.full(len(self.values), -np.inf)
         np.maximum.at(best, self._value_owner, sims)
         cfg = self.config
+        backed = np.ones(len(self.values), bool)  # a rejection's values besides its best: their items agree
         if cfg.item_votes and self._member_rows is not None:
             votes = self._item_vote(self._member_rows @ q)
             if negated:  # only a clear lead of one value counts: an exclusion removes its items
                 lead = np.sort(votes)[-2] if len(votes) > 1 else -np.inf
+                backed = ~np.isfinite(votes) | (votes >= cfg.exclude_votes)  # no items to ask, or they agree
                 votes = np.where((votes >= cfg.exclude_votes) & (votes >= lead + cfg.exclude_vote_margin), votes, -np.inf)
             best = np.maximum(best, votes)
         floor = float((self._anchor_emb @ q).max()) + cfg.margin if len(self._anchor_emb) else -np.inf
@@ -314,6 +323,8 @@ class IntentParser:
         if not negated and not sure.any():  # a wish in other words: a tentative reading (never an exclusion)
             sure = (best >= cfg.tentative) & (best >= floor + cfg.tentative_margin)
         ok = sure & (best >= top * relative)
+        if negated and ok.sum() > 1:  # "boy bands are pointless": not every genre whose description mentions bands
+            ok &= backed | (best >= top)
         order = np.argsort(-best, kind="stable")
         return tuple((self.values[i], round(float(best[i]), 4)) for i in order if ok[i])
 
