@@ -308,12 +308,10 @@ class IntentParser:
         best = np.full(len(self.values), -np.inf)
         np.maximum.at(best, self._value_owner, sims)
         cfg = self.config
-        backed = np.ones(len(self.values), bool)  # a rejection's values besides its best: their items agree
         if cfg.item_votes and self._member_rows is not None:
             votes = self._item_vote(self._member_rows @ q)
             if negated:  # only a clear lead of one value counts: an exclusion removes its items
                 lead = np.sort(votes)[-2] if len(votes) > 1 else -np.inf
-                backed = ~np.isfinite(votes) | (votes >= cfg.exclude_votes)  # no items to ask, or they agree
                 votes = np.where((votes >= cfg.exclude_votes) & (votes >= lead + cfg.exclude_vote_margin), votes, -np.inf)
             best = np.maximum(best, votes)
         floor = float((self._anchor_emb @ q).max()) + cfg.margin if len(self._anchor_emb) else -np.inf
@@ -323,8 +321,6 @@ class IntentParser:
         if not negated and not sure.any():  # a wish in other words: a tentative reading (never an exclusion)
             sure = (best >= cfg.tentative) & (best >= floor + cfg.tentative_margin)
         ok = sure & (best >= top * relative)
-        if negated and ok.sum() > 1:  # "boy bands are pointless": not every genre whose description mentions bands
-            ok &= backed | (best >= top)
         order = np.argsort(-best, kind="stable")
         return tuple((self.values[i], round(float(best[i]), 4)) for i in order if ok[i])
 

@@ -300,21 +300,6 @@ def test_a_rejected_kind_of_item_excludes_its_category_only_when_its_items_clear
         "no qqq").exclude == ("A",)  # fmt: skip
 
 
-def test_a_rejection_excludes_a_second_category_only_when_its_items_agree():
-    """"zzz" is 0.70 like A's mean text and 0.64 like B's (within 0.9), but only 0.45 like each of B's items
-    (b1, b2: B's mean lies between them): rejected, A alone is excluded; B too once 0.45 counts as agreeing."""
-    e = np.eye(4).tolist()
-    zzz = [0.7, 0.45, 0.45, float(np.sqrt(1 - 0.49 - 2 * 0.45**2))]
-    encoder = _Table({"A": e[0], "B": e[1], "zzz": zzz, "a1": e[0], "b1": e[1], "b2": e[2]})
-    shop = ItemCatalog(pd.DataFrame({"title": ["a1", "b1", "b2"], "category": [("A",), ("B",), ("B",)]},
-                                    index=list("ijk")))  # fmt: skip
-    parser = IntentParser(shop, encoder, IntentConfig(item_votes=1, exclude_relative=0.9))
-    assert parser.parse("zzz").include == ("A", "B")
-    assert parser.parse("no zzz").exclude == ("A",)
-    agreeing = IntentParser(shop, encoder, IntentConfig(item_votes=1, exclude_relative=0.9, exclude_votes=0.4))
-    assert agreeing.parse("no zzz").exclude == ("A", "B")
-
-
 def test_a_medium_s_words_are_filler_only_where_items_are_of_that_medium():
     """Where items are albums, "play some qqq" asks for qqq; in a shop, "play" is a word like any other."""
     encoder = _Table({"A": [1.0, 0.0, 0.0, 0.0], "B": [0.0, 1.0, 0.0, 0.0], "qqq": [1.0, 0.0, 0.0, 0.0],
