@@ -41,8 +41,9 @@ _BARE_NO = re.compile(
     re.IGNORECASE,
 )
 # A negated predicate: its subject is what is rejected ("camping is not for me", "X isn't my thing", "X
-# doesn't interest me", "X are the last thing I need", "X are useless to us"), unless the subject is a person ("I'm not a fan of
-# X": the cue's object is) or holds a relative clause ("a dog bed that is not too soft": an aspect of a wish).
+# doesn't interest me", "X are the last thing I need", "X are useless to us"), unless the subject is a person
+# ("I'm not a fan of X": the cue's object is) or holds a relative clause ("a dog bed that is not too soft": an
+# aspect of a wish).
 _PREDICATE = re.compile(
     r"^(?P<subject>.+?)\s+(?:(?:is|are|was|were|'s|'re)\s+(?:\w+\s+)?(?:not|never)\b|"
     r"(?:isn'?t|aren'?t|wasn'?t|weren'?t|doesn'?t|don'?t|does not|do not|never|won'?t|will not|can'?t|cannot|"

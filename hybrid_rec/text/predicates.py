@@ -104,9 +104,10 @@ def resolve(
       is a kind of thing (`reference`: "rowing machines don't suit our flat" is a reason not to want them,
       "cheap tents don't last" may be either): then neither;
     - "I do not want it", clearly: the subject is rejected when it names a value more clearly than the
-      predicate, or names one at all and is a kind of thing (`reference`) ("camping is not for me"; the object says for whom or what, and is not rejected: "tents are
-      not for my baby"); otherwise it is who or what the predicate speaks of, dropped, and the predicate's
-      object is rejected ("my kids don't want any more toys"): one of the two, never both;
+      predicate, or names one at all and is a kind of thing (`reference`) ("camping is not for me"; the
+      object says for whom or what and is not rejected: "tents are not for my baby"); otherwise it is who
+      or what the predicate speaks of, dropped, and the predicate's object is rejected ("my kids don't want
+      any more toys"): one of the two, never both;
     - unsure, and the subject names a value more clearly than the predicate: the subject's form decides
       (`reference`): a thing someone has is a complaint ("my desk chair isn't comfortable"), a kind of thing
       is rejected ("face masks don't suit me"), anything else is neither;
@@ -123,15 +124,15 @@ def resolve(
             continue
         pred = cut[i + 1].text if i + 1 < len(cut) else ""
         said = says(c.predicate)
-        named = clarity(c.text)
+        named, form = clarity(c.text), reference(c.text)
         # the object is read first when it names more clearly, unless the subject is a kind of thing that names a
         # value: "tents are not for my baby" rejects tents however clearly "my baby" names Baby; people ("grown-ups",
         # more like `people` than like what they name) are who the predicate speaks of, not a kind of thing
-        kind = reference(c.text) == "kind" and named > -1 and people(c.text) < named
+        kind = form == "kind" and named > -1 and people(c.text) < named
         object_first = names_title(pred) or (clarity(pred) >= named and not kind)
         if abs(said) < margin and not object_first:  # the words do not tell: the subject's form does
-            said = {"owned": margin, "kind": -margin}.get(reference(c.text) or "", said)
-        if said >= margin and reference(c.text) == "kind":
+            said = {"owned": margin, "kind": -margin}.get(form or "", said)
+        if said >= margin and form == "kind":
             skip = i + 1  # a kind of thing failing ("rowing machines don't suit our flat"): a reason, not a need
         elif said >= margin:  # a need: for what the subject names ("my sunscreen is useless at the beach"), else
             out += [(c.text, False)] if named > -1 else [(c.text, False), (pred, False)]  # the object
