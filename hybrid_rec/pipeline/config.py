@@ -18,7 +18,7 @@ from hybrid_rec.config import StrictModel
 from hybrid_rec.pipeline.rounds import Policy, policy_field
 from hybrid_rec.policy import OnUnknown
 from hybrid_rec.rerank.fusion import FusionConfig
-from hybrid_rec.rerank.reranker import RerankerConfig
+from hybrid_rec.rerank.reranker_config import RerankerConfig
 from hybrid_rec.session import Session
 
 __all__ = ["HybridConfig", "LMStageConfig", "RecommendOptions", "RerankOptions"]

@@ -6,31 +6,23 @@ import logging
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
 
 import numpy as np
-import torch
-from pydantic import Field, model_validator
 from transformers import GPT2LMHeadModel
 
-from hybrid_rec.config import StrictModel
 from hybrid_rec.data.catalog import ItemCatalog
 from hybrid_rec.data.ids import IdMap
 from hybrid_rec.data.interactions import Interactions
 from hybrid_rec.data.simulated_user import category_vectors
 from hybrid_rec.errors import DataError, require_fitted
 from hybrid_rec.metrics import ranking_metrics
-from hybrid_rec.persist import load_arrays, load_config, save_arrays, save_config
 from hybrid_rec.rerank.examples import build_examples, encode_requests
 from hybrid_rec.rerank.item_text import attach_item_text, encode_texts, item_text_of, start_id_rows
 from hybrid_rec.rerank.model import (
-    LMConfig,
     build_model,
     grow_item_tokens,
-    load_saved,
     predict_item_embeddings,
     resolve_device,
-    save_pretrained,
     set_threads,
 )
 from hybrid_rec.rerank.request_text import (
@@ -40,63 +32,21 @@ from hybrid_rec.rerank.request_text import (
     request_match_of,
     request_text_of,
 )
+from hybrid_rec.rerank.reranker_config import RerankerConfig, sequences_of
+from hybrid_rec.rerank.reranker_io import SavedReranker, read_reranker, write_reranker
 from hybrid_rec.rerank.scorer import LMScorer
 from hybrid_rec.rerank.tokenizer import RecTokenizer
-from hybrid_rec.rerank.trainer import Trainer, TrainerConfig, TrainResult
+from hybrid_rec.rerank.trainer import Trainer, TrainResult
 from hybrid_rec.topk import topk_from_scores
 from hybrid_rec.verbalize.intentions import IntentionWriter
 from hybrid_rec.verbalize.verbalizer import (
     BUILTIN_TEMPLATES,
     Instruction,
     Verbalizer,
-    VerbalizerConfig,
     encode_instruction,
 )
 
 log = logging.getLogger(__name__)
-
-
-class RerankerConfig(StrictModel):
-    """The LM reranker: tokenizer, model, verbalizer, training and scoring options."""
-
-    tokenizer: str = Field(
-        "bpe",
-        description="'bpe' (a byte-level BPE trained on the catalog and template text) or a pretrained "
-        "tokenizer's path / hub name; one token per item is added either way.",
-    )
-    bpe_vocab_size: int = Field(2000, gt=256, description="Vocabulary size of the trained BPE, item tokens aside.")
-    lm: LMConfig = Field(default_factory=LMConfig, description="The language model: size or checkpoint, device.")
-    verbalizer: VerbalizerConfig = Field(
-        default_factory=VerbalizerConfig, description="How users and candidates are written as instructions."
-    )
-    trainer: TrainerConfig = Field(default_factory=TrainerConfig, description="Instruction tuning of the LM.")
-    reduction: Literal["item", "sum", "mean"] = Field(
-        "item",
-        description="Candidate score: 'item' (log p of its item token; one forward pass per user) or the "
-        "'sum' / 'mean' log p of its whole continuation (item token and title).",
-    )
-    batch_size: int = Field(64, gt=0, description="Candidate continuations scored per forward pass (sum / mean).")
-
-    @model_validator(mode="after")
-    def _text_needs_a_sum(self) -> RerankerConfig:
-        if self.verbalizer.continuation != "item" and self.reduction == "item":
-            raise ValueError(
-                f"verbalizer.continuation={self.verbalizer.continuation!r} is scored as a whole: "
-                "set reduction = 'sum' or 'mean'"
-            )
-        return self
-
-
-def sequences_of(interactions: Interactions) -> dict[int, np.ndarray]:
-    """Each user's items (internal ids), oldest first (ties by input row order)."""
-    order = np.lexsort((np.arange(len(interactions)), interactions.timestamp, interactions.user))
-    users, items = interactions.user[order], interactions.item[order]
-    cuts = np.flatnonzero(np.diff(users)) + 1
-    return {
-        int(u[0]): it.astype(np.int64)
-        for u, it in zip(np.split(users, cuts), np.split(items, cuts), strict=True)
-        if len(u)
-    }
 
 
 @dataclass
@@ -485,36 +435,15 @@ class GPT2Reranker:
     def save(self, directory: str | Path) -> None:
         """``reranker.json`` + ``model/`` (save_pretrained, safetensors) + ``tokenizer/`` + ids and histories."""
         state = self.fitted
-        directory = save_config(directory, self.config, "reranker.json")
-        save_pretrained(state.model, directory / "model")
-        state.tokenizer.save(directory / "tokenizer")
-        users = np.fromiter(self.histories.keys(), np.int64, len(self.histories))
-        lengths = np.array([len(self.histories[u]) for u in users], np.int64)
-        flat = np.concatenate([self.histories[u] for u in users]) if len(users) else np.empty(0, np.int64)
-        save_arrays(
-            directory / "state.npz",
-            user_ids=state.users.to_array(),
-            item_ids=state.items.to_array(),
-            hist_users=users,
-            hist_lengths=lengths,
-            hist_items=flat,
-        )
+        write_reranker(directory, SavedReranker(self.config, state.model, state.tokenizer, state.users, state.items,
+                                                self.histories))  # fmt: skip
 
     @classmethod
     def load(cls, directory: str | Path, catalog: ItemCatalog | None = None) -> GPT2Reranker:
-        config = load_config(directory, RerankerConfig, "reranker.json", what="GPT2Reranker")
-        directory = Path(directory)
-        self = cls(config)
-        z = load_arrays(directory / "state.npz")
-        items = IdMap(z["item_ids"], name="item")
-        self.histories = dict(
-            zip(z["hist_users"].tolist(), np.split(z["hist_items"], np.cumsum(z["hist_lengths"])[:-1]), strict=True)
-        )
-        self.catalog = catalog
-        device, dtype = resolve_device(config.lm)
-        model = load_saved(directory / "model").to(device, dtype)  # type: ignore[arg-type]  # transformers types .to via functools.wraps
-        tokenizer = RecTokenizer.load(directory / "tokenizer")
-        verbalizer = Verbalizer(items, catalog, config.verbalizer)
-        self._state = _Fitted(tokenizer, model, verbalizer, IdMap(z["user_ids"], name="user"), items)
-        torch.manual_seed(config.lm.seed)
+        """A reranker saved by `save` (`catalog`: the items' text, for prompts and hybrid item tokens)."""
+        saved = read_reranker(directory)
+        self = cls(saved.config)
+        self.histories, self.catalog = saved.histories, catalog
+        verbalizer = Verbalizer(saved.items, catalog, saved.config.verbalizer)
+        self._state = _Fitted(saved.tokenizer, saved.model, verbalizer, saved.users, saved.items)
         return self
