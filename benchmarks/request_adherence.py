@@ -189,8 +189,8 @@ def main() -> None:
     rows = []
     print(f"model {args.model} (version {version}), {args.users} random users, top {args.k}\n")
     print("| genre | items | catalog share | no request | trained phrasing | held-out set 1 | held-out set 2 "
-          "| avoided: 'no <genre> movies' |")  # fmt: skip
-    print("|---|---|---|---|---|---|---|---|")
+          "| held-out set 3 | avoided: 'no <genre> movies' |")  # fmt: skip
+    print("|---|---|---|---|---|---|---|---|---|")
     for genre in genres:
         row = {
             "genre": genre,

@@ -82,6 +82,14 @@ class IntentConfig(StrictModel):
         le=1,
         description="Values within this fraction of the best value's similarity count too ('action or adventure').",
     )
+    runner_up: float = Field(
+        0.5,
+        ge=0,
+        le=1,
+        description="How much an item of a value read at the `relative` cutoff counts, against one of the value "
+        "its clause names best (1); linear in between, so that a near-tie counts almost fully. 1: every value "
+        "read counts the same. The best value of each clause counts fully ('comedy or horror': both).",
+    )
     exclude_relative: float = Field(
         0.97,
         gt=0,
@@ -191,6 +199,7 @@ class Intent:
     similarity: tuple[tuple[str, float], ...] = field(default=(), compare=False)  # per value read: how close
     tentative: tuple[str, ...] = field(default=(), compare=False)  # values asked for below the sure threshold
     negated: bool = field(default=False, compare=False)  # the request holds a negation (read or not)
+    weights: tuple[tuple[str, float], ...] = ()  # per value asked for: how much its items match (1: the clause's best)
 
     @property
     def empty(self) -> bool:
@@ -386,6 +395,7 @@ class IntentParser:
         unlike: list[object] = []
         years = exclude_years = None
         sure: dict[str, float] = {}
+        weights: dict[str, float] = {}  # per value asked for, the most its items match in any clause
         rejected: dict[str, float] = {}  # per value, its best similarity in a negated clause
         first: dict[str, bool] = {}  # per value, whether the first clause that names it is negated
         cut = clauses(text)
@@ -405,6 +415,9 @@ class IntentParser:
             (unlike if negated else like).extend(named)
             found = self.scored_values(rest, negated) if re.search(r"\w", rest) else ()
             (exclude if negated else include).extend(v for v, _ in found)
+            if found and not negated:
+                for value, weight in self._weights(found).items():
+                    weights[value] = max(weights.get(value, 0.0), weight)
             for value, sim in found:
                 sure[value] = max(sure.get(value, -1.0), sim)
                 first.setdefault(value, negated)
@@ -421,5 +434,17 @@ class IntentParser:
         guessed = tuple(v for v in include_t if sure.get(v, 1.0) < self.config.threshold)
         return Intent(
             text, include_t, exclude_t, years, dedup(like), dedup(unlike), exclude_years, tuple(parts),
-            tuple(sure.items()), guessed, rejects,
+            tuple(sure.items()), guessed, rejects, tuple((v, weights[v]) for v in include_t),
         )  # fmt: skip
+
+    def _weights(self, found: tuple[tuple[str, float], ...]) -> dict[str, float]:
+        """Per value one clause asks for, how much its items match: 1 for the clause's best value, down
+        to `runner_up` for one at the `relative` cutoff (rounded, so that close readings share a match)."""
+        cfg, top = self.config, found[0][1]
+        span = 1.0 - cfg.relative
+        out = {}
+        for value, sim in found:
+            ratio = sim / top if top > 0 else 1.0
+            closeness = 1.0 if span <= 0 else float(np.clip(1.0 - (1.0 - ratio) / span, 0.0, 1.0))
+            out[value] = round(cfg.runner_up + (1.0 - cfg.runner_up) * closeness, 2)
+        return out

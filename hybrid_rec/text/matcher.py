@@ -80,6 +80,17 @@ class IntentMatcher:
             return np.zeros(len(self.items), bool)
         return np.asarray(self._member[:, cols].any(axis=1))
 
+    def _weighted(self, intent: Intent) -> np.ndarray:
+        """Per item, the largest weight of the values asked for that it has (0: none); an intent built
+        without weights counts every value fully."""
+        weight = dict(intent.weights)
+        out = np.zeros(len(self.items))
+        for value in intent.include:
+            if value in self._col:
+                w = weight.get(value, 1.0)
+                out = np.maximum(out, np.where(self._member[:, self._col[value]], w, 0.0))
+        return out
+
     def _similar_to(self, item_ids: Sequence[object]) -> np.ndarray:
         idx = self.items.to_internal(list(item_ids), on_unknown="skip")
         if not len(idx):
@@ -98,14 +109,15 @@ class IntentMatcher:
     def _match(self, intent: Intent) -> tuple[np.ndarray, np.ndarray]:
         """(score [n_items] in [0, 1], NaN when the intent asks for nothing; excluded [n_items] bool).
 
-        The score is the mean of the intent's positive parts: named values (1 if the item has any),
+        The score is the mean of the intent's positive parts: named values (the largest weight of those
+        the item has: 1 for a clause's best value, less for a runner-up),
         the period (1 if the item's year is in it), named titles (text similarity to them). Items
         with an excluded value and the named titles themselves are excluded; "less like" lowers
         the score by the similarity to those titles.
         """
         parts = []
         if intent.include:
-            parts.append(self._has_any(intent.include).astype(np.float64))
+            parts.append(self._weighted(intent))
         if intent.years is not None:
             lo, hi = intent.years
             parts.append(((self._year >= lo) & (self._year <= hi)).astype(np.float64))

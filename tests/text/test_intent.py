@@ -266,6 +266,25 @@ def test_a_negated_clause_excludes_only_what_it_clearly_names():
         "no zzz").exclude == ("A", "B")  # fmt: skip
 
 
+def test_a_runner_up_value_counts_less_than_the_value_its_clause_names_best():
+    """"zzz" is 0.60 like A and 0.56 like B: both are read, but an item of B matches less than one of
+    A (B's ratio 0.933 lies a third of the way from the 0.9 cutoff to 1: 0.5 + 0.5 / 3); a clause that
+    names B best ("www") makes B's items match fully; `runner_up` = 1 counts every value read the same."""
+    a, b = [1.0, 0.0, 0.0, 0.0], [0.0, 1.0, 0.0, 0.0]
+    zzz = [0.6, 0.56, 0.0, float(np.sqrt(1 - 0.6**2 - 0.56**2))]
+    encoder = _Table({"A": a, "B": b, "zzz": zzz, "www": b, "item": [0.0, 0.0, 1.0, 0.0]})
+    shop = ItemCatalog(pd.DataFrame({"title": ["x", "y", "z"], "category": [("A",), ("B",), ("A", "B")]},
+                                    index=["i", "j", "k"]))  # fmt: skip
+    items = IdMap(["i", "j", "k"], name="item")
+    matcher = IntentMatcher(items, shop, encoder, IntentConfig(item_descriptions=0))
+    intent = matcher.parse("zzz")
+    assert intent.include == ("A", "B") and dict(intent.weights) == {"A": 1.0, "B": 0.67}
+    np.testing.assert_allclose(matcher.match(intent)[0], [1.0, 0.67, 1.0])
+    np.testing.assert_allclose(matcher.match(matcher.parse("zzz, www"))[0], [1.0, 1.0, 1.0])  # each clause's best
+    flat = IntentMatcher(items, shop, encoder, IntentConfig(item_descriptions=0, runner_up=1.0))
+    np.testing.assert_allclose(flat.match(flat.parse("zzz"))[0], [1.0, 1.0, 1.0])
+
+
 def test_a_wish_close_to_a_few_items_finds_their_category():
     """"qqq" is like one item of A (a1) and like neither A's name nor its items' mean text (a1 and a2
     cancel out): the items themselves read it (`item_votes`), a rejection too when the vote is clear."""
