@@ -21,7 +21,15 @@ _NEGATION = re.compile(
     r"stay away from|keep away from|steer clear of|done with|sick of|tired of|fed up with|rather not|pass on|"
     r"(?:had )?enough (?:of|with)|(?:given|give|gave|giving) up on|(?:i'?m|i am|we'?re|we are) over|no more|"
     r"don'?t|do not|doesn'?t|isn'?t|won'?t|will not|can'?t stand|cannot stand|can'?t bear|hate|dislike|less like|"
-    r"fewer)\b",
+    r"fewer|neither)\b",
+    re.IGNORECASE,
+)
+# Alternatives within a wish ("comedy or horror", "either X or maybe Y"): each is read on its own, so that
+# the second is not a runner-up of the first. A rejection is read whole ("nothing sad or depressing": its
+# words alone say less than together, and an exclusion must be sure).
+_OR = re.compile(
+    r"\beither\b|(?<!\bmore )(?<!\bsooner )\bor\b(?! less\b)(?! later\b)(?! so\b)"
+    r"(?:\s+(?:else|maybe|perhaps|possibly))?",
     re.IGNORECASE,
 )
 # a clause break; "but" only where it does not belong to "anything but" (which is one cue)
@@ -102,7 +110,20 @@ def clauses(text: str) -> list[Clause]:
             rest = part[cue.end() :].strip()
             out += [Clause(part[: cue.start()].strip(), False),
                     Clause(("like " if cue[0].lower().endswith("like") else "") + rest, True)]  # fmt: skip
-    return [c for c in out if re.search(r"\w", c.text) or c.subject]
+    return [a for c in out for a in _alternatives(c) if re.search(r"\w", a.text) or a.subject]
+
+
+def _alternatives(clause: Clause) -> list[Clause]:
+    """A wish cut at "or" into its alternatives ("like X or Y": two titles); a rejected clause and a
+    negated predicate's subject stay whole."""
+    if clause.subject or clause.negated:
+        return [clause]
+    m = LIKE.search(clause.text)
+    head, body = (clause.text[: m.start(1)], m[1]) if m else ("", clause.text)
+    parts = [p.strip() for p in _OR.split(body) if p.strip()]
+    if len(parts) < 2:
+        return [clause]
+    return [Clause(f"{head}{p}", clause.negated) for p in parts]
 
 
 def years_of(text: str) -> tuple[tuple[float, float] | None, str]:

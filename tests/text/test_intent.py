@@ -285,6 +285,12 @@ def test_a_runner_up_value_counts_less_than_the_value_its_clause_names_best():
     np.testing.assert_allclose(flat.match(flat.parse("zzz"))[0], [1.0, 1.0, 1.0])
 
 
+def test_each_alternative_of_a_wish_is_read_on_its_own(parser: IntentParser) -> None:
+    """"X or Y" asks for both, each fully: the second is not a runner-up of the first."""
+    intent = parser.parse("a western or a horror movie")
+    assert set(intent.include) == {"Western", "Horror"} and dict(intent.weights) == {"Western": 1.0, "Horror": 1.0}
+
+
 def test_a_wish_close_to_a_few_items_finds_their_category():
     """"qqq" is like one item of A (a1) and like neither A's name nor its items' mean text (a1 and a2
     cancel out): the items themselves read it (`item_votes`), a rejection too when the vote is clear."""
