@@ -748,6 +748,44 @@ MUSIC_HELD_OUT_2: list[tuple[str, Kind, str]] = [
     ("no violins", "negative", "Classical"),
     ("sea shanties are not for me", "negative", "Folk"),
 ]
+# Set 25: written 2026-12-03 before any change to how dislike is read without a negation, and before
+# any of its phrasings was run: rejections said with a verb or word of dislike and no negation cue, and,
+# as controls, wishes said with a verb of liking (which must stay wishes).
+HELD_OUT_25: list[tuple[str, Kind, str]] = [
+    ("gardening bores me to tears", "negative", "Gardening"),
+    ("office supplies annoy me", "negative", "Office"),
+    ("toys drive me crazy, the house is full of them", "negative", "Toys"),
+    ("skin care products irritate me", "negative", "Skin Care"),
+    ("fitness gear gets on my nerves", "negative", "Fitness"),
+    ("I loathe kitchen gadgets", "negative", "Kitchen"),
+    ("camping is overrated", "negative", "Camping"),
+    ("pet supplies are overpriced junk", "negative", "Pet Supplies"),
+    ("baby products? we have plenty already", "negative", "Baby"),
+    ("audio gear is a rip-off", "negative", "Audio"),
+    ("gardening relaxes me", "descriptive", "Gardening"),
+    ("camping excites me", "descriptive", "Camping"),
+    ("music makes me happy, I need new headphones", "descriptive", "Audio"),
+    ("cooking is my passion", "descriptive", "Kitchen"),
+    ("my dog deserves a treat", "descriptive", "Pet Supplies"),
+    ("working out energizes me", "descriptive", "Fitness"),
+]
+# Music set 3: written with set 25, the same forms on the record shop's genres.
+MUSIC_HELD_OUT_3: list[tuple[str, Kind, str]] = [
+    ("jazz bores me", "negative", "Jazz"),
+    ("heavy metal gives me a headache", "negative", "Metal"),
+    ("country music annoys me", "negative", "Country"),
+    ("I detest rap", "negative", "Hip-Hop"),
+    ("techno drives me mad", "negative", "Electronic"),
+    ("pop is overrated", "negative", "Pop"),
+    ("opera makes me yawn", "negative", "Classical"),
+    ("the blues depress me", "negative", "Blues"),
+    ("guitar solos put me to sleep", "negative", "Rock"),
+    ("folk songs get on my nerves", "negative", "Folk"),
+    ("jazz relaxes me", "descriptive", "Jazz"),
+    ("heavy riffs get me pumped", "descriptive", "Metal"),
+    ("dance beats make me happy", "descriptive", "Electronic"),
+    ("I adore string quartets", "descriptive", "Classical"),
+]
 KINDS: tuple[Kind, ...] = ("plain", "descriptive", "negative", "neutral")
 
 
@@ -859,15 +897,15 @@ def main() -> None:
     parser.add_argument("--epochs", type=int, default=60, help="most LM epochs (early stopping ends sooner)")
     parser.add_argument("--seed", type=int, default=0, help="seed of the data, the models and the user sample")
     parser.add_argument("--json", help="also write the summary and the rows here")
-    parser.add_argument("--set", type=int, choices=tuple(range(1, 25)), default=1,
-                        help="1: HELD_OUT (all kinds); 2, 3: HELD_OUT_2 / _3 (negations); 4: HELD_OUT_4 (descriptive); 5, 6: HELD_OUT_5 / _6 (mixed); 7: HELD_OUT_7 (descriptive); 8: HELD_OUT_8 (negations); 9: HELD_OUT_9 (neutral); 10: HELD_OUT_10 (negated predicates); 11: HELD_OUT_11 (needs as problems); 12 to 15: HELD_OUT_12 .. _15 (mixed); 16, 17: HELD_OUT_16 / _17 (rejected kinds of item); 18: HELD_OUT_18 (negated predicates); 19: HELD_OUT_19 (refusals and complaints without 'not'); 20: HELD_OUT_20 (kinds rejected in a complaint's words); 21: HELD_OUT_21 (predicates naming another category); 22: HELD_OUT_22 (rejections whose object names another category); 23: HELD_OUT_23 (the same, and people as subjects); 24: HELD_OUT_24 (the same in new words)")
+    parser.add_argument("--set", type=int, choices=tuple(range(1, 26)), default=1,
+                        help="1: HELD_OUT (all kinds); 2, 3: HELD_OUT_2 / _3 (negations); 4: HELD_OUT_4 (descriptive); 5, 6: HELD_OUT_5 / _6 (mixed); 7: HELD_OUT_7 (descriptive); 8: HELD_OUT_8 (negations); 9: HELD_OUT_9 (neutral); 10: HELD_OUT_10 (negated predicates); 11: HELD_OUT_11 (needs as problems); 12 to 15: HELD_OUT_12 .. _15 (mixed); 16, 17: HELD_OUT_16 / _17 (rejected kinds of item); 18: HELD_OUT_18 (negated predicates); 19: HELD_OUT_19 (refusals and complaints without 'not'); 20: HELD_OUT_20 (kinds rejected in a complaint's words); 21: HELD_OUT_21 (predicates naming another category); 22: HELD_OUT_22 (rejections whose object names another category); 23: HELD_OUT_23 (the same, and people as subjects); 24: HELD_OUT_24 (the same in new words); 25: HELD_OUT_25 (dislike without a negation; wishes said with liking); with --catalog music: 1, 2, 3")
     args = parser.parse_args()
     start = time.perf_counter()
     if args.model:
         pipe, info = HybridPipeline.load(args.model), {"model": args.model}
     else:
         pipe, info = train(args)
-    sets = {1: MUSIC_HELD_OUT, 2: MUSIC_HELD_OUT_2} if args.catalog == "music" else None
+    sets = {1: MUSIC_HELD_OUT, 2: MUSIC_HELD_OUT_2, 3: MUSIC_HELD_OUT_3} if args.catalog == "music" else None
     if sets is not None and args.set not in sets:
         raise SystemExit(f"--catalog music has sets {sorted(sets)}, not {args.set}")
     rows = measure(pipe, args.users, args.k, args.seed, sets[args.set] if sets else {1: HELD_OUT, 2: HELD_OUT_2, 3: HELD_OUT_3, 4: HELD_OUT_4, 5: HELD_OUT_5, 6: HELD_OUT_6,
@@ -877,7 +915,7 @@ def main() -> None:
                                                   15: HELD_OUT_15, 16: HELD_OUT_16, 17: HELD_OUT_17,
                                                   18: HELD_OUT_18, 19: HELD_OUT_19, 20: HELD_OUT_20,
                                                   21: HELD_OUT_21, 22: HELD_OUT_22, 23: HELD_OUT_23,
-                                                  24: HELD_OUT_24}[args.set])
+                                                  24: HELD_OUT_24, 25: HELD_OUT_25}[args.set])
     catalog = pipe.reranker.catalog
     field = catalog.category_field(pipe.config.requests.intent.field) if catalog is not None else None
     summary = {"model": {**info, "field": field}, "catalog": args.catalog, "set": args.set, "users": args.users, "k": args.k,
