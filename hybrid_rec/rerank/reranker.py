@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+import torch
 from transformers import GPT2LMHeadModel
 
 from hybrid_rec.data.catalog import ItemCatalog
@@ -446,4 +447,5 @@ class GPT2Reranker:
         self.histories, self.catalog = saved.histories, catalog
         verbalizer = Verbalizer(saved.items, catalog, saved.config.verbalizer)
         self._state = _Fitted(saved.tokenizer, saved.model, verbalizer, saved.users, saved.items)
+        torch.manual_seed(saved.config.lm.seed)
         return self

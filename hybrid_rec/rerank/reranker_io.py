@@ -7,7 +7,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-import torch
 from transformers import GPT2LMHeadModel
 
 from hybrid_rec.data.ids import IdMap
@@ -59,6 +58,5 @@ def read_reranker(directory: str | Path) -> SavedReranker:
     device, dtype = resolve_device(config.lm)
     model = load_saved(directory / "model").to(device, dtype)  # type: ignore[arg-type]  # transformers types .to via functools.wraps
     tokenizer = RecTokenizer.load(directory / "tokenizer")
-    torch.manual_seed(config.lm.seed)
     return SavedReranker(config, model, tokenizer, IdMap(z["user_ids"], name="user"), IdMap(z["item_ids"], name="item"),
                          histories)  # fmt: skip

@@ -123,7 +123,7 @@ def _alternatives(clause: Clause) -> list[Clause]:
     parts = [p.strip() for p in _OR.split(body) if p.strip()]
     if len(parts) < 2:
         return [clause]
-    return [Clause(f"{head}{p}", clause.negated) for p in parts]
+    return [Clause(f"{head}{p}", False) for p in parts]
 
 
 def years_of(text: str) -> tuple[tuple[float, float] | None, str]:
