@@ -786,6 +786,50 @@ MUSIC_HELD_OUT_3: list[tuple[str, Kind, str]] = [
     ("dance beats make me happy", "descriptive", "Electronic"),
     ("I adore string quartets", "descriptive", "Classical"),
 ]
+# Set 26: written 2026-12-03 by a helper before any change to how dislike is read without a negation, and before
+# any of its phrasings was run: rejections said as dislike, contempt, disgust, fatigue or "we have too much already",
+# with no negation cue and in words none of sets 1 to 25 uses, and, as controls, wishes said with enthusiasm.
+HELD_OUT_26: list[tuple[str, Kind, str]] = [
+    ("cooking utensils make me cringe", "negative", "Kitchen"),
+    ("tents give me the creeps", "negative", "Camping"),
+    ("toys are pure clutter, the playroom is overflowing", "negative", "Toys"),
+    ("I resent paying for gym equipment", "negative", "Fitness"),
+    ("face creams feel greasy and gross", "negative", "Skin Care"),
+    ("desk accessories wear me out", "negative", "Office"),
+    ("our shed is already stuffed with garden tools", "negative", "Gardening"),
+    ("strollers and diaper bags are a nightmare", "negative", "Baby"),
+    ("pet accessories are money down the drain", "negative", "Pet Supplies"),
+    ("headphones are the bane of my existence", "negative", "Audio"),
+    ("I despise roughing it in the wilderness", "negative", "Camping"),
+    ("we're drowning in saucepans and skillets", "negative", "Kitchen"),
+    ("workout gear disgusts me", "negative", "Fitness"),
+    ("weeding and planting feel like sheer drudgery", "negative", "Gardening"),
+    ("I'd be thrilled with a new frying pan", "descriptive", "Kitchen"),
+    ("nights in a tent by the lake are my absolute favourite", "descriptive", "Camping"),
+    ("my nephew lights up at a remote-control race car", "descriptive", "Toys"),
+    ("I treasure my morning skincare routine", "descriptive", "Skin Care"),
+    ("lifting weights is the highlight of my day", "descriptive", "Fitness"),
+    ("our cat goes wild for scratching posts", "descriptive", "Pet Supplies"),
+    ("a tidy desk and a smooth fountain pen delight me", "descriptive", "Office"),
+]
+# Music set 4: written with set 26, the same forms on the record shop's genres.
+MUSIC_HELD_OUT_4: list[tuple[str, Kind, str]] = [
+    ("jazz noodling grates on me", "negative", "Jazz"),
+    ("rap lyrics make my ears bleed", "negative", "Hip-Hop"),
+    ("country twang is unbearable", "negative", "Country"),
+    ("techno is mind-numbing noise", "negative", "Electronic"),
+    ("pop hits are shallow fluff, the radio is full of them", "negative", "Pop"),
+    ("heavy metal is a racket that makes me wince", "negative", "Metal"),
+    ("symphonies feel like a chore", "negative", "Classical"),
+    ("folk music grinds me down", "negative", "Folk"),
+    ("the blues are a dreary slog", "negative", "Blues"),
+    ("we own a mountain of rock albums already, those guitar anthems wear thin", "negative", "Rock"),
+    ("I'm hooked on bebop piano trios", "descriptive", "Jazz"),
+    ("clever rap rhymes give me goosebumps", "descriptive", "Hip-Hop"),
+    ("I'm a sucker for banjo tunes", "descriptive", "Country"),
+    ("I cherish fingerpicked folk songs", "descriptive", "Folk"),
+    ("loud garage rock fires me up", "descriptive", "Rock"),
+]
 KINDS: tuple[Kind, ...] = ("plain", "descriptive", "negative", "neutral")
 
 
@@ -795,8 +839,11 @@ SHOP_SETS: dict[int, list[tuple[str, Kind, str]]] = {
     8: HELD_OUT_8, 9: HELD_OUT_9, 10: HELD_OUT_10, 11: HELD_OUT_11, 12: HELD_OUT_12, 13: HELD_OUT_13,
     14: HELD_OUT_14, 15: HELD_OUT_15, 16: HELD_OUT_16, 17: HELD_OUT_17, 18: HELD_OUT_18, 19: HELD_OUT_19,
     20: HELD_OUT_20, 21: HELD_OUT_21, 22: HELD_OUT_22, 23: HELD_OUT_23, 24: HELD_OUT_24, 25: HELD_OUT_25,
+    26: HELD_OUT_26,
 }  # fmt: skip
-MUSIC_SETS: dict[int, list[tuple[str, Kind, str]]] = {1: MUSIC_HELD_OUT, 2: MUSIC_HELD_OUT_2, 3: MUSIC_HELD_OUT_3}
+MUSIC_SETS: dict[int, list[tuple[str, Kind, str]]] = {
+    1: MUSIC_HELD_OUT, 2: MUSIC_HELD_OUT_2, 3: MUSIC_HELD_OUT_3, 4: MUSIC_HELD_OUT_4,
+}  # fmt: skip
 
 
 def product_config(epochs: int, seed: int) -> HybridConfig:
@@ -900,7 +947,7 @@ def main() -> None:
     parser.add_argument("--out", help="save the trained model here")
     parser.add_argument("--field", default="category", help="catalog field of the categories (category / genres)")
     parser.add_argument("--catalog", choices=("shop", "music"), default="shop",
-                        help="the generated catalog (`make_products(kind=...)`); music has its own sets (--set 1, 2)")
+                        help="the generated catalog (`make_products(kind=...)`); music has its own sets (--set 1 to 4)")
     parser.add_argument("--data-users", type=int, default=1500, help="users of the generated catalog")
     parser.add_argument("--users", type=int, default=200, help="users whose top k is measured")
     parser.add_argument("--k", type=int, default=10)
@@ -908,7 +955,7 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0, help="seed of the data, the models and the user sample")
     parser.add_argument("--json", help="also write the summary and the rows here")
     parser.add_argument("--set", type=int, default=1,
-                        help="1: HELD_OUT (all kinds); 2, 3: HELD_OUT_2 / _3 (negations); 4: HELD_OUT_4 (descriptive); 5, 6: HELD_OUT_5 / _6 (mixed); 7: HELD_OUT_7 (descriptive); 8: HELD_OUT_8 (negations); 9: HELD_OUT_9 (neutral); 10: HELD_OUT_10 (negated predicates); 11: HELD_OUT_11 (needs as problems); 12 to 15: HELD_OUT_12 .. _15 (mixed); 16, 17: HELD_OUT_16 / _17 (rejected kinds of item); 18: HELD_OUT_18 (negated predicates); 19: HELD_OUT_19 (refusals and complaints without 'not'); 20: HELD_OUT_20 (kinds rejected in a complaint's words); 21: HELD_OUT_21 (predicates naming another category); 22: HELD_OUT_22 (rejections whose object names another category); 23: HELD_OUT_23 (the same, and people as subjects); 24: HELD_OUT_24 (the same in new words); 25: HELD_OUT_25 (dislike without a negation; wishes said with liking); with --catalog music: 1, 2, 3")
+                        help="1: HELD_OUT (all kinds); 2, 3: HELD_OUT_2 / _3 (negations); 4: HELD_OUT_4 (descriptive); 5, 6: HELD_OUT_5 / _6 (mixed); 7: HELD_OUT_7 (descriptive); 8: HELD_OUT_8 (negations); 9: HELD_OUT_9 (neutral); 10: HELD_OUT_10 (negated predicates); 11: HELD_OUT_11 (needs as problems); 12 to 15: HELD_OUT_12 .. _15 (mixed); 16, 17: HELD_OUT_16 / _17 (rejected kinds of item); 18: HELD_OUT_18 (negated predicates); 19: HELD_OUT_19 (refusals and complaints without 'not'); 20: HELD_OUT_20 (kinds rejected in a complaint's words); 21: HELD_OUT_21 (predicates naming another category); 22: HELD_OUT_22 (rejections whose object names another category); 23: HELD_OUT_23 (the same, and people as subjects); 24: HELD_OUT_24 (the same in new words); 25: HELD_OUT_25 (dislike without a negation; wishes said with liking); 26: HELD_OUT_26 (the same in new words); with --catalog music: 1, 2, 3, 4 (4: the same as 26)")
     args = parser.parse_args()
     start = time.perf_counter()
     if args.model:
