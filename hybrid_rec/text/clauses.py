@@ -1,7 +1,8 @@
 """How a request in words is cut before its values are read: clauses and whether each is negated
 (negation cues of everyday English, "X-free", "keep X out", a bare "no thanks", the subject of a
 negated predicate: "X is not for me", "my X doesn't work"), periods ("the 90s", "before 1980") and the
-normal form of a title. Patterns only; `predicates` weighs a negated predicate, `intent` maps what is
+normal form of a title, and dislike said without a negation ("X bores me", "X is a waste of money", "I
+despise X": its stance is weighed by `predicates`). Patterns only; `predicates` weighs a negated predicate, `intent` maps what is
 left to values."""
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-__all__ = ["LIKE", "Clause", "clauses", "norm_title", "years_of"]
+__all__ = ["LIKE", "Clause", "alternatives", "clauses", "norm_title", "years_of"]
 
 # Negation and exclusion cues of everyday English: what follows a cue in its clause is rejected.
 # "anything / everything / all but X" excludes X ("nothing but X" does not: it asks for X only).
@@ -64,6 +65,27 @@ _NOT_A_SUBJECT = re.compile(
     r"^(?:i|i'm|im|i've|i'd|we|we're|we've|you|they|he|she|it|this|that|there)$|\b(?:that|which|who|whose)\b",
     re.IGNORECASE,
 )
+# What may be dislike said without a negation cue: a thing and what is said of it, "<thing> <verb> me ..." ("gardening
+# wears me out"), "<thing> is ..." ("camping is a waste of money"), "I <verb> <thing>" ("I despise camping"), "I'm
+# <adjective> of <thing>". Whether it is dislike is the stance of what is said, weighed with the thing masked ("it
+# wears me out", `predicates.PredicateReader.stance`); a subject is the shortest that fits.
+_SAID_IS = re.compile(
+    r"^(?P<subject>.+?)(?P<said>(?:\s+(?:is|are|was|were|seems?|feels?|sounds?|looks?)|'s|'re)\s.*)$", re.IGNORECASE
+)
+_SAID_TO_ME = re.compile(
+    r"^(?P<subject>.+?)\s+(?P<said>(?!(?:for|with|to|of|from|by|about|like|than|and|or|near|at|in|on|into|as|is|are|"
+    r"was|were|be|been)\b)[a-z][\w']*\s+(?:(?:on|to|up|out|off|down|in|at)\s+)?(?:me|us|my|our)\b.*)$",
+    re.IGNORECASE,
+)
+_ADVERB = r"(?:\s+(?:really|truly|just|absolutely|honestly|totally|simply|so|still|always|genuinely|frankly|kind of|kinda|sort of))*"
+_I_DO = re.compile(
+    rf"^(?P<head>(?:i|we){_ADVERB}\s+(?!(?:am|are|was|were|have|has|had|do|did|does|would|will|could|can|should|"
+    r"might|must|may|shall|need|want|got|get|wish|hope|think|mean|guess|suppose|like)\b)[a-z][\w']*\s+)(?P<object>.+)$",
+    re.IGNORECASE,
+)
+_I_AM = re.compile(
+    r"^(?P<head>(?:i'?m|i am|we'?re|we are)\s+(?:\w+\s+)?\w+\s+(?:of|with|by|about|at)\s+)(?P<object>.+)$", re.IGNORECASE
+)
 LIKE = re.compile(r"\b(?:similar to|like|reminds? me of|in the style of|the same as)\s+(.+)$", re.IGNORECASE)
 _WORD_DECADES = {
     "twenties": 1920, "thirties": 1930, "forties": 1940, "fifties": 1950,
@@ -79,12 +101,18 @@ class Clause(NamedTuple):
     """One clause of a request: its text, whether it is negated, and for the subject of a negated
     predicate ("camping" in "camping is not for me") ``subject=True`` with the predicate as said:
     whether the subject is rejected, needed or neither is decided by `predicates.resolve`, which
-    knows the catalog's values (the clause after it is the predicate without its negation)."""
+    knows the catalog's values (the clause after it is the predicate without its negation).
+
+    A clause that may say dislike without a negation ("gardening wears me out") has ``stance=True``:
+    its text is the thing ("gardening"), its predicate what is said with the thing masked ("it wears
+    me out"), and ``whole`` the clause as said, read as a wish unless the stance is dislike."""
 
     text: str
     negated: bool
     subject: bool = False
-    predicate: str = ""  # a subject's negated predicate as said ("doesn't work anymore")
+    predicate: str = ""  # a subject's negated predicate as said ("doesn't work anymore"); a stance's, masked
+    stance: bool = False
+    whole: str = ""
 
 
 def clauses(text: str) -> list[Clause]:
@@ -105,18 +133,32 @@ def clauses(text: str) -> list[Clause]:
             continue
         cue = _NEGATION.search(part)
         if cue is None:
-            out.append(Clause(part.strip(), False))
+            out.append(_stance(part.strip()) or Clause(part.strip(), False))
         else:
             rest = part[cue.end() :].strip()
             out += [Clause(part[: cue.start()].strip(), False),
                     Clause(("like " if cue[0].lower().endswith("like") else "") + rest, True)]  # fmt: skip
-    return [a for c in out for a in _alternatives(c) if re.search(r"\w", a.text) or a.subject]
+    return [a for c in out for a in alternatives(c) if re.search(r"\w", a.text) or a.subject]
 
 
-def _alternatives(clause: Clause) -> list[Clause]:
-    """A wish cut at "or" into its alternatives ("like X or Y": two titles); a rejected clause and a
-    negated predicate's subject stay whole."""
-    if clause.subject or clause.negated:
+def _stance(part: str) -> Clause | None:
+    """A clause that may say dislike without a negation (`_SAID_IS`, `_SAID_TO_ME`, `_I_DO`, `_I_AM`): the
+    thing with what is said of it masked; None when no pattern fits or the thing is a person or pronoun."""
+    for pattern in (_SAID_IS, _SAID_TO_ME):
+        if (m := pattern.match(part)) and not _NOT_A_SUBJECT.search(m["subject"].strip()):
+            said = m["said"]
+            return Clause(m["subject"].strip(), False, predicate="it" + (said if said[0] == "'" else f" {said.strip()}"),
+                          stance=True, whole=part)  # fmt: skip
+    for pattern in (_I_DO, _I_AM):
+        if (m := pattern.match(part)) and not _NOT_A_SUBJECT.search(m["object"].strip()):
+            return Clause(m["object"].strip(), False, predicate=m["head"] + "it", stance=True, whole=part)
+    return None
+
+
+def alternatives(clause: Clause) -> list[Clause]:
+    """A wish cut at "or" into its alternatives ("like X or Y": two titles); a rejected clause, a
+    negated predicate's subject and a stance stay whole."""
+    if clause.subject or clause.negated or clause.stance:
         return [clause]
     m = LIKE.search(clause.text)
     head, body = (clause.text[: m.start(1)], m[1]) if m else ("", clause.text)

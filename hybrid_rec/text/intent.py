@@ -179,6 +179,15 @@ class IntentConfig(StrictModel):
         "(`hybrid_rec.text.predicates`: `FAILING`, `REJECTING`) than to the other; in between, X is neither "
         "wished nor rejected.",
     )
+    stance_margin: float = Field(
+        0.1,
+        ge=0,
+        le=2,
+        description="A clause that may say dislike without a negation ('X wears me out', 'X is a waste of money', 'I "
+        "despise X') rejects X only when what it says is this much closer (mean cosine of the 3 closest) to the "
+        "built-in ways of disliking a thing than to those of liking it (`hybrid_rec.text.predicates`: `DISLIKING`, "
+        "`LIKING`); otherwise it is read as a wish, as said.",
+    )
     title_cutoff: float = Field(
         0.8, gt=0, le=1, description="Lowest similarity ratio for a named title ('like toy story') to match one."
     )
@@ -377,7 +386,11 @@ class IntentParser:
     def _resolve(self, cut: list[Clause]) -> list[tuple[str, bool]]:
         """(clause, negated) pairs, each negated predicate read by what it says of its subject (`resolve`)."""
         reader = self._predicates
-        return resolve(cut, self._clarity, self._names_title, reader.says, self.config.predicate_margin, reader.people)
+        cfg = self.config
+        return resolve(
+            cut, self._clarity, self._names_title, reader.says, cfg.predicate_margin, reader.people, reader.stance,
+            cfg.stance_margin,
+        )  # fmt: skip
 
     def _clarity(self, clause: str) -> float:
         """How clearly `clause` names a value when rejected: its best value's similarity (-1: none)."""
@@ -399,8 +412,8 @@ class IntentParser:
         rejected: dict[str, float] = {}  # per value, its best similarity in a negated clause
         first: dict[str, bool] = {}  # per value, whether the first clause that names it is negated
         cut = clauses(text)
-        rejects = any(c.negated for c in cut)
         parts = self._resolve(cut)
+        rejects = any(c.negated for c in cut) or any(negated for _, negated in parts)
         for clause, negated in parts:
             span, rest = years_of(clause)
             if span is not None and negated:

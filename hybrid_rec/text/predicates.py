@@ -3,7 +3,9 @@
 `clauses` marks the subject of a negated predicate; whether it is rejected, needed or neither depends on
 what the predicate says, which patterns cannot tell: "camping is not for me" rejects camping, "my
 headphones don't work anymore" asks for new ones. `PredicateReader` compares the predicate, as said, with
-built-in ways of saying each (`REJECTING`, `FAILING`) by sentence embedding; `resolve` turns the cut
+built-in ways of saying each (`REJECTING`, `FAILING`) by sentence embedding. Dislike said without a
+negation ("gardening wears me out", "I despise camping") is weighed the same way, against ways of saying
+one likes a thing and ways of saying one dislikes it (`LIKING`, `DISLIKING`). `resolve` turns the cut
 request into (clause, negated) pairs, rejecting only what it is sure of.
 """
 
@@ -15,10 +17,10 @@ from typing import Literal
 
 import numpy as np
 
-from hybrid_rec.text.clauses import Clause
+from hybrid_rec.text.clauses import Clause, alternatives
 from hybrid_rec.text.encoder import TextEncoder
 
-__all__ = ["FAILING", "PEOPLE", "REJECTING", "PredicateReader", "reference", "resolve"]
+__all__ = ["DISLIKING", "FAILING", "LIKING", "PEOPLE", "REJECTING", "PredicateReader", "reference", "resolve"]
 
 # How a negated predicate says "I do not want it" and how it says "mine does not do its job": the first
 # rejects its subject ("camping is not for me"), the second is a need for a better one ("my headphones
@@ -37,6 +39,25 @@ FAILING = (
     "keeps breaking", "needs replacing", "is too weak", "has stopped working", "no longer works", "won't turn on",
     "won't start", "is damaged", "is cracked", "is leaking", "is too heavy", "is too short", "has worn down",
     "is losing its shape", "keeps falling over", "doesn't hold up", "is not working properly", "can't keep up",
+)  # fmt: skip
+
+# How one says, without a negation, that one likes a thing or dislikes it ("it" is the thing): a clause that
+# may be either ("gardening wears me out", "camping is my whole life") is read as the closer of the two.
+LIKING = (
+    "I love it", "I really like it", "I enjoy it", "it is great", "it is wonderful", "it is my favourite",
+    "I want it", "it is exactly what I want", "it makes me smile", "it is fun", "it is the best", "it is amazing",
+    "I am a big fan of it", "it interests me", "it is perfect for me", "it inspires me", "it is my hobby",
+    "I am into it", "I would like more of it", "it suits me", "it is useful", "it helps me", "I am looking for it",
+    "it would be nice", "it is beautiful", "it delights me", "I am keen on it", "it means a lot to me",
+    "it is worth every penny", "I could use it", "it keeps me going", "I am fond of it",
+)  # fmt: skip
+DISLIKING = (
+    "I despise it", "it is awful", "it is terrible", "it is horrible", "it is the worst", "it is dreadful",
+    "it is a waste of money", "it is a waste of time", "it is dull", "it is tedious", "it is ugly", "it is disgusting",
+    "it makes me sick", "it gives me the creeps", "it puts me off", "it turns me off", "it leaves me cold",
+    "it grosses me out", "it is tacky", "it is a pain", "I regret buying it", "it is garbage", "it scares me",
+    "it frustrates me", "it makes me angry", "it makes me cringe", "it disappoints me", "it is unpleasant",
+    "it is a nightmare", "it stresses me out", "I am allergic to it", "it is the opposite of what I want",
 )  # fmt: skip
 
 
@@ -71,6 +92,8 @@ class PredicateReader:
         self._rejecting = np.asarray(encoder.encode(list(REJECTING)), np.float32)
         self._failing = np.asarray(encoder.encode(list(FAILING)), np.float32)
         self._people = np.asarray(encoder.encode(list(PEOPLE)), np.float32)
+        self._liking = np.asarray(encoder.encode(list(LIKING)), np.float32)
+        self._disliking = np.asarray(encoder.encode(list(DISLIKING)), np.float32)
 
     def says(self, predicate: str) -> float:
         """How much closer a negated predicate is to saying its subject fails (`FAILING`) than to "I do
@@ -79,6 +102,13 @@ class PredicateReader:
         q = np.asarray(self.encoder.encode([predicate])[0], np.float32)
         near = lambda bank: float(np.sort(bank @ q)[-self.closest :].mean())  # noqa: E731
         return near(self._failing) - near(self._rejecting)
+
+    def stance(self, said: str) -> float:
+        """How much closer what is said of a masked thing ("it wears me out") is to liking it (`LIKING`)
+        than to disliking it (`DISLIKING`), by the mean cosine of the `closest` of each: < 0 dislike."""
+        q = np.asarray(self.encoder.encode([said])[0], np.float32)
+        near = lambda bank: float(np.sort(bank @ q)[-self.closest :].mean())  # noqa: E731
+        return near(self._liking) - near(self._disliking)
 
     def people(self, subject: str) -> float:
         """How much a subject is like people (`PEOPLE`): the cosine of its closest entry."""
@@ -93,6 +123,8 @@ def resolve(
     says: Callable[[str], float],
     margin: float,
     people: Callable[[str], float] = lambda subject: -1.0,
+    stance: Callable[[str], float] = lambda said: 0.0,
+    stance_margin: float = 0.1,
 ) -> list[tuple[str, bool]]:
     """(clause, negated) pairs of a cut request; a negated predicate is read by what it `says` of its
     subject (`clarity`: how clearly a rejected clause names a value, -1 for none; `people`: how much a
@@ -113,11 +145,23 @@ def resolve(
       is rejected ("face masks don't suit me"), anything else is neither;
     - otherwise unsure: nothing is rejected but what the predicate names more clearly than its subject
       ("my sister doesn't use skin care"); the subject is dropped. An exclusion it is not sure of is never
-      applied."""
+      applied.
+
+    A clause that may say dislike without a negation (``Clause.stance``) rejects its thing only when its
+    `stance` is dislike by `stance_margin` and the thing is a kind of thing that names a value (not people,
+    not one someone has: "my tent is awful" is a complaint); otherwise it is read whole, as a wish."""
     out: list[tuple[str, bool]] = []
     skip = -1
     for i, c in enumerate(cut):
         if i == skip:
+            continue
+        if c.stance:
+            named = clarity(c.text)
+            kind = reference(c.text) == "kind" and named > -1 and people(c.text) < named
+            if kind and stance(c.predicate) <= -stance_margin:
+                out.append((c.text, True))
+            else:
+                out += [(a.text, a.negated) for a in alternatives(Clause(c.whole, False))]
             continue
         if not c.subject:
             out.append((c.text, c.negated))

@@ -188,6 +188,11 @@ NEGATIONS = [
     ("I've given up on romance", (), ("Romance",)),
     ("comedy? I'll pass", (), ("Comedy",)),
     ("leave the horror off the list", (), ("Horror",)),
+    ("romance is dreadful", (), ("Romance",)),  # dislike without a negation: its stance is weighed
+    ("I despise westerns", (), ("Western",)),
+    ("horror makes me cringe, a comedy please", ("Comedy",), ("Horror",)),
+    ("I love comedy", ("Comedy",), ()),  # ... and liking stays a wish
+    ("horror is my favourite", ("Horror",), ()),
     ("nothing but comedy", ("Comedy",), ()),  # "nothing but X" asks for X only
     ("a comedy", ("Comedy",), ()),
 ]

@@ -7,7 +7,7 @@ import pytest
 
 from hybrid_rec.text import HashingEncoder
 from hybrid_rec.text.clauses import clauses
-from hybrid_rec.text.predicates import FAILING, REJECTING, PredicateReader, reference, resolve
+from hybrid_rec.text.predicates import DISLIKING, FAILING, LIKING, REJECTING, PredicateReader, reference, resolve
 
 CLARITY = {"camping": 0.9, "my kids": 0.5, "for my kids": 0.5, "want more toys": 0.8, "for me": -1.0, "work anymore": -1.0,
            "my headphones": 0.7, "keep camping warm": 0.8, "qqq": 0.6, "a qqq": 0.6, "my qqq": 0.6, "zzz": -1.0}  # fmt: skip
@@ -113,3 +113,36 @@ def test_people_are_who_a_predicate_speaks_of_not_a_kind_of_thing():
 def test_the_reader_knows_people_from_things():
     reader = PredicateReader(HashingEncoder())
     assert reader.people("people") > reader.people("zzz qqq")
+
+
+def _stance(text: str, stance: float, people: float = -1.0) -> list[tuple[str, bool]]:
+    clarity = {"camping": 0.9, "qqq": 0.6, "my tent": 0.7, "tents": 0.8, "beach toys": 0.7}.get
+    return resolve(clauses(text), lambda c: clarity(c, -1.0), lambda c: False, lambda p: 0.0, 0.1,
+                   lambda s: people, lambda said: stance, 0.1)  # fmt: skip
+
+
+def test_dislike_without_a_negation_rejects_a_kind_of_thing_only_when_clearly_dislike():
+    """"camping wears me out": rejected when its stance is dislike by the margin; read whole as a wish
+    otherwise (liking, or unsure: an exclusion it is not sure of is never applied)."""
+    assert _stance("camping wears me out", -0.2) == [("camping", True)]
+    assert _stance("I despise camping", -0.2) == [("camping", True)]
+    assert _stance("camping wears me out", -0.05) == [("camping wears me out", False)]
+    assert _stance("camping makes my day", 0.3) == [("camping makes my day", False)]
+
+
+def test_dislike_of_a_thing_someone_has_people_or_nothing_named_rejects_nothing():
+    """"my tent is awful" is a complaint (a need), "kids wear me out" speaks of people, "zzz is awful"
+    names no value: each is read as said, nothing excluded."""
+    assert _stance("my tent is awful", -0.3) == [("my tent is awful", False)]
+    assert _stance("qqq wear me out", -0.3, people=0.9) == [("qqq wear me out", False)]
+    assert _stance("zzz is awful", -0.3) == [("zzz is awful", False)]
+
+
+def test_a_stance_read_as_a_wish_keeps_its_alternatives():
+    assert _stance("tents or beach toys make my day", 0.3) == [("tents", False), ("beach toys make my day", False)]
+
+
+def test_the_reader_weighs_liking_and_disliking_on_their_own_side():
+    """Each built-in phrasing of liking or disliking, read back, has its own stance (a planted swap fails)."""
+    reader = PredicateReader(HashingEncoder())
+    assert all(reader.stance(p) > 0 for p in LIKING[:5]) and all(reader.stance(p) < 0 for p in DISLIKING[:5])
