@@ -830,6 +830,60 @@ MUSIC_HELD_OUT_4: list[tuple[str, Kind, str]] = [
     ("I cherish fingerpicked folk songs", "descriptive", "Folk"),
     ("loud garage rock fires me up", "descriptive", "Rock"),
 ]
+# Set 27: written 2026-12-03 by a helper who read neither the parser nor the earlier sets, before the next change
+# to how dislike is read without a negation and before any run: rejections said as dislike, boredom, annoyance,
+# contempt, disgust, weariness or "we have too much already", half in plain words and half in idioms, with no
+# negation or exclusion cue, covering every shop category; and, as controls, wishes said with liking in the same
+# grammatical shapes.
+HELD_OUT_27: list[tuple[str, Kind, str]] = [
+    ("office supplies bore me", "negative", "Office"),
+    ("face creams annoy me, they always feel greasy", "negative", "Skin Care"),
+    ("I loathe camping gear", "negative", "Camping"),
+    ("we've got too many dog leashes at home already", "negative", "Pet Supplies"),
+    ("I'm bored with kids' toys", "negative", "Toys"),
+    ("gardening tools are a waste of money", "negative", "Gardening"),
+    ("we're over baby products, our kids are all grown up", "negative", "Baby"),
+    ("exercise equipment is boring", "negative", "Fitness"),
+    ("speakers and headphones drive me up the wall", "negative", "Audio"),
+    ("kitchenware is the bane of my existence", "negative", "Kitchen"),
+    ("stuffed animals give me the ick", "negative", "Toys"),
+    ("we're up to our ears in office stationery, the cupboard is bursting", "negative", "Office"),
+    ("sleeping bags and camp stoves are my idea of torture", "negative", "Camping"),
+    ("I've had my fill of garden hoses and rakes", "negative", "Gardening"),
+    ("pet gear gets on my nerves, the house is swimming in dog beds", "negative", "Pet Supplies"),
+    ("baby gadgets make my eyes glaze over", "negative", "Baby"),
+    ("camping gear thrills me, I live for weekends in the woods", "descriptive", "Camping"),
+    ("I'm crazy about cast iron pans", "descriptive", "Kitchen"),
+    ("wireless earbuds make me happy", "descriptive", "Audio"),
+    ("we're big fans of garden planters and trowels", "descriptive", "Gardening"),
+    ("yoga mats and kettlebells are my jam", "descriptive", "Fitness"),
+    ("I'm obsessed with moisturizers and serums", "descriptive", "Skin Care"),
+    ("cat trees and dog beds delight us", "descriptive", "Pet Supplies"),
+    ("a good desk lamp is my idea of heaven", "descriptive", "Office"),
+]
+# Music set 5: written with set 27 by the same helper, under the same conditions: rejections of ten genres said as
+# dislike, boredom, contempt or weariness without a negation cue, half plain and half idioms, and wishes said with
+# liking as controls.
+MUSIC_HELD_OUT_5: list[tuple[str, Kind, str]] = [
+    ("jazz solos bore me, they go on forever", "negative", "Jazz"),
+    ("country music irritates me", "negative", "Country"),
+    ("I detest rap music", "negative", "Hip-Hop"),
+    ("pop songs all sound the same, so boring", "negative", "Pop"),
+    ("we're bored of techno, we played it all summer", "negative", "Electronic"),
+    ("heavy metal wears me out, it's so shouty", "negative", "Metal"),
+    ("opera and symphonies put me to sleep", "negative", "Classical"),
+    ("folk ballads make me want to tear my hair out", "negative", "Folk"),
+    ("the blues is a total buzzkill", "negative", "Blues"),
+    ("guitar rock is old hat to me", "negative", "Rock"),
+    ("we've had a bellyful of country twang", "negative", "Country"),
+    ("boy bands and bubblegum pop set my teeth on edge", "negative", "Pop"),
+    ("smooth jazz relaxes me after work", "descriptive", "Jazz"),
+    ("I'm hooked on old-school hip-hop", "descriptive", "Hip-Hop"),
+    ("banjo and fiddle tunes make my day", "descriptive", "Country"),
+    ("synthwave is my guilty pleasure", "descriptive", "Electronic"),
+    ("delta blues gives me goosebumps, in the best way", "descriptive", "Blues"),
+    ("I'm mad about baroque concertos", "descriptive", "Classical"),
+]
 KINDS: tuple[Kind, ...] = ("plain", "descriptive", "negative", "neutral")
 
 
@@ -839,10 +893,10 @@ SHOP_SETS: dict[int, list[tuple[str, Kind, str]]] = {
     8: HELD_OUT_8, 9: HELD_OUT_9, 10: HELD_OUT_10, 11: HELD_OUT_11, 12: HELD_OUT_12, 13: HELD_OUT_13,
     14: HELD_OUT_14, 15: HELD_OUT_15, 16: HELD_OUT_16, 17: HELD_OUT_17, 18: HELD_OUT_18, 19: HELD_OUT_19,
     20: HELD_OUT_20, 21: HELD_OUT_21, 22: HELD_OUT_22, 23: HELD_OUT_23, 24: HELD_OUT_24, 25: HELD_OUT_25,
-    26: HELD_OUT_26,
+    26: HELD_OUT_26, 27: HELD_OUT_27,
 }  # fmt: skip
 MUSIC_SETS: dict[int, list[tuple[str, Kind, str]]] = {
-    1: MUSIC_HELD_OUT, 2: MUSIC_HELD_OUT_2, 3: MUSIC_HELD_OUT_3, 4: MUSIC_HELD_OUT_4,
+    1: MUSIC_HELD_OUT, 2: MUSIC_HELD_OUT_2, 3: MUSIC_HELD_OUT_3, 4: MUSIC_HELD_OUT_4, 5: MUSIC_HELD_OUT_5,
 }  # fmt: skip
 
 
@@ -947,7 +1001,7 @@ def main() -> None:
     parser.add_argument("--out", help="save the trained model here")
     parser.add_argument("--field", default="category", help="catalog field of the categories (category / genres)")
     parser.add_argument("--catalog", choices=("shop", "music"), default="shop",
-                        help="the generated catalog (`make_products(kind=...)`); music has its own sets (--set 1 to 4)")
+                        help="the generated catalog (`make_products(kind=...)`); music has its own sets: --set 1 to 5")
     parser.add_argument("--data-users", type=int, default=1500, help="users of the generated catalog")
     parser.add_argument("--users", type=int, default=200, help="users whose top k is measured")
     parser.add_argument("--k", type=int, default=10)
@@ -955,7 +1009,7 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0, help="seed of the data, the models and the user sample")
     parser.add_argument("--json", help="also write the summary and the rows here")
     parser.add_argument("--set", type=int, default=1,
-                        help="1: HELD_OUT (all kinds); 2, 3: HELD_OUT_2 / _3 (negations); 4: HELD_OUT_4 (descriptive); 5, 6: HELD_OUT_5 / _6 (mixed); 7: HELD_OUT_7 (descriptive); 8: HELD_OUT_8 (negations); 9: HELD_OUT_9 (neutral); 10: HELD_OUT_10 (negated predicates); 11: HELD_OUT_11 (needs as problems); 12 to 15: HELD_OUT_12 .. _15 (mixed); 16, 17: HELD_OUT_16 / _17 (rejected kinds of item); 18: HELD_OUT_18 (negated predicates); 19: HELD_OUT_19 (refusals and complaints without 'not'); 20: HELD_OUT_20 (kinds rejected in a complaint's words); 21: HELD_OUT_21 (predicates naming another category); 22: HELD_OUT_22 (rejections whose object names another category); 23: HELD_OUT_23 (the same, and people as subjects); 24: HELD_OUT_24 (the same in new words); 25: HELD_OUT_25 (dislike without a negation; wishes said with liking); 26: HELD_OUT_26 (the same in new words); with --catalog music: 1, 2, 3, 4 (4: the same as 26)")
+                        help="1: HELD_OUT (all kinds); 2, 3: HELD_OUT_2 / _3 (negations); 4: HELD_OUT_4 (descriptive); 5, 6: HELD_OUT_5 / _6 (mixed); 7: HELD_OUT_7 (descriptive); 8: HELD_OUT_8 (negations); 9: HELD_OUT_9 (neutral); 10: HELD_OUT_10 (negated predicates); 11: HELD_OUT_11 (needs as problems); 12 to 15: HELD_OUT_12 .. _15 (mixed); 16, 17: HELD_OUT_16 / _17 (rejected kinds of item); 18: HELD_OUT_18 (negated predicates); 19: HELD_OUT_19 (refusals and complaints without 'not'); 20: HELD_OUT_20 (kinds rejected in a complaint's words); 21: HELD_OUT_21 (predicates naming another category); 22: HELD_OUT_22 (rejections whose object names another category); 23: HELD_OUT_23 (the same, and people as subjects); 24: HELD_OUT_24 (the same in new words); 25: HELD_OUT_25 (dislike without a negation; wishes said with liking); 26: HELD_OUT_26 (the same in new words); 27: HELD_OUT_27 (the same, plain words and idioms); with --catalog music: 1 to 5 (4: the same as 26; 5: the same as 27)")
     args = parser.parse_args()
     start = time.perf_counter()
     if args.model:
