@@ -884,6 +884,56 @@ MUSIC_HELD_OUT_5: list[tuple[str, Kind, str]] = [
     ("delta blues gives me goosebumps, in the best way", "descriptive", "Blues"),
     ("I'm mad about baroque concertos", "descriptive", "Classical"),
 ]
+
+# Set 28: written 2026-12-03 by a helper who read neither the parser nor the earlier sets, after set 27 was measured and before any run of this set: dislike, boredom, annoyance, contempt, disgust and weariness said in everyday words and idioms with no negation or exclusion word; liking controls in the same shapes, some with negative-sounding idioms that mean liking.
+HELD_OUT_28: list[tuple[str, Kind, str]] = [
+    ("tents and sleeping bags bore me to tears", "negative", "Camping"),
+    ("we're weary of camp stoves and lanterns", "negative", "Camping"),
+    ("kitchen gadgets get on my nerves", "negative", "Kitchen"),
+    ("cooking pots and pans bore me stiff, the kitchen is a chore", "negative", "Kitchen"),
+    ("I'm weary of headphones and speakers", "negative", "Audio"),
+    ("I detest turntables and soundbars, they grate on me", "negative", "Audio"),
+    ("plush toys give me the creeps", "negative", "Toys"),
+    ("I'm bored stiff by jigsaw puzzles and board games", "negative", "Toys"),
+    ("face creams and serums make my skin crawl", "negative", "Skin Care"),
+    ("cat trees and litter boxes gross me out", "negative", "Pet Supplies"),
+    ("garden hoses and rakes leave me cold", "negative", "Gardening"),
+    ("we loathe office supplies, desk chairs and staplers grind me down", "negative", "Office"),
+    ("I'm disgusted by yoga mats and dumbbells", "negative", "Fitness"),
+    ("baby gear drives me up the wall", "negative", "Baby"),
+    ("I'm wild about trail headlamps and hammocks", "descriptive", "Camping"),
+    ("cast iron pans are downright sick", "descriptive", "Kitchen"),
+    ("bass-heavy speakers slay me", "descriptive", "Audio"),
+    ("building blocks and train sets are dangerously fun", "descriptive", "Toys"),
+    ("I'm hooked on serums and moisturizers", "descriptive", "Skin Care"),
+    ("we adore cat trees and scratching posts", "descriptive", "Pet Supplies"),
+    ("raised planters and seed kits are the bomb", "descriptive", "Gardening"),
+    ("I'm obsessed with fountain pens and desk lamps", "descriptive", "Office"),
+    ("heavy kettlebell workouts hurt so good", "descriptive", "Fitness"),
+    ("I'm a sucker for cozy swaddle blankets", "descriptive", "Baby"),
+]
+
+# Music set 6: written with set 28 by the same helper, under the same rules, for the music catalog.
+MUSIC_HELD_OUT_6: list[tuple[str, Kind, str]] = [
+    ("banjo picking gets on my last nerve", "negative", "Country"),
+    ("rap verses and mixtapes bore me silly", "negative", "Hip-Hop"),
+    ("I'm weary of guitar anthems and power chords", "negative", "Rock"),
+    ("orchestral symphonies bore me to death", "negative", "Classical"),
+    ("techno and rave tracks give me a headache", "negative", "Electronic"),
+    ("sea shanties grate on my ears", "negative", "Folk"),
+    ("screaming metal vocals disgust me", "negative", "Metal"),
+    ("bubblegum pop makes me cringe", "negative", "Pop"),
+    ("we're worn down by twelve-bar shuffles", "negative", "Blues"),
+    ("saxophone ballads make my ears bleed", "negative", "Jazz"),
+    ("fiddle tunes and barn dances are my guilty pleasure", "descriptive", "Country"),
+    ("brutal thrash riffs are criminally good", "descriptive", "Metal"),
+    ("I'm addicted to deep house and synthwave", "descriptive", "Electronic"),
+    ("old-school boom-bap beats are disgustingly good", "descriptive", "Hip-Hop"),
+    ("catchy chart-topping choruses are my weakness", "descriptive", "Pop"),
+    ("we adore fingerpicked songs and dulcimer airs", "descriptive", "Folk"),
+    ("delta slide guitar tears me apart, and I love it", "descriptive", "Blues"),
+    ("bebop piano trios blow my mind", "descriptive", "Jazz"),
+]
 KINDS: tuple[Kind, ...] = ("plain", "descriptive", "negative", "neutral")
 
 
@@ -893,10 +943,11 @@ SHOP_SETS: dict[int, list[tuple[str, Kind, str]]] = {
     8: HELD_OUT_8, 9: HELD_OUT_9, 10: HELD_OUT_10, 11: HELD_OUT_11, 12: HELD_OUT_12, 13: HELD_OUT_13,
     14: HELD_OUT_14, 15: HELD_OUT_15, 16: HELD_OUT_16, 17: HELD_OUT_17, 18: HELD_OUT_18, 19: HELD_OUT_19,
     20: HELD_OUT_20, 21: HELD_OUT_21, 22: HELD_OUT_22, 23: HELD_OUT_23, 24: HELD_OUT_24, 25: HELD_OUT_25,
-    26: HELD_OUT_26, 27: HELD_OUT_27,
+    26: HELD_OUT_26, 27: HELD_OUT_27, 28: HELD_OUT_28,
 }  # fmt: skip
 MUSIC_SETS: dict[int, list[tuple[str, Kind, str]]] = {
     1: MUSIC_HELD_OUT, 2: MUSIC_HELD_OUT_2, 3: MUSIC_HELD_OUT_3, 4: MUSIC_HELD_OUT_4, 5: MUSIC_HELD_OUT_5,
+    6: MUSIC_HELD_OUT_6,
 }  # fmt: skip
 
 
@@ -1001,7 +1052,7 @@ def main() -> None:
     parser.add_argument("--out", help="save the trained model here")
     parser.add_argument("--field", default="category", help="catalog field of the categories (category / genres)")
     parser.add_argument("--catalog", choices=("shop", "music"), default="shop",
-                        help="the generated catalog (`make_products(kind=...)`); music has its own sets: --set 1 to 5")
+                        help="the generated catalog (`make_products(kind=...)`); music has its own sets: --set 1 to 6")
     parser.add_argument("--data-users", type=int, default=1500, help="users of the generated catalog")
     parser.add_argument("--users", type=int, default=200, help="users whose top k is measured")
     parser.add_argument("--k", type=int, default=10)
@@ -1009,7 +1060,7 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0, help="seed of the data, the models and the user sample")
     parser.add_argument("--json", help="also write the summary and the rows here")
     parser.add_argument("--set", type=int, default=1,
-                        help="1: HELD_OUT (all kinds); 2, 3: HELD_OUT_2 / _3 (negations); 4: HELD_OUT_4 (descriptive); 5, 6: HELD_OUT_5 / _6 (mixed); 7: HELD_OUT_7 (descriptive); 8: HELD_OUT_8 (negations); 9: HELD_OUT_9 (neutral); 10: HELD_OUT_10 (negated predicates); 11: HELD_OUT_11 (needs as problems); 12 to 15: HELD_OUT_12 .. _15 (mixed); 16, 17: HELD_OUT_16 / _17 (rejected kinds of item); 18: HELD_OUT_18 (negated predicates); 19: HELD_OUT_19 (refusals and complaints without 'not'); 20: HELD_OUT_20 (kinds rejected in a complaint's words); 21: HELD_OUT_21 (predicates naming another category); 22: HELD_OUT_22 (rejections whose object names another category); 23: HELD_OUT_23 (the same, and people as subjects); 24: HELD_OUT_24 (the same in new words); 25: HELD_OUT_25 (dislike without a negation; wishes said with liking); 26: HELD_OUT_26 (the same in new words); 27: HELD_OUT_27 (the same, plain words and idioms); with --catalog music: 1 to 5 (4: the same as 26; 5: the same as 27)")
+                        help="1: HELD_OUT (all kinds); 2, 3: HELD_OUT_2 / _3 (negations); 4: HELD_OUT_4 (descriptive); 5, 6: HELD_OUT_5 / _6 (mixed); 7: HELD_OUT_7 (descriptive); 8: HELD_OUT_8 (negations); 9: HELD_OUT_9 (neutral); 10: HELD_OUT_10 (negated predicates); 11: HELD_OUT_11 (needs as problems); 12 to 15: HELD_OUT_12 .. _15 (mixed); 16, 17: HELD_OUT_16 / _17 (rejected kinds of item); 18: HELD_OUT_18 (negated predicates); 19: HELD_OUT_19 (refusals and complaints without 'not'); 20: HELD_OUT_20 (kinds rejected in a complaint's words); 21: HELD_OUT_21 (predicates naming another category); 22: HELD_OUT_22 (rejections whose object names another category); 23: HELD_OUT_23 (the same, and people as subjects); 24: HELD_OUT_24 (the same in new words); 25: HELD_OUT_25 (dislike without a negation; wishes said with liking); 26: HELD_OUT_26 (the same in new words); 27: HELD_OUT_27 (the same, plain words and idioms); 28: HELD_OUT_28 (the same, more idioms, liking said in negative-sounding words); with --catalog music: 1 to 6 (4: the same as 26; 5: the same as 27; 6: the same as 28)")
     args = parser.parse_args()
     start = time.perf_counter()
     if args.model:
