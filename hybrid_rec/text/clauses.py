@@ -83,8 +83,9 @@ _I_DO = re.compile(
     r"might|must|may|shall|need|want|got|get|wish|hope|think|mean|guess|suppose|like)\b)[a-z][\w']*\s+)(?P<object>.+)$",
     re.IGNORECASE,
 )
+# "I'm <adjective> about / at X" is left out: "crazy about", "mad about" are love, "hopeless at" a skill.
 _I_AM = re.compile(
-    r"^(?P<head>(?:i'?m|i am|we'?re|we are)\s+(?:\w+\s+)?\w+\s+(?:of|with|by|about|at)\s+)(?P<object>.+)$", re.IGNORECASE
+    r"^(?P<head>(?:i'?m|i am|we'?re|we are)\s+(?:\w+\s+)?\w+\s+(?:of|with|by)\s+)(?P<object>.+)$", re.IGNORECASE
 )
 LIKE = re.compile(r"\b(?:similar to|like|reminds? me of|in the style of|the same as)\s+(.+)$", re.IGNORECASE)
 _WORD_DECADES = {

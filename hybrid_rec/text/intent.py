@@ -186,7 +186,9 @@ class IntentConfig(StrictModel):
         description="A clause that may say dislike without a negation ('X wears me out', 'X is a waste of money', 'I "
         "despise X') rejects X only when what it says is this much closer (mean cosine of the 3 closest) to the "
         "built-in ways of disliking a thing than to those of liking it (`hybrid_rec.text.predicates`: `DISLIKING`, "
-        "`LIKING`); otherwise it is read as a wish, as said.",
+        "`LIKING`), or its words are negative (VADER) and it is not this much closer to liking; otherwise it is read "
+        "as a wish, as said. 'The X' counts as a kind of thing (not one someone has) when X names a value at least "
+        "`exclude_named` closely ('the blues').",
     )
     title_cutoff: float = Field(
         0.8, gt=0, le=1, description="Lowest similarity ratio for a named title ('like toy story') to match one."
@@ -387,9 +389,10 @@ class IntentParser:
         """(clause, negated) pairs, each negated predicate read by what it says of its subject (`resolve`)."""
         reader = self._predicates
         cfg = self.config
+        dislikes = lambda said: reader.dislikes(said, cfg.stance_margin)  # noqa: E731
         return resolve(
-            cut, self._clarity, self._names_title, reader.says, cfg.predicate_margin, reader.people, reader.stance,
-            cfg.stance_margin,
+            cut, self._clarity, self._names_title, reader.says, cfg.predicate_margin, reader.people, dislikes,
+            cfg.exclude_named,
         )  # fmt: skip
 
     def _clarity(self, clause: str) -> float:

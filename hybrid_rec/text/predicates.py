@@ -5,7 +5,9 @@ what the predicate says, which patterns cannot tell: "camping is not for me" rej
 headphones don't work anymore" asks for new ones. `PredicateReader` compares the predicate, as said, with
 built-in ways of saying each (`REJECTING`, `FAILING`) by sentence embedding. Dislike said without a
 negation ("gardening wears me out", "I despise camping") is weighed the same way, against ways of saying
-one likes a thing and ways of saying one dislikes it (`LIKING`, `DISLIKING`). `resolve` turns the cut
+one likes a thing and ways of saying one dislikes it (`LIKING`, `DISLIKING`), and by the sentiment of its
+words (VADER's lexicon, `vaderSentiment`: "it bores me to tears" is far from every phrasing of the banks
+but its words are plainly negative). `resolve` turns the cut
 request into (clause, negated) pairs, rejecting only what it is sure of.
 """
 
@@ -16,6 +18,7 @@ from collections.abc import Callable
 from typing import Literal
 
 import numpy as np
+from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
 
 from hybrid_rec.text.clauses import Clause, alternatives
 from hybrid_rec.text.encoder import TextEncoder
@@ -83,9 +86,11 @@ def reference(subject: str) -> Literal["owned", "kind"] | None:
 
 
 class PredicateReader:
-    """Scores negated predicates against the built-in rejections and complaints (encoded once)."""
+    """Scores negated predicates against the built-in rejections and complaints, and what is said of a
+    thing against the built-in liking and disliking (each bank encoded once)."""
 
     closest = 3
+    negative = -0.05  # VADER's compound score at or below which a text is negative (its authors' convention)
 
     def __init__(self, encoder: TextEncoder) -> None:
         self.encoder = encoder
@@ -94,6 +99,7 @@ class PredicateReader:
         self._people = np.asarray(encoder.encode(list(PEOPLE)), np.float32)
         self._liking = np.asarray(encoder.encode(list(LIKING)), np.float32)
         self._disliking = np.asarray(encoder.encode(list(DISLIKING)), np.float32)
+        self._sentiment = SentimentIntensityAnalyzer()
 
     def says(self, predicate: str) -> float:
         """How much closer a negated predicate is to saying its subject fails (`FAILING`) than to "I do
@@ -110,6 +116,18 @@ class PredicateReader:
         near = lambda bank: float(np.sort(bank @ q)[-self.closest :].mean())  # noqa: E731
         return near(self._liking) - near(self._disliking)
 
+    def polarity(self, said: str) -> float:
+        """The sentiment of what is said, by its words (VADER's compound score, -1 to 1)."""
+        return float(self._sentiment.polarity_scores(said)["compound"])
+
+    def dislikes(self, said: str, margin: float) -> bool:
+        """Whether what is said of a masked thing is dislike: its `stance` by `margin`, or negative words
+        (`polarity`) while the stance is not liking by `margin`. Either reader alone misses what the other
+        sees: the banks know idioms ("it gives me the creeps": no negative word), the lexicon knows words
+        ("it bores me to tears": far from every phrasing of the banks)."""
+        stance = self.stance(said)
+        return stance <= -margin or (stance < margin and self.polarity(said) <= self.negative)
+
     def people(self, subject: str) -> float:
         """How much a subject is like people (`PEOPLE`): the cosine of its closest entry."""
         q = np.asarray(self.encoder.encode([subject])[0], np.float32)
@@ -123,8 +141,8 @@ def resolve(
     says: Callable[[str], float],
     margin: float,
     people: Callable[[str], float] = lambda subject: -1.0,
-    stance: Callable[[str], float] = lambda said: 0.0,
-    stance_margin: float = 0.1,
+    dislikes: Callable[[str], bool] = lambda said: False,
+    outright: float = 1.0,
 ) -> list[tuple[str, bool]]:
     """(clause, negated) pairs of a cut request; a negated predicate is read by what it `says` of its
     subject (`clarity`: how clearly a rejected clause names a value, -1 for none; `people`: how much a
@@ -147,9 +165,10 @@ def resolve(
       ("my sister doesn't use skin care"); the subject is dropped. An exclusion it is not sure of is never
       applied.
 
-    A clause that may say dislike without a negation (``Clause.stance``) rejects its thing only when its
-    `stance` is dislike by `stance_margin` and the thing is a kind of thing that names a value (not people,
-    not one someone has: "my tent is awful" is a complaint); otherwise it is read whole, as a wish."""
+    A clause that may say dislike without a negation (``Clause.stance``) rejects its thing only when what
+    it says `dislikes` it (`PredicateReader.dislikes`) and the thing is a kind of thing that names a value
+    (not people, not one someone has: "my tent is awful" is a complaint; "the X" is a kind when X names a
+    value `outright`: "the blues"); otherwise it is read whole, as a wish."""
     out: list[tuple[str, bool]] = []
     skip = -1
     for i, c in enumerate(cut):
@@ -157,8 +176,10 @@ def resolve(
             continue
         if c.stance:
             named = clarity(c.text)
-            kind = reference(c.text) == "kind" and named > -1 and people(c.text) < named
-            if kind and stance(c.predicate) <= -stance_margin:
+            form = reference(c.text)
+            form = "kind" if form == "owned" and re.match(r"the\s", c.text, re.IGNORECASE) and named >= outright else form
+            kind = form == "kind" and named > -1 and people(c.text) < named
+            if kind and dislikes(c.predicate):
                 out.append((c.text, True))
             else:
                 out += [(a.text, a.negated) for a in alternatives(Clause(c.whole, False))]

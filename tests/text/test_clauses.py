@@ -48,7 +48,7 @@ def test_what_may_be_dislike_without_a_negation_is_a_thing_and_what_is_said_of_i
 
 @pytest.mark.parametrize(
     "text",
-    ["I want a tent", "a tent that keeps me warm", "it wears me out", "something for my dad", "comedy or horror",
+    ["I want a tent", "a tent that keeps me warm", "I'm crazy about tents", "I'm hopeless at gardening", "it wears me out", "something for my dad", "comedy or horror",
      "I need something for camping"],
 )  # fmt: skip
 def test_a_wish_pronoun_or_relative_clause_is_no_stance(text):

@@ -115,34 +115,52 @@ def test_the_reader_knows_people_from_things():
     assert reader.people("people") > reader.people("zzz qqq")
 
 
-def _stance(text: str, stance: float, people: float = -1.0) -> list[tuple[str, bool]]:
-    clarity = {"camping": 0.9, "qqq": 0.6, "my tent": 0.7, "tents": 0.8, "beach toys": 0.7}.get
+def _stance(text: str, dislikes: bool, people: float = -1.0) -> list[tuple[str, bool]]:
+    clarity = {"camping": 0.9, "qqq": 0.6, "my tent": 0.7, "tents": 0.8, "beach toys": 0.7, "the camping": 0.9,
+               "the tents": 0.6}.get  # fmt: skip
     return resolve(clauses(text), lambda c: clarity(c, -1.0), lambda c: False, lambda p: 0.0, 0.1,
-                   lambda s: people, lambda said: stance, 0.1)  # fmt: skip
+                   lambda s: people, lambda said: dislikes, 0.85)  # fmt: skip
 
 
 def test_dislike_without_a_negation_rejects_a_kind_of_thing_only_when_clearly_dislike():
-    """"camping wears me out": rejected when its stance is dislike by the margin; read whole as a wish
-    otherwise (liking, or unsure: an exclusion it is not sure of is never applied)."""
-    assert _stance("camping wears me out", -0.2) == [("camping", True)]
-    assert _stance("I despise camping", -0.2) == [("camping", True)]
-    assert _stance("camping wears me out", -0.05) == [("camping wears me out", False)]
-    assert _stance("camping makes my day", 0.3) == [("camping makes my day", False)]
+    """"camping wears me out": rejected when what is said is dislike; read whole as a wish otherwise
+    (liking, or unsure: an exclusion it is not sure of is never applied)."""
+    assert _stance("camping wears me out", True) == [("camping", True)]
+    assert _stance("I despise camping", True) == [("camping", True)]
+    assert _stance("camping wears me out", False) == [("camping wears me out", False)]
+    assert _stance("camping makes my day", False) == [("camping makes my day", False)]
 
 
 def test_dislike_of_a_thing_someone_has_people_or_nothing_named_rejects_nothing():
     """"my tent is awful" is a complaint (a need), "kids wear me out" speaks of people, "zzz is awful"
     names no value: each is read as said, nothing excluded."""
-    assert _stance("my tent is awful", -0.3) == [("my tent is awful", False)]
-    assert _stance("qqq wear me out", -0.3, people=0.9) == [("qqq wear me out", False)]
-    assert _stance("zzz is awful", -0.3) == [("zzz is awful", False)]
+    assert _stance("my tent is awful", True) == [("my tent is awful", False)]
+    assert _stance("qqq wear me out", True, people=0.9) == [("qqq wear me out", False)]
+    assert _stance("zzz is awful", True) == [("zzz is awful", False)]
+
+
+def test_the_thing_is_a_kind_when_it_names_a_value_outright():
+    """"the blues depress me": "the X" is a kind of thing when X names a value at least `outright`
+    closely, and otherwise one someone has ("the tents are awful": a complaint)."""
+    assert _stance("the camping is awful", True) == [("the camping", True)]
+    assert _stance("the tents are awful", True) == [("the tents are awful", False)]
 
 
 def test_a_stance_read_as_a_wish_keeps_its_alternatives():
-    assert _stance("tents or beach toys make my day", 0.3) == [("tents", False), ("beach toys make my day", False)]
+    assert _stance("tents or beach toys make my day", False) == [("tents", False), ("beach toys make my day", False)]
 
 
 def test_the_reader_weighs_liking_and_disliking_on_their_own_side():
     """Each built-in phrasing of liking or disliking, read back, has its own stance (a planted swap fails)."""
     reader = PredicateReader(HashingEncoder())
     assert all(reader.stance(p) > 0 for p in LIKING[:5]) and all(reader.stance(p) < 0 for p in DISLIKING[:5])
+    assert all(reader.dislikes(p, 0.1) for p in DISLIKING[:5]) and not any(reader.dislikes(p, 0.1) for p in LIKING[:5])
+
+
+def test_negative_words_say_dislike_where_the_banks_are_unsure():
+    """Words of a plain negative sentiment ("it bores me to tears", close to no phrasing of the hashing
+    encoder's banks) are dislike unless the stance is clearly liking; neutral words are not."""
+    reader = PredicateReader(HashingEncoder())
+    assert abs(reader.stance("it bores me to tears")) < 0.1 and reader.polarity("it bores me to tears") < -0.05
+    assert reader.dislikes("it bores me to tears", 0.1)
+    assert not reader.dislikes("it keeps my toddler busy", 0.1)
