@@ -18,9 +18,7 @@ import time
 from pathlib import Path
 
 import numpy as np
-
-from hybrid_rec.pipeline import HybridPipeline
-from hybrid_rec.store import resolve_model
+from _requests import categories, load, sample_users, shown
 
 FILM: list[tuple[str, str, str]] = [
     ("something scary or something funny", "Horror", "Comedy"),
@@ -55,23 +53,16 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--json", help="also write the rows and the summary here")
     args = parser.parse_args()
-    model_dir, version, _ = resolve_model(args.model)
-    pipe = HybridPipeline.load(model_dir)
-    catalog = pipe.reranker.catalog
-    if catalog is None:
-        raise SystemExit("the model has no catalog: nothing to measure")
-    field = catalog.category_field(pipe.config.requests.intent.field)
-    if field is None:
-        raise SystemExit("the catalog has no category field: nothing to measure")
-    category = {i: tuple(v) for i, v in catalog.items[field].items()}
-    users = list(np.random.default_rng(args.seed).choice(pipe.generator.users.ids, args.users, replace=False))
+    pipe, version = load(args.model)
+    category = categories(pipe)
+    users = sample_users(pipe, args.users, args.seed)
     start = time.perf_counter()
     rows = []
     print(f"model {args.model} (version {version}), {args.users} random users, top {args.k}\n")
     print("| phrasing | read as | share A | share B | A or B | both there |")
     print("|---|---|---|---|---|---|")
     for phrase, a, b in TABLES[args.catalog]:
-        items = [r.item_id for recs in pipe.recommend(users, args.k, request=phrase) for r in recs]
+        items = shown(pipe, users, args.k, phrase)
         in_a = float(np.mean([a in category[i] for i in items]))
         in_b = float(np.mean([b in category[i] for i in items]))
         either = float(np.mean([a in category[i] or b in category[i] for i in items]))

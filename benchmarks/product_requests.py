@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
+from _requests import categories, sample_users, shown
 
 from hybrid_rec.data.splits import leave_last_out
 from hybrid_rec.data.synthetic import ProductConfig, make_products
@@ -985,17 +986,11 @@ def measure(
 ) -> list[dict[str, Any]]:
     """One row per phrasing of HELD_OUT: how it was read, the share of the top k in its category with
     and without the request, its score and (negative rows) whether it was read with the wrong sign."""
-    catalog = pipe.reranker.catalog
-    if catalog is None:
-        raise SystemExit("the model has no catalog: nothing to measure")
-    field = catalog.category_field(pipe.config.requests.intent.field)
-    if field is None:
-        raise SystemExit("the catalog has no category field: nothing to measure")
-    category = {i: tuple(v) for i, v in catalog.items[field].items()}
-    users = list(np.random.default_rng(seed).choice(pipe.generator.users.ids, n_users, replace=False))
+    category = categories(pipe)
+    users = sample_users(pipe, n_users, seed)
 
     def share(request: str | None, value: str) -> float:
-        items = [r.item_id for recs in pipe.recommend(users, k, request=request) for r in recs]
+        items = shown(pipe, users, k, request)
         return float(np.mean([value in category[i] for i in items]))
 
     lists = [[r.item_id for r in recs] for recs in pipe.recommend(users, k)]

@@ -19,9 +19,9 @@ import time
 from pathlib import Path
 
 import numpy as np
+from _requests import catalog_of, load, sample_users, shown
 
 from hybrid_rec.pipeline import HybridPipeline
-from hybrid_rec.store import resolve_model
 
 # Set 1: written once, before any measurement; 2 per genre (28 phrasings), most without the genre's
 # name. Its failures were read while changing the intent parser after 2026-11-28 (see set 2).
@@ -169,20 +169,17 @@ def main() -> None:
     parser.add_argument("--parser-only", action="store_true", help="only print how each phrasing is read")
     parser.add_argument("--json", help="also write the figures as JSON here")
     args = parser.parse_args()
-    model_dir, version, _ = resolve_model(args.model)
-    pipe = HybridPipeline.load(model_dir)
-    catalog = pipe.reranker.catalog
-    if catalog is None:
-        raise SystemExit("the model has no catalog: nothing to measure")
+    pipe, version = load(args.model)
+    catalog = catalog_of(pipe)
     counts = catalog.items["genres"].explode().value_counts()
     genres = [g for g in counts.index if counts[g] >= args.min_items and g != "unknown"]
     if args.parser_only:
         parser_only(pipe, genres)
         return
-    users = list(np.random.default_rng(0).choice(pipe.generator.users.ids, args.users, replace=False))
+    users = sample_users(pipe, args.users, 0)
 
     def share(request: str | None, genre: str) -> float:
-        items = [r.item_id for recs in pipe.recommend(users, args.k, request=request) for r in recs]
+        items = shown(pipe, users, args.k, request)
         return float(np.mean([genre in catalog.item(i)["genres"] for i in items]))
 
     start = time.perf_counter()

@@ -105,16 +105,19 @@ class PredicateReader:
         """How much closer a negated predicate is to saying its subject fails (`FAILING`) than to "I do
         not want it" (`REJECTING`), each by the mean cosine of its `closest` phrasings (steadier than
         the single closest one): > 0 a complaint (a need), < 0 a rejection."""
-        q = np.asarray(self.encoder.encode([predicate])[0], np.float32)
-        near = lambda bank: float(np.sort(bank @ q)[-self.closest :].mean())  # noqa: E731
-        return near(self._failing) - near(self._rejecting)
+        return self._lead(predicate, self._failing, self._rejecting)
 
     def stance(self, said: str) -> float:
         """How much closer what is said of a masked thing ("it wears me out") is to liking it (`LIKING`)
         than to disliking it (`DISLIKING`), by the mean cosine of the `closest` of each: < 0 dislike."""
-        q = np.asarray(self.encoder.encode([said])[0], np.float32)
+        return self._lead(said, self._liking, self._disliking)
+
+    def _lead(self, text: str, first: np.ndarray, second: np.ndarray) -> float:
+        """How much closer `text` is to the bank `first` than to `second`: the mean cosine of the
+        `closest` rows of each (steadier than the single closest one)."""
+        q = np.asarray(self.encoder.encode([text])[0], np.float32)
         near = lambda bank: float(np.sort(bank @ q)[-self.closest :].mean())  # noqa: E731
-        return near(self._liking) - near(self._disliking)
+        return near(first) - near(second)
 
     def polarity(self, said: str) -> float:
         """The sentiment of what is said, by its words (VADER's compound score, -1 to 1)."""
