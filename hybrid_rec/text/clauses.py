@@ -1,9 +1,9 @@
 """How a request in words is cut before its values are read: clauses and whether each is negated
 (negation cues of everyday English, "X-free", "keep X out", a bare "no thanks", the subject of a
 negated predicate: "X is not for me", "my X doesn't work"), periods ("the 90s", "before 1980") and the
-normal form of a title, and dislike said without a negation ("X bores me", "X is a waste of money", "I
-despise X": its stance is weighed by `predicates`). Patterns only; `predicates` weighs a negated predicate, `intent` maps what is
-left to values."""
+normal form of a title, and dislike said without a negation ("X bores me", "X is dreadful", "I despise
+X"). Patterns only; `predicates` weighs a negated predicate and a stance, `intent` maps what is left to
+values."""
 
 from __future__ import annotations
 
@@ -66,7 +66,7 @@ _NOT_A_SUBJECT = re.compile(
     re.IGNORECASE,
 )
 # What may be dislike said without a negation cue: a thing and what is said of it, "<thing> <verb> me ..." ("gardening
-# wears me out"), "<thing> is ..." ("camping is a waste of money"), "I <verb> <thing>" ("I despise camping"), "I'm
+# wears me out"), "<thing> is ..." ("camping is dreadful"), "I <verb> <thing>" ("I despise camping"), "I'm
 # <adjective> of <thing>". Whether it is dislike is the stance of what is said, weighed with the thing masked ("it
 # wears me out", `predicates.PredicateReader.stance`); a subject is the shortest that fits.
 _SAID_IS = re.compile(

@@ -183,7 +183,7 @@ class IntentConfig(StrictModel):
         0.1,
         ge=0,
         le=2,
-        description="A clause that may say dislike without a negation ('X wears me out', 'X is a waste of money', 'I "
+        description="A clause that may say dislike without a negation ('X wears me out', 'X is dreadful', 'I "
         "despise X') rejects X only when what it says is this much closer (mean cosine of the 3 closest) to the "
         "built-in ways of disliking a thing than to those of liking it (`hybrid_rec.text.predicates`: `DISLIKING`, "
         "`LIKING`), or its words are negative (VADER) and it is not this much closer to liking; otherwise it is read "
