@@ -181,8 +181,7 @@ def resolve(
             named = clarity(c.text)
             form = reference(c.text)
             form = "kind" if form == "owned" and re.match(r"the\s", c.text, re.IGNORECASE) and named >= outright else form
-            kind = form == "kind" and named > -1 and people(c.text) < named
-            if kind and dislikes(c.predicate):
+            if _names_a_kind(c.text, form, named, people) and dislikes(c.predicate):
                 out.append((c.text, True))
             else:
                 out += [(a.text, a.negated) for a in alternatives(Clause(c.whole, False))]
@@ -196,7 +195,7 @@ def resolve(
         # the object is read first when it names more clearly, unless the subject is a kind of thing that names a
         # value: "tents are not for my baby" rejects tents however clearly "my baby" names Baby; people ("grown-ups",
         # more like `people` than like what they name) are who the predicate speaks of, not a kind of thing
-        kind = form == "kind" and named > -1 and people(c.text) < named
+        kind = _names_a_kind(c.text, form, named, people)
         object_first = names_title(pred) or (clarity(pred) >= named and not kind)
         if abs(said) < margin and not object_first:  # the words do not tell: the subject's form does
             said = {"owned": margin, "kind": -margin}.get(form or "", said)
@@ -211,3 +210,9 @@ def resolve(
         elif said > -margin and not object_first:
             skip = i + 1  # unsure, and the predicate names less than its subject: nothing rejected
     return out
+
+
+def _names_a_kind(subject: str, form: str | None, named: float, people: Callable[[str], float]) -> bool:
+    """Whether `subject` is a kind of thing that names a value (`named` > -1), not people: more like a
+    value than like `PEOPLE` ("camping", not "grown-ups")."""
+    return form == "kind" and named > -1 and people(subject) < named
