@@ -5,7 +5,8 @@ can assert that a method finds the structure and benchmarks can measure how well
   titles and genres (the tests' and scale benchmarks' default data);
 - `products`: `make_products`: a shop catalog (camping, kitchen, audio, ...) with descriptive product
   titles, a category list field and users who prefer a few categories (request benchmarks); with
-  ``kind="music"`` a record shop's (jazz, rock, classical, ...; items are albums);
+  ``kind="music"`` a record shop's (jazz, rock, classical, ...; items are albums), with ``kind="books"`` a
+  bookshop's (subjects; items are books, each with an author);
 - `series`: `make_series`: franchises with numbered parts in the titles, watched in order with noise,
   a long tail of rare franchises (sequence and tail-item benchmarks);
 - `stream`: per-user item sequences -> timestamps -> one `Interactions` event stream.

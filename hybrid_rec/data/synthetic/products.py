@@ -8,7 +8,8 @@ for in the category's words. Users belong to clusters, each preferring a few cat
 category, items follow Zipf popularity; a user never buys the same item twice. The catalog names
 no film and has no year, so nothing film-specific can read it. ``kind="music"`` makes a record shop's
 catalog the same way (`MUSIC_CATEGORIES`: music genres, album titles such as "Smoky Bebop Piano Trio",
-items called "albums"): a second catalog of another kind for the same measurements.
+items called "albums"): a second catalog of another kind for the same measurements; ``kind="books"`` a
+bookshop's (`BOOK_CATEGORIES`: subjects, book titles such as "Midnight Alibi", each book with an author).
 """
 
 from __future__ import annotations
@@ -140,20 +141,75 @@ Blues
     hard times and heartache; late nights in a juke joint; a guitar that cries; the Mississippi delta
 """
 MUSIC_CATEGORIES: dict[str, CategoryWords] = _read_vocabulary(_MUSIC_VOCABULARY)
+# A bookshop's catalog in the same format: subjects, book titles, who each book is for; each book also has
+# an author (`BOOK_AUTHORS`: three per subject), a second field a request may name.
+_BOOK_VOCABULARY = """
+Mystery & Thriller
+    Silent; Midnight; Deadly; Hidden; Cold; Vanishing; Poisoned; Locked-Room
+    Witness; Alibi; Detective; Case Files; Murder; Suspect; Conspiracy; Cipher; Inheritance; Disappearance
+    readers who love a twisting plot; solving the crime before the detective does; sleepless nights of suspense; clues, red herrings and a final reveal
+Romance
+    Summer; Forbidden; Secret; Second-Chance; Royal; Sweet; Starlit; Seaside
+    Love Letters; Kiss; Wedding; Heartbreak; Courtship; Engagement; Affair; Sweetheart; Honeymoon; Proposal
+    falling in love all over again; a happy ending guaranteed; slow-burn passion and longing; cosy evenings and a full heart
+History
+    Ancient; Medieval; Imperial; Forgotten; Victorian; Revolutionary; Wartime; Lost
+    Empires; Dynasties; Battles; Chronicles; Kingdoms; Crusades; Revolutions; Pharaohs; Civilizations; Archives
+    understanding how the past shaped today; the rise and fall of nations; wars, kings and revolutions; curious minds and history buffs
+Science Fiction
+    Galactic; Quantum; Interstellar; Cybernetic; Martian; Dystopian; Orbital; Robotic
+    Starship; Colony; Android; Time Machine; Space Station; Warp Drive; Alien Contact; Cyborg; Mothership; Terraforming
+    journeys to distant stars; imagining the future of technology; robots, aliens and space travel; what-ifs about tomorrow's world
+Fantasy
+    Fabled; Enchanted; Elven; Cursed; Mythic; Arcane; Shadow; Wandering
+    Sword; Quest; Wizard; Spellbook; Dragon; Throne; Prophecy; Amulet; Realm; Sorceress
+    magic, dragons and epic quests; escaping to another world; sword and sorcery adventures; heroes, wizards and ancient prophecies
+Cookbooks
+    Easy; Weeknight; Vegetarian; Rustic; Italian; One-Pot; Seasonal; Homestyle
+    Recipes; Baking; Soups; Suppers; Pasta; Desserts; Grilling; Breads; Salads; Feasts
+    cooking for family and friends; weeknight dinners in thirty minutes; bakers and home cooks; learning to cook from scratch
+Biography
+    Untold; Remarkable; Unfinished; Extraordinary; Private; Honest; Unlikely; Fearless
+    Life; Memoir; Portrait; Journey; Autobiography; Diaries; Legacy; Confessions; Early Years; Last Interview
+    the real lives of famous people; inspiring true stories; leaders, artists and pioneers; readers who love a true story
+Self-Help
+    Mindful; Confident; Productive; Calm; Resilient; Practical; Positive; Simple
+    Habits; Mindset; Happiness; Focus; Leadership; Motivation; Wellbeing; Success; Confidence; Morning Routine
+    building better habits; less stress and more balance; reaching your goals; personal growth and self-improvement
+Children's Books
+    Sleepy; Little; Giggling; Brave; Curious; Colourful; Cuddly; Magical
+    Bedtime Stories; Picture Book; ABC Book; Bunny; Puppy Tales; Nursery Rhymes; Counting Book; Fairy Tales; Pop-Up Book; Alphabet Adventures
+    reading aloud at bedtime; little readers aged 2 to 6; first words and bright pictures; story time with the kids
+Poetry
+    Collected; Selected; Lyric; Quiet; Autumn; Moonlit; Wild; Tender
+    Poems; Sonnets; Verses; Haiku; Odes; Elegies; Stanzas; Epigrams; Psalms; Cantos
+    slow reading and reflection; words that sing; love, loss and nature in verse; reading aloud by candlelight
+"""
+BOOK_CATEGORIES: dict[str, CategoryWords] = _read_vocabulary(_BOOK_VOCABULARY)
+# Three invented authors per subject, in the order of `BOOK_CATEGORIES`; a book's author is one of its subject's.
+BOOK_AUTHORS: dict[str, tuple[str, ...]] = dict(zip(BOOK_CATEGORIES, (
+    ("Harriet Vane", "Silas Moreland", "Edda Kross"), ("Juliet Ashby", "Rosa Bellamy", "Colin Sweeting"),
+    ("Tobias Grant", "Miriam Oakes", "Leopold Stern"), ("Vera Castellan", "Orson Pike", "Ada Rennick"),
+    ("Rowan Ashgrove", "Isolde Fenn", "Caspian Wilde"), ("Nadia Basil", "Pierre Laurent", "Greta Honeywell"),
+    ("Samuel Whitlock", "Lydia Marsh", "Arthur Penrose"), ("Maya Sunderland", "Dale Brightwater", "Ingrid Solace"),
+    ("Poppy Button", "Benji Larkspur", "Tilly Hopscotch"), ("Evelyn Thorne", "Rafael Quill", "Selma Aurora"),
+), strict=True))
 # Per kind of catalog: its categories' vocabulary and what it calls an item.
 VOCABULARIES: dict[str, tuple[dict[str, CategoryWords], str]] = {
     "shop": (PRODUCT_CATEGORIES, "product"),
     "music": (MUSIC_CATEGORIES, "album"),
+    "books": (BOOK_CATEGORIES, "book"),
 }
 
 
 class ProductConfig(EventsConfig):
     """Size and structure of a synthetic shop catalog and its purchases (an event is a purchase)."""
 
-    kind: Literal["shop", "music"] = Field(
+    kind: Literal["shop", "music", "books"] = Field(
         "shop",
         description="Which catalog: 'shop' (PRODUCT_CATEGORIES: camping, kitchen, audio, ...; items are "
-        "'products') or 'music' (MUSIC_CATEGORIES: jazz, rock, classical, ...; items are 'albums').",
+        "'products'), 'music' (MUSIC_CATEGORIES: jazz, rock, classical, ...; items are 'albums') or 'books' "
+        "(BOOK_CATEGORIES: mystery & thriller, romance, history, ...; items are 'books', each with an 'author').",
     )
     n_items: int = Field(600, gt=0, description="Number of products, spread evenly over the categories.")
     n_categories: int = Field(
@@ -278,4 +334,10 @@ def _texts(
     )
     if cfg.descriptions:
         frame["description"] = descriptions.astype(str)
+    if cfg.kind == "books":  # a second field a request may name: each book by one of its subject's authors
+        authors = np.empty(len(ids), object)
+        for c, name in enumerate(names):
+            items = np.flatnonzero(item_category == c)
+            authors[items] = np.asarray(BOOK_AUTHORS[name], object)[rng.integers(0, 3, len(items))]
+        frame["author"] = authors.astype(str)
     return frame
