@@ -23,14 +23,15 @@ Per-request rows print only with ``--rows``: a held-out set stays unread until i
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import time
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+import tomllib
 from _requests import sample_users
 
 from hybrid_rec.pipeline import HybridPipeline
@@ -110,6 +111,8 @@ def measure(pipe: HybridPipeline, requests: list[Request], n_users: int, k: int,
             "asked_for": list(reading.asked_for) if reading else [], "excluded": list(reading.excluded) if reading else [],
             "understood": bool(reading and reading.understood), "read_ms": round(1000 * seconds[r.text], 2),
             "unchanged": float(np.mean([len(set(a) & set(b)) / k for a, b in zip(shown, base, strict=True)])),
+            "avoided": [v for v, _ in reading.avoided] if reading else [],
+            "probabilities": [list(p) for p in reading.probabilities] if reading else [],
         }  # fmt: skip
         for key, test in (("want", has(r.want) if r.want else None), ("want_author", by(r.want_author) if r.want_author else None)):
             if test is not None:
@@ -153,6 +156,12 @@ def summarise(rows: list[dict[str, Any]]) -> dict[str, Any]:
             figures["author_kept_out"] = mean([r["reject_author_kept_out"] for r in mine if "reject_author_kept_out" in r])
         by_form[form] = figures
     typed = [r for r in rows if "clean_same_reading" in r]
+    # calibration of the learned reader: every (request, value) it read, labelled by the set
+    probs, labels = [], []
+    for r in rows:
+        for value, wanted, rejected in r["probabilities"]:
+            probs.append([wanted, rejected, max(0.0, 1.0 - wanted - rejected)])
+            labels.append(0 if value in r["want"] else 1 if value in r["reject"] else 2)
     ms = [r["read_ms"] for r in rows]
     return {
         "requests": len(rows),
@@ -166,7 +175,25 @@ def summarise(rows: list[dict[str, Any]]) -> dict[str, Any]:
         "not_understood": mean([not r["understood"] for r in rows]),
         "read_ms_p50": round(float(np.percentile(ms, 50)), 2),
         "read_ms_p95": round(float(np.percentile(ms, 95)), 2),
+        "calibration": calibration(np.asarray(probs), np.asarray(labels)) if probs else None,
     }
+
+
+def calibration(probs: np.ndarray, labels: np.ndarray, bins: int = 5) -> dict[str, Any]:
+    """Top-label reliability of the reader's probabilities: per confidence bin, how many readings, their mean
+    confidence and how often the top label was right; and the expected calibration error."""
+    confidence, right = probs.max(1), probs.argmax(1) == labels
+    edges = np.linspace(0, 1, bins + 1)
+    table, ece = [], 0.0
+    for lo, hi in itertools.pairwise(edges):
+        inside = (confidence > lo) & (confidence <= hi)
+        if inside.any():
+            gap = abs(float(right[inside].mean()) - float(confidence[inside].mean()))
+            ece += float(inside.mean()) * gap
+            table.append({"bin": f"{lo:.1f}-{hi:.1f}", "n": int(inside.sum()),
+                          "confidence": round(float(confidence[inside].mean()), 3),
+                          "accuracy": round(float(right[inside].mean()), 3)})  # fmt: skip
+    return {"readings": len(labels), "ece": round(ece, 4), "accuracy": round(float(right.mean()), 4), "reliability": table}
 
 
 def main() -> None:

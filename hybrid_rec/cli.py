@@ -245,6 +245,10 @@ def recommend(
     if reading is not None:
         sure = ", ".join(f"{v} {x:.2f}" for v, x in reading.similarity)
         said = f"request read as: {reading.note}" + (f" (similarity: {sure})" if sure else "")
+        if reading.probabilities:
+            said += "\n  probabilities: " + ", ".join(
+                f"{v} wanted {w:.2f} / rejected {r:.2f}" for v, w, r in reading.probabilities
+            )
         typer.echo(said if reading.understood else f"request not understood: {reading.note}")
     typer.echo(f"{'rank':>4}  {'item':>8}  {'fused':>7}  {'lm':>8}  sources                 title")
     for r in recs[0]:

@@ -50,7 +50,10 @@ class RequestReading:
     ``like`` / ``unlike``: item ids of titles it names; ``similarity``: how sure, per value read (the
     cosine of the clause to the value's closest text; periods and titles are read by pattern);
     ``tentative``: the values of ``asked_for`` read below the sure threshold (a need in words the
-    catalog does not use: a guess); ``note``: what happened, in words."""
+    catalog does not use: a guess); ``avoided``: values rejected without enough certainty to remove them,
+    each with how much its items are lowered (P(rejected)); ``probabilities``: the learned reader's
+    (value, P(wanted), P(rejected)) for every value the request may be about (empty with the rules);
+    ``note``: what happened, in words."""
 
     text: str
     understood: bool
@@ -63,27 +66,28 @@ class RequestReading:
     note: str = ""
     similarity: tuple[tuple[str, float], ...] = ()
     tentative: tuple[str, ...] = ()
+    avoided: tuple[tuple[str, float], ...] = ()
+    probabilities: tuple[tuple[str, float, float], ...] = ()
 
     @classmethod
-    def of(cls, text: str, intent: Intent | None, parsed: bool = True, lm_reads: bool = False) -> RequestReading:
+    def of(cls, text: str, intent: Intent | None, parsed: bool = True) -> RequestReading:
         """The reading of `text` from its parsed `intent` (None or empty: nothing understood);
-        `parsed` = False when this model does not read requests (no catalog, or requests disabled);
-        `lm_reads`: the LM reads every request as a sentence, understood by the parser or not."""
+        `parsed` = False when this model does not read requests (no catalog, or requests disabled): only
+        the LM reads its words then. A request the reader understood nothing of is no request for the LM
+        either."""
         if not parsed:
             return cls(text, False, note="this model does not parse requests (no catalog, or requests.enabled is "
                                          "false): only the LM read the words")  # fmt: skip
         if intent is None or intent.empty:
-            if lm_reads and intent is not None and intent.negated:
+            if intent is not None and intent.negated:
                 return cls(text, False, note="rejects something this catalog's categories, periods and titles do not "
-                                             "clearly name: nothing filtered, and the language model did not read "
-                                             "the words (it would read them as a wish)")  # fmt: skip
-            if lm_reads:
-                return cls(text, False, note="named no category, period or title this catalog knows: nothing "
-                                             "filtered; the language model read the words")  # fmt: skip
+                                             "clearly name: nothing excluded; ranked as without a request")  # fmt: skip
             return cls(text, False, note="named no category, period or title this catalog knows: ranked as "
                                          "without a request")  # fmt: skip
+        probabilities = tuple((r.value, round(r.wanted, 3), round(r.rejected, 3)) for r in intent.stance)
         return cls(text, True, intent.include, intent.exclude, intent.years, intent.exclude_years,
-                   intent.like, intent.unlike, _said(intent), intent.similarity, intent.tentative)  # fmt: skip
+                   intent.like, intent.unlike, _said(intent), intent.similarity, intent.tentative, intent.avoid,
+                   probabilities)  # fmt: skip
 
     def as_dict(self) -> dict[str, Any]:
         """Plain JSON-ready values (lists, not tuples; numpy ids as Python ids)."""
@@ -93,7 +97,8 @@ class RequestReading:
             "excluded": list(self.excluded), "years": list(self.years) if self.years else None,
             "excluded_years": list(self.excluded_years) if self.excluded_years else None,
             "like": plain(self.like), "unlike": plain(self.unlike), "note": self.note,
-            "similarity": dict(self.similarity), "tentative": list(self.tentative),
+            "similarity": dict(self.similarity), "tentative": list(self.tentative), "avoided": dict(self.avoided),
+            "probabilities": {v: {"wanted": w, "rejected": r} for v, w, r in self.probabilities},
         }  # fmt: skip
 
 
@@ -104,6 +109,8 @@ def _said(intent: Intent) -> str:
         f"asked for {', '.join(intent.include)}" if intent.include else "",
         f"a guess for {', '.join(intent.tentative)}: the words are close to no category" if intent.tentative else "",
         f"excluded {', '.join(intent.exclude)}" if intent.exclude else "",
+        f"ranked lower (a rejection not sure enough to exclude): {', '.join(v for v, _ in intent.avoid)}"
+        if intent.avoid else "",
         f"from {span(intent.years)}" if intent.years else "",
         f"not from {span(intent.exclude_years)}" if intent.exclude_years else "",
         f"like {', '.join(map(str, intent.like))}" if intent.like else "",

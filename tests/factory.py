@@ -88,10 +88,12 @@ VARIANTS: dict[str, dict[str, Any]] = {
     "default": {},
     "outside": {"outside": {"kind": "popularity"}},
     "rounds": {"reranker": {"trainer": {"round_windows_per_user": 1.0}}},
+    "minilm": {"requests": {"encoder": {"kind": "minilm"}}},
 }
 """Config variants of the shared models: overrides of `TINY` ("outside": also a fusion fitted on the
 validation users' popularity lists, `HybridConfig.outside`; "rounds": an LM also trained on simulated-round
-windows, which reads a session's reactions in its prompt)."""
+windows, which reads a session's reactions in its prompt; "minilm": requests read by the pretrained encoder and
+the learned stance model)."""
 
 
 def stream_split(ds: SyntheticDataset):

@@ -28,6 +28,7 @@ from hybrid_rec.rerank.fusion import LinearFusion, mmr, rank
 from hybrid_rec.rerank.reranker import GPT2Reranker
 from hybrid_rec.session import Session
 from hybrid_rec.text.intent import Intent
+from hybrid_rec.text.normalize import normalize
 from hybrid_rec.topk import TopK, topk_from_scores
 from hybrid_rec.verbalize.verbalizer import Instruction
 
@@ -200,7 +201,7 @@ class FittedPipeline:
             return None
         matcher = self.requests.bind(self.generator.items).matcher
         intent = matcher.parse(text) if matcher is not None else None
-        return RequestReading.of(text, intent, matcher is not None, self.reranker.reads_requests)
+        return RequestReading.of(text, intent, matcher is not None)
 
     def query(
         self,
@@ -208,9 +209,9 @@ class FittedPipeline:
         requests: Sequence[str | None] | None = None,
         session: Session | Sequence[Session | None] | None = None,
     ) -> Query:
-        """Resolve a call: the LM reads every request when it reads requests as sentences
-        (`GPT2Reranker.reads_requests`); otherwise a request that names nothing the catalog knows acts
-        as no request (when requests are read at all). `session`: one for every row, or one per row;
+        """Resolve a call: a request that names nothing the catalog knows acts as no request, for every
+        reader and the LM (when requests are read at all), so a neutral request ("surprise me") or one
+        about what the catalog does not hold leaves the list as it was. `session`: one for every row, or one per row;
         its recent items are read by the LM after each history; its reactions are session features
         (with a session fusion; a model without one reads "more / less like" into the row's intent)."""
         users = np.asarray(users, dtype=np.int64)
@@ -219,15 +220,11 @@ class FittedPipeline:
             raise ConfigError(f"{len(per_row)} sessions for {len(users)} users; give one, or one per user")
         ids = tuple(SessionIds.of(self.generator.items, s) for s in per_row)
         asked: list[str | None] = [None] * len(users)
-        if requests is not None:  # whitespace collapsed; a blank request is no request
-            asked = [" ".join(str(r).split()) or None if r is not None else None for r in requests]
+        if requests is not None:  # in the one normal form every reader sees; a blank request is no request
+            asked = [normalize(r) or None if r is not None else None for r in requests]
         intents = self.requests.bind(self.generator.items).intents(asked, len(users))
-        if (matcher := self.requests.matcher) is not None:
-            if not self.reranker.reads_requests:  # an LM reading tokens only is not trained on unread requests
-                asked = [r if i is not None else None for r, i in zip(asked, intents, strict=True)]
-            else:  # a rejection the parser could not place: the LM would read its words as a wish
-                asked = [None if r is not None and i is None and matcher.parse(r).negated else r
-                         for r, i in zip(asked, intents, strict=True)]  # fmt: skip
+        if self.requests.matcher is not None:  # a request read as nothing acts as no request, for the LM too
+            asked = [r if i is not None else None for r, i in zip(asked, intents, strict=True)]
             if self.session_fusion is None:  # a model fitted before session rounds: "more like" as a request
                 intents = [
                     replace(i or Intent(""), like=(*(i.like if i else ()), *s.more_like),

@@ -100,7 +100,7 @@ class ReadingBody(BaseModel):
     text: str = Field(description="The request as read (whitespace collapsed).")
     understood: bool = Field(
         description="False: it named no category, period or title the catalog knows: nothing is filtered or "
-        "boosted by the parser; a model whose LM reads requests still read the words (see note)."
+        "boosted, and the list is ranked as without a request (see note)."
     )
     asked_for: list[str] = Field(description="Catalog values (categories, genres) the request asks for.")
     excluded: list[str] = Field(description="Catalog values the request rejects: items with them are left out.")
@@ -117,6 +117,17 @@ class ReadingBody(BaseModel):
         default_factory=list,
         description="Categories of asked_for read below the sure threshold: a need in words the catalog does not use, "
         "read as its closest category (a guess; its similarity says how close).",
+    )
+    avoided: dict[str, float] = Field(
+        default_factory=dict,
+        description="Categories rejected without enough certainty to leave them out: their items are ranked lower "
+        "by the probability of the rejection, not removed.",
+    )
+    probabilities: dict[str, dict[str, float]] = Field(
+        default_factory=dict,
+        description="The learned reader's reading of every category the request may be about: "
+        "{category: {'wanted': P, 'rejected': P}} (the rest: neither, or not about it). A category is excluded only "
+        "when P(rejected) is high and the request names it clearly; empty when requests are read by the rules.",
     )
 
 

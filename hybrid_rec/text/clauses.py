@@ -12,7 +12,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-__all__ = ["LIKE", "Clause", "alternatives", "clauses", "norm_title", "years_of"]
+__all__ = ["LIKE", "Clause", "alternatives", "clauses", "norm_title", "pieces", "years_of"]
 
 # Negation and exclusion cues of everyday English: what follows a cue in its clause is rejected.
 # "anything / everything / all but X" excludes X ("nothing but X" does not: it asks for X only).
@@ -140,6 +140,19 @@ def clauses(text: str) -> list[Clause]:
             out += [Clause(part[: cue.start()].strip(), False),
                     Clause(("like " if cue[0].lower().endswith("like") else "") + rest, True)]  # fmt: skip
     return [a for c in out for a in alternatives(c) if re.search(r"\w", a.text) or a.subject]
+
+
+def pieces(text: str) -> list[tuple[str, str]]:
+    """What of a request may name catalog values, for the learned reader: its clauses and alternatives, each
+    as said and with negation cues taken out ("jazz but no metal" -> ("jazz", "jazz"), ("no metal", "metal")).
+    Only where to look; how the request stands to what they name is the stance model's to say."""
+    out = []
+    for part in _SPLIT.split(_FREE.sub(lambda m: f", no {m[1]},", text)):
+        for alt in _OR.split(part):
+            words = " ".join(_NEGATION.sub(" ", alt).split())
+            if re.search(r"\w", words):
+                out.append((" ".join(alt.split()), words))
+    return out
 
 
 def _stance(part: str) -> Clause | None:

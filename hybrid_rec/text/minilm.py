@@ -234,3 +234,30 @@ class MiniLMEncoder:
                 pooled = (hidden * mask).sum(dim=1) / mask.sum(dim=1).clamp(min=1e-9)
                 out[rows] = pooled.float().numpy()
         return l2_normalise(out)
+
+    def encode_tokens(
+        self, texts: Sequence[str], *, batch_size: int | None = None, threads: int | None = None
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Token states for readers that need more than a sentence vector (the stance model):
+        ``(states [n, t, 384] float32, mask [n, t] bool, pooled [n, 384] unit rows)``, padded to the
+        longest text (cut at 64 tokens); the pooled rows equal `encode`'s. `threads`: torch threads for
+        this call (None: the encoder's; 0: torch's default, all cores: one request read as fast as it can)."""
+        import torch
+
+        items = check_texts(texts)
+        size = batch_size or self.batch_size
+        enc_all = self.tokenizer(items, truncation=True, max_length=64)
+        longest = max((len(ids) for ids in enc_all["input_ids"]), default=1)
+        states = np.zeros((len(items), longest, self.dim), np.float32)
+        mask = np.zeros((len(items), longest), bool)
+        with torch_threads(self.threads if threads is None else threads), torch.inference_mode():
+            for start in range(0, len(items), size):
+                batch = items[start : start + size]
+                enc = self.tokenizer(batch, padding=True, truncation=True, max_length=64, return_tensors="pt")
+                hidden = self.model(**enc).last_hidden_state
+                t = hidden.shape[1]
+                states[start : start + len(batch), :t] = hidden.float().numpy()
+                mask[start : start + len(batch), :t] = enc["attention_mask"].numpy().astype(bool)
+        weights = mask[..., None].astype(np.float32)
+        pooled = (states * weights).sum(1) / np.maximum(weights.sum(1), 1e-9)
+        return states, mask, l2_normalise(pooled)

@@ -22,6 +22,7 @@ from hybrid_rec.config import StrictModel
 from hybrid_rec.data.catalog import ItemCatalog, genre_request
 from hybrid_rec.data.ids import IdMap
 from hybrid_rec.errors import ConfigError
+from hybrid_rec.text.normalize import normalize
 
 Part = str | int  # text, or an internal item id
 PLACEHOLDERS = {"eos", "history", "attributes", "request", "candidates", "noun"}
@@ -129,7 +130,7 @@ class VerbalizerConfig(StrictModel):
 @dataclass(frozen=True)
 class Instruction:
     """A verbalized prompt: ``head`` parts, then one part list per history item (oldest first), and
-    the request it carries (normalized; None: none), which an LM that reads requests also reads as a
+    the request it carries (in its normal form, `text.normalize`; None: none), which an LM that reads requests also reads as a
     sentence-encoder vector."""
 
     template: str
@@ -226,7 +227,7 @@ class Verbalizer:
         """The instruction for one user. A `request` (blank: none) selects the request template by
         default. `reactions` (``passed`` / ``liked`` / ``disliked`` -> internal ids) are written after
         the history: " passed over: [A] [B]; more like: [C]; less like: [D]; next:"."""
-        request = " ".join(str(request).split()) or None if request is not None else None
+        request = normalize(request) or None if request is not None else None
         name = template or (self.config.request_template if request else self.config.template)
         if name not in self.templates:
             raise ConfigError(f"verbalizer: unknown template {name!r}; known {sorted(self.templates)}")

@@ -33,8 +33,10 @@ def test_a_request_is_read_into_what_it_asks_for_and_excludes(pipe):
 def test_a_request_that_names_nothing_says_so(pipe):
     reading = pipe.read_request("asdf qwerty zxcv")
     assert reading is not None and not reading.understood and not reading.asked_for
-    assert pipe.reranker.reads_requests  # ... but the LM reads it: nothing filtered, the words still count
-    assert "nothing filtered; the language model read the words" in reading.note
+    assert "ranked as without a request" in reading.note  # for the LM too: a neutral request changes nothing
+    ids = list(pipe.generator.users.ids[:3])
+    plain = [[r.item_id for r in recs] for recs in pipe.recommend(ids, 5)]
+    assert [[r.item_id for r in recs] for recs in pipe.recommend(ids, 5, request="asdf qwerty zxcv")] == plain
 
 
 def test_the_python_api_carries_the_reading_beside_the_frame(pipe):
@@ -123,8 +125,8 @@ def test_a_rejection_the_parser_cannot_place_is_not_read_by_the_lm_as_a_wish(pip
     users = np.arange(3)
     rejecting = state.query(users, ["qwop zlorf is not for me"] * 3)
     assert rejecting.asked == [None] * 3 and not rejecting.understood.any()
-    assert state.query(users, ["qwop zlorf"] * 3).asked == ["qwop zlorf"] * 3
+    assert state.query(users, ["qwop zlorf"] * 3).asked == [None] * 3
     ids = list(pipe.generator.users.ids[:3])
     plain = [[r.item_id for r in recs] for recs in pipe.recommend(ids, 5)]
     assert [[r.item_id for r in recs] for recs in pipe.recommend(ids, 5, request="qwop zlorf is not for me")] == plain
-    assert "did not read the words" in pipe.read_request("qwop zlorf is not for me").note
+    assert "nothing excluded; ranked as without a request" in pipe.read_request("qwop zlorf is not for me").note

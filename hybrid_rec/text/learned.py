@@ -1,0 +1,119 @@
+"""Catalog values read by the learned stance model, and decisions taken from its probabilities.
+
+Which values a request may be about comes from the similarity of its clauses to each value's texts
+(its name, aliases, what its items say: `IntentParser.scored_values`); how the request stands to
+each of them comes from the stance model (`stance.StanceReader`), which reads the whole request with
+the value as its target. Decisions (`decide`):
+
+- a value is *excluded* (a hard filter) only when its rejection is probable (P(rejected) at least
+  `IntentConfig.reject_probability`) **and** a clause names it clearly (the strict similarity a
+  rejection needs: `scored_values(..., negated=True)`);
+- a value the request wants is asked for with a weight: how well its clause names it times the stance
+  given that the request is about it, so an unsure reading moves the list less than a clear one;
+- a rejection that is probable but not clear, or clear but not probable enough, is a soft one: items of
+  the value are ranked lower by P(rejected) (`Intent.avoid`), never removed;
+- a value no clause names is left alone, whatever the model says.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+import numpy as np
+
+__all__ = ["Decision", "Stance", "ValueReading", "decide", "read_values"]
+
+
+class Stance(Protocol):
+    """What the reader needs of a stance model (`stance.StanceReader`; tests use a fixed one)."""
+
+    def prime(self, requests: Sequence[str], others: Sequence[str] = ()) -> np.ndarray:
+        """Prepare `requests` for `read`; return the sentence vectors of `others`."""
+        ...
+
+    def read(self, request: str, targets: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(P(about) [m], P(wanted, rejected, mentioned | about) [m, 3]) toward each target vector."""
+        ...
+
+
+@dataclass(frozen=True)
+class ValueReading:
+    """How a request stands to one catalog value it may be about: P(about it), and P(wanted / rejected /
+    only mentioned | about it); `wanted` and `rejected` are the unconditional probabilities."""
+
+    value: str
+    about: float
+    given_wanted: float
+    given_rejected: float
+    given_mentioned: float
+    weight: float  # how well a clause names it as a wish (1: its clause's best value; 0: not as a wish)
+    clear: bool  # a clause names it clearly enough for an exclusion
+
+    @property
+    def wanted(self) -> float:
+        return self.about * self.given_wanted
+
+    @property
+    def rejected(self) -> float:
+        return self.about * self.given_rejected
+
+
+@dataclass(frozen=True)
+class Decision:
+    """What the readings do to the list."""
+
+    include: dict[str, float]  # value -> weight of its items' match (graded by P(wanted))
+    exclude: tuple[str, ...]
+    avoid: dict[str, float]  # value -> how much its items are lowered (P(rejected))
+
+
+def read_values(
+    stance: Stance,
+    text: str,
+    candidates: dict[str, tuple[float, bool]],
+    texts: dict[str, np.ndarray],
+) -> list[ValueReading]:
+    """The stance of `text` toward each candidate value (value -> (wish weight, clear)); a value with
+    several texts (`texts`: value -> unit rows) is read through the one the request is most about."""
+    if not candidates:
+        return []
+    names = list(candidates)
+    rows = np.vstack([texts[v] for v in names])
+    owner = np.repeat(np.arange(len(names)), [len(texts[v]) for v in names])
+    about, given = stance.read(text, rows)
+    out = []
+    for j, value in enumerate(names):
+        best = int(np.flatnonzero(owner == j)[np.argmax(about[owner == j])])  # the text it is most about
+        weight, clear = candidates[value]
+        wanted, rejected, mentioned = (float(x) for x in given[best])
+        out.append(ValueReading(value, float(about[best]), wanted, rejected, mentioned, weight, clear))
+    return out
+
+
+def decide(
+    readings: list[ValueReading], reject_probability: float, soft_probability: float, wish_probability: float
+) -> Decision:
+    """Decisions from probabilities (module docstring); monotone: more probable, more effect.
+
+    The similarity of the clauses already says a candidate may be about its value. A hard exclusion
+    needs the model's P(rejected) = P(about) x P(rejected | about) to be high (and the value clearly
+    named); a soft rejection lowers items by P(rejected); a wish counts by the clause's similarity weight
+    times P(wanted | about), so a need in words the model finds unlike the value's name still counts as
+    much as its similarity says, while a value only mentioned ("my partner likes X") is not asked for."""
+    include: dict[str, float] = {}
+    exclude: list[str] = []
+    avoid: dict[str, float] = {}
+    # a request asks for something: when no value is clearly wanted, what it is about and does not reject
+    # ("an overnight hike in the woods": only mentioned) is what it asks for
+    wishes = any(r.given_wanted >= wish_probability and r.given_wanted > r.given_rejected for r in readings)
+    for r in readings:
+        wanted = r.given_wanted if wishes else r.given_wanted + r.given_mentioned
+        if r.rejected >= reject_probability and r.clear:
+            exclude.append(r.value)
+        elif r.given_rejected > wanted and r.rejected >= soft_probability:
+            avoid[r.value] = round(r.rejected, 2)
+        elif wanted > r.given_rejected and r.weight > 0 and wanted >= wish_probability:
+            include[r.value] = round(r.weight * wanted, 2)
+    return Decision(include, tuple(exclude), avoid)

@@ -1,0 +1,98 @@
+"""Decisions from the stance model's probabilities (`text.learned`), with a stand-in stance model whose
+probabilities the test sets: a hard exclusion needs a probable *and* clear rejection, an unsure reading
+moves the list less than a clear one, and a value the request is not about is left alone."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from hybrid_rec.data.catalog import ItemCatalog
+from hybrid_rec.data.ids import IdMap
+from hybrid_rec.text import HashingEncoder
+from hybrid_rec.text.intent import IntentConfig
+from hybrid_rec.text.learned import ValueReading, decide
+from hybrid_rec.text.matcher import IntentMatcher
+
+ROWS = [("p1", "Tent", ("Camping",)), ("p2", "Frying Pan", ("Kitchen",)), ("p3", "Lantern", ("Camping",))]
+
+
+class FixedStance:
+    """A stance model that answers P(about) and P(wanted, rejected, mentioned | about) for every target."""
+
+    def __init__(self, about: float, given: tuple[float, float, float]) -> None:
+        self.about, self.given = about, given
+        self.encoder = HashingEncoder(dim=256)
+
+    def prime(self, requests: list[str], others: list[str] = ()) -> np.ndarray:  # type: ignore[assignment]
+        return self.encoder.encode(list(others)) if others else np.zeros((0, 256), np.float32)
+
+    def read(self, request: str, targets: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        return np.full(len(targets), self.about), np.tile(np.asarray(self.given, float), (len(targets), 1))
+
+
+def matcher(about: float, given: tuple[float, float, float]) -> IntentMatcher:
+    frame = pd.DataFrame(ROWS, columns=["item_id", "title", "category"]).set_index("item_id")
+    m = IntentMatcher(IdMap(frame.index.to_numpy()), ItemCatalog(frame), HashingEncoder(dim=256),
+                      IntentConfig(reader="rules"))  # fmt: skip
+    m.parser.stance = FixedStance(about, given)
+    return m
+
+
+def reading(about: float, wanted: float, rejected: float, weight: float = 1.0, clear: bool = True) -> ValueReading:
+    return ValueReading("Camping", about, wanted, rejected, 1 - wanted - rejected, weight, clear)
+
+
+def test_an_exclusion_needs_a_probable_and_clear_rejection() -> None:
+    assert decide([reading(0.95, 0.05, 0.95)], 0.8, 0.5, 0.5).exclude == ("Camping",)
+    unclear = decide([reading(0.95, 0.05, 0.95, clear=False)], 0.8, 0.5, 0.5)
+    unsure = decide([reading(0.95, 0.3, 0.65)], 0.8, 0.5, 0.5)
+    not_about = decide([reading(0.6, 0.0, 1.0)], 0.8, 0.5, 0.5)
+    assert not_about.exclude == ()  # a clear rejection of something the request is maybe not about
+    for d in (unclear, unsure):
+        assert d.exclude == ()
+        assert "Camping" in d.avoid  # lowered, not removed
+
+
+def test_a_value_only_mentioned_beside_a_wish_or_not_about_is_left_alone() -> None:
+    """ "my partner likes camping, I want a frying pan": camping only mentioned; what a rejection of
+    something else may be about ("no vampires" in a bookshop's romance) is not excluded either."""
+    wish = ValueReading("Kitchen", 0.95, 0.95, 0.02, 0.03, 1.0, True)
+    mentioned = decide([reading(0.9, 0.1, 0.1), wish], 0.8, 0.5, 0.5)
+    assert (mentioned.include, mentioned.exclude, mentioned.avoid) == ({"Kitchen": 0.95}, (), {})
+    not_about = decide([reading(0.3, 0.05, 0.9)], 0.8, 0.5, 0.5)
+    assert (not_about.include, not_about.exclude, not_about.avoid) == ({}, (), {})
+
+
+def test_what_a_request_is_about_and_does_not_reject_is_its_wish_when_it_names_no_other() -> None:
+    """ "an overnight hike in the woods, first time sleeping out there": camping, said without a wish word."""
+    assert decide([reading(1.0, 0.2, 0.02)], 0.8, 0.5, 0.5).include == {"Camping": 0.98}
+
+
+@pytest.mark.parametrize("rejected", [0.5, 0.55])
+def test_a_less_sure_rejection_lowers_items_less(rejected: float) -> None:
+    sure, unsure = matcher(1.0, (0.05, rejected + 0.1, 0.0)), matcher(1.0, (0.05, rejected, 0.0))
+    a, _ = sure.match(sure.parse("no camping"))
+    b, excluded = unsure.match(unsure.parse("no camping"))
+    camping = np.array([True, False, True])
+    assert not excluded.any()  # under reject_probability: nothing removed
+    assert (a[camping] < b[camping]).all()
+    assert (a[~camping] == b[~camping]).all()
+
+
+def test_an_unsure_wish_moves_the_list_less_than_a_clear_one() -> None:
+    clear, unsure = matcher(0.9, (0.95, 0.0, 0.05)), matcher(0.9, (0.55, 0.4, 0.05))
+    a, _ = clear.match(clear.parse("camping gear"))
+    b, _ = unsure.match(unsure.parse("camping gear"))
+    assert a[0] > b[0] > 0  # a camping item: matched, less when the reading is unsure
+    assert a[1] == b[1] == 0  # a kitchen item: not matched either way
+
+
+def test_a_clear_rejection_excludes_and_is_reported_with_its_probability() -> None:
+    m = matcher(1.0, (0.02, 0.95, 0.03))
+    intent = m.parse("no camping")
+    _, excluded = m.match(intent)
+    assert intent.exclude == ("Camping",)
+    assert excluded.tolist() == [True, False, True]
+    assert [(r.value, r.rejected) for r in intent.stance] == [("Camping", 0.95)]

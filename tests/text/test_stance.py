@@ -1,0 +1,150 @@
+"""The learned stance model (`text.stance`) and the reader built on it, with the real MiniLM encoder.
+
+The model is built once per test process (a few minutes on 2 cores, then shared: `build_stance`
+keeps it per process); the grammar tests need no encoder."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from hybrid_rec.data.catalog import ItemCatalog
+from hybrid_rec.errors import DataError
+from hybrid_rec.text import minilm_available
+from hybrid_rec.text.intent import IntentConfig, IntentParser
+from hybrid_rec.text.stance.grammar import LABELS, PAIRS, SINGLE, UNRELATED, corpus
+
+needs_minilm = pytest.mark.skipif(not minilm_available(), reason="the stance model reads MiniLM's token states")
+
+
+def builds_model(test):  # type: ignore[no-untyped-def]
+    """A test that needs the stance model: MiniLM, and minutes to build it once per process (the slow lane)."""
+    return pytest.mark.slow(needs_minilm(test))
+
+
+def test_every_form_names_its_thing_once() -> None:
+    assert all(form.count("{x}") == 1 for form, _ in SINGLE)
+    assert all(p.count("{x}") == 1 and p.count("{y}") == 1 for p, _, _ in PAIRS)
+
+
+def test_the_corpus_is_seeded_and_labelled() -> None:
+    a, b = list(corpus(200, seed=3)), list(corpus(200, seed=3))
+    assert a == b and a != list(corpus(200, seed=4))
+    assert all(0 <= label < len(LABELS) for e in a for _, label in e.targets)
+    # every request has targets it is not about (near and far misses), and every wish or rejection
+    # names its thing in the words of the request
+    assert all(any(label == UNRELATED for _, label in e.targets) for e in a)
+    assert all(t.lower() in e.request for e in a for t, label in e.targets[:1] if label != UNRELATED)
+
+
+FILMS = [
+    ("m1", "Toy Story", ("Animation", "Comedy")), ("m2", "Scream", ("Horror",)), ("m3", "Unforgiven", ("Western",)),
+    ("m4", "Sleepless in Seattle", ("Comedy", "Romance")), ("m5", "Alien", ("Horror", "Sci-Fi")),
+    ("m6", "Casablanca", ("Drama", "Romance")), ("m7", "Airplane!", ("Comedy",)), ("m8", "Star Wars", ("Sci-Fi",)),
+]  # fmt: skip
+BOOKS = [
+    ("b1", "The Silent Witness", ("Mystery & Thriller",)), ("b2", "Midnight Alibi", ("Mystery & Thriller",)),
+    ("b3", "Summer Kiss", ("Romance",)), ("b4", "Forbidden Wedding", ("Romance",)), ("b5", "Ancient Empires", ("History",)),
+    ("b6", "Medieval Battles", ("History",)), ("b7", "Easy Weeknight Suppers", ("Cookbooks",)),
+]  # fmt: skip
+
+
+def catalog(rows: list[tuple[str, str, tuple[str, ...]]], noun: str) -> ItemCatalog:
+    return ItemCatalog(pd.DataFrame(rows, columns=["item_id", "title", "genres"]).set_index("item_id"), noun=noun)
+
+
+@pytest.fixture(scope="module")
+def minilm(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+    """MiniLM in a cache of the tests' own: the stance model is built beside it (once per process)."""
+    from hybrid_rec.text.minilm import MiniLMEncoder
+
+    return MiniLMEncoder(cache_root=tmp_path_factory.mktemp("minilm"))
+
+
+@pytest.fixture(scope="module")
+def films(minilm) -> IntentParser:  # type: ignore[no-untyped-def]
+    return IntentParser(catalog(FILMS, "movie"), minilm, IntentConfig(reader="learned"))
+
+
+@pytest.fixture(scope="module")
+def books(minilm) -> IntentParser:  # type: ignore[no-untyped-def]
+    return IntentParser(catalog(BOOKS, "book"), minilm, IntentConfig(reader="learned"))
+
+
+@builds_model
+@pytest.mark.parametrize("text", ["I can't get enough of westerns", "I never get tired of westerns"])
+def test_a_wish_in_negative_looking_words_keeps_its_value(films: IntentParser, text: str) -> None:
+    intent = films.parse(text)
+    assert "Western" in intent.include and "Western" not in intent.exclude
+
+
+@builds_model
+@pytest.mark.parametrize("text", ["I don\u2019t want horror", "no horror please", "horror bores me to tears"])
+def test_a_clear_rejection_excludes_its_value(films: IntentParser, text: str) -> None:
+    intent = films.parse(text)
+    assert intent.exclude == ("Horror",)
+    assert next(r for r in intent.stance if r.value == "Horror").rejected >= films.config.reject_probability
+
+
+@builds_model
+@pytest.mark.parametrize("text", ["no horror", "nothing with vampires", "I can't stand musicals"])
+def test_rejecting_what_the_catalog_lacks_excludes_nothing(books: IntentParser, text: str) -> None:
+    """The bookshop has no horror, vampires or musicals: its mysteries and romances stay."""
+    assert books.parse(text).exclude == ()
+
+
+@builds_model
+def test_a_target_is_read_independently_of_the_others(films: IntentParser, minilm) -> None:  # type: ignore[no-untyped-def]
+    assert films.stance is not None
+    vectors = minilm.encode(["Horror", "Comedy", "Western"])
+    about_all, given_all = films.stance.read("comedy but no horror", vectors)
+    about_one, given_one = films.stance.read("comedy but no horror", vectors[:1])
+    np.testing.assert_allclose(about_all[:1], about_one, atol=1e-5)
+    np.testing.assert_allclose(given_all[:1], given_one, atol=1e-5)
+
+
+@builds_model
+def test_the_model_round_trips_and_a_changed_file_is_refused(films: IntentParser, minilm, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    from hybrid_rec.text.stance import StanceReader
+
+    assert films.stance is not None
+    films.stance.save(tmp_path)
+    again = StanceReader.load(tmp_path, minilm)
+    vectors = minilm.encode(["Horror", "Comedy"])
+    for a, b in zip(films.stance.read("no horror", vectors), again.read("no horror", vectors), strict=True):
+        np.testing.assert_allclose(a, b, atol=1e-6)
+    saved = json.loads((tmp_path / "config.json").read_text())
+    saved["about_temperature"] = 9.0
+    (tmp_path / "config.json").write_text(json.dumps(saved))
+    with pytest.raises(DataError):
+        StanceReader.load(tmp_path, minilm)
+
+
+@builds_model
+def test_the_reading_carries_its_probabilities_in_every_interface(tiny_models, tmp_path: Path) -> None:
+    """Python, REST (its schema documents the field) and the CLI all show how sure the reading is."""
+    from fastapi.testclient import TestClient
+    from typer.testing import CliRunner
+
+    from hybrid_rec.cli import app
+    from hybrid_rec.serve import ServeConfig, create_app
+
+    trained = tiny_models("small", "minilm")
+    pipe = trained.load()
+    genre = sorted({g for gs in pipe.reranker.catalog.items["genres"] for g in gs})[0]
+    request = f"no {genre} please"
+    reading = pipe.read_request(request)
+    assert reading is not None and reading.probabilities
+    assert reading.as_dict()["probabilities"][genre]["rejected"] > 0.5
+    user = str(pipe.generator.users.ids[0])
+    client = TestClient(create_app(trained.publish(tmp_path / "store").root, ServeConfig()))
+    body = client.post("/recommend", json={"user_id": user, "k": 3, "request": request}).json()
+    assert body["request_reading"]["probabilities"][genre]["rejected"] > 0.5
+    schema = client.get("/openapi.json").json()["components"]["schemas"]["ReadingBody"]["properties"]
+    assert "probabilities" in schema and schema["probabilities"]["description"]
+    shown = CliRunner().invoke(app, ["recommend", "--model", str(trained.path), "--user", user, "--request", request])
+    assert shown.exit_code == 0 and f"{genre} wanted" in shown.output and "probabilities" in shown.output
