@@ -226,11 +226,12 @@ class IntentParser:
     def _vector(self, words: str) -> np.ndarray:
         """A clause's text vector, encoded once (a negated predicate's clauses are read twice: to weigh
         the predicate, then for their values)."""
-        if words not in self._vectors:
+        hit = self._vectors.get(words)  # a local: another thread may clear the cache meanwhile
+        if hit is None:
             if len(self._vectors) >= 4096:
                 self._vectors.clear()
-            self._vectors[words] = self.encoder.encode([words])[0]
-        return self._vectors[words]
+            hit = self._vectors[words] = self.encoder.encode([words])[0]
+        return hit
 
     def _item_vote(self, sims: np.ndarray) -> np.ndarray:
         """Per value: the mean of a clause's similarities `sims` (one per sampled item row) to its
@@ -391,7 +392,7 @@ class IntentParser:
                    cfg.wish_probability)  # fmt: skip
         include = tuple(sorted(d.include, key=lambda v: -d.include[v]))
         guessed = tuple(v for v in include if sure.get(v, 1.0) < cfg.threshold)
-        negated = bool(d.exclude or d.avoid) or (not readings and rest.negated)
+        negated = bool(d.exclude or d.avoid) or rest.negated  # a negation read as nothing still says so
         return replace(
             rest, include=include, exclude=d.exclude, similarity=tuple((v, sure.get(v, 0.0)) for v in candidates),
             tentative=guessed, negated=negated, weights=tuple((v, d.include[v]) for v in include),

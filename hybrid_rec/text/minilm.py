@@ -240,7 +240,7 @@ class MiniLMEncoder:
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Token states for readers that need more than a sentence vector (the stance model):
         ``(states [n, t, 384] float32, mask [n, t] bool, pooled [n, 384] unit rows)``, padded to the
-        longest text (cut at 64 tokens); the pooled rows equal `encode`'s. `threads`: torch threads for
+        longest text (cut at 64 tokens: the pooled rows equal `encode`'s for texts up to that length). `threads`: torch threads for
         this call (None: the encoder's; 0: torch's default, all cores: one request read as fast as it can)."""
         import torch
 

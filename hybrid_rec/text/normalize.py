@@ -45,8 +45,8 @@ _SPACE_BEFORE = re.compile(r"\s+([,;.!?])")
 def normalize(text: str | None) -> str:
     """`text` in the one form every reader sees (empty for None); idempotent."""
     t = unicodedata.normalize("NFKC", str(text or "")).translate(_MARKS).lower()
+    t = _SPACE_BEFORE.sub(r"\1", " ".join(t.split()))  # first: "no horror ! !" -> "no horror!!" -> "no horror!"
     t = _REPEATED.sub(r"\1", t)
     t = _MIXED.sub(lambda m: "?" if "?" in m[0] else "!", t)
     t = _WORD.sub(lambda m: _WORDS[m[1]], t)
-    t = _SPACE_BEFORE.sub(r"\1", t)
     return " ".join(t.split())

@@ -75,3 +75,7 @@ def test_a_typographic_apostrophe_keeps_a_negation(parser: IntentParser) -> None
     intent = parser.parse("I don\u2019t want horror")
     assert "Horror" in intent.exclude
     assert "Horror" not in intent.include
+
+
+def test_spaces_before_punctuation_do_not_leave_a_repeat() -> None:
+    assert normalize("no horror ! !") == normalize("no horror!") == "no horror!"

@@ -27,8 +27,10 @@ from hybrid_rec.config import StrictModel
 from hybrid_rec.data.datasets import data_home
 from hybrid_rec.errors import ConfigError, DataError
 from hybrid_rec.persist import load_config, require, save_config, verify_checksums, write_checksums
+from hybrid_rec.text import normalize as normalize_module
 from hybrid_rec.text.minilm import MODEL_FILES, MiniLMEncoder
 from hybrid_rec.text.stance import grammar, lexicon
+from hybrid_rec.text.stance import model as model_module
 from hybrid_rec.text.stance.grammar import LABELS, MENTIONED, UNRELATED, Example, corpus
 from hybrid_rec.text.stance.model import StanceConfig, StanceHead, parts, three_way
 
@@ -53,9 +55,11 @@ class _Saved(StrictModel):
 
 
 def _key(config: StanceConfig) -> str:
-    """Hash of what the model is built from: grammar, lexicon, config and the encoder's files."""
-    parts = [inspect.getsource(grammar), inspect.getsource(lexicon), config.model_dump_json(), json.dumps(MODEL_FILES)]
-    parts.append(inspect.getsource(StanceHead))
+    """Hash of what the model is built from: grammar, lexicon, the normal form of its requests, the head
+    and how it is trained and calibrated, the config and the encoder's files."""
+    parts = [inspect.getsource(m) for m in (grammar, lexicon, normalize_module, model_module)]
+    parts += [inspect.getsource(f) for f in (_Encoded, train_stance, _temperatures)]
+    parts += [config.model_dump_json(), json.dumps(MODEL_FILES)]
     return hashlib.sha256("\n".join(parts).encode()).hexdigest()[:16]
 
 
@@ -71,12 +75,13 @@ class StanceReader:
 
     def states(self, request: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """The request's token states, mask and sentence vector (encoded once per text)."""
-        if request not in self._states:
+        hit = self._states.get(request)  # a local: another thread may clear the cache meanwhile
+        if hit is None:
             if len(self._states) >= 1024:
                 self._states.clear()
             s, m, p = self.encoder.encode_tokens([request], threads=self.threads)
-            self._states[request] = (s[0], m[0], p[0])
-        return self._states[request]
+            hit = self._states[request] = (s[0], m[0], p[0])
+        return hit
 
     def prime(self, requests: Sequence[str], others: Sequence[str] = ()) -> np.ndarray:
         """Encode the token states of `requests` (kept for `read`) and the sentence vectors of `others` in
@@ -118,7 +123,7 @@ class StanceReader:
     def load(cls, directory: str | Path, encoder: MiniLMEncoder) -> StanceReader:
         from safetensors.torch import load_file
 
-        path = require(directory, "config.json", _WEIGHTS, what="stance model")
+        path = require(directory, "config.json", _WEIGHTS, "checksums.json", what="stance model")
         verify_checksums(path, what="stance model")
         saved = load_config(path, _Saved, what="stance model")
         if saved.dim != encoder.dim:
@@ -277,7 +282,7 @@ def train_stance(encoder: MiniLMEncoder, config: StanceConfig, *, progress: bool
 
 
 def _logits(head: Any, data: _Encoded) -> tuple[np.ndarray, np.ndarray]:
-    """Every target's logits [n, 3] and label [n] of `data`."""
+    """Every target's logits [n, 4] and label [n] of `data`."""
     torch = _torch()
     out, labels = [], []
     with torch.inference_mode():
