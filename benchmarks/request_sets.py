@@ -35,6 +35,7 @@ import tomllib
 from _requests import sample_users
 
 from hybrid_rec.pipeline import HybridPipeline
+from hybrid_rec.text.stance.reader import expected_calibration_error
 
 FORMS = (
     "plain", "need", "rejection", "dislike", "liking_negative", "idiom", "double_negative", "typed", "neutral",
@@ -181,18 +182,16 @@ def summarise(rows: list[dict[str, Any]]) -> dict[str, Any]:
 
 def calibration(probs: np.ndarray, labels: np.ndarray, bins: int = 5) -> dict[str, Any]:
     """Top-label reliability of the reader's probabilities: per confidence bin, how many readings, their mean
-    confidence and how often the top label was right; and the expected calibration error."""
+    confidence and how often the top label was right; and the expected calibration error (the library's)."""
     confidence, right = probs.max(1), probs.argmax(1) == labels
-    edges = np.linspace(0, 1, bins + 1)
-    table, ece = [], 0.0
-    for lo, hi in itertools.pairwise(edges):
+    table = []
+    for lo, hi in itertools.pairwise(np.linspace(0, 1, bins + 1)):
         inside = (confidence > lo) & (confidence <= hi)
         if inside.any():
-            gap = abs(float(right[inside].mean()) - float(confidence[inside].mean()))
-            ece += float(inside.mean()) * gap
             table.append({"bin": f"{lo:.1f}-{hi:.1f}", "n": int(inside.sum()),
                           "confidence": round(float(confidence[inside].mean()), 3),
                           "accuracy": round(float(right[inside].mean()), 3)})  # fmt: skip
+    ece = expected_calibration_error(probs, labels, bins)
     return {"readings": len(labels), "ece": round(ece, 4), "accuracy": round(float(right.mean()), 4), "reliability": table}
 
 

@@ -77,11 +77,13 @@ class StanceReader:
         """The request's token states, mask and sentence vector (encoded once per text)."""
         hit = self._states.get(request)  # a local: another thread may clear the cache meanwhile
         if hit is None:
-            if len(self._states) >= 1024:
-                self._states.clear()
-            s, m, p = self.encoder.encode_tokens([request], threads=self.threads)
-            hit = self._states[request] = (s[0], m[0], p[0])
+            self.prime([request])
+            hit = self._states.get(request) or self._encoded(request)
         return hit
+
+    def _encoded(self, request: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        s, m, p = self.encoder.encode_tokens([request], threads=self.threads)
+        return s[0], m[0], p[0]
 
     def prime(self, requests: Sequence[str], others: Sequence[str] = ()) -> np.ndarray:
         """Encode the token states of `requests` (kept for `read`) and the sentence vectors of `others` in
