@@ -109,6 +109,7 @@ def measure(pipe: HybridPipeline, requests: list[Request], n_users: int, k: int,
         reading = pipe.read_request(r.text)
         row: dict[str, Any] = {
             "text": r.text, "form": r.form, "want": list(r.want), "reject": list(r.reject),
+            "want_author": [r.want_author] if r.want_author else [], "reject_author": [r.reject_author] if r.reject_author else [],
             "asked_for": list(reading.asked_for) if reading else [], "excluded": list(reading.excluded) if reading else [],
             "understood": bool(reading and reading.understood), "read_ms": round(1000 * seconds[r.text], 2),
             "unchanged": float(np.mean([len(set(a) & set(b)) / k for a, b in zip(shown, base, strict=True)])),
@@ -162,7 +163,9 @@ def summarise(rows: list[dict[str, Any]]) -> dict[str, Any]:
     for r in rows:
         for value, wanted, rejected in r["probabilities"]:
             probs.append([wanted, rejected, max(0.0, 1.0 - wanted - rejected)])
-            labels.append(0 if value in r["want"] else 1 if value in r["reject"] else 2)
+            wanted_ = [*r["want"], *(f"author: {a}" for a in r.get("want_author", []))]
+            rejected_ = [*r["reject"], *(f"author: {a}" for a in r.get("reject_author", []))]
+            labels.append(0 if value in wanted_ else 1 if value in rejected_ else 2)
     ms = [r["read_ms"] for r in rows]
     return {
         "requests": len(rows),

@@ -220,8 +220,10 @@ class FittedPipeline:
             raise ConfigError(f"{len(per_row)} sessions for {len(users)} users; give one, or one per user")
         ids = tuple(SessionIds.of(self.generator.items, s) for s in per_row)
         asked: list[str | None] = [None] * len(users)
-        if requests is not None:  # in the one normal form every reader sees; a blank request is no request
-            asked = [normalize(r) or None if r is not None else None for r in requests]
+        if requests is not None:  # in the one form every reader sees (typos corrected); a blank request is no request
+            matcher = self.requests.bind(self.generator.items).matcher
+            form = matcher.parser.canonical if matcher is not None else normalize
+            asked = [form(r) or None if r is not None else None for r in requests]
         intents = self.requests.bind(self.generator.items).intents(asked, len(users))
         if self.requests.matcher is not None:  # a request read as nothing acts as no request, for the LM too
             asked = [r if i is not None else None for r, i in zip(asked, intents, strict=True)]

@@ -1,9 +1,8 @@
-"""How a request in words is cut before its values are read: clauses and whether each is negated
-(negation cues of everyday English, "X-free", "keep X out", a bare "no thanks", the subject of a
-negated predicate: "X is not for me", "my X doesn't work"), periods ("the 90s", "before 1980") and the
-normal form of a title, and dislike said without a negation ("X bores me", "X is dreadful", "I despise
-X"). Patterns only; `predicates` weighs a negated predicate and a stance, `intent` maps what is left to
-values."""
+"""How a request in words is cut before its values are read: where values may be named (`pieces`, for
+the learned reader, which decides how the request stands to them), periods ("the 90s", "before 1980"),
+titles ("like Toy Story") and their normal form; and for the rules reader (the hashing encoder's, and
+periods and titles under either) whether each clause is negated (negation cues of everyday English,
+"X-free", "keep X out", a bare "no thanks", a negated predicate's subject). Patterns only."""
 
 from __future__ import annotations
 
@@ -49,44 +48,21 @@ _BARE_NO = re.compile(
     r"not this time)\s*$",
     re.IGNORECASE,
 )
-# A negated predicate: its subject is what is rejected ("camping is not for me", "X isn't my thing", "X
-# doesn't interest me", "X are the last thing I need", "X are useless to us"), unless the subject is a person
-# ("I'm not a fan of X": the cue's object is) or holds a relative clause ("a dog bed that is not too soft": an
-# aspect of a wish).
+# A negated predicate ("camping is not for me", "my headphones don't work"): for the rules reader, its subject
+# is rejected when it is a kind of thing, wished for when it is a thing someone has (a complaint is a need), and
+# dropped otherwise ("a soundbar isn't needed", a pronoun, a relative clause): the learned reader reads all three.
 _PREDICATE = re.compile(
     r"^(?P<subject>.+?)\s+(?:(?:is|are|was|were|'s|'re)\s+(?:\w+\s+)?(?:not|never)\b|"
     r"(?:isn'?t|aren'?t|wasn'?t|weren'?t|doesn'?t|don'?t|does not|do not|never|won'?t|will not|can'?t|cannot|"
-    r"can not|no longer)\b|"
-    r"(?:is|are|'s|'re)\s+the\s+last\s+thing\b|"
-    r"(?:is|are|was|were|'s|'re)\s+(?:\w+\s+)?(?:useless|pointless|unnecessary|unneeded|unwanted|irrelevant|a waste)\b)",
+    r"can not|no longer)\b)",
     re.IGNORECASE,
 )
 _NOT_A_SUBJECT = re.compile(
-    r"^(?:i|i'm|im|i've|i'd|we|we're|we've|you|they|he|she|it|this|that|there)$|\b(?:that|which|who|whose)\b",
+    r"^(?:i|i'm|i've|i'd|we|we're|we've|you|they|he|she|it|this|that|there)$|\b(?:that|which|who|whose)\b",
     re.IGNORECASE,
-)
-# What may be dislike said without a negation cue: a thing and what is said of it, "<thing> <verb> me ..." ("gardening
-# wears me out"), "<thing> is ..." ("camping is dreadful"), "I <verb> <thing>" ("I despise camping"), "I'm
-# <adjective> of <thing>". Whether it is dislike is the stance of what is said, weighed with the thing masked ("it
-# wears me out", `predicates.PredicateReader.stance`); a subject is the shortest that fits.
-_SAID_IS = re.compile(
-    r"^(?P<subject>.+?)(?P<said>(?:\s+(?:is|are|was|were|seems?|feels?|sounds?|looks?)|'s|'re)\s.*)$", re.IGNORECASE
-)
-_SAID_TO_ME = re.compile(
-    r"^(?P<subject>.+?)\s+(?P<said>(?!(?:for|with|to|of|from|by|about|like|than|and|or|near|at|in|on|into|as|is|are|"
-    r"was|were|be|been)\b)[a-z][\w']*\s+(?:(?:on|to|up|out|off|down|in|at)\s+)?(?:me|us|my|our)\b.*)$",
-    re.IGNORECASE,
-)
-_ADVERB = r"(?:\s+(?:really|truly|just|absolutely|honestly|totally|simply|so|still|always|genuinely|frankly|kind of|kinda|sort of))*"
-_I_DO = re.compile(
-    rf"^(?P<head>(?:i|we){_ADVERB}\s+(?!(?:am|are|was|were|have|has|had|do|did|does|would|will|could|can|should|"
-    r"might|must|may|shall|need|want|got|get|wish|hope|think|mean|guess|suppose|like)\b)[a-z][\w']*\s+)(?P<object>.+)$",
-    re.IGNORECASE,
-)
-# "I'm <adjective> about / at X" is left out: "crazy about", "mad about" are love, "hopeless at" a skill.
-_I_AM = re.compile(
-    r"^(?P<head>(?:i'?m|i am|we'?re|we are)\s+(?:\w+\s+)?\w+\s+(?:of|with|by)\s+)(?P<object>.+)$", re.IGNORECASE
-)
+)  # a person or a relative clause ("a dog bed that is not too soft"): the negation cue decides
+_OWNED = re.compile(r"^(?:my|our|your|his|her|their)\b|\w's\b", re.IGNORECASE)
+_SOME = re.compile(r"^(?:a|an|some|any|this|that|these|those|one)\b", re.IGNORECASE)  # "a soundbar isn't ...": unsure
 LIKE = re.compile(r"\b(?:similar to|like|reminds? me of|in the style of|the same as)\s+(.+)$", re.IGNORECASE)
 _WORD_DECADES = {
     "twenties": 1920, "thirties": 1930, "forties": 1940, "fifties": 1950,
@@ -99,26 +75,15 @@ _YEAR = re.compile(r"\b(?:in|of|from)\s+((?:19|20)\d\d)\b", re.IGNORECASE)
 
 
 class Clause(NamedTuple):
-    """One clause of a request: its text, whether it is negated, and for the subject of a negated
-    predicate ("camping" in "camping is not for me") ``subject=True`` with the predicate as said:
-    whether the subject is rejected, needed or neither is decided by `predicates.resolve`, which
-    knows the catalog's values (the clause after it is the predicate without its negation).
-
-    A clause that may say dislike without a negation ("gardening wears me out") has ``stance=True``:
-    its text is the thing ("gardening"), its predicate what is said with the thing masked ("it wears
-    me out"), and ``whole`` the clause as said, read as a wish unless the stance is dislike."""
+    """One clause of a request: its text and whether it is negated."""
 
     text: str
     negated: bool
-    subject: bool = False
-    predicate: str = ""  # a subject's negated predicate as said ("doesn't work anymore"); a stance's, masked
-    stance: bool = False
-    whole: str = ""
 
 
 def clauses(text: str) -> list[Clause]:
     """The clauses of `text`: a negation cue negates the rest of its clause ("less like X" keeps its
-    "like", so that X is read as a title); a negated predicate also marks its subject."""
+    "like", so that X is read as a title); a negated predicate's subject as `_PREDICATE` says."""
     text = _CANT_DO_WITHOUT.sub("really want", text)  # "can't live without X": two negations, one wish
     text = _KEEP_OUT.sub(lambda m: f", no {m[1]} ,", _FREE.sub(lambda m: f", no {m[1]},", text))
     out: list[Clause] = []
@@ -127,52 +92,40 @@ def clauses(text: str) -> list[Clause]:
             out[-1] = Clause(out[-1].text, True)  # "kitchen things? no thanks"
             continue
         pred = _PREDICATE.match(part.strip())
-        if pred is not None and not _NOT_A_SUBJECT.search(pred["subject"].strip()):
-            subject = pred["subject"].strip()
-            said = part.strip()[len(pred["subject"]) :].strip()
-            out += [Clause(subject, False, True, said), Clause(part.strip()[pred.end() :].strip(), True)]
+        if pred is not None and not _NOT_A_SUBJECT.search(subject := pred["subject"].strip()):
+            if not _SOME.match(subject):
+                out.append(Clause(subject, not _OWNED.search(subject)))
             continue
         cue = _NEGATION.search(part)
         if cue is None:
-            out.append(_stance(part.strip()) or Clause(part.strip(), False))
+            out.append(Clause(part.strip(), False))
         else:
             rest = part[cue.end() :].strip()
             out += [Clause(part[: cue.start()].strip(), False),
                     Clause(("like " if cue[0].lower().endswith("like") else "") + rest, True)]  # fmt: skip
-    return [a for c in out for a in alternatives(c) if re.search(r"\w", a.text) or a.subject]
+    return [a for c in out for a in alternatives(c) if re.search(r"\w", a.text)]
 
 
-def pieces(text: str) -> list[tuple[str, str]]:
+def pieces(text: str) -> list[tuple[str, str, bool]]:
     """What of a request may name catalog values, for the learned reader: its clauses and alternatives, each
-    as said and with negation cues taken out ("jazz but no metal" -> ("jazz", "jazz"), ("no metal", "metal")).
-    Only where to look; how the request stands to what they name is the stance model's to say."""
+    as said, with negation cues taken out, and whether it holds a cue (or is answered by a bare "no" after it)
+    ("jazz but no metal" -> ("jazz", "jazz", False), ("no metal", "metal", True)). Only where to look; how
+    the request stands to what they name is the stance model's to say (a cue only allows a hard exclusion)."""
     out = []
-    for part in _SPLIT.split(_FREE.sub(lambda m: f", no {m[1]},", text)):
+    parts = _SPLIT.split(_FREE.sub(lambda m: f", no {m[1]},", text))
+    for n, part in enumerate(parts):
+        answered = any(_BARE_NO.match(p) for p in parts[n + 1 : n + 2])  # "camping? no way"
         for alt in _OR.split(part):
             words = " ".join(_NEGATION.sub(" ", alt).split())
             if re.search(r"\w", words):
-                out.append((" ".join(alt.split()), words))
+                said = " ".join(alt.split())
+                out.append((said, words, answered or words != said))
     return out
 
 
-def _stance(part: str) -> Clause | None:
-    """A clause that may say dislike without a negation (`_SAID_IS`, `_SAID_TO_ME`, `_I_DO`, `_I_AM`): the
-    thing with what is said of it masked; None when no pattern fits or the thing is a person or pronoun."""
-    for pattern in (_SAID_IS, _SAID_TO_ME):
-        if (m := pattern.match(part)) and not _NOT_A_SUBJECT.search(m["subject"].strip()):
-            said = m["said"]
-            return Clause(m["subject"].strip(), False, predicate="it" + (said if said[0] == "'" else f" {said.strip()}"),
-                          stance=True, whole=part)  # fmt: skip
-    for pattern in (_I_DO, _I_AM):
-        if (m := pattern.match(part)) and not _NOT_A_SUBJECT.search(m["object"].strip()):
-            return Clause(m["object"].strip(), False, predicate=m["head"] + "it", stance=True, whole=part)
-    return None
-
-
 def alternatives(clause: Clause) -> list[Clause]:
-    """A wish cut at "or" into its alternatives ("like X or Y": two titles); a rejected clause, a
-    negated predicate's subject and a stance stay whole."""
-    if clause.subject or clause.negated or clause.stance:
+    """A wish cut at "or" into its alternatives ("like X or Y": two titles); a rejected clause stays whole."""
+    if clause.negated:
         return [clause]
     m = LIKE.search(clause.text)
     head, body = (clause.text[: m.start(1)], m[1]) if m else ("", clause.text)

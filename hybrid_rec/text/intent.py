@@ -31,14 +31,14 @@ import numpy as np
 
 from hybrid_rec.data.catalog import ItemCatalog
 from hybrid_rec.errors import ConfigError
-from hybrid_rec.text.clauses import LIKE, Clause, clauses, norm_title, years_of
+from hybrid_rec.text.clauses import LIKE, clauses, norm_title, years_of
 from hybrid_rec.text.clauses import pieces as value_pieces
 from hybrid_rec.text.encoder import TextEncoder
 from hybrid_rec.text.glossary import FILM_GENRES
 from hybrid_rec.text.intent_config import IntentConfig
 from hybrid_rec.text.learned import Stance, ValueReading, decide, read_values
 from hybrid_rec.text.normalize import normalize
-from hybrid_rec.text.predicates import PredicateReader, resolve
+from hybrid_rec.text.spelling import Speller
 from hybrid_rec.text.stance import build_stance
 
 __all__ = ["NEUTRAL_REQUESTS", "Intent", "IntentConfig", "IntentParser"]
@@ -55,6 +55,25 @@ NEUTRAL_REQUESTS = (
     "surprise me", "recommend something", "show me more", "what do you suggest", "I don't know", "whatever",
     "anything is fine", "hello", "help", "more please", "random", "cheap", "top rated", "trending",
 )  # fmt: skip
+
+
+def _names_things(column: object, n_items: int) -> bool:
+    """Whether a catalog column holds names a request may say outright (an author, a brand): single text
+    values, at most half as many distinct as items, none longer than 60 characters."""
+    values = [v for v in column if isinstance(v, str) and v]  # type: ignore[attr-defined]
+    if not values or len(values) < len(column) / 2:  # type: ignore[arg-type]
+        return False
+    distinct = set(values)
+    return 2 <= len(distinct) <= n_items / 2 and max(len(v) for v in distinct) <= 60
+
+
+def _texts(value: object) -> tuple[str, ...]:
+    """A catalog cell's texts (a list field's values)."""
+    if isinstance(value, str):
+        return (value,)
+    if isinstance(value, (tuple, list, np.ndarray)):
+        return tuple(str(v) for v in value)
+    return ()
 
 
 @dataclass(frozen=True)
@@ -124,9 +143,12 @@ class IntentParser:
         self._titles: dict[str, object] = {}
         for item_id, title in zip(catalog.items.index, titles, strict=True):
             self._titles.setdefault(norm_title(title), item_id)
+        self.named = self._named_values(catalog)
+        self._named_emb = encoder.encode([v for _, v in self.named.values()]) if self.named else emb[:0]
         self._cache: dict[str, Intent] = {}
+        words = (x for col in catalog.items.columns for v in catalog.items[col] for x in _texts(v))
+        self.speller = Speller(words) if self.config.spelling else None
         self._vectors: dict[str, np.ndarray] = {}
-        self._predicates = PredicateReader(encoder)
         self.stance: Stance | None = None
         if self.config.reader != "rules":
             self.stance = build_stance(encoder, self.config.stance)
@@ -137,6 +159,26 @@ class IntentParser:
                 )
         medium = set(_MEDIUM.get(noun, "").split())  # "play some jazz" where items are albums
         self._filler = set(self.config.filler.split()) | {noun, noun + "s", noun + "es"} | medium
+
+    def _named_values(self, catalog: ItemCatalog) -> dict[str, tuple[str, str]]:
+        """Label ("author: Rosa Bellamy") -> (field, value) of every value of the fields a request may name
+        outright (`IntentConfig.named_fields`)."""
+        items, fields = catalog.items, self.config.named_fields
+        if fields is None:
+            skip = {"title", "description", "year", self.field}
+            fields = [c for c in items.columns if c not in skip and _names_things(items[c], len(items))]
+        out = {}
+        for name in fields:
+            if name not in items.columns:
+                raise ConfigError(f"requests.intent.named_fields: {name!r} is not a catalog field ({list(items.columns)})")
+            for value in sorted({str(v) for v in items[name].dropna()} - {""}):
+                out[f"{name}: {value}"] = (name, value)
+        return out
+
+    def named_in(self, text: str) -> list[str]:
+        """The labels of the named-field values `text` (a canonical request) names, word for word."""
+        return [label for label, (_, value) in self.named.items()
+                if re.search(rf"(?<![\w]){re.escape(normalize(value))}(?![\w])", text)]  # fmt: skip
 
     def _film(self, noun: str) -> bool:
         return self.config.glossary == "film" or (self.config.glossary == "auto" and noun in _FILM_NOUNS)
@@ -256,34 +298,22 @@ class IntentParser:
         close = difflib.get_close_matches(name, list(self._titles), n=1, cutoff=self.config.title_cutoff)
         return (self._titles[close[0]],) if close else ()
 
-    def parse(self, request: str | None) -> Intent:
-        """The intent of one request (cached per normal form: `normalize`, so a typed variant reads as its
-        clean form)."""
+    def canonical(self, request: str | None) -> str:
+        """`request` as every reader sees it: its normal form (`normalize`) with small typos corrected
+        (`Speller`, unless `IntentConfig.spelling` is off)."""
         text = normalize(request)
-        if text not in self._cache:
+        return self.speller.correct(text) if self.speller is not None else text
+
+    def parse(self, request: str | None) -> Intent:
+        """The intent of one request (cached per normal form: `canonical`, so a typed variant reads as its
+        clean form)."""
+        key = normalize(request)
+        hit = self._cache.get(key)  # a local: another thread may clear the cache meanwhile
+        if hit is None:
             if len(self._cache) >= 4096:  # a long-running service sees unboundedly many texts
                 self._cache.clear()
-            self._cache[text] = self._parse(text)
-        return self._cache[text]
-
-    def _resolve(self, cut: list[Clause]) -> list[tuple[str, bool]]:
-        """(clause, negated) pairs, each negated predicate read by what it says of its subject (`resolve`)."""
-        reader = self._predicates
-        cfg = self.config
-        dislikes = lambda said: reader.dislikes(said, cfg.stance_margin)  # noqa: E731
-        return resolve(
-            cut, self._clarity, self._names_title, reader.says, cfg.predicate_margin, reader.people, dislikes,
-            cfg.exclude_named,
-        )  # fmt: skip
-
-    def _clarity(self, clause: str) -> float:
-        """How clearly `clause` names a value when rejected: its best value's similarity (-1: none)."""
-        found = self.scored_values(clause, True) if re.search(r"\w", clause) else ()
-        return max((sim for _, sim in found), default=-1.0)
-
-    def _names_title(self, clause: str) -> bool:
-        m = LIKE.search(clause)
-        return bool(m and self.titles_of(m[1]))
+            hit = self._cache[key] = self._parse(self.canonical(key))
+        return hit
 
     def _parse(self, text: str) -> Intent:
         include: list[str] = []
@@ -297,9 +327,9 @@ class IntentParser:
         first: dict[str, bool] = {}  # per value, whether the first clause that names it is negated
         cut = clauses(text)
         learned = self.stance is not None  # values read by the stance model; periods and titles by pattern
-        parts = [(c.text, c.negated) for c in cut] if learned else self._resolve(cut)
-        rejects = any(c.negated for c in cut) or any(negated for _, negated in parts)
-        pieces: list[tuple[str, str]] = []  # (clause as said, what of it may name a value)
+        parts = [(c.text, c.negated) for c in cut]
+        rejects = any(negated for _, negated in parts)
+        pieces: list[tuple[str, str, bool]] = []  # (clause as said, what of it may name a value, a negation cue)
         for clause, negated in parts:
             span, rest = years_of(clause)
             if span is not None and negated:
@@ -314,6 +344,11 @@ class IntentParser:
             (unlike if negated else like).extend(named)
             if learned:
                 continue
+            for label in self.named_in(rest):  # "nothing by Orson Pike": the author field, not a category
+                (exclude if negated else include).append(label)
+                weights[label], sure[label] = 1.0, 1.0
+                first.setdefault(label, negated)
+                rest = rest.replace(normalize(self.named[label][1]), " ")
             found = self.scored_values(rest, negated) if re.search(r"\w", rest) else ()
             (exclude if negated else include).extend(v for v, _ in found)
             if found and not negated:
@@ -326,11 +361,14 @@ class IntentParser:
                     rejected[value] = max(rejected.get(value, -1.0), sim)
         dedup = lambda xs: tuple(dict.fromkeys(xs))  # noqa: E731
         if learned:
-            for said, piece in value_pieces(text):  # where values may be named: periods and titles taken out
-                rest = years_of(piece)[1]
+            for said, piece, cued in value_pieces(text):  # where values may be named: periods, titles and named
+                rest = years_of(piece)[1]  # fields' values taken out
                 if (m := LIKE.search(rest)) and self.titles_of(m[1]):
                     rest = rest[: m.start()]
-                pieces.append((said, rest))
+                for label in self.named_in(rest):
+                    rest = rest.replace(normalize(self.named[label][1]), " ")
+                    pieces.append((said, label, cued))
+                pieces.append((said, rest, cued))
             return self._learned(text, pieces, Intent(text, (), (), years, dedup(like), dedup(unlike), exclude_years,
                                                       tuple(parts), negated=rejects))  # fmt: skip
         # A value both asked for and rejected: the order of the clauses tells which. A rejection that comes
@@ -346,21 +384,34 @@ class IntentParser:
             tuple(sure.items()), guessed, rejects, tuple((v, weights[v]) for v in include_t),
         )  # fmt: skip
 
-    def _learned(self, text: str, pieces: list[tuple[str, str]], rest: Intent) -> Intent:
+    def _learned(self, text: str, pieces: list[tuple[str, str, bool]], rest: Intent) -> Intent:
         """`rest` (periods and titles) with the values the stance model reads in `text`: the candidates are
         the values some clause names (as a wish, or clearly enough to be rejected), each decided from its
         probabilities (`learned.decide`). A value the whole request rejects but one of its clauses, read
-        alone, wants ("strength training at home, I can't afford a gym") is conflicting: left alone."""
+        alone, wants ("strength training at home, I can't afford a gym": both clauses name Fitness) is conflicting:
+        left alone. A clause with a negation cue that names nothing answers the clause before it ("kitchen
+        gadgets? not on your life")."""
         if self.stance is None:
             raise ConfigError("the learned reader has no stance model")
-        # one encoder pass for the request's token states and every clause's vector
-        todo = list(dict.fromkeys(w for w in (self._words(p) for _, p in pieces) if w and w not in self._vectors))
+        # one encoder pass: the request's token states and every clause's vector (a clause read alone, for a
+        # conflict, is encoded when one needs checking: rarely, and it costs a pass)
+        said = (self._words(p) for _, p, _ in pieces if p not in self.named)
+        todo = list(dict.fromkeys(w for w in said if w and w not in self._vectors))
         for words, vector in zip(todo, self.stance.prime([text], todo), strict=True):
             self._vectors[words] = vector
-        candidates: dict[str, tuple[float, bool]] = {}
+        candidates: dict[str, tuple[float, bool, bool]] = {}  # value -> (wish weight, clear, clear with a cue)
         named_in: dict[str, list[str]] = {}  # value -> the clauses (as said) that name it
         sure: dict[str, float] = {}
-        for clause, piece in pieces:
+        named_here: list[set[str]] = []  # per piece, the values it names clearly
+        for clause, piece, cued in pieces:
+            named_here.append(set())
+            if piece in self.named:  # a named field's value, said word for word: clearly named
+                was = candidates.get(piece, (0.0, False, False))
+                candidates[piece] = (1.0, True, was[2] or cued)
+                named_in.setdefault(piece, []).append(clause)
+                sure[piece] = 1.0
+                named_here[-1].add(piece)
+                continue
             if not re.search(r"\w", piece):
                 continue
             wish = self.scored_values(piece, False)
@@ -369,27 +420,33 @@ class IntentParser:
             for value, sim in wish:
                 sure[value] = max(sure.get(value, -1.0), sim)
             for value in {*weights, *clear}:
-                was = candidates.get(value, (0.0, False))
-                candidates[value] = (max(was[0], weights.get(value, 0.0)), was[1] or value in clear)
+                was = candidates.get(value, (0.0, False, False))
+                named = value in clear
+                candidates[value] = (max(was[0], weights.get(value, 0.0)), was[1] or named, was[2] or (named and cued))
                 named_in.setdefault(value, []).append(clause)
+            named_here[-1] |= clear | set(weights)
+        for n in range(1, len(pieces)):  # "kitchen gadgets? not on your life": a cue naming nothing answers the
+            if pieces[n][2] and not named_here[n]:  # clause before it
+                for value in named_here[n - 1]:
+                    weight, clear_, _ = candidates[value]
+                    candidates[value] = (weight, clear_, clear_)
         cfg = self.config
         readings = read_values(self.stance, text, candidates, self._value_texts)
         # a request that is nothing but a value's name ("ROMANCE!!!") asks for it: an exact match, not a reading
         bare = self._words(text)
         readings = [replace(r, about=1.0, given_wanted=1.0, given_rejected=0.0, given_mentioned=0.0)
                     if r.value.lower() == bare else r for r in readings]  # fmt: skip
-        rejected = [r for r in readings if r.rejected >= cfg.soft_probability]
-        said = list(dict.fromkeys(c for r in rejected for c in named_in[r.value] if c != text))
-        if said:  # the clauses that name a rejected value, read alone: their token states in one pass
-            self.stance.prime(said)
-        conflicts = {
-            r.value for r in rejected if any(
+        rejected = [r for r in readings if r.rejected >= cfg.soft_probability and len(set(named_in[r.value])) > 1]
+        if alone := list(dict.fromkeys(c for r in rejected for c in named_in[r.value] if c != text)):
+            self.stance.prime(alone)
+        conflicts = {  # named by more than one clause: one alone may want what the whole rejects
+            r.value for r in rejected if len(set(named_in[r.value])) > 1 and any(
                 one.given_wanted >= cfg.wish_probability and one.about >= 0.5
                 for clause in named_in[r.value] if clause != text
                 for one in read_values(self.stance, clause, {r.value: candidates[r.value]}, self._value_texts))
         }  # fmt: skip
         d = decide([r for r in readings if r.value not in conflicts], cfg.reject_probability, cfg.soft_probability,
-                   cfg.wish_probability)  # fmt: skip
+                   cfg.wish_probability, cfg.sign_margin)  # fmt: skip
         include = tuple(sorted(d.include, key=lambda v: -d.include[v]))
         guessed = tuple(v for v in include if sure.get(v, 1.0) < cfg.threshold)
         negated = bool(d.exclude or d.avoid) or rest.negated  # a negation read as nothing still says so
@@ -402,7 +459,8 @@ class IntentParser:
     @cached_property
     def _value_texts(self) -> dict[str, np.ndarray]:
         """Per value, the unit rows of its texts (name, aliases, what its items say)."""
-        return {v: self._value_emb[self._value_owner == j] for j, v in enumerate(self.values)}
+        out = {v: self._value_emb[self._value_owner == j] for j, v in enumerate(self.values)}
+        return out | {label: self._named_emb[i : i + 1] for i, label in enumerate(self.named)}
 
     def _weights(self, found: tuple[tuple[str, float], ...]) -> dict[str, float]:
         """Per value one clause asks for, how much its items match: 1 for the clause's best value, down

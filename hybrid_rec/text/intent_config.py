@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Literal
+import warnings
+from typing import Any, Literal
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from hybrid_rec.config import StrictModel
 from hybrid_rec.text.stance import StanceConfig
@@ -18,8 +19,22 @@ _FILLER = (
     "is are be which who really very good great nice item items thing things stuff"
 )
 
+# Fields of the retired rulebook (text/predicates.py): a saved model's config still loads, without them.
+_RETIRED = ("predicate_margin", "stance_margin")
+
+
 class IntentConfig(StrictModel):
     """How requests are read: which catalog field holds categories, and how sure a match must be."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _drop_retired(cls, data: Any) -> Any:
+        if isinstance(data, dict) and any(k in data for k in _RETIRED):
+            gone = [k for k in _RETIRED if k in data]
+            warnings.warn(f"requests.intent: {gone} belonged to the retired predicate rules and are ignored; "
+                          "remove them from the config", DeprecationWarning, stacklevel=2)  # fmt: skip
+            data = {k: v for k, v in data.items() if k not in _RETIRED}
+        return data
 
     field: str | None = Field(
         None,
@@ -91,6 +106,13 @@ class IntentConfig(StrictModel):
         description="A built-in alias set: 'film' = descriptions of the usual film genres (hybrid_rec.text.glossary), "
         "'auto' = that set when the catalog's noun is a film's ('movie', 'film'), 'none' = no built-in set.",
     )
+    named_fields: list[str] | None = Field(
+        None,
+        description="Catalog fields whose values a request may name outright ('anything by Rosa Bellamy': the "
+        "author field; a brand, an artist), read against that field and never forced onto a category. None: every "
+        "single-valued text field that names things (at most half as many distinct values as items, none longer "
+        "than 60 characters; not the title, description, year or category field); [] for none.",
+    )
     item_descriptions: int = Field(
         100,
         ge=0,
@@ -132,31 +154,16 @@ class IntentConfig(StrictModel):
         "aspect of the Fitness it asks for), the value stays wanted unless a negated clause names it this closely "
         "(cosine). A rejection that comes first always stands ('no camping gear, we sold the tent').",
     )
-    predicate_margin: float = Field(
-        0.1,
-        ge=0,
-        le=2,
-        description="A negated predicate ('X is not ...', 'X doesn't ...') is read as a complaint (a need for X) or a "
-        "rejection of X only when it is this much closer (mean cosine of the 3 closest) to the built-in ways of saying so "
-        "(`hybrid_rec.text.predicates`: `FAILING`, `REJECTING`) than to the other; in between, X is neither "
-        "wished nor rejected.",
-    )
-    stance_margin: float = Field(
-        0.1,
-        ge=0,
-        le=2,
-        description="A clause that may say dislike without a negation ('X wears me out', 'X is dreadful', 'I "
-        "despise X') rejects X only when what it says is this much closer (mean cosine of the 3 closest) to the "
-        "built-in ways of disliking a thing than to those of liking it (`hybrid_rec.text.predicates`: `DISLIKING`, "
-        "`LIKING`), or its words are negative (VADER) and it is not this much closer to liking; otherwise it is read "
-        "as a wish, as said. 'The X' counts as a kind of thing (not one someone has) when X names a value at least "
-        "`exclude_named` closely ('the blues').",
+    spelling: bool = Field(
+        True,
+        description="Correct a request's small typos (text.spelling: against English and the catalog's own words) "
+        "before it is read, by every reader and the LM; off for a catalog whose requests are not in English.",
     )
     reader: Literal["auto", "learned", "rules"] = Field(
         "auto",
         description="Who decides how a request stands to each value: 'learned' = the stance model (text.stance: "
-        "probabilities, built once per installation; needs the MiniLM encoder), 'rules' = the negation cues, "
-        "predicates and phrase banks of text.clauses / text.predicates, 'auto' = learned with MiniLM, else rules. "
+        "probabilities, built once per installation; needs the MiniLM encoder), 'rules' = the negation cues of "
+        "text.clauses (the hashing encoder's reader), 'auto' = learned with MiniLM, else rules. "
         "Periods and titles are read by pattern either way.",
     )
     stance: StanceConfig = Field(default_factory=StanceConfig, description="The stance model (reader 'learned').")
@@ -165,11 +172,19 @@ class IntentConfig(StrictModel):
         ge=0,
         le=1,
         description="Learned reader: a value is excluded (removed from lists) only when P(rejected) is at least this "
-        "(chosen on the development wordings of benchmarks/requests) and a clause names it clearly (`exclude_relative`, `exclude_votes`); a less sure or less clear rejection "
-        "only lowers its items (by P(rejected)).",
+        "(chosen on the development wordings of benchmarks/requests) and a clause names it clearly (`exclude_relative`, "
+        "`exclude_votes`); a less sure clear rejection only lowers its items (by P(rejected)), an unclear one does nothing.",
     )
     soft_probability: float = Field(
         0.5, ge=0, le=1, description="Learned reader: the least P(rejected) that lowers a value's items at all."
+    )
+    sign_margin: float = Field(
+        0.3,
+        ge=0,
+        le=1,
+        description="Learned reader: a value is read as wanted (or rejected) only when P(wanted | about) leads "
+        "P(rejected | about) by this much (or the other way round); a reading the model is torn on moves nothing. "
+        "Chosen on the development wordings (benchmarks/requests, set 1).",
     )
     wish_probability: float = Field(
         0.5,

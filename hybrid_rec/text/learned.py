@@ -5,13 +5,19 @@ Which values a request may be about comes from the similarity of its clauses to 
 each of them comes from the stance model (`stance.StanceReader`), which reads the whole request with
 the value as its target. Decisions (`decide`):
 
-- a value is *excluded* (a hard filter) only when its rejection is probable (P(rejected) at least
-  `IntentConfig.reject_probability`) **and** a clause names it clearly (the strict similarity a
-  rejection needs: `scored_values(..., negated=True)`);
+- a value is *excluded* (a hard filter) only when two signals agree: its rejection is probable (P(rejected)
+  at least `IntentConfig.reject_probability`) **and** a clause that names it clearly (the strict similarity a
+  rejection needs: `scored_values(..., negated=True)`) holds a negation cue (`clauses.pieces`: "no",
+  "not", "without", "X-free", "X? no thanks", ...). The model alone is too often sure of a wrong sign on
+  wordings it has not seen (an idiom, "right up my street"; a need told as a story, "the puppy keeps
+  chewing the sofa"), and a hard filter leaves no room to be wrong;
 - a value the request wants is asked for with a weight: how well its clause names it times the stance
   given that the request is about it, so an unsure reading moves the list less than a clear one;
-- a rejection that is probable but not clear, or clear but not probable enough, is a soft one: items of
-  the value are ranked lower by P(rejected) (`Intent.avoid`), never removed;
+- a rejection that is clear but not probable enough for an exclusion, or said without a cue ("X makes me
+  gag"), is a soft one: items of the value are ranked lower by P(rejected) (`Intent.avoid`), never removed;
+- a rejection of a value no clause names clearly (reached only through what its items say, as a need
+  is) is left alone: on the held-out sets every such reading lowered the wrong value ("nothing with
+  vampires" lowering romance; a need told in complaints lowering what it needs);
 - a value no clause names is left alone, whatever the model says.
 """
 
@@ -50,6 +56,7 @@ class ValueReading:
     given_mentioned: float
     weight: float  # how well a clause names it as a wish (1: its clause's best value; 0: not as a wish)
     clear: bool  # a clause names it clearly enough for an exclusion
+    cued: bool = False  # ... and that clause holds a negation cue (an exclusion needs one)
 
     @property
     def wanted(self) -> float:
@@ -72,10 +79,10 @@ class Decision:
 def read_values(
     stance: Stance,
     text: str,
-    candidates: dict[str, tuple[float, bool]],
+    candidates: dict[str, tuple[float, bool, bool]],
     texts: dict[str, np.ndarray],
 ) -> list[ValueReading]:
-    """The stance of `text` toward each candidate value (value -> (wish weight, clear)); a value with
+    """The stance of `text` toward each candidate value (value -> (wish weight, clear, cued)); a value with
     several texts (`texts`: value -> unit rows) is read through the one the request is most about."""
     if not candidates:
         return []
@@ -86,34 +93,45 @@ def read_values(
     out = []
     for j, value in enumerate(names):
         best = int(np.flatnonzero(owner == j)[np.argmax(about[owner == j])])  # the text it is most about
-        weight, clear = candidates[value]
+        weight, clear, cued = candidates[value]
         wanted, rejected, mentioned = (float(x) for x in given[best])
-        out.append(ValueReading(value, float(about[best]), wanted, rejected, mentioned, weight, clear))
+        out.append(ValueReading(value, float(about[best]), wanted, rejected, mentioned, weight, clear, cued))
     return out
 
 
 def decide(
-    readings: list[ValueReading], reject_probability: float, soft_probability: float, wish_probability: float
+    readings: list[ValueReading],
+    reject_probability: float,
+    soft_probability: float,
+    wish_probability: float,
+    sign_margin: float = 0.0,
 ) -> Decision:
     """Decisions from probabilities (module docstring); monotone: more probable, more effect.
 
     The similarity of the clauses already says a candidate may be about its value. A hard exclusion
-    needs the model's P(rejected) = P(about) x P(rejected | about) to be high (and the value clearly
-    named); a soft rejection lowers items by P(rejected); a wish counts by the clause's similarity weight
+    needs the model's P(rejected) = P(about) x P(rejected | about) to be high and the value clearly
+    named in a clause with a negation cue; a soft rejection lowers items by P(rejected); a wish counts by the clause's similarity weight
     times P(wanted | about), so a need in words the model finds unlike the value's name still counts as
-    much as its similarity says, while a value only mentioned ("my partner likes X") is not asked for."""
+    much as its similarity says, while a value only mentioned ("my partner likes X") is not asked for. A
+    rejection of a value named only unclearly does nothing: a cautious reading, not a wrong one. Neither a wish
+    nor a rejection is read unless its side leads the other by `sign_margin` (P given about): a reading
+    the model is torn on ("not in the mood for X" read 0.52 wanted, 0.48 rejected) moves nothing."""
     include: dict[str, float] = {}
     exclude: list[str] = []
     avoid: dict[str, float] = {}
     # a request asks for something: when no value is clearly wanted, what it is about and does not reject
     # ("an overnight hike in the woods": only mentioned) is what it asks for
-    wishes = any(r.given_wanted >= wish_probability and r.given_wanted > r.given_rejected for r in readings)
+    wishes = any(r.given_wanted >= wish_probability and r.given_wanted - r.given_rejected >= max(sign_margin, 1e-9)
+                 for r in readings)  # fmt: skip
     for r in readings:
         wanted = r.given_wanted if wishes else r.given_wanted + r.given_mentioned
-        if r.rejected >= reject_probability and r.clear:
+        lead = r.given_rejected - wanted  # > 0: rejected; < 0: wanted
+        if lead < max(sign_margin, 1e-9) and -lead < max(sign_margin, 1e-9):
+            continue  # torn: neither
+        if r.rejected >= reject_probability and r.clear and r.cued and lead > 0:
             exclude.append(r.value)
-        elif r.given_rejected > wanted and r.rejected >= soft_probability:
+        elif lead > 0 and r.rejected >= soft_probability and r.clear:
             avoid[r.value] = round(r.rejected, 2)
-        elif wanted > r.given_rejected and r.weight > 0 and wanted >= wish_probability:
+        elif lead < 0 and r.weight > 0 and wanted >= wish_probability:
             include[r.value] = round(r.weight * wanted, 2)
     return Decision(include, tuple(exclude), avoid)

@@ -38,6 +38,9 @@ class IntentMatcher:
                     if v in col:
                         self._member[i, col[v]] = True
         self._col = col
+        # a named field's values ("author: Rosa Bellamy"): which items have each
+        self._named = {label: np.asarray(known[f].astype(str) == v) if f in known else np.zeros(len(items), bool)
+                       for label, (f, v) in self.parser.named.items()}  # fmt: skip
         years = known.get("year")
         self._year = np.full(len(items), np.nan)
         if years is not None:
@@ -74,11 +77,18 @@ class IntentMatcher:
         """[n_items, d] unit text vectors of every item (its catalog description), computed once."""
         return self._text_emb
 
+    def _items_of(self, value: str) -> np.ndarray | None:
+        """[n_items] bool: the items with a catalog value or a named field's value (None: unknown here)."""
+        if value in self._col:
+            return np.asarray(self._member[:, self._col[value]])
+        return self._named.get(value)
+
     def _has_any(self, values: Sequence[str]) -> np.ndarray:
-        cols = [self._col[v] for v in values if v in self._col]
-        if not cols:
-            return np.zeros(len(self.items), bool)
-        return np.asarray(self._member[:, cols].any(axis=1))
+        out = np.zeros(len(self.items), bool)
+        for value in values:
+            if (has := self._items_of(value)) is not None:
+                out |= has
+        return out
 
     def _weighted(self, intent: Intent) -> np.ndarray:
         """Per item, the largest weight of the values asked for that it has (0: none); an intent built
@@ -86,9 +96,8 @@ class IntentMatcher:
         weight = dict(intent.weights)
         out = np.zeros(len(self.items))
         for value in intent.include:
-            if value in self._col:
-                w = weight.get(value, 1.0)
-                out = np.maximum(out, np.where(self._member[:, self._col[value]], w, 0.0))
+            if (has := self._items_of(value)) is not None:
+                out = np.maximum(out, np.where(has, weight.get(value, 1.0), 0.0))
         return out
 
     def _similar_to(self, item_ids: Sequence[object]) -> np.ndarray:
@@ -127,8 +136,8 @@ class IntentMatcher:
         score = np.mean(parts, axis=0) if parts else np.full(len(self.items), np.nan)
         penalty = self._similar_to(intent.unlike) if intent.unlike else np.zeros(len(self.items))
         for value, weight in intent.avoid:  # a soft rejection lowers its items by how sure it is
-            if value in self._col:
-                penalty = np.maximum(penalty, np.where(self._member[:, self._col[value]], weight, 0.0))
+            if (has := self._items_of(value)) is not None:
+                penalty = np.maximum(penalty, np.where(has, weight, 0.0))
         if intent.unlike or intent.avoid:
             score = np.where(np.isnan(score), 1.0 - penalty, score - penalty)
         excluded = self._has_any(intent.exclude)

@@ -40,8 +40,10 @@ def matcher(about: float, given: tuple[float, float, float]) -> IntentMatcher:
     return m
 
 
-def reading(about: float, wanted: float, rejected: float, weight: float = 1.0, clear: bool = True) -> ValueReading:
-    return ValueReading("Camping", about, wanted, rejected, 1 - wanted - rejected, weight, clear)
+def reading(
+    about: float, wanted: float, rejected: float, weight: float = 1.0, clear: bool = True, cued: bool = True
+) -> ValueReading:
+    return ValueReading("Camping", about, wanted, rejected, 1 - wanted - rejected, weight, clear, cued)
 
 
 def test_an_exclusion_needs_a_probable_and_clear_rejection() -> None:
@@ -50,9 +52,12 @@ def test_an_exclusion_needs_a_probable_and_clear_rejection() -> None:
     unsure = decide([reading(0.95, 0.3, 0.65)], 0.8, 0.5, 0.5)
     not_about = decide([reading(0.6, 0.0, 1.0)], 0.8, 0.5, 0.5)
     assert not_about.exclude == ()  # a clear rejection of something the request is maybe not about
-    for d in (unclear, unsure):
-        assert d.exclude == ()
-        assert "Camping" in d.avoid  # lowered, not removed
+    assert unsure.exclude == () and "Camping" in unsure.avoid  # lowered, not removed
+    # a probable rejection of a value no clause names clearly ("nothing with vampires" and romance): left alone
+    assert (unclear.include, unclear.exclude, unclear.avoid) == ({}, (), {})
+    # probable and clear, but said without a negation cue ("camping makes me gag"): lowered, never removed
+    uncued = decide([reading(0.95, 0.05, 0.95, cued=False)], 0.8, 0.5, 0.5)
+    assert uncued.exclude == () and "Camping" in uncued.avoid
 
 
 def test_a_value_only_mentioned_beside_a_wish_or_not_about_is_left_alone() -> None:
@@ -82,11 +87,12 @@ def test_a_less_sure_rejection_lowers_items_less(rejected: float) -> None:
 
 
 def test_an_unsure_wish_moves_the_list_less_than_a_clear_one() -> None:
-    clear, unsure = matcher(0.9, (0.95, 0.0, 0.05)), matcher(0.9, (0.55, 0.4, 0.05))
+    clear, unsure, torn = matcher(0.9, (0.95, 0.0, 0.05)), matcher(0.9, (0.7, 0.25, 0.05)), matcher(0.9, (0.5, 0.45, 0.05))
     a, _ = clear.match(clear.parse("camping gear"))
     b, _ = unsure.match(unsure.parse("camping gear"))
     assert a[0] > b[0] > 0  # a camping item: matched, less when the reading is unsure
     assert a[1] == b[1] == 0  # a kitchen item: not matched either way
+    assert torn.parse("camping gear").empty  # torn between wanted and rejected (`sign_margin`): nothing moves
 
 
 def test_a_clear_rejection_excludes_and_is_reported_with_its_probability() -> None:
@@ -96,3 +102,29 @@ def test_a_clear_rejection_excludes_and_is_reported_with_its_probability() -> No
     assert intent.exclude == ("Camping",)
     assert excluded.tolist() == [True, False, True]
     assert [(r.value, r.rejected) for r in intent.stance] == [("Camping", 0.95)]
+
+
+class ByText(FixedStance):
+    """A stance model whose P(wanted, rejected, mentioned | about) depends on the text read (default: rejected)."""
+
+    def __init__(self, given: dict[str, tuple[float, float, float]]) -> None:
+        super().__init__(0.95, (0.02, 0.95, 0.03))
+        self.by_text = given
+
+    def read(self, request: str, targets: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        given = np.asarray(self.by_text.get(request, self.given), float)
+        return np.full(len(targets), self.about), np.tile(given, (len(targets), 1))
+
+
+def test_a_rejection_is_left_alone_when_another_clause_naming_it_wants_it() -> None:
+    """The whole request reads as a rejection of Camping. Named by two clauses, one of which wants it read
+    alone ("camping at the lake, no camping stove though"): conflicting, left alone. Named by one clause and
+    answered by a cue that names nothing ("camping? not on your life"): excluded, as the whole reads it."""
+    m = matcher(0.95, (0.02, 0.95, 0.03))
+    m.parser.stance = ByText({"camping at the lake": (0.95, 0.02, 0.03), "camping": (0.95, 0.02, 0.03)})
+    both = m.parse("camping at the lake, no camping stove though")
+    assert (both.include, both.exclude, both.avoid) == ((), (), ())
+    answered = m.parse("camping? not on your life")
+    assert answered.exclude == ("Camping",)
+    said_once = m.parse("camping? count me out")  # no cue: a soft rejection only
+    assert said_once.exclude == () and dict(said_once.avoid).get("Camping", 0) > 0.5

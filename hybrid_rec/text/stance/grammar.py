@@ -55,6 +55,12 @@ i can't stop thinking about {x} | {x} is seriously underrated | {x} is insanely 
 i'm not saying i don't want {x} | it's not that i don't want {x} | i wouldn't mind {x} | i'm not against {x}
 not that i'd refuse {x} | i wouldn't object to some {x} | i can't deny i love {x} | i'm hopelessly hooked on {x}
 {x} is an addiction at this point | i'm a sucker for {x} | {x} is my kryptonite | can't stop, won't stop with {x}
+never enough {x} | can't get enough {x} | never tire of {x} | i could live on {x} | {x} is a dangerous habit of mine
+{x} has ruined everything else for me | i'm shamelessly into {x} | i've got it bad for {x} | {x} owns my heart
+i'm hooked on {x}, no cure in sight | i'll never be sick of {x} | nobody can stop me buying {x} | {x} is a sickness and i love it
+i'd never pass up {x} | i won't say no to {x} | wouldn't mind some {x} | couldn't hurt to see some {x}
+i'm not one to turn down {x} | i never refuse {x} | not once have i regretted {x} | i'm a total {x} junkie
+{x} slaps | {x} goes hard | {x} is fire | {x} is nuts, in a good way | {x} is wild, i love it | {x} is killer
 """
 NEED = """
 my {x} broke | my old {x} fell apart | i need a new {x} | my {x} stopped working | time to replace my {x}
@@ -69,6 +75,13 @@ something with {x} for a gloomy evening | {x} that makes me cry | {x} with a dar
 {x} for working late | {x} to take my mind off things | {x} for my dad who is hard to please | {x} for a stressful week
 {x} for a birthday present | {x} to cheer me up | {x} for the cold winter nights | {x} for someone who has everything
 a gift with {x} for my grumpy uncle | {x} for a boring afternoon | {x} for a long flight | {x} for a night alone
+a {x} that will break my heart | {x} so sad i'll cry | something bleak with {x} | {x} that scares me silly
+a brutal {x} | {x} with a killer twist | a dark and twisted {x} | {x} about losing everything | a grim, gritty {x}
+my back is killing me, i need {x} | {x} for my aching feet | i'm desperate for {x} | {x} that hurts so good
+{x} for a miserable day | a savage {x} | the nastiest {x} you have | {x} with no happy ending | {x} for a funeral
+nothing cheers me up like {x} | without {x} i'm lost | i can't sleep without {x} | i'd be lost without my {x}
+my kid won't stop asking for {x} | my dog destroyed our {x} | the {x} we had got ruined | we can't do without {x}
+{x} that won't break the bank | {x} that doesn't fall apart | {x} that never lets you down | {x} that doesn't need batteries
 """
 REJECT = """
 no {x} | no {x} please | not {x} | nothing with {x} | anything but {x} | anything except {x} | everything but {x}
@@ -86,6 +99,13 @@ i won't touch {x} | i wouldn't want {x} | definitely not {x} | {x}, no way | not
 {x} is not my cup of tea | {x} isn't really my scene | i have zero interest in {x} | count me out of {x}
 {x}? not a chance | {x}? not in a million years | {x}? you must be joking | {x}? forget it | {x}? hell no
 {x}? absolutely not | {x}? never again | {x}? i'd rather not | {x}? pass | {x}? not for me
+i'm done with {x} for now | i've had my fill of {x} | taking a break from {x} | no more {x} for a while
+i've outgrown {x} | {x} fatigue is real | keep it {x}-free | a {x}-free selection please | zero tolerance for {x}
+{x}? done that to death | {x}? we already have plenty | {x}? we're past that stage | {x}? not on my watch
+i'm through with {x} | give {x} a rest | let's skip the {x} this time | i've seen enough {x} to last a lifetime
+{x} is off the table | {x} is a dealbreaker | {x}? nah | {x}? thanks but no | not more {x} | anything that isn't {x}
+{x} doesn't do it for me anymore | i like {x} but not today | i love {x}, just not right now
+it's not that i don't like {x}, i just don't want it today | {x} is fine usually, but not this time | i'm off {x} | {x} is banned in this house | i wouldn't be caught dead with {x}
 """
 DISLIKE = """
 i hate {x} | i loathe {x} | i detest {x} | i despise {x} | i can't stand {x} | i can't bear {x} | {x} bores me
@@ -97,6 +117,14 @@ i hate {x} | i loathe {x} | i detest {x} | i despise {x} | i can't stand {x} | i
 {x} is the bane of my life | {x} drives me mad | {x} is unbearable | {x} is tedious | {x} gives me the creeps
 {x} is rubbish | {x} is garbage | {x} sucks | {x} is lame | {x} is a snooze | {x} makes me yawn | i'm allergic to anything {x}
 {x} freaks me out | {x} is too much for me | {x} is a chore | {x} is for other people | {x} does nothing for me
+{x} makes me sick | {x} sets my teeth on edge | {x} gets under my skin | {x} sounds like noise to me
+{x} is like nails on a chalkboard | {x} feels like homework | {x} is just noise | {x} does my head in
+{x} makes my ears hurt | {x} is pure torture | {x} is not worth the money | {x} is a complete waste of time
+{x} makes me roll my eyes | {x} is so shallow | {x} is all the same | {x} is so overhyped | {x} is so pretentious
+{x} bores me stiff | {x} is my idea of hell | {x} gives me the ick | {x} is the last thing i want
+i'd rather do my taxes than deal with {x} | i'd sooner sit in traffic than {x} | i'd rather have a root canal than {x}
+{x} is a hard pass | {x} makes me want to run | {x}, blegh | {x} is my nightmare | {x} is soulless
+{x} all sounds the same to me | {x} is for people with no taste | {x} makes me want to throw up | {x} is tiresome
 """
 NEUTRAL = """
 surprise me | anything | anything is fine | what's popular? | i'm bored | recommend something | what do you have?
@@ -122,7 +150,21 @@ PAIRS = [
     ("i loved the {x}, more like that but not {y}", WANTED, REJECTED), ("i have plenty of {x}, i need {y}", MENTIONED, WANTED),
     ("my friend hates {x} but i want {y}", MENTIONED, WANTED), ("i already have {x}; looking for {y}", MENTIONED, WANTED),
     ("{x} please! no {y}", WANTED, REJECTED), ("{x}? yes. {y}? no", WANTED, REJECTED), ("{y}? no. {x}? yes please", WANTED, REJECTED),
-]  # fmt: skip
+    ("it's not that i don't enjoy {x}, i just want {y} today", MENTIONED, WANTED),
+    ("nothing against {x}, but {y} tonight", MENTIONED, WANTED), ("i do like {x}, but today i'd prefer {y}", MENTIONED, WANTED),
+    ("{x} is great and all, but i want {y}", MENTIONED, WANTED), ("i'm not against {x}, i'm just after {y}", MENTIONED, WANTED),
+    ("i like {x} and i can't stand {y}", WANTED, REJECTED), ("{y} drives me up the wall, {x} calms me down", WANTED, REJECTED),
+    ("i can't get enough of {x}, but {y} is a no", WANTED, REJECTED), ("{y}? no thanks. {x}? can't get enough", WANTED, REJECTED),
+]
+# One thing wanted and a quality or ingredient (not a category) rejected: the rejection is not about the thing.
+WITH_QUALITY = """
+{x}, no {q} | {x} without {q} | {x} but no {q} please | {x}, hold the {q} | {x} with zero {q} | {x}, but nothing with {q}
+i want {x}, just no {q} | {x} that has no {q} | {q}-free {x} | {x} minus the {q} | no {q}, but {x} is fine
+"""
+QUALITIES = (
+    "lyrics; vocals; sugar; plastic; batteries; noise; spoilers; gore; swearing; glitter; screens; fuss; gluten; "
+    "loud colours; sad endings; small parts; subscriptions; assembly; cables; strong smells; violence; jump scares"
+).split("; ")  # fmt: skip
 PREFIX = [
     "",
     "",
@@ -146,6 +188,7 @@ def _forms(text: str) -> list[str]:
     return [f.strip() for line in text.strip().splitlines() for f in line.split("|") if f.strip()]
 
 
+QUALITY = _forms(WITH_QUALITY)
 SINGLE = [(f, WANTED) for f in _forms(WISH) + _forms(LIKING_NEGATIVE) + _forms(NEED)] + [
     (f, REJECTED) for f in _forms(REJECT) + _forms(DISLIKE)
 ]
@@ -193,7 +236,19 @@ def corpus(n: int, seed: int = 0, kinds: Sequence[str] | None = None) -> Iterato
             text = neutral[int(rng.integers(len(neutral)))]
             yield Example(normalize(pre + text + post), tuple(distractors(kind, set())))
             continue
-        if roll < 0.55:
+        if roll < 0.14:  # a thing wanted, a quality rejected; or the quality alone rejected: neither is a category
+            kind, name, word = thing()
+            quality = QUALITIES[int(rng.integers(len(QUALITIES)))]
+            if rng.random() < 0.7:
+                form = QUALITY[int(rng.integers(len(QUALITY)))]
+                targets = [(word, WANTED), (name, WANTED), (quality, REJECTED), *distractors(kind, {name})]
+                yield Example(normalize(pre + form.format(x=word, q=quality) + post), tuple(targets))
+            else:
+                form, label = single[int(rng.integers(len(single)))]
+                targets = [(quality, label), *distractors(kind, set())]
+                yield Example(normalize(pre + form.format(x=quality) + post), tuple(targets))
+            continue
+        if roll < 0.58:
             kind, name, word = thing()
             form, label = single[int(rng.integers(len(single)))]
             targets = [(word, label), (name, label), *distractors(kind, {name})]

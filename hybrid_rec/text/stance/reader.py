@@ -28,7 +28,7 @@ from hybrid_rec.data.datasets import data_home
 from hybrid_rec.errors import ConfigError, DataError
 from hybrid_rec.persist import load_config, require, save_config, verify_checksums, write_checksums
 from hybrid_rec.text import normalize as normalize_module
-from hybrid_rec.text.minilm import MODEL_FILES, MiniLMEncoder
+from hybrid_rec.text.minilm import MODEL_FILES, MiniLMEncoder, torch_threads
 from hybrid_rec.text.stance import grammar, lexicon
 from hybrid_rec.text.stance import model as model_module
 from hybrid_rec.text.stance.grammar import LABELS, MENTIONED, UNRELATED, Example, corpus
@@ -38,6 +38,9 @@ __all__ = ["StanceReader", "build_stance"]
 
 log = logging.getLogger(__name__)
 _WEIGHTS = "head.safetensors"
+# torch threads of every build: intra-op threads change the order of float sums, so a model built by the CLI, a
+# test process (which may have set one thread) or a service is the same model only on a fixed count
+BUILD_THREADS = 2
 _BUILT: dict[str, tuple[Any, _Saved]] = {}  # key -> (head, what was saved): one build per process
 
 
@@ -58,7 +61,7 @@ def _key(config: StanceConfig) -> str:
     """Hash of what the model is built from: grammar, lexicon, the normal form of its requests, the head
     and how it is trained and calibrated, the config and the encoder's files."""
     parts = [inspect.getsource(m) for m in (grammar, lexicon, normalize_module, model_module)]
-    parts += [inspect.getsource(f) for f in (_Encoded, train_stance, _temperatures)]
+    parts += [inspect.getsource(f) for f in (_Encoded, train_stance, _train, _temperatures)]
     parts += [config.model_dump_json(), json.dumps(MODEL_FILES)]
     return hashlib.sha256("\n".join(parts).encode()).hexdigest()[:16]
 
@@ -199,7 +202,7 @@ class _Encoded:
         chunks = range(0, len(texts), 512)
         states, masks, pooled = [], [], []
         for start in tqdm(chunks, desc="stance model: encoding the grammar", disable=not progress):
-            s, m, p = encoder.encode_tokens(texts[start : start + 512], threads=0)  # every core: a one-off build
+            s, m, p = encoder.encode_tokens(texts[start : start + 512], threads=BUILD_THREADS)
             states.append(s)
             masks.append(m)
             pooled.append(p)
@@ -236,7 +239,12 @@ class _Encoded:
 
 def train_stance(encoder: MiniLMEncoder, config: StanceConfig, *, progress: bool = False) -> StanceReader:
     """Train the head on the grammar's requests about the training kinds of catalog; fit the temperatures on
-    requests about the held-out kinds."""
+    requests about the held-out kinds. Always on `BUILD_THREADS` torch threads, whatever the caller's setting."""
+    with torch_threads(BUILD_THREADS):
+        return _train(encoder, config, progress)
+
+
+def _train(encoder: MiniLMEncoder, config: StanceConfig, progress: bool) -> StanceReader:
     from tqdm.auto import tqdm
 
     torch = _torch()
