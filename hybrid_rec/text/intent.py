@@ -144,7 +144,13 @@ class IntentParser:
         for item_id, title in zip(catalog.items.index, titles, strict=True):
             self._titles.setdefault(norm_title(title), item_id)
         self.named = self._named_values(catalog)
-        self._named_emb = encoder.encode([v for _, v in self.named.values()]) if self.named else emb[:0]
+        by_text: dict[str, list[str]] = {}  # a value's normal form -> its labels (one per field that holds it)
+        for label, (_, value) in self.named.items():
+            by_text.setdefault(normalize(value), []).append(label)
+        self._named_by_text = by_text
+        alternatives = "|".join(re.escape(t) for t in sorted(by_text, key=len, reverse=True) if t)
+        self._named_re = re.compile(rf"(?<![\w])(?:{alternatives})(?![\w])") if alternatives else None
+        self._named_vectors: dict[str, np.ndarray] = {}  # label -> its value's unit row, encoded when first read
         self._cache: dict[str, Intent] = {}
         words = (x for col in catalog.items.columns for v in catalog.items[col] for x in _texts(v))
         self.speller = Speller(words) if self.config.spelling else None
@@ -176,9 +182,12 @@ class IntentParser:
         return out
 
     def named_in(self, text: str) -> list[str]:
-        """The labels of the named-field values `text` (a canonical request) names, word for word."""
-        return [label for label, (_, value) in self.named.items()
-                if re.search(rf"(?<![\w]){re.escape(normalize(value))}(?![\w])", text)]  # fmt: skip
+        """The labels of the named-field values `text` (a canonical request) names, word for word (one
+        pattern of them all, longest first: a request is read once however many values the fields hold)."""
+        if self._named_re is None:
+            return []
+        found = (label for m in self._named_re.finditer(text) for label in self._named_by_text[m[0]])
+        return list(dict.fromkeys(found))
 
     def _film(self, noun: str) -> bool:
         return self.config.glossary == "film" or (self.config.glossary == "auto" and noun in _FILM_NOUNS)
@@ -431,7 +440,8 @@ class IntentParser:
                     weight, clear_, _ = candidates[value]
                     candidates[value] = (weight, clear_, clear_)
         cfg = self.config
-        readings = read_values(self.stance, text, candidates, self._value_texts)
+        texts = self._value_texts | {v: self._named_vector(v) for v in candidates if v in self.named}
+        readings = read_values(self.stance, text, candidates, texts)
         # a request that is nothing but a value's name ("ROMANCE!!!") asks for it: an exact match, not a reading
         bare = self._words(text)
         readings = [replace(r, about=1.0, given_wanted=1.0, given_rejected=0.0, given_mentioned=0.0)
@@ -443,7 +453,7 @@ class IntentParser:
             r.value for r in rejected if len(set(named_in[r.value])) > 1 and any(
                 one.given_wanted >= cfg.wish_probability and one.about >= 0.5
                 for clause in named_in[r.value] if clause != text
-                for one in read_values(self.stance, clause, {r.value: candidates[r.value]}, self._value_texts))
+                for one in read_values(self.stance, clause, {r.value: candidates[r.value]}, texts))
         }  # fmt: skip
         d = decide([r for r in readings if r.value not in conflicts], cfg.reject_probability, cfg.soft_probability,
                    cfg.wish_probability, cfg.sign_margin)  # fmt: skip
@@ -459,8 +469,14 @@ class IntentParser:
     @cached_property
     def _value_texts(self) -> dict[str, np.ndarray]:
         """Per value, the unit rows of its texts (name, aliases, what its items say)."""
-        out = {v: self._value_emb[self._value_owner == j] for j, v in enumerate(self.values)}
-        return out | {label: self._named_emb[i : i + 1] for i, label in enumerate(self.named)}
+        return {v: self._value_emb[self._value_owner == j] for j, v in enumerate(self.values)}
+
+    def _named_vector(self, label: str) -> np.ndarray:
+        """[1, dim]: the text vector of a named field's value (encoded once, when a request first names it)."""
+        hit = self._named_vectors.get(label)
+        if hit is None:
+            hit = self._named_vectors[label] = np.asarray(self.encoder.encode([self.named[label][1]]), np.float32)
+        return hit
 
     def _weights(self, found: tuple[tuple[str, float], ...]) -> dict[str, float]:
         """Per value one clause asks for, how much its items match: 1 for the clause's best value, down

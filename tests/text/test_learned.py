@@ -128,3 +128,19 @@ def test_a_rejection_is_left_alone_when_another_clause_naming_it_wants_it() -> N
     assert answered.exclude == ("Camping",)
     said_once = m.parse("camping? count me out")  # no cue: a soft rejection only
     assert said_once.exclude == () and dict(said_once.avoid).get("Camping", 0) > 0.5
+
+
+def test_the_learned_reader_reads_a_named_field_against_that_field() -> None:
+    """An author named word for word is a candidate of its own (clearly named), decided like a category."""
+    rows = [("b1", "Summer Kiss", ("Romance",), "Rosa Bellamy"), ("b2", "Old Empires", ("History",), "Tobias Grant")]
+    frame = pd.DataFrame(rows, columns=["item_id", "title", "category", "author"]).set_index("item_id")
+    m = IntentMatcher(IdMap(frame.index.to_numpy()), ItemCatalog(frame), HashingEncoder(dim=256),
+                      IntentConfig(reader="rules", named_fields=["author"]))  # fmt: skip
+    m.parser.stance = FixedStance(0.95, (0.95, 0.02, 0.03))
+    wish = m.parse("anything by Rosa Bellamy")
+    assert "author: Rosa Bellamy" in wish.include
+    np.testing.assert_array_equal(m.match(wish)[0] > 0, [True, False])
+    m.parser.stance = FixedStance(0.95, (0.02, 0.95, 0.03))
+    rejected = m.parse("not Tobias Grant again")
+    assert rejected.exclude == ("author: Tobias Grant",)
+    np.testing.assert_array_equal(m.match(rejected)[1], [False, True])
