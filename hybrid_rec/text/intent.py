@@ -411,6 +411,7 @@ class IntentParser:
         candidates: dict[str, tuple[float, bool, bool]] = {}  # value -> (wish weight, clear, clear with a cue)
         named_in: dict[str, list[str]] = {}  # value -> the clauses (as said) that name it
         sure: dict[str, float] = {}
+        cfg = self.config
         named_here: list[set[str]] = []  # per piece, the values it names clearly
         for clause, piece, cued in pieces:
             named_here.append(set())
@@ -424,7 +425,9 @@ class IntentParser:
             if not re.search(r"\w", piece):
                 continue
             wish = self.scored_values(piece, False)
-            clear = {v for v, _ in self.scored_values(piece, True)}
+            # a rejection needs the value named, not only described ("something funny": Comedy at 0.48, read
+            # as rejected 0.97 by the model, which is unreliable on what a request only describes)
+            clear = {v for v, sim in self.scored_values(piece, True) if sim >= cfg.reject_similarity}
             weights = self._weights(wish) if wish else {}
             for value, sim in wish:
                 sure[value] = max(sure.get(value, -1.0), sim)
@@ -439,7 +442,6 @@ class IntentParser:
                 for value in named_here[n - 1]:
                     weight, clear_, _ = candidates[value]
                     candidates[value] = (weight, clear_, clear_)
-        cfg = self.config
         texts = self._value_texts | {v: self._named_vector(v) for v in candidates if v in self.named}
         readings = read_values(self.stance, text, candidates, texts)
         # a request that is nothing but a value's name ("ROMANCE!!!") asks for it: an exact match, not a reading

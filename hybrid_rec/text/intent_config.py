@@ -178,6 +178,16 @@ class IntentConfig(StrictModel):
     soft_probability: float = Field(
         0.5, ge=0, le=1, description="Learned reader: the least P(rejected) that lowers a value's items at all."
     )
+    reject_similarity: float = Field(
+        0.5,
+        ge=-1,
+        le=1,
+        description="Learned reader: a value is rejected (lowered or excluded) only when a clause names it at least "
+        "this closely (cosine to its name, aliases or what its items say); a value a request only describes "
+        "('something funny': Comedy at 0.48) is read as a wish or not at all: the stance model is unreliable on "
+        "it. Chosen on the development wordings (benchmarks/requests, set 1: 77 of 84 clearly named rejected values "
+        "are named at least this closely).",
+    )
     sign_margin: float = Field(
         0.3,
         ge=0,

@@ -15,8 +15,8 @@ the value as its target. Decisions (`decide`):
   given that the request is about it, so an unsure reading moves the list less than a clear one;
 - a rejection that is clear but not probable enough for an exclusion, or said without a cue ("X makes me
   gag"), is a soft one: items of the value are ranked lower by P(rejected) (`Intent.avoid`), never removed;
-- a rejection of a value no clause names clearly (reached only through what its items say, as a need
-  is) is left alone: on the held-out sets every such reading lowered the wrong value ("nothing with
+- a rejection of a value no clause names clearly and closely (`IntentConfig.reject_similarity`: reached
+  only through what its items say, as a need is, or described: "something funny") is left alone: on the held-out sets every such reading lowered the wrong value ("nothing with
   vampires" lowering romance; a need told in complaints lowering what it needs);
 - a value no clause names is left alone, whatever the model says.
 """

@@ -144,3 +144,19 @@ def test_the_learned_reader_reads_a_named_field_against_that_field() -> None:
     rejected = m.parse("not Tobias Grant again")
     assert rejected.exclude == ("author: Tobias Grant",)
     np.testing.assert_array_equal(m.match(rejected)[1], [False, True])
+
+
+def test_a_value_only_described_is_never_rejected() -> None:
+    """A rejection needs the value named at least `reject_similarity` closely: below it, however sure the model,
+    nothing is lowered or removed ("something funny": Comedy only described)."""
+    frame = pd.DataFrame(ROWS, columns=["item_id", "title", "category"]).set_index("item_id")
+
+    def reading_of(similarity: float):  # type: ignore[no-untyped-def]
+        m = IntentMatcher(IdMap(frame.index.to_numpy()), ItemCatalog(frame), HashingEncoder(dim=256),
+                          IntentConfig(reader="rules", reject_similarity=similarity))  # fmt: skip
+        m.parser.stance = FixedStance(0.95, (0.02, 0.95, 0.03))
+        return m.parse("no camping gear")
+
+    named, described = reading_of(0.0), reading_of(1.0)  # "camping gear" is below 1.0 like the value's name
+    assert named.exclude == ("Camping",)
+    assert (described.include, described.exclude, described.avoid) == ((), (), ())
