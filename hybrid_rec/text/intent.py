@@ -148,6 +148,7 @@ class IntentParser:
         for label, (_, value) in self.named.items():
             by_text.setdefault(normalize(value), []).append(label)
         self._named_by_text = by_text
+        self._named_text = {label: text for text, labels in by_text.items() for label in labels}
         alternatives = "|".join(re.escape(t) for t in sorted(by_text, key=len, reverse=True) if t)
         self._named_re = re.compile(rf"(?<![\w])(?:{alternatives})(?![\w])") if alternatives else None
         self._named_vectors: dict[str, np.ndarray] = {}  # label -> its value's unit row, encoded when first read
@@ -357,7 +358,7 @@ class IntentParser:
                 (exclude if negated else include).append(label)
                 weights[label], sure[label] = 1.0, 1.0
                 first.setdefault(label, negated)
-                rest = rest.replace(normalize(self.named[label][1]), " ")
+                rest = rest.replace(self._named_text[label], " ")
             found = self.scored_values(rest, negated) if re.search(r"\w", rest) else ()
             (exclude if negated else include).extend(v for v, _ in found)
             if found and not negated:
@@ -375,7 +376,7 @@ class IntentParser:
                 if (m := LIKE.search(rest)) and self.titles_of(m[1]):
                     rest = rest[: m.start()]
                 for label in self.named_in(rest):
-                    rest = rest.replace(normalize(self.named[label][1]), " ")
+                    rest = rest.replace(self._named_text[label], " ")
                     pieces.append((said, label, cued))
                 pieces.append((said, rest, cued))
             return self._learned(text, pieces, Intent(text, (), (), years, dedup(like), dedup(unlike), exclude_years,
@@ -442,7 +443,8 @@ class IntentParser:
                 for value in named_here[n - 1]:
                     weight, clear_, _ = candidates[value]
                     candidates[value] = (weight, clear_, clear_)
-        texts = self._value_texts | {v: self._named_vector(v) for v in candidates if v in self.named}
+        named_rows = {v: self._named_vector(v) for v in candidates if v in self.named}
+        texts = self._value_texts | named_rows if named_rows else self._value_texts
         readings = read_values(self.stance, text, candidates, texts)
         # a request that is nothing but a value's name ("ROMANCE!!!") asks for it: an exact match, not a reading
         bare = self._words(text)

@@ -121,12 +121,12 @@ def decide(
     avoid: dict[str, float] = {}
     # a request asks for something: when no value is clearly wanted, what it is about and does not reject
     # ("an overnight hike in the woods": only mentioned) is what it asks for
-    wishes = any(r.given_wanted >= wish_probability and r.given_wanted - r.given_rejected >= max(sign_margin, 1e-9)
-                 for r in readings)  # fmt: skip
+    margin = max(sign_margin, 1e-9)  # a tie is never a reading
+    wishes = any(r.given_wanted >= wish_probability and r.given_wanted - r.given_rejected >= margin for r in readings)
     for r in readings:
         wanted = r.given_wanted if wishes else r.given_wanted + r.given_mentioned
         lead = r.given_rejected - wanted  # > 0: rejected; < 0: wanted
-        if lead < max(sign_margin, 1e-9) and -lead < max(sign_margin, 1e-9):
+        if abs(lead) < margin:
             continue  # torn: neither
         if r.rejected >= reject_probability and r.clear and r.cued and lead > 0:
             exclude.append(r.value)

@@ -38,9 +38,14 @@ class IntentMatcher:
                     if v in col:
                         self._member[i, col[v]] = True
         self._col = col
-        # a named field's values ("author: Rosa Bellamy"): which items have each
-        self._named = {label: np.asarray(known[f].astype(str) == v) if f in known else np.zeros(len(items), bool)
-                       for label, (f, v) in self.parser.named.items()}  # fmt: skip
+        # a named field's values ("author: Rosa Bellamy"): the rows of the items that have each, one pass per field
+        rows: dict[tuple[str, str], np.ndarray] = {}
+        for f in {f for f, _ in self.parser.named.values()} & set(known.columns):
+            present = known[f].notna().to_numpy()
+            uniq, inverse = np.unique(known[f].astype(str).to_numpy()[present], return_inverse=True)
+            order = np.flatnonzero(present)[np.argsort(inverse, kind="stable")]
+            rows.update(((f, str(v)), r) for v, r in zip(uniq, np.split(order, np.cumsum(np.bincount(inverse))[:-1]), strict=True))
+        self._named = {label: rows.get(fv, np.zeros(0, np.int64)) for label, fv in self.parser.named.items()}
         years = known.get("year")
         self._year = np.full(len(items), np.nan)
         if years is not None:
@@ -81,7 +86,11 @@ class IntentMatcher:
         """[n_items] bool: the items with a catalog value or a named field's value (None: unknown here)."""
         if value in self._col:
             return np.asarray(self._member[:, self._col[value]])
-        return self._named.get(value)
+        if (rows := self._named.get(value)) is None:
+            return None
+        has = np.zeros(len(self.items), bool)
+        has[rows] = True
+        return has
 
     def _has_any(self, values: Sequence[str]) -> np.ndarray:
         out = np.zeros(len(self.items), bool)
