@@ -399,7 +399,8 @@ class IntentParser:
         the values some clause names (as a wish, or clearly enough to be rejected), each decided from its
         probabilities (`learned.decide`). A value the whole request rejects but one of its clauses, read
         alone, wants ("strength training at home, I can't afford a gym": both clauses name Fitness) is conflicting:
-        left alone. A clause with a negation cue that names nothing answers the clause before it ("kitchen
+        left alone; so is a wish the clause naming it clearly, read alone, rejects ("please don't give me self-help,
+        I'm not broken": on the development sets this turned 8 of 29 rejections read as wishes into nothing). A clause with a negation cue that names nothing answers the clause before it ("kitchen
         gadgets? not on your life")."""
         if self.stance is None:
             raise ConfigError("the learned reader has no stance model")
@@ -411,6 +412,7 @@ class IntentParser:
             self._vectors[words] = vector
         candidates: dict[str, tuple[float, bool, bool]] = {}  # value -> (wish weight, clear, clear with a cue)
         named_in: dict[str, list[str]] = {}  # value -> the clauses (as said) that name it
+        clear_in: dict[str, list[str]] = {}  # value -> the clauses that name it clearly
         sure: dict[str, float] = {}
         cfg = self.config
         named_here: list[set[str]] = []  # per piece, the values it names clearly
@@ -420,6 +422,7 @@ class IntentParser:
                 was = candidates.get(piece, (0.0, False, False))
                 candidates[piece] = (1.0, True, was[2] or cued)
                 named_in.setdefault(piece, []).append(clause)
+                clear_in.setdefault(piece, []).append(clause)
                 sure[piece] = 1.0
                 named_here[-1].add(piece)
                 continue
@@ -437,6 +440,8 @@ class IntentParser:
                 named = value in clear
                 candidates[value] = (max(was[0], weights.get(value, 0.0)), was[1] or named, was[2] or (named and cued))
                 named_in.setdefault(value, []).append(clause)
+                if named:
+                    clear_in.setdefault(value, []).append(clause)
             named_here[-1] |= clear | set(weights)
         for n in range(1, len(pieces)):  # "kitchen gadgets? not on your life": a cue naming nothing answers the
             if pieces[n][2] and not named_here[n]:  # clause before it
@@ -451,13 +456,29 @@ class IntentParser:
         readings = [replace(r, about=1.0, given_wanted=1.0, given_rejected=0.0, given_mentioned=0.0)
                     if r.value.lower() == bare else r for r in readings]  # fmt: skip
         rejected = [r for r in readings if r.rejected >= cfg.soft_probability and len(set(named_in[r.value])) > 1]
-        if alone := list(dict.fromkeys(c for r in rejected for c in named_in[r.value] if c != text)):
+        margin = max(cfg.sign_margin, 1e-9)
+        wanted = [r for r in readings if r.clear and r.given_wanted >= cfg.wish_probability
+                  and r.given_wanted - r.given_rejected >= margin]  # fmt: skip
+        alone = [c for r in rejected for c in named_in[r.value] if c != text]
+        alone += [c for r in wanted for c in clear_in.get(r.value, ()) if c != text]
+        if alone := list(dict.fromkeys(alone)):
             self.stance.prime(alone)
+
+        stance = self.stance
+
+        def alone_readings(r: ValueReading, by: dict[str, list[str]]) -> list[ValueReading]:
+            return [one for clause in dict.fromkeys(by.get(r.value, ())) if clause != text
+                    for one in read_values(stance, clause, {r.value: candidates[r.value]}, texts)]  # fmt: skip
+
         conflicts = {  # named by more than one clause: one alone may want what the whole rejects
             r.value for r in rejected if len(set(named_in[r.value])) > 1 and any(
-                one.given_wanted >= cfg.wish_probability and one.about >= 0.5
-                for clause in named_in[r.value] if clause != text
-                for one in read_values(self.stance, clause, {r.value: candidates[r.value]}, texts))
+                one.given_wanted >= cfg.wish_probability and one.about >= 0.5 for one in alone_readings(r, named_in))
+        }  # fmt: skip
+        # a wish the clause naming it, read alone, rejects ("please don't give me self-help, I'm not broken": a
+        # reason after a rejection turns the whole reading): two readings disagree, so neither is trusted
+        conflicts |= {
+            r.value for r in wanted if any(
+                one.about >= 0.5 and one.given_rejected - one.given_wanted >= margin for one in alone_readings(r, clear_in))
         }  # fmt: skip
         d = decide([r for r in readings if r.value not in conflicts], cfg.reject_probability, cfg.soft_probability,
                    cfg.wish_probability, cfg.sign_margin)  # fmt: skip

@@ -65,7 +65,7 @@ def test_a_value_only_mentioned_beside_a_wish_or_not_about_is_left_alone() -> No
     something else may be about ("no vampires" in a bookshop's romance) is not excluded either."""
     wish = ValueReading("Kitchen", 0.95, 0.95, 0.02, 0.03, 1.0, True)
     mentioned = decide([reading(0.9, 0.1, 0.1), wish], 0.8, 0.5, 0.5)
-    assert (mentioned.include, mentioned.exclude, mentioned.avoid) == ({"Kitchen": 0.95}, (), {})
+    assert (mentioned.include, mentioned.exclude, mentioned.avoid) == ({"Kitchen": round(0.95 * 0.95, 2)}, (), {})
     not_about = decide([reading(0.3, 0.05, 0.9)], 0.8, 0.5, 0.5)
     assert (not_about.include, not_about.exclude, not_about.avoid) == ({}, (), {})
 
@@ -107,8 +107,10 @@ def test_a_clear_rejection_excludes_and_is_reported_with_its_probability() -> No
 class ByText(FixedStance):
     """A stance model whose P(wanted, rejected, mentioned | about) depends on the text read (default: rejected)."""
 
-    def __init__(self, given: dict[str, tuple[float, float, float]]) -> None:
-        super().__init__(0.95, (0.02, 0.95, 0.03))
+    def __init__(
+        self, given: dict[str, tuple[float, float, float]], default: tuple[float, float, float] = (0.02, 0.95, 0.03)
+    ) -> None:
+        super().__init__(0.95, default)
         self.by_text = given
 
     def read(self, request: str, targets: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -128,6 +130,21 @@ def test_a_rejection_is_left_alone_when_another_clause_naming_it_wants_it() -> N
     assert answered.exclude == ("Camping",)
     said_once = m.parse("camping? count me out")  # no cue: a soft rejection only
     assert said_once.exclude == () and dict(said_once.avoid).get("Camping", 0) > 0.5
+
+
+def test_a_wish_is_left_alone_when_the_clause_naming_it_rejects_it_read_alone() -> None:
+    """The whole request reads as a wish for Camping, but the one clause that names it, read alone, rejects
+    it ("don't give me camping gear, I'm not outdoorsy": a reason after a rejection turned the whole reading):
+    the two readings disagree, so Camping is neither asked for nor removed. When the clause alone agrees, the
+    wish stands; a request of one clause has nothing to check."""
+    m = matcher(0.95, (0.95, 0.02, 0.03))
+    m.parser.stance = ByText({"don't give me camping gear": (0.02, 0.95, 0.03)}, (0.95, 0.02, 0.03))
+    turned = m.parse("don't give me camping gear, I'm not outdoorsy")
+    assert (turned.include, turned.exclude, turned.avoid) == ((), (), ())
+    m.parser.stance = ByText({}, (0.95, 0.02, 0.03))
+    agreed = m.parse("camping gear please, I'm going to the lake")
+    assert agreed.include == ("Camping",)
+    assert m.parse("camping gear please").include == ("Camping",)
 
 
 def test_the_learned_reader_reads_a_named_field_against_that_field() -> None:
