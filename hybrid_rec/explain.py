@@ -13,9 +13,10 @@ from typing import Any
 import numpy as np
 
 from hybrid_rec.data.ids import IdMap
+from hybrid_rec.rerank.ranker import CONTEXT_FEATURES
 from hybrid_rec.text.intent import Intent
 
-NOT_CF = frozenset({"lm", "request"})  # features that are not a first-stage source's score
+NOT_CF = frozenset({"lm", "request", *CONTEXT_FEATURES})  # features that are not a first-stage source's score
 
 
 @dataclass(frozen=True)

@@ -89,11 +89,12 @@ VARIANTS: dict[str, dict[str, Any]] = {
     "outside": {"outside": {"kind": "popularity"}},
     "rounds": {"reranker": {"trainer": {"round_windows_per_user": 1.0}}},
     "minilm": {"requests": {"encoder": {"kind": "minilm"}}},
+    "lightgbm": {"ranker": {"kind": "lightgbm", "min_data_in_leaf": 5, "n_estimators": 60}},
 }
 """Config variants of the shared models: overrides of `TINY` ("outside": also a fusion fitted on the
 validation users' popularity lists, `HybridConfig.outside`; "rounds": an LM also trained on simulated-round
 windows, which reads a session's reactions in its prompt; "minilm": requests read by the pretrained encoder and
-the learned stance model)."""
+the learned stance model; "lightgbm": the learned ranker, `HybridConfig.ranker`)."""
 
 
 def stream_split(ds: SyntheticDataset):

@@ -381,9 +381,13 @@ class HybridMethod:
         return self.pipeline.fitted.outside_fusion is not None
 
     def learned(self) -> dict[str, object]:
-        """The LM's training outcome and the fusion weights fitted on validation."""
+        """The LM's training outcome and the second stage fitted on validation (the linear blend's weights, or the
+        learned ranker's feature importances, rounds, candidates and fitting seconds)."""
         state = self.pipeline.fitted
         out: dict[str, object] = {"fusion_weights": state.fusion.weights}
+        if (ranker := state.ranker) is not None:
+            out |= {"ranker_importances": ranker.weights, "ranker_rounds": ranker.rounds, "ranker_rows": ranker.rows,
+                    "ranker_fit_seconds": round(ranker.seconds, 2), "ranker_valid_ndcg": ranker.valid_ndcg}  # fmt: skip
         if state.request_fusion is not None:
             out["request_fusion_weights"] = state.request_fusion.weights
         if state.session_fusion is not None:

@@ -252,6 +252,8 @@ def _parameters(report: dict[str, Any]) -> list[Block]:
         blocks.append(Figure("search.png", "Each trial's validation metric and the best so far, per searched method"))
     if any(key.endswith("fusion_weights") for m in report["methods"].values() for key in m.get("learned") or {}):
         blocks.append(Text(_FUSION_NOTE, note=True))
+    if any("ranker_importances" in (m.get("learned") or {}) for m in report["methods"].values()):
+        blocks.append(Text(_RANKER_NOTE, note=True))
     return blocks
 
 
@@ -263,6 +265,12 @@ _FUSION_NOTE = (
     "raise validation NDCG (which says nothing of the feature alone). request_fusion_weights rank when a request "
     "is given; session_fusion_weights add a term for the session's reactions (negative: away from items like "
     "those); outside_fusion_weights rerank an outside retriever's lists."
+)
+_RANKER_NOTE = (
+    "Learned ranker ([hybrid.ranker] kind = 'lightgbm'): LambdaMART boosted from the fusion's scores on validation "
+    "users' candidate lists, plain and with a request, one list per group (the correction it adds to the blend). ranker_importances: each feature's share of the total split "
+    "gain (how much the trees use it, not a direction); ranker_rounds: boosting rounds kept by early stopping on "
+    "held-out lists (ranker_valid_ndcg: their NDCG there); ranker_rows: candidates it was fitted on."
 )
 
 

@@ -18,6 +18,7 @@ from hybrid_rec.config import StrictModel
 from hybrid_rec.pipeline.rounds import Policy, policy_field
 from hybrid_rec.policy import OnUnknown
 from hybrid_rec.rerank.fusion import FusionConfig
+from hybrid_rec.rerank.ranker import LinearRankerConfig, RankerConfig
 from hybrid_rec.rerank.reranker_config import RerankerConfig
 from hybrid_rec.session import Session
 
@@ -85,6 +86,12 @@ class HybridConfig(StrictModel):
     n_candidates: int = Field(100, gt=0, description="First-stage candidates per user that the LM reranks.")
     fusion: FusionConfig = Field(
         default_factory=FusionConfig, description="How LM and CF scores are blended (weights fitted on validation)."
+    )
+    ranker: RankerConfig = Field(
+        default_factory=LinearRankerConfig,
+        description="The second stage's ranker: kind 'linear' (the blends of `fusion`, one per situation) or "
+        "'lightgbm' (LambdaMART boosted from those blends' scores over every candidate feature and context, one "
+        "correction for plain lists and lists with a request; needs LightGBM).",
     )
     requests: RequestsConfig = Field(
         default_factory=RequestsConfig,

@@ -1,6 +1,7 @@
-"""Fitting the fusion on validation: the same scoring path as serving, on validation users' first-stage
+"""Fitting the second stage on validation: the same scoring path as serving, on validation users' first-stage
 candidates, once plainly and once with a request per user naming a genre of their held-out item (as
-InstructRec's intention tasks), so that both fusions are fitted on the features they will rank."""
+InstructRec's intention tasks), so that the ranker is fitted on the features it will rank: the linear kind
+fits one blend on each, the learned kind (`HybridConfig.ranker`) one model on both, a list per group."""
 
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ from hybrid_rec.pipeline.rounds import Recommend, RoundState, play_rounds
 from hybrid_rec.pipeline.scoring import FittedPipeline, masked
 from hybrid_rec.pipeline.session_features import SESSION_FEATURES
 from hybrid_rec.rerank.fusion import LinearFusion
+from hybrid_rec.rerank.ranker import LightGBMRanker, LightGBMRankerConfig
 from hybrid_rec.rerank.reranker import GPT2Reranker
 from hybrid_rec.topk import TopK
 
@@ -59,16 +61,25 @@ def fit_fusions(
         scored = unfitted.score(query, items)
         return {k: masked(v, scored.excluded) for k, v in scored.features.items()}, items
 
-    fusion = LinearFusion(config.fusion).fit(*features(None), target)
-    request_fusion = None
+    plain = features(None)
+    fusion = LinearFusion(config.fusion).fit(*plain, target)
+    request_fusion, asked = None, None
     requests = validation_intentions(reranker, target, config.reranker.trainer.seed)
     if requests is not None:
-        request_fusion = LinearFusion(config.fusion).fit(*features(requests), target)
+        asked = features(requests)
+        request_fusion = LinearFusion(config.fusion).fit(*asked, target)
+    ranker = None
+    if isinstance(config.ranker, LightGBMRankerConfig):  # one correction of both blends, boosted from their scores
+        lists = [(plain, fusion)] + ([(asked, request_fusion)] if asked is not None and request_fusion else [])
+        ranker = LightGBMRanker(config.ranker).fit(
+            [f for (f, _), _ in lists], [i for (_, i), _ in lists], [target] * len(lists),
+            [blend.transform(f, i) for (f, i), blend in lists],
+        )
     outside = None
     if (given := _outside_lists(config, train, users, seen)) is not None:  # the same fit on a stand-in's lists
         outside = LinearFusion(config.fusion).fit(*features(None, given[0]), target)
         outside.fitted_on = given[1]
-    fitted = FittedPipeline(generator, reranker, fusion, request_fusion, stage, outside)
+    fitted = FittedPipeline(generator, reranker, fusion, request_fusion, stage, outside, ranker=ranker)
     session = fit_session_fusion(config, fitted, users, target)
     return replace(fitted, session_fusion=session) if session is not None else fitted
 

@@ -1,5 +1,6 @@
 """A fitted pipeline on disk: ``pipeline.json``, ``candidates/``, ``reranker/``, ``fusion.json``
-(+ ``fusion_request.json``, ``fusion_outside.json``, ``fusion_session.json``), the catalog as Parquet and a checksum manifest written last."""
+(+ ``fusion_request.json``, ``fusion_outside.json``, ``fusion_session.json``; ``ranker.json`` + ``ranker.txt``:
+the learned ranker, in LightGBM's own text format), the catalog as Parquet and a checksum manifest written last."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from hybrid_rec.persist import load_config, save_config, verify_checksums, write
 from hybrid_rec.pipeline.config import HybridConfig
 from hybrid_rec.pipeline.scoring import FittedPipeline
 from hybrid_rec.rerank.fusion import LinearFusion
+from hybrid_rec.rerank.ranker import LightGBMRanker
 from hybrid_rec.rerank.reranker import GPT2Reranker
 
 __all__ = ["load_fitted", "save_fitted"]
@@ -22,6 +24,8 @@ def save_fitted(directory: str | Path, config: HybridConfig, state: FittedPipeli
     state.generator.save(directory / "candidates")
     state.reranker.save(directory / "reranker")
     state.fusion.save(directory / "fusion.json")
+    if state.ranker is not None:
+        state.ranker.save(directory / "ranker.json")
     if state.request_fusion is not None:
         state.request_fusion.save(directory / "fusion_request.json")
     if state.outside_fusion is not None:
@@ -38,7 +42,7 @@ def load_fitted(directory: str | Path) -> tuple[HybridConfig, FittedPipeline]:
     config = load_config(directory, HybridConfig, "pipeline.json", what="HybridPipeline (see `hybrid-rec train`)")
     directory = Path(directory)
     request, outside = directory / "fusion_request.json", directory / "fusion_outside.json"
-    session = directory / "fusion_session.json"
+    session, ranker = directory / "fusion_session.json", directory / "ranker.json"
     catalog = ItemCatalog.load(directory)
     state = FittedPipeline(
         CandidateGenerator.load(directory / "candidates"),
@@ -48,5 +52,6 @@ def load_fitted(directory: str | Path) -> tuple[HybridConfig, FittedPipeline]:
         RequestStage(config.requests, catalog),
         LinearFusion.load(outside) if outside.is_file() else None,
         LinearFusion.load(session) if session.is_file() else None,
+        LightGBMRanker.load(ranker) if ranker.is_file() else None,
     )
     return config, state

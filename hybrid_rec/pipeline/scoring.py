@@ -25,6 +25,7 @@ from hybrid_rec.errors import ConfigError
 from hybrid_rec.explain import Evidence, Explainer, RequestReading
 from hybrid_rec.pipeline.session_features import SessionVectors
 from hybrid_rec.rerank.fusion import LinearFusion, mmr, rank
+from hybrid_rec.rerank.ranker import LightGBMRanker
 from hybrid_rec.rerank.reranker import GPT2Reranker
 from hybrid_rec.session import Session
 from hybrid_rec.text.intent import Intent
@@ -159,6 +160,7 @@ class FittedPipeline:
     requests: RequestStage
     outside_fusion: LinearFusion | None = None  # fitted on a stand-in retriever's lists (`HybridConfig.outside`)
     session_fusion: LinearFusion | None = None  # fitted on simulated validation rounds (`HybridConfig.session_fit`)
+    ranker: LightGBMRanker | None = None  # a learned correction added to the blends (`HybridConfig.ranker`)
 
     @cached_property
     def session_vectors(self) -> SessionVectors:
@@ -287,12 +289,28 @@ class FittedPipeline:
         match, excluded = self.requests.features(query.intents, items)
         if match is not None:
             features["request"] = match
+        features.update(self.context(query, items))
         for r, s in enumerate(query.sessions):
             if len(s.banned):
                 excluded[r] |= (items[r] >= 0) & np.isin(items[r], s.banned)
         if self.session_fusion is not None and query.reacted.any():
             features.update(self.session_vectors.features([s.reactions for s in query.sessions], items))
         return Scored(items, features, excluded, proposed)
+
+    def context(self, query: Query, items: np.ndarray) -> dict[str, np.ndarray]:
+        """The candidates' context features (`ranker.CONTEXT_FEATURES`), each of the row or the item alone:
+        the user's history length (with the session's recent items), whether the item has interactions in the
+        fit, whether the row holds a request the reader understood."""
+        valid = items >= 0
+        counts = self.generator.popularity_counts
+        history = np.array([len(self.reranker.histories.get(int(u), ())) if u >= 0 else 0 for u in query.users])
+        history = history + np.array([len(s.recent) for s in query.sessions], dtype=history.dtype)
+        has = np.zeros(items.shape)
+        has[valid] = counts[np.clip(items[valid], 0, len(counts) - 1)] > 0
+        asked = (query.steered if self.requests.matcher is None else query.understood).astype(np.float64)
+        out = {"history_length": np.broadcast_to(history[:, None], items.shape).astype(np.float64), "has_interactions": has,
+               "asked": np.broadcast_to(asked[:, None], items.shape).copy()}  # fmt: skip
+        return {k: np.where(valid, v, np.nan) for k, v in out.items()}
 
     def rank(
         self,
@@ -306,7 +324,8 @@ class FittedPipeline:
     ) -> tuple[TopK, np.ndarray]:
         """Fuse (rows with a request the parser read, or any request without a parser, use the request
         weights; with `outside`, rows without one use the fusion fitted on outside lists when the model
-        has one; rows after reactions add the session term), drop what is excluded, keep the top k (by
+        has one; a learned ranker adds its correction to the first stage's blends; rows after reactions add the
+        session term), drop what is excluded, keep the top k (by
         MMR over the ALS item factors when `mmr_lambda` is set); with `new_slots`, up to that many of the
         last of the first `new_within` places go to the best-fused new items (`with_new_items`)."""
         items, features = scored.items, scored.features
@@ -317,6 +336,8 @@ class FittedPipeline:
             rows = {name: v[asked] for name, v in features.items()}
             rows.setdefault("request", np.full(items[asked].shape, np.nan))  # requests read by the LM only
             fused[asked] = self.request_fusion.transform(rows, items[asked])
+        if self.ranker is not None and plain is self.fusion:  # the learned correction of the blends' scores
+            fused = fused + self.ranker.transform(features, items)
         reacted = np.flatnonzero(query.reacted)
         if len(reacted) and self.session_fusion is not None:  # after reactions: a term fitted on rounds
             fused[reacted] += self.session_fusion.added({n: v[reacted] for n, v in features.items()}, items[reacted])

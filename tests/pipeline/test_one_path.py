@@ -15,9 +15,13 @@ from hybrid_rec.pipeline import HybridPipeline
 from hybrid_rec.session import Session
 
 
-@pytest.fixture(scope="module")
-def pipe(tiny_store) -> HybridPipeline:
-    return HybridPipeline.load(tiny_store)
+@pytest.fixture(scope="module", params=["linear", "lightgbm"])
+def pipe(request, tiny_store, tiny_models) -> HybridPipeline:
+    """The shared tiny model, with each kind of ranker (`HybridConfig.ranker`)."""
+    if request.param == "linear":
+        return HybridPipeline.load(tiny_store)
+    pytest.importorskip("lightgbm")
+    return tiny_models("small", "lightgbm").load()
 
 
 def _same(recommended, reranked) -> None:
