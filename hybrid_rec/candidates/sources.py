@@ -84,23 +84,33 @@ class RecentHistory:
         kept = np.bincount(self._user, minlength=n_users)
         self.indptr = np.concatenate([[0], np.cumsum(kept)])
 
+    def _events(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The kept events in input order (oldest first; of two at one time, the earlier row first): `_build`
+        of them gives this history again. The kept order is newest first, so input order is its reverse; read
+        in kept order instead, every rebuild would swap the events that share a timestamp (MovieLens has many)."""
+        return self._user[::-1], self._item[::-1], self._ts[::-1]
+
     def arrays(self) -> dict[str, np.ndarray]:
-        """The kept events as arrays (for saving); `from_arrays` reads them back."""
-        return {"user": self._user, "item": self._item, "ts": self._ts}
+        """The kept events as arrays (for saving), in input order; `from_arrays` reads them back."""
+        user, item, ts = self._events()
+        return {"user": user, "item": item, "ts": ts, "input_order": np.ones(1, bool)}
 
     @classmethod
     def from_arrays(cls, arrays: dict[str, np.ndarray], length: int, n_users: int) -> RecentHistory:
+        """The history `arrays` saved (files without ``input_order`` hold the kept, newest-first order)."""
         self = cls.__new__(cls)
         self.length = length
-        self._build(arrays["user"], arrays["item"], arrays["ts"], n_users)
+        flip = slice(None) if "input_order" in arrays else slice(None, None, -1)
+        self._build(arrays["user"][flip], arrays["item"][flip], arrays["ts"][flip], n_users)
         return self
 
     def add(self, user: np.ndarray, item: np.ndarray, ts: np.ndarray, n_users: int) -> None:
-        """Merge new events (internal ids); `n_users` may have grown."""
+        """Merge new events (internal ids; later rows than every kept one); `n_users` may have grown."""
+        old_user, old_item, old_ts = self._events()
         self._build(
-            np.concatenate([self._user, user]),
-            np.concatenate([self._item, item]),
-            np.concatenate([self._ts, ts]),
+            np.concatenate([old_user, user]),
+            np.concatenate([old_item, item]),
+            np.concatenate([old_ts, ts]),
             n_users,
         )
 

@@ -97,3 +97,24 @@ def test_the_generator_scores_transitions_for_fusion_whether_or_not_they_propose
     b, c = inter.items.to_internal(["b", "c"])
     scores = gen.score_items(user, np.array([b, c]))["transitions"][0]
     np.testing.assert_allclose(scores, [1.0, 0.0])  # right after a came b, every time
+
+
+def test_a_history_with_shared_timestamps_survives_saving_and_adding_in_its_order():
+    """Events at one time are ordered by input row (the later first). Saved and read back, or extended with
+    new events, the kept history keeps that order: reading it in its own newest-first order would swap every
+    pair that shares a timestamp on each rebuild (MovieLens rates many films in the same second)."""
+    inter = _events([("x", "a", 1), ("x", "b", 1), ("x", "c", 1), ("y", "a", 2), ("y", "d", 2), ("x", "d", 0)])
+    history = RecentHistory(inter, 3)
+    names = lambda h, u: [str(inter.items.ids[i]) for i in h.of(u)]
+    x = int(np.flatnonzero(inter.users.ids == "x")[0])
+    assert names(history, x) == ["c", "b", "a"]  # newest first; at one time, the later row first
+    again = RecentHistory.from_arrays(history.arrays(), 3, inter.n_users)
+    assert all(names(again, u) == names(history, u) for u in range(inter.n_users))
+    twice = RecentHistory.from_arrays(again.arrays(), 3, inter.n_users)
+    assert names(twice, x) == ["c", "b", "a"]
+    old = {k: v for k, v in history.arrays().items() if k != "input_order"}  # a file saved before the fix:
+    old = {k: v[::-1] for k, v in old.items()}  # the kept, newest-first order
+    assert names(RecentHistory.from_arrays(old, 3, inter.n_users), x) == ["c", "b", "a"]
+    d = int(np.flatnonzero(inter.items.ids == "d")[0])
+    history.add(np.array([x]), np.array([d]), np.array([1]), inter.n_users)  # a new event at the same time
+    assert names(history, x) == ["d", "c", "b"]
