@@ -70,11 +70,10 @@ def fit_fusions(
         request_fusion = LinearFusion(config.fusion).fit(*asked, target)
     ranker = None
     if isinstance(config.ranker, LightGBMRankerConfig):  # one correction of both blends, boosted from their scores
-        lists = [(plain, fusion)] + ([(asked, request_fusion)] if asked is not None and request_fusion else [])
-        ranker = LightGBMRanker(config.ranker).fit(
-            [f for (f, _), _ in lists], [i for (_, i), _ in lists], [target] * len(lists),
-            [blend.transform(f, i) for (f, i), blend in lists],
-        )
+        lists = [(*plain, fusion)] + ([(*asked, request_fusion)] if asked is not None and request_fusion else [])
+        feats, items, _ = zip(*lists, strict=True)
+        bases = [blend.transform(f, i) for f, i, blend in lists]
+        ranker = LightGBMRanker(config.ranker).fit(list(feats), list(items), [target] * len(lists), bases)
     outside = None
     if (given := _outside_lists(config, train, users, seen)) is not None:  # the same fit on a stand-in's lists
         outside = LinearFusion(config.fusion).fit(*features(None, given[0]), target)

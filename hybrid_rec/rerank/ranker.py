@@ -173,7 +173,6 @@ class LightGBMRanker:
         owner = np.concatenate(owners)
         drawn = rng.random(int(owner.max()) + 1) < cfg.holdout  # per row (user), not per list
         held = drawn[owner] if cfg.holdout > 0 and len(group) >= 10 else np.zeros(len(group), bool)
-        starts = np.concatenate([[0], np.cumsum(group)])
         row_held = np.repeat(held, group)
         params = {
             "objective": "lambdarank", "metric": "ndcg", "eval_at": [cfg.metric_k], "learning_rate": cfg.learning_rate,
@@ -197,7 +196,7 @@ class LightGBMRanker:
         gain = booster.feature_importance("gain", iteration=booster.best_iteration or None)
         total = float(gain.sum()) or 1.0
         self.importances = {n: round(float(g) / total, 4) for n, g in zip(names, gain, strict=True)}
-        self.rows = int(starts[-1])
+        self.rows = int(group.sum())
         self.seconds = time.perf_counter() - start
         log.info("ranker (lightgbm): %d rounds on %d candidates in %d lists; importances %s", booster.best_iteration
                  or booster.current_iteration(), self.rows, len(group), self.importances)  # fmt: skip

@@ -36,7 +36,7 @@ from hybrid_rec.text.clauses import pieces as value_pieces
 from hybrid_rec.text.encoder import TextEncoder
 from hybrid_rec.text.glossary import FILM_GENRES
 from hybrid_rec.text.intent_config import IntentConfig
-from hybrid_rec.text.learned import Stance, ValueReading, decide, read_values
+from hybrid_rec.text.learned import Stance, ValueReading, conflicting, decide, read_values
 from hybrid_rec.text.normalize import normalize
 from hybrid_rec.text.spelling import Speller
 from hybrid_rec.text.stance import build_stance
@@ -455,31 +455,8 @@ class IntentParser:
         bare = self._words(text)
         readings = [replace(r, about=1.0, given_wanted=1.0, given_rejected=0.0, given_mentioned=0.0)
                     if r.value.lower() == bare else r for r in readings]  # fmt: skip
-        rejected = [r for r in readings if r.rejected >= cfg.soft_probability and len(set(named_in[r.value])) > 1]
-        margin = max(cfg.sign_margin, 1e-9)
-        wanted = [r for r in readings if r.clear and r.given_wanted >= cfg.wish_probability
-                  and r.given_wanted - r.given_rejected >= margin]  # fmt: skip
-        alone = [c for r in rejected for c in named_in[r.value] if c != text]
-        alone += [c for r in wanted for c in clear_in.get(r.value, ()) if c != text]
-        if alone := list(dict.fromkeys(alone)):
-            self.stance.prime(alone)
-
-        stance = self.stance
-
-        def alone_readings(r: ValueReading, by: dict[str, list[str]]) -> list[ValueReading]:
-            return [one for clause in dict.fromkeys(by.get(r.value, ())) if clause != text
-                    for one in read_values(stance, clause, {r.value: candidates[r.value]}, texts)]  # fmt: skip
-
-        conflicts = {  # named by more than one clause: one alone may want what the whole rejects
-            r.value for r in rejected if len(set(named_in[r.value])) > 1 and any(
-                one.given_wanted >= cfg.wish_probability and one.about >= 0.5 for one in alone_readings(r, named_in))
-        }  # fmt: skip
-        # a wish the clause naming it, read alone, rejects ("please don't give me self-help, I'm not broken": a
-        # reason after a rejection turns the whole reading): two readings disagree, so neither is trusted
-        conflicts |= {
-            r.value for r in wanted if any(
-                one.about >= 0.5 and one.given_rejected - one.given_wanted >= margin for one in alone_readings(r, clear_in))
-        }  # fmt: skip
+        conflicts = conflicting(self.stance, text, readings, candidates, texts, named_in, clear_in, cfg.soft_probability,
+                                cfg.wish_probability, cfg.sign_margin)  # fmt: skip
         d = decide([r for r in readings if r.value not in conflicts], cfg.reject_probability, cfg.soft_probability,
                    cfg.wish_probability, cfg.sign_margin)  # fmt: skip
         include = tuple(sorted(d.include, key=lambda v: -d.include[v]))

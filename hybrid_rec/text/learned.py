@@ -30,7 +30,7 @@ from typing import Protocol
 
 import numpy as np
 
-__all__ = ["Decision", "Stance", "ValueReading", "decide", "read_values"]
+__all__ = ["Decision", "Stance", "ValueReading", "conflicting", "decide", "read_values"]
 
 
 class Stance(Protocol):
@@ -98,6 +98,45 @@ def read_values(
         wanted, rejected, mentioned = (float(x) for x in given[best])
         out.append(ValueReading(value, float(about[best]), wanted, rejected, mentioned, weight, clear, cued))
     return out
+
+
+def conflicting(
+    stance: Stance,
+    text: str,
+    readings: list[ValueReading],
+    candidates: dict[str, tuple[float, bool, bool]],
+    texts: dict[str, np.ndarray],
+    named_in: dict[str, list[str]],
+    clear_in: dict[str, list[str]],
+    soft_probability: float,
+    wish_probability: float,
+    sign_margin: float,
+) -> set[str]:
+    """The values whose reading of the whole request `text` one of its clauses, read alone, contradicts; they
+    are left alone. `named_in` / `clear_in`: value -> the clauses that name it / name it clearly.
+
+    - A rejection of a value several clauses name, one of which alone wants it ("camping at the lake, no camping
+      stove though");
+    - a wish for a value a clause names clearly and, read alone, rejects ("please don't give me self-help, I'm
+      not broken": a reason after a rejection turns the whole reading).
+
+    Clauses are read only for readings that may conflict (one more encoder pass, at most, for the request)."""
+    margin = max(sign_margin, 1e-9)
+    rejected = [r for r in readings if r.rejected >= soft_probability and len(set(named_in[r.value])) > 1]
+    wanted = [r for r in readings if r.clear and r.given_wanted >= wish_probability
+              and r.given_wanted - r.given_rejected >= margin]  # fmt: skip
+    alone = [c for r in rejected for c in named_in[r.value]] + [c for r in wanted for c in clear_in.get(r.value, ())]
+    if alone := [c for c in dict.fromkeys(alone) if c != text]:
+        stance.prime(alone)
+
+    def read_alone(r: ValueReading, by: dict[str, list[str]]) -> list[ValueReading]:
+        return [one for clause in dict.fromkeys(by.get(r.value, ())) if clause != text
+                for one in read_values(stance, clause, {r.value: candidates[r.value]}, texts)]  # fmt: skip
+
+    out = {r.value for r in rejected
+           if any(one.given_wanted >= wish_probability and one.about >= 0.5 for one in read_alone(r, named_in))}  # fmt: skip
+    return out | {r.value for r in wanted if any(
+        one.about >= 0.5 and one.given_rejected - one.given_wanted >= margin for one in read_alone(r, clear_in))}  # fmt: skip
 
 
 def decide(
