@@ -406,8 +406,8 @@ class IntentParser:
             raise ConfigError("the learned reader has no stance model")
         # one encoder pass: the request's token states and every clause's vector (a clause read alone, for a
         # conflict, is encoded when one needs checking: rarely, and it costs a pass)
-        said = (self._words(p) for _, p, _ in pieces if p not in self.named)
-        todo = list(dict.fromkeys(w for w in said if w and w not in self._vectors))
+        said = [w for w in (self._words(p) for _, p, _ in pieces if p not in self.named) if w]
+        todo = list(dict.fromkeys(w for w in said if w not in self._vectors))
         for words, vector in zip(todo, self.stance.prime([text], todo), strict=True):
             self._vectors[words] = vector
         candidates: dict[str, tuple[float, bool, bool]] = {}  # value -> (wish weight, clear, clear with a cue)
@@ -443,6 +443,16 @@ class IntentParser:
                 if named:
                     clear_in.setdefault(value, []).append(clause)
             named_here[-1] |= clear | set(weights)
+        # the request's words as one clause, when no clause names a wish: a need told over several clauses ("my nephew
+        # turns five on saturday, he's mad about building things") may name one as a whole (a wish, never a rejection;
+        # one more encoder pass, only then)
+        whole = " ".join(said) if len(said) > 1 and not any(weight > 0 for weight, _, _ in candidates.values()) else ""
+        if whole:
+            for value, weight in (self._weights(wish) if (wish := self.scored_values(whole, False)) else {}).items():
+                was = candidates.get(value, (0.0, False, False))
+                candidates[value] = (max(was[0], weight), was[1], was[2])
+                named_in.setdefault(value, []).append(text)
+                sure[value] = max(sure.get(value, -1.0), dict(wish)[value])
         for n in range(1, len(pieces)):  # "kitchen gadgets? not on your life": a cue naming nothing answers the
             if pieces[n][2] and not named_here[n]:  # clause before it
                 for value in named_here[n - 1]:

@@ -177,3 +177,17 @@ def test_a_value_only_described_is_never_rejected() -> None:
     named, described = reading_of(0.0), reading_of(1.0)  # "camping gear" is below 1.0 like the value's name
     assert named.exclude == ("Camping",)
     assert (described.include, described.exclude, described.avoid) == ((), (), ())
+
+
+def test_a_need_told_over_several_clauses_is_read_as_a_whole() -> None:
+    """No clause alone names Camping closely enough (threshold 0.8: "the tent" 0.72), the request's words together
+    do (0.99): it is a candidate wish, decided by the model; a single clause still needs to name it itself."""
+    frame = pd.DataFrame(ROWS, columns=["item_id", "title", "category"]).set_index("item_id")
+    m = IntentMatcher(IdMap(frame.index.to_numpy()), ItemCatalog(frame), HashingEncoder(dim=256),
+                      IntentConfig(reader="rules", threshold=0.8, tentative=0.8))  # fmt: skip
+    m.parser.stance = FixedStance(0.95, (0.95, 0.02, 0.03))
+    assert m.parse("the tent, the lantern").include == ("Camping",)
+    assert m.parse("the tent").empty
+    m.parser.stance = FixedStance(0.95, (0.02, 0.95, 0.03))  # read as a whole, a value is only ever wished for
+    rejected = m.parse("no tent, no lantern")
+    assert (rejected.include, rejected.exclude, rejected.avoid) == ((), (), ())

@@ -16,7 +16,9 @@ from hybrid_rec.data.catalog import ItemCatalog
 from hybrid_rec.errors import DataError
 from hybrid_rec.text import minilm_available
 from hybrid_rec.text.intent import IntentConfig, IntentParser
-from hybrid_rec.text.stance.grammar import LABELS, PAIRS, SINGLE, UNRELATED, corpus
+from hybrid_rec.text.stance.grammar import LABELS, PAIRS, SINGLE, UNRELATED, WANTED, corpus
+from hybrid_rec.text.stance.lexicon import LEXICON
+from hybrid_rec.text.stance.situations import SITUATIONS
 
 needs_minilm = pytest.mark.skipif(not minilm_available(), reason="the stance model reads MiniLM's token states")
 
@@ -38,7 +40,29 @@ def test_the_corpus_is_seeded_and_labelled() -> None:
     # every request has targets it is not about (near and far misses), and every wish or rejection
     # names its thing in the words of the request
     assert all(any(label == UNRELATED for _, label in e.targets) for e in a)
-    assert all(t.lower() in e.request for e in a for t, label in e.targets[:1] if label != UNRELATED)
+    told = [e for e in a if not any(s in e.request for s in _SITUATIONS)]
+    assert all(t.lower() in e.request for e in told for t, label in e.targets[:1] if label != UNRELATED)
+
+
+_SITUATIONS = {s: (kind, name) for kind, cats in SITUATIONS.items() for name, ss in cats.items() for s in ss}
+
+
+def test_a_need_told_as_its_situation_wants_its_category_without_naming_it() -> None:
+    """A situation ("i got soaked walking to work again") is a wish for its category, whose name and words it never
+    says; its kind's other categories are near misses, not wishes."""
+    assert {k: set(c) for k, c in SITUATIONS.items()} == {k: set(c) for k, c in LEXICON.items()}
+    seen = 0
+    assert not any(s in e.request for e in corpus(300, seed=5) for s in _SITUATIONS)  # only when asked for
+    for e in corpus(600, seed=5, situations=True):
+        said = [s for s in _SITUATIONS if s in e.request]
+        if not said:
+            continue
+        kind, name = _SITUATIONS[said[0]]
+        seen += 1
+        assert e.targets[0] == (name, WANTED) and e.targets[1][1] == WANTED and e.targets[1][0] in LEXICON[kind][name]
+        assert name.lower() not in said[0]
+        assert all(label != WANTED for t, label in e.targets[2:])
+    assert seen > 20
 
 
 FILMS = [

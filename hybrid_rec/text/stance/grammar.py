@@ -2,7 +2,7 @@
 
 A request is one or two clauses about things from `lexicon.LEXICON` (or none: a neutral request),
 each clause said in one of many forms: plain wishes, needs and complaints (a need for the thing: "my X
-broke"),
+broke"; or told as its situation, naming neither the thing nor its category: "i got soaked walking to work again"),
 liking said in negative-looking words ("I can't get enough of X"), rejections in many negation forms,
 dislike said without a negation ("X bores me to tears"), double negatives, and two clauses joined
 ("X but no Y", "neither X nor Y", "X instead of Y", "my partner likes X, I want Y": X only mentioned).
@@ -21,6 +21,7 @@ import numpy as np
 
 from hybrid_rec.text.normalize import normalize
 from hybrid_rec.text.stance.lexicon import LEXICON
+from hybrid_rec.text.stance.situations import SITUATIONS
 
 __all__ = ["LABELS", "Example", "corpus"]
 
@@ -156,6 +157,15 @@ PAIRS = [
     ("i like {x} and i can't stand {y}", WANTED, REJECTED), ("{y} drives me up the wall, {x} calms me down", WANTED, REJECTED),
     ("i can't get enough of {x}, but {y} is a no", WANTED, REJECTED), ("{y}? no thanks. {x}? can't get enough", WANTED, REJECTED),
 ]
+# A need told as the situation it comes from (`situations.SITUATIONS`: "i got soaked walking to work again"), which
+# names neither the category nor its things, often in negative words: a wish for the category that would help.
+SITUATION = """
+{s} | {s}, any ideas? | {s}. what do you suggest? | {s}, help | {s}, what should i get? | ugh, {s} | so {s}
+{s}. what have you got? | {s}, can you help? | {s}, what would you recommend? | {s}... suggestions? | {s}. help me out
+{s}, what do i do? | {s}, please help | right, {s} | {s} and i'm at a loss | {s}. anything for that? | {s}!
+"""
+# A situation's need with a thing of another category of the same kind rejected: (pattern, stance of y).
+SITUATION_PAIRS = ["{s}, but no {y}", "{s}. no {y} though", "{s}, nothing with {y} please", "{s} and i'm sick of {y}"]
 # One thing wanted and a quality or ingredient (not a category) rejected: the rejection is not about the thing.
 WITH_QUALITY = """
 {x}, no {q} | {x} without {q} | {x} but no {q} please | {x}, hold the {q} | {x} with zero {q} | {x}, but nothing with {q}
@@ -207,14 +217,17 @@ def _things() -> list[tuple[str, str, str]]:
     return [(kind, name, w) for kind, cats in LEXICON.items() for name, words in cats.items() for w in words]
 
 
-def corpus(n: int, seed: int = 0, kinds: Sequence[str] | None = None) -> Iterator[Example]:
+def corpus(n: int, seed: int = 0, kinds: Sequence[str] | None = None, situations: bool = False) -> Iterator[Example]:
     """`n` seeded requests with their targets, about things of the lexicon's `kinds` of catalog (all: None;
-    a held-out split of kinds measures how the model reads things it was never trained on)."""
+    a held-out split of kinds measures how the model reads things it was never trained on); with `situations`,
+    6% of them needs told as their situation (`SITUATION`; the rest as without)."""
     rng = np.random.default_rng(seed)
     kinds = list(LEXICON) if kinds is None else list(kinds)
     things = [t for t in _things() if t[0] in kinds]
     single = SINGLE
     neutral = _forms(NEUTRAL)
+    situation_forms = _forms(SITUATION)
+    told = [(kind, name, s) for kind, cats in SITUATIONS.items() if kind in kinds for name, ss in cats.items() for s in ss]
 
     def thing() -> tuple[str, str, str]:
         return things[int(rng.integers(len(things)))]
@@ -247,6 +260,21 @@ def corpus(n: int, seed: int = 0, kinds: Sequence[str] | None = None) -> Iterato
                 form, label = single[int(rng.integers(len(single)))]
                 targets = [(quality, label), *distractors(kind, set())]
                 yield Example(normalize(pre + form.format(x=quality) + post), tuple(targets))
+            continue
+        if situations and 0.58 <= roll < 0.64:  # a need told as its situation: its category and things wanted, unsaid
+            kind, name, said = told[int(rng.integers(len(told)))]
+            words = LEXICON[kind][name]
+            targets = [(name, WANTED), (words[int(rng.integers(len(words)))], WANTED)]
+            if rng.random() < 0.15:
+                same = [c for c in LEXICON[kind] if c != name]
+                other = same[int(rng.integers(len(same)))]
+                word2 = LEXICON[kind][other][int(rng.integers(len(LEXICON[kind][other])))]
+                text = SITUATION_PAIRS[int(rng.integers(len(SITUATION_PAIRS)))].format(s=said, y=word2)
+                targets += [(word2, REJECTED), (other, REJECTED), *distractors(kind, {name, other})]
+            else:
+                text = situation_forms[int(rng.integers(len(situation_forms)))].format(s=said)
+                targets += distractors(kind, {name})
+            yield Example(normalize(pre + text + post), tuple(targets))
             continue
         if roll < 0.58:
             kind, name, word = thing()

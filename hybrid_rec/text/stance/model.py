@@ -29,6 +29,13 @@ class StanceConfig(StrictModel):
     heads: int = Field(4, gt=0, description="Attention heads per layer (must divide `width`).")
     dropout: float = Field(0.1, ge=0, lt=1, description="Dropout in the head while training.")
     requests: int = Field(12000, gt=0, description="Requests synthesized by the grammar for training.")
+    situations: bool = Field(
+        False,
+        description="Also train on needs told as their situation ('i got soaked walking to work again': a wish for what "
+        "would help, naming neither it nor its category; `stance.situations`). Measured on held-out set 5: needs read "
+        "better (share in the asked category 0.72 -> 0.82) but more rejections read as wishes (5 -> 10 of 73), so off by "
+        "default (benchmarks/README.md).",
+    )
     validation_kinds: int = Field(
         2,
         gt=0,

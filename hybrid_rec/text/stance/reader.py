@@ -29,7 +29,7 @@ from hybrid_rec.errors import ConfigError, DataError
 from hybrid_rec.persist import load_config, require, save_config, verify_checksums, write_checksums
 from hybrid_rec.text import normalize as normalize_module
 from hybrid_rec.text.minilm import MODEL_FILES, MiniLMEncoder, torch_threads
-from hybrid_rec.text.stance import grammar, lexicon
+from hybrid_rec.text.stance import grammar, lexicon, situations
 from hybrid_rec.text.stance import model as model_module
 from hybrid_rec.text.stance.grammar import LABELS, MENTIONED, UNRELATED, Example, corpus
 from hybrid_rec.text.stance.model import StanceConfig, StanceHead, parts, three_way
@@ -58,9 +58,9 @@ class _Saved(StrictModel):
 
 
 def _key(config: StanceConfig) -> str:
-    """Hash of what the model is built from: grammar, lexicon, the normal form of its requests, the head
+    """Hash of what the model is built from: grammar, lexicon, situations, the normal form of its requests, the head
     and how it is trained and calibrated, the config and the encoder's files."""
-    parts = [inspect.getsource(m) for m in (grammar, lexicon, normalize_module, model_module)]
+    parts = [inspect.getsource(m) for m in (grammar, lexicon, situations, normalize_module, model_module)]
     parts += [inspect.getsource(f) for f in (_Encoded, train_stance, _train, _temperatures)]
     parts += [config.model_dump_json(), json.dumps(MODEL_FILES)]
     return hashlib.sha256("\n".join(parts).encode()).hexdigest()[:16]
@@ -250,8 +250,9 @@ def _train(encoder: MiniLMEncoder, config: StanceConfig, progress: bool) -> Stan
     torch = _torch()
     torch.manual_seed(config.seed)
     train_kinds, valid_kinds = _split_kinds(config)
-    train = _Encoded(encoder, list(corpus(config.requests, config.seed, train_kinds)), progress)
-    valid = _Encoded(encoder, list(corpus(max(500, config.requests // 8), config.seed + 1, valid_kinds)), progress)
+    train = _Encoded(encoder, list(corpus(config.requests, config.seed, train_kinds, config.situations)), progress)
+    valid = _Encoded(encoder, list(corpus(max(500, config.requests // 8), config.seed + 1, valid_kinds, config.situations)),
+                     progress)  # fmt: skip
     head = StanceHead(encoder.dim, config)
     optimiser = torch.optim.AdamW(head.parameters(), lr=config.lr, weight_decay=0.01)
     rng = np.random.default_rng(config.seed)
