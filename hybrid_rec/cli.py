@@ -466,6 +466,14 @@ def serve(
         str | None, typer.Option(help="Env variable holding the API key (/feedback, /items, /users, commits).")
     ] = None,
     ui: Annotated[bool, typer.Option("--ui", help="Serve the playground page at /ui (same API key).")] = False,
+    workers: Annotated[
+        int, typer.Option(min=1, help="Worker processes on one port, one model replica each (> 1 needs --state).")
+    ] = 1,
+    state: Annotated[
+        str | None,
+        typer.Option(help="Where conversations live: redis://HOST:PORT/DB, shared by every worker and replica "
+                     "naming it (the 'redis' extra); unset: this process's memory."),
+    ] = None,
 ) -> None:
     """Serve /recommend, /rerank, /feedback, /conversations, /health, /version (API docs at /docs, offline;
     the playground at /ui with --ui)."""
@@ -483,7 +491,9 @@ def serve(
         key = os.environ.get(api_key_env)
         if not key:
             raise ConfigError(f"--api-key-env {api_key_env}: that environment variable is empty or unset")
-    run(model, host, port, ServeConfig(max_k=max_k, max_candidates=max_candidates, api_key=key, ui=ui))
+    config = ServeConfig.from_dict(dict(max_k=max_k, max_candidates=max_candidates, api_key=key, ui=ui, state=state),
+                                   source="hybrid-rec serve")
+    run(model, host, port, config, workers)
 
 
 def main() -> None:

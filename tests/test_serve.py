@@ -26,7 +26,7 @@ def client(store_dir):
 
 
 def test_health_version_recommend_rerank(client):
-    assert client.get("/health").json() == {"status": "ok"}
+    assert client.get("/health").json()["status"] == "ok"
     assert client.get("/version").json()["version"] == "v1"
     rec = client.post("/recommend", json={"user_id": "u3", "k": 5}).json()
     assert [i["rank"] for i in rec["items"]] == [1, 2, 3, 4, 5] and rec["version"] == "v1"

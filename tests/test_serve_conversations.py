@@ -9,7 +9,7 @@ from fastapi.testclient import TestClient
 from hybrid_rec.feedback.log import EventLog
 from hybrid_rec.pipeline.conversation import ConversationState
 from hybrid_rec.serve import ServeConfig, create_app
-from hybrid_rec.serve.conversations import ConversationStore
+from hybrid_rec.serve.conversations import MemoryConversations
 
 
 @pytest.fixture()
@@ -68,15 +68,15 @@ def test_conversation_bad_input(client):
 
 def test_the_store_expires_and_bounds_conversations():
     now = [0.0]
-    store = ConversationStore(max_count=2, ttl_s=10.0, clock=lambda: now[0])
+    store = MemoryConversations(max_count=2, ttl_s=10.0, clock=lambda: now[0])
     a, b = store.add(ConversationState("u1")), store.add(ConversationState("u2"))
     now[0] = 5.0
-    store.get(a)  # renews a
+    store.read(a)  # renews a
     c = store.add(ConversationState("u3"))  # beyond 2: the least recently used (b) goes
     with pytest.raises(HTTPException) as gone:
-        store.get(b)
+        store.read(b)
     assert gone.value.status_code == 404
-    assert store.get(c)[0].user_id == "u3"
+    assert store.read(c).user_id == "u3"
     now[0] = 14.0  # a was used at 5: still alive; c at 5 too
     assert len(store) == 2
     now[0] = 16.0

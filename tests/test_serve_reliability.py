@@ -134,7 +134,7 @@ def test_publishing_under_concurrent_load_never_fails_a_request(store_dir, strea
             assert [i["rank"] for i in body["items"]] == [1, 2, 3, 4, 5]
         else:
             assert sorted(i["item_id"] for i in body["items"]) == ["i1", "i2", "i9"]
-    assert client.get("/version").json()["version"] == "v21" and client.get("/health").json() == {"status": "ok"}
+    assert client.get("/version").json()["version"] == "v21" and client.get("/health").json()["status"] == "ok"
     assert spy.most == 1, "two loads ran at once"
     assert len(spy.calls) == len(set(spy.calls)) <= 20, "a version was loaded twice"
 
@@ -208,7 +208,7 @@ def test_a_version_that_fails_to_load_keeps_the_old_model_serving(store_dir, str
         (store_dir / "CURRENT").write_text("1")
     ModelStore(store_dir).publish(pipeline.save, {"applied_offset": 4})
     assert client.app.state.holder.wait_loaded(WAIT)
-    assert client.get("/health").json() == {"status": "ok"}
+    assert client.get("/health").json()["status"] == "ok"
     assert client.get("/version").json()["failed_version"] is None
 
 

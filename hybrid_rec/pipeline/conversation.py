@@ -16,9 +16,10 @@ one); an item the model does not know is refused (`UnknownIdError`), before anyt
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING
 
 import pandas as pd
@@ -61,6 +62,17 @@ class ConversationState:
     logged: list[tuple[object, str, float]] = field(default_factory=list)  # (item, event type, time) to commit
     committed: int = 0  # events already written to an event log (`logged[:committed]`)
 
+    def to_json(self) -> str:
+        """The state as JSON (ids as JSON numbers or strings, as given): what a shared store keeps, never a pickle."""
+        return json.dumps(asdict(self), default=_plain_id, separators=(",", ":"))
+
+    @classmethod
+    def from_json(cls, text: str | bytes) -> ConversationState:
+        """The state `to_json` wrote."""
+        data = json.loads(text)
+        data["logged"] = [tuple(row) for row in data.get("logged", [])]
+        return cls(**data)
+
     def session(self) -> Session:
         """The next call's session: clicks as recent items, rejected and shown items banned,
         "more / less like" items (rejected ones count as "less like"), passed-over items."""
@@ -79,6 +91,13 @@ class ConversationState:
             reacted = {*self.clicked, *self.rejected, *self.more_like, *self.less_like}
             self.passed += [i for i in self.last_round if i not in reacted and i not in self.passed]
         self.chose_this_round = False
+
+
+def _plain_id(value: object) -> object:
+    """A numpy id as its Python value (JSON has no numpy types)."""
+    if hasattr(value, "item"):
+        return value.item()
+    raise TypeError(f"a conversation holds ids, not {type(value).__name__}")
 
 
 class Conversation:

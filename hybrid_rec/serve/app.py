@@ -1,4 +1,5 @@
-"""The app factory: `create_app` (a model store served over REST), `openapi_schema` and `run`.
+"""The app factory: `create_app` (a model store served over REST), `openapi_schema`, `run` (one process, or
+several workers on one port: `worker_app`).
 
 The app is assembled here from its parts: the routes, the streamed body limit, the 422 shape, and
 the server's configured limits written into the published OpenAPI schema (so that it says what a
@@ -7,6 +8,7 @@ request may hold). Bind to 127.0.0.1 unless you mean otherwise.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -20,8 +22,9 @@ from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from hybrid_rec._extras import require
+from hybrid_rec.errors import ConfigError
 from hybrid_rec.serve.browse import browse_router
-from hybrid_rec.serve.conversations import ConversationStore
+from hybrid_rec.serve.conversations import open_store
 from hybrid_rec.serve.holder import ModelHolder
 from hybrid_rec.serve.middleware import BodyLimit, validation_error
 from hybrid_rec.serve.routes import router
@@ -102,7 +105,7 @@ def _app(config: ServeConfig) -> FastAPI:
         description="Hybrid CF + GPT-2 recommendations: recommend, rerank external candidates, feedback.",
     )
     app.state.config = config
-    app.state.conversations = ConversationStore(config.max_conversations, config.conversation_ttl_s)
+    app.state.conversations = open_store(config.state, config.max_conversations, config.conversation_ttl_s)
     app.add_middleware(PagePolicy)
     app.add_middleware(BodyLimit, max_bytes=config.max_body_bytes)
     app.exception_handler(RequestValidationError)(validation_error)
@@ -138,9 +141,42 @@ def create_app(model: str | Path, config: ServeConfig | None = None) -> FastAPI:
     return app
 
 
-def run(model: str | Path, host: str = "127.0.0.1", port: int = 8000, config: ServeConfig | None = None) -> None:
-    """Serve `model` over HTTP with uvicorn (part of the 'serve' extra) until interrupted."""
+_MODEL_ENV, _CONFIG_ENV, _THREADS_ENV = "HYBRID_REC_SERVE_MODEL", "HYBRID_REC_SERVE_CONFIG", "HYBRID_REC_SERVE_THREADS"
+
+
+def worker_app() -> FastAPI:
+    """The app of one worker process of `run(..., workers=N)`: the model and config its parent put in the environment,
+    with its share of the cores for torch (N workers each on every core would only contend)."""
+    model, config = os.environ.get(_MODEL_ENV), os.environ.get(_CONFIG_ENV)
+    if not model or not config:
+        raise ConfigError(f"worker_app is started by hybrid-rec serve --workers N (it reads {_MODEL_ENV} and {_CONFIG_ENV})")
+    import torch
+
+    torch.set_num_threads(int(os.environ.get(_THREADS_ENV, "1")))
+    return create_app(model, ServeConfig.model_validate_json(config))
+
+
+def run(
+    model: str | Path, host: str = "127.0.0.1", port: int = 8000, config: ServeConfig | None = None, workers: int = 1
+) -> None:
+    """Serve `model` over HTTP with uvicorn (part of the 'serve' extra) until interrupted; `workers` > 1: that many
+    processes on one port, one model replica each (each picks up new versions itself), sharing conversations through
+    `config.state` (required then: a conversation must continue on whichever worker takes its next call)."""
     require("uvicorn", "serve", "hybrid_rec.serve.run")
     import uvicorn
 
-    uvicorn.run(create_app(model, config), host=host, port=port, log_level="info")
+    config = config or ServeConfig()
+    if workers < 1:
+        raise ConfigError(f"workers must be at least 1, not {workers}")
+    if workers == 1:
+        uvicorn.run(create_app(model, config), host=host, port=port, log_level="info")
+        return
+    if config.state is None:
+        raise ConfigError(
+            f"--workers {workers} needs --state redis://HOST:PORT/DB: conversations kept in one worker's memory would "
+            "answer 404 on the others"
+        )
+    create_app(model, config)  # fail here, once, on a model or store that cannot be served
+    os.environ[_MODEL_ENV], os.environ[_CONFIG_ENV] = str(Path(model).resolve()), config.model_dump_json()
+    os.environ[_THREADS_ENV] = str(max(1, (os.cpu_count() or 1) // workers))
+    uvicorn.run("hybrid_rec.serve.app:worker_app", factory=True, workers=workers, host=host, port=port, log_level="info")

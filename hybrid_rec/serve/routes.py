@@ -8,6 +8,7 @@ can require an API key (header ``X-API-Key``), compared in constant time.
 
 from __future__ import annotations
 
+import os
 import sqlite3
 from typing import TYPE_CHECKING, Any
 
@@ -86,19 +87,19 @@ router = APIRouter()
 
 
 @router.get("/health")
-def health(request: Request) -> dict[str, str]:
-    """{"status": "ok"}; {"status": "degraded", "error": ...} (still 200: the old model answers) when
-    the newest published version failed to load."""
+def health(request: Request) -> dict[str, Any]:
+    """This worker's health: {"status": "ok", "worker": its process id, "version": the version it answers with};
+    "degraded" with an "error" (still 200: the old model answers) when the newest published version failed to load
+    here. With several workers, each call reaches one of them: ask until every worker has answered."""
     holder = _holder(request)
     holder.refresh()
     state = holder.status()
     failure = state["failure"]
-    if failure is None:
-        return {"status": "ok"}
-    return {
-        "status": "degraded",
-        "error": f"version {failure['version']} failed to load ({failure['error']}); serving {state['version']}",
-    }
+    out: dict[str, Any] = {"status": "ok", "worker": os.getpid(), "version": state["version"]}
+    if failure is not None:
+        out["status"] = "degraded"
+        out["error"] = f"version {failure['version']} failed to load ({failure['error']}); serving {state['version']}"
+    return out
 
 
 @router.get("/version")
@@ -226,7 +227,8 @@ def _conversation_json(key: str, state: ConversationState, store: ConversationSt
 
 @router.post("/conversations", status_code=201, response_model=ConversationBody, responses=error_responses(400, 404, 413))
 def start_conversation(body: ConversationStart, request: Request) -> dict[str, Any]:
-    """Start a conversation for a user (state held by this server process; see ServeConfig's limits)."""
+    """Start a conversation for a user (state held by this server process, or by the shared store `ServeConfig.state`
+    names; see ServeConfig's limits)."""
     config = _config(request)
     if body.request is not None and len(body.request) > config.max_request_chars:
         raise invalid(f"request text longer than {config.max_request_chars} characters", "request")
@@ -242,15 +244,14 @@ def start_conversation(body: ConversationStart, request: Request) -> dict[str, A
 @router.get("/conversations/{conversation_id}", response_model=ConversationBody, responses=error_responses(404))
 def get_conversation(conversation_id: str, request: Request) -> dict[str, Any]:
     store = _store(request)
-    state, _ = store.get(conversation_id)
-    return _conversation_json(conversation_id, state, store)
+    return _conversation_json(conversation_id, store.read(conversation_id), store)
 
 
 @router.post("/conversations/{conversation_id}/end", status_code=204, responses=error_responses(404))
 def end_conversation(conversation_id: str, request: Request) -> None:
     """Forget the conversation now (its reactions are lost unless committed)."""
     if not _store(request).drop(conversation_id):
-        _store(request).get(conversation_id)  # the 404 with its explanation
+        _store(request).read(conversation_id)  # the 404 with its explanation
 
 
 @router.post("/conversations/{conversation_id}/next", response_model=ConversationList,
@@ -260,10 +261,9 @@ def conversation_next(conversation_id: str, body: ConversationNext, request: Req
     config = _config(request)
     _limit(config, body)
     store = _store(request)
-    state, lock = store.get(conversation_id)
     limits = ConversationLimits(max_rounds=config.max_conversation_rounds)
     pipe, served = _holder(request).live()
-    with lock:
+    with store.change(conversation_id) as state:  # held alone; kept only when the call succeeds
         chat = Conversation(pipe, state.user_id, state=state, limits=limits)
         recs = checked(lambda: chat.next(body.k, request=body.request, on_unknown="fallback"))
     return {"conversation_id": conversation_id, "round": state.rounds, "user_id": _plain(state.user_id),
@@ -284,10 +284,9 @@ def conversation_feedback(
     if body.commit:
         key_access(request, x_api_key)
     store = _store(request)
-    state, lock = store.get(conversation_id)
     pipe, _ = _holder(request).live()
     committed = 0
-    with lock:
+    with store.change(conversation_id) as state:
         chat = Conversation(pipe, state.user_id, state=state)
         checked(lambda: chat.react(clicked=body.clicked, rejected=body.rejected, more_like=body.more_like,
                                    less_like=body.less_like))  # fmt: skip

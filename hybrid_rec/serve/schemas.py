@@ -75,6 +75,12 @@ class ServeConfig(StrictModel):
         1_800.0, gt=0, description="A conversation unused this long is dropped (its id then answers 404)."
     )
     max_conversation_rounds: int = Field(50, gt=0, description="Lists per conversation (POST .../next).")
+    state: str | None = Field(
+        None,
+        description="Where conversations live: unset, in this process's memory (a second worker or replica answers 404 "
+        "for them); 'redis://HOST:PORT/DB', in a Redis every worker and replica naming it shares (the 'redis' extra).",
+        pattern=r"^rediss?://",
+    )
     ui: bool = Field(
         False, description="Serve the playground page at /ui (static; every call it makes carries the API key)."
     )
