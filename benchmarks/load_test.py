@@ -80,20 +80,26 @@ async def client_loop(
 
 async def conversation_loop(
     client: httpx.AsyncClient, users: list, deadline: float, rounds: int, seed: int, tally: dict[str, int],
-    latencies: dict[str, list[float]],
+    latencies: dict[str, list[float]], failures: list[tuple[float, str]], t0: float,
 ) -> None:  # fmt: skip
-    """Conversations one after the other until the deadline: create, then `rounds` x (next, feedback)."""
+    """Conversations one after the other until the deadline: create, then `rounds` x (next, feedback); each failed
+    call is noted with its time (seconds from the start) and what it was."""
     rng = random.Random(seed)
+
+    def failed(what: str) -> None:
+        tally["errors"] += 1
+        failures.append((round(time.perf_counter() - t0, 2), what))
+
     while time.perf_counter() < deadline:
         start = time.perf_counter()
         try:
             r = await client.post("/conversations", json={"user_id": rng.choice(users)})
-        except httpx.HTTPError:
-            tally["errors"] += 1
+        except httpx.HTTPError as exc:
+            failed(f"POST /conversations: {type(exc).__name__}")
             continue
         latencies["/conversations"].append(time.perf_counter() - start)
         if r.status_code != 201:
-            tally["errors"] += 1
+            failed(f"POST /conversations: {r.status_code}")
             continue
         cid, shown, lost = r.json()["conversation_id"], [], False
         for _ in range(rounds):
@@ -105,7 +111,7 @@ async def conversation_loop(
                     lost = True
                     break
                 if r.status_code != 200:
-                    tally["errors"] += 1
+                    failed(f"next: {r.status_code}")
                     continue
                 items = [i["item_id"] for i in r.json()["items"]]
                 tally["repeated"] += len(set(items) & set(shown))
@@ -113,9 +119,10 @@ async def conversation_loop(
                 if items:
                     f = await client.post(f"/conversations/{cid}/feedback", json={"clicked": [items[0]]})
                     lost = lost or f.status_code == 404
-                    tally["errors"] += f.status_code not in (200, 404)
-            except httpx.HTTPError:  # a call in flight on a killed worker
-                tally["errors"] += 1
+                    if f.status_code not in (200, 404):
+                        failed(f"feedback: {f.status_code}")
+            except httpx.HTTPError as exc:  # a call in flight on a killed worker
+                failed(f"next or feedback: {type(exc).__name__}")
         tally["lost"] += lost
         tally["conversations"] += 1
 
@@ -123,12 +130,13 @@ async def conversation_loop(
 async def run_conversations(base: str, users: list, clients: int, seconds: float, rounds: int) -> dict:
     tally = {"conversations": 0, "lost": 0, "repeated": 0, "errors": 0}
     latencies: dict[str, list[float]] = {"/conversations": [], "/conversations/next": []}
+    failures: list[tuple[float, str]] = []
     async with httpx.AsyncClient(base_url=base, timeout=60.0, limits=httpx.Limits(max_connections=clients)) as client:
         start = time.perf_counter()
-        await asyncio.gather(*(conversation_loop(client, users, start + seconds, rounds, i, tally, latencies)
-                               for i in range(clients)))  # fmt: skip
+        await asyncio.gather(*(conversation_loop(client, users, start + seconds, rounds, i, tally, latencies, failures,
+                                                 start) for i in range(clients)))  # fmt: skip
         wall = time.perf_counter() - start
-    out: dict = {"clients": clients, "seconds": wall, "rounds": rounds, **tally}
+    out: dict = {"clients": clients, "seconds": wall, "rounds": rounds, **tally, "failures": sorted(failures)}
     for path, lat in latencies.items():
         arr = np.asarray(lat) * 1000
         out[path] = {"requests": len(arr), "p50_ms": float(np.percentile(arr, 50)) if len(arr) else None,
@@ -265,7 +273,7 @@ def main() -> None:
             for thread in (publisher, killer):
                 if thread.is_alive():
                     thread.join()
-        result["workers"], result["killed_worker"] = args.workers, killed
+        result["workers"], result["killed_worker"], result["kill_after_s"] = args.workers, killed, args.kill_worker_after
         result["published_versions"] = published
         result["server_at_end"] = {"version": httpx.get(base + "/version").json(), "health": httpx.get(base + "/health").json()}
     finally:

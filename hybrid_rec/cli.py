@@ -275,6 +275,11 @@ def feedback_ingest(
     create: Annotated[
         bool, typer.Option("--create", help="Start a new event log when --model is not a model store (yet).")
     ] = False,
+    events_at: Annotated[
+        str | None,
+        typer.Option("--events", help="The event log: postgresql://USER@HOST:PORT/DB (the 'postgres' extra; shared by "
+                     "hosts); unset: <model>/events.sqlite."),
+    ] = None,
 ) -> None:
     """Append events to the durable log (idempotent by event_id; bad rows are quarantined).
 
@@ -284,18 +289,18 @@ def feedback_ingest(
     from itertools import islice
 
     from hybrid_rec.errors import DataError
-    from hybrid_rec.feedback.log import EventLog, read_event_csv
+    from hybrid_rec.feedback.log import open_log, read_event_csv
 
     for _ in read_event_csv(events):  # a malformed file fails here, before anything is committed
         pass
-    if not create and not (model / "CURRENT").is_file() and not (model / "events.sqlite").is_file():
+    if events_at is None and not create and not (model / "CURRENT").is_file() and not (model / "events.sqlite").is_file():
         raise DataError(
             f"{model}: not a model store (no CURRENT) nor an event log; check the path, "
             "or pass --create to start an event log there"
         )
     totals = [0, 0, 0]
     rows = read_event_csv(events)
-    with EventLog(model / "events.sqlite") as log:
+    with open_log(events_at, model) as log:
         while part := list(islice(rows, chunk)):
             res = log.ingest(part)
             totals = [totals[0] + res.accepted, totals[1] + res.duplicates, totals[2] + res.quarantined]
@@ -310,15 +315,20 @@ def feedback_apply(
     finetune: Annotated[bool, typer.Option(help="Also fine-tune the reranker on the new histories.")] = False,
     batch_size: Annotated[int, typer.Option(help="Events per micro-batch.")] = 50_000,
     guard_tolerance: Annotated[float, typer.Option(help="Largest tolerated drop of held-out NDCG@10.")] = 0.01,
+    events_at: Annotated[
+        str | None,
+        typer.Option("--events", help="The event log: postgresql://USER@HOST:PORT/DB (the 'postgres' extra; shared by "
+                     "hosts); unset: <model>/events.sqlite."),
+    ] = None,
 ) -> None:
     """Apply pending events in micro-batches; each accepted batch becomes a new model version."""
-    from hybrid_rec.feedback.log import EventLog
+    from hybrid_rec.feedback.log import open_log
     from hybrid_rec.feedback.updater import UpdaterConfig, apply_pending
     from hybrid_rec.store import ModelStore
 
     store = ModelStore(model)
     cfg = UpdaterConfig(finetune=finetune, batch_size=batch_size, guard_tolerance=guard_tolerance)
-    with EventLog(model / "events.sqlite") as log:
+    with open_log(events_at, model) as log:
         while True:
             res = apply_pending(store, log, cfg)
             typer.echo(
@@ -474,6 +484,11 @@ def serve(
         typer.Option(help="Where conversations live: redis://HOST:PORT/DB, shared by every worker and replica "
                      "naming it (the 'redis' extra); unset: this process's memory."),
     ] = None,
+    events_at: Annotated[
+        str | None,
+        typer.Option("--events", help="The event log POST /feedback writes to: postgresql://USER@HOST:PORT/DB (the "
+                     "'postgres' extra; shared by replicas on several hosts); unset: <model>/events.sqlite."),
+    ] = None,
 ) -> None:
     """Serve /recommend, /rerank, /feedback, /conversations, /health, /version (API docs at /docs, offline;
     the playground at /ui with --ui)."""
@@ -491,7 +506,8 @@ def serve(
         key = os.environ.get(api_key_env)
         if not key:
             raise ConfigError(f"--api-key-env {api_key_env}: that environment variable is empty or unset")
-    config = ServeConfig.from_dict(dict(max_k=max_k, max_candidates=max_candidates, api_key=key, ui=ui, state=state),
+    config = ServeConfig.from_dict(dict(max_k=max_k, max_candidates=max_candidates, api_key=key, ui=ui, state=state,
+                                        events=events_at),
                                    source="hybrid-rec serve")
     run(model, host, port, config, workers)
 

@@ -45,3 +45,7 @@ class MissingExtraError(HybridRecError, ImportError):
 
 class ConflictError(HybridRecError):
     """Another writer changed the model store first (e.g. published a version): reload and retry."""
+
+
+class BusyError(HybridRecError):
+    """A shared resource (the event log) is held by another writer longer than this call waits: retry later."""

@@ -14,7 +14,7 @@ from hypothesis import Phase, settings
 from hybrid_rec.data import Interactions, make_synthetic
 from hybrid_rec.rerank.trainer import Trainer
 from tests.factory import TinyModel, stream_split, train_tiny
-from tests.servers import redis_server  # noqa: F401  (a fixture: real servers for the tests that need one)
+from tests.servers import postgres_server, redis_server  # noqa: F401  (a fixture: real servers for the tests that need one)
 
 # Under `make mutate` (benchmarks/mutate.py sets this), a property test stops at its first failing
 # example instead of shrinking it: a mutant is killed either way, shrinking only spends its CPU budget.

@@ -10,13 +10,14 @@ import os
 import shutil
 import socket
 import subprocess
+import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-__all__ = ["free_port", "redis_server"]
+__all__ = ["free_port", "postgres_server", "redis_server"]
 
 
 def free_port() -> int:
@@ -66,3 +67,32 @@ def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     finally:
         process.terminate()
         process.wait(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[str]:
+    """The URL of a fresh PostgreSQL cluster (trust auth, fsync off) on a loopback port, for the whole session.
+    As root (CI), the cluster runs as the ``postgres`` system user, as PostgreSQL requires."""
+    pg_ctl = shutil.which("pg_ctl")
+    if pg_ctl is None:
+        _missing("pg_ctl", "apt-get install postgresql")
+    bindir = Path(str(pg_ctl)).resolve().parent
+    as_user: list[str] = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
+    work = Path(tempfile.mkdtemp(prefix="hybrid-rec-pg-"))
+    work.chmod(0o777)  # the postgres user writes its cluster here
+    data, port = work / "data", free_port()
+
+    def run(*args: str) -> None:
+        done = subprocess.run([*as_user, *args], capture_output=True, text=True, timeout=120)
+        if done.returncode:
+            pytest.fail(f"{' '.join(args[:2])} failed: {done.stdout[-1500:]} {done.stderr[-1500:]}")
+
+    run(str(bindir / "initdb"), "-D", str(data), "-U", "postgres", "--auth=trust", "-E", "UTF8")
+    options = f"-p {port} -k {work} -c listen_addresses=127.0.0.1 -c fsync=off"
+    run(str(bindir / "pg_ctl"), "-D", str(data), "-o", options, "-l", str(work / "log"), "-w", "start")
+    try:
+        yield f"postgresql://postgres@127.0.0.1:{port}/postgres"
+    finally:
+        subprocess.run([*as_user, str(bindir / "pg_ctl"), "-D", str(data), "-m", "immediate", "stop"],
+                       capture_output=True, timeout=60)  # fmt: skip
+        shutil.rmtree(work, ignore_errors=True)

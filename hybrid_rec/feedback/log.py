@@ -1,4 +1,5 @@
-"""A durable, idempotent event log in SQLite (WAL, synchronous=FULL).
+"""A durable, idempotent event log: in SQLite (WAL, synchronous=FULL; `EventLog`, the embedded default) or in
+PostgreSQL (`postgres_log.PostgresEventLog`, for several hosts), behind one interface (`EventStore`, `open_log`).
 
 `ingest` validates each event, appends the good ones (a repeated ``event_id`` is ignored, so a
 retried batch is never applied twice) and quarantines the bad ones with their reason, all in one
@@ -15,7 +16,7 @@ import time
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
+from typing import BinaryIO, Protocol
 
 from hybrid_rec._faults import fault_point
 from hybrid_rec.errors import ConfigError, DataError
@@ -55,6 +56,65 @@ class LoggedEvent:
     event: Event
 
 
+def validated(
+    raw_events: Iterable[Mapping[str, object]], config: FeedbackConfig, now: float
+) -> tuple[list[Event], list[tuple[str, str]], int]:
+    """(valid events, first of each id; (raw as JSON, reason) of the invalid ones; repeats of an id in the batch)."""
+    good: list[Event] = []
+    bad: list[tuple[str, str]] = []
+    seen: set[str] = set()
+    dup_in_batch = 0
+    for raw in raw_events:
+        try:
+            event = parse_event(raw, config, now)
+        except DataError as exc:
+            bad.append((json.dumps({k: str(v) for k, v in raw.items()}, sort_keys=True), str(exc)))
+            continue
+        if event.event_id in seen:
+            dup_in_batch += 1
+            continue
+        seen.add(event.event_id)
+        good.append(event)
+    return good, bad, dup_in_batch
+
+
+class EventStore(Protocol):
+    """What the feedback loop needs of an event log (SQLite `EventLog`, `postgres_log.PostgresEventLog`)."""
+
+    config: FeedbackConfig
+
+    def ingest(self, raw_events: Iterable[Mapping[str, object]], now: float | None = None) -> IngestResult: ...
+
+    def read(self, after: int = 0, limit: int | None = None) -> list[LoggedEvent]: ...
+
+    def last_offset(self) -> int: ...
+
+    def count(self) -> int: ...
+
+    def quarantined(self) -> list[tuple[str, str]]: ...
+
+    def close(self) -> None: ...
+
+    def __enter__(self) -> EventStore: ...
+
+    def __exit__(self, *exc: object) -> None: ...
+
+
+def open_log(
+    target: str | None, model: str | Path, config: FeedbackConfig | None = None, *, busy_timeout_s: float = 30.0
+) -> EventStore:
+    """The event log `target` names: None for the SQLite file ``events.sqlite`` in the model store `model` (one
+    host), ``postgresql://...`` for a PostgreSQL database every host can reach (the 'postgres' extra)."""
+    if target is None:
+        return EventLog(Path(model) / "events.sqlite", config, busy_timeout_s=busy_timeout_s)
+    if not target.startswith(("postgresql://", "postgres://")):
+        raise ConfigError(f"events: {target!r} is not a PostgreSQL URL (postgresql://USER@HOST:PORT/DB); leave it unset "
+                          "for the model store's SQLite log")  # fmt: skip
+    from hybrid_rec.feedback.postgres_log import PostgresEventLog
+
+    return PostgresEventLog(target, config, busy_timeout_s=busy_timeout_s)
+
+
 class EventLog:
     """The append-only log at `path` (created on first use).
 
@@ -86,21 +146,7 @@ class EventLog:
     def ingest(self, raw_events: Iterable[Mapping[str, object]], now: float | None = None) -> IngestResult:
         """Validate and append `raw_events` atomically; returns after the commit."""
         now = time.time() if now is None else now
-        good: list[Event] = []
-        bad: list[tuple[str, str]] = []
-        seen: set[str] = set()
-        dup_in_batch = 0
-        for raw in raw_events:
-            try:
-                event = parse_event(raw, self.config, now)
-            except DataError as exc:
-                bad.append((json.dumps({k: str(v) for k, v in raw.items()}, sort_keys=True), str(exc)))
-                continue
-            if event.event_id in seen:
-                dup_in_batch += 1
-                continue
-            seen.add(event.event_id)
-            good.append(event)
+        good, bad, dup_in_batch = validated(raw_events, self.config, now)
         cur = self._conn.cursor()
         cur.execute("BEGIN IMMEDIATE")
         try:

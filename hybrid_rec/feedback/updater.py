@@ -29,7 +29,7 @@ from hybrid_rec.data.ids import IdMap
 from hybrid_rec.data.interactions import Interactions
 from hybrid_rec.errors import ConflictError
 from hybrid_rec.feedback.events import Event, FeedbackConfig
-from hybrid_rec.feedback.log import EventLog
+from hybrid_rec.feedback.log import EventStore
 from hybrid_rec.metrics import ranking_metrics
 from hybrid_rec.pipeline import HybridPipeline
 from hybrid_rec.rerank.examples import build_examples
@@ -220,7 +220,7 @@ def _one_applier(store: ModelStore) -> Iterator[None]:
 
 def apply_pending(
     store: ModelStore,
-    event_log: EventLog,
+    event_log: EventStore,
     config: UpdaterConfig | None = None,
 ) -> ApplyResult:
     """Apply the next micro-batch of logged events to the live model and publish (or refuse) it.
@@ -229,7 +229,7 @@ def apply_pending(
         return _apply_pending(store, event_log, config)
 
 
-def _apply_pending(store: ModelStore, event_log: EventLog, config: UpdaterConfig | None) -> ApplyResult:
+def _apply_pending(store: ModelStore, event_log: EventStore, config: UpdaterConfig | None) -> ApplyResult:
     config = config or UpdaterConfig()
     start = time.perf_counter()
     snap = store.current()

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from fastapi import APIRouter, Depends, Header, HTTPException, Request
 
+from hybrid_rec.errors import BusyError
 from hybrid_rec.pipeline.conversation import Conversation, ConversationLimits, ConversationState
 from hybrid_rec.serve.access import key_access
 from hybrid_rec.serve.conversations import ConversationStore
@@ -170,15 +171,15 @@ def rerank_batch(body: RerankBatchRequest, request: Request) -> dict[str, Any]:
 
 def _ingest(request: Request, events: list[dict[str, Any]]) -> Any:
     """Write `events` to the served model's event log (503 while another writer holds it)."""
-    from hybrid_rec.feedback.log import EventLog
+    from hybrid_rec.feedback.log import open_log
 
     config = _config(request)
     try:
         # a request thread must not wait the log's own 30 s for another writer's lock
-        with EventLog(_holder(request).model / "events.sqlite", busy_timeout_s=config.feedback_busy_s) as log:
+        with open_log(config.events, _holder(request).model, busy_timeout_s=config.feedback_busy_s) as log:
             return log.ingest(events)
-    except sqlite3.OperationalError as exc:
-        if not is_busy(exc):
+    except (sqlite3.OperationalError, BusyError) as exc:
+        if isinstance(exc, sqlite3.OperationalError) and not is_busy(exc):
             raise
         raise HTTPException(
             503, f"the event log is busy ({exc}); nothing was ingested, retry later", headers={"Retry-After": "1"}

@@ -81,6 +81,13 @@ class ServeConfig(StrictModel):
         "for them); 'redis://HOST:PORT/DB', in a Redis every worker and replica naming it shares (the 'redis' extra).",
         pattern=r"^rediss?://",
     )
+    events: str | None = Field(
+        None,
+        description="The event log POST /feedback and committed conversations write to: unset, the model store's SQLite "
+        "file (one host); 'postgresql://USER@HOST:PORT/DB', a PostgreSQL database replicas on several hosts share "
+        "(the 'postgres' extra).",
+        pattern=r"^postgres(ql)?://",
+    )
     ui: bool = Field(
         False, description="Serve the playground page at /ui (static; every call it makes carries the API key)."
     )

@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 from hybrid_rec.cli import app
 from hybrid_rec.errors import DataError
 from hybrid_rec.feedback.events import FeedbackConfig, parse_event
-from hybrid_rec.feedback.log import EventLog, read_event_csv
+from hybrid_rec.feedback.log import read_event_csv
 
 runner = CliRunner()
 HEADER = "event_id,user_id,item_id,type,timestamp,weight\n"
@@ -37,8 +37,8 @@ def _event(**fields: object) -> dict[str, object]:
         ("event_id", "e" * 257),
     ],
 )
-def test_event_with_an_id_that_cannot_round_trip_is_quarantined(tmp_path, field, value):
-    with EventLog(tmp_path / "events.sqlite") as log:
+def test_event_with_an_id_that_cannot_round_trip_is_quarantined(make_log, field, value):
+    with make_log() as log:
         res = log.ingest([_event(**{field: value}), _event(event_id="ok")], now=1000.0)
         assert (res.accepted, res.quarantined) == (1, 1)
         [(raw, reason)] = log.quarantined()
@@ -47,8 +47,8 @@ def test_event_with_an_id_that_cannot_round_trip_is_quarantined(tmp_path, field,
         assert [e.event.event_id for e in log.read()] == ["ok"]
 
 
-def test_event_ids_and_ids_are_kept_exactly(tmp_path):
-    with EventLog(tmp_path / "events.sqlite") as log:
+def test_event_ids_and_ids_are_kept_exactly(make_log):
+    with make_log() as log:
         res = log.ingest([_event(event_id="w1"), _event(event_id=" w1", user_id=" u1", item_id="i1 ")], now=1000.0)
         assert (res.accepted, res.duplicates) == (2, 0)  # " w1" is not a repeat of "w1"
         got = [(e.event.event_id, e.event.user_id, e.event.item_id) for e in log.read()]

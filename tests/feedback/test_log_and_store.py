@@ -1,13 +1,15 @@
 from __future__ import annotations
 
 import json
+import threading
 import time
+import uuid
 
 import pytest
 
-from hybrid_rec.errors import DataError
+from hybrid_rec.errors import BusyError, DataError
 from hybrid_rec.feedback.events import EVENT_TYPES, Event, FeedbackConfig, parse_event
-from hybrid_rec.feedback.log import EventLog, IngestResult, LoggedEvent
+from hybrid_rec.feedback.log import EventLog, IngestResult, LoggedEvent, open_log
 from hybrid_rec.store import ModelStore, resolve_model
 
 NOW = 1_700_000_000.0
@@ -51,8 +53,8 @@ def test_confidence_and_negatives():
     assert skip.is_negative(cfg) and skip.confidence(cfg) == 0.0
 
 
-def test_ingest_is_idempotent_and_quarantines(tmp_path):
-    with EventLog(tmp_path / "events.sqlite") as log:
+def test_ingest_is_idempotent_and_quarantines(make_log):
+    with make_log() as log:
         first = log.ingest([ev(i) for i in range(10)] + [ev(99, type="bogus")], now=NOW)
         assert (first.accepted, first.duplicates, first.quarantined, first.last_offset) == (10, 0, 1, 10)
         again = log.ingest([ev(i) for i in range(5, 15)] + [ev(14)], now=NOW)  # 5 old, 5 new, 1 repeat in batch
@@ -62,7 +64,7 @@ def test_ingest_is_idempotent_and_quarantines(tmp_path):
         assert [e.offset for e in log.read(after=3, limit=2)] == [4, 5]
         ((raw, why),) = log.quarantined()
         assert "bogus" in raw and "unknown event type" in why
-    with EventLog(tmp_path / "events.sqlite") as reopened:  # durable across connections
+    with make_log() as reopened:  # durable across connections
         assert reopened.count() == 15 and reopened.last_offset() == 15
 
 
@@ -208,8 +210,36 @@ def test_confidence_by_type_and_weight():
 
 
 # ---------------------------------------------------------------- the event log
-def test_ingest_records_events_quarantine_and_offsets(tmp_path):
-    with EventLog(tmp_path / "a" / "b" / "events.sqlite") as log:  # the parent directories are created
+def test_the_sqlite_log_creates_its_parent_directories(tmp_path):
+    with EventLog(tmp_path / "a" / "b" / "events.sqlite") as log:
+        assert log.count() == 0 and (tmp_path / "a" / "b" / "events.sqlite").is_file()
+
+
+def test_two_writers_at_once_land_each_event_once_with_gap_free_offsets(make_log):
+    """Two processes' connections (two serving workers) ingest overlapping batches at once: every event lands
+    once, offsets run 1..n without a gap, and a reader never sees an offset appear below one it has read."""
+    with make_log() as first:
+        first.count()  # the log exists before the writers race
+
+    def write(part: int) -> None:
+        with make_log() as log:
+            for n in range(10):  # overlapping: each batch shares half its ids with the other writer's
+                log.ingest([ev(i, timestamp=NOW - 5000 + i) for i in range(n * 10 + part * 5, n * 10 + part * 5 + 10)],
+                           now=NOW)  # fmt: skip
+
+    threads = [threading.Thread(target=write, args=(p,)) for p in (0, 1)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    with make_log() as log:
+        events = log.read()
+        assert [e.offset for e in events] == list(range(1, len(events) + 1))
+        assert sorted(e.event.event_id for e in events) == sorted({f"e{i}" for i in range(105)})
+
+
+def test_ingest_records_events_quarantine_and_offsets(make_log):
+    with make_log() as log:
         assert log.ingest([], now=NOW) == IngestResult(0, 0, 0, 0)
         assert log.last_offset() == 0 and log.count() == 0 and log.read() == []
         # a bad event in the middle of a batch is quarantined; the rest of the batch still goes in
@@ -229,30 +259,30 @@ def test_ingest_records_events_quarantine_and_offsets(tmp_path):
         assert log.read(after=8) == []
 
 
-def test_ingest_counts_every_repeat_within_a_batch(tmp_path):
-    with EventLog(tmp_path / "events.sqlite") as log:
+def test_ingest_counts_every_repeat_within_a_batch(make_log):
+    with make_log() as log:
         assert log.ingest([ev(1), ev(1), ev(1), ev(2)], now=NOW) == IngestResult(2, 2, 0, 2)
         assert [e.event.event_id for e in log.read()] == ["e1", "e2"]
 
 
-def test_ingest_judges_timestamps_against_the_given_now(tmp_path):
+def test_ingest_judges_timestamps_against_the_given_now(make_log):
     later = time.time() + 30 * 86_400  # e.g. replaying a log recorded with another clock
-    with EventLog(tmp_path / "events.sqlite") as log:
+    with make_log() as log:
         assert log.ingest([ev(1, timestamp=later - 10)], now=later).accepted == 1
 
 
-def test_ingest_defaults_now_to_the_clock(tmp_path):
+def test_ingest_defaults_now_to_the_clock(make_log):
     t = time.time()
-    with EventLog(tmp_path / "events.sqlite") as log:
+    with make_log() as log:
         res = log.ingest([ev(1, timestamp=t - 10), ev(2, timestamp=t + 3600)])
         assert (res.accepted, res.quarantined) == (1, 1)
         ((_, why),) = log.quarantined()
         assert "in the future" in why
 
 
-def test_ingest_deduplicates_large_batches(tmp_path):
+def test_ingest_deduplicates_large_batches(make_log):
     """More ids than SQLite binds in one query (they are looked up 900 at a time)."""
-    with EventLog(tmp_path / "events.sqlite") as log:
+    with make_log() as log:
         batch = [ev(i, timestamp=NOW - 5000 + i) for i in range(2001)]
         assert log.ingest(batch[:2000], now=NOW) == IngestResult(2000, 0, 0, 2000)
         assert log.ingest(batch, now=NOW) == IngestResult(1, 2000, 0, 2001)
@@ -368,3 +398,26 @@ def test_the_busy_timeout_is_the_one_asked_for_and_checked(tmp_path):
     for bad in (-1.0, float("nan")):
         with pytest.raises(ConfigError, match="busy_timeout_s"):
             EventLog(path, busy_timeout_s=bad)
+
+
+@pytest.fixture()
+def postgres_log(postgres_server):
+    """Opens connections to one fresh PostgreSQL event log (a database of its own)."""
+    psycopg = pytest.importorskip("psycopg", reason="the 'postgres' extra is not installed")
+    name = "busy_" + uuid.uuid4().hex[:12]
+    with psycopg.connect(postgres_server, autocommit=True) as admin:
+        admin.execute(f"CREATE DATABASE {name}")
+    return lambda **kw: open_log(postgres_server.rsplit("/", 1)[0] + "/" + name, ".", **kw)
+
+
+def test_a_postgres_writer_waits_its_busy_timeout_then_says_busy(postgres_log):
+    """Another writer holds the log: the call waits `busy_timeout_s`, then `BusyError` (the service's 503); the
+    SQLite log's timeout is tested above."""
+    make_log = postgres_log
+
+    with make_log() as holder, make_log(busy_timeout_s=0.2) as log:
+        with holder._conn.transaction():  # a writer in the middle of its transaction
+            holder._conn.execute("LOCK TABLE events IN SHARE ROW EXCLUSIVE MODE")
+            with pytest.raises(BusyError, match="another writer"):
+                log.ingest([ev(1)], now=NOW)
+        assert log.ingest([ev(1)], now=NOW).accepted == 1  # free again

@@ -14,9 +14,10 @@ from hybrid_rec.pipeline import HybridPipeline
 from tests.feedback.conftest import matrix_total
 
 
-def test_apply_publishes_every_event_once_and_records_the_offset(stream, store, tmp_path):
+def test_apply_publishes_every_event_once_and_records_the_offset(stream, store, make_log):
+    """The feedback loop end to end, on each kind of event log (SQLite, PostgreSQL)."""
     _, events, base_total = stream
-    with EventLog(tmp_path / "events.sqlite") as log:
+    with make_log() as log:
         log.ingest(events, now=time.time())
         res = apply_pending(store, log, UpdaterConfig(guard_tolerance=1.0))
         assert res.published and res.version == 2 and res.applied_offset == log.last_offset()
