@@ -138,7 +138,7 @@ class HybridRecommender:
         ``"skip"`` or ``"fallback"``, popular items). How the request was read is in
         ``frame.attrs["request_reading"]`` (`read_request`).
         """
-        recs = self._ready().recommend(list(user_ids), k, **options)
+        recs = self._ready().recommend(user_ids, k, **options)  # a single id is one id (the boundary lists it)
         return self._with_reading(_frame([r for user in recs for r in user]), options.get("request"))
 
     def rerank(

@@ -140,7 +140,7 @@ def _score_chunk(args: tuple[int, np.ndarray, int, str]) -> int:
     index, users, k, parts_dir = args
     pipeline = _WORKER["pipeline"]
     ids, internal = pipeline.ids.users(users, on_unknown="skip")  # unknown users are counted by the caller
-    top = pipeline.recommend_internal(internal, k)
+    top = pipeline.recommend_internal(internal, k, n_candidates=max(pipeline.config.n_candidates, k))
     valid = top.items >= 0
     rows = np.repeat(np.arange(len(ids)), k).reshape(-1, k)
     frame = pd.DataFrame(

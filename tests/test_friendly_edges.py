@@ -159,3 +159,37 @@ def test_hf_progress_restores_the_previous_state(bars_on):
     with hf_progress(False):
         pass
     assert not hf_logging.is_progress_bar_enabled()
+
+
+@pytest.fixture(scope="module")
+def tiny_pipeline(tiny_models):
+    return tiny_models().load()
+
+
+def test_a_single_id_where_a_list_is_expected_is_one_id(tiny_pipeline):
+    """`recommend("u3")` means user u3, not users "u" and "3"; a single candidate id likewise."""
+    from hybrid_rec.errors import UnknownIdError
+
+    pipe = tiny_pipeline
+    assert [r.item_id for r in pipe.recommend("u3", 3)[0]] == [r.item_id for r in pipe.recommend(["u3"], 3)[0]]
+    with pytest.raises(UnknownIdError, match="'u999'"):
+        pipe.recommend("u999", 3)
+    assert [r.item_id for r in pipe.rerank("u3", "i1")] == ["i1"]
+
+
+def test_the_python_api_takes_a_single_user_id(tiny_models):
+    from hybrid_rec.api import HybridRecommender
+
+    rec = HybridRecommender.load(tiny_models().path)
+    assert rec.recommend("u3", k=3)["item_id"].tolist() == rec.recommend(["u3"], k=3)["item_id"].tolist()
+
+
+def test_k_beyond_the_first_stage_is_filled_not_capped(tiny_pipeline):
+    """The tiny model proposes 20 candidates per user; k = 35 gets 35 items (never a silent cap at 20)."""
+    pipe = tiny_pipeline
+    assert pipe.config.n_candidates == 20
+    (recs,) = pipe.recommend(["u3"], 35)
+    assert len(recs) == 35 and len({r.item_id for r in recs}) == 35
+    internal = pipe.ids.users(["u3"])[1]
+    assert len(pipe.recommend_internal(internal, 35, n_candidates=35).items[0]) == 35  # batch scoring's call
+    assert (pipe.recommend_internal(internal, 35).items[0] >= 0).sum() == 20  # the evaluation's: the config's 20

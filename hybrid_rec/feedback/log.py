@@ -56,6 +56,13 @@ class LoggedEvent:
     event: Event
 
 
+def checked_timeout(busy_timeout_s: float) -> float:
+    """`busy_timeout_s` when it is a number of seconds >= 0 (a `ConfigError` naming it otherwise: NaN too)."""
+    if not busy_timeout_s >= 0:
+        raise ConfigError(f"busy_timeout_s must be a number of seconds >= 0, got {busy_timeout_s!r}")
+    return busy_timeout_s
+
+
 def validated(
     raw_events: Iterable[Mapping[str, object]], config: FeedbackConfig, now: float
 ) -> tuple[list[Event], list[tuple[str, str]], int]:
@@ -123,11 +130,8 @@ class EventLog:
     """
 
     def __init__(self, path: str | Path, config: FeedbackConfig | None = None, *, busy_timeout_s: float = 30.0) -> None:
-        if not busy_timeout_s >= 0:  # NaN included
-            raise ConfigError(f"busy_timeout_s must be a number of seconds >= 0, got {busy_timeout_s!r}")
+        self.config, self.busy_timeout_s = config or FeedbackConfig(), checked_timeout(busy_timeout_s)
         self.path = Path(path)
-        self.config = config or FeedbackConfig()
-        self.busy_timeout_s = busy_timeout_s
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._conn = sqlite3.connect(self.path, timeout=busy_timeout_s, isolation_level=None)
         self._conn.execute("PRAGMA journal_mode=WAL")

@@ -17,7 +17,7 @@ from typing import Any
 from hybrid_rec._extras import require
 from hybrid_rec.errors import BusyError, ConfigError
 from hybrid_rec.feedback.events import Event, FeedbackConfig
-from hybrid_rec.feedback.log import IngestResult, LoggedEvent, validated
+from hybrid_rec.feedback.log import IngestResult, LoggedEvent, checked_timeout, validated
 
 __all__ = ["PostgresEventLog"]
 
@@ -45,13 +45,10 @@ class PostgresEventLog:
     """The append-only log in the PostgreSQL database at `url` (tables created on first use)."""
 
     def __init__(self, url: str, config: FeedbackConfig | None = None, *, busy_timeout_s: float = 30.0) -> None:
-        if not busy_timeout_s >= 0:  # NaN included
-            raise ConfigError(f"busy_timeout_s must be a number of seconds >= 0, got {busy_timeout_s!r}")
+        self.config, self.busy_timeout_s = config or FeedbackConfig(), checked_timeout(busy_timeout_s)
         require("psycopg", "postgres", "an event log in PostgreSQL")
         import psycopg
 
-        self.config = config or FeedbackConfig()
-        self.busy_timeout_s = busy_timeout_s
         self._lock_timeout = psycopg.errors.LockNotAvailable
         try:
             self._conn: Any = psycopg.connect(url, connect_timeout=10)

@@ -131,14 +131,17 @@ class HybridPipeline:
         exclude: sp.csr_matrix | None = None,
         requests: Sequence[str | None] | None = None,
         session: Session | Sequence[Session | None] | None = None,
+        n_candidates: int | None = None,
     ) -> TopK:
         """Top-k internal items per internal user (-1: unknown), `requests` one per user or None,
-        `session` one for all or one per user."""
+        `session` one for all or one per user; `n_candidates` first-stage candidates (the config's when unset: the
+        evaluation's path; batch scoring asks for at least k, so a k beyond them is filled, not capped)."""
         state = self.fitted
         k = check_k(k, len(state.generator.items))
         query = state.query(np.asarray(users, np.int64), requests, session)
         fusion = self.config.fusion
-        return state.recommend(query, self.config.n_candidates, k, exclude, fusion.mmr_lambda, fusion.new_item_slots,
+        n = self.config.n_candidates if n_candidates is None else n_candidates
+        return state.recommend(query, n, k, exclude, fusion.mmr_lambda, fusion.new_item_slots,
                                fusion.new_item_within)[0]  # fmt: skip
 
     def rerank_internal(
@@ -192,7 +195,8 @@ class HybridPipeline:
             return []
         query = state.query(users, [request] * len(users), session)
         fusion = self.config.fusion
-        top, scored, fused = state.recommend(query, self.config.n_candidates, k, None, fusion.mmr_lambda,
+        # k beyond the first stage's n_candidates: as many candidates as asked for, never a silent cap at n_candidates
+        top, scored, fused = state.recommend(query, max(self.config.n_candidates, k), k, None, fusion.mmr_lambda,
                                              fusion.new_item_slots, fusion.new_item_within)  # fmt: skip
         out = []
         for r, user_id in enumerate(external):
@@ -253,7 +257,7 @@ class HybridPipeline:
         out: list[list[Recommendation]] = []
         for start in range(0, len(lists), batch_users):
             part = lists[start : start + batch_users]
-            mapped = [self.ids.items(list(items), on_unknown_items) for _, items in part]
+            mapped = [self.ids.items(items, on_unknown_items) for _, items in part]
             if k is not None:
                 check_k(k, max(len(external) for external, _ in mapped))
             user_ext, users = self.ids.users([u for u, _ in part], "fallback")

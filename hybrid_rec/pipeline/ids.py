@@ -47,7 +47,8 @@ class IdBoundary:
         candidate once); ids that become one id once coerced (``"0"`` and ``0`` for a model keyed by
         integers, distinct values in JSON) are one candidate, at its first place."""
         seen: set[tuple[str, object]] = set()
-        for i in list(ids):
+        ids = _as_list(ids)
+        for i in ids:
             key = (type(i).__name__, i.item() if isinstance(i, np.generic) else i)
             if key in seen:
                 raise DataError(f"rerank: candidate item ids must be unique; {show_id(key[1])} is given more than "
@@ -64,7 +65,7 @@ class IdBoundary:
         self, kind: str, ids: Sequence[object] | np.ndarray, policy: OnUnknown, argument: str
     ) -> tuple[np.ndarray, np.ndarray]:
         known_ids = self._maps[kind]
-        ext = known_ids.coerce(as_id_array(list(ids)))
+        ext = known_ids.coerce(as_id_array(_as_list(ids)))
         internal = known_ids.to_internal(ext, on_unknown="fallback")
         unknown = internal < 0
         if unknown.any():
@@ -76,6 +77,13 @@ class IdBoundary:
             if policy == "skip":
                 ext, internal = ext[~unknown], internal[~unknown]
         return ext, internal
+
+
+def _as_list(ids: object) -> list[object]:
+    """A call's ids as a list: a single id where a list is expected ("r0", 42) is one id, not its characters."""
+    if isinstance(ids, str | bytes | int | np.generic) or not hasattr(ids, "__iter__"):
+        return [ids]
+    return list(ids)
 
 
 def check_k(k: object, limit: int, argument: str = "k") -> int:
