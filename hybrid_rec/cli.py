@@ -266,6 +266,14 @@ feedback_app = typer.Typer(help="Ingest feedback events and apply them to the mo
 app.add_typer(feedback_app, name="feedback")
 
 
+# --events of every command that reads or writes the event log (feedback ingest, apply; serve)
+EventsOption = Annotated[
+    str | None,
+    typer.Option("--events", help="The event log: postgresql://USER@HOST:PORT/DB (the 'postgres' extra; shared by "
+                 "replicas and updaters on several hosts); unset: <model>/events.sqlite."),
+]
+
+
 @feedback_app.command("ingest")
 @_user_errors
 def feedback_ingest(
@@ -275,11 +283,7 @@ def feedback_ingest(
     create: Annotated[
         bool, typer.Option("--create", help="Start a new event log when --model is not a model store (yet).")
     ] = False,
-    events_at: Annotated[
-        str | None,
-        typer.Option("--events", help="The event log: postgresql://USER@HOST:PORT/DB (the 'postgres' extra; shared by "
-                     "hosts); unset: <model>/events.sqlite."),
-    ] = None,
+    events_at: EventsOption = None,
 ) -> None:
     """Append events to the durable log (idempotent by event_id; bad rows are quarantined).
 
@@ -315,11 +319,7 @@ def feedback_apply(
     finetune: Annotated[bool, typer.Option(help="Also fine-tune the reranker on the new histories.")] = False,
     batch_size: Annotated[int, typer.Option(help="Events per micro-batch.")] = 50_000,
     guard_tolerance: Annotated[float, typer.Option(help="Largest tolerated drop of held-out NDCG@10.")] = 0.01,
-    events_at: Annotated[
-        str | None,
-        typer.Option("--events", help="The event log: postgresql://USER@HOST:PORT/DB (the 'postgres' extra; shared by "
-                     "hosts); unset: <model>/events.sqlite."),
-    ] = None,
+    events_at: EventsOption = None,
 ) -> None:
     """Apply pending events in micro-batches; each accepted batch becomes a new model version."""
     from hybrid_rec.feedback.log import open_log
@@ -484,11 +484,7 @@ def serve(
         typer.Option(help="Where conversations live: redis://HOST:PORT/DB, shared by every worker and replica "
                      "naming it (the 'redis' extra); unset: this process's memory."),
     ] = None,
-    events_at: Annotated[
-        str | None,
-        typer.Option("--events", help="The event log POST /feedback writes to: postgresql://USER@HOST:PORT/DB (the "
-                     "'postgres' extra; shared by replicas on several hosts); unset: <model>/events.sqlite."),
-    ] = None,
+    events_at: EventsOption = None,
 ) -> None:
     """Serve /recommend, /rerank, /feedback, /conversations, /health, /version (API docs at /docs, offline;
     the playground at /ui with --ui)."""

@@ -443,16 +443,14 @@ class IntentParser:
                 if named:
                     clear_in.setdefault(value, []).append(clause)
             named_here[-1] |= clear | set(weights)
-        # the request's words as one clause, when no clause names a wish: a need told over several clauses ("my nephew
-        # turns five on saturday, he's mad about building things") may name one as a whole (a wish, never a rejection;
-        # one more encoder pass, only then)
-        whole = " ".join(said) if len(said) > 1 and not any(weight > 0 for weight, _, _ in candidates.values()) else ""
-        if whole:
-            for value, weight in (self._weights(wish) if (wish := self.scored_values(whole, False)) else {}).items():
+        # no clause names a wish: a need told over several clauses ("my nephew turns five, he's mad about building
+        # things") may name one as a whole (a wish, never a rejection; one more encoder pass, only then)
+        if len(said) > 1 and not any(weight > 0 for weight, _, _ in candidates.values()):
+            whole = self.scored_values(" ".join(said), False)
+            for (value, sim), weight in zip(whole, self._weights(whole).values() if whole else (), strict=True):
                 was = candidates.get(value, (0.0, False, False))
-                candidates[value] = (max(was[0], weight), was[1], was[2])
+                candidates[value], sure[value] = (max(was[0], weight), was[1], was[2]), max(sure.get(value, -1.0), sim)
                 named_in.setdefault(value, []).append(text)
-                sure[value] = max(sure.get(value, -1.0), dict(wish)[value])
         for n in range(1, len(pieces)):  # "kitchen gadgets? not on your life": a cue naming nothing answers the
             if pieces[n][2] and not named_here[n]:  # clause before it
                 for value in named_here[n - 1]:
