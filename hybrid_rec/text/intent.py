@@ -43,6 +43,7 @@ from hybrid_rec.text.stance import build_stance
 
 __all__ = ["NEUTRAL_REQUESTS", "Intent", "IntentConfig", "IntentParser"]
 
+_FINAL_MARKS = re.compile(r"\s*[.!?]+$")  # the punctuation that ends a request
 _FILM_NOUNS = {"movie", "film", "flick", "picture"}  # catalogs whose glossary is the film genres
 # How people ask for a medium's items, by what the catalog calls one: filler there ("play some jazz": jazz), not
 # elsewhere ("something to play with" in a toy shop). A film catalog's ("watch", "movie") are in _FILLER.
@@ -310,9 +311,12 @@ class IntentParser:
 
     def canonical(self, request: str | None) -> str:
         """`request` as every reader sees it: its normal form (`normalize`) with small typos corrected
-        (`Speller`, unless `IntentConfig.spelling` is off)."""
+        (`Speller`, unless `IntentConfig.spelling` is off), without the punctuation that ends it: "sci-fi please!",
+        "sci fi please" and "sci-fi please." say the same, so they read and rank the same (the stance model is
+        trained on requests with and without a final mark)."""
         text = normalize(request)
-        return self.speller.correct(text) if self.speller is not None else text
+        text = self.speller.correct(text) if self.speller is not None else text
+        return _FINAL_MARKS.sub("", text)
 
     def parse(self, request: str | None) -> Intent:
         """The intent of one request (cached per normal form: `canonical`, so a typed variant reads as its
@@ -466,7 +470,7 @@ class IntentParser:
         conflicts = conflicting(self.stance, text, readings, candidates, texts, named_in, clear_in, cfg.soft_probability,
                                 cfg.wish_probability, cfg.sign_margin)  # fmt: skip
         d = decide([r for r in readings if r.value not in conflicts], cfg.reject_probability, cfg.soft_probability,
-                   cfg.wish_probability, cfg.sign_margin)  # fmt: skip
+                   cfg.wish_probability, cfg.sign_margin, cfg.about_probability)  # fmt: skip
         include = tuple(sorted(d.include, key=lambda v: -d.include[v]))
         guessed = tuple(v for v in include if sure.get(v, 1.0) < cfg.threshold)
         negated = bool(d.exclude or d.avoid) or rest.negated  # a negation read as nothing still says so

@@ -19,7 +19,8 @@ the value as its target. Decisions (`decide`):
 - a rejection of a value no clause names clearly and closely (`IntentConfig.reject_similarity`: reached
   only through what its items say, as a need is, or described: "something funny") is left alone: on the held-out sets every such reading lowered the wrong value ("nothing with
   vampires" lowering romance; a need told in complaints lowering what it needs);
-- a value no clause names is left alone, whatever the model says.
+- a value no clause names is left alone, whatever the model says; so is one the model reads the request as less
+  likely about than not (`IntentConfig.about_probability`), for a wish as for a rejection.
 """
 
 from __future__ import annotations
@@ -145,6 +146,7 @@ def decide(
     soft_probability: float,
     wish_probability: float,
     sign_margin: float = 0.0,
+    about_probability: float = 0.0,
 ) -> Decision:
     """Decisions from probabilities (module docstring); monotone: more probable, more effect.
 
@@ -156,7 +158,10 @@ def decide(
     list), while a value only mentioned ("my partner likes X") is not asked for. A
     rejection of a value named only unclearly does nothing: a cautious reading, not a wrong one. Neither a wish
     nor a rejection is read unless its side leads the other by `sign_margin` (P given about): a reading
-    the model is torn on ("not in the mood for X" read 0.52 wanted, 0.48 rejected) moves nothing."""
+    the model is torn on ("not in the mood for X" read 0.52 wanted, 0.48 rejected) moves nothing. A wish needs
+    P(about) at least `about_probability`, as a rejection does through P(rejected) = P(about) x P(rejected | about):
+    a value the request is less likely about than not ("no reggae please" and Hip-Hop: about 0.5, whatever the
+    stance given about) is not asked for."""
     include: dict[str, float] = {}
     exclude: list[str] = []
     avoid: dict[str, float] = {}
@@ -173,6 +178,6 @@ def decide(
             exclude.append(r.value)
         elif lead > 0 and r.rejected >= soft_probability and r.clear:
             avoid[r.value] = round(r.rejected, 2)
-        elif lead < 0 and r.weight > 0 and wanted >= wish_probability:
+        elif lead < 0 and r.weight > 0 and wanted >= wish_probability and r.about >= about_probability:
             include[r.value] = round(r.weight * wanted * r.about, 2)
     return Decision(include, tuple(exclude), avoid)

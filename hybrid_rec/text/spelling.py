@@ -11,6 +11,10 @@ a wrong correction can name a category the user never meant ("kpop" is not "pop"
   letters ("wnat" -> "want", "gaer" -> "gear"); 5 to 7 letters at distance 1; longer at distance 2;
 - among equally close words: one with the same letters first, then the catalog's own, then the most frequent
   English word (corrections are drawn from its 30,000 most frequent words).
+
+A compound the catalog writes with a hyphen ("Hip-Hop", "Self-Help", "K-Pop") is read as written when typed
+apart or run together ("hip hop", "hiphop" -> "hip-hop"): the same words, so the same reading and the same list.
+Not for compounds of a negation word ("non-stop", "no-show"), whose parts typed apart may be a negation cue.
 """
 
 from __future__ import annotations
@@ -26,6 +30,8 @@ __all__ = ["Speller"]
 _DICTIONARY = "frequency_dictionary_en_82_765.txt"
 _CORRECTIONS = 30_000  # the most frequent English words a typo may be corrected to
 _WORD = re.compile(r"(?<![\w'])[a-z]+(?![\w'])")
+_COMPOUND = re.compile(r"(?<![\w'-])[a-z]+(?:-[a-z]+)+(?![\w'-])")
+_NEGATION_PARTS = frozenset({"no", "non", "not", "never", "nothing", "without", "anti"})
 _LOCK = threading.Lock()
 _ENGLISH: dict[str, Any] = {}  # "known": every word of the list; "index": a SymSpell of the most frequent
 
@@ -58,7 +64,14 @@ class Speller:
     indexes are built in the background (about a second), not in the first request's reading."""
 
     def __init__(self, words: Iterable[str] = ()) -> None:
-        self._own = frozenset(w for text in words for w in _WORD.findall(str(text).lower()))
+        texts = [str(text).lower() for text in words]
+        self._own = frozenset(w for text in texts for w in _WORD.findall(text))
+        compounds = {c for text in texts for c in _COMPOUND.findall(text) if not _NEGATION_PARTS & set(c.split("-"))}
+        # each compound's parts typed apart ("hip hop") or run together ("hiphop"), longest first
+        variants = {v: c for c in compounds for v in (c.replace("-", " "), c.replace("-", ""))}
+        pattern = "|".join(re.escape(v).replace(r"\ ", r"\s+") for v in sorted(variants, key=len, reverse=True))
+        self._joined = {" ".join(v.split()): c for v, c in variants.items()}
+        self._compounds = re.compile(rf"(?<![\w'-])(?:{pattern})(?![\w'-])") if variants else None
         self._index: Any = None  # a SymSpell of the catalog's words
         self._ready = threading.Thread(target=self._build, name="hybrid_rec-speller", daemon=True)
         self._ready.start()
@@ -73,7 +86,10 @@ class Speller:
         self._index = index
 
     def correct(self, text: str) -> str:
-        """`text` (already normalised) with each unknown word replaced by its closest known one, if close."""
+        """`text` (already normalised) with each unknown word replaced by its closest known one, if close, and the
+        catalog's hyphenated compounds as the catalog writes them."""
+        if self._compounds is not None:
+            text = self._compounds.sub(lambda m: self._joined[" ".join(m[0].split())], text)
         words = {w for w in _WORD.findall(text) if _allowed(w) and w not in self._own}
         if not words:
             return text

@@ -191,3 +191,14 @@ def test_a_need_told_over_several_clauses_is_read_as_a_whole() -> None:
     m.parser.stance = FixedStance(0.95, (0.02, 0.95, 0.03))  # read as a whole, a value is only ever wished for
     rejected = m.parse("no tent, no lantern")
     assert (rejected.include, rejected.exclude, rejected.avoid) == ((), (), ())
+
+
+def test_a_wish_for_a_value_the_request_is_hardly_about_is_not_asked_for() -> None:
+    """P(wanted | about) says nothing when P(about) is low ("no reggae please" and Hip-Hop: about 0.5, "wanted" 0.97
+    given about): below `about_probability` the value is not asked for, in `decide` and through the parser."""
+    sure, unsure = reading(0.6, 0.95, 0.02), reading(0.4, 0.95, 0.02)
+    assert decide([sure], 0.8, 0.5, 0.5, about_probability=0.5).include == {"Camping": 0.57}
+    assert decide([unsure], 0.8, 0.5, 0.5, about_probability=0.5).include == {}
+    assert decide([unsure], 0.8, 0.5, 0.5).include == {"Camping": 0.38}  # no floor: the old reading
+    assert matcher(0.6, (0.95, 0.02, 0.03)).parse("camping gear").include == ("Camping",)
+    assert matcher(0.4, (0.95, 0.02, 0.03)).parse("camping gear").empty
