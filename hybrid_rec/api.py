@@ -146,8 +146,15 @@ class HybridRecommender:
     ) -> pd.DataFrame:
         """Reorder candidates from another system for one user, best first (the options of
         `HybridPipeline.rerank`: ``request``, ``session``; ``on_unknown_items`` = ``"skip"`` (default), ``"raise"``
-        or ``"fallback"`` (kept last, score NaN))."""
-        return self._with_reading(_frame(self._ready().rerank(user_id, item_ids, k, **options)), options.get("request"))
+        or ``"fallback"`` (kept last, score NaN); ``exclude_seen`` (default True: what the user already has is
+        left out)). The candidates left out, and why, are in ``frame.attrs["left_out"]`` (`HybridPipeline.left_out`)."""
+        pipe = self._ready()
+        frame = self._with_reading(_frame(pipe.rerank(user_id, item_ids, k, **options)), options.get("request"))
+        frame.attrs["left_out"] = pipe.left_out(
+            user_id, item_ids, session=options.get("session"), on_unknown_items=options.get("on_unknown_items", "skip"),
+            exclude_seen=options.get("exclude_seen", True),
+        )  # fmt: skip
+        return frame
 
     def rerank_many(
         self,
@@ -157,16 +164,18 @@ class HybridRecommender:
         request: str | None = None,
         on_unknown_items: OnUnknown = "skip",
         batch_users: int = 256,
+        exclude_seen: bool = True,
     ) -> pd.DataFrame:
         """`rerank` for many users at once: `candidates` has one row per (``user_id``, ``item_id``) pair
         (a user's rows are their list, in any order); the result has the columns of `recommend`, each
-        user's list best first, users in their first appearance's order, as `rerank` gives each alone."""
+        user's list best first, users in their first appearance's order, as `rerank` gives each alone
+        (`exclude_seen` as there)."""
         missing = {"user_id", "item_id"} - set(candidates.columns)
         if missing:
             raise DataError(f"rerank_many: candidates need the columns user_id and item_id (missing {sorted(missing)})")
         lists = [(user, list(rows["item_id"])) for user, rows in candidates.groupby("user_id", sort=False)]
         recs = self._ready().rerank_many(lists, k, request=request, on_unknown_items=on_unknown_items,
-                                         batch_users=batch_users)  # fmt: skip
+                                         batch_users=batch_users, exclude_seen=exclude_seen)  # fmt: skip
         return self._with_reading(_frame([r for one in recs for r in one]), request)
 
     def start(self, user_id: object, *, request: str | None = None) -> Conversation:

@@ -276,10 +276,10 @@ def read_candidates(path: str | Path) -> list[tuple[object, np.ndarray]]:
     return [(u[0], it) for u, it in zip(np.split(users, cuts), np.split(items, cuts), strict=True)]
 
 
-def _rerank_chunk(args: tuple[int, list[tuple[object, np.ndarray]], int | None, str]) -> int:
-    index, lists, k, parts_dir = args
+def _rerank_chunk(args: tuple[int, list[tuple[object, np.ndarray]], int | None, str, bool]) -> int:
+    index, lists, k, parts_dir, exclude_seen = args
     pipeline = _WORKER["pipeline"]
-    recs = pipeline.rerank_many([(u, list(items)) for u, items in lists], k)
+    recs = pipeline.rerank_many([(u, list(items)) for u, items in lists], k, exclude_seen=exclude_seen)
     frame = pd.DataFrame(
         {
             # users as the file spells them: the model's map reads "42" as 42 for a known user and
@@ -300,12 +300,14 @@ def rerank(
     config: BatchConfig | None = None,
     k: int | None = None,
     progress: bool = False,
+    exclude_seen: bool = True,
 ) -> BatchResult:
     """Rerank every user's candidate list of a file (`read_candidates`) with the model, through the one
     scoring path (`HybridPipeline.rerank_many`), and write ``user_id, item_id, rank, score`` rows to
     `out` (Parquet; the best `k` per user, all when unset). Chunked and resumable as `score` is (the
-    same manifest checks: another model, file, k or chunking is refused); candidates the model does
-    not know are dropped, a user it does not know is scored from the LM's prior and popularity."""
+    same manifest checks: another model, file, k, chunking or `exclude_seen` is refused); candidates the model
+    does not know are dropped, and with `exclude_seen` those the user already has; a user it does not know is
+    scored from the LM's prior and popularity."""
     config = config or BatchConfig()
     if config.backend != "local":
         raise ConfigError("rerank: backend must be 'local' (a process pool); Ray serves `score`")
@@ -317,10 +319,10 @@ def rerank(
     n_chunks = (len(lists) + config.chunk_users - 1) // config.chunk_users
     digest = hashlib.sha256(Path(candidates).read_bytes()).hexdigest()
     manifest = {"model": str(model_dir.resolve()), "version": version, "model_sha256": _model_fingerprint(model_dir),
-                "task": "rerank", "users": len(lists), "candidates_sha256": digest, "k": k,
+                "task": "rerank", "users": len(lists), "candidates_sha256": digest, "k": k, "exclude_seen": exclude_seen,
                 "chunk_users": config.chunk_users, "chunks": n_chunks}  # fmt: skip
-    parts, todo = _start_parts(out, manifest, n_chunks, "the candidates, k")
-    tasks = [(i, lists[i * config.chunk_users : (i + 1) * config.chunk_users], k, str(parts)) for i in todo]
+    parts, todo = _start_parts(out, manifest, n_chunks, "the candidates, k, exclude_seen")
+    tasks = [(i, lists[i * config.chunk_users : (i + 1) * config.chunk_users], k, str(parts), exclude_seen) for i in todo]
     if tasks:
         _run_local(_rerank_chunk, tasks, model_dir, config, "rerank", progress)
     rows = _finish_parts(out, parts, n_chunks)

@@ -449,6 +449,9 @@ def rerank(
     chunk_users: Annotated[int, typer.Option(min=1, help="Users per chunk (bounds peak memory).")] = 1024,
     workers: Annotated[int, typer.Option(min=1, help="Worker processes, one model replica each.")] = 1,
     threads: Annotated[int, typer.Option(min=1, help="torch/BLAS threads per worker.")] = 1,
+    exclude_seen: Annotated[
+        bool, typer.Option("--exclude-seen/--keep-seen", help="Leave out what each user already has (as `score` does).")
+    ] = True,
 ) -> None:
     """Rerank another system's candidate lists to Parquet, through the same scoring path as `score`;
     resumable (finished chunks are kept and skipped on a rerun)."""
@@ -457,7 +460,7 @@ def rerank(
 
     cfg = BatchConfig.from_dict({"chunk_users": chunk_users, "workers": workers, "threads": threads},
                                 source="rerank options")  # fmt: skip
-    res = run_rerank(model, candidates, out, cfg, k, progress=not _state["quiet"])
+    res = run_rerank(model, candidates, out, cfg, k, progress=not _state["quiet"], exclude_seen=exclude_seen)
     typer.echo(
         f"wrote {res.rows} rows for {res.users} users to {res.out} "
         f"({res.chunks} chunks, {res.skipped_chunks} already done)"

@@ -227,14 +227,33 @@ def test_reranked_users_keep_the_files_spelling_so_known_and_unknown_users_share
     from hybrid_rec.explain import Recommendation
 
     class Model:
-        def rerank_many(self, lists, k):
+        def rerank_many(self, lists, k, exclude_seen=True):
             as_model = lambda u: int(u) if str(u).isdigit() else u
             return [[Recommendation(as_model(u), int(i), 1, 0.5, 0.1, {}, (), "")] for u, items in lists for i in items[:1]]
 
     batch._WORKER["pipeline"] = Model()  # type: ignore[assignment]
     try:
-        rows = batch._rerank_chunk((0, [("42", np.array(["7"])), ("new-0", np.array(["8"]))], 1, str(tmp_path)))
+        rows = batch._rerank_chunk((0, [("42", np.array(["7"])), ("new-0", np.array(["8"]))], 1, str(tmp_path), True))
     finally:
         batch._WORKER.clear()
     frame = pd.read_parquet(tmp_path / "part-00000.parquet")
     assert rows == 2 and frame["user_id"].tolist() == ["42", "new-0"] and frame["item_id"].tolist() == [7, 8]
+
+
+def test_the_rerank_cli_leaves_out_seen_items_unless_told_to_keep_them(model_dir, tmp_path):
+    pipe = HybridPipeline.load(model_dir)
+    users = pipe.generator.users
+    seen_by = pipe.fitted.seen(np.arange(len(users)))
+    user = users.ids[int(np.argmax(np.diff(seen_by.indptr) >= 3))]
+    seen = list(pipe.generator.items.ids[pipe.fitted.seen(users.to_internal([user]))[0].indices[:3]])
+    unseen = [r.item_id for r in pipe.recommend([user], 3)[0]]
+    path = tmp_path / "c.csv"
+    pd.DataFrame({"user_id": user, "item_id": [*seen, *unseen]}).to_csv(path, index=False)
+    got = {}
+    for flag in ("--exclude-seen", "--keep-seen"):
+        out = tmp_path / f"{flag}.parquet"
+        result = CliRunner().invoke(app, ["--quiet", "rerank", str(path), "--model", str(model_dir), "--out", str(out),
+                                          flag])  # fmt: skip
+        assert result.exit_code == 0, result.output
+        got[flag] = set(pd.read_parquet(out)["item_id"])
+    assert len(seen) == 3 and got["--exclude-seen"] == set(unseen) and got["--keep-seen"] == {*seen, *unseen}

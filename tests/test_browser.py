@@ -124,11 +124,16 @@ def test_the_playground_recommends_explains_takes_feedback_and_reranks(page, ser
     second_round = [items.nth(i).get_attribute("data-item-id") for i in range(items.count())]
     assert second_round and not set(second_round) & set(first_round)  # a conversation never repeats
 
-    page.fill("#rerank-ids", "i1, i2\ni9")
+    seen = {str(i) for i in rows.items.ids[rows.item[rows.user == rows.users.to_internal(["u3"])[0]]]}
+    given = ["i1", "i2", "i9", next(f"i{n}" for n in range(3, 40) if f"i{n}" in seen and n != 9), "nope"]
+    page.fill("#rerank-ids", ", ".join(given[:2]) + "\n" + ", ".join(given[2:]))
     page.click("#rerank-form button")
+    sync_api.expect(page.locator("#rerank-left")).to_contain_text("nope (not in the model)")
     reranked = page.locator("#reranked > li")
-    sync_api.expect(reranked).to_have_count(3)
-    assert {reranked.nth(i).get_attribute("data-item-id") for i in range(3)} == {"i1", "i2", "i9"}
+    shown = {reranked.nth(i).get_attribute("data-item-id") for i in range(reranked.count())}
+    left = page.locator("#rerank-left").inner_text()
+    assert given[3] not in shown and f"{given[3]} (already has it)" in left  # what u3 already has: left out, said so
+    assert all((i in shown) != (f"{i} (already has it)" in left) for i in given[:4])
 
     page.fill("#item-id", "i4")
     page.click("#item-form button")

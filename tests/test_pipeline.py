@@ -86,7 +86,9 @@ def test_rerank_external_candidates(trained_dir):
     assert {r.item_id for r in ranked} <= set(their_candidates) - {"not-in-our-catalog"}
     assert all(np.isfinite(r.score) and "lm" not in r.cf_scores for r in ranked)
     full = pipe.rerank("u1", their_candidates, on_unknown_items="fallback")
-    assert full[-1].item_id == "not-in-our-catalog" and np.isnan(full[-1].score) and len(full) == 5
+    seen = pipe.left_out("u1", their_candidates, on_unknown_items="fallback")  # what u1 already has: left out
+    assert all(why == "seen" for _, why in seen)
+    assert full[-1].item_id == "not-in-our-catalog" and np.isnan(full[-1].score) and len(full) == 5 - len(seen)
     assert [r.item_id for r in full[:3]] == [r.item_id for r in ranked]  # k only truncates
     with pytest.raises(UnknownIdError):
         pipe.rerank("u1", their_candidates, on_unknown_items="raise")

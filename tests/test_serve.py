@@ -9,7 +9,7 @@ from hybrid_rec.errors import ConfigError, DataError, UnknownIdError
 from hybrid_rec.feedback.log import EventLog
 from hybrid_rec.pipeline import HybridPipeline
 from hybrid_rec.serve import ServeConfig, create_app
-from hybrid_rec.store import ModelStore
+from hybrid_rec.store import ModelStore, resolve_model
 
 
 @pytest.fixture()
@@ -322,3 +322,19 @@ def test_a_loaded_version_is_warmed_up_before_it_is_served(store_dir, monkeypatc
     client = TestClient(create_app(store_dir, ServeConfig()), raise_server_exceptions=False)
     assert client.post("/recommend", json={"user_id": "u3", "k": 2}).status_code == 200
     assert len(warmed) == 1 and client.app.state.holder.pipeline is warmed[0]
+
+
+def test_rerank_names_what_it_left_out_and_keeps_seen_items_on_request(client, store_dir):
+    pipe = HybridPipeline.load(resolve_model(store_dir)[0])
+    seen = list(pipe.generator.items.ids[pipe.fitted.seen(pipe.generator.users.to_internal(["u3"]))[0].indices])
+    unseen = [i for i in pipe.generator.items.ids if i not in set(seen)]
+    given = [seen[0], unseen[0], "nope", unseen[1]]
+    body = client.post("/rerank", json={"user_id": "u3", "item_ids": given}).json()
+    assert {i["item_id"] for i in body["items"]} == {unseen[0], unseen[1]}
+    assert body["left_out"] == [{"item_id": seen[0], "reason": "seen"}, {"item_id": "nope", "reason": "unknown"}]
+    kept = client.post("/rerank", json={"user_id": "u3", "item_ids": given, "exclude_seen": False}).json()
+    assert {i["item_id"] for i in kept["items"]} == {seen[0], unseen[0], unseen[1]}
+    assert kept["left_out"] == [{"item_id": "nope", "reason": "unknown"}]
+    batch = client.post("/rerank/batch", json={"lists": [{"user_id": "u3", "item_ids": given}]}).json()
+    assert batch["lists"][0]["left_out"] == body["left_out"]
+    assert client.post("/rerank", json={"user_id": "u3", "item_ids": given, "exclude_seen": "no"}).status_code == 422

@@ -130,3 +130,4 @@ class RerankOptions(TypedDict, total=False):
     request: str | None
     session: Session | None
     on_unknown_items: OnUnknown
+    exclude_seen: bool

@@ -31,7 +31,7 @@ from hybrid_rec.pipeline.fitting import fit_fusions
 from hybrid_rec.pipeline.growth import absorb_events, add_catalog_items
 from hybrid_rec.pipeline.ids import IdBoundary, check_k
 from hybrid_rec.pipeline.persistence import load_fitted, save_fitted
-from hybrid_rec.pipeline.scoring import FittedPipeline
+from hybrid_rec.pipeline.scoring import FittedPipeline, SessionIds
 from hybrid_rec.pipeline.stages import ExternalFactors, fit_generator, train_reranker
 from hybrid_rec.policy import OnUnknown
 from hybrid_rec.rerank.fusion import LinearFusion
@@ -216,9 +216,12 @@ class HybridPipeline:
         session: Session | None = None,
         on_unknown_items: OnUnknown = "skip",
         fusion: FusionChoice = "auto",
+        exclude_seen: bool = True,
     ) -> list[Recommendation]:
         """Rerank candidates from another system for one user, best first, with explanations, through
-        the same scoring path as `recommend`. A `session`'s recent and excluded items are dropped.
+        the same scoring path as `recommend`. A `session`'s recent and excluded items are dropped, and with
+        `exclude_seen` (the default, as in `recommend` and implicit's ``filter_already_liked_items``) the items the
+        user already has in the model; `left_out` names what was dropped and why.
         fusion: ``"auto"`` (the fusion fitted on outside lists when the model has one, `HybridConfig.
         outside`; else recommend's), ``"first_stage"`` (recommend's weights: reranking recommend's own
         list then gives back recommend's order) or ``"outside"`` (required).
@@ -228,7 +231,30 @@ class HybridPipeline:
         user the model does not know is scored from the LM's prior and popularity alone.
         """
         return self.rerank_many([(user_id, item_ids)], k, request=request, session=session,
-                                on_unknown_items=on_unknown_items, fusion=fusion)[0]  # fmt: skip
+                                on_unknown_items=on_unknown_items, fusion=fusion, exclude_seen=exclude_seen)[0]  # fmt: skip
+
+    def left_out(
+        self,
+        user_id: object,
+        item_ids: Sequence[object],
+        *,
+        session: Session | None = None,
+        on_unknown_items: OnUnknown = "skip",
+        exclude_seen: bool = True,
+    ) -> list[tuple[object, str]]:
+        """The candidates `rerank` (called with the same arguments) leaves out, in their order, each with why:
+        ``"unknown"`` (the model does not know it; ``on_unknown_items="skip"``), ``"seen"`` (the user already has
+        it; `exclude_seen`) or ``"session"`` (the session's recent, excluded or passed-over items). Ids as the
+        model spells them."""
+        external, internal = self.ids.items(item_ids, "fallback")
+        if on_unknown_items not in ("skip", "fallback"):  # 'raise' (or a bad policy): as rerank would
+            self.ids.items(item_ids, on_unknown_items)
+        _, users = self.ids.users([user_id], "fallback")
+        seen = self.fitted.seen(users)[0].indices if exclude_seen else np.empty(0, np.int64)
+        banned = SessionIds.of(self.generator.items, session).banned
+        why = [("unknown" if on_unknown_items == "skip" else None) if i < 0 else "seen" if i in seen
+               else "session" if i in banned else None for i in internal]  # fmt: skip
+        return [(e, w) for e, w in zip(external.tolist(), why, strict=True) if w is not None]
 
     def rerank_many(
         self,
@@ -240,13 +266,14 @@ class HybridPipeline:
         on_unknown_items: OnUnknown = "skip",
         batch_users: int = 256,
         fusion: FusionChoice = "auto",
+        exclude_seen: bool = True,
     ) -> list[list[Recommendation]]:
         """`rerank` for many users' candidate lists at once, `lists` = (user id, item ids) pairs, in
         their order; `request`: one for every list, or one per list; `batch_users` rows are scored
         together (one LM pass per row, one padded candidate matrix), each list then ranked on its own,
         as `rerank` ranks one. Unknown users are
         scored from the LM's prior; unknown items follow `on_unknown_items` (``"skip"``, ``"raise"``
-        or ``"fallback"``: kept last, score NaN); `fusion` as in `rerank`."""
+        or ``"fallback"``: kept last, score NaN); `fusion` and `exclude_seen` as in `rerank`."""
         if isinstance(batch_users, bool) or not isinstance(batch_users, int) or batch_users < 1:
             raise ConfigError(f"batch_users must be a positive integer, got {batch_users!r}")
         outside = self._outside(fusion)
@@ -262,6 +289,9 @@ class HybridPipeline:
                 check_k(k, max(len(external) for external, _ in mapped))
             user_ext, users = self.ids.users([u for u, _ in part], "fallback")
             known = [internal[internal >= 0] for _, internal in mapped]
+            if exclude_seen:  # what each user already has (an unknown user: nothing)
+                seen = state.seen(users)
+                known = [row[~np.isin(row, seen[r].indices)] for r, row in enumerate(known)]
             items = np.full((len(part), max([len(x) for x in known] + [1])), -1, np.int64)
             for r, row in enumerate(known):
                 items[r, : len(row)] = row

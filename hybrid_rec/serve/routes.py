@@ -32,6 +32,7 @@ from hybrid_rec.serve.schemas import (
     ListBody,
     RecommendRequest,
     RerankBatchRequest,
+    RerankListBody,
     RerankRequest,
     ServeConfig,
     error_responses,
@@ -127,7 +128,7 @@ def recommend(body: RecommendRequest, request: Request) -> dict[str, Any]:
     return {"user_id": body.user_id, "version": served, "items": items, "request_reading": _reading(pipe, body.request)}
 
 
-@router.post("/rerank", response_model=ListBody, responses=error_responses(400, 404, 413, 503))
+@router.post("/rerank", response_model=RerankListBody, responses=error_responses(400, 404, 413, 503))
 def rerank(body: RerankRequest, request: Request) -> dict[str, Any]:
     config = _config(request)
     if len(body.item_ids) > config.max_candidates:
@@ -136,12 +137,18 @@ def rerank(body: RerankRequest, request: Request) -> dict[str, Any]:
     pipe, served = _holder(request).live()
     session = body.session()  # ids as sent: the pipeline maps them once (pipeline.ids)
     recs = checked(
-        lambda: pipe.rerank(
-            body.user_id, list(body.item_ids), body.k, request=body.request, session=session, on_unknown_items=body.on_unknown_items
-        )
-    )
+        lambda: pipe.rerank(body.user_id, list(body.item_ids), body.k, request=body.request, session=session,
+                            on_unknown_items=body.on_unknown_items, exclude_seen=body.exclude_seen)
+    )  # fmt: skip
+    left = pipe.left_out(body.user_id, list(body.item_ids), session=session, on_unknown_items=body.on_unknown_items,
+                         exclude_seen=body.exclude_seen)  # fmt: skip
     items = [_rec_json(r) for r in recs]
-    return {"user_id": body.user_id, "version": served, "items": items, "request_reading": _reading(pipe, body.request)}
+    return {"user_id": body.user_id, "version": served, "items": items, "request_reading": _reading(pipe, body.request),
+            "left_out": _left_out(left)}  # fmt: skip
+
+
+def _left_out(left: list[tuple[object, str]]) -> list[dict[str, Any]]:
+    return [{"item_id": _plain(i), "reason": why} for i, why in left]
 
 
 @router.post("/rerank/batch", response_model=BatchListBody, responses=error_responses(400, 404, 413, 503))
@@ -160,10 +167,13 @@ def rerank_batch(body: RerankBatchRequest, request: Request) -> dict[str, Any]:
     pipe, served = _holder(request).live()
     pairs = [(one.user_id, list(one.item_ids)) for one in body.lists]
     requests = [one.request for one in body.lists]
-    recs = checked(lambda: pipe.rerank_many(pairs, body.k, request=requests, on_unknown_items=body.on_unknown_items))
+    recs = checked(lambda: pipe.rerank_many(pairs, body.k, request=requests, on_unknown_items=body.on_unknown_items,
+                                            exclude_seen=body.exclude_seen))  # fmt: skip
     lists = [
         {"user_id": one.user_id, "version": served, "items": [_rec_json(r) for r in row],
-         "request_reading": _reading(pipe, one.request)}
+         "request_reading": _reading(pipe, one.request),
+         "left_out": _left_out(pipe.left_out(one.user_id, list(one.item_ids), on_unknown_items=body.on_unknown_items,
+                                             exclude_seen=body.exclude_seen))}
         for one, row in zip(body.lists, recs, strict=True)
     ]  # fmt: skip
     return {"version": served, "lists": lists}

@@ -7,9 +7,9 @@ server's own limits (`ServeConfig`) are checked by the routes and written into t
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, field_validator
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, StrictBool, field_validator
 
 from hybrid_rec.config import StrictModel
 from hybrid_rec.errors import DataError
@@ -172,6 +172,24 @@ class ListBody(BaseModel):
     request_reading: ReadingBody | None = Field(description="How the request was read; null without a request.")
 
 
+class LeftOutBody(BaseModel):
+    """A candidate left out of a reranked list, and why."""
+
+    item_id: str | int = Field(description="The item id, as the model spells it.")
+    reason: Literal["unknown", "seen", "session"] = Field(
+        description="'unknown': the model does not know it (on_unknown_items 'skip'); 'seen': the user already has it "
+        "(exclude_seen); 'session': one of this session's recent, excluded or passed-over items."
+    )
+
+
+class RerankListBody(ListBody):
+    """The answer of /rerank: the list, and the candidates left out of it."""
+
+    left_out: list[LeftOutBody] = Field(
+        default_factory=list, description="The candidates not in `items` other than those past k, in the order given."
+    )
+
+
 class ErrorBody(BaseModel):
     """The body of every error response except 422 (FastAPI's HTTPValidationError)."""
 
@@ -278,6 +296,14 @@ def _unknown_items() -> Any:
     )
 
 
+def _exclude_seen() -> Any:
+    return Field(
+        True,
+        description="Leave out the candidates the user already has in the model (as /recommend does); false: rank "
+        "them too (for items people use again).",
+    )
+
+
 class RerankRequest(_SessionFields):
     """Reorder candidates from another system for one user."""
 
@@ -285,6 +311,7 @@ class RerankRequest(_SessionFields):
     item_ids: list[Id] = _candidate_ids()
     k: PositiveInt | None = Field(None, description="Keep the best k (at most max_k); unset: all candidates.")
     on_unknown_items: OnUnknown = _unknown_items()
+    exclude_seen: StrictBool = _exclude_seen()
 
     _on_unknown_items = field_validator("on_unknown_items", mode="before")(_policy)
     _unique = field_validator("item_ids")(_unique_ids)
@@ -307,6 +334,7 @@ class RerankBatchRequest(_Body):
     lists: list[UserCandidates] = Field(min_length=1, description="The users' candidate lists, answered in order.")
     k: PositiveInt | None = Field(None, description="Keep the best k of each list (at most max_k); unset: all.")
     on_unknown_items: OnUnknown = _unknown_items()
+    exclude_seen: StrictBool = _exclude_seen()
 
     _on_unknown_items = field_validator("on_unknown_items", mode="before")(_policy)
 
@@ -315,7 +343,7 @@ class BatchListBody(BaseModel):
     """The answer of /rerank/batch: one list per given list, in their order."""
 
     version: str = Field(description="The model version that answered.")
-    lists: list[ListBody] = Field(description="Each user's reranked list, in the order given.")
+    lists: list[RerankListBody] = Field(description="Each user's reranked list, in the order given.")
 
 
 class ConversationStart(_Body):

@@ -55,13 +55,13 @@ def test_the_python_api_takes_a_frame_of_pairs(pipe):
     rec.pipeline = pipe
     lists = _lists(pipe)[:4]
     frame = pd.DataFrame([(u, i) for u, items in lists for i in items], columns=["user_id", "item_id"])
-    got = rec.rerank_many(frame.sample(frac=1.0, random_state=0), request="a comedy movie")
+    got = rec.rerank_many(frame.sample(frac=1.0, random_state=0), request="a comedy movie", exclude_seen=False)
     assert got.attrs["request_reading"]["understood"]
     for user, items in lists:  # each user's rows, best first, as rerank ranks them
         mine = got[got["user_id"] == user]
         assert mine["rank"].tolist() == list(range(1, len(items) + 1))
         assert set(mine["item_id"]) == set(items)
-        alone = rec.rerank(user, list(mine["item_id"]), request="a comedy movie")
+        alone = rec.rerank(user, list(mine["item_id"]), request="a comedy movie", exclude_seen=False)
         assert alone["item_id"].tolist() == mine["item_id"].tolist()
     with pytest.raises(DataError, match="user_id and item_id"):
         rec.rerank_many(frame.rename(columns={"item_id": "sku"}))

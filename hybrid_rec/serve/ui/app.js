@@ -196,6 +196,10 @@ $("rerank-form").addEventListener("submit", (event) => {
     const page = await api("POST", "/rerank", { user_id: userId(), item_ids: ids, request });
     renderReading($("rerank-reading"), page.request_reading);
     renderItems($("reranked"), page.items, false);
+    const why = { unknown: "not in the model", seen: "already has it", session: "this session's" };
+    const left = (page.left_out || []).map((x) => `${x.item_id} (${why[x.reason] || x.reason})`);
+    $("rerank-left").textContent = left.length ? `Left out: ${left.join(", ")}` : "";
+    $("rerank-left").hidden = !left.length;
   });
 });
 
