@@ -338,3 +338,19 @@ def test_rerank_names_what_it_left_out_and_keeps_seen_items_on_request(client, s
     batch = client.post("/rerank/batch", json={"lists": [{"user_id": "u3", "item_ids": given}]}).json()
     assert batch["lists"][0]["left_out"] == body["left_out"]
     assert client.post("/rerank", json={"user_id": "u3", "item_ids": given, "exclude_seen": "no"}).status_code == 422
+
+
+def test_validation_messages_are_in_words(client):
+    """No validator internals in `loc`, an id's two alternatives said once, a missing Content-Type named, a schema's
+    types enforced as written (`commit: 0` is not a boolean), and expiry in tenths of a second."""
+    no_type = client.post("/recommend", content=b'{"user_id": "u3"}').json()["detail"]
+    assert no_type == [{"loc": ["body"], "type": "model_attributes_type",
+                        "msg": "the body must be a JSON object sent with the header Content-Type: application/json"}]  # fmt: skip
+    listed = client.post("/recommend", json={"user_id": ["a", "b"]}).json()["detail"]
+    assert listed == [{"loc": ["body", "user_id"], "msg": "Input should be a valid string or a valid integer",
+                       "type": "string_type"}]  # fmt: skip
+    started = client.post("/conversations", json={"user_id": "u3"}).json()
+    assert started["expires_in_s"] == round(started["expires_in_s"], 1)
+    feedback = client.post(f"/conversations/{started['conversation_id']}/feedback", json={"commit": 0},
+                           headers={"X-API-Key": "s3cret"})  # fmt: skip
+    assert feedback.status_code == 422 and feedback.json()["detail"][0]["loc"] == ["body", "commit"]

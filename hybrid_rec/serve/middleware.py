@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Callable
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from fastapi import HTTPException, Request
 from fastapi.exceptions import RequestValidationError
@@ -43,17 +43,27 @@ def checked(fn: Callable[[], T]) -> T:
         raise HTTPException(409, str(exc)) from None
 
 
-async def validation_error(_: Request, exc: RequestValidationError) -> JSONResponse:
-    """FastAPI's HTTPValidationError shape, without echoing the input back (it may be huge)."""
-    errors = [
-        {
-            "loc": [p if isinstance(p, int) else str(p) for p in e.get("loc", ())],
-            "msg": str(e.get("msg", "")),
-            "type": str(e.get("type", "value_error")),
-        }
-        for e in exc.errors()
-    ]
-    return JSONResponse({"detail": errors}, status_code=422)
+async def validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
+    """FastAPI's HTTPValidationError shape, in words: without echoing the input back (it may be huge), without the
+    validators' own names in `loc` ("function-after[_unicode(), constrained-str]"), the alternatives of an id (a
+    string or an integer) said once, and a body sent without ``Content-Type: application/json`` said so."""
+    json_body = "json" in request.headers.get("content-type", "")
+    errors: dict[tuple[object, ...], dict[str, Any]] = {}
+    for e in exc.errors():
+        loc = tuple(p if isinstance(p, int) else str(p) for p in e.get("loc", ()) if not _internal(p))
+        msg, kind = str(e.get("msg", "")), str(e.get("type", "value_error"))
+        if loc == ("body",) and kind == "model_attributes_type" and not json_body:
+            msg = "the body must be a JSON object sent with the header Content-Type: application/json"
+        if loc in errors:  # another alternative of a union ("a valid string" or "a valid integer")
+            errors[loc]["msg"] += " or " + msg.removeprefix("Input should be ")
+        else:
+            errors[loc] = {"loc": list(loc), "msg": msg, "type": kind}
+    return JSONResponse({"detail": list(errors.values())}, status_code=422)
+
+
+def _internal(part: object) -> bool:
+    """A `loc` part naming a validator or a union member, not a field ("function-after[...]", "constrained-int")."""
+    return isinstance(part, str) and part.startswith(("function-", "constrained-", "json-or-python["))
 
 
 def is_busy(exc: sqlite3.OperationalError) -> bool:

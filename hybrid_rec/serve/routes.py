@@ -233,7 +233,7 @@ def _store(request: Request) -> ConversationStore:
 def _conversation_json(key: str, state: ConversationState, store: ConversationStore, committed: int = 0) -> dict[str, Any]:
     summary = Conversation.summary_of(state)
     plain = {k: [_plain(i) for i in v] if isinstance(v, list) else _plain(v) for k, v in summary.items()}
-    return {"conversation_id": key, **plain, "expires_in_s": store.expires_in(key), "committed": committed}
+    return {"conversation_id": key, **plain, "expires_in_s": round(store.expires_in(key), 1), "committed": committed}
 
 
 @router.post("/conversations", status_code=201, response_model=ConversationBody, responses=error_responses(400, 404, 413))

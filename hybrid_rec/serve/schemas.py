@@ -375,7 +375,7 @@ class ConversationFeedback(_Body):
     )
     more_like: list[Id] = Field(default_factory=list, max_length=50, description="'More like this' items.")
     less_like: list[Id] = Field(default_factory=list, max_length=50, description="'Less like this' items.")
-    commit: bool = Field(
+    commit: StrictBool = Field(
         False,
         description="Also write the clicks and rejections to the event log (types 'click' and 'dislike', each once; "
         "the feedback loop learns from them; needs write access).",
