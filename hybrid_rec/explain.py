@@ -126,7 +126,8 @@ class Evidence:
     ids, oldest first), the request's intent, the session's "more like" items (external ids), each
     item's categories and year, the CF model's item vectors (their cosine: co-consumption similarity;
     None: none), whether an item is new (no interactions in the fit) and which recent history item it
-    was most often chosen right after (None: none)."""
+    was most often chosen right after, when the counts support it (None: none; `TransitionsConfig.reason_pairs`,
+    `reason_lift`), and whether it is in the head of popularity (the top tenth of items by interactions)."""
 
     history: np.ndarray = field(default_factory=lambda: np.empty(0, np.int64))
     intent: Intent | None = None
@@ -135,6 +136,7 @@ class Evidence:
     years: Callable[[int], float] = lambda item: float("nan")
     is_new: Callable[[int], bool] = lambda item: False
     after: Callable[[int], int | None] = lambda item: None
+    is_popular: Callable[[int], bool] = lambda item: False  # in the head: the top tenth of items by interactions
 
 
 class Explainer:
@@ -171,7 +173,7 @@ class Explainer:
                 out.append(f"often chosen by people who chose {self.item_text(best)}")
         if evidence.is_new(item):
             out.append("new here: nobody has chosen it yet")
-        if by == ("popularity",):
+        if by == ("popularity",) and evidence.is_popular(item):
             out.append("popular with everyone")
         return tuple(out)
 

@@ -36,6 +36,18 @@ class TransitionsConfig(StrictModel):
     shrinkage: float = Field(
         0.0, ge=0, description="Added to each item's outgoing count: an item seen rarely says less about what follows."
     )
+    reason_pairs: float = Field(
+        2.0,
+        gt=0,
+        description="An item is explained as 'often chosen right after X' only when it followed X at least this often "
+        "(pairs weighted 1 / gap: two adjacent transitions, or four two steps apart) ...",
+    )
+    reason_lift: float = Field(
+        1.0,
+        ge=0,
+        description="... and more often than its base rate: P(item | X) / P(item) above this (P(item): its share of "
+        "every transition's later item). Below either, no such reason is given.",
+    )
 
 
 def transition_pairs(
@@ -75,6 +87,7 @@ class Transitions:
         counts = sp.csr_matrix(counts, dtype=np.float64)
         counts.sum_duplicates()
         self.counts = counts
+        self._into = np.asarray(counts.sum(axis=0)).ravel()  # how often each item followed any (its base rate)
         out = np.asarray(counts.sum(axis=1)).ravel() + self.config.shrinkage
         self._prob = sp.csr_matrix(sp.diags(1.0 / np.maximum(out, 1e-12)) @ counts)
 
@@ -122,14 +135,27 @@ class Transitions:
         return out
 
     def follows(self, item: int, history: np.ndarray) -> int | None:
-        """The item of `history` (internal ids) that `item` most often came right after; None if none."""
+        """The item of `history` (internal ids) that `item` most often came right after, when the evidence
+        supports saying so (`support`); None if none does."""
         history = np.asarray(history, np.int64)
         history = history[(history >= 0) & (history < self.n_items) & (history != item)]
         if not len(history) or not 0 <= item < self.n_items:
             return None
-        p = np.asarray(self._prob[history][:, [item]].todense()).ravel()
+        pairs, lift = self.support(item, history)
+        p = np.where((pairs >= self.config.reason_pairs) & (lift > self.config.reason_lift),
+                     np.asarray(self._prob[history][:, [item]].todense()).ravel(), 0.0)  # fmt: skip
         best = int(np.argmax(p))
         return int(history[best]) if p[best] > 0 else None
+
+    def support(self, item: int, history: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """How often `item` followed each of `history` (weighted pairs) and the lift of that over its base rate:
+        P(item | h) / P(item), P(item) its share of every transition's later item (0 when it never followed)."""
+        history = np.asarray(history, np.int64)
+        pairs = np.asarray(self.counts[history][:, [item]].todense()).ravel()
+        total = float(self._into.sum())
+        base = float(self._into[item]) / total if total > 0 else 0.0
+        p = np.asarray(self._prob[history][:, [item]].todense()).ravel()
+        return pairs, (p / base if base > 0 else np.zeros(len(history)))
 
     def update(self, user: np.ndarray, item: np.ndarray, ts: np.ndarray, n_items: int) -> None:
         """Add the transitions of new events (internal ids), each user's new events following their

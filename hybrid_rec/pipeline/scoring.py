@@ -187,11 +187,21 @@ class FittedPipeline:
         new = lambda item: bool(0 <= item < len(counts) and counts[item] <= 0)  # noqa: E731
         recent = history[::-1][: self.generator.config.transitions.history]  # newest first
         after = lambda item: self.generator.follows(item, recent)  # noqa: E731
+        head = self._popular_head
+        popular = lambda item: bool(0 <= item < len(counts) and counts[item] >= head)  # noqa: E731
         if matcher is None:
             return Evidence(history, query.intents[row], item_vectors=self.generator.als.item_factors, is_new=new,
-                            after=after)  # fmt: skip
+                            after=after, is_popular=popular)  # fmt: skip
         return Evidence(history, query.intents[row], matcher.values_of_item, self.generator.als.item_factors,
-                        matcher.year_of, new, after)  # fmt: skip
+                        matcher.year_of, new, after, popular)  # fmt: skip
+
+    @cached_property
+    def _popular_head(self) -> float:
+        """The fewest interactions of an item in the top tenth by interactions (of the items anyone used): "popular
+        with everyone" is said only of those."""
+        counts = np.asarray(self.generator.popularity_counts, np.float64)
+        used = counts[counts > 0]
+        return float(np.quantile(used, 0.9)) if len(used) else np.inf
 
     def instruction_text(self, query: Query, row: int) -> str:
         return self.reranker.verbalizer.render(query.instructions[row])

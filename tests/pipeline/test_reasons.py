@@ -47,23 +47,48 @@ def test_a_known_users_items_name_a_history_item_they_are_chosen_with(pipe):
         assert named == ([f"often chosen by people who chose {best}"] if sims.max() >= 0.3 else [])
 
 
-def test_items_that_followed_a_recent_item_name_the_one_they_most_often_came_right_after(pipe):
-    user = pipe.generator.users.ids[0]
+def test_a_followed_reason_has_the_evidence_its_rule_asks_for(pipe):
+    """A property over many users' lists: "often chosen right after X" is said only when the item followed X at least
+    `reason_pairs` times (pairs weighted 1 / gap) and more often than its base rate (lift above `reason_lift`), and X
+    is the supported recent item it most often followed; a follow too thin for the rule is not a reason."""
     gen = pipe.generator
-    recent = gen.recent_items(0)[: gen.config.transitions.history]
-    prob = gen.fitted.transitions._prob
-    named = 0
-    for r in pipe.recommend([user], 20)[0]:
-        item = int(gen.items.to_internal([r.item_id])[0])
-        p = np.asarray(prob[recent][:, [item]].todense()).ravel()
-        said = [x for x in r.reasons if x.startswith("often chosen right after ")]
-        if p.max() > 0:
-            named += 1
-            best = pipe.reranker.verbalizer.text_of(gen.items.to_external([int(recent[np.argmax(p)])])[0])
-            assert said == [f"often chosen right after {best}"], (r.item_id, r.reasons)
-        else:
-            assert not said
-    assert named, "some recommended item followed one of the user's recent items"
+    cfg, t = gen.config.transitions, gen.fitted.transitions
+    counts = t.counts.toarray()
+    base = counts.sum(axis=0) / counts.sum()  # each item's share of every transition's later item
+    named = withheld = 0
+    for u, user in enumerate(gen.users.ids[:40]):
+        recent = gen.recent_items(u)[: cfg.history]
+        for r in pipe.recommend([user], 20)[0]:
+            item = int(gen.items.to_internal([r.item_id])[0])
+            hist = recent[(recent != item) & (recent < len(counts))]
+            pairs = counts[hist, item]
+            p = pairs / (counts[hist].sum(axis=1) + cfg.shrinkage + 1e-300)
+            supported = (pairs >= cfg.reason_pairs) & (p / max(base[item], 1e-300) > cfg.reason_lift)
+            said = [x for x in r.reasons if x.startswith("often chosen right after ")]
+            if supported.any():
+                named += 1
+                best = hist[np.argmax(np.where(supported, p, 0.0))]
+                text = pipe.reranker.verbalizer.text_of(gen.items.to_external([int(best)])[0])
+                assert said == [f"often chosen right after {text}"], (r.item_id, r.reasons)
+            else:
+                assert not said, (r.item_id, r.reasons, pairs)
+                withheld += bool((pairs > 0).any())
+    assert named and withheld, "the lists hold both a supported follow and one too thin to be a reason"
+
+
+def test_popular_with_everyone_is_said_only_of_the_head(pipe):
+    """"popular with everyone" only for an item in the top tenth of items by interactions."""
+    counts = pipe.generator.popularity_counts
+    head = np.quantile(counts[counts > 0], 0.9)
+    said = 0
+    for user in pipe.generator.users.ids[:40]:
+        for r in pipe.recommend([user], 20)[0]:
+            if "popular with everyone" in r.reasons:
+                said += 1
+                assert counts[int(pipe.generator.items.to_internal([r.item_id])[0])] >= head, r.item_id
+    for r in pipe.recommend(["nobody"], 20, on_unknown="fallback")[0]:  # popularity alone proposes these
+        item = int(pipe.generator.items.to_internal([r.item_id])[0])
+        assert ("popular with everyone" in r.reasons) == (counts[item] >= head and r.sources == ("popularity",))
 
 
 def test_an_unknown_user_gets_reasons_without_a_history(pipe):
