@@ -193,3 +193,25 @@ def test_k_beyond_the_first_stage_is_filled_not_capped(tiny_pipeline):
     internal = pipe.ids.users(["u3"])[1]
     assert len(pipe.recommend_internal(internal, 35, n_candidates=35).items[0]) == 35  # batch scoring's call
     assert (pipe.recommend_internal(internal, 35).items[0] >= 0).sum() == 20  # the evaluation's: the config's 20
+
+
+def test_serve_limits_come_from_one_file_and_flags_win(tmp_path, monkeypatch):
+    """`hybrid-rec serve --config serve.toml`: every limit in one TOML (configs/serve.toml holds the defaults), a flag
+    given on the command line wins, an unknown key is a one-line error naming it."""
+    import hybrid_rec.serve as serve
+    from hybrid_rec.serve import ServeConfig
+
+    seen: list[ServeConfig] = []
+    monkeypatch.setattr(serve, "run", lambda model, host, port, config, workers: seen.append(config))
+    shipped = ServeConfig.from_toml("configs/serve.toml")
+    assert shipped == ServeConfig()  # the file documents the defaults, each one
+    own = tmp_path / "serve.toml"
+    own.write_text("max_request_chars = 50\nmax_k = 20\n")
+    result = runner.invoke(app, ["serve", "--model", str(tmp_path), "--config", str(own), "--max-k", "7"])
+    assert result.exit_code == 0, result.output
+    assert (seen[-1].max_request_chars, seen[-1].max_k, seen[-1].max_candidates) == (50, 7, 1000)
+    result = runner.invoke(app, ["serve", "--model", str(tmp_path), "--max-request-chars", "80"])
+    assert result.exit_code == 0 and seen[-1].max_request_chars == 80 and seen[-1].max_k == 100
+    own.write_text("max_reqest_chars = 50\n")
+    assert "max_reqest_chars" in _one_line_error(runner.invoke(app, ["serve", "--model", str(tmp_path), "--config",
+                                                                      str(own)]))  # fmt: skip
