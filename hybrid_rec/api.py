@@ -36,7 +36,8 @@ from hybrid_rec.pipeline.conversation import Conversation as PipelineConversatio
 from hybrid_rec.policy import OnUnknown
 from hybrid_rec.store import resolve_model
 
-COLUMNS = ["user_id", "item_id", "rank", "score", "lm_score", "sources", "cf_scores", "item_text", "reasons"]
+COLUMNS = ["user_id", "item_id", "rank", "score", "lm_score", "sources", "cf_scores", "session_scores", "item_text",
+           "reasons"]  # fmt: skip
 
 
 def _frame(recs: Sequence[Recommendation]) -> pd.DataFrame:

@@ -23,7 +23,9 @@ NOT_CF = frozenset({"lm", "request", *CONTEXT_FEATURES})  # features that are no
 class Recommendation:
     """One recommended item with its explanation.
 
-    ``cf_scores``: each CF source's own score for the item (those that can score it); ``sources``:
+    ``cf_scores``: each CF source's own score for the item (those that can score it); ``session_scores``: how
+    close it is to what this session reacted to (``liked_cf``, ``disliked_text``, ...: the session features the
+    ranking read; empty without reactions); ``sources``:
     which first-stage lists proposed it (``"caller"`` for a candidate passed to `rerank`), plus
     ``"request"`` when the user's request matched it; a tuple everywhere in Python (DataFrame cells
     too), a list in JSON. ``reasons``: why it is there, in words ("matches your request: Comedy",
@@ -39,6 +41,7 @@ class Recommendation:
     instruction: str
     item_text: str = ""
     reasons: tuple[str, ...] = ()
+    session_scores: dict[str, float] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -142,8 +145,8 @@ class Evidence:
 class Explainer:
     """Builds `Recommendation`s from one user's ranked internal items and the features behind them."""
 
-    def __init__(self, items: IdMap, describe: Callable[[object], str]) -> None:
-        self.items, self.describe = items, describe
+    def __init__(self, items: IdMap, describe: Callable[[object], str], session: frozenset[str] = frozenset()) -> None:
+        self.items, self.describe, self.session = items, describe, session  # session: the session features' names
 
     def reasons(self, item: int, by: tuple[str, ...], evidence: Evidence) -> tuple[str, ...]:
         """Why candidate `item` (proposed by the lists `by`) is in the list, in words: what of
@@ -215,7 +218,8 @@ class Explainer:
             if item < 0:
                 break
             j = int(np.flatnonzero(candidates.ravel() == item)[0])
-            cf = {n: float(v[0, j]) for n, v in features.items() if n not in NOT_CF and not np.isnan(v[0, j])}
+            scored = {n: float(v[0, j]) for n, v in features.items() if n not in NOT_CF and not np.isnan(v[0, j])}
+            cf = {n: v for n, v in scored.items() if n not in self.session}
             if proposed is None:
                 by: tuple[str, ...] = ("caller",)
             else:
@@ -233,6 +237,7 @@ class Explainer:
                     instruction,
                     self.item_text(int(item)),
                     () if evidence is None else self.reasons(int(item), by, evidence),
+                    {n: v for n, v in scored.items() if n in self.session},
                 )
             )
         return recs

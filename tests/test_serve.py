@@ -354,3 +354,12 @@ def test_validation_messages_are_in_words(client):
     feedback = client.post(f"/conversations/{started['conversation_id']}/feedback", json={"commit": 0},
                            headers={"X-API-Key": "s3cret"})  # fmt: skip
     assert feedback.status_code == 422 and feedback.json()["detail"][0]["loc"] == ["body", "commit"]
+
+
+def test_session_scores_are_their_own_field(client):
+    body = client.post("/recommend", json={"user_id": "u3", "k": 5, "more_like": ["i1"]}).json()
+    assert body["items"] and all(not any(k.startswith(("liked_", "passed_", "disliked_")) for k in i["cf_scores"])
+                                 for i in body["items"])  # fmt: skip
+    assert any("liked_cf" in i["session_scores"] for i in body["items"])
+    plain = client.post("/recommend", json={"user_id": "u3", "k": 5}).json()
+    assert all(i["session_scores"] == {} for i in plain["items"])

@@ -23,7 +23,7 @@ from hybrid_rec.candidates.requests import RequestStage
 from hybrid_rec.data.ids import IdMap
 from hybrid_rec.errors import ConfigError
 from hybrid_rec.explain import Evidence, Explainer, RequestReading
-from hybrid_rec.pipeline.session_features import SessionVectors
+from hybrid_rec.pipeline.session_features import SESSION_FEATURES, SessionVectors
 from hybrid_rec.rerank.fusion import LinearFusion, mmr, rank
 from hybrid_rec.rerank.ranker import LightGBMRanker
 from hybrid_rec.rerank.reranker import GPT2Reranker
@@ -173,7 +173,7 @@ class FittedPipeline:
 
     @property
     def explainer(self) -> Explainer:
-        return Explainer(self.generator.items, self.reranker.verbalizer.text_of)
+        return Explainer(self.generator.items, self.reranker.verbalizer.text_of, frozenset(SESSION_FEATURES))
 
     def evidence(self, query: Query, row: int) -> Evidence:
         """What the reasons in words of `query`'s row read: the user's history (and session), the

@@ -57,6 +57,7 @@ def _rec_json(r: Any) -> dict[str, Any]:
         "lm_score": None if r.lm_score != r.lm_score else r.lm_score,
         "sources": list(r.sources),
         "cf_scores": r.cf_scores,
+        "session_scores": r.session_scores,
         "item_text": r.item_text,
         "reasons": list(r.reasons),
     }

@@ -156,6 +156,11 @@ class ItemBody(BaseModel):
         "when the request matched it."
     )
     cf_scores: dict[str, float] = Field(description="Each CF source's own score for the item.")
+    session_scores: dict[str, float] = Field(
+        default_factory=dict,
+        description="How close the item is to what this session reacted to (liked_cf, passed_text, disliked_cat, ...: "
+        "cosines in the CF, text and category spaces); empty without reactions.",
+    )
     item_text: str = Field(description="The item as the LM reads it.")
     reasons: list[str] = Field(
         description="Why it is there, in words, strongest first: what of the request it matches ('matches your "

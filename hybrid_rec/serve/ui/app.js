@@ -98,8 +98,10 @@ function renderItems(list, items, reactable) {
     const why = item.reasons && item.reasons.length ? item.reasons.join("; ") : "no reason in words";
     li.appendChild(el("div", `Why: ${why}`, "why"));
     const cf = Object.entries(item.cf_scores || {}).map(([s, v]) => `${s} ${fmt(v)}`).join(", ");
+    const session = Object.entries(item.session_scores || {}).map(([s, v]) => `${s} ${fmt(v)}`).join(", ");
     li.appendChild(el("div", `id ${item.item_id} · score ${fmt(item.score)} · LM ${fmt(item.lm_score)} · from ${
-      (item.sources || []).join(", ") || "n/a"}${cf ? " · CF " + cf : ""}`, "scores"));
+      (item.sources || []).join(", ") || "n/a"}${cf ? " · CF " + cf : ""}${session ? " · session " + session : ""}`,
+      "scores"));
     if (reactable) {
       const row = el("div", null, "reacts");
       for (const [kind, label] of REACTIONS) {
