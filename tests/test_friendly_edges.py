@@ -215,3 +215,10 @@ def test_serve_limits_come_from_one_file_and_flags_win(tmp_path, monkeypatch):
     own.write_text("max_reqest_chars = 50\n")
     assert "max_reqest_chars" in _one_line_error(runner.invoke(app, ["serve", "--model", str(tmp_path), "--config",
                                                                       str(own)]))  # fmt: skip
+
+
+def test_a_request_too_long_for_the_lm_says_to_shorten_it(tiny_pipeline):
+    """A request the LM's prompt cannot hold is an error naming the fix (and the REST limit), not a budget's arithmetic."""
+    genre = sorted({g for gs in tiny_pipeline.reranker.catalog.items["genres"] for g in gs})[0]
+    with pytest.raises(ConfigError, match="shorten the request .*max_request_chars"):
+        tiny_pipeline.recommend(["u3"], 3, request=f"{genre} " * 400)

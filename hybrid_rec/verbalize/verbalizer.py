@@ -315,7 +315,11 @@ def encode_with_layout(instruction: Instruction, tokenizer, budget: int) -> tupl
     per_item = [_encode(parts, tokenizer) for parts in instruction.history]
     room = budget - len(head)
     if room < 0:
-        raise ConfigError(f"the template alone needs {len(head)} tokens, more than the budget {budget}")
+        raise ConfigError(
+            f"the prompt's fixed part (the instruction template with the request) needs {len(head)} tokens, more than "
+            f"the LM's {budget}: shorten the request (the REST service takes at most max_request_chars characters, "
+            "200 by default: configs/serve.toml)"
+        )
     tail = _fitted_tail(instruction.reactions, tokenizer, room) if instruction.reactions else []
     room -= len(tail)
     lengths = np.cumsum([len(x) for x in reversed(per_item)])

@@ -57,7 +57,7 @@ def test_history_truncation_keeps_the_most_recent(setup):
     head = starts[0]
     ids, _kept = encode_with_layout(instr, tok, head + 2)
     assert len(ids) == head + 2 and ids[-2:] == [tok.item_token_id(0), tok.item_token_id(1)]
-    with pytest.raises(ConfigError, match="template alone"):
+    with pytest.raises(ConfigError, match="fixed part .* shorten the request"):
         encode_instruction(instr, tok, head - 1)
 
 
