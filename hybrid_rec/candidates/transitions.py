@@ -135,27 +135,21 @@ class Transitions:
         return out
 
     def follows(self, item: int, history: np.ndarray) -> int | None:
-        """The item of `history` (internal ids) that `item` most often came right after, when the evidence
-        supports saying so (`support`); None if none does."""
+        """The item of `history` (internal ids) that `item` most often came right after, when the evidence supports
+        saying so: it followed that item at least `reason_pairs` times (pairs weighted 1 / gap) and more often than
+        its base rate (P(item | h) / P(item) above `reason_lift`, P(item) its share of every transition's later
+        item); None if none does."""
         history = np.asarray(history, np.int64)
         history = history[(history >= 0) & (history < self.n_items) & (history != item)]
-        if not len(history) or not 0 <= item < self.n_items:
+        total = float(self._into.sum())
+        if not len(history) or not 0 <= item < self.n_items or total <= 0 or self._into[item] <= 0:
             return None
-        pairs, lift = self.support(item, history)
-        p = np.where((pairs >= self.config.reason_pairs) & (lift > self.config.reason_lift),
-                     np.asarray(self._prob[history][:, [item]].todense()).ravel(), 0.0)  # fmt: skip
+        pairs = np.asarray(self.counts[history][:, [item]].todense()).ravel()
+        p = np.asarray(self._prob[history][:, [item]].todense()).ravel()
+        lift = p / (float(self._into[item]) / total)
+        p = np.where((pairs >= self.config.reason_pairs) & (lift > self.config.reason_lift), p, 0.0)
         best = int(np.argmax(p))
         return int(history[best]) if p[best] > 0 else None
-
-    def support(self, item: int, history: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """How often `item` followed each of `history` (weighted pairs) and the lift of that over its base rate:
-        P(item | h) / P(item), P(item) its share of every transition's later item (0 when it never followed)."""
-        history = np.asarray(history, np.int64)
-        pairs = np.asarray(self.counts[history][:, [item]].todense()).ravel()
-        total = float(self._into.sum())
-        base = float(self._into[item]) / total if total > 0 else 0.0
-        p = np.asarray(self._prob[history][:, [item]].todense()).ravel()
-        return pairs, (p / base if base > 0 else np.zeros(len(history)))
 
     def update(self, user: np.ndarray, item: np.ndarray, ts: np.ndarray, n_items: int) -> None:
         """Add the transitions of new events (internal ids), each user's new events following their
