@@ -408,11 +408,12 @@ class IntentParser:
         gadgets? not on your life")."""
         if self.stance is None:
             raise ConfigError("the learned reader has no stance model")
-        # one encoder pass: the request's token states and every clause's vector (a clause read alone, for a
-        # conflict, is encoded when one needs checking: rarely, and it costs a pass)
+        # one encoder pass (a pass costs more than its rows): the token states of the request and of each of its
+        # clauses (read alone when a reading may conflict), every clause's vector and the words of the whole request
         said = [w for w in (self._words(p) for _, p, _ in pieces if p not in self.named) if w]
-        todo = list(dict.fromkeys(w for w in said if w not in self._vectors))
-        for words, vector in zip(todo, self.stance.prime([text], todo), strict=True):
+        todo = list(dict.fromkeys(w for w in [*said, " ".join(said)] if w and w not in self._vectors))
+        alone = [clause for clause, _, _ in pieces if clause != text] if len(pieces) > 1 else []
+        for words, vector in zip(todo, self.stance.prime([text, *alone], todo), strict=True):
             self._vectors[words] = vector
         candidates: dict[str, tuple[float, bool, bool]] = {}  # value -> (wish weight, clear, clear with a cue)
         named_in: dict[str, list[str]] = {}  # value -> the clauses (as said) that name it

@@ -121,7 +121,8 @@ def conflicting(
     - a wish for a value a clause names clearly and, read alone, rejects ("please don't give me self-help, I'm
       not broken": a reason after a rejection turns the whole reading).
 
-    Clauses are read only for readings that may conflict (one more encoder pass, at most, for the request)."""
+    Clauses are read only for readings that may conflict (their token states are encoded with the request's, by the
+    parser; else one more encoder pass here)."""
     margin = max(sign_margin, 1e-9)
     rejected = [r for r in readings if r.rejected >= soft_probability and len(set(named_in[r.value])) > 1]
     wanted = [r for r in readings if r.clear and r.given_wanted >= wish_probability

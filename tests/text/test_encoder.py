@@ -246,3 +246,30 @@ def test_minilm_batches_do_not_change_the_vectors(encoder: MiniLMEncoder) -> Non
     assert torch.get_num_threads() == threads  # the encoder's thread count applies inside encode only
     one_by_one = np.vstack([encoder.encode([t]) for t in texts])
     np.testing.assert_allclose(batched, one_by_one, atol=1e-5)
+
+
+@needs_minilm
+def test_requests_are_read_in_the_configured_precision(encoder: MiniLMEncoder, cache_root: Path) -> None:
+    """bfloat16 changes the token states a little (it is used), `exact` and float32 not at all."""
+    texts = ["no horror please, a comedy", "comedy"]
+    half = build_encoder(TextEncoderConfig(kind="minilm", cache_dir=str(cache_root), reading="bfloat16"))
+    full = build_encoder(TextEncoderConfig(kind="minilm", cache_dir=str(cache_root), reading="float32"))
+    assert isinstance(half, MiniLMEncoder) and isinstance(full, MiniLMEncoder)
+    (s32, m32, p32), (s16, _, p16) = full.encode_tokens(texts), half.encode_tokens(texts)
+    np.testing.assert_array_equal(half.encode_tokens(texts, exact=True)[0], s32)
+    assert not np.allclose(s16, s32, atol=1e-4)  # computed in bfloat16
+    unit = lambda s: s[m32] / np.linalg.norm(s[m32], axis=-1, keepdims=True)
+    assert float((unit(s16) * unit(s32)).sum(-1).min()) > 0.99 and float((p16 * p32).sum(-1).min()) > 0.999
+    np.testing.assert_array_equal(half.encode(texts), full.encode(texts))  # item text: always float32
+
+
+def test_auto_precision_is_bfloat16_only_where_the_cpu_has_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    import torch
+
+    for bf16, amx, expected in ((False, False, "float32"), (True, False, "bfloat16"), (False, True, "bfloat16")):
+        monkeypatch.setattr(torch.cpu, "_is_avx512_bf16_supported", lambda v=bf16: v)
+        monkeypatch.setattr(torch.cpu, "_is_amx_tile_supported", lambda v=amx: v)
+        assert minilm.resolve_precision("auto") == expected
+    assert minilm.resolve_precision("float32") == "float32"
+    with pytest.raises(ConfigError, match="reading precision 'half'"):
+        minilm.resolve_precision("half")  # type: ignore[arg-type]

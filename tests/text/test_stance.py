@@ -152,6 +152,22 @@ def test_rejecting_what_the_catalog_lacks_excludes_nothing(books: IntentParser, 
 
 
 @builds_model
+@pytest.mark.parametrize(
+    "text", ["a comedy, but no comedy with slapstick", "please don't give me romance, I'm not lonely",
+             "my nephew turns five, he loves cowboys and horses", "comedy but no horror"],
+)  # fmt: skip
+def test_a_request_is_read_in_one_encoder_pass(films: IntentParser, minilm, text: str, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    """Its clauses read alone (a conflict) and its words as a whole (a need over several clauses) come with it: a
+    pass costs more than its rows."""
+    calls: list[str] = []
+    tokens, encode = minilm.encode_tokens, minilm.encode
+    monkeypatch.setattr(minilm, "encode_tokens", lambda *a, **k: (calls.append("tokens"), tokens(*a, **k))[1])
+    monkeypatch.setattr(minilm, "encode", lambda *a, **k: (calls.append("encode"), encode(*a, **k))[1])
+    films.parse(text)
+    assert calls == ["tokens"]
+
+
+@builds_model
 def test_a_target_is_read_independently_of_the_others(films: IntentParser, minilm) -> None:  # type: ignore[no-untyped-def]
     assert films.stance is not None
     vectors = minilm.encode(["Horror", "Comedy", "Western"])

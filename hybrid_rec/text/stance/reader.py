@@ -89,8 +89,11 @@ class StanceReader:
         return s[0], m[0], p[0]
 
     def prime(self, requests: Sequence[str], others: Sequence[str] = ()) -> np.ndarray:
-        """Encode the token states of `requests` (kept for `read`) and the sentence vectors of `others` in
-        one encoder pass; returns those vectors [len(others), dim]."""
+        """Encode the token states of `requests` (kept for `read`; those already kept are not encoded again) and the
+        sentence vectors of `others` in one encoder pass; returns those vectors [len(others), dim]."""
+        requests = [r for r in dict.fromkeys(requests) if r not in self._states]
+        if not requests and not others:
+            return np.zeros((0, self.encoder.dim), np.float32)
         s, m, p = self.encoder.encode_tokens([*requests, *others], threads=self.threads)
         if len(self._states) >= 1024:
             self._states.clear()
@@ -202,7 +205,7 @@ class _Encoded:
         chunks = range(0, len(texts), 512)
         states, masks, pooled = [], [], []
         for start in tqdm(chunks, desc="stance model: encoding the grammar", disable=not progress):
-            s, m, p = encoder.encode_tokens(texts[start : start + 512], threads=BUILD_THREADS)
+            s, m, p = encoder.encode_tokens(texts[start : start + 512], threads=BUILD_THREADS, exact=True)
             states.append(s)
             masks.append(m)
             pooled.append(p)
