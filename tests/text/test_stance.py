@@ -237,3 +237,62 @@ def test_the_model_is_built_on_a_fixed_thread_count(monkeypatch: pytest.MonkeyPa
     finally:
         torch.set_num_threads(before)
     assert seen == [reader.BUILD_THREADS]
+
+
+class _NoEncoder:
+    dim = 8
+
+
+def test_a_reading_is_the_mean_of_its_heads_calibrated_probabilities() -> None:
+    """Two heads, each with its own temperatures: the reading averages what each one says; one head alone is that head."""
+    import torch
+
+    from hybrid_rec.text.stance import reader
+    from hybrid_rec.text.stance.model import StanceConfig, parts
+
+    torch.manual_seed(0)
+    config = StanceConfig(width=8, heads=2, layers=1, members=2)
+    heads = reader._heads(8, config)
+    saved = reader._Saved(config=config, key="k", dim=8, about_temperature=[1.0, 3.0], stance_temperature=[0.5, 2.0])
+    stance = reader.StanceReader(_NoEncoder(), heads, saved)  # type: ignore[arg-type]
+    rng = np.random.default_rng(0)
+    states = rng.normal(size=(5, 8)).astype(np.float32)
+    pooled = states.mean(0) / np.linalg.norm(states.mean(0))
+    stance._states["a request"] = (states, np.ones(5, bool), pooled)
+    targets = rng.normal(size=(3, 8)).astype(np.float32)
+    about, given = stance.read("a request", targets)
+    inputs = (torch.from_numpy(states[None]), torch.ones(1, 5, dtype=torch.bool), torch.from_numpy(targets[None]),
+              torch.ones(1, 3, dtype=torch.bool), torch.from_numpy(pooled[None]))  # fmt: skip
+    with torch.inference_mode():
+        each = [parts(h(*inputs)[0].numpy().astype(np.float64), a, s)
+                for h, a, s in zip(heads, [1.0, 3.0], [0.5, 2.0], strict=True)]  # fmt: skip
+    np.testing.assert_allclose(about, (each[0][0] + each[1][0]) / 2, atol=1e-6)
+    np.testing.assert_allclose(given, (each[0][1] + each[1][1]) / 2, atol=1e-6)
+    assert not np.allclose(each[0][1], each[1][1], atol=1e-3)  # the heads differ: the mean is not one of them
+    one = reader.StanceReader(_NoEncoder(), heads[:1], saved.model_copy(update={  # type: ignore[arg-type]
+        "config": config.model_copy(update={"members": 1}), "about_temperature": [1.0], "stance_temperature": [0.5]}))
+    one._states = stance._states
+    np.testing.assert_allclose(one.read("a request", targets)[1], each[0][1], atol=1e-6)
+
+
+def test_each_head_is_trained_on_its_own_seed(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Head m: seed + 1000 m (its corpus sample, initialisation and batch order); head 0 is the config's seed."""
+    from hybrid_rec.text.stance import reader
+    from hybrid_rec.text.stance.model import StanceConfig, StanceHead
+
+    config = StanceConfig(width=8, heads=2, layers=1, members=3, seed=4)
+    seeds: list[int] = []
+
+    def fake_head(encoder: object, cfg: StanceConfig, seed: int, kinds: list[str], progress: bool) -> object:
+        seeds.append(seed)
+        return StanceHead(8, cfg)
+
+    class Valid:
+        def __init__(self, *args: object) -> None: ...
+
+    monkeypatch.setattr(reader, "_train_head", fake_head)
+    monkeypatch.setattr(reader, "_Encoded", Valid)
+    labels = np.array([0, 1, 2, 3])
+    monkeypatch.setattr(reader, "_logits", lambda head, data: (np.zeros((4, 4)), labels))
+    built = reader._train(_NoEncoder(), config, False)  # type: ignore[arg-type]
+    assert seeds == [4, 1004, 2004] and len(built.head) == 3 and len(built.saved.about_temperature) == 3

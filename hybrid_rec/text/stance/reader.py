@@ -1,7 +1,8 @@
 """`StanceReader`: the stance model built once per installation, cached, read per request.
 
-The head is trained on the grammar's requests over the pretrained encoder's frozen token states (a
-minute or two on 2 cores), then saved under ``<cache root>/models/stance-<key>`` as config JSON and
+The heads (`StanceConfig.members`, each on its own sample of the grammar's requests and its own initialisation) are
+trained over the pretrained encoder's frozen token states (minutes per head on 2 cores); a reading is the mean of their
+calibrated probabilities. The model is saved under ``<cache root>/models/stance-<key>`` as config JSON and
 safetensors with checksums; the key hashes the grammar, the lexicon, the config and the encoder's
 files, so a change of any of them builds a new model and a stale one is never read.
 """
@@ -50,8 +51,12 @@ class _Saved(StrictModel):
     config: StanceConfig = Field(description="How the model was built.")
     key: str = Field(description="Hash of the grammar, lexicon, config, head and encoder files it was built from.")
     dim: int = Field(gt=0, description="Width of the encoder's token states it reads.")
-    about_temperature: float = Field(gt=0, description="Temperature of the 'about' logit (fitted on held-out kinds of catalog).")
-    stance_temperature: float = Field(gt=0, description="Temperature of the stance logits (fitted on held-out kinds of catalog).")
+    about_temperature: list[float] = Field(
+        min_length=1, description="Per head, the temperature of its 'about' logit (fitted on held-out kinds of catalog)."
+    )
+    stance_temperature: list[float] = Field(
+        min_length=1, description="Per head, the temperature of its stance logits (fitted on held-out kinds of catalog)."
+    )
     validation: dict[str, float] = Field(
         default_factory=dict, description="Accuracy, NLL and ECE on requests about the held-out kinds of catalog."
     )
@@ -61,7 +66,7 @@ def _key(config: StanceConfig) -> str:
     """Hash of what the model is built from: grammar, lexicon, situations, the normal form of its requests, the head
     and how it is trained and calibrated, the config and the encoder's files."""
     parts = [inspect.getsource(m) for m in (grammar, lexicon, situations, normalize_module, model_module)]
-    parts += [inspect.getsource(f) for f in (_Encoded, train_stance, _train, _temperatures)]
+    parts += [inspect.getsource(f) for f in (_Encoded, train_stance, _train, _train_head, _mean_parts, _temperatures)]
     parts += [config.model_dump_json(), json.dumps(MODEL_FILES)]
     return hashlib.sha256("\n".join(parts).encode()).hexdigest()[:16]
 
@@ -110,12 +115,11 @@ class StanceReader:
         if targets.ndim != 2 or len(targets) == 0:
             return np.zeros(0), np.zeros((0, 3))
         s, m, p = self.states(request)
+        inputs = (torch.from_numpy(s[None]), torch.from_numpy(m[None]), torch.from_numpy(targets[None]),
+                  torch.ones(1, len(targets), dtype=torch.bool), torch.from_numpy(p[None]))  # fmt: skip
         with torch.inference_mode():
-            logits = self.head(
-                torch.from_numpy(s[None]), torch.from_numpy(m[None]), torch.from_numpy(targets[None]),
-                torch.ones(1, len(targets), dtype=torch.bool), torch.from_numpy(p[None]),
-            )[0].numpy()  # fmt: skip
-        return parts(logits.astype(np.float64), self.saved.about_temperature, self.saved.stance_temperature)
+            logits = [head(*inputs)[0].numpy().astype(np.float64) for head in self.head]
+        return _mean_parts(logits, self.saved)
 
     # ------------------------------------------------------------------ files
     def save(self, directory: str | Path) -> None:
@@ -136,7 +140,9 @@ class StanceReader:
         saved = load_config(path, _Saved, what="stance model")
         if saved.dim != encoder.dim:
             raise DataError(f"{path}: stance model for {saved.dim}-dim token states, the encoder gives {encoder.dim}")
-        head = StanceHead(saved.dim, saved.config)
+        if not len(saved.about_temperature) == len(saved.stance_temperature) == saved.config.members:
+            raise DataError(f"{path}: {saved.config.members} heads but temperatures for {len(saved.about_temperature)}")
+        head = _heads(saved.dim, saved.config)
         head.load_state_dict(load_file(str(path / _WEIGHTS)))
         return cls(encoder, head, saved)
 
@@ -145,6 +151,20 @@ def _torch() -> Any:
     import torch
 
     return torch
+
+
+MEMBER_SEED = 1000  # head m is trained with seed `config.seed + MEMBER_SEED * m` (head 0: the config's own seed)
+
+
+def _heads(dim: int, config: StanceConfig) -> Any:
+    """The model's heads (`config.members`) as one torch module list."""
+    return _torch().nn.ModuleList([StanceHead(dim, config) for _ in range(config.members)])
+
+
+def _mean_parts(logits: Sequence[np.ndarray], saved: _Saved) -> tuple[np.ndarray, np.ndarray]:
+    """(P(about), P(stance | about)): the mean over the heads of each one's calibrated probabilities."""
+    read = [parts(x, a, s) for x, a, s in zip(logits, saved.about_temperature, saved.stance_temperature, strict=True)]
+    return np.mean([a for a, _ in read], axis=0), np.mean([g for _, g in read], axis=0)
 
 
 def build_stance(
@@ -170,7 +190,7 @@ def build_stance(
             return reader
         except DataError as exc:
             log.warning("rebuilding the stance model: %s", exc)
-    log.warning("building the stance model once for this installation (a few minutes) into %s", target)
+    log.warning("building the stance model once for this installation (minutes per head) into %s", target)
     reader = train_stance(encoder, config, progress=progress)
     _BUILT[key] = (reader.head, reader.saved)
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -248,17 +268,44 @@ def train_stance(encoder: MiniLMEncoder, config: StanceConfig, *, progress: bool
 
 
 def _train(encoder: MiniLMEncoder, config: StanceConfig, progress: bool) -> StanceReader:
+    train_kinds, valid_kinds = _split_kinds(config)  # one split for every head: they are validated alike
+    valid = _Encoded(encoder, list(corpus(max(500, config.requests // 8), config.seed + 1, valid_kinds, config.situations)),
+                     progress)  # fmt: skip
+    heads = _heads(encoder.dim, config)
+    temperatures, logits = [], []
+    for m, head in enumerate(heads):
+        trained = _train_head(encoder, config, config.seed + MEMBER_SEED * m, train_kinds, progress)
+        head.load_state_dict(trained.state_dict())
+        head.eval()
+        member, labels = _logits(head, valid)
+        temperatures.append(_temperatures(member, labels))
+        logits.append(member)
+    saved = _Saved(config=config, key=_key(config), dim=encoder.dim, about_temperature=[a for a, _ in temperatures],
+                   stance_temperature=[s for _, s in temperatures])  # fmt: skip
+    probs = three_way(*_mean_parts(logits, saved))
+    merged = np.where(labels >= MENTIONED, 2, labels)  # wanted, rejected, neither
+    figures = {
+        "accuracy": float((probs.argmax(1) == merged).mean()),
+        "nll": float(-np.log(probs[np.arange(len(probs)), merged] + 1e-12).mean()),
+        "ece": expected_calibration_error(probs, merged),
+        "targets": float(len(labels)),
+        "neither_share": float((merged == 2).mean()),
+    }
+    log.info("stance model: validation %s (labels %s)", figures, LABELS)
+    return StanceReader(encoder, heads, saved.model_copy(update={"validation": figures}))
+
+
+def _train_head(encoder: MiniLMEncoder, config: StanceConfig, seed: int, kinds: list[str], progress: bool) -> Any:
+    """One head trained on its own corpus sample of the training `kinds` (`seed`: the sample, the initialisation and
+    the order of the batches)."""
     from tqdm.auto import tqdm
 
     torch = _torch()
-    torch.manual_seed(config.seed)
-    train_kinds, valid_kinds = _split_kinds(config)
-    train = _Encoded(encoder, list(corpus(config.requests, config.seed, train_kinds, config.situations)), progress)
-    valid = _Encoded(encoder, list(corpus(max(500, config.requests // 8), config.seed + 1, valid_kinds, config.situations)),
-                     progress)  # fmt: skip
+    torch.manual_seed(seed)
+    train = _Encoded(encoder, list(corpus(config.requests, seed, kinds, config.situations)), progress)
     head = StanceHead(encoder.dim, config)
     optimiser = torch.optim.AdamW(head.parameters(), lr=config.lr, weight_decay=0.01)
-    rng = np.random.default_rng(config.seed)
+    rng = np.random.default_rng(seed)
     steps = config.epochs * -(-len(train) // config.batch_size)
     schedule = torch.optim.lr_scheduler.OneCycleLR(optimiser, max_lr=config.lr, total_steps=steps)
     bar = tqdm(total=steps, desc="stance model: training", disable=not progress)
@@ -277,22 +324,7 @@ def _train(encoder: MiniLMEncoder, config: StanceConfig, progress: bool) -> Stan
             schedule.step()
             bar.update()
     bar.close()
-    head.eval()
-    logits, labels = _logits(head, valid)
-    about_t, stance_t = _temperatures(logits, labels)
-    probs = three_way(*parts(logits, about_t, stance_t))
-    merged = np.where(labels >= MENTIONED, 2, labels)  # wanted, rejected, neither
-    figures = {
-        "accuracy": float((probs.argmax(1) == merged).mean()),
-        "nll": float(-np.log(probs[np.arange(len(probs)), merged] + 1e-12).mean()),
-        "ece": expected_calibration_error(probs, merged),
-        "targets": float(len(labels)),
-        "neither_share": float((merged == 2).mean()),
-    }
-    log.info("stance model: validation %s (labels %s)", figures, LABELS)
-    saved = _Saved(config=config, key=_key(config), dim=encoder.dim, about_temperature=about_t,
-                   stance_temperature=stance_t, validation=figures)  # fmt: skip
-    return StanceReader(encoder, head, saved)
+    return head
 
 
 def _logits(head: Any, data: _Encoded) -> tuple[np.ndarray, np.ndarray]:
