@@ -23,6 +23,30 @@ if os.environ.get("HYBRID_REC_MUTATION"):
     settings.load_profile("mutation")
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _installed_stance_model() -> None:
+    """The one exception to an isolated home: the installation's stance model, when it has the default one, is *read*
+    (checksummed, never written) instead of built again in the run's own cache. It is built once per installation, as
+    for users (two heads: about 15 minutes on 2 cores); without one, the first test that needs it builds it."""
+    from hybrid_rec.data.datasets import data_home
+    from hybrid_rec.text import minilm_available
+
+    root = data_home()  # before `_isolated_home`: the user's own cache root
+    if not minilm_available() or not any(root.glob("models/stance-*/config.json")):
+        return
+    from hybrid_rec.text.minilm import MiniLMEncoder, model_dir
+    from hybrid_rec.text.stance import reader
+    from hybrid_rec.text.stance.model import StanceConfig
+
+    key = reader._key(StanceConfig())
+    if key in reader._BUILT or not (root / "models" / f"stance-{key}" / "config.json").is_file():
+        return
+    if not (model_dir(root) / "config.json").is_file():
+        return
+    installed = reader.StanceReader.load(root / "models" / f"stance-{key}", MiniLMEncoder(cache_root=root))
+    reader._BUILT[key] = (installed.head, installed.saved)
+
+
 @pytest.fixture(autouse=True)
 def _isolated_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
     """No test reads or writes the user's real dataset cache."""

@@ -125,7 +125,7 @@ def test_a_rejection_without_a_negation_cue_lowers_but_never_removes(films: Inte
 # user rejects is never asked for, and what is asked for never excluded.
 MISREAD = pytest.mark.xfail(reason="a form the stance model still misreads (benchmarks/README.md, session 11)", strict=False)
 FORMS = [
-    ("anything but horror", (), ("Horror",)), pytest.param("horror-free, please", (), ("Horror",), marks=MISREAD),
+    ("anything but horror", (), ("Horror",)), ("horror-free, please", (), ("Horror",)),
     ("I'm tired of westerns", (), ("Western",)), ("a comedy but not romance", ("Comedy",), ("Romance",)),
     ("horror is not for me", (), ("Horror",)), ("westerns don't interest me", (), ("Western",)),
     ("comedy is the last thing I need", (), ("Comedy",)), ("romance is dreadful", (), ("Romance",)),

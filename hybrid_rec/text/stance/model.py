@@ -53,7 +53,7 @@ class StanceConfig(StrictModel):
         "1000, ...); a reading is the mean of their calibrated probabilities, so a form one head misreads by chance is "
         "read less surely. On the development wordings (benchmarks/README.md, session 15) two heads against one: wishes "
         "read as rejections 32 -> 14, values moved that a request does not name 130 -> 114, rejections missed "
-        "118 -> 126. Each head adds its training time to the build (about 5.5 minutes here).",
+        "118 -> 126. Each head adds its time to the build (about 7.5 minutes here).",
     )
 
 
