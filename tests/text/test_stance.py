@@ -83,7 +83,8 @@ def catalog(rows: list[tuple[str, str, tuple[str, ...]]], noun: str) -> ItemCata
 
 @pytest.fixture(scope="module")
 def minilm(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
-    """MiniLM in a cache of the tests' own: the stance model is built beside it (once per process)."""
+    """MiniLM in a cache of the tests' own: the stance model is the installation's when it has one (tests/conftest.py),
+    else built beside it (once per process)."""
     from hybrid_rec.text.minilm import MiniLMEncoder
 
     return MiniLMEncoder(cache_root=tmp_path_factory.mktemp("minilm"))
