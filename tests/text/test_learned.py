@@ -32,10 +32,10 @@ class FixedStance:
         return np.full(len(targets), self.about), np.tile(np.asarray(self.given, float), (len(targets), 1))
 
 
-def matcher(about: float, given: tuple[float, float, float]) -> IntentMatcher:
+def matcher(about: float, given: tuple[float, float, float], **config: float) -> IntentMatcher:
     frame = pd.DataFrame(ROWS, columns=["item_id", "title", "category"]).set_index("item_id")
     m = IntentMatcher(IdMap(frame.index.to_numpy()), ItemCatalog(frame), HashingEncoder(dim=256),
-                      IntentConfig(reader="rules"))  # fmt: skip
+                      IntentConfig(reader="rules", **config))  # fmt: skip
     m.parser.stance = FixedStance(about, given)
     return m
 
@@ -77,7 +77,8 @@ def test_what_a_request_is_about_and_does_not_reject_is_its_wish_when_it_names_n
 
 @pytest.mark.parametrize("rejected", [0.5, 0.55])
 def test_a_less_sure_rejection_lowers_items_less(rejected: float) -> None:
-    sure, unsure = matcher(1.0, (0.05, rejected + 0.1, 0.0)), matcher(1.0, (0.05, rejected, 0.0))
+    sure = matcher(1.0, (0.05, rejected + 0.1, 0.0), reject_probability=0.7)  # both under the exclusion threshold
+    unsure = matcher(1.0, (0.05, rejected, 0.0), reject_probability=0.7)
     a, _ = sure.match(sure.parse("no camping"))
     b, excluded = unsure.match(unsure.parse("no camping"))
     camping = np.array([True, False, True])
