@@ -271,11 +271,11 @@ def _train(encoder: MiniLMEncoder, config: StanceConfig, progress: bool) -> Stan
     train_kinds, valid_kinds = _split_kinds(config)  # one split for every head: they are validated alike
     valid = _Encoded(encoder, list(corpus(max(500, config.requests // 8), config.seed + 1, valid_kinds, config.situations)),
                      progress)  # fmt: skip
-    heads = _heads(encoder.dim, config)
+    heads = _torch().nn.ModuleList(
+        _train_head(encoder, config, config.seed + MEMBER_SEED * m, train_kinds, progress) for m in range(config.members)
+    )
     temperatures, logits = [], []
-    for m, head in enumerate(heads):
-        trained = _train_head(encoder, config, config.seed + MEMBER_SEED * m, train_kinds, progress)
-        head.load_state_dict(trained.state_dict())
+    for head in heads:
         head.eval()
         member, labels = _logits(head, valid)
         temperatures.append(_temperatures(member, labels))
