@@ -2,7 +2,8 @@
 
 The successor of `product_requests.py` for new sets: a set is a TOML file of ``[[request]]`` tables
 (``text``, ``form``, ``want`` / ``reject``: category names, ``clean``: a typed request's clean form,
-``want_author`` / ``reject_author``: a second field), so a set is written without touching code. For a
+``want_<field>`` / ``reject_<field>``: a value of another catalog field, e.g. ``want_author``), so a set is
+written without touching code. For a
 seeded sample of users, every request's top 10 is compared with the top 10 without a request:
 
 - a wish (``want``): the share of the top 10 in a wanted category; *wrong sign* when the share falls
@@ -52,13 +53,13 @@ class Request:
     want: tuple[str, ...] = ()
     reject: tuple[str, ...] = ()
     clean: str = ""
-    want_author: str = ""
-    reject_author: str = ""
+    want_named: str = ""  # a value of another field a right reading asks for, as "field: value" ("author: Orson Pike")
+    reject_named: str = ""  # ... or keeps out
     extra: dict[str, Any] = field(default_factory=dict, compare=False)
 
 
-def read_set(path: Path, values: set[str]) -> list[Request]:
-    """The requests of one TOML set; exits naming the row when a form or a category is unknown."""
+def read_set(path: Path, values: set[str], fields: frozenset[str] | set[str] = frozenset({"author"})) -> list[Request]:
+    """The requests of one TOML set; exits naming the row when a form, a category or a field is unknown."""
     rows = tomllib.loads(path.read_text(encoding="utf-8")).get("request", [])
     out = []
     for n, row in enumerate(rows, 1):
@@ -68,8 +69,15 @@ def read_set(path: Path, values: set[str]) -> list[Request]:
         unknown = [v for v in (*row.get("want", ()), *row.get("reject", ())) if v not in values]
         if unknown:
             raise SystemExit(f"{path}: request {n} names {unknown}, not categories of this catalog ({sorted(values)})")
+        named = {"want": "", "reject": ""}
+        for key, value in row.items():
+            side, _, name = key.partition("_")
+            if side in named and name:
+                if name not in fields:
+                    raise SystemExit(f"{path}: request {n} has {key!r}, but {name!r} is not a field of this catalog ({sorted(fields)})")
+                named[side] = f"{name}: {value}"
         out.append(Request(row["text"], form, tuple(row.get("want", ())), tuple(row.get("reject", ())),
-                           row.get("clean", ""), row.get("want_author", ""), row.get("reject_author", "")))  # fmt: skip
+                           row.get("clean", ""), named["want"], named["reject"]))  # fmt: skip
     return out
 
 
@@ -99,8 +107,9 @@ def measure(pipe: HybridPipeline, requests: list[Request], n_users: int, k: int,
     def has(values: tuple[str, ...]) -> Any:
         return lambda i: bool(set(items.at[i, cat_field]) & set(values))
 
-    def by(author: str) -> Any:
-        return lambda i: "author" in items.columns and items.at[i, "author"] == author
+    def by(label: str) -> Any:  # "author: Orson Pike"
+        name, _, value = label.partition(": ")
+        return lambda i: name in items.columns and items.at[i, name] == value
 
     base = lists(None)
     rows = []
@@ -109,18 +118,18 @@ def measure(pipe: HybridPipeline, requests: list[Request], n_users: int, k: int,
         reading = pipe.read_request(r.text)
         row: dict[str, Any] = {
             "text": r.text, "form": r.form, "want": list(r.want), "reject": list(r.reject),
-            "want_author": [r.want_author] if r.want_author else [], "reject_author": [r.reject_author] if r.reject_author else [],
+            "want_named": [r.want_named] if r.want_named else [], "reject_named": [r.reject_named] if r.reject_named else [],
             "asked_for": list(reading.asked_for) if reading else [], "excluded": list(reading.excluded) if reading else [],
             "understood": bool(reading and reading.understood), "read_ms": round(1000 * seconds[r.text], 2),
             "unchanged": float(np.mean([len(set(a) & set(b)) / k for a, b in zip(shown, base, strict=True)])),
             "avoided": [v for v, _ in reading.avoided] if reading else [],
             "probabilities": [list(p) for p in reading.probabilities] if reading else [],
         }  # fmt: skip
-        for key, test in (("want", has(r.want) if r.want else None), ("want_author", by(r.want_author) if r.want_author else None)):
+        for key, test in (("want", has(r.want) if r.want else None), ("want_named", by(r.want_named) if r.want_named else None)):
             if test is not None:
                 row[f"{key}_base"], row[f"{key}_share"] = share(base, test), share(shown, test)
                 row[f"{key}_wrong_sign"] = row[f"{key}_share"] < row[f"{key}_base"] - tolerance
-        for key, test in (("reject", has(r.reject) if r.reject else None), ("reject_author", by(r.reject_author) if r.reject_author else None)):
+        for key, test in (("reject", has(r.reject) if r.reject else None), ("reject_named", by(r.reject_named) if r.reject_named else None)):
             if test is not None:
                 row[f"{key}_base"], inside = share(base, test), share(shown, test)
                 row[f"{key}_kept_out"] = 1.0 - inside
@@ -154,8 +163,8 @@ def summarise(rows: list[dict[str, Any]]) -> dict[str, Any]:
         if form in ("neutral", "absent"):
             figures["unchanged"] = mean([r["unchanged"] for r in mine])
         if form == "field":
-            figures["author_share"] = mean([r["want_author_share"] for r in mine if "want_author_share" in r])
-            figures["author_kept_out"] = mean([r["reject_author_kept_out"] for r in mine if "reject_author_kept_out" in r])
+            figures["named_share"] = mean([r["want_named_share"] for r in mine if "want_named_share" in r])
+            figures["named_kept_out"] = mean([r["reject_named_kept_out"] for r in mine if "reject_named_kept_out" in r])
         by_form[form] = figures
     typed = [r for r in rows if "clean_same_reading" in r]
     # calibration of the learned reader: every (request, value) it read, labelled by the set
@@ -163,8 +172,8 @@ def summarise(rows: list[dict[str, Any]]) -> dict[str, Any]:
     for r in rows:
         for value, wanted, rejected in r["probabilities"]:
             probs.append([wanted, rejected, max(0.0, 1.0 - wanted - rejected)])
-            wanted_ = [*r["want"], *(f"author: {a}" for a in r.get("want_author", []))]
-            rejected_ = [*r["reject"], *(f"author: {a}" for a in r.get("reject_author", []))]
+            wanted_ = [*r["want"], *r.get("want_named", [])]
+            rejected_ = [*r["reject"], *r.get("reject_named", [])]
             labels.append(0 if value in wanted_ else 1 if value in rejected_ else 2)
     ms = [r["read_ms"] for r in rows]
     return {
@@ -200,7 +209,7 @@ def calibration(probs: np.ndarray, labels: np.ndarray, bins: int = 5) -> dict[st
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
-    parser.add_argument("--catalog", choices=("shop", "music", "books"), required=True, help="the generated catalog")
+    parser.add_argument("--catalog", choices=("shop", "music", "books", "trips"), required=True, help="the generated catalog")
     parser.add_argument("--model", help="a saved model of that catalog (skips training)")
     parser.add_argument("--out", help="train on the catalog and save the model here")
     parser.add_argument("--set", action="append", default=[], help="a TOML set (repeatable); none: only train")
@@ -226,9 +235,10 @@ def main() -> None:
         raise SystemExit("the model has no catalog: nothing to measure")
     cat_field = catalog.category_field(pipe.config.requests.intent.field)
     values = {str(v) for vs in catalog.items[cat_field] for v in vs}
+    fields = {str(c) for c in catalog.items.columns} - {cat_field, "title", "description"}
     report = {}
     for path in args.set:
-        rows = measure(pipe, read_set(Path(path), values), args.users, args.k, args.seed, args.tolerance)
+        rows = measure(pipe, read_set(Path(path), values, fields), args.users, args.k, args.seed, args.tolerance)
         summary = summarise(rows)
         report[path] = {"summary": summary, "rows": rows}
         print(f"## {path}\n{json.dumps(summary, indent=1)}")

@@ -17,6 +17,7 @@ from hybrid_rec.data.synthetic import (
     make_series,
     series_title,
 )
+from hybrid_rec.data.synthetic.vocabularies import VOCABULARIES
 from hybrid_rec.errors import ConfigError
 
 
@@ -72,6 +73,20 @@ def test_a_music_catalog_is_built_the_same_way_from_its_own_vocabulary():
         assert [g for g, words in MUSIC_CATEGORIES.items() if any(title.endswith(n) for n in words.nouns)] == [genre]
     assert np.array_equal(music.interactions.item, shop.interactions.item)
     assert not set(MUSIC_CATEGORIES) & set(PRODUCT_CATEGORIES)
+
+
+@pytest.mark.parametrize(("kind", "noun", "second"), [("books", "book", "author"), ("trips", "trip", "destination")])
+def test_a_kind_with_a_second_field_draws_it_from_the_items_category(kind, noun, second):
+    """kind="books" / "trips": each item's second field (a book's author, a trip's destination) is one of its
+    category's values, every value is used, and titles still name their category."""
+    data = make_products(n_users=50, n_items=200, seed=4, kind=kind)
+    vocabulary, items = VOCABULARIES[kind], data.catalog.items
+    assert data.catalog.noun == noun and vocabulary.second is not None and vocabulary.second[0] == second
+    per_category = vocabulary.second[1]
+    for title, (category,), value in zip(items["title"], items["category"], items[second], strict=True):
+        assert value in per_category[category], (title, value)
+        assert [c for c, words in vocabulary.categories.items() if any(title.endswith(n) for n in words.nouns)] == [category]
+    assert set(items[second]) == {v for values in per_category.values() for v in values}
 
 
 def test_users_buy_their_clusters_categories_once_each(products):
