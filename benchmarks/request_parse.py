@@ -28,7 +28,7 @@ SETS = Path(__file__).parent / "requests"
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--sets", default="1-dev,1-test,2-test,3-test,4-test", help="N-part names, comma-separated")
-    ap.add_argument("--catalogs", default="shop,music,books")
+    ap.add_argument("--catalogs", default="shop,music,books", help="generated catalogs (shop, music, books, trips)")
     ap.add_argument("--rows", action="store_true", help="print the requests not read right")
     args = ap.parse_args()
     encoder = MiniLMEncoder()
@@ -43,8 +43,11 @@ def main() -> None:
             for r in tomllib.loads((SETS / f"heldout-{n}-{kind}-{part}.toml").read_text())["request"]:
                 intent = parser.parse(r["text"])
                 include, exclude, avoid = set(intent.include), set(intent.exclude), {v for v, _ in intent.avoid}
-                want = set(r.get("want", [])) | ({f"author: {r['want_author']}"} if r.get("want_author") else set())
-                reject = set(r.get("reject", [])) | ({f"author: {r['reject_author']}"} if r.get("reject_author") else set())
+                want, reject = set(r.get("want", [])), set(r.get("reject", []))
+                for key, value in r.items():  # another field's value ("want_author": "Orson Pike")
+                    side, _, name = key.partition("_")
+                    if name and side in ("want", "reject"):
+                        (want if side == "want" else reject).add(f"{name}: {value}")
                 read = [("w_right" if v in include else "w_WRONG" if v in exclude | avoid else "w_miss") for v in want]
                 read += [("r_excl" if v in exclude else "r_avoid" if v in avoid else "r_WRONG" if v in include
                           else "r_miss") for v in reject]  # fmt: skip

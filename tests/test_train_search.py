@@ -45,7 +45,7 @@ def test_the_grid_trains_and_publishes_its_best_point(tmp_path, monkeypatch):
     path.write_text(BASE + '[search]\n[search.space]\n"candidates.als.factors" = [1, 8, 1]\n')
     out = tmp_path / "store"
     logged: list[tuple] = []  # what --track hands to MLflow (tests/test_tracking.py covers the logging)
-    monkeypatch.setattr("hybrid_rec.cli._check_tracking", lambda track: None)
+    monkeypatch.setattr("hybrid_rec.cli.models._check_tracking", lambda track: None)
     monkeypatch.setattr("hybrid_rec.tracking.log_run", lambda *args, **kwargs: logged.append(args) or "run")
     result = CliRunner().invoke(app, ["--quiet", "train", "--config", str(path), "--out", str(out), "--track"])
     assert result.exit_code == 0, result.output
