@@ -66,6 +66,7 @@ def _key(config: StanceConfig) -> str:
     """Hash of what the model is built from: grammar, lexicon, situations, the normal form of its requests, the head
     and how it is trained and calibrated, the config and the encoder's files."""
     parts = [inspect.getsource(m) for m in (grammar, lexicon, situations, normalize_module, model_module)]
+    parts += [situations.TEXT]  # the situations' text is data beside the module
     parts += [inspect.getsource(f) for f in (_Encoded, train_stance, _train, _train_head, _mean_parts, _temperatures)]
     parts += [config.model_dump_json(), json.dumps(MODEL_FILES)]
     return hashlib.sha256("\n".join(parts).encode()).hexdigest()[:16]
