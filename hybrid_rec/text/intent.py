@@ -37,6 +37,7 @@ from hybrid_rec.text.encoder import TextEncoder
 from hybrid_rec.text.glossary import FILM_GENRES
 from hybrid_rec.text.intent_config import IntentConfig
 from hybrid_rec.text.learned import Stance, ValueReading, conflicting, decide, read_values
+from hybrid_rec.text.named import NamedFields
 from hybrid_rec.text.normalize import normalize
 from hybrid_rec.text.spelling import Speller
 from hybrid_rec.text.stance import build_stance
@@ -56,16 +57,6 @@ NEUTRAL_REQUESTS = (
     "surprise me", "recommend something", "show me more", "what do you suggest", "I don't know", "whatever",
     "anything is fine", "hello", "help", "more please", "random", "cheap", "top rated", "trending",
 )  # fmt: skip
-
-
-def _names_things(column: object, n_items: int) -> bool:
-    """Whether a catalog column holds names a request may say outright (an author, a brand): single text
-    values, at most half as many distinct as items, none longer than 60 characters."""
-    values = [v for v in column if isinstance(v, str) and v]  # type: ignore[attr-defined]
-    if not values or len(values) < len(column) / 2:  # type: ignore[arg-type]
-        return False
-    distinct = set(values)
-    return 2 <= len(distinct) <= n_items / 2 and max(len(v) for v in distinct) <= 60
 
 
 def _texts(value: object) -> tuple[str, ...]:
@@ -144,15 +135,8 @@ class IntentParser:
         self._titles: dict[str, object] = {}
         for item_id, title in zip(catalog.items.index, titles, strict=True):
             self._titles.setdefault(norm_title(title), item_id)
-        self.named = self._named_values(catalog)
-        by_text: dict[str, list[str]] = {}  # a value's normal form -> its labels (one per field that holds it)
-        for label, (_, value) in self.named.items():
-            by_text.setdefault(normalize(value), []).append(label)
-        self._named_by_text = by_text
-        self._named_text = {label: text for text, labels in by_text.items() for label in labels}
-        alternatives = "|".join(re.escape(t) for t in sorted(by_text, key=len, reverse=True) if t)
-        self._named_re = re.compile(rf"(?<![\w])(?:{alternatives})(?![\w])") if alternatives else None
-        self._named_vectors: dict[str, np.ndarray] = {}  # label -> its value's unit row, encoded when first read
+        self.names = NamedFields(catalog, self.config.named_fields, self.field, encoder)
+        self.named = self.names.labels  # label ("author: Rosa Bellamy") -> (field, value)
         self._cache: dict[str, Intent] = {}
         words = (x for col in catalog.items.columns for v in catalog.items[col] for x in _texts(v))
         self.speller = Speller(words) if self.config.spelling else None
@@ -167,29 +151,6 @@ class IntentParser:
                 )
         medium = set(_MEDIUM.get(noun, "").split())  # "play some jazz" where items are albums
         self._filler = set(self.config.filler.split()) | {noun, noun + "s", noun + "es"} | medium
-
-    def _named_values(self, catalog: ItemCatalog) -> dict[str, tuple[str, str]]:
-        """Label ("author: Rosa Bellamy") -> (field, value) of every value of the fields a request may name
-        outright (`IntentConfig.named_fields`)."""
-        items, fields = catalog.items, self.config.named_fields
-        if fields is None:
-            skip = {"title", "description", "year", self.field}
-            fields = [c for c in items.columns if c not in skip and _names_things(items[c], len(items))]
-        out = {}
-        for name in fields:
-            if name not in items.columns:
-                raise ConfigError(f"requests.intent.named_fields: {name!r} is not a catalog field ({list(items.columns)})")
-            for value in sorted({str(v) for v in items[name].dropna()} - {""}):
-                out[f"{name}: {value}"] = (name, value)
-        return out
-
-    def named_in(self, text: str) -> list[str]:
-        """The labels of the named-field values `text` (a canonical request) names, word for word (one
-        pattern of them all, longest first: a request is read once however many values the fields hold)."""
-        if self._named_re is None:
-            return []
-        found = (label for m in self._named_re.finditer(text) for label in self._named_by_text[m[0]])
-        return list(dict.fromkeys(found))
 
     def _film(self, noun: str) -> bool:
         return self.config.glossary == "film" or (self.config.glossary == "auto" and noun in _FILM_NOUNS)
@@ -358,11 +319,11 @@ class IntentParser:
             (unlike if negated else like).extend(named)
             if learned:
                 continue
-            for label in self.named_in(rest):  # "nothing by Orson Pike": the author field, not a category
+            for label in self.names.named_in(rest):  # "nothing by Orson Pike": the author field, not a category
                 (exclude if negated else include).append(label)
                 weights[label], sure[label] = 1.0, 1.0
                 first.setdefault(label, negated)
-                rest = rest.replace(self._named_text[label], " ")
+                rest = rest.replace(self.names.text[label], " ")
             found = self.scored_values(rest, negated) if re.search(r"\w", rest) else ()
             (exclude if negated else include).extend(v for v, _ in found)
             if found and not negated:
@@ -379,8 +340,8 @@ class IntentParser:
                 rest = years_of(piece)[1]  # fields' values taken out
                 if (m := LIKE.search(rest)) and self.titles_of(m[1]):
                     rest = rest[: m.start()]
-                for label in self.named_in(rest):
-                    rest = rest.replace(self._named_text[label], " ")
+                for label in self.names.named_in(rest):
+                    rest = rest.replace(self.names.text[label], " ")
                     pieces.append((said, label, cued))
                 pieces.append((said, rest, cued))
             return self._learned(text, pieces, Intent(text, (), (), years, dedup(like), dedup(unlike), exclude_years,
@@ -461,7 +422,7 @@ class IntentParser:
                 for value in named_here[n - 1]:
                     weight, clear_, _ = candidates[value]
                     candidates[value] = (weight, clear_, clear_)
-        named_rows = {v: self._named_vector(v) for v in candidates if v in self.named}
+        named_rows = {v: self.names.vector(v) for v in candidates if v in self.named}
         texts = self._value_texts | named_rows if named_rows else self._value_texts
         readings = read_values(self.stance, text, candidates, texts)
         # a request that is nothing but a value's name ("ROMANCE!!!") asks for it: an exact match, not a reading
@@ -485,13 +446,6 @@ class IntentParser:
     def _value_texts(self) -> dict[str, np.ndarray]:
         """Per value, the unit rows of its texts (name, aliases, what its items say)."""
         return {v: self._value_emb[self._value_owner == j] for j, v in enumerate(self.values)}
-
-    def _named_vector(self, label: str) -> np.ndarray:
-        """[1, dim]: the text vector of a named field's value (encoded once, when a request first names it)."""
-        hit = self._named_vectors.get(label)
-        if hit is None:
-            hit = self._named_vectors[label] = np.asarray(self.encoder.encode([self.named[label][1]]), np.float32)
-        return hit
 
     def _weights(self, found: tuple[tuple[str, float], ...]) -> dict[str, float]:
         """Per value one clause asks for, how much its items match: 1 for the clause's best value, down

@@ -33,6 +33,10 @@ _WORDS = {
     "wanna": "want to", "gonna": "going to", "gimme": "give me", "pls": "please", "plz": "please",
     "plez": "please", "thx": "thanks", "u": "you", "ur": "your", "w/o": "without",
     "cuz": "because", "bc": "because", "nothin": "nothing", "somethin": "something", "sth": "something", "smth": "something",
+    "w/": "with", "tho": "though", "thru": "through", "b4": "before", "abt": "about", "rly": "really", "wld": "would",
+    "ppl": "people", "luv": "love", "fav": "favourite", "fave": "favourite", "bday": "birthday", "b-day": "birthday",
+    "xmas": "christmas", "hols": "holidays", "wknd": "weekend", "tmrw": "tomorrow", "nite": "night", "idk": "i don't know",
+    "dunno": "don't know", "kinda": "kind of", "sorta": "sort of", "lemme": "let me", "gotta": "got to",
 }  # fmt: skip
 _WORD = re.compile(
     r"(?<![\w'&/-])(" + "|".join(re.escape(w) for w in sorted(_WORDS, key=len, reverse=True)) + r")(?![\w'&/-])"

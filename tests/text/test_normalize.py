@@ -33,6 +33,11 @@ TYPED = [
     ("horror \u2013 not for me", "horror - not for me"),
     ("comedy?!?", "comedy?"),
     ("I wanna see a comedy", "I want to see a comedy"),
+    ("somewhere w/ good snow", "somewhere with good snow"),
+    ("a spa day for my mum's BDAY", "a spa day for my mum's birthday"),
+    ("no skiing tho", "no skiing though"),
+    ("kinda want a beach, idk", "kind of want a beach, i don't know"),
+    ("fav thing is rafting b4 xmas", "favourite thing is rafting before christmas"),
 ]
 # Words the normaliser must leave alone: ordinary English spelled like a contraction without its apostrophe.
 KEPT = ["I won't", "the wont of", "I'll", "ill at ease", "its plot", "we were", "R&B", "u-boat", "id software"]
