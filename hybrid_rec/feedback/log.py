@@ -16,7 +16,7 @@ import time
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO, Protocol
+from typing import Any, BinaryIO, Protocol, TypeVar
 
 from hybrid_rec._faults import fault_point
 from hybrid_rec.errors import ConfigError, DataError
@@ -122,7 +122,38 @@ def open_log(
     return PostgresEventLog(target, config, busy_timeout_s=busy_timeout_s)
 
 
-class EventLog:
+_L = TypeVar("_L", bound="_Log")
+
+
+class _Log:
+    """What both event logs share: validation before anything is stored, the ingest result, closing. A backend
+    appends the valid events it has not stored yet and the quarantined rows in one transaction (`_append`)."""
+
+    _conn: Any
+    config: FeedbackConfig
+
+    def close(self) -> None:
+        self._conn.close()
+
+    def __enter__(self: _L) -> _L:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def ingest(self, raw_events: Iterable[Mapping[str, object]], now: float | None = None) -> IngestResult:
+        """Validate and append `raw_events` atomically; returns after the commit."""
+        now = time.time() if now is None else now
+        good, bad, dup_in_batch = validated(raw_events, self.config, now)
+        accepted, last = self._append(good, bad, now)
+        return IngestResult(accepted, len(good) - accepted + dup_in_batch, len(bad), last)
+
+    def _append(self, good: list[Event], bad: list[tuple[str, str]], now: float) -> tuple[int, int]:
+        """Store the events of `good` not stored yet and quarantine `bad`, atomically: (events stored, last offset)."""
+        raise NotImplementedError
+
+
+class EventLog(_Log):
     """The append-only log at `path` (created on first use).
 
     `busy_timeout_s`: how long a call waits for another writer's lock before SQLite gives up with
@@ -138,19 +169,7 @@ class EventLog:
         self._conn.execute("PRAGMA synchronous=FULL")
         self._conn.executescript(_SCHEMA)
 
-    def close(self) -> None:
-        self._conn.close()
-
-    def __enter__(self) -> EventLog:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-    def ingest(self, raw_events: Iterable[Mapping[str, object]], now: float | None = None) -> IngestResult:
-        """Validate and append `raw_events` atomically; returns after the commit."""
-        now = time.time() if now is None else now
-        good, bad, dup_in_batch = validated(raw_events, self.config, now)
+    def _append(self, good: list[Event], bad: list[tuple[str, str]], now: float) -> tuple[int, int]:
         cur = self._conn.cursor()
         cur.execute("BEGIN IMMEDIATE")
         try:
@@ -179,7 +198,7 @@ class EventLog:
                 cur.execute("ROLLBACK")
             raise
         fault_point("log.committed")
-        return IngestResult(accepted, len(good) - accepted + dup_in_batch, len(bad), int(last))
+        return accepted, int(last)
 
     def read(self, after: int = 0, limit: int | None = None) -> list[LoggedEvent]:
         """Events with offset > `after`, in offset order."""

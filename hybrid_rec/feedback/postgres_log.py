@@ -10,14 +10,12 @@ committed in order: a reader that has seen offset n never later finds an offset 
 
 from __future__ import annotations
 
-import time
-from collections.abc import Iterable, Mapping
 from typing import Any
 
 from hybrid_rec._extras import require
 from hybrid_rec.errors import BusyError, ConfigError
 from hybrid_rec.feedback.events import Event, FeedbackConfig
-from hybrid_rec.feedback.log import IngestResult, LoggedEvent, checked_timeout, validated
+from hybrid_rec.feedback.log import LoggedEvent, _Log, checked_timeout
 
 __all__ = ["PostgresEventLog"]
 
@@ -41,7 +39,7 @@ CREATE TABLE IF NOT EXISTS quarantine (
 """
 
 
-class PostgresEventLog:
+class PostgresEventLog(_Log):
     """The append-only log in the PostgreSQL database at `url` (tables created on first use)."""
 
     def __init__(self, url: str, config: FeedbackConfig | None = None, *, busy_timeout_s: float = 30.0) -> None:
@@ -58,19 +56,7 @@ class PostgresEventLog:
             self._conn.execute("SELECT pg_advisory_xact_lock(7262301)")  # two first uses never race on CREATE
             self._conn.execute(_SCHEMA)
 
-    def close(self) -> None:
-        self._conn.close()
-
-    def __enter__(self) -> PostgresEventLog:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-    def ingest(self, raw_events: Iterable[Mapping[str, object]], now: float | None = None) -> IngestResult:
-        """Validate and append `raw_events` atomically; returns after the commit."""
-        now = time.time() if now is None else now
-        good, bad, dup_in_batch = validated(raw_events, self.config, now)
+    def _append(self, good: list[Event], bad: list[tuple[str, str]], now: float) -> tuple[int, int]:
         try:
             with self._conn.transaction(), self._conn.cursor() as cur:
                 cur.execute(f"SET LOCAL lock_timeout = {int(self.busy_timeout_s * 1000)}")
@@ -90,7 +76,7 @@ class PostgresEventLog:
                                 [(r, reason, now) for r, reason in bad])  # fmt: skip
         except self._lock_timeout as exc:
             raise BusyError(f"the event log is held by another writer for more than {self.busy_timeout_s:g} s") from exc
-        return IngestResult(len(fresh), len(good) - len(fresh) + dup_in_batch, len(bad), last + len(fresh))
+        return len(fresh), last + len(fresh)
 
     def read(self, after: int = 0, limit: int | None = None) -> list[LoggedEvent]:
         """Events with offset > `after`, in offset order."""
