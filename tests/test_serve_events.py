@@ -12,7 +12,7 @@ from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
 from hybrid_rec.cli import app as cli_app
-from hybrid_rec.feedback.log import open_log
+from hybrid_rec.feedback.logs import open_log
 from hybrid_rec.serve import ServeConfig, create_app
 
 psycopg = pytest.importorskip("psycopg", reason="the 'postgres' extra is not installed")

@@ -13,7 +13,8 @@ from fastapi.testclient import TestClient
 
 from hybrid_rec.pipeline.conversation import ConversationState
 from hybrid_rec.serve import ServeConfig, create_app
-from hybrid_rec.serve.conversations import ConversationStore, MemoryConversations, open_store
+from hybrid_rec.serve.conversations import ConversationStore, MemoryConversations
+from hybrid_rec.serve.state import open_store
 from tests.servers import free_port
 
 pytest.importorskip("redis", reason="the 'redis' extra is not installed")

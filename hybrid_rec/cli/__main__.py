@@ -2,4 +2,5 @@
 
 from hybrid_rec.cli import main
 
-main()
+if __name__ == "__main__":  # importing the module (the docs test imports every module) runs nothing
+    main()

@@ -42,7 +42,8 @@ def feedback_ingest(
     from itertools import islice
 
     from hybrid_rec.errors import DataError
-    from hybrid_rec.feedback.log import open_log, read_event_csv
+    from hybrid_rec.feedback.log import read_event_csv
+    from hybrid_rec.feedback.logs import open_log
 
     for _ in read_event_csv(events):  # a malformed file fails here, before anything is committed
         pass
@@ -71,7 +72,7 @@ def feedback_apply(
     events_at: EventsOption = None,
 ) -> None:
     """Apply pending events in micro-batches; each accepted batch becomes a new model version."""
-    from hybrid_rec.feedback.log import open_log
+    from hybrid_rec.feedback.logs import open_log
     from hybrid_rec.feedback.updater import UpdaterConfig, apply_pending
     from hybrid_rec.store import ModelStore
 

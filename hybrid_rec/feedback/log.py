@@ -1,5 +1,5 @@
 """A durable, idempotent event log: in SQLite (WAL, synchronous=FULL; `EventLog`, the embedded default) or in
-PostgreSQL (`postgres_log.PostgresEventLog`, for several hosts), behind one interface (`EventStore`, `open_log`).
+PostgreSQL (`postgres_log.PostgresEventLog`, for several hosts), behind one interface (`EventStore`; `logs.open_log` opens the one a deployment names).
 
 `ingest` validates each event, appends the good ones (a repeated ``event_id`` is ignored, so a
 retried batch is never applied twice) and quarantines the bad ones with their reason, all in one
@@ -105,21 +105,6 @@ class EventStore(Protocol):
     def __enter__(self) -> EventStore: ...
 
     def __exit__(self, *exc: object) -> None: ...
-
-
-def open_log(
-    target: str | None, model: str | Path, config: FeedbackConfig | None = None, *, busy_timeout_s: float = 30.0
-) -> EventStore:
-    """The event log `target` names: None for the SQLite file ``events.sqlite`` in the model store `model` (one
-    host), ``postgresql://...`` for a PostgreSQL database every host can reach (the 'postgres' extra)."""
-    if target is None:
-        return EventLog(Path(model) / "events.sqlite", config, busy_timeout_s=busy_timeout_s)
-    if not target.startswith(("postgresql://", "postgres://")):
-        raise ConfigError(f"events: {target!r} is not a PostgreSQL URL (postgresql://USER@HOST:PORT/DB); leave it unset "
-                          "for the model store's SQLite log")  # fmt: skip
-    from hybrid_rec.feedback.postgres_log import PostgresEventLog
-
-    return PostgresEventLog(target, config, busy_timeout_s=busy_timeout_s)
 
 
 _L = TypeVar("_L", bound="_Log")

@@ -23,9 +23,9 @@ from hybrid_rec.rerank.item_text import ItemRows, TokenEmbeddings, item_text_of
 from hybrid_rec.rerank.request_text import RequestMatch, RequestText, request_match_of, request_text_of
 from hybrid_rec.rerank.tokenizer import RecTokenizer
 
-if TYPE_CHECKING:  # the trainer imports this module
+if TYPE_CHECKING:
     from hybrid_rec.rerank.examples import Example
-    from hybrid_rec.rerank.trainer import TrainerConfig
+    from hybrid_rec.rerank.trainer_config import TrainerConfig
 
 
 def sampling_distribution(counts: np.ndarray, power: float) -> np.ndarray:

@@ -65,7 +65,7 @@ class LMConfig(StrictModel):
         "training interactions) + a learned projection of its catalog text's sentence-encoder vector (computed once "
         "per item, saved with the model), so tail, cold and newly added items are scored from their text at once. "
         "Needs a catalog (without one the item tokens stay id-only). Off by default: on ML-100K it lifts the "
-        "hybrid's tail items but not the LM alone nor cold items (benchmarks/README.md, 'Items as id + text').",
+        "hybrid's tail items but not the LM alone nor cold items (docs/benchmark-history.md, 'Items as id + text').",
     )
     request_text: bool = Field(
         True,

@@ -10,7 +10,7 @@ from pydantic import Field, model_validator
 from hybrid_rec.config import StrictModel
 from hybrid_rec.data.interactions import Interactions
 from hybrid_rec.rerank.model import LMConfig
-from hybrid_rec.rerank.trainer import TrainerConfig
+from hybrid_rec.rerank.trainer_config import TrainerConfig
 from hybrid_rec.verbalize.verbalizer import VerbalizerConfig
 
 

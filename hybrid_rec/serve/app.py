@@ -24,11 +24,11 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from hybrid_rec._extras import require
 from hybrid_rec.errors import ConfigError
 from hybrid_rec.serve.browse import browse_router
-from hybrid_rec.serve.conversations import open_store
 from hybrid_rec.serve.holder import ModelHolder
 from hybrid_rec.serve.middleware import BodyLimit, validation_error
 from hybrid_rec.serve.routes import router
 from hybrid_rec.serve.schemas import ServeConfig
+from hybrid_rec.serve.state import open_store
 
 UI = Path(__file__).parent / "ui"
 

@@ -30,7 +30,7 @@ from fastapi import HTTPException
 
 from hybrid_rec.pipeline.conversation import ConversationState
 
-__all__ = ["ConversationStore", "MemoryConversations", "open_store", "unknown"]
+__all__ = ["ConversationStore", "MemoryConversations", "unknown"]
 
 
 class ConversationStore(Protocol):
@@ -133,13 +133,3 @@ class MemoryConversations:
     def drop(self, key: str) -> bool:
         with self._lock:
             return self._items.pop(key, None) is not None
-
-
-def open_store(url: str | None, max_count: int, ttl_s: float) -> ConversationStore:
-    """The store `url` names: None for this process's memory, ``redis://HOST:PORT/DB`` (or ``rediss://``) for a
-    Redis shared by every worker and replica."""
-    if url is None:
-        return MemoryConversations(max_count, ttl_s)
-    from hybrid_rec.serve.redis_state import RedisConversations
-
-    return RedisConversations(url, max_count, ttl_s)

@@ -182,7 +182,7 @@ def rerank_batch(body: RerankBatchRequest, request: Request) -> dict[str, Any]:
 
 def _ingest(request: Request, events: list[dict[str, Any]]) -> Any:
     """Write `events` to the served model's event log (503 while another writer holds it)."""
-    from hybrid_rec.feedback.log import open_log
+    from hybrid_rec.feedback.logs import open_log
 
     config = _config(request)
     try:

@@ -6,7 +6,8 @@ from collections.abc import Callable
 import numpy as np
 import pytest
 
-from hybrid_rec.feedback.log import EventLog, EventStore, open_log
+from hybrid_rec.feedback.log import EventLog, EventStore
+from hybrid_rec.feedback.logs import open_log
 from hybrid_rec.store import ModelStore
 
 

@@ -9,7 +9,8 @@ import pytest
 
 from hybrid_rec.errors import BusyError, DataError
 from hybrid_rec.feedback.events import EVENT_TYPES, Event, FeedbackConfig, parse_event
-from hybrid_rec.feedback.log import EventLog, IngestResult, LoggedEvent, open_log
+from hybrid_rec.feedback.log import EventLog, IngestResult, LoggedEvent
+from hybrid_rec.feedback.logs import open_log
 from hybrid_rec.store import ModelStore, resolve_model
 
 NOW = 1_700_000_000.0
