@@ -41,7 +41,7 @@ class TextEncoderConfig(StrictModel):
         description="Precision of MiniLM while it reads a request (its token states for the stance model): with 'bfloat16' "
         "one encoder pass is about 1.7x faster where the CPU has native bfloat16 (AVX512-BF16 or AMX; a whole first "
         "reading p95 37.9 -> 31.6 ms here) and it changed 4 of 1,329 "
-        "decisions on the development wordings (benchmarks/README.md); 'auto' = bfloat16 there, else 'float32'. "
+        "decisions on the development wordings (docs/benchmark-history.md); 'auto' = bfloat16 there, else 'float32'. "
         "Item text is always encoded in float32.",
     )
     cache_dir: str | None = Field(

@@ -9,7 +9,7 @@ ignores its entry. `IntentConfig.aliases` defaults to this table; give your cata
 descriptions there (or ``{}`` to match names only).
 
 Measured on MovieLens-100K (``benchmarks/request_adherence.py --parser-only``): see
-``benchmarks/README.md`` ("Explicit intentions").
+``docs/benchmark-history.md`` ("Explicit intentions").
 """
 
 from __future__ import annotations

@@ -162,7 +162,7 @@ Precision = Literal["auto", "float32", "bfloat16"]
 
 def resolve_precision(precision: Precision) -> Literal["float32", "bfloat16"]:
     """'auto' -> bfloat16 where the CPU computes it natively (AVX512-BF16 or AMX: one encoder pass about 1.7x faster on
-    this project's machine, a whole first reading less: benchmarks/README.md), else float32 (emulated bfloat16 is slower)."""
+    this project's machine, a whole first reading less: docs/benchmark-history.md), else float32 (emulated bfloat16 is slower)."""
     if precision != "auto":
         if precision not in ("float32", "bfloat16"):
             raise ConfigError(f"reading precision {precision!r}: use 'auto', 'float32' or 'bfloat16'")

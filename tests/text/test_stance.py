@@ -124,7 +124,7 @@ def test_a_rejection_without_a_negation_cue_lowers_but_never_removes(films: Inte
 
 # Forms of wishes and rejections, with and without a negation cue (the forms, not benchmark phrasings): what the
 # user rejects is never asked for, and what is asked for never excluded.
-MISREAD = pytest.mark.xfail(reason="a form the stance model still misreads (benchmarks/README.md, session 11)", strict=False)
+MISREAD = pytest.mark.xfail(reason="a form the stance model still misreads (docs/benchmark-history.md, session 11)", strict=False)
 FORMS = [
     ("anything but horror", (), ("Horror",)), ("horror-free, please", (), ("Horror",)),
     ("I'm tired of westerns", (), ("Western",)), ("a comedy but not romance", ("Comedy",), ("Romance",)),

@@ -34,7 +34,7 @@ class StanceConfig(StrictModel):
         description="Also train on needs told as their situation ('i got soaked walking to work again': a wish for what "
         "would help, naming neither it nor its category; `stance.situations`). Measured on held-out set 5: needs read "
         "better (share in the asked category 0.72 -> 0.82) but more rejections read as wishes (5 -> 10 of 73), so off by "
-        "default (benchmarks/README.md).",
+        "default (docs/benchmark-history.md).",
     )
     validation_kinds: int = Field(
         2,
@@ -51,7 +51,7 @@ class StanceConfig(StrictModel):
         gt=0,
         description="Heads trained alike, each on its own corpus sample and initialisation (seeds `seed`, `seed` + "
         "1000, ...); a reading is the mean of their calibrated probabilities, so a form one head misreads by chance is "
-        "read less surely. On the development wordings (benchmarks/README.md, session 15) two heads against one: wishes "
+        "read less surely. On the development wordings (docs/benchmark-history.md, session 15) two heads against one: wishes "
         "read as rejections 32 -> 14, values moved that a request does not name 130 -> 114, rejections missed "
         "118 -> 126. Each head adds its time to the build (about 7.5 minutes here).",
     )
