@@ -90,15 +90,35 @@ class ItemCatalog:
     def describe(self, item_id: object) -> str:
         """A one-line text of an item, e.g. ``Toy Story (1995); Animation, Comedy`` (its categories last)."""
         fields = self.item(item_id)
-        text = str(fields.get("title", item_id))
-        year = fields.get("year")
-        if year is not None and year != "" and not pd.isna(year):
-            text += f" ({year})"
         category = self._category
-        genres = fields.get(category) if category is not None else None
-        if genres:
-            text += "; " + ", ".join(cast(Iterable[str], genres))  # list fields hold strings (class doc)
-        return text
+        return _described(fields.get("title", item_id), fields.get("year"),
+                          fields.get(category) if category is not None else None)  # fmt: skip
+
+    def describe_many(self, item_ids: Iterable[object]) -> list[str]:
+        """`describe` of each id (the id itself as text where the catalog lacks it), reading each field's column once:
+        no per-item row lookup, so a catalog of 10^5 items is described in well under a second."""
+        ids = list(item_ids)
+        rows = self._rows
+        pos = [rows.get(i, -1) if _hashable(i) else -1 for i in ids]
+        items, category = self.items, self._category
+
+        def column(name: str | None) -> list[object] | None:
+            return items[name].tolist() if name is not None and name in items.columns else None
+
+        titles, years, genres = column("title"), column("year"), column(category)
+        return [str(i) if p < 0 else _described(titles[p] if titles is not None else i, years[p] if years is not None
+                                                 else None, genres[p] if genres is not None else None)
+                for i, p in zip(ids, pos, strict=True)]  # fmt: skip
+
+    def values_of(self, field: str, item_ids: Iterable[object]) -> list[object]:
+        """Each id's value of `field` (None where the catalog lacks the id or the field), one pass over the column."""
+        rows = self._rows
+        values = self.items[field].tolist() if field in self.items.columns else None
+        out: list[object] = []
+        for i in item_ids:
+            p = rows.get(i, -1) if _hashable(i) else -1
+            out.append(values[p] if values is not None and p >= 0 else None)
+        return out
 
     def cold_items(self, items: IdMap) -> np.ndarray:
         """External ids of catalog items that `items` (the interactions' map) does not hold: items
@@ -166,6 +186,24 @@ class ItemCatalog:
             except (ValueError, AttributeError) as exc:
                 raise DataError(f"{directory / 'catalog.json'}: not a catalog description ({exc})") from None
         return cls(items, users, noun if isinstance(noun, str) and noun else None)
+
+
+def _hashable(value: object) -> bool:
+    try:
+        hash(value)
+    except TypeError:
+        return False
+    return True
+
+
+def _described(title: object, year: object, genres: object) -> str:
+    """``Title (Year); Genre, Genre``: an item's one-line text from its fields (`ItemCatalog.describe`)."""
+    text = str(title)
+    if year is not None and year != "" and not pd.isna(cast(float, year)):
+        text += f" ({year})"
+    if genres is not None and len(cast(Sequence[str], genres)):
+        text += "; " + ", ".join(cast(Iterable[str], genres))  # list fields hold strings (class doc)
+    return text
 
 
 def _as_tuple(value: object) -> tuple[str, ...]:

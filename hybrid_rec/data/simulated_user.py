@@ -30,10 +30,8 @@ def category_vectors(catalog: ItemCatalog, items: IdMap, field: str | None = Non
         return None
     values: dict[str, int] = {}
     rows, cols = [], []
-    for i, item_id in enumerate(items.ids):
-        if item_id not in catalog:
-            continue
-        for v in cast(Iterable[object], catalog.item(item_id).get(name) or ()):
+    for i, held in enumerate(catalog.values_of(name, items.ids)):  # one pass over the column, not a row per item
+        for v in cast(Iterable[object], held or ()):
             rows.append(i)
             cols.append(values.setdefault(str(v), len(values)))
     out = np.zeros((len(items), max(len(values), 1)), np.float32)

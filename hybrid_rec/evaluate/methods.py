@@ -148,7 +148,7 @@ class ContentMethod(ScoringMethod):
         if catalog is None:
             raise ConfigError("content: needs the item catalog (item text); the dataset has none")
         ids = train.items.ids
-        texts = [catalog.describe(i) if i in catalog else str(i) for i in ids]
+        texts = catalog.describe_many(ids)
         self._emb = shared_encoder(self.config.encoder.model_dump_json()).encode(texts)
         self._history = RecentHistory(train, self.config.history)
         return self

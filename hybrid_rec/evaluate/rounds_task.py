@@ -76,7 +76,7 @@ def simulated_vectors(catalog: ItemCatalog, items: Any, policy: str) -> np.ndarr
     if policy == "categories" and (vectors := category_vectors(catalog, items)) is not None:
         return vectors
     encoder = shared_encoder(TextEncoderConfig().model_dump_json())
-    return encoder.encode([catalog.describe(i) if i in catalog else str(i) for i in items.ids])
+    return encoder.encode(catalog.describe_many(items.ids))
 
 
 def run_rounds(
@@ -147,8 +147,9 @@ def stated_requests(catalog: ItemCatalog, items: Any, targets: np.ndarray, seed:
     rng = np.random.default_rng(seed)
     noun = catalog.noun or "item"
     out: list[str | None] = []
-    for item in items.to_external(targets):
-        held = cast(Iterable[str], catalog.item(item).get(field) or ()) if field and item in catalog else ()
+    held_by = catalog.values_of(field, items.to_external(targets)) if field else [None] * len(targets)
+    for value in held_by:
+        held = cast(Iterable[str], value or ())
         values = [g for g in held if g != "unknown"]
         out.append(genre_request(values, rng, noun))
     return out

@@ -125,8 +125,10 @@ class GPT2Reranker:
         ``Title (Year); Genres``; an item the catalog lacks: a zero row)."""
         verbalizer = self.fitted.verbalizer
         catalog = verbalizer.catalog
-        external = verbalizer.items.to_external(np.asarray(items, np.int64))
-        texts = [verbalizer.text_of(e) if catalog is not None and e in catalog else "" for e in external]
+        items = np.asarray(items, np.int64)
+        external = verbalizer.items.to_external(items)
+        known = [catalog is not None and e in catalog for e in external]
+        texts = [t if k else "" for t, k in zip(verbalizer.item_texts(items), known, strict=True)]
         return encode_texts(texts, self.config.lm.item_text_encoder)
 
     def start_id_rows(self, items: np.ndarray) -> np.ndarray:
@@ -173,7 +175,7 @@ class GPT2Reranker:
 
     # ------------------------------------------------------------------ training
     def _corpus(self, verbalizer: Verbalizer) -> list[str]:
-        texts = [verbalizer.item_text(i) for i in range(len(verbalizer.items))]
+        texts = verbalizer.item_texts(np.arange(len(verbalizer.items)))
         texts += [t.prompt for t in BUILTIN_TEMPLATES.values()] + [t.prompt for t in verbalizer.config.templates]
         if self.catalog is not None and self.catalog.users is not None:
             for col in verbalizer.config.attributes:

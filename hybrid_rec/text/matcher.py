@@ -70,7 +70,7 @@ class IntentMatcher:
     def _text_emb(self) -> np.ndarray:
         """Embeddings of every item's text, computed on the first "like <title>" (seconds for 10^3 items)."""
         cat = self._catalog
-        return self._encoder.encode([cat.describe(i) if i in cat else str(i) for i in self.items.ids])
+        return self._encoder.encode(cat.describe_many(self.items.ids))
 
     @property
     def category_vectors(self) -> np.ndarray:

@@ -57,3 +57,45 @@ def test_the_category_field_is_genres_or_the_only_list_field():
     assert both.category_field() == "genres" and both.category_field("category") == "category"
     assert _shop(category=[("c",), ("k",)], tags=[("t",), ("u",)]).category_field() is None  # two lists: say which
     assert _shop(brand=["A", "B"]).category_field() is None and _shop().category_field("nope") is None
+
+
+def _counting(monkeypatch: pytest.MonkeyPatch) -> list[object]:
+    """Every `ItemCatalog.item` call from here on, by item id."""
+    calls: list[object] = []
+    original = ItemCatalog.item
+
+    def item(self: ItemCatalog, item_id: object) -> dict[str, object]:
+        calls.append(item_id)
+        return original(self, item_id)
+
+    monkeypatch.setattr(ItemCatalog, "item", item)
+    return calls
+
+
+def test_describe_many_is_describe_without_a_row_per_item(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The whole-catalog paths read each column once (issue #40): `describe_many` and `values_of` give what a row
+    lookup per item gives, an unknown id as its own text / None, and never call `item`."""
+    frame = pd.DataFrame(
+        {"title": [f"Film {i}" for i in range(300)], "year": [1990 + i % 20 if i % 7 else None for i in range(300)],
+         "genres": [("Comedy", "Drama") if i % 3 else () for i in range(300)]},
+        index=pd.Index([f"m{i}" for i in range(300)], name="item_id"),
+    )  # fmt: skip
+    catalog = ItemCatalog(frame)
+    ids = [*frame.index[::-1], "nobody", 42]
+    expected = [catalog.describe(i) for i in frame.index[::-1]] + ["nobody", "42"]
+    calls = _counting(monkeypatch)
+    assert catalog.describe_many(ids) == expected
+    assert catalog.values_of("genres", ["m1", "m3", "nobody"]) == [("Comedy", "Drama"), ()] + [None]
+    assert catalog.values_of("no such field", ["m1"]) == [None]
+    assert calls == []
+
+
+def test_category_vectors_read_the_column_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    from hybrid_rec.data.simulated_user import category_vectors
+
+    frame = pd.DataFrame({"title": ["A", "B", "C"], "genres": [("Comedy",), ("Drama", "Comedy"), ()]},
+                         index=pd.Index(["a", "b", "c"], name="item_id"))  # fmt: skip
+    calls = _counting(monkeypatch)
+    vectors = category_vectors(ItemCatalog(frame), IdMap(["c", "b", "zz", "a"]))
+    assert vectors is not None and vectors.tolist() == [[0, 0], [1, 1], [0, 0], [0, 1]]
+    assert calls == []
