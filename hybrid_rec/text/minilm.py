@@ -17,7 +17,7 @@ import os
 import shutil
 import tempfile
 import zipfile
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from importlib.util import find_spec
 from pathlib import Path
@@ -158,6 +158,10 @@ def ensure_model(cache_root: str | Path | None = None) -> Path:
 
 
 Precision = Literal["auto", "float32", "bfloat16"]
+# Texts encoded in this process, per model directory: text -> its unit row (at most `_CACHED` texts, about 200 MB).
+_VECTORS: dict[str, dict[str, np.ndarray]] = {}
+_CACHED = 131_072
+_LOG_AT = 10_000  # encoding at least this many texts says so in the log
 
 
 def resolve_precision(precision: Precision) -> Literal["float32", "bfloat16"]:
@@ -227,7 +231,10 @@ class MiniLMEncoder:
     def encode(self, texts: Sequence[str], *, batch_size: int | None = None, progress: bool = False) -> np.ndarray:
         """Float32 ``[len(texts), 384]`` unit rows; empty (or whitespace) texts give zero rows.
 
-        Texts are batched longest first so a batch pads little; longer texts are cut at 256 tokens.
+        Texts are batched longest first so a batch pads little; longer texts are cut at 256 tokens. A text this model
+        encoded before in this process is not encoded again (`_VECTORS`: the catalog's item texts are read by the LM,
+        the request matcher, the session features and the harness's content baseline, once); `progress` shows a bar
+        counting the texts to encode.
         """
         import torch
         from tqdm.auto import tqdm
@@ -235,12 +242,19 @@ class MiniLMEncoder:
         items = check_texts(texts)
         size = batch_size or self.batch_size
         out = np.zeros((len(items), self.dim), dtype=np.float32)
-        todo = sorted((i for i, t in enumerate(items) if t.strip()), key=lambda i: -len(items[i]))
-        batches: Iterable[int] = range(0, len(todo), size)
-        if progress:
-            batches = tqdm(batches, desc="encoding texts", unit="batch")
+        cache = _VECTORS.setdefault(str(self.path), {})
+        todo = []
+        for i, text in enumerate(items):
+            if (hit := cache.get(text)) is not None:
+                out[i] = hit
+            elif text.strip():
+                todo.append(i)
+        todo.sort(key=lambda i: -len(items[i]))
+        if len(todo) >= _LOG_AT:
+            log.info("encoding %d texts (%d already encoded in this process)", len(todo), len(items) - len(todo))
+        bar = tqdm(total=len(todo), desc="encoding texts", unit="text", disable=not progress)
         with torch_threads(self.threads), torch.inference_mode():
-            for start in batches:
+            for start in range(0, len(todo), size):
                 rows = todo[start : start + size]
                 enc = self.tokenizer(
                     [items[i] for i in rows],
@@ -252,8 +266,13 @@ class MiniLMEncoder:
                 hidden = self.model(**enc).last_hidden_state  # [b, t, 384]
                 mask = enc["attention_mask"].unsqueeze(-1).to(hidden.dtype)
                 pooled = (hidden * mask).sum(dim=1) / mask.sum(dim=1).clamp(min=1e-9)
-                out[rows] = pooled.float().numpy()
-        return l2_normalise(out)
+                out[rows] = l2_normalise(pooled.float().numpy())
+                bar.update(len(rows))
+        bar.close()
+        if len(cache) + len(todo) > _CACHED:  # bounded: a long-running process sees unboundedly many texts
+            cache.clear()
+        cache.update((items[i], out[i].copy()) for i in todo)
+        return out
 
     def encode_tokens(
         self, texts: Sequence[str], *, batch_size: int | None = None, threads: int | None = None, exact: bool = False

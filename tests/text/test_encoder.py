@@ -242,10 +242,35 @@ def test_minilm_batches_do_not_change_the_vectors(encoder: MiniLMEncoder) -> Non
     import torch
 
     threads = torch.get_num_threads()
+    minilm._VECTORS.clear()
     batched = encoder.encode(texts, batch_size=3)
     assert torch.get_num_threads() == threads  # the encoder's thread count applies inside encode only
-    one_by_one = np.vstack([encoder.encode([t]) for t in texts])
-    np.testing.assert_allclose(batched, one_by_one, atol=1e-5)
+    one_by_one = []
+    for t in texts:
+        minilm._VECTORS.clear()  # each encoded alone, not read back from the first call
+        one_by_one.append(encoder.encode([t]))
+    np.testing.assert_allclose(batched, np.vstack(one_by_one), atol=1e-5)
+
+
+@needs_minilm
+def test_a_text_is_encoded_once_per_process(encoder: MiniLMEncoder, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Item texts read by several consumers (the LM, the matcher, the content baseline) are encoded once: a second
+    encode of the same texts runs the model on none of them, a mix only on the new ones, with the same vectors."""
+    minilm._VECTORS.clear()
+    seen: list[int] = []
+    model = encoder.model
+
+    class Counting:
+        def __call__(self, **enc: object) -> object:
+            seen.append(int(enc["input_ids"].shape[0]))  # type: ignore[attr-defined]
+            return model(**enc)
+
+    first = encoder.encode(["Toy Story (1995)", "Heat (1995)", ""])
+    monkeypatch.setattr(encoder, "model", Counting())
+    again = encoder.encode(["Heat (1995)", "Toy Story (1995)", "Alien (1979)", ""])
+    assert seen == [1]  # only "Alien" reached the model
+    np.testing.assert_array_equal(again[[1, 0, 3]], first[[0, 1, 2]])
+    assert abs(float(np.linalg.norm(again[2])) - 1.0) < 1e-5
 
 
 @needs_minilm
