@@ -77,3 +77,19 @@ def test_the_playground_is_served_only_when_asked(client, model):
     assert not re.search(r'(?:src|href)="https?://', page.text)
     plain = TestClient(create_app(model.path, ServeConfig()), raise_server_exceptions=False)
     assert plain.get("/ui/").status_code == 404
+
+
+def test_the_catalog_summary_speaks_the_catalogs_words(client, model):
+    """GET /catalog (no key): the noun, the category field, its categories most items first and an example request
+    in them, so that the playground's hints fit any catalog (not comedies and horror on a bookshop)."""
+    body = client.get("/catalog", params={"limit": 3}).json()
+    catalog = model.data.catalog
+    counts = catalog.items["genres"].explode().value_counts()
+    assert body["noun"] == (catalog.noun or "item") and body["category_field"] == "genres"
+    assert body["items"] == len(catalog) and len(body["categories"]) == 3
+    assert [counts[c] for c in body["categories"]] == sorted(counts.to_list(), reverse=True)[:3]
+    first, second = body["categories"][:2]
+    assert body["example_request"] == f"a {first.lower()} {body['noun']}, but no {second.lower()}"
+    assert first in catalog.items.loc[catalog.items["title"] == body["example_title"], "genres"].iloc[0]
+    page = client.get("/ui/app.js").text
+    assert "/catalog" in page and "funny" not in client.get("/ui/").text

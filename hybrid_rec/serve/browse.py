@@ -1,5 +1,6 @@
-"""Read-only lookups for people looking at the model (the playground page) and for clients: find a
-user, read a user's recent history, look up an item.
+"""Read-only lookups for people looking at the model (the playground page) and for clients: what the catalog
+holds (its noun, categories and an example request in its own words), find a user, read a user's recent history,
+look up an item.
 
 A user's history is personal data, so ``/users`` and ``/users/{id}`` need the API key whenever the
 server has one (the same key as the write endpoints); an item's catalog text does not.
@@ -35,6 +36,18 @@ class ItemInfo(BaseModel):
     text: str = Field(description="The item's one-line text, as the LM reads it (its id without a catalog).")
     categories: list[str] = Field(description="The item's catalog categories (empty without a category field).")
     fields: dict[str, Any] = Field(description="The item's catalog fields (empty without a catalog).")
+
+
+class CatalogSummary(BaseModel):
+    """What the served catalog holds, in its own words: for hints and examples that fit it (the playground's)."""
+
+    noun: str = Field(description="What the catalog calls an item ('movie', 'book', 'trip'; 'item' without one).")
+    category_field: str | None = Field(description="The field a request's categories are read from (None: none).")
+    categories: list[str] = Field(description="Its categories, most items first (at most `limit`).")
+    items: int = Field(description="Items in the catalog.")
+    example_title: str | None = Field(description="The title of the catalog's most common category's first item.")
+    example_request: str = Field(description="A request in the catalog's words: a wish for one category and a "
+                                 "rejection of another ('a romance book, but no poetry').")
 
 
 class UserHistory(BaseModel):
@@ -78,6 +91,41 @@ def _item_info(pipe: Any, internal: int) -> dict[str, Any]:
 
 
 browse_router = APIRouter()
+
+
+@browse_router.get("/catalog", response_model=CatalogSummary)
+def catalog_summary(request: Request, limit: int = Query(20, ge=1, le=200, description="Most categories returned.")
+                    ) -> dict[str, Any]:  # fmt: skip
+    """The catalog's noun, categories (most items first) and an example request in its words; no key needed."""
+    pipe, _ = _holder(request).live()
+    catalog = pipe.reranker.catalog
+    if catalog is None:
+        return {"noun": "item", "category_field": None, "categories": [], "items": 0, "example_title": None,
+                "example_request": "something new"}  # fmt: skip
+    noun = catalog.noun or "item"
+    field = catalog.category_field()
+    counts: dict[str, int] = {}
+    if field is not None:
+        for values in catalog.items[field]:
+            for v in values or ():
+                if str(v) and str(v) != "unknown":
+                    counts[str(v)] = counts.get(str(v), 0) + 1
+    categories = sorted(counts, key=lambda v: (-counts[v], v))
+    title = None
+    if "title" in catalog.fields and len(catalog.items):
+        first = catalog.items.index[0]
+        if categories and field is not None:
+            has = catalog.items[field].map(lambda vs: categories[0] in [str(v) for v in (vs or ())])
+            first = catalog.items.index[has.to_numpy().argmax()]
+        title = str(catalog.items.at[first, "title"])
+    if len(categories) >= 2:
+        example = f"a {categories[0].lower()} {noun}, but no {categories[1].lower()}"
+    elif categories:
+        example = f"a {categories[0].lower()} {noun}"
+    else:
+        example = f"something like {title}" if title else f"a good {noun}"
+    return {"noun": noun, "category_field": field, "categories": categories[:limit], "items": len(catalog),
+            "example_title": title, "example_request": example}
 
 
 @browse_router.get("/users", response_model=UserList, dependencies=[Depends(key_access)],

@@ -5,6 +5,8 @@
 
 const $ = (id) => document.getElementById(id);
 const state = { key: sessionStorage.getItem("hybrid_rec_key") || "", conversation: null, reactions: {} };
+// What the served catalog calls things (GET /catalog): hints in its own words, its category field under its own name.
+const catalog = { noun: "item", field: null };
 
 function el(tag, text, cls) {
   const node = document.createElement(tag);
@@ -209,13 +211,20 @@ $("item-form").addEventListener("submit", (event) => {
   event.preventDefault();
   guarded(async () => {
     const item = await api("GET", `/items/${encodeURIComponent($("item-id").value.trim())}`);
-    const rows = [["id", item.item_id], ["text", item.text], ["categories", item.categories.join(", ") || "-"]];
+    const rows = [["id", item.item_id], ["text", item.text], [catalog.field || "categories", item.categories.join(", ") || "-"]];
     for (const [name, value] of Object.entries(item.fields)) {
-      if (name !== "title") rows.push([name, Array.isArray(value) ? value.join(", ") : value]);
+      if (name !== "title" && name !== catalog.field) rows.push([name, Array.isArray(value) ? value.join(", ") : value]);
     }
     $("item-info").replaceChildren(...rows.flatMap(([n, v]) => [el("dt", n), el("dd", v)]));
   });
 });
+
+api("GET", "/catalog").then((summary) => {
+  catalog.noun = summary.noun;
+  catalog.field = summary.category_field;
+  $("request").placeholder = `e.g. ${summary.example_request}`;
+  $("rec-h").textContent = `Recommend ${summary.noun}s`;
+}).catch(() => {});  // an older server without /catalog: the page's neutral hints stay
 
 $("api-key").value = state.key;
 $("key-state").textContent = state.key ? "key set for this tab" : "";
