@@ -93,3 +93,11 @@ def test_the_catalog_summary_speaks_the_catalogs_words(client, model):
     assert first in catalog.items.loc[catalog.items["title"] == body["example_title"], "genres"].iloc[0]
     page = client.get("/ui/app.js").text
     assert "/catalog" in page and "funny" not in client.get("/ui/").text
+
+
+def test_the_docs_example_request_is_in_the_catalogs_words(client):
+    """/docs shows an example request drawn from the served catalog (GET /catalog's), not a film's on every catalog."""
+    example = client.get("/catalog").json()["example_request"]
+    schemas = client.get("/openapi.json").json()["components"]["schemas"]
+    assert schemas["RecommendRequest"]["properties"]["request"]["examples"] == [example]
+    assert schemas["RerankRequest"]["properties"]["request"]["examples"] == [example]

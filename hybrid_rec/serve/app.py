@@ -23,7 +23,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from hybrid_rec._extras import require
 from hybrid_rec.errors import ConfigError
-from hybrid_rec.serve.browse import browse_router
+from hybrid_rec.serve.browse import browse_router, summarize_catalog
 from hybrid_rec.serve.holder import ModelHolder
 from hybrid_rec.serve.middleware import BodyLimit, validation_error
 from hybrid_rec.serve.routes import router
@@ -138,6 +138,18 @@ def create_app(model: str | Path, config: ServeConfig | None = None) -> FastAPI:
     holder = ModelHolder(Path(model))
     app = _app(config)
     app.state.holder = holder
+    limits = app.openapi
+
+    def openapi() -> dict[str, Any]:  # the served catalog's words in /docs: an example request of its own
+        if app.openapi_schema is None:
+            schema = limits()
+            example = summarize_catalog(holder.live()[0])["example_request"]
+            for name, prop in schema.get("components", {}).get("schemas", {}).items():
+                if "request" in prop.get("properties", {}) and name != "FeedbackRequest":
+                    prop["properties"]["request"]["examples"] = [example]
+        return app.openapi_schema if app.openapi_schema is not None else limits()
+
+    app.openapi = openapi  # type: ignore[method-assign]
     return app
 
 

@@ -19,7 +19,7 @@ from hybrid_rec.serve.access import key_access
 from hybrid_rec.serve.holder import ModelHolder
 from hybrid_rec.serve.schemas import error_responses
 
-__all__ = ["browse_router"]
+__all__ = ["browse_router", "summarize_catalog"]
 
 
 class UserList(BaseModel):
@@ -97,7 +97,11 @@ browse_router = APIRouter()
 def catalog_summary(request: Request, limit: int = Query(20, ge=1, le=200, description="Most categories returned.")
                     ) -> dict[str, Any]:  # fmt: skip
     """The catalog's noun, categories (most items first) and an example request in its words; no key needed."""
-    pipe, _ = _holder(request).live()
+    return summarize_catalog(_holder(request).live()[0], limit)
+
+
+def summarize_catalog(pipe: Any, limit: int = 20) -> dict[str, Any]:
+    """`CatalogSummary` of a pipeline's catalog (also the /docs examples: `app.create_app`)."""
     catalog = pipe.reranker.catalog
     if catalog is None:
         return {"noun": "item", "category_field": None, "categories": [], "items": 0, "example_title": None,
