@@ -98,27 +98,28 @@ class ItemCatalog:
         """`describe` of each id (the id itself as text where the catalog lacks it), reading each field's column once:
         no per-item row lookup, so a catalog of 10^5 items is described in well under a second."""
         ids = list(item_ids)
-        rows = self._rows
-        pos = [rows.get(i, -1) if _hashable(i) else -1 for i in ids]
-        items, category = self.items, self._category
-
-        def column(name: str | None) -> list[object] | None:
-            return items[name].tolist() if name is not None and name in items.columns else None
-
-        titles, years, genres = column("title"), column("year"), column(category)
-        return [str(i) if p < 0 else _described(titles[p] if titles is not None else i, years[p] if years is not None
-                                                 else None, genres[p] if genres is not None else None)
-                for i, p in zip(ids, pos, strict=True)]  # fmt: skip
+        pos = self._positions(ids)
+        titles, years, genres = (self._column(name, pos) for name in ("title", "year", self._category))
+        return [str(i) if p < 0 else _described(i if titles is None else titles[k], None if years is None else years[k],
+                                                None if genres is None else genres[k])
+                for k, (i, p) in enumerate(zip(ids, pos, strict=True))]  # fmt: skip
 
     def values_of(self, field: str, item_ids: Iterable[object]) -> list[object]:
         """Each id's value of `field` (None where the catalog lacks the id or the field), one pass over the column."""
+        pos = self._positions(item_ids)
+        return self._column(field, pos) or [None] * len(pos)
+
+    def _positions(self, item_ids: Iterable[object]) -> list[int]:
+        """Each id's row position (-1: not in the catalog)."""
         rows = self._rows
-        values = self.items[field].tolist() if field in self.items.columns else None
-        out: list[object] = []
-        for i in item_ids:
-            p = rows.get(i, -1) if _hashable(i) else -1
-            out.append(values[p] if values is not None and p >= 0 else None)
-        return out
+        return [rows.get(i, -1) if _hashable(i) else -1 for i in item_ids]
+
+    def _column(self, name: str | None, pos: list[int]) -> list[object] | None:
+        """Field `name`'s value at each row position (None at -1); None when the catalog has no such field."""
+        if name is None or name not in self.items.columns:
+            return None
+        values = self.items[name].tolist()
+        return [values[p] if p >= 0 else None for p in pos]
 
     def cold_items(self, items: IdMap) -> np.ndarray:
         """External ids of catalog items that `items` (the interactions' map) does not hold: items

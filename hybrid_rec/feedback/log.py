@@ -13,6 +13,7 @@ import csv
 import json
 import sqlite3
 import time
+from abc import ABC, abstractmethod
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -110,7 +111,7 @@ class EventStore(Protocol):
 _L = TypeVar("_L", bound="_Log")
 
 
-class _Log:
+class _Log(ABC):
     """What both event logs share: validation before anything is stored, the ingest result, closing. A backend
     appends the valid events it has not stored yet and the quarantined rows in one transaction (`_append`)."""
 
@@ -133,9 +134,9 @@ class _Log:
         accepted, last = self._append(good, bad, now)
         return IngestResult(accepted, len(good) - accepted + dup_in_batch, len(bad), last)
 
+    @abstractmethod
     def _append(self, good: list[Event], bad: list[tuple[str, str]], now: float) -> tuple[int, int]:
         """Store the events of `good` not stored yet and quarantine `bad`, atomically: (events stored, last offset)."""
-        raise NotImplementedError
 
 
 class EventLog(_Log):

@@ -168,12 +168,13 @@ class Verbalizer:
 
     def item_texts(self, items: Sequence[int] | np.ndarray) -> list[str]:
         """`item_text` of many internal items, the uncached ones described in one pass over the catalog's columns."""
-        todo = [int(i) for i in dict.fromkeys(int(i) for i in items) if int(i) not in self._titles]
+        wanted = [int(i) for i in items]
+        todo = [i for i in dict.fromkeys(wanted) if i not in self._titles]
         if todo:
             external = self.items.to_external(np.asarray(todo, np.int64))
             texts = self.catalog.describe_many(external) if self.catalog is not None else [str(e) for e in external]
             self._titles.update((i, " ".join(t.split())) for i, t in zip(todo, texts, strict=True))
-        return [self._titles[int(i)] for i in items]
+        return [self._titles[i] for i in wanted]
 
     def text_of(self, external_id: object) -> str:
         """The item text of an external id, also for items the LM has no token for (new ones)."""
