@@ -275,20 +275,32 @@ class MiniLMEncoder:
         return out
 
     def encode_tokens(
-        self, texts: Sequence[str], *, batch_size: int | None = None, threads: int | None = None, exact: bool = False
+        self,
+        texts: Sequence[str],
+        *,
+        batch_size: int | None = None,
+        threads: int | None = None,
+        exact: bool = False,
+        below: int = 0,
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Token states for readers that need more than a sentence vector (the stance model):
         ``(states [n, t, 384] float32, mask [n, t] bool, pooled [n, 384] unit rows)``, padded to the
         longest text (cut at 64 tokens: the pooled rows equal `encode`'s for texts up to that length). `threads`: torch threads for
         this call (None: the encoder's; 0: torch's default, all cores: one request read as fast as it can). Computed in
-        the encoder's `reading` precision (a request read while a user waits), or in float32 with `exact` (training data)."""
+        the encoder's `reading` precision (a request read while a user waits), or in float32 with `exact` (training data).
+        `below` > 0: each token's state *below* the top `below` layers comes first (states [n, t, 2 * 384]), for a reader
+        that runs its own copy of those layers (`top_layers`)."""
         import torch
 
         items = check_texts(texts)
         size = batch_size or self.batch_size
         enc_all = self.tokenizer(items, truncation=True, max_length=64)
         longest = max((len(ids) for ids in enc_all["input_ids"]), default=1)
-        states = np.zeros((len(items), longest, self.dim), np.float32)
+        layers = len(self.model.encoder.layer)
+        if not 0 <= below < layers:
+            raise ConfigError(f"below must be in [0, {layers - 1}] (the encoder has {layers} layers), got {below}")
+        width = 2 * self.dim if below else self.dim
+        states = np.zeros((len(items), longest, width), np.float32)
         mask = np.zeros((len(items), longest), bool)
         half = self.reading == "bfloat16" and not exact
         with (torch_threads(self.threads if threads is None else threads), torch.inference_mode(),
@@ -296,10 +308,38 @@ class MiniLMEncoder:
             for start in range(0, len(items), size):
                 batch = items[start : start + size]
                 enc = self.tokenizer(batch, padding=True, truncation=True, max_length=64, return_tensors="pt")
-                hidden = self.model(**enc).last_hidden_state
+                out = self.model(**enc, output_hidden_states=bool(below))
+                hidden = out.last_hidden_state
                 t = hidden.shape[1]
-                states[start : start + len(batch), :t] = hidden.float().numpy()
-                mask[start : start + len(batch), :t] = enc["attention_mask"].numpy().astype(bool)
+                rows = slice(start, start + len(batch))
+                states[rows, :t, width - self.dim :] = hidden.float().numpy()
+                if below:
+                    states[rows, :t, : self.dim] = out.hidden_states[layers - below].float().numpy()
+                mask[rows, :t] = enc["attention_mask"].numpy().astype(bool)
         weights = mask[..., None].astype(np.float32)
-        pooled = (states * weights).sum(1) / np.maximum(weights.sum(1), 1e-9)
+        pooled = (states[..., width - self.dim :] * weights).sum(1) / np.maximum(weights.sum(1), 1e-9)
         return states, mask, l2_normalise(pooled)
+
+    def top_layers(self, n: int) -> Any:
+        """A float32 copy of the encoder's top `n` transformer layers (a torch module list) for a reader to fine-tune
+        on the states `encode_tokens(below=n)` gives; run them with `run_layers`."""
+        import copy
+
+        layers = self.model.encoder.layer
+        if not 0 < n < len(layers):
+            raise ConfigError(f"n must be in [1, {len(layers) - 1}] (the encoder has {len(layers)} layers), got {n}")
+        top = copy.deepcopy(layers[len(layers) - n :]).float()
+        top.requires_grad_(True)
+        return top
+
+
+def run_layers(layers: Any, states: Any, mask: Any) -> Any:
+    """`states` [b, t, d] (a torch tensor) through encoder `layers` (`MiniLMEncoder.top_layers`) under the padding
+    `mask` [b, t] (True: a token): the encoder's own top layers reproduce its last states."""
+    import torch
+
+    extended = (1.0 - mask[:, None, None, :].to(states.dtype)) * torch.finfo(states.dtype).min
+    for layer in layers:
+        states = layer(states, attention_mask=extended)
+        states = states[0] if isinstance(states, tuple) else states
+    return states

@@ -288,6 +288,35 @@ def test_requests_are_read_in_the_configured_precision(encoder: MiniLMEncoder, c
     np.testing.assert_array_equal(half.encode(texts), full.encode(texts))  # item text: always float32
 
 
+@needs_minilm
+def test_a_readers_copy_of_the_top_layers_reproduces_the_encoder_and_never_changes_it(encoder: MiniLMEncoder) -> None:
+    """`encode_tokens(below=n)` gives the states under the top n layers: run through `top_layers(n)` they are the
+    last states (padding and all), and tuning that copy leaves the encoder (the item texts' vectors) as it was."""
+    import torch
+
+    texts = ["no horror please, a comedy", "comedy"]  # two lengths: the shorter one is padded
+    last, mask, pooled = encoder.encode_tokens(texts, exact=True)
+    both, mask2, pooled2 = encoder.encode_tokens(texts, exact=True, below=2)
+    assert both.shape == (*last.shape[:2], 2 * encoder.dim)
+    np.testing.assert_array_equal(both[..., encoder.dim :], last)
+    np.testing.assert_array_equal(mask2, mask)
+    np.testing.assert_array_equal(pooled2, pooled)
+    top = encoder.top_layers(2)
+    with torch.no_grad():
+        ran = minilm.run_layers(top, torch.from_numpy(both[..., : encoder.dim]), torch.from_numpy(mask)).numpy()
+    np.testing.assert_allclose(ran[mask], last[mask], atol=1e-4)
+    before = encoder.encode(["a text the encoder has not read: tuned copy"]).copy()
+    with torch.no_grad():
+        for p in top.parameters():
+            p.add_(1.0)
+    minilm._VECTORS.clear()
+    np.testing.assert_array_equal(encoder.encode(["a text the encoder has not read: tuned copy"]), before)
+    with pytest.raises(ConfigError, match="below must be in"):
+        encoder.encode_tokens(texts, below=6)
+    with pytest.raises(ConfigError, match="n must be in"):
+        encoder.top_layers(0)
+
+
 def test_auto_precision_is_bfloat16_only_where_the_cpu_has_it(monkeypatch: pytest.MonkeyPatch) -> None:
     import torch
 

@@ -252,8 +252,8 @@ def test_a_reading_is_the_mean_of_its_heads_calibrated_probabilities() -> None:
     from hybrid_rec.text.stance.model import StanceConfig, parts
 
     torch.manual_seed(0)
-    config = StanceConfig(width=8, heads=2, layers=1, members=2)
-    heads = reader._heads(8, config)
+    config = StanceConfig(width=8, heads=2, layers=1, members=2, tuned_layers=0)
+    heads = reader._heads(_NoEncoder(), config)  # type: ignore[arg-type]
     saved = reader._Saved(config=config, key="k", dim=8, about_temperature=[1.0, 3.0], stance_temperature=[0.5, 2.0])
     stance = reader.StanceReader(_NoEncoder(), heads, saved)  # type: ignore[arg-type]
     rng = np.random.default_rng(0)
@@ -281,7 +281,7 @@ def test_each_head_is_trained_on_its_own_seed(monkeypatch: pytest.MonkeyPatch) -
     from hybrid_rec.text.stance import reader
     from hybrid_rec.text.stance.model import StanceConfig, StanceHead
 
-    config = StanceConfig(width=8, heads=2, layers=1, members=3, seed=4)
+    config = StanceConfig(width=8, heads=2, layers=1, members=3, seed=4, tuned_layers=0)
     seeds: list[int] = []
 
     def fake_head(encoder: object, cfg: StanceConfig, seed: int, kinds: list[str], progress: bool) -> object:

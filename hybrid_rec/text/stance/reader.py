@@ -1,8 +1,8 @@
 """`StanceReader`: the stance model built once per installation, cached, read per request.
 
 The heads (`StanceConfig.members`, each on its own sample of the grammar's requests and its own initialisation) are
-trained over the pretrained encoder's frozen token states (minutes per head on 2 cores); a reading is the mean of their
-calibrated probabilities. The model is saved under ``<cache root>/models/stance-<key>`` as config JSON and
+trained over the pretrained encoder's token states, each with its own fine-tuned copy of the encoder's top layers
+(`StanceConfig.tuned_layers`; minutes per head on 2 cores); a reading is the mean of their calibrated probabilities. The model is saved under ``<cache root>/models/stance-<key>`` as config JSON and
 safetensors with checksums; the key hashes the grammar, the lexicon, the config and the encoder's
 files, so a change of any of them builds a new model and a stale one is never read.
 """
@@ -29,7 +29,7 @@ from hybrid_rec.data.datasets import data_home
 from hybrid_rec.errors import ConfigError, DataError
 from hybrid_rec.persist import load_config, require, save_config, verify_checksums, write_checksums
 from hybrid_rec.text import normalize as normalize_module
-from hybrid_rec.text.minilm import MODEL_FILES, MiniLMEncoder, torch_threads
+from hybrid_rec.text.minilm import MODEL_FILES, MiniLMEncoder, run_layers, torch_threads
 from hybrid_rec.text.stance import grammar, lexicon, situations
 from hybrid_rec.text.stance import model as model_module
 from hybrid_rec.text.stance.grammar import LABELS, MENTIONED, UNRELATED, Example, corpus
@@ -67,7 +67,8 @@ def _key(config: StanceConfig) -> str:
     and how it is trained and calibrated, the config and the encoder's files."""
     parts = [inspect.getsource(m) for m in (grammar, lexicon, situations, normalize_module, model_module)]
     parts += [situations.TEXT]  # the situations' text is data beside the module
-    parts += [inspect.getsource(f) for f in (_Encoded, train_stance, _train, _train_head, _mean_parts, _temperatures)]
+    parts += [inspect.getsource(f) for f in (_Encoded, train_stance, _train, _train_head, _mean_parts, _temperatures,
+                                             _heads, run_layers, MiniLMEncoder.encode_tokens, MiniLMEncoder.top_layers)]
     parts += [config.model_dump_json(), json.dumps(MODEL_FILES)]
     return hashlib.sha256("\n".join(parts).encode()).hexdigest()[:16]
 
@@ -91,7 +92,7 @@ class StanceReader:
         return hit
 
     def _encoded(self, request: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        s, m, p = self.encoder.encode_tokens([request], threads=self.threads)
+        s, m, p = self.encoder.encode_tokens([request], threads=self.threads, below=self.saved.config.tuned_layers)
         return s[0], m[0], p[0]
 
     def prime(self, requests: Sequence[str], others: Sequence[str] = ()) -> np.ndarray:
@@ -100,7 +101,8 @@ class StanceReader:
         requests = [r for r in dict.fromkeys(requests) if r not in self._states]
         if not requests and not others:
             return np.zeros((0, self.encoder.dim), np.float32)
-        s, m, p = self.encoder.encode_tokens([*requests, *others], threads=self.threads)
+        s, m, p = self.encoder.encode_tokens([*requests, *others], threads=self.threads,
+                                             below=self.saved.config.tuned_layers)
         if len(self._states) >= 1024:
             self._states.clear()
         for i, request in enumerate(requests):
@@ -143,8 +145,11 @@ class StanceReader:
             raise DataError(f"{path}: stance model for {saved.dim}-dim token states, the encoder gives {encoder.dim}")
         if not len(saved.about_temperature) == len(saved.stance_temperature) == saved.config.members:
             raise DataError(f"{path}: {saved.config.members} heads but temperatures for {len(saved.about_temperature)}")
-        head = _heads(saved.dim, saved.config)
-        head.load_state_dict(load_file(str(path / _WEIGHTS)))
+        head = _heads(encoder, saved.config)
+        try:
+            head.load_state_dict(load_file(str(path / _WEIGHTS)))
+        except RuntimeError as exc:  # weights of another shape than the config says
+            raise DataError(f"{path}: the stance model's weights do not match its config: {exc}") from exc
         return cls(encoder, head, saved)
 
 
@@ -157,9 +162,15 @@ def _torch() -> Any:
 MEMBER_SEED = 1000  # head m is trained with seed `config.seed + MEMBER_SEED * m` (head 0: the config's own seed)
 
 
-def _heads(dim: int, config: StanceConfig) -> Any:
-    """The model's heads (`config.members`) as one torch module list."""
-    return _torch().nn.ModuleList([StanceHead(dim, config) for _ in range(config.members)])
+def _heads(encoder: MiniLMEncoder, config: StanceConfig) -> Any:
+    """The model's heads (`config.members`) as one torch module list (each with its copy of the encoder's top layers)."""
+    return _torch().nn.ModuleList([_head(encoder, config) for _ in range(config.members)])
+
+
+def _head(encoder: MiniLMEncoder, config: StanceConfig) -> Any:
+    """One head, with a fresh copy of the encoder's top `config.tuned_layers` layers (none: frozen states)."""
+    top = encoder.top_layers(config.tuned_layers) if config.tuned_layers else None
+    return StanceHead(encoder.dim, config, top)
 
 
 def _mean_parts(logits: Sequence[np.ndarray], saved: _Saved) -> tuple[np.ndarray, np.ndarray]:
@@ -219,14 +230,14 @@ def _split_kinds(config: StanceConfig) -> tuple[list[str], list[str]]:
 class _Encoded:
     """A corpus as arrays: each request's token states once, each target's vector once, one row per target."""
 
-    def __init__(self, encoder: MiniLMEncoder, examples: Sequence[Example], progress: bool) -> None:
+    def __init__(self, encoder: MiniLMEncoder, examples: Sequence[Example], progress: bool, below: int) -> None:
         from tqdm.auto import tqdm
 
         texts = [e.request for e in examples]
         chunks = range(0, len(texts), 512)
         states, masks, pooled = [], [], []
         for start in tqdm(chunks, desc="stance model: encoding the grammar", disable=not progress):
-            s, m, p = encoder.encode_tokens(texts[start : start + 512], threads=BUILD_THREADS, exact=True)
+            s, m, p = encoder.encode_tokens(texts[start : start + 512], threads=BUILD_THREADS, exact=True, below=below)
             states.append(s)
             masks.append(m)
             pooled.append(p)
@@ -271,7 +282,7 @@ def train_stance(encoder: MiniLMEncoder, config: StanceConfig, *, progress: bool
 def _train(encoder: MiniLMEncoder, config: StanceConfig, progress: bool) -> StanceReader:
     train_kinds, valid_kinds = _split_kinds(config)  # one split for every head: they are validated alike
     valid = _Encoded(encoder, list(corpus(max(500, config.requests // 8), config.seed + 1, valid_kinds, config.situations)),
-                     progress)  # fmt: skip
+                     progress, config.tuned_layers)  # fmt: skip
     heads = _torch().nn.ModuleList(
         _train_head(encoder, config, config.seed + MEMBER_SEED * m, train_kinds, progress) for m in range(config.members)
     )
@@ -303,12 +314,17 @@ def _train_head(encoder: MiniLMEncoder, config: StanceConfig, seed: int, kinds: 
 
     torch = _torch()
     torch.manual_seed(seed)
-    train = _Encoded(encoder, list(corpus(config.requests, seed, kinds, config.situations)), progress)
-    head = StanceHead(encoder.dim, config)
-    optimiser = torch.optim.AdamW(head.parameters(), lr=config.lr, weight_decay=0.01)
+    train = _Encoded(encoder, list(corpus(config.requests, seed, kinds, config.situations)), progress,
+                     config.tuned_layers)  # fmt: skip
+    head = _head(encoder, config)
+    # the tuned encoder layers move slowly (pretrained), the head's own layers at the head's rate
+    tuned = [p for name, p in head.named_parameters() if name.startswith("top.")]
+    own = [p for name, p in head.named_parameters() if not name.startswith("top.")]
+    groups = [{"params": own, "lr": config.lr}] + ([{"params": tuned, "lr": config.tuned_lr}] if tuned else [])
+    optimiser = torch.optim.AdamW(groups, weight_decay=0.01)
     rng = np.random.default_rng(seed)
     steps = config.epochs * -(-len(train) // config.batch_size)
-    schedule = torch.optim.lr_scheduler.OneCycleLR(optimiser, max_lr=config.lr, total_steps=steps)
+    schedule = torch.optim.lr_scheduler.OneCycleLR(optimiser, max_lr=[g["lr"] for g in groups], total_steps=steps)
     bar = tqdm(total=steps, desc="stance model: training", disable=not progress)
     head.train()
     for _ in range(config.epochs):
