@@ -297,3 +297,17 @@ def test_each_head_is_trained_on_its_own_seed(monkeypatch: pytest.MonkeyPatch) -
     monkeypatch.setattr(reader, "_logits", lambda head, data: (np.zeros((4, 4)), labels))
     built = reader._train(_NoEncoder(), config, False)  # type: ignore[arg-type]
     assert seeds == [4, 1004, 2004] and len(built.head) == 3 and len(built.saved.about_temperature) == 3
+
+
+def test_a_stance_config_saved_before_tuned_layers_keeps_its_meaning() -> None:
+    """A model store saved before `tuned_layers` existed names every other field: the default of then is today's
+    default (the reader users get, built once, not a second model of two tuned heads); any other keeps the frozen
+    heads it named. A config written by hand is read as written, with today's defaults."""
+    from hybrid_rec.text.stance.model import StanceConfig
+
+    then = {"width": 128, "layers": 2, "heads": 4, "dropout": 0.1, "requests": 12000, "situations": False,
+            "validation_kinds": 2, "epochs": 6, "batch_size": 64, "lr": 0.002, "seed": 0, "members": 2}  # fmt: skip
+    assert StanceConfig.model_validate(then) == StanceConfig()
+    assert StanceConfig.model_validate({**then, "members": 3}) == StanceConfig(members=3, tuned_layers=0)
+    assert StanceConfig.model_validate({"members": 3}).tuned_layers == 2
+    assert StanceConfig.model_validate(StanceConfig(members=2).model_dump()) == StanceConfig(members=2)

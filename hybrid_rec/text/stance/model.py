@@ -15,7 +15,7 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from hybrid_rec.config import StrictModel
 
@@ -66,6 +66,21 @@ class StanceConfig(StrictModel):
         "head reads better than two frozen ones (`tuned_layers`) in about the same build time (about 14 minutes "
         "here); each head adds its time.",
     )
+
+
+    @model_validator(mode="before")
+    @classmethod
+    def _saved_before_tuned_layers(cls, data: Any) -> Any:
+        """A config saved before `tuned_layers` existed (every field of then, none since): the default of then is
+        today's default; any other keeps the frozen heads it was built with."""
+        if isinstance(data, dict) and set(data) == set(_DEFAULT_BEFORE_TUNING):
+            return {} if data == _DEFAULT_BEFORE_TUNING else {**data, "tuned_layers": 0}
+        return data
+
+
+# the whole default config as saved before `tuned_layers` (session 16)
+_DEFAULT_BEFORE_TUNING = {"width": 128, "layers": 2, "heads": 4, "dropout": 0.1, "requests": 12000, "situations": False,
+                          "validation_kinds": 2, "epochs": 6, "batch_size": 64, "lr": 0.002, "seed": 0, "members": 2}  # fmt: skip
 
 
 def _torch() -> Any:
