@@ -31,7 +31,7 @@ from hybrid_rec.pipeline.fitting import fit_fusions
 from hybrid_rec.pipeline.growth import absorb_events, add_catalog_items
 from hybrid_rec.pipeline.ids import IdBoundary, check_k
 from hybrid_rec.pipeline.persistence import load_fitted, save_fitted
-from hybrid_rec.pipeline.scoring import FittedPipeline, SessionIds
+from hybrid_rec.pipeline.scoring import FittedPipeline, RankOptions, SessionIds
 from hybrid_rec.pipeline.stages import ExternalFactors, fit_generator, train_reranker
 from hybrid_rec.policy import OnUnknown
 from hybrid_rec.rerank.fusion import LinearFusion
@@ -139,10 +139,8 @@ class HybridPipeline:
         state = self.fitted
         k = check_k(k, len(state.generator.items))
         query = state.query(np.asarray(users, np.int64), requests, session)
-        fusion = self.config.fusion
         n = self.config.n_candidates if n_candidates is None else n_candidates
-        return state.recommend(query, n, k, exclude, fusion.mmr_lambda, fusion.new_item_slots,
-                               fusion.new_item_within)[0]  # fmt: skip
+        return state.recommend(query, n, k, exclude, RankOptions.of(self.config.fusion))[0]
 
     def rerank_internal(
         self,
@@ -155,12 +153,10 @@ class HybridPipeline:
     ) -> TopK:
         """Top-k of candidate `items` [rows, N] (internal ids, -1 padding) per internal user (-1:
         unknown): `rerank_many` without the id mapping and explanations (the evaluation's path)."""
-        state, cfg = self.fitted, self.config.fusion
+        state, options = self.fitted, RankOptions.of(self.config.fusion, self._outside(fusion))
         items = np.asarray(items, np.int64)
         query = state.query(np.asarray(users, np.int64), requests, session)
-        top, _ = state.rank(query, state.score(query, items), k, cfg.mmr_lambda, cfg.new_item_slots,
-                            cfg.new_item_within, self._outside(fusion))  # fmt: skip
-        return top
+        return state.rank(query, state.score(query, items), k, options)[0]
 
     def _outside(self, fusion: object) -> bool:
         """Whether a caller's lists are ranked with the fusion fitted on outside lists (`FusionChoice`)."""
@@ -194,10 +190,9 @@ class HybridPipeline:
         if not len(users):
             return []
         query = state.query(users, [request] * len(users), session)
-        fusion = self.config.fusion
         # k beyond the first stage's n_candidates: as many candidates as asked for, never a silent cap at n_candidates
-        top, scored, fused = state.recommend(query, max(self.config.n_candidates, k), k, None, fusion.mmr_lambda,
-                                             fusion.new_item_slots, fusion.new_item_within)  # fmt: skip
+        top, scored, fused = state.recommend(query, max(self.config.n_candidates, k), k, None,
+                                             RankOptions.of(self.config.fusion))  # fmt: skip
         out = []
         for r, user_id in enumerate(external):
             one = scored.row(r)
@@ -276,8 +271,7 @@ class HybridPipeline:
         or ``"fallback"``: kept last, score NaN); `fusion` and `exclude_seen` as in `rerank`."""
         if isinstance(batch_users, bool) or not isinstance(batch_users, int) or batch_users < 1:
             raise ConfigError(f"batch_users must be a positive integer, got {batch_users!r}")
-        outside = self._outside(fusion)
-        state, cfg = self.fitted, self.config.fusion
+        state, options = self.fitted, RankOptions.of(self.config.fusion, self._outside(fusion))
         asked = [request] * len(lists) if request is None or isinstance(request, str) else list(request)
         if len(asked) != len(lists):
             raise ConfigError(f"rerank_many: {len(asked)} requests for {len(lists)} lists; give one, or one per list")
@@ -303,8 +297,7 @@ class HybridPipeline:
                 if scored is not None and len(known[r]):  # nothing to score when no candidate is known
                     one = scored.row(r)
                     n = len(known[r]) if k is None else min(k, len(known[r]))
-                    top, fused = state.rank(query.row(r), one, n, cfg.mmr_lambda, cfg.new_item_slots,
-                                            cfg.new_item_within, outside)  # fmt: skip
+                    top, fused = state.rank(query.row(r), one, n, options)
                     recs = state.explainer.ranked(user_ext[r], top.items[0], one.items, one.features, fused, text,
                                                   None, state.evidence(query, r))  # fmt: skip
                 if on_unknown_items == "fallback":

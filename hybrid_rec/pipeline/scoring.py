@@ -24,7 +24,7 @@ from hybrid_rec.data.ids import IdMap
 from hybrid_rec.errors import ConfigError
 from hybrid_rec.explain import Evidence, Explainer, RequestReading
 from hybrid_rec.pipeline.session_features import SESSION_FEATURES, SessionVectors
-from hybrid_rec.rerank.fusion import LinearFusion, mmr, rank
+from hybrid_rec.rerank.fusion import FusionConfig, LinearFusion, mmr, rank
 from hybrid_rec.rerank.ranker import LightGBMRanker
 from hybrid_rec.rerank.reranker import GPT2Reranker
 from hybrid_rec.session import Session
@@ -33,7 +33,7 @@ from hybrid_rec.text.normalize import normalize
 from hybrid_rec.topk import TopK, topk_from_scores
 from hybrid_rec.verbalize.verbalizer import Instruction
 
-__all__ = ["FittedPipeline", "Query", "Scored", "SessionIds", "masked"]
+__all__ = ["FittedPipeline", "Query", "RankOptions", "Scored", "SessionIds", "masked"]
 
 
 def _known(items: IdMap, item_ids: Sequence[object]) -> np.ndarray:
@@ -141,6 +141,26 @@ class Scored:
         one = slice(r, r + 1)
         proposed = None if self.proposed is None else {k: v[one] for k, v in self.proposed.items()}
         return Scored(self.items[one], {k: v[one] for k, v in self.features.items()}, self.excluded[one], proposed)
+
+
+@dataclass(frozen=True)
+class RankOptions:
+    """How scored candidates become a top k (`FittedPipeline.rank`): by fused score, or by MMR over the ALS item
+    factors with `mmr_lambda`; `new_slots` of the first `new_within` places for new items (`with_new_items`); with
+    `outside`, rows without a request use the fusion fitted on outside lists (when the model has one)."""
+
+    mmr_lambda: float | None = None
+    new_slots: int = 0
+    new_within: int = 10
+    outside: bool = False
+
+    @classmethod
+    def of(cls, fusion: FusionConfig, outside: bool = False) -> RankOptions:
+        """The options a model's fusion config sets."""
+        return cls(fusion.mmr_lambda, fusion.new_item_slots, fusion.new_item_within, outside)
+
+
+BY_SCORE = RankOptions()  # the top k by fused score, nothing else
 
 
 def masked(values: np.ndarray, excluded: np.ndarray) -> np.ndarray:
@@ -327,19 +347,14 @@ class FittedPipeline:
         query: Query,
         scored: Scored,
         k: int,
-        mmr_lambda: float | None = None,
-        new_slots: int = 0,
-        new_within: int = 10,
-        outside: bool = False,
+        options: RankOptions = BY_SCORE,
     ) -> tuple[TopK, np.ndarray]:
         """Fuse (rows with a request the parser read, or any request without a parser, use the request
-        weights; with `outside`, rows without one use the fusion fitted on outside lists when the model
+        weights; with `options.outside`, rows without one use the fusion fitted on outside lists when the model
         has one; a learned ranker adds its correction to the first stage's blends; rows after reactions add the
-        session term), drop what is excluded, keep the top k (by
-        MMR over the ALS item factors when `mmr_lambda` is set); with `new_slots`, up to that many of the
-        last of the first `new_within` places go to the best-fused new items (`with_new_items`)."""
+        session term), drop what is excluded, keep the top k as `options` say (`RankOptions`)."""
         items, features = scored.items, scored.features
-        plain = self.outside_fusion if outside and self.outside_fusion is not None else self.fusion
+        plain = self.outside_fusion if options.outside and self.outside_fusion is not None else self.fusion
         fused = plain.transform(features, items)
         asked = np.flatnonzero(query.steered if self.requests.matcher is None else query.understood)
         if len(asked) and self.request_fusion is not None:
@@ -352,10 +367,10 @@ class FittedPipeline:
         if len(reacted) and self.session_fusion is not None:  # after reactions: a term fitted on rounds
             fused[reacted] += self.session_fusion.added({n: v[reacted] for n, v in features.items()}, items[reacted])
         fused = masked(fused, scored.excluded)
-        lam = mmr_lambda
+        lam, slots = options.mmr_lambda, options.new_slots
         top = rank(items, fused, k) if lam is None else mmr(items, fused, self.generator.als.item_factors, k, lam)
-        if new_slots > 0:
-            top = with_new_items(top, items, fused, self.generator.popularity_counts <= 0, new_slots, new_within)
+        if slots > 0:
+            top = with_new_items(top, items, fused, self.generator.popularity_counts <= 0, slots, options.new_within)
         return top, fused
 
     def recommend(
@@ -364,15 +379,13 @@ class FittedPipeline:
         n: int,
         k: int,
         exclude: sp.csr_matrix | None = None,
-        mmr_lambda: float | None = None,
-        new_slots: int = 0,
-        new_within: int = 10,
+        options: RankOptions = BY_SCORE,
     ) -> tuple[TopK, Scored, np.ndarray]:
         """First stage (`n` candidates per row), then the one scoring path: the top k, the scored
         candidates and their fused scores."""
-        items, proposed = self.first_stage(query, n, exclude, new_slots)
+        items, proposed = self.first_stage(query, n, exclude, options.new_slots)
         scored = self.score(query, items, proposed)
-        top, fused = self.rank(query, scored, k, mmr_lambda, new_slots, new_within)
+        top, fused = self.rank(query, scored, k, options)
         return top, scored, fused
 
 
