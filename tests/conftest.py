@@ -27,7 +27,7 @@ if os.environ.get("HYBRID_REC_MUTATION"):
 def _installed_stance_model() -> None:
     """The one exception to an isolated home: the installation's stance model, when it has the default one, is *read*
     (checksummed, never written) instead of built again in the run's own cache. It is built once per installation, as
-    for users (about 14 minutes on 2 cores); without one, the first test that needs it builds it."""
+    for users (about 15 minutes on 2 cores); without one, the first test that needs it builds it."""
     from hybrid_rec.data.datasets import data_home
     from hybrid_rec.text import minilm_available
 

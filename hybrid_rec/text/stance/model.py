@@ -18,6 +18,8 @@ import numpy as np
 from pydantic import Field, model_validator
 
 from hybrid_rec.config import StrictModel
+from hybrid_rec.errors import ConfigError
+from hybrid_rec.text.minilm import run_layers
 
 __all__ = ["StanceConfig", "StanceHead", "parts", "softmax", "three_way"]
 
@@ -63,10 +65,9 @@ class StanceConfig(StrictModel):
         description="Heads trained alike, each on its own corpus sample and initialisation (seeds `seed`, `seed` + "
         "1000, ...); a reading is the mean of their calibrated probabilities, so a form one head misreads by chance is "
         "read less surely. Frozen heads (session 15): two against one, wishes read as rejections 32 -> 14. One tuned "
-        "head reads better than two frozen ones (`tuned_layers`) in about the same build time (about 14 minutes "
-        "here); each head adds its time.",
+        "head reads better than two frozen ones (`tuned_layers`) in about the same build time (about 15 minutes "
+        "here, 895 s); each head adds its time.",
     )
-
 
     @model_validator(mode="before")
     @classmethod
@@ -103,7 +104,7 @@ def StanceHead(dim: int, config: StanceConfig, top: Any = None) -> Any:  # a fac
     torch = _torch()
     nn = torch.nn
     if bool(config.tuned_layers) != (top is not None):
-        raise ValueError("StanceHead: give the encoder's top layers exactly when config.tuned_layers > 0")
+        raise ConfigError("StanceHead: give `top` (the encoder's top layers) exactly when config.tuned_layers > 0")
 
     class _Head(nn.Module):  # type: ignore[name-defined]
         def __init__(self) -> None:
@@ -121,8 +122,6 @@ def StanceHead(dim: int, config: StanceConfig, top: Any = None) -> Any:  # a fac
                 self.top = top
 
         def forward(self, states: Any, mask: Any, targets: Any, target_mask: Any, pooled: Any) -> Any:
-            from hybrid_rec.text.minilm import run_layers
-
             b, k = targets.shape[:2]
             t = states.shape[1]
             last = states[..., states.shape[-1] - dim :]  # the encoder's own last layer: the marks

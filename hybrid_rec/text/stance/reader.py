@@ -2,9 +2,10 @@
 
 The heads (`StanceConfig.members`, each on its own sample of the grammar's requests and its own initialisation) are
 trained over the pretrained encoder's token states, each with its own fine-tuned copy of the encoder's top layers
-(`StanceConfig.tuned_layers`; minutes per head on 2 cores); a reading is the mean of their calibrated probabilities. The model is saved under ``<cache root>/models/stance-<key>`` as config JSON and
-safetensors with checksums; the key hashes the grammar, the lexicon, the config and the encoder's
-files, so a change of any of them builds a new model and a stale one is never read.
+(`StanceConfig.tuned_layers`; minutes per head on 2 cores); a reading is the mean of their calibrated probabilities.
+The model is saved under ``<cache root>/models/stance-<key>`` as config JSON and safetensors with checksums; the
+key hashes the grammar, the lexicon, the config and the encoder's files, so a change of any of them builds a new
+model and a stale one is never read.
 """
 
 from __future__ import annotations
