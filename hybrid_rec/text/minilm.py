@@ -19,6 +19,7 @@ import tempfile
 import zipfile
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from functools import cached_property
 from importlib.util import find_spec
 from pathlib import Path
 from typing import Any, Literal
@@ -303,12 +304,13 @@ class MiniLMEncoder:
         states = np.zeros((len(items), longest, width), np.float32)
         mask = np.zeros((len(items), longest), bool)
         half = self.reading == "bfloat16" and not exact
+        model = self._reading_model if half else self.model
         with (torch_threads(self.threads if threads is None else threads), torch.inference_mode(),
               torch.autocast("cpu", dtype=torch.bfloat16, enabled=half)):  # fmt: skip
             for start in range(0, len(items), size):
                 batch = items[start : start + size]
                 enc = self.tokenizer(batch, padding=True, truncation=True, max_length=64, return_tensors="pt")
-                out = self.model(**enc, output_hidden_states=bool(below))
+                out = model(**enc, output_hidden_states=bool(below))
                 hidden = out.last_hidden_state
                 t = hidden.shape[1]
                 rows = slice(start, start + len(batch))
@@ -319,6 +321,22 @@ class MiniLMEncoder:
         weights = mask[..., None].astype(np.float32)
         pooled = (states[..., width - self.dim :] * weights).sum(1) / np.maximum(weights.sum(1), 1e-9)
         return states, mask, l2_normalise(pooled)
+
+    @cached_property
+    def _reading_model(self) -> Any:
+        """The model `encode_tokens` reads with in bfloat16: its linear layers cast to bfloat16 once, the rest (layer
+        norms, the embeddings, shared with `model`) as they are. Autocast casts a float32 weight on every call, the
+        same cast as this one: the states are bit-identical and a request's encoder pass about 30% faster
+        (docs/benchmark-history.md, "MiniLM's linear weights cast to bfloat16 once"); 22 MB more memory."""
+        import copy
+
+        import torch
+
+        reading = copy.deepcopy(self.model, memo={id(self.model.embeddings): self.model.embeddings})
+        for module in reading.modules():
+            if isinstance(module, torch.nn.Linear):
+                module.to(torch.bfloat16)
+        return reading.eval()
 
     def top_layers(self, n: int) -> Any:
         """A float32 copy of the encoder's top `n` transformer layers (a torch module list) for a reader to fine-tune

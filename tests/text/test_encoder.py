@@ -289,6 +289,27 @@ def test_requests_are_read_in_the_configured_precision(encoder: MiniLMEncoder, c
 
 
 @needs_minilm
+def test_requests_read_in_bfloat16_through_weights_cast_once_are_read_as_autocast_reads_them(cache_root: Path) -> None:
+    """The reading copy holds its linear weights in bfloat16 (cast once, not on every request), shares the embeddings,
+    and gives exactly the states autocast gives over the float32 model (`below` included)."""
+    import torch
+
+    half = build_encoder(TextEncoderConfig(kind="minilm", cache_dir=str(cache_root), reading="bfloat16"))
+    assert isinstance(half, MiniLMEncoder)
+    texts = ["no horror please, a comedy", "comedy", "I can't get enough of westerns"]
+    states = half.encode_tokens(texts, below=2)[0]
+    linears = [m for m in half._reading_model.modules() if isinstance(m, torch.nn.Linear)]
+    assert linears and all(m.weight.dtype == torch.bfloat16 for m in linears)
+    assert half._reading_model.embeddings is half.model.embeddings
+    assert all(p.dtype == torch.float32 for p in half.model.parameters())  # item text stays float32
+    enc = half.tokenizer(texts, padding=True, truncation=True, max_length=64, return_tensors="pt")
+    with minilm.torch_threads(half.threads), torch.inference_mode(), torch.autocast("cpu", dtype=torch.bfloat16):
+        out = half.model(**enc, output_hidden_states=True)  # as many threads: the same order of sums
+    np.testing.assert_array_equal(states[..., half.dim :], out.last_hidden_state.float().numpy())
+    np.testing.assert_array_equal(states[..., : half.dim], out.hidden_states[-3].float().numpy())
+
+
+@needs_minilm
 def test_a_readers_copy_of_the_top_layers_reproduces_the_encoder_and_never_changes_it(encoder: MiniLMEncoder) -> None:
     """`encode_tokens(below=n)` gives the states under the top n layers: run through `top_layers(n)` they are the
     last states (padding and all), and tuning that copy leaves the encoder (the item texts' vectors) as it was."""
