@@ -16,7 +16,16 @@ from hybrid_rec.data.catalog import ItemCatalog
 from hybrid_rec.errors import DataError
 from hybrid_rec.text import minilm_available
 from hybrid_rec.text.intent import IntentConfig, IntentParser
-from hybrid_rec.text.stance.grammar import LABELS, PAIRS, SINGLE, UNRELATED, WANTED, corpus
+from hybrid_rec.text.stance.grammar import (
+    JOINS,
+    LABELS,
+    PAIRS,
+    REJECTED,
+    SINGLE,
+    UNRELATED,
+    WANTED,
+    corpus,
+)
 from hybrid_rec.text.stance.lexicon import LEXICON
 from hybrid_rec.text.stance.situations import SITUATIONS
 
@@ -42,6 +51,32 @@ def test_the_corpus_is_seeded_and_labelled() -> None:
     assert all(any(label == UNRELATED for _, label in e.targets) for e in a)
     told = [e for e in a if not any(s in e.request for s in _SITUATIONS)]
     assert all(t.lower() in e.request for e in told for t, label in e.targets[:1] if label != UNRELATED)
+
+
+def test_a_wish_and_a_rejection_are_also_said_as_two_single_forms_in_either_order() -> None:
+    """Beside the fixed two-clause patterns, any wish form joined to any rejection form: each thing takes the stance of
+    its own clause, whichever comes first ("blues, hold the rock"; "nothing for kids; i'm after cookbooks")."""
+    wishes = [f for f, label in SINGLE if label == WANTED]
+    rejections = [f for f, label in SINGLE if label == REJECTED]
+
+    def form_of(part: str, thing: str, forms: list[str]) -> str | None:
+        said = [f for f in forms if part.endswith(f.format(x=thing)) or part.startswith(f.format(x=thing))]
+        return max(said, key=len) if said else None
+
+    seen: dict[str, set[tuple[str, str]]] = {"wish first": set(), "rejection first": set()}
+    for e in corpus(3000, seed=2):
+        (x, lx), (y, ly) = e.targets[0], e.targets[2]
+        if (lx, ly) != (WANTED, REJECTED):
+            continue
+        for join in JOINS:
+            if len(parts := e.request.split(join)) != 2:
+                continue
+            a, b = parts
+            if (w := form_of(a, x, wishes)) and (r := form_of(b, y, rejections)):
+                seen["wish first"].add((w, r))
+            if (r := form_of(a, y, rejections)) and (w := form_of(b, x, wishes)):
+                seen["rejection first"].add((r, w))
+    assert min(len(pairs) for pairs in seen.values()) > 100, {k: len(v) for k, v in seen.items()}
 
 
 _SITUATIONS = {s: (kind, name) for kind, cats in SITUATIONS.items() for name, ss in cats.items() for s in ss}

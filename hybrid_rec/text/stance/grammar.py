@@ -4,8 +4,9 @@ A request is one or two clauses about things from `lexicon.LEXICON` (or none: a 
 each clause said in one of many forms: plain wishes, needs and complaints (a need for the thing: "my X
 broke"; or told as its situation, naming neither the thing nor its category: "i got soaked walking to work again"),
 liking said in negative-looking words ("I can't get enough of X"), rejections in many negation forms,
-dislike said without a negation ("X bores me to tears"), double negatives, and two clauses joined
-("X but no Y", "neither X nor Y", "X instead of Y", "my partner likes X, I want Y": X only mentioned).
+dislike said without a negation ("X bores me to tears"), double negatives, and two clauses: fixed patterns
+("X but no Y", "neither X nor Y", "X instead of Y", "my partner likes X, I want Y": X only mentioned) or any two of
+the single forms joined, either order ("Y? not for me. show me X"), each thing taking its own clause's stance.
 Every request comes with its targets: each thing said (the word used and its category's name)
 labelled by the form, and near misses (other categories of the same kind of catalog) and far ones
 labelled *unrelated*: the model learns whether a request is *about* something apart from how it
@@ -204,6 +205,11 @@ SINGLE = [(f, WANTED) for f in _forms(WISH) + _forms(LIKING_NEGATIVE) + _forms(N
 ]
 
 
+# Two clauses of the single forms joined, either order: the stance of a thing is its own clause's ("blues, hold the
+# rock"; "nothing for kids; i'm after cookbooks"), whatever the other clause says. Contrasting joins only between a
+# wish and a rejection.
+JOINS = [", ", ". ", "; ", " - ", "... ", ", and ", " and ", "! "]
+CONTRASTS = [", but ", " but ", ". instead, ", ", rather ", ". but ", " - instead "]
 @dataclass(frozen=True)
 class Example:
     """One request and its labelled targets: (target text, index into `LABELS`)."""
@@ -225,12 +231,19 @@ def corpus(n: int, seed: int = 0, kinds: Sequence[str] | None = None, situations
     kinds = list(LEXICON) if kinds is None else list(kinds)
     things = [t for t in _things() if t[0] in kinds]
     single = SINGLE
+    wanted_forms = [f for f, label in SINGLE if label == WANTED]
+    rejected_forms = [f for f, label in SINGLE if label == REJECTED]
     neutral = _forms(NEUTRAL)
     situation_forms = _forms(SITUATION)
     told = [(kind, name, s) for kind, cats in SITUATIONS.items() if kind in kinds for name, ss in cats.items() for s in ss]
 
     def thing() -> tuple[str, str, str]:
         return things[int(rng.integers(len(things)))]
+
+    def pick(label: int) -> str:
+        """A single form of stance `label`."""
+        forms = wanted_forms if label == WANTED else rejected_forms
+        return forms[int(rng.integers(len(forms)))]
 
     def distractors(kind: str, said: set[str]) -> list[tuple[str, int]]:
         """Two near misses (the same kind of catalog) and one far target, none of them said."""
@@ -287,6 +300,14 @@ def corpus(n: int, seed: int = 0, kinds: Sequence[str] | None = None, situations
         other = same[int(rng.integers(len(same)))]
         other_words = LEXICON[kind][other]
         word2 = other_words[int(rng.integers(len(other_words)))]
-        pattern, lx, ly = PAIRS[int(rng.integers(len(PAIRS)))]
+        if roll < 0.82:  # two single forms joined
+            lx, ly = ((WANTED, REJECTED), (WANTED, WANTED), (REJECTED, REJECTED))[int(rng.choice(3, p=[0.6, 0.2, 0.2]))]
+            first, second = pick(lx).format(x=word), pick(ly).format(x=word2)
+            joins = JOINS + CONTRASTS if lx != ly else JOINS
+            join = joins[int(rng.integers(len(joins)))]
+            text = first + join + second if rng.random() < 0.5 else second + join + first
+        else:
+            pattern, lx, ly = PAIRS[int(rng.integers(len(PAIRS)))]
+            text = pattern.format(x=word, y=word2)
         targets = [(word, lx), (name, lx), (word2, ly), (other, ly), *distractors(kind, {name, other})]
-        yield Example(normalize(pre + pattern.format(x=word, y=word2) + post), tuple(targets))
+        yield Example(normalize(pre + text + post), tuple(targets))
