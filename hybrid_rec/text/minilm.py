@@ -327,7 +327,7 @@ class MiniLMEncoder:
         """The model `encode_tokens` reads with in bfloat16: its linear layers cast to bfloat16 once, the rest (layer
         norms, the embeddings, shared with `model`) as they are. Autocast casts a float32 weight on every call, the
         same cast as this one: the states are bit-identical and a request's encoder pass about 30% faster
-        (docs/benchmark-history.md, "MiniLM's linear weights cast to bfloat16 once"); 22 MB more memory."""
+        (docs/benchmark-history.md, "MiniLM's linear weights cast to bfloat16 once"); 22 MB more of weights."""
         import copy
 
         import torch

@@ -210,6 +210,8 @@ SINGLE = [(f, WANTED) for f in _forms(WISH) + _forms(LIKING_NEGATIVE) + _forms(N
 # wish and a rejection.
 JOINS = [", ", ". ", "; ", " - ", "... ", ", and ", " and ", "! "]
 CONTRASTS = [", but ", " but ", ". instead, ", ", rather ", ". but ", " - instead "]
+
+
 @dataclass(frozen=True)
 class Example:
     """One request and its labelled targets: (target text, index into `LABELS`)."""
